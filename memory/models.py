@@ -1,0 +1,199 @@
+"""SQLAlchemy 2 typed models of the lead store. The schema itself comes from Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations read the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC, returned as aware UTC: identical behaviour on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+class Rep(Base):
+    """A sales rep: who they are, what they cover and when they can take leads."""
+
+    __tablename__ = "reps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    team: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="rep")  # rep | manager | admin
+    # Coverage: territories are ISO countries, US/CA states ("US-CA") or regions ("EMEA").
+    territories: Mapped[list[Any]] = mapped_column(default=list)
+    industries: Mapped[list[Any]] = mapped_column(default=list)
+    segments: Mapped[list[Any]] = mapped_column(default=list)  # enterprise | mid-market | smb
+    languages: Mapped[list[Any]] = mapped_column(default=list)  # ISO 639-1 codes
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # {"start": "09:00", "end": "17:00", "days": [0, 1, 2, 3, 4]} in the rep's time zone; Monday = 0.
+    working_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    capacity: Mapped[int] = mapped_column(Integer, default=150)  # max open leads
+    daily_cap: Mapped[int] = mapped_column(Integer, default=25)  # max new leads per day
+    routing_weight: Mapped[float] = mapped_column(Float, default=1.0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+    time_off: Mapped[list[RepTimeOff]] = relationship(back_populates="rep", cascade="all, delete-orphan")
+
+
+class RepTimeOff(Base):
+    """An out-of-office period for a rep."""
+
+    __tablename__ = "rep_time_off"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    rep: Mapped[Rep] = relationship(back_populates="time_off")
+
+
+class Lead(Base):
+    """A lead: every canonical CSV field plus what Leadpilot derives (score, tier, enrichment)."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_tier_industry", "tier", "industry"),
+        Index("ix_leads_owner_stage", "owner_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    company: Mapped[str | None] = mapped_column(String(300))
+    website: Mapped[str | None] = mapped_column(String(500))
+    domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(64))
+    job_title: Mapped[str | None] = mapped_column(String(300))
+    industry: Mapped[str | None] = mapped_column(String(100), index=True)
+    company_size: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
+    state: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(32), default="other", index=True)
+    stage: Mapped[str] = mapped_column(String(16), default="LEAD", index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column()
+    last_contacted_at: Mapped[datetime | None] = mapped_column(index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    converted: Mapped[bool | None] = mapped_column(Boolean)
+    converted_at: Mapped[datetime | None] = mapped_column()
+
+    score: Mapped[int | None] = mapped_column(Integer, index=True)
+    tier: Mapped[str | None] = mapped_column(String(8), index=True)
+    score_breakdown: Mapped[dict[str, Any] | None] = mapped_column()
+    scored_at: Mapped[datetime | None] = mapped_column()
+    conversion_probability: Mapped[float | None] = mapped_column(Float)
+    enrichment: Mapped[dict[str, Any] | None] = mapped_column()
+    extra: Mapped[dict[str, Any] | None] = mapped_column()  # CSV columns we do not model, kept as-is
+
+    owner: Mapped[Rep | None] = relationship(lazy="joined")
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="lead", cascade="all, delete-orphan", order_by="Activity.occurred_at"
+    )
+
+
+class Activity(Base):
+    """Something that happened with a lead: an email, a page view, a meeting..."""
+
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_lead_when", "lead_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    occurred_at: Mapped[datetime] = mapped_column()
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"))
+    detail: Mapped[str | None] = mapped_column(String(500))  # page path, subject, outcome
+    meta: Mapped[dict[str, Any] | None] = mapped_column()
+
+    lead: Mapped[Lead] = relationship(back_populates="activities")
+
+
+class Assignment(Base):
+    """Who got a lead, when, by which rule, and why; with every candidate considered."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column()
+    rule: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    candidates: Mapped[list[Any]] = mapped_column(default=list)
+    actor: Mapped[str] = mapped_column(String(254), default="system")
+
+    rep: Mapped[Rep | None] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """A change of score, tier, stage or owner, with its reason."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column()
+    field: Mapped[str] = mapped_column(String(32))  # score | tier | stage | owner
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(254), default="system")
