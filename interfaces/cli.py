@@ -1,0 +1,223 @@
+"""`leadpilot` command line: thin commands that parse, open the store, call a tool and render.
+
+Heavy modules are imported inside each command so `leadpilot --help` and `ask` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+if TYPE_CHECKING:
+    from leadpilot.memory.db import Database
+
+app = typer.Typer(
+    name="leadpilot",
+    help="Leadpilot: a chat-driven AI sales agent over your own lead database.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _err_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def open_store() -> Database:
+    """The configured database, migrated to the newest schema."""
+    from leadpilot.memory.db import open_database
+    from leadpilot.settings import get_settings
+
+    return open_database(get_settings().resolved_database_url)
+
+
+def current_clock():
+    from leadpilot.clock import clock_from_settings
+    from leadpilot.settings import get_settings
+
+    return clock_from_settings(get_settings())
+
+
+def _print_seed_summary(summary) -> None:
+    from rich.table import Table
+
+    table = Table(title="Demo data loaded", show_header=False)
+    for key, value in summary.as_rows():
+        table.add_row(key, str(value))
+    _console().print(table)
+
+
+@app.command()
+def seed(
+    reset: Annotated[bool, typer.Option("--reset", help="Delete everything in the store first.")] = False,
+    leads: Annotated[int, typer.Option(help="How many demo leads to generate.", min=100, max=200_000)] = 2400,
+    random_seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed + same clock = same data).")] = 7,
+) -> None:
+    """Load the deterministic demo dataset: leads, reps, 180 days of activity and outcomes."""
+    from leadpilot.memory.seed import StoreNotEmptyError, seed_demo
+
+    db = open_store()
+    try:
+        summary = seed_demo(db, now=current_clock().now(), seed=random_seed, n_leads=leads, reset=reset)
+    except StoreNotEmptyError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    _print_seed_summary(summary)
+
+
+@app.command()
+def demo() -> None:
+    """Load demo data if the store is empty, then start Leadpilot on embedded defaults."""
+    from leadpilot.memory.leads import count_leads
+    from leadpilot.memory.seed import seed_demo
+    from leadpilot.settings import get_settings
+
+    settings = get_settings()
+    db = open_store()
+    try:
+        with db.session() as session:
+            existing = count_leads(session)
+        if existing:
+            _console().print(f"Store already holds {existing} leads ({settings.resolved_database_url}); not reseeding.")
+        else:
+            _print_seed_summary(seed_demo(db, now=current_clock().now()))
+    finally:
+        db.dispose()
+    _console().print(
+        "Demo data is in place. Try: [bold]leadpilot export --format json | head[/bold]\n"
+        "(The web chat arrives with the interfaces work; until then `demo` ends after seeding.)"
+    )
+
+
+@app.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file to import.")],
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (default FILE.rejects.csv).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Import leads from a CSV (canonical columns, HubSpot or Salesforce exports)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.lead_import import ImportFileError, import_leads_csv
+
+    console = _console()
+    db = open_store()
+    try:
+        with Progress(
+            TextColumn("[bold]importing[/bold] {task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=_err_console(),
+            disable=quiet,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(file.name, total=file.stat().st_size)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            report = import_leads_csv(
+                db,
+                path=file,
+                now=current_clock().now(),
+                rejects_path=rejects,
+                chunk_size=get_settings().import_chunk_size,
+                on_progress=on_progress,
+            )
+    except ImportFileError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    console.print(report.summary())
+    if report.rejected:
+        raise typer.Exit(3)  # some rows need fixing; the good ones are stored
+
+
+@app.command()
+def export(
+    format: Annotated[Literal["csv", "json"], typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
+) -> None:
+    """Export every lead with the canonical columns plus id, score, tier, owner and stage."""
+    from leadpilot.tools.lead_export import export_leads
+
+    db = open_store()
+    try:
+        if output is None:
+            count = export_leads(db, output=sys.stdout, format=format)
+        else:
+            count = export_leads(db, output=output, format=format)
+    finally:
+        db.dispose()
+    if output is not None:
+        _err_console().print(f"Exported {count} leads to {output}")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (the other commands do this too)."""
+    from leadpilot.memory.db import schema_revision
+
+    db = open_store()
+    try:
+        _console().print(f"Schema at revision {schema_revision(db.engine)} ({db.dialect})")
+    finally:
+        db.dispose()
+
+
+@app.command()
+def status() -> None:
+    """Where the data lives and what is in it."""
+    from sqlalchemy import func, select
+
+    from leadpilot.memory.models import Activity, Lead, Rep
+    from leadpilot.settings import get_settings
+
+    settings = get_settings()
+    db = open_store()
+    try:
+        with db.session() as session:
+            counts = {
+                name: session.scalar(select(func.count()).select_from(model))
+                for name, model in (("leads", Lead), ("reps", Rep), ("activities", Activity))
+            }
+    finally:
+        db.dispose()
+    console = _console()
+    console.print(f"database: {settings.resolved_database_url}")
+    console.print(f"clock:    {current_clock().now().isoformat()}{' (pinned by LEADPILOT_NOW)' if settings.now else ''}")
+    console.print(f"llm:      {settings.effective_llm_backend}")
+    for name, count in counts.items():
+        console.print(f"{name + ':':<10}{count}")
+
+
+def main() -> None:
+    """Console entry point: turns configuration errors into a clear message and exit code 2."""
+    from leadpilot.settings import SettingsError
+
+    try:
+        app()
+    except SettingsError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
