@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -33,6 +34,33 @@ class Database:
 
     def session(self) -> Session:
         return self.sessions()
+
+    @contextmanager
+    def read_only(self, *, timeout_ms: int) -> Iterator[Session]:
+        """A session that cannot write and whose statements stop after `timeout_ms`.
+
+        The database enforces both (SQLite: PRAGMA query_only plus a progress handler that aborts
+        long statements; PostgreSQL: a READ ONLY transaction with a local statement_timeout), so
+        a bug in a tool cannot turn a read into a write.
+        """
+        with self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                raw = connection.connection.driver_connection
+                connection.exec_driver_sql("PRAGMA query_only = ON")
+                deadline = time.monotonic() + timeout_ms / 1000
+                raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+            else:
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+            try:
+                with Session(bind=connection) as session:
+                    yield session
+            finally:
+                connection.rollback()
+                if self.dialect == "sqlite":
+                    raw.set_progress_handler(None, 0)
+                    connection.exec_driver_sql("PRAGMA query_only = OFF")
+                    connection.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()

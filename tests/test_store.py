@@ -140,3 +140,36 @@ def test_outbound_contact_moves_last_contacted_but_inbound_does_not(db):
         set_stage(session, lead=get_lead(session, lead_id=lead_id), stage="CUSTOMER", reason="signed", at=NOW)
         lead = get_lead(session, lead_id=lead_id)
         assert lead.converted is True and lead.converted_at == NOW
+
+
+def test_read_only_session_refuses_writes_on_both_databases(db):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with db.transaction() as session:
+        upsert_leads(session, records=[_record(company="Keep me")], now=NOW)
+    with pytest.raises(DBAPIError):
+        with db.read_only(timeout_ms=1000) as session:
+            assert count_leads(session) == 1  # reads work
+            session.execute(text("DELETE FROM leads"))
+    with db.session() as session:
+        assert count_leads(session) == 1
+    # the pooled connection is writable again for ordinary sessions afterwards
+    with db.transaction() as session:
+        upsert_leads(session, records=[_record(company="Second")], now=NOW)
+    with db.session() as session:
+        assert count_leads(session) == 2
+
+
+def test_read_only_statement_timeout(db):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) SELECT count(*) FROM n"
+    )
+    with pytest.raises(DBAPIError):
+        with db.read_only(timeout_ms=50) as session:
+            session.execute(text(slow)).scalar()

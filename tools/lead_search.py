@@ -1,0 +1,184 @@
+"""Read-only lead queries for the agent: search, aggregate, and one lead's full profile.
+
+Each takes a validated query object, compiles it to a SQLAlchemy statement (never SQL text from a
+model), runs it in a read-only session with a row cap and a statement timeout, and returns data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from leadpilot.memory.models import Lead, Rep
+from leadpilot.tools.lead_filter import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup, visibility_condition
+
+SortKey = Literal["score", "probability", "created_at", "last_contacted_at", "company", "company_size"]
+GroupKey = Literal["tier", "industry", "source", "owner", "stage", "country", "state", "city", "month", "segment"]
+Metric = Literal["count", "conversion_rate", "avg_score"]
+
+LEAD_FIELDS = (
+    "id", "external_id", "company", "contact_name", "email", "job_title", "industry", "country", "state",
+    "city", "company_size", "source", "stage", "score", "tier", "conversion_probability", "owner",
+    "created_at", "last_contacted_at",
+)
+
+
+class SearchLeads(BaseModel):
+    """Find leads matching a filter, sorted, optionally the top N."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: LeadFilter = Field(default_factory=LeadFilter)
+    sort_by: SortKey = Field("score", description="score, probability, created_at, last_contacted_at, company, company_size")
+    descending: bool = Field(True, description="Largest / newest first.")
+    limit: int | None = Field(None, ge=1, le=1000, description="Top N; omit for every match (up to the row cap).")
+
+
+class AggregateLeads(BaseModel):
+    """Count leads (or conversion rate / average score) grouped by one field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: LeadFilter = Field(default_factory=LeadFilter)
+    group_by: GroupKey = Field(description="tier, industry, source, owner, stage, country, state, city, month, segment")
+    metric: Metric = Field("count", description="count, conversion_rate (won / closed) or avg_score")
+
+
+class SearchResult(BaseModel):
+    leads: list[dict[str, Any]]
+    total: int = Field(description="How many leads match (may exceed len(leads) when capped).")
+    truncated: bool
+    filters_applied: list[str]
+    problems: list[str] = Field(default_factory=list)
+
+
+class AggregateResult(BaseModel):
+    rows: list[dict[str, Any]]
+    group_by: str
+    metric: str
+    filters_applied: list[str]
+    problems: list[str] = Field(default_factory=list)
+
+
+def lead_row(lead: Lead) -> dict[str, Any]:
+    """The lead fields every answer carries (the `ask --json` contract), JSON-ready."""
+    row: dict[str, Any] = {}
+    for name in LEAD_FIELDS:
+        if name == "owner":
+            row["owner"] = lead.owner.email if lead.owner is not None else None
+            continue
+        value = getattr(lead, name)
+        row[name] = value.isoformat() if isinstance(value, datetime) else value
+    return row
+
+
+_SORT_COLUMNS = {
+    "score": Lead.score,
+    "probability": Lead.conversion_probability,
+    "created_at": Lead.created_at,
+    "last_contacted_at": Lead.last_contacted_at,
+    "company": Lead.company,
+    "company_size": Lead.company_size,
+}
+
+
+def _sorted(statement: Select, sort_by: SortKey, descending: bool) -> Select:
+    column = _SORT_COLUMNS[sort_by]
+    # NULLs last either way, and a stable tie-break on id.
+    ordered = column.desc() if descending else column.asc()
+    return statement.order_by(column.is_(None), ordered, Lead.id)
+
+
+def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: datetime, row_cap: int) -> SearchResult:
+    """Leads matching `query.filter` that the viewer may see, sorted, at most `limit` / `row_cap`."""
+    compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
+    total = session.scalar(select(func.count()).select_from(Lead).where(*compiled.conditions)) or 0
+    cap = min(query.limit or row_cap, row_cap)
+    statement = _sorted(select(Lead).where(*compiled.conditions), query.sort_by, query.descending).limit(cap)
+    leads = [lead_row(lead) for lead in session.scalars(statement).unique()]
+    wanted = min(total, query.limit) if query.limit else total
+    return SearchResult(
+        leads=leads,
+        total=total,
+        truncated=len(leads) < wanted,
+        filters_applied=describe_filter(query.filter),
+        problems=compiled.problems,
+    )
+
+
+def _group_column(group_by: GroupKey, dialect: str):
+    if group_by == "owner":
+        return func.coalesce(Rep.email, "unassigned")
+    if group_by == "month":
+        if dialect == "sqlite":
+            return func.strftime("%Y-%m", Lead.created_at)
+        return func.to_char(Lead.created_at, "YYYY-MM")
+    if group_by == "segment":
+        size = Lead.company_size
+        return case(
+            (size >= 1000, "enterprise"), (size >= 100, "mid-market"), (size >= 10, "smb"), (size >= 1, "micro"),
+            else_="unknown",
+        )
+    return getattr(Lead, group_by)
+
+
+def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, now: datetime, row_cap: int) -> AggregateResult:
+    """One row per group: {group_by: value, metric: number}, largest first (months in order)."""
+    compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
+    group = _group_column(query.group_by, session.get_bind().dialect.name).label(query.group_by)
+    if query.metric == "count":
+        value = func.count(Lead.id)
+    elif query.metric == "avg_score":
+        value = func.avg(Lead.score)
+    else:
+        won = func.sum(case((Lead.converted.is_(True), 1), else_=0))
+        closed = func.sum(case((Lead.converted.is_not(None), 1), else_=0))
+        value = won * 1.0 / func.nullif(closed, 0)
+    value = value.label(query.metric)
+    statement = select(group, value).select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*compiled.conditions).group_by(group)
+    if query.group_by == "month":
+        statement = statement.order_by(group)
+    else:
+        statement = statement.order_by(value.desc(), group)
+    rows = []
+    for name, number in session.execute(statement.limit(row_cap)):
+        if number is not None and query.metric != "count":
+            number = round(float(number), 4 if query.metric == "conversion_rate" else 1)
+        rows.append({query.group_by: name if name is not None else "unknown", query.metric: number})
+    return AggregateResult(
+        rows=rows, group_by=query.group_by, metric=query.metric,
+        filters_applied=describe_filter(query.filter), problems=compiled.problems,
+    )
+
+
+def get_lead_profile(session: Session, *, lead_id: int, viewer: Viewer) -> dict[str, Any] | None:
+    """One lead with its activities, score breakdown, prediction and assignments; None if not visible."""
+    from leadpilot.memory.activities import lead_activities
+    from leadpilot.memory.assignments import lead_assignments
+
+    lead = session.scalar(select(Lead).where(Lead.id == lead_id, visibility_condition(viewer)))
+    if lead is None:
+        return None
+    profile = lead_row(lead)
+    profile.update(
+        website=lead.website,
+        phone=lead.phone,
+        notes=lead.notes,
+        converted=lead.converted,
+        converted_at=lead.converted_at.isoformat() if lead.converted_at else None,
+        score_breakdown=lead.score_breakdown,
+        enrichment=lead.enrichment,
+        activities=[
+            {"kind": a.kind, "direction": a.direction, "occurred_at": a.occurred_at.isoformat(), "detail": a.detail}
+            for a in lead_activities(session, lead_id=lead.id, limit=50)
+        ],
+        assignments=[
+            {"rep": a.rep.email if a.rep else None, "at": a.assigned_at.isoformat(), "rule": a.rule, "reason": a.reason}
+            for a in lead_assignments(session, lead_id=lead.id)
+        ],
+    )
+    return profile
