@@ -14,7 +14,8 @@ from leadpilot.memory.audit import lead_history
 from leadpilot.memory.db import schema_revision, table_names
 from leadpilot.memory.lead_record import validate_lead
 from leadpilot.memory.leads import count_leads, get_lead, set_stage, upsert_leads
-from leadpilot.memory.models import Base, Lead
+from leadpilot.memory.models import Lead
+from leadpilot.memory.schema import metadata
 from leadpilot.memory.reps import add_time_off, get_rep, is_out_of_office, list_reps, open_lead_counts, upsert_rep
 
 from conftest import NOW
@@ -28,7 +29,7 @@ def test_schema_comes_from_migrations_and_matches_models(db):
     assert schema_revision(db.engine) is not None
     assert {"leads", "reps", "rep_time_off", "activities", "assignments", "audit_events"} <= set(table_names(db.engine))
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
     assert diff == []
 
 

@@ -48,6 +48,8 @@ class ActivityCondition(BaseModel):
     kind: ActivityKind = Field(description="Which activity: email_opened, email_clicked, page_view, form_submit, meeting, call, email_sent, note.")
     page: str | None = Field(None, description="For page views: a path or word the page contains, e.g. 'pricing'.")
     within_days: int | None = Field(None, ge=1, le=3650, description="Only activity in the last N days.")
+    since: date | None = Field(None, description="Only activity on or after this date.")
+    before: date | None = Field(None, description="Only activity before this date.")
     absent: bool = Field(False, description="True for 'did NOT ...' (no such activity).")
 
 
@@ -91,6 +93,10 @@ class LeadFilter(BaseModel):
     )
     never_contacted: bool | None = Field(None, description="True: never contacted. False: contacted at least once.")
     contacted_within_days: int | None = Field(None, ge=0, le=3650, description="Contacted in the last N days.")
+    not_contacted_since: date | datetime | None = Field(
+        None, description="No outbound contact since this date (includes never contacted)."
+    )
+    contacted_since: date | datetime | None = Field(None, description="Contacted on or after this date.")
     activity: list[ActivityCondition] | None = Field(None, description="Activity facts, all must hold.")
     company: str | None = Field(None, description="Company name contains this text.")
     converted: bool | None = Field(None, description="Historical outcome: converted (won) or not.")
@@ -99,7 +105,9 @@ class LeadFilter(BaseModel):
     @field_validator("industry", "not_industry")
     @classmethod
     def _industries(cls, values: list[str] | None) -> list[str] | None:
-        return sorted({industry_slug(v) for v in values if v.strip()}) or None if values is not None else None
+        if values is None:
+            return None
+        return sorted({industry_slug(v) for v in values if v.strip()}) or None
 
     @field_validator("country", "not_country")
     @classmethod
@@ -191,6 +199,10 @@ def _activity_condition(condition: ActivityCondition, now: datetime) -> ColumnEl
         clauses.append(func.lower(Activity.detail).contains(condition.page.strip().lower().lstrip("/")))
     if condition.within_days is not None:
         clauses.append(Activity.occurred_at >= now - timedelta(days=condition.within_days))
+    if condition.since is not None:
+        clauses.append(Activity.occurred_at >= _as_datetime(condition.since))
+    if condition.before is not None:
+        clauses.append(Activity.occurred_at < _as_datetime(condition.before))
     found = exists(select(Activity.id).where(*clauses))
     return not_(found) if condition.absent else found
 
@@ -296,6 +308,10 @@ def compile_filter(lead_filter: LeadFilter, *, now: datetime, viewer: Viewer, ow
         c.append(Lead.last_contacted_at.is_not(None))
     if f.contacted_within_days is not None:
         c.append(Lead.last_contacted_at >= now - timedelta(days=f.contacted_within_days))
+    if f.not_contacted_since is not None:
+        c.append(or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at < _as_datetime(f.not_contacted_since)))
+    if f.contacted_since is not None:
+        c.append(Lead.last_contacted_at >= _as_datetime(f.contacted_since))
     for condition in f.activity or []:
         c.append(_activity_condition(condition, now))
     if f.company:
@@ -389,11 +405,19 @@ def describe_filter(lead_filter: LeadFilter) -> list[str]:
         lines.append("contacted at least once")
     if f.contacted_within_days is not None:
         lines.append(f"contacted in the last {f.contacted_within_days} days")
+    if f.not_contacted_since is not None:
+        lines.append(f"not contacted since {f.not_contacted_since.isoformat()[:10]} (including never)")
+    if f.contacted_since is not None:
+        lines.append(f"contacted since {f.contacted_since.isoformat()[:10]}")
     for condition in f.activity or []:
         what = condition.kind.value.replace("_", " ")
         if condition.page:
             what += f" of {condition.page}"
         when = f" in the last {condition.within_days} days" if condition.within_days else ""
+        if condition.since:
+            when += f" since {condition.since.isoformat()}"
+        if condition.before:
+            when += f" before {condition.before.isoformat()}"
         lines.append(("no " if condition.absent else "") + what + when)
     if f.company:
         lines.append(f"company contains {f.company!r}")

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead, Rep
@@ -44,7 +44,9 @@ class AggregateLeads(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filter: LeadFilter = Field(default_factory=LeadFilter)
-    group_by: GroupKey = Field(description="tier, industry, source, owner, stage, country, state, city, month, segment")
+    group_by: GroupKey | None = Field(
+        None, description="tier, industry, source, owner, stage, country, state, city, month, segment; omit for one total"
+    )
     metric: Metric = Field("count", description="count, conversion_rate (won / closed) or avg_score")
 
 
@@ -58,7 +60,7 @@ class SearchResult(BaseModel):
 
 class AggregateResult(BaseModel):
     rows: list[dict[str, Any]]
-    group_by: str
+    group_by: str | None
     metric: str
     filters_applied: list[str]
     problems: list[str] = Field(default_factory=list)
@@ -129,7 +131,10 @@ def _group_column(group_by: GroupKey, dialect: str):
 def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, now: datetime, row_cap: int) -> AggregateResult:
     """One row per group: {group_by: value, metric: number}, largest first (months in order)."""
     compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
-    group = _group_column(query.group_by, session.get_bind().dialect.name).label(query.group_by)
+    if query.group_by is None:
+        group = literal("all leads", literal_execute=True).label("total")
+    else:
+        group = _group_column(query.group_by, session.get_bind().dialect.name).label(query.group_by)
     if query.metric == "count":
         value = func.count(Lead.id)
     elif query.metric == "avg_score":
@@ -139,16 +144,16 @@ def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, 
         closed = func.sum(case((Lead.converted.is_not(None), 1), else_=0))
         value = won * 1.0 / func.nullif(closed, 0)
     value = value.label(query.metric)
-    statement = select(group, value).select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*compiled.conditions).group_by(group)
+    statement = select(group, value).select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*compiled.conditions)
     if query.group_by == "month":
-        statement = statement.order_by(group)
-    else:
-        statement = statement.order_by(value.desc(), group)
+        statement = statement.group_by(group).order_by(group)
+    elif query.group_by is not None:
+        statement = statement.group_by(group).order_by(value.desc(), group)
     rows = []
     for name, number in session.execute(statement.limit(row_cap)):
         if number is not None and query.metric != "count":
             number = round(float(number), 4 if query.metric == "conversion_rate" else 1)
-        rows.append({query.group_by: name if name is not None else "unknown", query.metric: number})
+        rows.append({query.group_by or "total": name if name is not None else "unknown", query.metric: number})
     return AggregateResult(
         rows=rows, group_by=query.group_by, metric=query.metric,
         filters_applied=describe_filter(query.filter), problems=compiled.problems,

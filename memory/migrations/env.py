@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from leadpilot.memory.models import Base
+from leadpilot.memory.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:

@@ -1,0 +1,113 @@
+"""Relative date phrases ("this week", "since Monday", "last 30 days") resolved against the clock.
+
+Weeks start on Monday; days are UTC days.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december",
+)
+_MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {m: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open period [start, end); end None = up to now. `days` set for "last N days" phrasing."""
+
+    start: date | None = None
+    end: date | None = None
+    days: int | None = None
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_MONTH_NAMES = "|".join(sorted(_MONTH_ABBR, key=len, reverse=True))
+WINDOW_PATTERN = (
+    r"(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous)\s+(?P<n>\d+)\s+(?P<unit>day|week|month|year)s?"
+    r"|(?:in|over|during|within|for)\s+(?:the\s+)?(?P<n2>\d+)\s+(?P<unit2>day|week|month|year)s?"
+    r"|(?P<rel>today|yesterday|this\s+week|this\s+month|this\s+quarter|this\s+year|last\s+week|last\s+month|last\s+quarter|last\s+year|past\s+week|past\s+month|past\s+year|last\s+day|past\s+day|year\s+to\s+date|ytd|month\s+to\s+date)"
+    r"|since\s+(?:last\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|since\s+(?P<iso>\d{4}-\d{2}-\d{2})"
+    rf"|since\s+(?:the\s+)?(?:(?P<day_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon_a>{_MONTH_NAMES})|(?P<mon_b>{_MONTH_NAMES})\.?\s+(?P<day_b>\d{{1,2}})(?:st|nd|rd|th)?|(?P<mon_c>{_MONTH_NAMES}))\b"
+    rf"|in\s+(?P<in_month>{_MONTH_NAMES})\b"
+    r"|since\s+(?:the\s+)?start\s+of\s+(?:the\s+)?(?P<start_of>week|month|quarter|year)"
+)
+WINDOW_RE = re.compile(WINDOW_PATTERN)
+
+
+def resolve_window(match: re.Match[str], *, today: date) -> Window:
+    """Turn a WINDOW_RE match into dates relative to `today`."""
+    g = match.groupdict()
+    if g["n"] or g["n2"]:
+        n = int(g["n"] or g["n2"])
+        unit = g["unit"] or g["unit2"]
+        return Window(days=n * _UNIT_DAYS[unit])
+    if rel := g["rel"]:
+        rel = " ".join(rel.split())
+        week_start = today - timedelta(days=today.weekday())
+        quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        table = {
+            "today": Window(start=today),
+            "yesterday": Window(start=today - timedelta(days=1), end=today),
+            "this week": Window(start=week_start),
+            "this month": Window(start=_month_start(today)),
+            "month to date": Window(start=_month_start(today)),
+            "this quarter": Window(start=quarter_start),
+            "this year": Window(start=date(today.year, 1, 1)),
+            "year to date": Window(start=date(today.year, 1, 1)),
+            "ytd": Window(start=date(today.year, 1, 1)),
+            "last week": Window(start=week_start - timedelta(days=7), end=week_start),
+            "last month": Window(start=_add_months(_month_start(today), -1), end=_month_start(today)),
+            "last quarter": Window(start=_add_months(quarter_start, -3), end=quarter_start),
+            "last year": Window(start=date(today.year - 1, 1, 1), end=date(today.year, 1, 1)),
+            "past week": Window(days=7),
+            "past month": Window(days=30),
+            "past year": Window(days=365),
+            "last day": Window(days=1),
+            "past day": Window(days=1),
+        }
+        return table[rel]
+    if weekday := g["weekday"]:
+        back = (today.weekday() - WEEKDAYS.index(weekday)) % 7
+        return Window(start=today - timedelta(days=back))
+    if iso := g["iso"]:
+        return Window(start=date.fromisoformat(iso))
+    month_name = g["mon_a"] or g["mon_b"] or g["mon_c"]
+    if month_name:
+        month = _MONTH_ABBR[month_name]
+        day = int(g["day_a"] or g["day_b"] or 1)
+        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+        return Window(start=date(year, month, day))
+    if in_month := g["in_month"]:
+        month = _MONTH_ABBR[in_month]
+        year = today.year if month <= today.month else today.year - 1
+        start = date(year, month, 1)
+        return Window(start=start, end=_add_months(start, 1))
+    if start_of := g["start_of"]:
+        fake = re.match(WINDOW_PATTERN, f"this {start_of}")
+        return resolve_window(fake, today=today)
+    raise ValueError(f"unhandled window {match.group(0)!r}")
+
+
+def window_as_datetime_bounds(window: Window) -> tuple[datetime | None, datetime | None]:
+    from datetime import time, timezone
+
+    def at(day: date | None) -> datetime | None:
+        return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+
+    return at(window.start), at(window.end)

@@ -1,0 +1,34 @@
+"""What one agent run depends on: the store, settings, the clock's now, and who is asking.
+
+Built by each interface per run and passed to the agent; tools read it from the run's context.
+Nothing here is global: two runs for two users never share a viewer or a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from leadpilot.memory.db import Database
+from leadpilot.settings import Settings
+from leadpilot.tools.lead_filter import Viewer
+
+
+@dataclass(frozen=True)
+class AgentDeps:
+    db: Database
+    settings: Settings
+    now: datetime
+    viewer: Viewer
+    conversation_id: str | None = None
+    channel: str = "cli"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session with the configured statement timeout."""
+        with self.db.read_only(timeout_ms=self.settings.query_timeout_ms) as session:
+            yield session

@@ -1,0 +1,96 @@
+"""The agent's tools: typed functions whose schemas come from their types.
+
+Each tool reads its deps from the run context, calls a read-only capability in tools/, and
+returns (content for the model, artifact for the interfaces). The content is compact JSON (the
+model does not need 1,000 rows to write two sentences); the artifact is the full result.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain.tools import ToolRuntime, tool
+
+from leadpilot.agent.deps import AgentDeps
+from leadpilot.tools.lead_filter import LeadFilter
+from leadpilot.tools.lead_search import (
+    AggregateLeads,
+    GroupKey,
+    Metric,
+    SearchLeads,
+    SortKey,
+    aggregate_leads,
+    get_lead_profile,
+    search_leads,
+)
+
+_MODEL_ROWS = 20  # leads shown to the model per result
+_COMPACT_FIELDS = ("id", "company", "contact_name", "industry", "city", "country", "tier", "score", "owner", "last_contacted_at")
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, default=str, ensure_ascii=False)
+
+
+@tool("search_leads", response_format="content_and_artifact")
+def search_leads_tool(
+    runtime: ToolRuntime[AgentDeps],
+    filter: LeadFilter | None = None,
+    sort_by: SortKey = "score",
+    descending: bool = True,
+    limit: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Find leads matching a filter (tier, industry, place, size, source, stage, owner, score,
+    created/contacted windows, activity). Sorted by `sort_by`; `limit` for a top N."""
+    deps = runtime.context
+    query = SearchLeads(filter=filter or LeadFilter(), sort_by=sort_by, descending=descending, limit=limit)
+    with deps.read() as session:
+        result = search_leads(session, query=query, viewer=deps.viewer, now=deps.now, row_cap=deps.settings.query_row_cap)
+    content = {
+        "total": result.total,
+        "shown": min(len(result.leads), _MODEL_ROWS),
+        "limit": limit,
+        "sort_by": sort_by,
+        "filters_applied": result.filters_applied,
+        "problems": result.problems,
+        "leads": [{k: lead[k] for k in _COMPACT_FIELDS} for lead in result.leads[:_MODEL_ROWS]],
+    }
+    return _json(content), {"kind": "search", **result.model_dump(mode="json")}
+
+
+@tool("aggregate_leads", response_format="content_and_artifact")
+def aggregate_leads_tool(
+    runtime: ToolRuntime[AgentDeps],
+    filter: LeadFilter | None = None,
+    group_by: GroupKey | None = None,
+    metric: Metric = "count",
+) -> tuple[str, dict[str, Any]]:
+    """Count leads, or compute conversion rate (won / closed) or average score, grouped by one
+    field (tier, industry, source, owner, stage, country, state, city, month, segment) or in total."""
+    deps = runtime.context
+    query = AggregateLeads(filter=filter or LeadFilter(), group_by=group_by, metric=metric)
+    with deps.read() as session:
+        result = aggregate_leads(session, query=query, viewer=deps.viewer, now=deps.now, row_cap=deps.settings.query_row_cap)
+    return _json(result.model_dump(mode="json")), {"kind": "aggregate", **result.model_dump(mode="json")}
+
+
+@tool("get_lead", response_format="content_and_artifact")
+def get_lead_tool(runtime: ToolRuntime[AgentDeps], lead_id: int) -> tuple[str, dict[str, Any]]:
+    """One lead's full profile: contact, company, activities, score breakdown, assignments."""
+    deps = runtime.context
+    with deps.read() as session:
+        profile = get_lead_profile(session, lead_id=lead_id, viewer=deps.viewer)
+    if profile is None:
+        content = {"error": f"No lead {lead_id} that you can see."}
+        return _json(content), {"kind": "lead", "lead": None, "problems": [content["error"]]}
+    # Notes are lead data, quoted as such so they cannot pass for instructions.
+    shown = {**profile, "notes": {"untrusted_text_from_lead_record": profile.get("notes")}}
+    return _json(shown), {"kind": "lead", "lead": profile}
+
+
+READ_TOOLS = (search_leads_tool, aggregate_leads_tool, get_lead_tool)
+
+
+def tool_names() -> list[str]:
+    return [t.name for t in READ_TOOLS]
