@@ -1,0 +1,114 @@
+"""A local OpenAI-compatible server for tests: real HTTP, the real chat-completions wire format.
+
+It stands in for the LLM only. A `responder` decides each reply from the request (messages and
+tools as the real OpenAI client sent them); every request is recorded for assertions. Streaming
+requests get server-sent events with `data: [DONE]`, as the real API sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# A reply: {"content": str} or {"tool_calls": [{"name": str, "arguments": dict}]}
+Responder = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class OpenAIStub:
+    def __init__(self, responder: Responder):
+        self.responder = responder
+        self.requests: list[dict[str, Any]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    self._json(404, {"error": {"message": f"unknown path {self.path}", "type": "invalid_request_error"}})
+                    return
+                if self.headers.get("Authorization", "") != "Bearer sk-test":
+                    self._json(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+                    return
+                stub.requests.append(body)
+                reply = stub.responder(body)
+                if body.get("stream"):
+                    self._stream(body, reply)
+                else:
+                    self._json(200, stub.completion(body, reply))
+
+            def _json(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, body: dict[str, Any], reply: dict[str, Any]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for chunk in stub.chunks(body, reply):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> OpenAIStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @staticmethod
+    def _tool_calls(reply: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"id": f"call_{uuid.uuid4().hex[:10]}", "type": "function", "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+            for c in reply.get("tool_calls", [])
+        ]
+
+    def completion(self, body: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+        calls = self._tool_calls(reply)
+        message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
+        if calls:
+            message["tool_calls"] = calls
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:10]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "stub"),
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        }
+
+    def chunks(self, body: dict[str, Any], reply: dict[str, Any]) -> list[dict[str, Any]]:
+        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:10]}", "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model", "stub")}
+        out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+        calls = self._tool_calls(reply)
+        for index, call in enumerate(calls):
+            arguments = call["function"]["arguments"]
+            half = len(arguments) // 2  # split the arguments across chunks, as the real API does
+            out.append({**base, "choices": [{"index": 0, "delta": {"tool_calls": [{"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": arguments[:half]}}]}, "finish_reason": None}]})
+            out.append({**base, "choices": [{"index": 0, "delta": {"tool_calls": [{"index": index, "function": {"arguments": arguments[half:]}}]}, "finish_reason": None}]})
+        content = reply.get("content") or ""
+        for start in range(0, len(content), 12):
+            out.append({**base, "choices": [{"index": 0, "delta": {"content": content[start : start + 12]}, "finish_reason": None}]})
+        out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls" if calls else "stop"}]})
+        return out
