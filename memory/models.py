@@ -50,7 +50,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc)
 
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+# none_as_null: a Python None is SQL NULL (not JSON null), so "IS NULL" means "no value".
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):
