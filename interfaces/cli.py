@@ -272,6 +272,89 @@ def chat(
 
 
 @app.command()
+def train() -> None:
+    """Learn conversion probability from the store's own history; score open leads with it."""
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.conversion_model import NotEnoughHistoryError, load_latest_model, train_conversion_model
+    from leadpilot.tools.lead_prediction import store_probabilities
+
+    settings = get_settings()
+    now = current_clock().now()
+    db = open_store()
+    try:
+        try:
+            version = train_conversion_model(db, now=now, data_dir=settings.data_dir)
+        except NotEnoughHistoryError as error:
+            _err_console().print(f"[red]{error}[/red]")
+            raise typer.Exit(1) from None
+        model = load_latest_model(db, settings.data_dir)
+        with db.transaction() as session:
+            scored = store_probabilities(session, model=model, now=now)
+    finally:
+        db.dispose()
+    metrics = version.metrics
+    rule_auc = metrics.get("rule_score_auc")
+    _console().print(
+        f"Trained {version.version} on {version.n_train} closed leads: held-out AUC {metrics['auc']:.3f}, "
+        f"Brier {metrics['brier']:.3f}"
+        + (f" (rule score AUC on the same leads: {rule_auc:.3f})" if rule_auc is not None else "")
+        + f". Probabilities written for {scored} open leads."
+    )
+
+
+@app.command()
+def predict(
+    lead_id: Annotated[int, typer.Argument(help="Lead id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Conversion prediction for one lead: probability, factors, risks, next actions, time to close."""
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.conversion_model import ModelNotFoundError, load_latest_model
+    from leadpilot.tools.lead_prediction import predict_lead
+
+    db = open_store()
+    try:
+        try:
+            model = load_latest_model(db, get_settings().data_dir)
+        except ModelNotFoundError as error:
+            _err_console().print(f"[red]{error}[/red] Run `leadpilot train` first.")
+            raise typer.Exit(1) from None
+        with db.transaction() as session:
+            try:
+                prediction = predict_lead(session, lead_id=lead_id, model=model, now=current_clock().now())
+            except LookupError as error:
+                _err_console().print(f"[red]{error}[/red]")
+                raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps(prediction.to_dict(), default=str) + "\n")
+        return
+    console = _console()
+    p = prediction
+    console.print(
+        f"Lead {p.lead_id}: [bold]{p.probability:.0%}[/bold] likely to convert ({p.tier} priority; "
+        f"confidence {p.confidence_label}, {p.confidence:.2f}) — model {p.model_version}"
+    )
+    for title, factors in (("Raising it", p.raising), ("Lowering it", p.lowering)):
+        if factors:
+            console.print(f"[bold]{title}[/bold]")
+            for factor in factors:
+                console.print(f"  {factor.effect:+.1%}  {factor.group}: {factor.detail}")
+    if p.risks:
+        console.print("[bold]Risks[/bold]")
+        for risk in p.risks:
+            console.print(f"  - {risk.message}")
+    if p.recommendations:
+        console.print("[bold]Next actions[/bold]")
+        for action in p.recommendations:
+            console.print(f"  [{action.urgency}] {action.action} — {action.reason}")
+    if p.time_to_close:
+        t = p.time_to_close
+        console.print(f"Time to close if it converts: ~{t.expected_days:.0f} days ({t.optimistic_days:.0f}–{t.pessimistic_days:.0f}; {t.basis})")
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema up to date (the other commands do this too)."""
     from leadpilot.memory.db import schema_revision

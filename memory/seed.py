@@ -1153,8 +1153,9 @@ def _play_out(rng: random.Random, draft: _Draft, *, now: datetime) -> tuple[dict
         meetings = _poisson(rng, math.exp(-0.5 + 0.7 * interest), cap=4)
     log_odds = _conversion_log_odds(draft, events=events, meetings=meetings, interest=interest)
     converts = not neglected and rng.random() < _sigmoid(log_odds)
-    if converts:
-        meetings = max(meetings, 1)  # nobody signs without meeting us
+    # Larger accounts never sign without meeting us; small ones often buy self-serve.
+    if converts and (draft.company.size >= 100 or rng.random() < 0.45):
+        meetings = max(meetings, 1)
     events += _plan_meetings(rng, count=meetings)
 
     life = _decision_days(rng, draft, converts=converts, neglected=neglected)

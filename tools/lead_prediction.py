@@ -397,3 +397,15 @@ def prediction_accuracy(session: Session) -> dict[str, Any]:
         "model_auc": current.metrics.get("auc") if current else None,
         "feature_importance": current.metrics.get("feature_importance", []) if current else [],
     }
+
+
+def store_probabilities(session: Session, *, model: ConversionModel, now: datetime) -> int:
+    """Write the model's probability onto every open lead (Lead.conversion_probability); returns how many."""
+    from sqlalchemy import update
+
+    probabilities = predict_probabilities(session, model=model, now=now)
+    if probabilities:
+        session.execute(
+            update(Lead), [{"id": lead_id, "conversion_probability": p} for lead_id, (p, _tier) in probabilities.items()]
+        )
+    return len(probabilities)
