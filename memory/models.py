@@ -140,6 +140,7 @@ class Lead(Base):
     score_breakdown: Mapped[dict[str, Any] | None] = mapped_column()
     scored_at: Mapped[datetime | None] = mapped_column()
     conversion_probability: Mapped[float | None] = mapped_column(Float)
+    snoozed_until: Mapped[datetime | None] = mapped_column()  # a rep asked not to be reminded before then
     enrichment: Mapped[dict[str, Any] | None] = mapped_column()
     extra: Mapped[dict[str, Any] | None] = mapped_column()  # CSV columns we do not model, kept as-is
 
@@ -198,3 +199,14 @@ class AuditEvent(Base):
     new_value: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(254), default="system")
+
+
+class RoutingPointer(Base):
+    """Where a round-robin pool stands, so fairness survives restarts."""
+
+    __tablename__ = "routing_pointers"
+
+    pool: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    last_rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column()
