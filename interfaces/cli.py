@@ -146,7 +146,7 @@ def import_csv(
         raise typer.Exit(1) from None
     finally:
         db.dispose()
-    console.print(report.summary())
+    console.print(report.summary(), markup=False, highlight=False)
     if report.rejected:
         raise typer.Exit(3)  # some rows need fixing; the good ones are stored
 

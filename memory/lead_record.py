@@ -73,7 +73,10 @@ FREE_EMAIL_DOMAINS = frozenset(
         "gmx.de", "gmx.net", "web.de", "mail.ru", "yandex.ru", "qq.com", "163.com", "zoho.com",
     }
 )
-_LIMITS = {"external_id": 128, "company": 300, "contact_name": 300, "phone": 64, "job_title": 300, "city": 200}
+_LIMITS = {
+    "external_id": 128, "company": 300, "website": 500, "contact_name": 300, "phone": 64, "job_title": 300,
+    "state": 100, "city": 200,
+}
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,12 @@ def parse_datetime(text: str) -> datetime:
 
 def parse_company_size(text: str) -> int:
     """Employees: '1200', '1,200', '1.2k', '51-200' (lower bound), '10000+'."""
-    value = _SIZE_CLEAN.sub("", text.strip().lower())
+    value = text.strip()
+    if value.isascii() and value.isdigit():  # the common case, without the regexes
+        if int(value) > 10_000_000:
+            raise ValueError
+        return int(value)
+    value = _SIZE_CLEAN.sub("", value.lower())
     if value.endswith("k") and value[:-1].replace(".", "", 1).isdigit():
         return int(float(value[:-1]) * 1000)
     if match := _SIZE_RANGE.match(value):
@@ -139,7 +147,7 @@ def parse_company_size(text: str) -> int:
     if match := _SIZE_PLUS.match(value):
         return int(match.group(1))
     number = float(value)  # raises ValueError on text
-    if number < 0 or number != int(number) or number > 10_000_000:
+    if not 0 <= number <= 10_000_000 or number != int(number):  # also refuses nan and inf
         raise ValueError
     return int(number)
 
@@ -157,13 +165,29 @@ def domain_of(website: str | None, email: str | None) -> str | None:
     return None
 
 
-def _text(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        value = raw.strip()
-        return value or None
-    return str(raw)
+# Plain text fields and their length limits (None: no limit).
+_TEXT_FIELDS: tuple[tuple[str, int | None], ...] = tuple(
+    (name, _LIMITS.get(name)) for name in ("external_id", "company", "contact_name", "phone", "job_title", "city", "notes")
+)
+
+
+def _texts(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Each field's value as stripped text; missing, None and blank values are left out."""
+    texts: dict[str, str] = {}
+    for name, value in raw.items():
+        if isinstance(value, str):
+            if value := value.strip():
+                texts[name] = value
+        elif value is not None:
+            texts[name] = str(value)
+    return texts
+
+
+def _too_long(name: str, value: str) -> FieldProblem | None:
+    limit = _LIMITS.get(name)
+    if limit is not None and len(value) > limit:
+        return FieldProblem(name, value, f"longer than {limit} characters")
+    return None
 
 
 def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
@@ -172,16 +196,17 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     warnings: list[FieldProblem] = []
     extra: dict[str, Any] = {}
     values: dict[str, Any] = {}
-    get = raw.get
+    texts = _texts(raw)
+    text_of = texts.get
 
-    for name in ("external_id", "company", "contact_name", "phone", "job_title", "city", "notes"):
-        value = _text(get(name))
-        if value is not None and name in _LIMITS and len(value) > _LIMITS[name]:
-            problems.append(FieldProblem(name, value, f"longer than {_LIMITS[name]} characters"))
+    for name, limit in _TEXT_FIELDS:
+        value = text_of(name)
+        if value is not None and limit is not None and len(value) > limit:
+            problems.append(FieldProblem(name, value, f"longer than {limit} characters"))
             continue
         values[name] = value
 
-    email = _text(get("email"))
+    email = text_of("email")
     if email is not None:
         email = email.lower()
         if len(email) > 254 or not _EMAIL.match(email):
@@ -189,24 +214,27 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
             email = None
     values["email"] = email
 
-    website = _text(get("website"))
+    website = text_of("website")
+    if website is not None and (problem := _too_long("website", website)):
+        problems.append(problem)
+        website = None
     values["website"] = website
     values["domain"] = domain_of(website, email)
 
     if values.get("company") is None and email is None and "email" not in {p.field for p in problems}:
         problems.append(FieldProblem("company", "", "a lead needs a company or an email address"))
 
-    industry = _text(get("industry"))
+    industry = text_of("industry")
     values["industry"] = industry_slug(industry) if industry else None
 
-    size = get("company_size")
+    size = raw.get("company_size")
     if isinstance(size, bool):
         problems.append(FieldProblem("company_size", str(size), "must be a number of employees"))
     elif isinstance(size, int):
         values["company_size"] = size if size >= 0 else None
         if size < 0:
             problems.append(FieldProblem("company_size", str(size), "must not be negative"))
-    elif (size_text := _text(size)) is not None:
+    elif (size_text := text_of("company_size")) is not None:
         try:
             values["company_size"] = parse_company_size(size_text)
         except ValueError:
@@ -214,15 +242,18 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     else:
         values["company_size"] = None
 
-    country_raw = _text(get("country"))
+    country_raw = text_of("country")
     country = country_code(country_raw) if country_raw else None
     if country_raw and country is None:
         warnings.append(FieldProblem("country", country_raw, "unknown country; kept in extra.country_raw"))
         extra["country_raw"] = country_raw
     values["country"] = country
-    values["state"] = state_code(_text(get("state")), country)
+    state = state_code(text_of("state"), country)
+    if state is not None and (problem := _too_long("state", state)):
+        problems.append(problem)
+    values["state"] = state
 
-    source_raw = _text(get("source"))
+    source_raw = text_of("source")
     source = parse_source(source_raw) if source_raw else Source.OTHER
     if source is None:
         warnings.append(FieldProblem("source", source_raw or "", "unknown source, stored as 'other'"))
@@ -230,7 +261,7 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
         source = Source.OTHER
     values["source"] = source.value
 
-    stage_raw = _text(get("stage"))
+    stage_raw = text_of("stage")
     stage = parse_stage(stage_raw) if stage_raw else None
     if stage_raw and stage is None:
         warnings.append(FieldProblem("stage", stage_raw, "unknown stage, stored as LEAD"))
@@ -238,10 +269,10 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     if stage is not None or "stage" in raw:
         values["stage"] = (stage or Stage.LEAD).value
 
-    language = _text(get("language"))
+    language = text_of("language")
     values["language"] = language.lower()[:8] if language else None
 
-    owner_email = _text(get("owner_email"))
+    owner_email = text_of("owner_email")
     if owner_email is not None:
         owner_email = owner_email.lower()
         if not _EMAIL.match(owner_email):
@@ -249,11 +280,11 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
             owner_email = None
 
     for name in ("created_at", "last_contacted_at", "converted_at"):
-        value = get(name)
+        value = raw.get(name)
         if isinstance(value, datetime):
             values[name] = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
             continue
-        text = _text(value)
+        text = text_of(name)
         if text is None:
             values[name] = None
             continue
@@ -264,10 +295,10 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     if values.get("created_at") is None:
         values["created_at"] = now
 
-    converted = get("converted")
+    converted = raw.get("converted")
     if isinstance(converted, bool) or converted is None:
         values["converted"] = converted
-    elif (text := _text(converted)) is None:
+    elif (text := text_of("converted")) is None:
         values["converted"] = None
     elif text.lower() in _TRUE:
         values["converted"] = True
@@ -278,7 +309,7 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
 
     if problems:
         raise LeadValidationError(problems)
-    provided = {name for name in values if name in raw and _text(raw[name]) is not None}
+    provided = {name for name in values if name in texts}
     if "website" in provided or "email" in provided:
         provided.add("domain")
     return ValidatedLead(

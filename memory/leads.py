@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Insert, Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.audit import record_change
@@ -22,6 +22,8 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "industry", "company_size", "country", "state", "city", "language", "source", "stage",
     "created_at", "last_contacted_at", "notes", "converted", "converted_at",
 )
+_RECORD_COLUMN_SET = frozenset(RECORD_COLUMNS)
+_BLANK_ROW: dict[str, Any] = dict.fromkeys(RECORD_COLUMNS)
 _IN_CHUNK = 900  # bound parameters per IN (...) list, comfortably inside every backend's limit
 
 
@@ -54,17 +56,22 @@ def _name_key(company: str | None, contact: str | None) -> tuple[str, str] | Non
 
 def _existing_keys(session: Session, records: Sequence[ValidatedLead]) -> dict[tuple, dict[str, Any]]:
     """Stored leads these records match, keyed by ("ext", id) / ("email", e) / ("name", key)."""
-    external_ids = sorted({r.values["external_id"] for r in records if r.values.get("external_id")})
-    emails = sorted({r.values["email"] for r in records if r.values.get("email")})
-    companies = sorted(
-        {r.values["company"] for r in records if not r.values.get("external_id") and not r.values.get("email") and r.values.get("company")}
-    )
     columns = (Lead.id, Lead.external_id, Lead.email, Lead.company, Lead.contact_name, Lead.stage, Lead.extra)
     found: dict[int, Any] = {}
-    for column, wanted in ((Lead.external_id, external_ids), (Lead.email, emails), (Lead.company, companies)):
-        for chunk in _chunks(wanted):
+
+    def fetch(column, wanted: set[str]) -> None:
+        for chunk in _chunks(sorted(wanted)):
             for row in session.execute(select(*columns).where(column.in_(chunk))):
                 found[row.id] = row
+
+    fetch(Lead.external_id, {r.values["external_id"] for r in records if r.values.get("external_id")})
+    matched_ids = {row.external_id for row in found.values()}
+    # A record whose external id matched never falls back to its email: skip those lookups.
+    fetch(Lead.email, {r.values["email"] for r in records if r.values.get("email") and r.values.get("external_id") not in matched_ids})
+    fetch(Lead.company, {
+        r.values["company"] for r in records
+        if not r.values.get("external_id") and not r.values.get("email") and r.values.get("company")
+    })
     keys: dict[tuple, dict[str, Any]] = {}
     for row in sorted(found.values(), key=lambda r: r.id):  # oldest lead wins a key
         info = {"id": row.id, "stage": row.stage, "extra": row.extra}
@@ -88,6 +95,76 @@ def _record_keys(record: ValidatedLead) -> list[tuple]:
     if not keys and (name := _name_key(values.get("company"), values.get("contact_name"))):
         keys.append(("name", name))
     return keys
+
+
+def _insert_returning_ids(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in bulk and return their new ids in input order.
+
+    The ids are read back as the rows above the previous highest id, matched on the identifying
+    columns, which differ between the rows of a batch (rows sharing a key were merged). Asking
+    SQLAlchemy for RETURNING in parameter order instead makes it insert one row at a time on
+    SQLite (no sentinel for multi-row INSERT): ~20x slower.
+    """
+    identities = [(r["external_id"], r["email"], r["company"], r["contact_name"]) for r in rows]
+    if len(set(identities)) < len(rows):  # not expected; then only the slow ordered form can tell them apart
+        return list(session.scalars(insert(Lead).returning(Lead.id, sort_by_parameter_order=True), rows))
+    previous_max = session.scalar(select(func.max(Lead.id))) or 0
+    _executemany(session, insert(Lead.__table__), rows, column_keys=list(rows[0]))
+    identity_columns = (Lead.id, Lead.external_id, Lead.email, Lead.company, Lead.contact_name)
+    ids: dict[tuple, int] = {}
+    for row in session.execute(select(*identity_columns).where(Lead.id > previous_max).order_by(Lead.id)):
+        ids.setdefault(tuple(row[1:]), row[0])
+    return [ids[identity] for identity in identities]
+
+
+def _update_by_id(session: Session, changes: Iterable[dict[str, Any]]) -> None:
+    """UPDATE leads by id, one executemany per set of changed columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault(tuple(sorted(change)), []).append(change)
+    table = Lead.__table__
+    statement = update(table).where(table.c.id == bindparam("lead_id"))
+    for names, rows in groups.items():
+        columns = [name for name in names if name != "lead_id"]
+        _executemany(session, statement, rows, column_keys=columns)
+
+
+def _executemany(session: Session, statement: Insert | Update, rows: list[dict[str, Any]], *, column_keys: list[str]) -> None:
+    """Run one INSERT or UPDATE for many parameter rows (all with the same keys) via executemany.
+
+    The SQL and the value conversions are SQLAlchemy's own for this dialect; only its per-row
+    parameter bookkeeping is skipped, which costs more than SQLite's own work for the row.
+    """
+    session.flush()  # what the ORM's autoflush would have done before a statement
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=column_keys, for_executemany=True)
+    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    converters = [
+        (position, _remembering(convert), convert(None))
+        for position, name in enumerate(names)
+        if (convert := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    parameters: list[Any] = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for position, convert, none in converters:
+            value = values[position]
+            values[position] = none if value is None else convert(value)
+        parameters.append(tuple(values) if compiled.positional else dict(zip(names, values)))
+    connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _remembering(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A converter that reuses its last result for the same value (updated_at is one `now` per batch)."""
+    last: list[Any] = [object(), None]
+
+    def converted(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return converted
 
 
 def upsert_leads(
@@ -126,7 +203,7 @@ def upsert_leads(
         pending = next((batch_index[k] for k in record_keys if k in batch_index), None)
 
         if stored is not None:
-            changes = {name: values[name] for name in record.provided if name in RECORD_COLUMNS}
+            changes = {name: values[name] for name in record.provided if name in _RECORD_COLUMN_SET}
             if owner_id is not None:
                 changes["owner_id"] = owner_id
             if record.extra:
@@ -139,12 +216,12 @@ def upsert_leads(
                 )
                 stored["stage"] = changes["stage"]
             changes["updated_at"] = now
-            merged = updates.setdefault(stored["id"], {"id": stored["id"]})
+            merged = updates.setdefault(stored["id"], {"lead_id": stored["id"]})
             merged.update(changes)
             outcome.actions.append(("updated", stored["id"]))
         elif pending is not None:
             for name in record.provided:
-                if name in RECORD_COLUMNS:
+                if name in _RECORD_COLUMN_SET:
                     pending[name] = values[name]
             if owner_id is not None:
                 pending["owner_id"] = owner_id
@@ -154,7 +231,10 @@ def upsert_leads(
             insert_slots.append(len(outcome.actions) - 1)
             inserts.append(pending)  # same dict: resolved to the same id below
         else:
-            row = {name: values.get(name) for name in RECORD_COLUMNS}
+            if values.keys() <= _RECORD_COLUMN_SET:
+                row = {**_BLANK_ROW, **values}
+            else:
+                row = {name: values.get(name) for name in RECORD_COLUMNS}
             row["stage"] = values.get("stage") or Stage.LEAD.value
             row["owner_id"] = owner_id
             row["extra"] = record.extra or None
@@ -172,13 +252,12 @@ def upsert_leads(
             seen[id(row)] = len(unique_rows)
             unique_rows.append(row)
     if unique_rows:
-        statement = insert(Lead).returning(Lead.id, sort_by_parameter_order=True)
-        new_ids = list(session.scalars(statement, unique_rows))
+        new_ids = _insert_returning_ids(session, unique_rows)
         for slot, row in zip(insert_slots, inserts):
             action, _ = outcome.actions[slot]
             outcome.actions[slot] = (action, new_ids[seen[id(row)]])
     if updates:
-        session.execute(update(Lead), list(updates.values()))
+        _update_by_id(session, updates.values())
     return outcome
 
 
