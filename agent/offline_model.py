@@ -57,7 +57,7 @@ class OfflinePlannerModel(BaseChatModel):
         return "leadpilot-offline-planner"
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflinePlannerModel:
-        names = tuple(convert_to_openai_tool(t)["function"]["name"] for t in tools)
+        names = tuple(getattr(t, "name", None) or convert_to_openai_tool(t)["function"]["name"] for t in tools)
         return self.model_copy(update={"available_tools": names})
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs: Any) -> ChatResult:

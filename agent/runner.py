@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadpilot.agent.deps import AgentDeps
@@ -56,6 +56,26 @@ def system_prompt(deps: AgentDeps) -> str:
     return template.format(today=deps.now.date().isoformat(), user=user)
 
 
+def store_fingerprint(session: Session) -> tuple:
+    """Changes whenever a lead or rep is added or edited (two index lookups: cheap). A deletion may
+    leave a stale name in the vocabulary, which can only make a filter match nothing."""
+    # One aggregate per statement: SQLite answers a lone max() from the index without a scan.
+    return tuple(
+        session.scalar(select(aggregate))
+        for aggregate in (func.max(Lead.id), func.max(Lead.updated_at), func.max(Rep.id), func.count(Rep.id))
+    )
+
+
+def cached_vocabulary(deps: AgentDeps, session: Session):
+    """The planner's vocabulary, rebuilt only when the store changed since it was built."""
+    fingerprint = store_fingerprint(session)
+    cached = deps.db.cache.get("vocabulary")
+    if cached is None or cached[0] != fingerprint:
+        cached = (fingerprint, build_vocabulary(session))
+        deps.db.cache["vocabulary"] = cached
+    return cached[1]
+
+
 def build_vocabulary(session: Session):
     """Cities, reps and companies in the store, for the offline planner to recognise by name."""
     from leadpilot.agent.planner import Vocabulary
@@ -93,7 +113,7 @@ def build_model(deps: AgentDeps):
     from leadpilot.agent.offline_model import OfflinePlannerModel
 
     with deps.read() as session:
-        vocabulary = build_vocabulary(session)
+        vocabulary = cached_vocabulary(deps, session)
     return OfflinePlannerModel(now=deps.now, vocabulary=vocabulary)
 
 

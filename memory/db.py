@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from importlib.resources import files
 import time
 from pathlib import Path
@@ -21,6 +22,9 @@ class Database:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    # Derived data worth keeping between runs (e.g. the planner's vocabulary), keyed by callers
+    # together with a fingerprint of what it was derived from; never the source of truth.
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def dialect(self) -> str:

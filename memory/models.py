@@ -129,7 +129,7 @@ class Lead(Base):
     stage: Mapped[str] = mapped_column(String(16), default="LEAD", index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(index=True)
-    updated_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(index=True)
     last_contacted_at: Mapped[datetime | None] = mapped_column(index=True)
     notes: Mapped[str | None] = mapped_column(Text)
     converted: Mapped[bool | None] = mapped_column(Boolean)
