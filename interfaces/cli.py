@@ -80,9 +80,27 @@ def seed(
     _print_seed_summary(summary)
 
 
+def _apply_rule_scores(db) -> None:
+    """Score the demo leads with the rule policy (config/scoring.yaml) when rule scoring is installed."""
+    try:
+        from leadpilot.tools.lead_scoring import rescore_leads
+        from leadpilot.tools.scoring_policy import PolicyError, load_policy
+    except ImportError:
+        return
+    try:
+        report = rescore_leads(db, policy=load_policy(), now=current_clock().now())
+    except PolicyError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    _console().print(f"Scored the demo leads with the rule policy: {', '.join(f'{k} {v}' for k, v in report.tier_moves.items())}.")
+
+
 @app.command()
-def demo() -> None:
-    """Load demo data if the store is empty, then start Leadpilot on embedded defaults."""
+def demo(
+    host: Annotated[str | None, typer.Option(help="Interface for the web chat (default LEADPILOT_UI_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port for the web chat (default LEADPILOT_UI_PORT, 8000).")] = None,
+) -> None:
+    """Load demo data if the store is empty, then start the web chat on embedded defaults."""
     from leadpilot.memory.leads import count_leads
     from leadpilot.memory.seed import seed_demo
     from leadpilot.settings import get_settings
@@ -96,12 +114,49 @@ def demo() -> None:
             _console().print(f"Store already holds {existing} leads ({settings.resolved_database_url}); not reseeding.")
         else:
             _print_seed_summary(seed_demo(db, now=current_clock().now()))
+            _apply_rule_scores(db)
     finally:
         db.dispose()
-    _console().print(
-        "Demo data is in place. Try: [bold]leadpilot export --format json | head[/bold]\n"
-        "(The web chat arrives with the interfaces work; until then `demo` ends after seeding.)"
-    )
+    ui(host=host, port=port)
+
+
+@app.command()
+def ui(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default LEADPILOT_UI_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default LEADPILOT_UI_PORT, 8000).")] = None,
+) -> None:
+    """Start the web chat (Chainlit) in the foreground; Ctrl-C stops it."""
+    from leadpilot.interfaces.web.launch import run_web_chat
+    from leadpilot.settings import get_settings
+
+    open_store().dispose()  # create / migrate the store before the first chat
+    run_web_chat(get_settings(), host=host, port=port)
+
+
+@app.command()
+def slack(
+    host: Annotated[str | None, typer.Option(help="HTTP mode: interface (default LEADPILOT_SLACK_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP mode: port (default LEADPILOT_SLACK_PORT, 3000).")] = None,
+) -> None:
+    """Start the Slack bot: HTTP mode (signing secret) or Socket Mode (LEADPILOT_SLACK_APP_TOKEN)."""
+    import asyncio
+
+    from leadpilot.interfaces.slack.app import SlackConfigError, check_settings, serve
+    from leadpilot.settings import get_settings
+
+    settings = get_settings()
+    try:
+        check_settings(settings)
+    except SlackConfigError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    db = open_store()
+    try:
+        asyncio.run(serve(settings, db, host=host, port=port))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        db.dispose()
 
 
 @app.command("import")

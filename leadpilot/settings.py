@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LEADPILOT_"
@@ -30,7 +30,16 @@ _FIXES: dict[str, str] = {
     "query_row_cap": "use a whole number between 1 and 100000",
     "query_timeout_ms": "use a whole number of milliseconds between 10 and 600000",
     "import_chunk_size": "use a whole number between 100 and 100000",
+    "slack_bot_token": "paste the Bot User OAuth Token (xoxb-...) from your Slack app's OAuth & Permissions page",
+    "slack_app_token": "paste an app-level token (xapp-...) with connections:write from Basic Information > App-Level Tokens, or unset it for HTTP mode",
+    "slack_alert_channel": "use a channel ID such as C0123456789 (channel details > About, at the bottom)",
+    "slack_api_url": "use an http(s) URL ending in /api/, e.g. https://slack.com/api/",
+    "slack_port": "use a port number between 1 and 65535",
+    "ui_port": "use a port number between 1 and 65535",
 }
+
+# Never echoed back in error messages.
+_SECRETS = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "ui_password"}
 
 
 class Settings(BaseSettings):
@@ -69,6 +78,22 @@ class Settings(BaseSettings):
 
     import_chunk_size: int = Field(5000, ge=100, le=100_000)
 
+    # Slack bot (`leadpilot slack`): HTTP mode (Events API + signing secret), or Socket Mode when
+    # an app-level token is set. interfaces/slack/manifest.yaml creates the Slack app.
+    slack_bot_token: SecretStr | None = Field(None, description="Bot User OAuth Token (xoxb-...).")
+    slack_signing_secret: SecretStr | None = Field(None, description="Signing secret (Basic Information); HTTP mode verifies every request with it.")
+    slack_app_token: SecretStr | None = Field(None, description="App-level token (xapp-...); set = Socket Mode, no public URL needed.")
+    slack_alert_channel: str | None = Field(None, description="Channel ID where new hot leads are announced.")
+    slack_host: str = Field("127.0.0.1", description="HTTP mode: interface to listen on (0.0.0.0 behind a proxy or in a container).")
+    slack_port: int = Field(3000, ge=1, le=65535, description="HTTP mode: port; Slack posts to https://YOUR-HOST/slack/events.")
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (GovSlack, a proxy, or a test server).")
+
+    # Web chat (`leadpilot ui`, Chainlit). Generated Chainlit files live in data_dir/chainlit.
+    ui_host: str = Field("127.0.0.1", description="Web chat: interface to listen on.")
+    ui_port: int = Field(8000, ge=1, le=65535, description="Web chat: port.")
+    ui_username: str = Field("admin", description="Web chat login name that sees every lead (reps log in with their email).")
+    ui_password: SecretStr | None = Field(None, description="Set = the web chat asks for this password; unset = no login.")
+
     @field_validator("now")
     @classmethod
     def _now_is_utc(cls, value: datetime | None) -> datetime | None:
@@ -91,6 +116,43 @@ class Settings(BaseSettings):
         if not (scheme.startswith("sqlite") or scheme.startswith("postgresql+")):
             raise ValueError(f"unsupported database URL scheme {scheme or value!r}")
         return value
+
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _slack_token_kind(cls, value: SecretStr | None, info) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        prefix = "xoxb-" if info.field_name == "slack_bot_token" else "xapp-"
+        if not value.get_secret_value().strip().startswith(prefix):
+            raise ValueError(f"a {'bot' if prefix == 'xoxb-' else 'app-level'} token starts with {prefix}")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("slack_signing_secret", "ui_password")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("slack_alert_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value[:1] in {"C", "G"} or not value.isalnum() or value.upper() != value:
+            raise ValueError("not a Slack channel ID")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or not value.rstrip("/").endswith("/api"):
+            raise ValueError("not a Slack Web API URL")
+        return value.rstrip("/") + "/"
+
+    @property
+    def slack_mode(self) -> Literal["socket", "http"]:
+        """Socket Mode when an app-level token is set, otherwise HTTP mode."""
+        return "socket" if self.slack_app_token is not None else "http"
 
     @property
     def resolved_database_url(self) -> str:
@@ -116,7 +178,7 @@ def _explain(error: ValidationError) -> str:
         variable = ENV_PREFIX + field.upper()
         if field.startswith("openai_"):
             variable = field.upper()
-        got = item.get("input")
+        got = "***" if field in _SECRETS else item.get("input")
         lines.append(f"  {variable}={got!r}: {item['msg']}.")
         fix = _FIXES.get(field)
         if fix:

@@ -1,0 +1,363 @@
+"""Block Kit for Leadpilot's Slack messages: pure functions from answer data to blocks.
+
+Nothing here talks to Slack or the store; each function takes plain data (an `AgentAnswer`, lead
+rows as the agent returns them) and returns Block Kit dicts, so every layout is unit-testable.
+
+Action ids the listeners handle (listeners/actions.py):
+- ``lead_row``: the overflow menu on a lead row; option values are ``assign:ID``, ``snooze:ID``,
+  ``explain:ID``.
+- ``lead_assign`` / ``lead_snooze`` / ``lead_explain``: buttons on a lead card or a hot-lead
+  alert; the value is the lead id.
+- ``show_more``: value ``TOKEN:OFFSET``, the next page of a long list.
+Modal callback ids (listeners/views.py): ``confirm_assign``, ``confirm_snooze``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+PAGE_SIZE = 10  # lead rows per message (Slack allows 50 blocks)
+AGGREGATE_ROWS = 20  # rows of an aggregate table
+SNOOZE_CHOICES = (1, 3, 7, 14, 30)
+DEFAULT_SNOOZE_DAYS = 7
+
+TIER_EMOJI = {"hot": ":fire:", "warm": ":large_orange_diamond:", "cold": ":snowflake:"}
+_SECTION_LIMIT = 3000  # characters in a section's text
+_CONTEXT_LIMIT = 2000
+_FALLBACK_LIMIT = 3000  # notification text
+
+
+# ---------------------------------------------------------------------------------------------
+# Text helpers
+
+
+def escape(text: Any) -> str:
+    """Slack mrkdwn escaping: only &, < and > are control characters."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cut(text, limit), "emoji": True}
+
+
+def _mrkdwn(text: str, limit: int = _SECTION_LIMIT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _cut(text, limit)}
+
+
+def _date(value: str | None) -> str:
+    return value[:10] if value else "never"
+
+
+def _company(lead: Mapping[str, Any]) -> str:
+    return lead.get("company") or lead.get("contact_name") or f"lead {lead['id']}"
+
+
+def _tier(lead: Mapping[str, Any]) -> str:
+    tier = lead.get("tier")
+    score = lead.get("score")
+    if not tier and score is None:
+        return "not scored"
+    emoji = TIER_EMOJI.get(tier or "", "")
+    return " ".join(part for part in (emoji, f"*{tier}*" if tier else "", "" if score is None else str(score)) if part)
+
+
+def _owner(lead: Mapping[str, Any]) -> str:
+    return escape(lead.get("owner") or "unassigned")
+
+
+def _format_number(metric: str, value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if metric == "conversion_rate":
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def describe_call(call: Mapping[str, Any]) -> str:
+    """`search_leads(tier=hot, industry=fintech, not_contacted_in_days=3)`: one tool call, compact."""
+    args = dict(call.get("args") or {})
+    flat: dict[str, Any] = {}
+    flat.update(args.pop("filter", None) or {})
+    flat.update(args)
+    parts = []
+    for key, value in flat.items():
+        if isinstance(value, list):
+            value = ",".join(json.dumps(v, default=str) if isinstance(v, dict) else str(v) for v in value)
+        elif isinstance(value, dict):
+            value = json.dumps(value, default=str)
+        parts.append(f"{key}={value}")
+    return f"{call.get('name', '?')}({', '.join(parts)})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Lead rows, tables, context
+
+
+def lead_row_text(lead: Mapping[str, Any]) -> str:
+    """Two lines: company and contact; tier, score, last contact and owner."""
+    contact = escape(lead.get("contact_name") or "no contact")
+    title = f", {escape(lead['job_title'])}" if lead.get("job_title") else ""
+    return (
+        f"*{escape(_company(lead))}* · {contact}{title}\n"
+        f"{_tier(lead)} · last contact {_date(lead.get('last_contacted_at'))} · owner {_owner(lead)}"
+    )
+
+
+def lead_row_actions(lead_id: int) -> dict[str, Any]:
+    """The overflow menu on a lead row: assign to me, snooze, explain score."""
+    return {
+        "type": "overflow",
+        "action_id": "lead_row",
+        "options": [
+            {"text": _plain("Assign to me"), "value": f"assign:{lead_id}"},
+            {"text": _plain("Snooze…"), "value": f"snooze:{lead_id}"},
+            {"text": _plain("Explain score"), "value": f"explain:{lead_id}"},
+        ],
+    }
+
+
+def lead_row_block(lead: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "block_id": f"lead:{lead['id']}",
+        "text": _mrkdwn(lead_row_text(lead)),
+        "accessory": lead_row_actions(int(lead["id"])),
+    }
+
+
+def leads_table_blocks(
+    leads: Sequence[Mapping[str, Any]], *, start: int = 0, total: int | None = None, more_token: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> list[dict[str, Any]]:
+    """A page of lead rows (from `start`), a "showing a–b of n" line and a "Show more" button when
+    more rows follow. `more_token` names the full list for the show-more listener."""
+    page = list(leads[start : start + page_size])
+    total = len(leads) if total is None else total
+    blocks: list[dict[str, Any]] = [lead_row_block(lead) for lead in page]
+    end = start + len(page)
+    shown = f"Showing {start + 1}–{end} of {total}" if page else f"No more leads (of {total})"
+    if total > len(leads) and end >= len(leads):
+        shown += f" (the first {len(leads)} were returned; narrow the question to see the rest)"
+    blocks.append({"type": "context", "elements": [_mrkdwn(shown + " · company · contact · tier score · last contact · owner")]})
+    if more_token is not None and end < len(leads):
+        following = min(page_size, len(leads) - end)
+        blocks.append({
+            "type": "actions",
+            "block_id": "more",
+            "elements": [{
+                "type": "button",
+                "action_id": "show_more",
+                "text": _plain(f"Show {following} more"),
+                "value": f"{more_token}:{end}",
+            }],
+        })
+    return blocks
+
+
+def aggregate_table_block(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Aggregate rows (one name column, one number column) as a short aligned table."""
+    if not rows:
+        return {"type": "section", "text": _mrkdwn("_No rows._")}
+    keys = list(rows[0].keys())
+    name_key, metric = (keys[0], keys[1]) if len(keys) > 1 else (keys[0], keys[0])
+    shown = list(rows[:AGGREGATE_ROWS])
+    names = [str(row.get(name_key)) for row in shown]
+    values = [_format_number(metric, row.get(metric)) for row in shown]
+    width = min(max([len(name_key)] + [len(n) for n in names]), 40)
+    value_width = max([len(metric)] + [len(v) for v in values])
+    lines = [f"{name_key:<{width}}  {metric:>{value_width}}", f"{'-' * width}  {'-' * value_width}"]
+    lines += [f"{_cut(n, width):<{width}}  {v:>{value_width}}" for n, v in zip(names, values)]
+    if len(rows) > AGGREGATE_ROWS:
+        lines.append(f"… and {len(rows) - AGGREGATE_ROWS} more")
+    return {"type": "section", "block_id": "aggregate", "text": _mrkdwn("```\n" + escape("\n".join(lines)) + "\n```")}
+
+
+def context_block(filters_applied: Sequence[str], tool_calls: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The small grey line under an answer: the filters applied and the tool calls behind it."""
+    elements = []
+    if filters_applied:
+        elements.append(_mrkdwn(":mag: Filters: " + escape("; ".join(filters_applied)), _CONTEXT_LIMIT))
+    if tool_calls:
+        elements.append(_mrkdwn(":wrench: " + escape(" · ".join(describe_call(call) for call in tool_calls)), _CONTEXT_LIMIT))
+    return {"type": "context", "block_id": "context", "elements": elements} if elements else None
+
+
+def lead_card_blocks(lead: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One lead in detail, with Assign / Snooze / Explain buttons."""
+    where = ", ".join(escape(x) for x in (lead.get("city"), lead.get("state"), lead.get("country")) if x)
+    fields = [
+        f"*Contact*\n{escape(lead.get('contact_name') or '—')}" + (f", {escape(lead['job_title'])}" if lead.get("job_title") else ""),
+        f"*Tier / score*\n{_tier(lead)}",
+        f"*Industry*\n{escape(lead.get('industry') or '—')}",
+        f"*Where*\n{where or '—'}",
+        f"*Stage*\n{escape(lead.get('stage') or '—')}",
+        f"*Owner*\n{_owner(lead)}",
+        f"*Last contact*\n{_date(lead.get('last_contacted_at'))}",
+        f"*Source*\n{escape(lead.get('source') or '—')}",
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": f"lead:{lead['id']}", "text": _mrkdwn(f"*{escape(_company(lead))}* (lead {lead['id']})"),
+         "fields": [_mrkdwn(f, 2000) for f in fields]},
+        lead_buttons(int(lead["id"])),
+    ]
+    return blocks
+
+
+def lead_buttons(lead_id: int, *, block_id: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "block_id": block_id or f"actions:{lead_id}",
+        "elements": [
+            {"type": "button", "action_id": "lead_assign", "text": _plain("Assign to me"), "style": "primary", "value": str(lead_id)},
+            {"type": "button", "action_id": "lead_snooze", "text": _plain("Snooze…"), "value": str(lead_id)},
+            {"type": "button", "action_id": "lead_explain", "text": _plain("Explain score"), "value": str(lead_id)},
+        ],
+    }
+
+
+def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int = PAGE_SIZE, asked_by: str | None = None) -> list[dict[str, Any]]:
+    """An agent answer as a message: the answer text, then the leads (a table, or a card for one
+    looked-up lead) or the aggregate table, then the filters and tool calls."""
+    header = escape(answer.answer or "Done.")
+    if asked_by:
+        header = f"<@{asked_by}> asked: _{escape(answer.question)}_\n{header}"
+    blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "answer", "text": _mrkdwn(header)}]
+    looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
+    if answer.leads and looked_up and len(answer.leads) == 1:
+        blocks += lead_card_blocks(answer.leads[0])
+    elif answer.leads:
+        blocks.append({"type": "divider"})
+        blocks += leads_table_blocks(answer.leads, total=answer.total, more_token=more_token, page_size=page_size)
+    elif answer.rows:
+        blocks.append(aggregate_table_block(answer.rows))
+    context = context_block(answer.filters_applied, answer.tool_calls)
+    if context:
+        blocks.append(context)
+    return blocks
+
+
+def answer_text(answer: Any) -> str:
+    """The notification / screen-reader text that goes with the blocks."""
+    lines = [answer.answer or "Done."]
+    for lead in answer.leads[:5]:
+        score = "" if lead.get("score") is None else f" {lead['score']}"
+        lines.append(f"{_company(lead)} ({lead.get('tier') or 'unscored'}{score})")
+    return _cut("\n".join(lines), _FALLBACK_LIMIT)
+
+
+def page_blocks(leads: Sequence[Mapping[str, Any]], *, start: int, total: int | None, more_token: str | None, page_size: int = PAGE_SIZE) -> list[dict[str, Any]]:
+    """A "show more" page posted in the thread."""
+    return leads_table_blocks(leads, start=start, total=total, more_token=more_token, page_size=page_size)
+
+
+def without_more_button(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A message's blocks with its "Show more" button removed (after it was used)."""
+    return [dict(block) for block in blocks if block.get("block_id") != "more"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Explanations, notices, alerts
+
+
+def explain_blocks(lead: Mapping[str, Any], lines: Sequence[str]) -> list[dict[str, Any]]:
+    """Why a lead has its score: one line per scoring category."""
+    title = f"*Why {escape(_company(lead))} (lead {lead['id']}) scores {lead.get('score') if lead.get('score') is not None else 'nothing yet'}*"
+    if lead.get("tier"):
+        title += f" — {TIER_EMOJI.get(lead['tier'], '')} {lead['tier']}"
+    body = "\n".join(f"• {escape(line)}" for line in lines) if lines else "_Not scored yet._"
+    blocks = [{"type": "section", "block_id": "explain", "text": _mrkdwn(f"{title}\n{body}")}]
+    policy = (lead.get("score_breakdown") or {}).get("policy_version")
+    if policy:
+        blocks.append({"type": "context", "elements": [_mrkdwn(f"Scoring policy {escape(policy)}")]})
+    return blocks
+
+
+def notice_blocks(text: str) -> list[dict[str, Any]]:
+    return [{"type": "section", "text": _mrkdwn(text)}]
+
+
+def hot_lead_alert_blocks(lead: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A new hot lead, announced in the alert channel, with Assign / Snooze buttons."""
+    where = ", ".join(escape(x) for x in (lead.get("city"), lead.get("country")) if x)
+    facts = " · ".join(
+        x for x in (
+            escape(lead.get("industry") or ""), where, f"score {lead.get('score')}" if lead.get("score") is not None else "",
+            f"source {escape(lead['source'])}" if lead.get("source") else "", f"owner {_owner(lead)}",
+        ) if x
+    )
+    contact = escape(lead.get("contact_name") or "no contact")
+    title = f", {escape(lead['job_title'])}" if lead.get("job_title") else ""
+    return [
+        {"type": "section", "block_id": f"lead:{lead['id']}",
+         "text": _mrkdwn(f":fire: *New hot lead: {escape(_company(lead))}* — {contact}{title}\n{facts}")},
+        {
+            "type": "actions",
+            "block_id": f"alert:{lead['id']}",
+            "elements": [
+                {"type": "button", "action_id": "lead_assign", "text": _plain("Assign to me"), "style": "primary", "value": str(lead["id"])},
+                {"type": "button", "action_id": "lead_snooze", "text": _plain("Snooze…"), "value": str(lead["id"])},
+                {"type": "button", "action_id": "lead_explain", "text": _plain("Explain score"), "value": str(lead["id"])},
+            ],
+        },
+        {"type": "context", "elements": [_mrkdwn(f"lead {lead['id']} · created {_date(lead.get('created_at'))}")]},
+    ]
+
+
+def hot_lead_alert_text(lead: Mapping[str, Any]) -> str:
+    return f"New hot lead: {_company(lead)} (score {lead.get('score')})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Confirmation modals (writes happen only after the person confirms)
+
+
+def confirm_assign_view(lead: Mapping[str, Any], *, to_name: str, metadata: str) -> dict[str, Any]:
+    current = lead.get("owner") or "nobody (unassigned)"
+    return {
+        "type": "modal",
+        "callback_id": "confirm_assign",
+        "private_metadata": metadata,
+        "title": _plain("Assign lead", 24),
+        "submit": _plain("Assign to me", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {"type": "section", "block_id": "question", "text": _mrkdwn(
+                f"Assign *{escape(_company(lead))}* (lead {lead['id']}, {_tier(lead)}) to you, *{escape(to_name)}*?\n"
+                f"Current owner: {escape(current)}."
+            )},
+            {"type": "context", "elements": [_mrkdwn("The change is recorded in the lead's history with your name.")]},
+        ],
+    }
+
+
+def confirm_snooze_view(lead: Mapping[str, Any], *, metadata: str, days: int = DEFAULT_SNOOZE_DAYS) -> dict[str, Any]:
+    options = [{"text": _plain(f"{d} day{'s' if d > 1 else ''}"), "value": str(d)} for d in SNOOZE_CHOICES]
+    initial = next(option for option in options if option["value"] == str(days))
+    return {
+        "type": "modal",
+        "callback_id": "confirm_snooze",
+        "private_metadata": metadata,
+        "title": _plain("Snooze lead", 24),
+        "submit": _plain("Snooze", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {"type": "section", "block_id": "question", "text": _mrkdwn(
+                f"Snooze *{escape(_company(lead))}* (lead {lead['id']})? No reminders or alerts for it until the snooze ends."
+            )},
+            {"type": "input", "block_id": "days", "label": _plain("For how long"),
+             "element": {"type": "static_select", "action_id": "value", "options": options, "initial_option": initial}},
+        ],
+    }
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (e.g. why a write did not happen)."""
+    return {"type": "modal", "title": _plain(title, 24), "close": _plain("Close", 24), "blocks": notice_blocks(text)}

@@ -1,0 +1,130 @@
+"""What the Slack listeners share: the store, the answers behind "show more", and the one way a
+question becomes a threaded reply (parse -> who is asking -> run the agent -> render -> post).
+
+The agent is synchronous; it runs in a worker thread (`asyncio.to_thread`) so the event loop keeps
+acknowledging Slack within its 3 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from leadpilot.agent.runner import AgentAnswer, AgentError, run_agent
+from leadpilot.interfaces.deps_factory import make_deps
+from leadpilot.interfaces.slack import blocks
+from leadpilot.interfaces.slack.identity import resolve_viewer, unknown_user_text
+from leadpilot.memory.db import Database
+from leadpilot.tools.lead_filter import Viewer
+
+log = logging.getLogger("leadpilot.slack")
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(?:mailto:)?([^>|]+)(?:\|([^>]*))?>")
+
+
+def question_from_text(text: str | None) -> str:
+    """The question in a Slack message: mentions removed, links unwrapped, entities decoded."""
+    text = _MENTION.sub(" ", text or "")
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    return " ".join(html.unescape(text).split())
+
+
+def conversation_id(team: str | None, channel: str, thread_ts: str) -> str:
+    """The thread is the conversation: follow-ups in the same thread see the earlier turns."""
+    return f"slack:{team or '-'}:{channel}:{thread_ts}"
+
+
+class AnswerCache:
+    """Lead lists behind "Show more" buttons, newest kept (bounded; lost on restart)."""
+
+    def __init__(self, capacity: int = 500):
+        self.capacity = capacity
+        self._lists: OrderedDict[str, tuple[list[dict[str, Any]], int | None]] = OrderedDict()
+
+    def put(self, leads: list[dict[str, Any]], total: int | None) -> str:
+        token = uuid.uuid4().hex[:12]
+        self._lists[token] = (leads, total)
+        while len(self._lists) > self.capacity:
+            self._lists.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> tuple[list[dict[str, Any]], int | None] | None:
+        found = self._lists.get(token)
+        if found is not None:
+            self._lists.move_to_end(token)
+        return found
+
+
+@dataclass
+class SlackRuntime:
+    db: Database
+    page_size: int = blocks.PAGE_SIZE
+    answers: AnswerCache = field(default_factory=AnswerCache)
+
+    async def ask(self, question: str, *, viewer: Viewer, conversation: str | None) -> AgentAnswer:
+        deps = make_deps(self.db, viewer=viewer, conversation_id=conversation, channel="slack")
+        return await asyncio.to_thread(run_agent, question, deps=deps)
+
+    def render(self, answer: AgentAnswer, *, asked_by: str | None = None) -> tuple[list[dict[str, Any]], str]:
+        """Blocks and fallback text; a long list is remembered for its "Show more" button."""
+        token = self.answers.put(answer.leads, answer.total) if len(answer.leads) > self.page_size else None
+        return blocks.answer_blocks(answer, more_token=token, page_size=self.page_size, asked_by=asked_by), blocks.answer_text(answer)
+
+    async def answer_in_thread(
+        self, client: AsyncWebClient, *, team: str | None, channel: str, thread_ts: str, user: str, text: str | None,
+        ephemeral_errors: bool = True,
+    ) -> None:
+        """Answer a message in its thread, as the rep linked to the Slack user."""
+        question = question_from_text(text)
+        viewer = await resolve_viewer(self.db, user)
+        if viewer is None:
+            await self.notify(client, channel=channel, user=user, thread_ts=thread_ts, text=unknown_user_text(user), ephemeral=ephemeral_errors)
+            return
+        if not question:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=help_text())
+            return
+        try:
+            answer = await self.ask(question, viewer=viewer, conversation=conversation_id(team, channel, thread_ts))
+        except AgentError as error:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=f":warning: {blocks.escape(error)}")
+            return
+        except Exception:  # a bug: say so in the thread rather than go silent
+            log.exception("answering %r failed", question)
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=":warning: Something went wrong answering that; it has been logged.")
+            return
+        message_blocks, fallback = self.render(answer)
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback, blocks=message_blocks, unfurl_links=False)
+
+    async def notify(self, client: AsyncWebClient, *, channel: str, user: str, text: str, thread_ts: str | None = None, ephemeral: bool = True) -> None:
+        """Tell one person something (only they see it in a channel; a plain reply in a DM)."""
+        try:
+            if ephemeral and not channel.startswith("D"):
+                await client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+            else:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        except SlackApiError as error:  # e.g. the bot is not in that channel: nothing else to do
+            log.warning("could not notify %s in %s: %s", user, channel, error.response.get("error"))
+
+
+def help_text() -> str:
+    from leadpilot.agent.planner import SUGGESTIONS
+
+    return "Ask me about your leads, for example:\n" + "\n".join(f"• {s}" for s in SUGGESTIONS)
+
+
+def thread_is_a_conversation(db: Database, conversation: str) -> bool:
+    """Whether Leadpilot already answered in this thread (so a reply without a mention is for it)."""
+    from leadpilot.memory.conversations import load_messages
+
+    with db.session() as session:
+        return bool(load_messages(session, conversation_id=conversation, limit=1))

@@ -1,0 +1,199 @@
+"""The Leadpilot web chat: a Chainlit app over the one agent (start it with `leadpilot ui`).
+
+Thin: each message goes to the agent (memory per chat session: one conversation id per chat),
+each tool call is shown as a step with its arguments and result, and the answer is rendered by
+render.py — leads as a table (with "Show more" and a CSV download), aggregates as a table and a
+chart, one lead as a card. Login is optional (LEADPILOT_UI_PASSWORD).
+
+Chainlit loads this file by path; the store is opened on first use, not at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from typing import Any
+
+import chainlit as cl
+from chainlit.utils import utc_now
+
+from leadpilot.agent.planner import SUGGESTIONS
+from leadpilot.agent.runner import AgentAnswer, AgentError, stream_agent
+from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps, viewer_for
+from leadpilot.interfaces.lead_actions import score_lines
+from leadpilot.interfaces.web import render
+from leadpilot.interfaces.web.launch import login
+from leadpilot.settings import get_settings
+
+_store: dict[str, Any] = {}
+_store_lock = threading.Lock()
+
+
+def database():
+    with _store_lock:
+        if "db" not in _store:
+            from leadpilot.memory.db import open_database
+
+            _store["db"] = open_database(get_settings().resolved_database_url)
+        return _store["db"]
+
+
+@cl.on_app_startup
+def _warm_up() -> None:
+    """Load the agent's libraries in the background, so the first question is answered quickly."""
+
+    def load() -> None:
+        import leadpilot.agent.offline_model  # noqa: F401
+        import leadpilot.agent.toolbox  # noqa: F401
+        from langchain.agents import create_agent  # noqa: F401
+
+        database()
+
+    threading.Thread(target=load, name="leadpilot-warm-up", daemon=True).start()
+
+
+@cl.on_app_shutdown
+def _close_store() -> None:
+    db = _store.pop("db", None)
+    if db is not None:
+        db.dispose()
+
+
+if get_settings().ui_password is not None:
+
+    @cl.password_auth_callback
+    def _password_login(username: str, password: str) -> cl.User | None:
+        who = login(get_settings(), database(), username, password)
+        if who is None:
+            return None
+        return cl.User(identifier=username.strip(), display_name=who["name"], metadata=who)
+
+
+@cl.set_starters
+async def _starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    return [cl.Starter(label=label, message=message) for label, message in render.starters(SUGGESTIONS)]
+
+
+@cl.on_chat_start
+async def _start() -> None:
+    cl.user_session.set("conversation_id", f"web:{uuid.uuid4().hex}")
+
+
+def _viewer():
+    user = cl.user_session.get("user")
+    email = (user.metadata or {}).get("email") if user is not None else None
+    return viewer_for(database(), email=email)  # no login / the admin name: the local administrator
+
+
+async def _agent_events(question: str, deps) -> Any:
+    """`stream_agent` runs in a worker thread; its events reach the event loop as they happen."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+
+    def produce() -> None:
+        try:
+            for event in stream_agent(question, deps=deps):
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        except Exception as error:  # handed to the chat, not lost in the thread
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", error))
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=produce, name="leadpilot-agent", daemon=True).start()
+    while (event := await queue.get()) is not None:
+        yield event
+
+
+@cl.on_message
+async def _on_message(message: cl.Message) -> None:
+    try:
+        viewer = await asyncio.to_thread(_viewer)
+    except UnknownUserError as error:
+        await cl.Message(content=str(error)).send()
+        return
+    deps = make_deps(database(), viewer=viewer, conversation_id=cl.user_session.get("conversation_id"), channel="web")
+    reply: cl.Message | None = None  # created at the first token, so the tool steps come first
+    pending: list[cl.Step] = []
+    answer: AgentAnswer | None = None
+    run = cl.context.current_step  # the on_message run: tool steps and the answer go under it, in order
+    async for kind, payload in _agent_events(message.content, deps):
+        if kind == "tool_call":
+            step = cl.Step(name=payload["name"], type="tool", show_input="json", language="json", parent_id=run.id if run else None)
+            step.start = utc_now()
+            step.input = render.call_input(payload["args"])
+            await step.send()
+            pending.append(step)
+        elif kind == "tool_result":
+            step = next((s for s in pending if s.name == payload["name"]), None)
+            if step is not None:
+                pending.remove(step)
+                step.output = render.tool_output(payload["artifact"])
+                step.end = utc_now()
+                await step.update()
+        elif kind == "token":
+            reply = reply or cl.Message(content="")
+            await reply.stream_token(payload)
+        elif kind == "answer":
+            answer = payload
+        elif kind == "error":
+            text = str(payload) if isinstance(payload, AgentError) else f"Something went wrong: {payload}"
+            reply = reply or cl.Message(content="")
+            reply.content = f"⚠️ {text}"
+            await reply.send()
+            return
+    if answer is not None:
+        await _show(reply or cl.Message(content=""), answer)
+
+
+async def _show(reply: cl.Message, answer: AgentAnswer) -> None:
+    parts = [answer.answer or "Done."]
+    elements: list = []
+    actions: list[cl.Action] = []
+    looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
+    if answer.leads and looked_up and len(answer.leads) == 1:
+        lead = answer.leads[0]
+        parts.append(render.lead_card(lead, score_lines=score_lines(lead.get("score_breakdown"))))
+    elif answer.leads:
+        cl.user_session.set("last_leads", (answer.leads, answer.total))
+        shown = min(render.PAGE_SIZE, len(answer.leads))
+        parts.append(render.leads_table(answer.leads))
+        parts.append("_" + render.page_note(start=0, shown=shown, returned=len(answer.leads), total=answer.total) + "_")
+        elements.append(cl.File(name="leads.csv", content=render.leads_csv(answer.leads), mime="text/csv", display="inline"))
+        if len(answer.leads) > shown:
+            actions.append(_more_action(shown, len(answer.leads)))
+    elif answer.rows:
+        parts.append(render.aggregate_table(answer.rows))
+        png = await asyncio.to_thread(render.chart_png, answer.rows)
+        if png is not None:
+            elements.append(cl.Image(name="chart", content=png, mime="image/png", display="inline", size="large"))
+    context = render.context_line(answer.filters_applied, answer.tool_calls)
+    if context:
+        parts.append(f"_{context}_")
+    reply.content = "\n\n".join(parts)
+    reply.elements = elements
+    reply.actions = actions
+    await reply.send()  # also ends a stream of tokens
+
+
+def _more_action(offset: int, returned: int) -> cl.Action:
+    following = min(render.PAGE_SIZE, returned - offset)
+    return cl.Action(name="show_more", payload={"offset": offset}, label=f"Show {following} more", icon="chevrons-down")
+
+
+@cl.action_callback("show_more")
+async def _show_more(action: cl.Action) -> None:
+    remembered = cl.user_session.get("last_leads")
+    await action.remove()
+    if not remembered:
+        await cl.Message(content="That list is gone; ask again.").send()
+        return
+    leads, total = remembered
+    offset = int(action.payload.get("offset", 0))
+    shown = min(render.PAGE_SIZE, len(leads) - offset)
+    if shown <= 0:
+        return
+    content = render.leads_table(leads, start=offset) + "\n\n_" + render.page_note(start=offset, shown=shown, returned=len(leads), total=total) + "_"
+    actions = [_more_action(offset + shown, len(leads))] if offset + shown < len(leads) else []
+    await cl.Message(content=content, actions=actions).send()
+

@@ -1,0 +1,142 @@
+"""Start the web chat: prepare Chainlit's files under the data dir, then run the Chainlit app.
+
+Chainlit writes `.chainlit/`, `chainlit.md` and `.files/` into its app root (on import, too), so
+`CHAINLIT_APP_ROOT` points at `DATA_DIR/chainlit` before Chainlit is imported; the repository
+root and the working directory stay clean. Password login needs a JWT secret
+(`CHAINLIT_AUTH_SECRET`): one is generated once and kept in that folder (mode 0600).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from leadpilot.settings import Settings
+
+APP_FILE = Path(__file__).with_name("app.py")
+
+CONFIG_TOML = """\
+# Chainlit settings for the Leadpilot web chat, written once by `leadpilot ui`; edit freely.
+[project]
+session_timeout = 3600
+cache = false
+
+[features]
+unsafe_allow_html = false
+latex = false
+edit_message = false
+
+[features.spontaneous_file_upload]
+enabled = false
+
+[features.audio]
+enabled = false
+
+[UI]
+name = "Leadpilot"
+description = "Ask about your leads: tables, reasons and the tool calls behind every answer."
+cot = "full"
+layout = "wide"
+confirm_new_chat = false
+
+[meta]
+generated_by = "{version}"
+"""
+
+WELCOME_MD = """\
+# Leadpilot
+
+Ask about your leads in plain words — for example *show hot leads in fintech not contacted in 3
+days*, *conversion rate by source* or *show lead 42* — and follow up in the same chat (*only the
+ones in SF*). Every answer shows the tool calls and filters behind it.
+"""
+
+
+def app_root(settings: Settings) -> Path:
+    return (settings.data_dir / "chainlit").resolve()
+
+
+def auth_secret(root: Path) -> str:
+    """The JWT secret for password login, generated on first use and kept (0600) in `root`."""
+    path = root / ".auth-secret"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    secret = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secret)
+    return secret
+
+
+def prepare_app_root(settings: Settings) -> Path:
+    """Create DATA_DIR/chainlit with Leadpilot's Chainlit config and welcome page (kept if edited)."""
+    from importlib.metadata import version
+
+    root = app_root(settings)
+    (root / ".chainlit").mkdir(parents=True, exist_ok=True)
+    config = root / ".chainlit" / "config.toml"
+    if not config.exists():
+        config.write_text(CONFIG_TOML.format(version=version("chainlit")), encoding="utf-8")
+    welcome = root / "chainlit.md"
+    if not welcome.exists():
+        welcome.write_text(WELCOME_MD, encoding="utf-8")
+    return root
+
+
+def check_password(settings: Settings, password: str) -> bool:
+    expected = settings.ui_password.get_secret_value() if settings.ui_password else ""
+    return bool(expected) and hmac.compare_digest(password.encode(), expected.encode())
+
+
+def login(settings: Settings, db: Any, username: str, password: str) -> dict[str, Any] | None:
+    """Who logs in: the admin name (sees everything) or a rep's email (sees what that rep may).
+    The password is one shared gate; None refuses the login."""
+    from leadpilot.interfaces.deps_factory import UnknownUserError, viewer_for
+
+    if not check_password(settings, password):
+        return None
+    username = username.strip()
+    if username == settings.ui_username:
+        return {"email": None, "role": "admin", "name": username}
+    try:
+        viewer = viewer_for(db, email=username.lower())
+    except UnknownUserError:
+        return None
+    return {"email": viewer.email, "role": viewer.role, "name": viewer.name}
+
+
+def url_for(host: str, port: int) -> str:
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    return f"http://{shown}:{port}"
+
+
+def run_web_chat(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Run the Chainlit app in the foreground until Ctrl-C."""
+    host = host or settings.ui_host
+    port = port or settings.ui_port
+    root = prepare_app_root(settings)
+    os.environ["CHAINLIT_APP_ROOT"] = str(root)
+    os.environ["CHAINLIT_HOST"] = host
+    os.environ["CHAINLIT_PORT"] = str(port)
+    if settings.ui_password is not None and not os.environ.get("CHAINLIT_AUTH_SECRET"):
+        os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(root)
+
+    from chainlit.cli import run_chainlit
+    from chainlit.config import config
+
+    # Chainlit's own CLI would read CI / HEADLESS / ... from the environment (its --ci flag even
+    # sets OPENAI_API_KEY); Leadpilot sets the run options itself.
+    config.run.headless = True
+    config.run.debug = False
+    config.run.ci = False
+    config.run.watch = False
+    config.run.no_cache = True
+    login_note = f" (log in as {settings.ui_username} or a rep's email)" if settings.ui_password is not None else ""
+    print(f"Leadpilot web chat: {url_for(host, port)}{login_note} — Ctrl-C to stop.", flush=True)
+    try:
+        run_chainlit(str(APP_FILE))
+    except KeyboardInterrupt:
+        pass

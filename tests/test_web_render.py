@@ -1,0 +1,77 @@
+"""The web chat's pure parts: tables, charts, CSV, its Chainlit files under the data dir, and login."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+
+from leadpilot.interfaces.web import launch, render
+from leadpilot.memory.reps import upsert_rep
+from leadpilot.settings import load_settings
+
+from conftest import NOW
+
+LEAD = {"id": 7, "external_id": "X-7", "company": "Pipe | Co *Bold*", "contact_name": "Ana <b>Lima</b>", "industry": "fintech",
+        "city": "San Francisco", "tier": "hot", "score": 91, "owner": None, "last_contacted_at": None, "email": "ana@pipe.co"}
+
+
+def test_leads_table_is_markdown_that_cannot_be_broken_by_lead_data():
+    table = render.leads_table([LEAD, {**LEAD, "id": 8, "owner": "ben@team.io", "last_contacted_at": "2026-11-10T09:00:00+00:00"}])
+    header, rule, first, second = table.splitlines()
+    assert header == "| id | company | contact | industry | city | tier | score | owner | last contact |"
+    assert rule.count("|") == 10
+    assert first.count("|") - first.count("\\|") == 10  # the company's | is escaped, not a new column
+    assert "Pipe \\| Co \\*Bold\\*" in first and "\\<b\\>" in first and "unassigned" in first and "never" in first
+    assert "ben@team.io" in second and "2026-11-10" in second
+    many = [{**LEAD, "id": i} for i in range(60)]
+    assert len(render.leads_table(many, start=50).splitlines()) == 2 + 10
+    assert render.page_note(start=25, shown=25, returned=60, total=60) == "Showing 26–50 of 60."
+    assert "first 1000 were returned" in render.page_note(start=0, shown=25, returned=1000, total=1200)
+
+
+def test_aggregates_become_a_table_and_a_chart():
+    rows = [{"source": "referral", "conversion_rate": 0.4567}, {"source": "paid", "conversion_rate": 0.2}]
+    assert render.aggregate_table(rows).splitlines() == ["| source | conversion rate |", "|---|---:|", "| referral | 45.7% |", "| paid | 20.0% |"]
+    png = render.chart_png(rows)
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert render.chart_png([{"total": "all leads", "count": 3}]) is None  # one number needs no chart
+    months = render.chart_png([{"month": "2026-09", "count": 3}, {"month": "2026-10", "count": 5}])
+    assert months is not None
+
+
+def test_steps_context_and_csv():
+    assert render.tool_output({"kind": "search", "total": 3, "leads": [], "truncated": False, "filters_applied": ["tier: hot"]}) == "3 leads matched (tier: hot)"
+    assert render.tool_output({"kind": "lead", "lead": None, "problems": ["No lead 9 that you can see."]}) == "no lead found — No lead 9 that you can see."
+    assert '"not_contacted_in_days": 3' in render.call_input({"filter": {"not_contacted_in_days": 3}})
+    line = render.context_line(["tier: hot", "industry: Fintech"], [{"name": "search_leads", "args": {}}])
+    assert line == "Filters: tier: hot; industry: Fintech · Tools: `search_leads`"
+    rows = list(csv.DictReader(io.StringIO(render.leads_csv([LEAD]).decode())))
+    assert rows[0]["company"] == "Pipe | Co *Bold*" and rows[0]["id"] == "7" and rows[0]["owner"] == ""
+    assert render.starters(["show hot leads?", "conversion rate by source"]) == [("Show hot leads", "show hot leads?"), ("Conversion rate by source", "conversion rate by source")]
+
+
+def test_chainlit_files_live_under_the_data_dir(tmp_path):
+    settings = load_settings(data_dir=tmp_path / "data")
+    root = launch.prepare_app_root(settings)
+    assert root == (tmp_path / "data" / "chainlit").resolve()
+    config = tomllib.loads((root / ".chainlit" / "config.toml").read_text())
+    assert config["UI"]["name"] == "Leadpilot" and config["features"]["spontaneous_file_upload"]["enabled"] is False
+    (root / "chainlit.md").write_text("edited")
+    launch.prepare_app_root(settings)
+    assert (root / "chainlit.md").read_text() == "edited"  # kept once edited
+    secret = launch.auth_secret(root)
+    assert len(secret) >= 48 and launch.auth_secret(root) == secret
+    assert (root / ".auth-secret").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / ".chainlit").exists() and not (tmp_path / "chainlit.md").exists()
+
+
+def test_login_is_the_admin_name_or_a_reps_email_with_the_shared_password(sqlite_db):
+    with sqlite_db.transaction() as session:
+        upsert_rep(session, email="ana@team.io", name="Ana Lima", now=NOW)
+    settings = load_settings(ui_password="s3cret")
+    assert launch.login(settings, sqlite_db, "admin", "s3cret") == {"email": None, "role": "admin", "name": "admin"}
+    assert launch.login(settings, sqlite_db, " ANA@team.io ", "s3cret") == {"email": "ana@team.io", "role": "rep", "name": "Ana Lima"}
+    assert launch.login(settings, sqlite_db, "admin", "wrong") is None
+    assert launch.login(settings, sqlite_db, "mallory@evil.io", "s3cret") is None
+    assert launch.login(load_settings(), sqlite_db, "admin", "") is None  # no password set: no login at all

@@ -1,0 +1,267 @@
+"""The web chat for real: `leadpilot demo` (the README's first command) seeds a fresh store and
+starts the Chainlit app; Debian's Chromium, driven by Playwright, asks the card's question and the
+rows that appear are checked against the store. A screenshot is saved to test-artifacts/.
+
+Locally the test is skipped when /usr/bin/chromium is missing; in CI (CI=true) that is a failure."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from leadpilot.memory.db import open_database
+from leadpilot.memory.models import Lead, Rep
+
+from conftest import NOW
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+CARD = "show hot leads in fintech not contacted in 3 days"
+PAGE = 25  # rows per page in the web chat (interfaces/web/render.py)
+ASSISTANT = '[data-step-type="assistant_message"]'
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not IN_CI,
+    reason="Debian chromium is not installed here (apt-get install -y chromium); CI installs it and runs this test",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not CHROMIUM.exists():
+        pytest.fail("CI=true but /usr/bin/chromium is missing: .ci/run must apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """A `leadpilot` command serving the web chat, with its output collected."""
+
+    def __init__(self, args: list[str], *, workdir: Path, env: dict[str, str]):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        script = Path(sys.executable).with_name("leadpilot")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "leadpilot.interfaces.cli"]
+        self.process = subprocess.Popen(
+            [*command, *args, "--port", str(self.port)], cwd=workdir, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.output: list[str] = []
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self.output.append(line)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("the web chat exited:\n" + "".join(self.output))
+            try:
+                if httpx.get(self.url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("the web chat did not come up:\n" + "".join(self.output))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("web")
+
+
+def _env(workdir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADPILOT_", "OPENAI_", "CHAINLIT_"))}
+    env.update(LEADPILOT_DATA_DIR=str(workdir / "data"), LEADPILOT_NOW=NOW.isoformat(), **extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo(workdir: Path) -> Iterator[Server]:
+    server = Server(["demo"], workdir=workdir, env=_env(workdir))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def expected_card(workdir: Path, *, city: str | None = None) -> list[int]:
+    """From the store `leadpilot demo` created: hot fintech leads with no contact in 3 days (or
+    never), best score first, ties by id."""
+    db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
+    try:
+        with db.session() as session:
+            leads = [
+                lead for lead in session.scalars(select(Lead))
+                if lead.tier == "hot" and lead.industry == "fintech"
+                and (lead.last_contacted_at is None or lead.last_contacted_at < NOW - timedelta(days=3))
+                and (city is None or lead.city == city)
+            ]
+    finally:
+        db.dispose()
+    return [lead.id for lead in sorted(leads, key=lambda lead: (-lead.score, lead.id))]
+
+
+def _loopback_only(route) -> None:
+    url = route.request.url
+    host = urlparse(url).hostname
+    if url.startswith(("data:", "blob:")) or host in {"127.0.0.1", "localhost"}:
+        route.continue_()
+    else:
+        route.abort()
+
+
+def open_chat(browser, url: str):
+    context = browser.new_context(viewport={"width": 1440, "height": 1300})
+    context.route("**/*", _loopback_only)
+    page = context.new_page()
+    page.goto(url)
+    return context, page
+
+
+def ask(page, question: str) -> None:
+    """Type a question and wait for one more assistant message (and its table or text) to appear."""
+    before = page.locator(ASSISTANT).count()
+    page.fill("#chat-input", question)
+    page.wait_for_selector("#chat-submit:not([disabled])", timeout=30_000)  # the socket is up
+    page.click("#chat-submit")
+    # The answer is sent once complete (the offline backend does not stream tokens).
+    page.wait_for_function(f"document.querySelectorAll('{ASSISTANT}').length > {before}", timeout=30_000)
+
+
+def table_ids(message) -> list[int]:
+    """The id column of the table in one assistant message."""
+    return [int(cell.inner_text()) for cell in message.locator("table tbody tr td:first-child").all()]
+
+
+def test_demo_web_chat_answers_the_card_question_with_exactly_the_expected_leads(demo, workdir, browser):
+    output = "".join(demo.output)
+    assert "Demo data loaded" in output and f"Leadpilot web chat: {demo.url}" in output
+    assert not (workdir / ".chainlit").exists() and not (workdir / "chainlit.md").exists() and not (workdir / ".files").exists()
+    expected = expected_card(workdir)
+    assert len(expected) > PAGE
+
+    context, page = open_chat(browser, demo.url)
+    try:
+        page.wait_for_selector("#chat-input", timeout=30_000)
+        starters = page.locator("#starters button").all_inner_texts()
+        assert any("fintech" in s.lower() for s in starters), starters
+
+        ask(page, CARD)
+        answer = page.locator(ASSISTANT).last
+        answer.locator("table").wait_for(timeout=30_000)
+        assert table_ids(answer) == expected[:PAGE]
+        headers = answer.locator("table thead th").all_inner_texts()
+        assert [h.strip().lower() for h in headers] == ["id", "company", "contact", "industry", "city", "tier", "score", "owner", "last contact"]
+        text = answer.inner_text()
+        assert f"Found {len(expected)} leads" in text and f"Showing 1–{PAGE} of {len(expected)}" in text
+        assert "tier: hot" in text and "not contacted in 3 days" in text
+
+        # The tool call is a step with its arguments.
+        step = page.get_by_text("Used search_leads").first
+        step.wait_for()
+        page.locator('[data-step-type="user_message"]').last.evaluate("e => e.scrollIntoView({block: 'start'})")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-ui.png"))
+        step.click()
+        page.get_by_text('"not_contacted_in_days": 3').first.wait_for(timeout=10_000)
+
+        # "Show more" adds the next page.
+        page.get_by_text(f"Show {PAGE} more").first.click()
+        page.wait_for_function(f"document.querySelectorAll('{ASSISTANT} table').length >= 2", timeout=30_000)
+        assert table_ids(page.locator(ASSISTANT).last) == expected[PAGE : 2 * PAGE]
+
+        # A follow-up in the same chat narrows the list.
+        ask(page, "only the ones in SF")
+        narrowed = page.locator(ASSISTANT).last
+        narrowed.locator("table").wait_for(timeout=30_000)
+        in_sf = expected_card(workdir, city="San Francisco")
+        assert in_sf and table_ids(narrowed) == in_sf[:PAGE]
+
+        # An aggregate comes with a chart.
+        ask(page, "conversion rate by source")
+        chart = page.locator(ASSISTANT).last.locator("img[alt='chart']")
+        chart.wait_for(timeout=30_000)
+        assert chart.evaluate("img => img.naturalWidth") > 300
+    finally:
+        context.close()
+
+
+def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
+    """`leadpilot ui` with LEADPILOT_UI_PASSWORD: log in as a rep (email); "my leads" are theirs."""
+    server = Server(["ui"], workdir=workdir, env=_env(workdir, LEADPILOT_UI_PASSWORD="demo-pass"))
+    try:
+        server.wait_ready()
+        db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
+        try:
+            with db.session() as session:
+                maya = session.scalar(select(Rep).where(Rep.slack_user_id == "U0DEMO02"))
+                mine = sorted(session.scalars(select(Lead).where(Lead.owner_id == maya.id)), key=lambda l: (l.score is None, -(l.score or 0), l.id))
+                email = maya.email
+        finally:
+            db.dispose()
+        secret = workdir / "data" / "chainlit" / ".auth-secret"
+        assert secret.exists() and oct(secret.stat().st_mode & 0o777) == "0o600"
+
+        context, page = open_chat(browser, server.url)
+        try:
+            page.wait_for_selector("input[type=password]", timeout=30_000)
+            page.fill("#email", email)
+            page.fill("input[type=password]", "wrong")
+            page.click("button[type=submit]")
+            page.wait_for_timeout(500)
+            assert page.locator("#chat-input").count() == 0  # refused
+            page.fill("input[type=password]", "demo-pass")
+            page.click("button[type=submit]")
+            page.wait_for_selector("#chat-input", timeout=30_000)
+
+            ask(page, "show my leads")
+            answer = page.locator(ASSISTANT).last
+            answer.locator("table").wait_for(timeout=30_000)
+            assert table_ids(answer) == [l.id for l in mine][:PAGE]
+            assert re.search(rf"Found {len(mine)} leads", answer.inner_text())
+        finally:
+            context.close()
+    finally:
+        server.stop()
