@@ -1,6 +1,8 @@
 """Relative date phrases ("this week", "since Monday", "last 30 days") resolved against the clock.
 
-Weeks start on Monday; days are UTC days.
+Weeks start on Monday; days are UTC days. "Last month" is the previous calendar month; "in the
+last month" and "past month" are the last 30 days (likewise week = 7, year = 365). "The weekend"
+is the latest Saturday and Sunday. "Before October" ends where the latest 1 October begins.
 """
 
 from __future__ import annotations
@@ -39,15 +41,25 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 _MONTH_NAMES = "|".join(sorted(_MONTH_ABBR, key=len, reverse=True))
 WINDOW_PATTERN = (
     r"(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous)\s+(?P<n>\d+)\s+(?P<unit>day|week|month|year)s?"
+    r"|(?:in|over|during|within|for)\s+the\s+(?:last|past|previous)\s+(?P<unit1>day|week|month|year)\b"
+    r"|(?:(?:over|during|on|at)\s+)?(?:the\s+|this\s+|last\s+)?(?P<weekend>weekend)\b"
     r"|(?:in|over|during|within|for)\s+(?:the\s+)?(?P<n2>\d+)\s+(?P<unit2>day|week|month|year)s?"
     r"|(?P<rel>today|yesterday|this\s+week|this\s+month|this\s+quarter|this\s+year|last\s+week|last\s+month|last\s+quarter|last\s+year|past\s+week|past\s+month|past\s+year|last\s+day|past\s+day|year\s+to\s+date|ytd|month\s+to\s+date)"
     r"|since\s+(?:last\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"|since\s+(?P<iso>\d{4}-\d{2}-\d{2})"
     rf"|since\s+(?:the\s+)?(?:(?P<day_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon_a>{_MONTH_NAMES})|(?P<mon_b>{_MONTH_NAMES})\.?\s+(?P<day_b>\d{{1,2}})(?:st|nd|rd|th)?|(?P<mon_c>{_MONTH_NAMES}))\b"
     rf"|in\s+(?P<in_month>{_MONTH_NAMES})\b"
+    r"|before\s+(?P<before_iso>\d{4}-\d{2}-\d{2})"
+    rf"|before\s+(?:the\s+)?(?:(?P<bday_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bmon_a>{_MONTH_NAMES})|(?P<bmon_b>{_MONTH_NAMES})\.?\s+(?P<bday_b>\d{{1,2}})(?:st|nd|rd|th)?|(?P<bmon_c>{_MONTH_NAMES}))\b"
     r"|since\s+(?:the\s+)?start\s+of\s+(?:the\s+)?(?P<start_of>week|month|quarter|year)"
 )
 WINDOW_RE = re.compile(WINDOW_PATTERN)
+
+
+def _latest(month: int, day: int, today: date) -> date:
+    """The latest `month`/`day` on or before today ("since March 3" in May is this year's)."""
+    year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+    return date(year, month, day)
 
 
 def resolve_window(match: re.Match[str], *, today: date) -> Window:
@@ -57,6 +69,12 @@ def resolve_window(match: re.Match[str], *, today: date) -> Window:
         n = int(g["n"] or g["n2"])
         unit = g["unit"] or g["unit2"]
         return Window(days=n * _UNIT_DAYS[unit])
+    if g["unit1"]:
+        return Window(days=_UNIT_DAYS[g["unit1"]])
+    if g["weekend"]:
+        saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+        end = saturday + timedelta(days=2)
+        return Window(start=saturday, end=end if end <= today else None)
     if rel := g["rel"]:
         rel = " ".join(rel.split())
         week_start = today - timedelta(days=today.weekday())
@@ -89,10 +107,11 @@ def resolve_window(match: re.Match[str], *, today: date) -> Window:
         return Window(start=date.fromisoformat(iso))
     month_name = g["mon_a"] or g["mon_b"] or g["mon_c"]
     if month_name:
-        month = _MONTH_ABBR[month_name]
-        day = int(g["day_a"] or g["day_b"] or 1)
-        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
-        return Window(start=date(year, month, day))
+        return Window(start=_latest(_MONTH_ABBR[month_name], int(g["day_a"] or g["day_b"] or 1), today))
+    if g["before_iso"]:
+        return Window(end=date.fromisoformat(g["before_iso"]))
+    if before_month := g["bmon_a"] or g["bmon_b"] or g["bmon_c"]:
+        return Window(end=_latest(_MONTH_ABBR[before_month], int(g["bday_a"] or g["bday_b"] or 1), today))
     if in_month := g["in_month"]:
         month = _MONTH_ABBR[in_month]
         year = today.year if month <= today.month else today.year - 1

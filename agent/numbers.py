@@ -16,6 +16,9 @@ _PHRASES = (
     (re.compile(r"\ba couple of\b", re.I), "2"),
     (re.compile(r"\ba couple\b", re.I), "2"),
     (re.compile(r"\ba few\b", re.I), "3"),
+    # "the last couple of days", "the past few weeks"
+    (re.compile(r"\bcouple(?:\s+of)?(?=\s+(?:days?|weeks?|months?)\b)", re.I), "2"),
+    (re.compile(r"\bfew(?=\s+(?:days?|weeks?|months?)\b)", re.I), "3"),
     (re.compile(r"\ba dozen\b", re.I), "12"),
     (re.compile(r"\ba fortnight\b", re.I), "14 days"),
     (re.compile(r"\b(?:a|one) (day|week|month|year)\b", re.I), r"1 \1"),

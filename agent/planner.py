@@ -139,7 +139,10 @@ FILLER = frozenset(
     everything everyone everybody came come comes coming sourced originating currently right now through via
     vs vs. versus compared details detail info information profile overview rundown working handling""".split()
 )
-NEGATORS = r"(?:not|no|non|excluding|exclude|except|outside(?:\s+of)?|other\s+than|besides|but\s+not|without|apart\s+from|aside\s+from|isn't|aren't|never)"
+NEGATORS = (
+    r"(?:not|no|non|excluding|exclude|except|outside(?:\s+of)?|other\s+than|besides|but\s+not|without|apart\s+from|aside\s+from|"
+    r"isn't|aren't|never|drop|remove|minus|skip|leave\s+out|take\s+out|filter\s+out|get\s+rid\s+of)"
+)
 
 SUGGESTIONS = (
     "show hot leads in fintech not contacted in 3 days",
@@ -409,6 +412,11 @@ class _Reader:
         verbs = r"has|have|brings?|brought|converts?|gets?|got|generates?|generated|produces?|produced|performs?|wins?|closes?"
         self.take(rf"\b(?:which|what)\s+({alternatives})(?:\s+(?P<verb>{verbs})\b)?", which)
 
+        def per_owner(m: re.Match[str]) -> None:
+            self.aggregate = {"group_by": "owner", **(self.aggregate or {})}
+
+        self.take(r"\bwho\s+(?:owns|has|holds|is\s+working)\s+(?:on\s+)?the\s+most\b", per_owner)
+
     def read_sorting(self) -> None:
         keys = {
             "score": "score", "scores": "score", "lead score": "score", "probability": "probability",
@@ -507,7 +515,7 @@ class _Reader:
         )
         window = rf"(?:{WINDOW_PATTERN})"
         not_contacted = (
-            rf"\b(?:(?:that\s+|who\s+|which\s+)?(?:have|has|had)?\s*(?:not|n't|never)\s+(?:been\s+|yet\s+been\s+)?|(?:haven't|hasn't|weren't|wasn't|aren't|isn't)\s+(?:been\s+)?|(?:haven't|hasn't|have\s+not|didn't|did\s+not)\s+(?:we|you|they|i)\s+|no\s+one\s+has\s+|nobody\s+has\s+|we\s+haven't\s+|un)"
+            rf"\b(?:(?:that\s+|who\s+|which\s+)?(?:have|has|had)?\s*(?:not|n't|never)\s+(?:been\s+|yet\s+been\s+)?|(?:haven't|hasn't|weren't|wasn't|aren't|isn't)\s+(?:been\s+)?|(?:haven't|hasn't|have\s+not|didn't|did\s+not)\s+(?:we|you|they|i)\s+|(?:no\s+one|nobody)(?:\s+has|'s)\s+|we\s+haven't\s+|un)"
             rf"{verbs}(?:\s+(?:with|to|them|yet))?(?:\s+(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?|\s+(?P<win>{window}))?"
         )
 
@@ -605,7 +613,7 @@ class _Reader:
         self.take(rf"\b(?:with\s+|having\s+)?{at_least}\s+(?P<n>\d+)\s*{people}|\b(?P<n2>\d+)\s*\+\s*{people}", lambda m: self.filter.update(min_employees=int(m.group("n") or m.group("n2"))))
         self.take(rf"\b(?:with\s+|having\s+)?{less}\s+(?P<n>\d+)\s*{people}", bound("max_employees", -1))
         self.take(rf"\b(?:with\s+|having\s+)?{at_most}\s+(?P<n>\d+)\s*{people}", bound("max_employees"))
-        self.take(rf"\b(?:with\s+|having\s+)?between\s+(\d+)\s+and\s+(\d+)\s*{people}", lambda m: self.filter.update(min_employees=int(m.group(1)), max_employees=int(m.group(2))))
+        self.take(rf"\b(?:with\s+|having\s+)?(?:between\s+(\d+)\s+and|(\d+)\s*(?:-|–|to)\s*)\s*(\d+)\s*{people}", lambda m: self.filter.update(min_employees=int(m.group(1) or m.group(2)), max_employees=int(m.group(3))))
         self.take(rf"\b(?:with\s+|having\s+)?(?P<n>\d+)\s+(?:or|and)\s+(?:more|above|over|up)\s*{people}|\b(?P<n2>\d+)\s*{people}\s+or\s+more\b", lambda m: self.filter.update(min_employees=int(m.group("n") or m.group("n2"))))
         self.take(rf"\b(?:with\s+|having\s+)?(?P<n>\d+)\s+or\s+(?:fewer|less|under|below)\s*{people}|\b(?P<n2>\d+)\s*{people}\s+or\s+(?:fewer|less)\b", lambda m: self.filter.update(max_employees=int(m.group("n") or m.group("n2"))))
         self.take(rf"\b{people}\s+(?:count\s+)?{more}\s+(?P<n>\d+)\b", bound("min_employees", 1))
@@ -613,10 +621,10 @@ class _Reader:
         # score
         score = r"(?:(?:lead\s+)?scores?|scoring|scored|rated)"
         self.take(rf"\b{score}\s+(?:of\s+)?{more}\s+(?P<n>\d+)\b|\b{more}\s+(?P<n2>\d+)\s+(?:points?\s+)?(?:in\s+)?score\b", lambda m: self.filter.update(min_score=int(m.group("n") or m.group("n2")) + 1))
-        self.take(rf"\b{score}\s+(?:of\s+)?{at_least}\s+(?P<n>\d+)\b|\b{score}\s+(?P<n2>\d+)\s*\+|\b(?P<n3>\d+)\s*\+\s*{score}", lambda m: self.filter.update(min_score=int(m.group("n") or m.group("n2") or m.group("n3"))))
+        self.take(rf"\b{score}\s+(?:of\s+)?{at_least}\s+(?P<n>\d+)\b|\b{score}\s+(?:of\s+)?(?P<n2>\d+)\s*\+|\b(?P<n3>\d+)\s*\+\s*{score}", lambda m: self.filter.update(min_score=int(m.group("n") or m.group("n2") or m.group("n3"))))
         self.take(rf"\b{score}\s+(?:of\s+)?{less}\s+(?P<n>\d+)\b", lambda m: self.filter.update(max_score=int(m.group("n")) - 1))
         self.take(rf"\b{score}\s+(?:of\s+)?{at_most}\s+(?P<n>\d+)\b", lambda m: self.filter.update(max_score=int(m.group("n"))))
-        self.take(rf"\b{score}\s+(?:of\s+)?between\s+(\d+)\s+and\s+(\d+)\b", lambda m: self.filter.update(min_score=int(m.group(1)), max_score=int(m.group(2))))
+        self.take(rf"\b{score}\s+(?:of\s+)?(?:between\s+(\d+)\s+and|(\d+)\s*(?:-|–|to)\s*)\s*(\d+)\b", lambda m: self.filter.update(min_score=int(m.group(1) or m.group(2)), max_score=int(m.group(3))))
         self.take(rf"\b{score}\s+(?:of\s+)?(\d+)\s+(?:and|or)\s+(?:above|up|higher|more|over)\b", lambda m: self.filter.update(min_score=int(m.group(1))))
         self.take(rf"\b{score}\s+(?:of\s+)?(\d+)\s+(?:and|or)\s+(?:below|under|lower|less|fewer)\b", lambda m: self.filter.update(max_score=int(m.group(1))))
         self.take(rf"\b{score}\s+(?:of\s+|exactly\s+|=\s*)?(\d+)\b(?!\s*(?:\+|or\b|and\b|%))", lambda m: self.filter.update(min_score=int(m.group(1)), max_score=int(m.group(1))))
@@ -651,7 +659,7 @@ class _Reader:
         )
         self.take(
             r"\b(?:unassigned|not\s+(?:yet\s+)?assigned(?:\s+to\s+anyone)?|without\s+an?\s+owner|with\s+no\s+owner|no\s+owner|"
-            r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)|nobody's|unowned|unrouted|not\s+(?:yet\s+)?routed)\b",
+            r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)(?!\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached|followed|spoken|talked))|unowned|unrouted|not\s+(?:yet\s+)?routed)\b",
             lambda m: self.add("owner", "unassigned"),
         )
         def rep(key: str, start: int, end: int) -> None:
@@ -761,6 +769,9 @@ class _Reader:
             )
 
     def read_misc(self) -> None:
+        # Ways of asking that carry no condition: "I'd like to see", "who owns Acme?" (the answer shows owners).
+        self.take(r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:like|love)\s+to\s+(?:see|get|have|know|look\s+at|pull(?:\s+up)?)\b", lambda m: None)
+        self.take(r"\bwho(?:'s|\s+is)?\s+(?:the\s+)?(?:owner|rep|ae|account\s+exec(?:utive)?)\s+(?:of|for|on)\b|\bwho\s+owns\b", lambda m: None)
         # "narrow that down to", "filter them to": how a follow-up says "only".
         self.take(r"\b(?:narrow|filter|limit|restrict|cut)\s+(?:(?:it|that|this|them|those|these|the\s+list)\s+)?(?:down\s+)?(?:to|by)?\b", lambda m: None)
         self.take(r"\b(?:open|active|still\s+open|in\s+progress|in\s+the\s+pipeline|in\s+pipeline)\b(?!\s+(?:an?\s+)?e-?mail)", lambda m: self.filter.update(open_only=True))
@@ -826,7 +837,7 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         )
 
     if reader.unsupported:
-        return Plan(not_understood=[], message=reader.unsupported)
+        return Plan(message=reader.unsupported)
     if reader.lead_ref is not None:
         return Plan(calls=[ToolCall("get_lead", {"lead_id": reader.lead_ref})])
     if reader.ordinal is not None and not reader.filter and reader.aggregate is None:

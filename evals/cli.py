@@ -94,6 +94,111 @@ def scoring(
         raise typer.Exit(EXIT_BELOW_THRESHOLD)
 
 
+@app.command()
+def nlq(
+    backend: Annotated[str, typer.Option("--backend", help="offline (the rule-based planner) or openai (the OPENAI_* model).")] = "offline",
+    now: Annotated[str | None, typer.Option("--now", help="The clock, ISO 8601; default LEADPILOT_NOW, else 2026-11-20T12:00:00Z.")] = None,
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="A cases YAML; default: the shipped evals/datasets/nlq.yaml.")] = None,
+    case: Annotated[list[str] | None, typer.Option("--case", help="Run only this case id (repeatable).")] = None,
+    every: Annotated[int, typer.Option("--every", min=1, help="Run every N-th case of each category, for a quick look.")] = 1,
+    min_accuracy: Annotated[float, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 below this exact-set accuracy.")] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Query understanding: the agent answers every dataset question over fresh demo data; its leads
+    and rows must equal the truth exactly."""
+    from leadpilot.agent.runner import AgentError
+    from leadpilot.evals.nlq import DatasetError, EvalSetupError, render_nlq, resolve_now, run_nlq_eval
+
+    if backend not in ("offline", "openai"):
+        raise fail(f"--backend {backend!r}: use offline or openai", as_json=as_json)
+    try:
+        clock = resolve_now(now)
+    except ValueError:
+        raise fail(f"--now {now!r} is not an ISO 8601 time, e.g. 2026-11-20T12:00:00Z", as_json=as_json) from None
+    console = Console(stderr=as_json)
+    try:
+        with console.status("asking the agent…") as status:
+            report = run_nlq_eval(
+                backend=backend, now=clock, dataset=dataset, case_ids=case, every=every, min_accuracy=min_accuracy,  # type: ignore[arg-type]
+                progress=lambda done, total: status.update(f"asking the agent… {done}/{total}"),
+            )
+    except (DatasetError, EvalSetupError, AgentError) as error:
+        raise fail(str(error), as_json=as_json) from None
+    if as_json:
+        emit_json(report)
+    else:
+        render_nlq(report, console)
+    if not report["passed"]:
+        raise typer.Exit(EXIT_BELOW_THRESHOLD)
+
+
+@app.command()
+def routing(
+    min_accuracy: Annotated[float, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 below this share of correct cases.")] = 0.98,
+    backend: Annotated[str | None, typer.Option("--backend", help="Also ask the agent (offline or openai) who should take each lead.")] = None,
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="A cases YAML; default: the shipped evals/datasets/routing.yaml.")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="A routing policy file; default: LEADPILOT_ROUTING_POLICY, else config/routing.yaml.")] = None,
+    case: Annotated[list[str] | None, typer.Option("--case", help="Run only this case id (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Routing: hand-labelled cases against the demo roster; accuracy, per-rule breakdown, confusion
+    table and each miss with the engine's explanation."""
+    from leadpilot.agent.runner import AgentError
+    from leadpilot.evals.routing import DatasetError, render_routing, run_routing_eval
+    from leadpilot.tools.routing_policy import RoutingPolicyError
+
+    if backend not in (None, "offline", "openai"):
+        raise fail(f"--backend {backend!r}: use offline or openai", as_json=as_json)
+    console = Console(stderr=as_json)
+    try:
+        with console.status("routing the cases…") as status:
+            report = run_routing_eval(
+                dataset=dataset, policy_path=policy, case_ids=case, min_accuracy=min_accuracy, backend=backend,  # type: ignore[arg-type]
+                progress=lambda done, total: status.update(f"routing the cases… {done}/{total}"),
+            )
+    except (DatasetError, RoutingPolicyError, AgentError) as error:
+        raise fail(str(error), as_json=as_json) from None
+    if as_json:
+        emit_json(report)
+    else:
+        render_routing(report, console)
+    if not report["passed"]:
+        raise typer.Exit(EXIT_BELOW_THRESHOLD)
+
+
+@app.command(name="all")
+def all_evals(
+    out: Annotated[Path, typer.Option("--out", help="Where to write report.html and summary.json.")] = Path("evals-report"),
+    backend: Annotated[str, typer.Option("--backend", help="The agent backend for the nlq eval: offline or openai.")] = "offline",
+    min_routing_accuracy: Annotated[float, typer.Option("--min-routing-accuracy", min=0.0, max=1.0)] = 0.98,
+    min_nlq_accuracy: Annotated[float, typer.Option("--min-nlq-accuracy", min=0.0, max=1.0)] = 0.95,
+    min_auc: Annotated[float | None, typer.Option("--min-auc", help="Exit 1 when the scoring model's held-out AUC is below this.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
+) -> None:
+    """Run routing, nlq and scoring; write an HTML report with plots and a JSON summary."""
+    from leadpilot.evals.report import run_all, write_report
+
+    if backend not in ("offline", "openai"):
+        raise fail(f"--backend {backend!r}: use offline or openai", as_json=as_json)
+    console = Console(stderr=as_json)
+    with console.status("running the evals…") as status:
+        results = run_all(
+            backend=backend, min_routing_accuracy=min_routing_accuracy, min_nlq_accuracy=min_nlq_accuracy, min_auc=min_auc,  # type: ignore[arg-type]
+            progress=lambda text: status.update(text),
+        )
+    paths = write_report(results, out)
+    summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    if as_json:
+        emit_json(summary)
+    else:
+        for name, part in summary["evals"].items():
+            state = {True: "[green]pass[/green]", False: "[red]FAIL[/red]", None: "[yellow]not run[/yellow]"}[part["passed"]]
+            console.print(f"{name}: {state} — {part['headline']}", highlight=False)
+        console.print(f"report: {paths['html']}\nsummary: {paths['summary']}", highlight=False)
+    if summary["passed"] is False:
+        raise typer.Exit(EXIT_BELOW_THRESHOLD)
+
+
 def main() -> None:
     app()
 

@@ -67,7 +67,7 @@ def apply_rule_scores(db) -> None:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     db = open_database(f"sqlite:///{tmp_path_factory.mktemp('slack') / 'store.db'}")
-    seed_demo(db, now=NOW, n_leads=600)
+    seed_demo(db, now=NOW, n_leads=1200)
     apply_rule_scores(db)
     yield db
     db.dispose()

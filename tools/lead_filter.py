@@ -46,7 +46,9 @@ class ActivityCondition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ActivityKind = Field(description="Which activity: email_opened, email_clicked, page_view, form_submit, meeting, call, email_sent, note.")
-    page: str | None = Field(None, description="For page views: a path or word the page contains, e.g. 'pricing'.")
+    page: str | None = Field(
+        None, description="For page views and forms: a path, or the word a path segment starts with, e.g. 'pricing' (/pricing)."
+    )
     within_days: int | None = Field(None, ge=1, le=3650, description="Only activity in the last N days.")
     since: date | None = Field(None, description="Only activity on or after this date.")
     before: date | None = Field(None, description="Only activity before this date.")
@@ -196,7 +198,10 @@ def _size_condition(segments: list[str]) -> ColumnElement[bool]:
 def _activity_condition(condition: ActivityCondition, now: datetime) -> ColumnElement[bool]:
     clauses = [Activity.lead_id == Lead.id, Activity.kind == condition.kind.value]
     if condition.page:
-        clauses.append(func.lower(Activity.detail).contains(condition.page.strip().lower().lstrip("/")))
+        # The start of a path segment: "pricing" is /pricing, not /blog/usage-based-pricing-guide.
+        page = condition.page.strip().lower().strip("/")
+        detail = func.lower(Activity.detail)
+        clauses.append(or_(detail == page, detail.contains("/" + page, autoescape=True)))
     if condition.within_days is not None:
         clauses.append(Activity.occurred_at >= now - timedelta(days=condition.within_days))
     if condition.since is not None:
