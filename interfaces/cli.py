@@ -72,27 +72,61 @@ def seed(
     db = open_store()
     try:
         summary = seed_demo(db, now=current_clock().now(), seed=random_seed, n_leads=leads, reset=reset)
+        _print_seed_summary(summary)
+        _apply_rule_scores(db)
     except StoreNotEmptyError as error:
         _err_console().print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
     finally:
         db.dispose()
-    _print_seed_summary(summary)
 
 
-def _apply_rule_scores(db) -> None:
-    """Score the demo leads with the rule policy (config/scoring.yaml) when rule scoring is installed."""
+def _scoring_policy():
+    """The scoring policy file in force; a broken file stops the command with file, key and fix."""
+    from leadpilot.tools.scoring_policy import PolicyError, load_policy
+
     try:
-        from leadpilot.tools.lead_scoring import rescore_leads
-        from leadpilot.tools.scoring_policy import PolicyError, load_policy
-    except ImportError:
-        return
-    try:
-        report = rescore_leads(db, policy=load_policy(), now=current_clock().now())
+        return load_policy()
     except PolicyError as error:
         _err_console().print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    _console().print(f"Scored the demo leads with the rule policy: {', '.join(f'{k} {v}' for k, v in report.tier_moves.items())}.")
+
+
+def _apply_rule_scores(db) -> None:
+    """Score every lead with the rule policy (config/scoring.yaml or LEADPILOT_SCORING_POLICY)."""
+    from leadpilot.tools.lead_scoring import rescore_leads
+
+    report = rescore_leads(db, policy=_scoring_policy(), now=current_clock().now())
+    moves = ", ".join(f"{move} {count:,}" for move, count in sorted(report.tier_moves.items())) or "no changes"
+    _console().print(
+        f"Scored {report.scored:,} leads with policy {report.policy_version} in {report.duration_s:.1f} s: {moves}."
+    )
+
+
+def _train_quietly(db) -> None:
+    """Train the conversion model on the demo history so predictions exist from the first chat."""
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.conversion_model import NotEnoughHistoryError, load_latest_model, train_conversion_model
+    from leadpilot.tools.lead_prediction import store_probabilities
+
+    now = current_clock().now()
+    try:
+        version = train_conversion_model(db, now=now, data_dir=get_settings().data_dir)
+    except NotEnoughHistoryError:
+        return
+    with db.transaction() as session:
+        store_probabilities(session, model=load_latest_model(db, get_settings().data_dir), now=now)
+    _console().print(f"Trained conversion model {version.version} (held-out AUC {version.metrics['auc']:.3f}).")
+
+
+@app.command()
+def rescore() -> None:
+    """Re-score every lead with the scoring policy file; changes go to the audit with the reason."""
+    db = open_store()
+    try:
+        _apply_rule_scores(db)
+    finally:
+        db.dispose()
 
 
 @app.command()
@@ -115,6 +149,7 @@ def demo(
         else:
             _print_seed_summary(seed_demo(db, now=current_clock().now()))
             _apply_rule_scores(db)
+            _train_quietly(db)
     finally:
         db.dispose()
     ui(host=host, port=port)
@@ -164,8 +199,9 @@ def import_csv(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file to import.")],
     rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (default FILE.rejects.csv).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    no_score: Annotated[bool, typer.Option("--no-score", help="Do not score the imported leads (run `leadpilot rescore` later).")] = False,
 ) -> None:
-    """Import leads from a CSV (canonical columns, HubSpot or Salesforce exports)."""
+    """Import leads from a CSV (canonical columns, HubSpot or Salesforce exports); new and updated leads are scored."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from leadpilot.settings import get_settings
@@ -195,6 +231,7 @@ def import_csv(
                 rejects_path=rejects,
                 chunk_size=get_settings().import_chunk_size,
                 on_progress=on_progress,
+                policy=None if no_score else _scoring_policy(),
             )
     except ImportFileError as error:
         _err_console().print(f"[red]{error}[/red]")

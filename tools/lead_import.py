@@ -30,6 +30,8 @@ from leadpilot.memory.lead_record import LeadValidationError, ValidatedLead, val
 from leadpilot.memory.leads import UpsertOutcome, upsert_leads
 from leadpilot.memory.models import Rep
 from leadpilot.tools.csv_headers import REJECTS_COLUMNS, HeaderMapping, expected_headers_hint, map_headers
+from leadpilot.tools.lead_scoring import rescore_leads
+from leadpilot.tools.scoring_policy import ScoringPolicy
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -62,6 +64,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     delimiter: str = ","
     blank_rows: int = 0  # rows with no value at all; not leads, not counted as read
+    scored: int = 0  # leads (re)scored with the rule policy during the import
+    tier_moves: dict[str, int] = field(default_factory=dict)  # e.g. {"unscored->hot": 12}
 
     @property
     def loaded(self) -> int:
@@ -83,6 +87,9 @@ class ImportReport:
             lines.append("Kept in extra: " + ", ".join(self.extra_columns))
         if self.ignored_columns:
             lines.append("Ignored: " + ", ".join(self.ignored_columns))
+        if self.scored:
+            moves = ", ".join(f"{move} {count:,}" for move, count in sorted(self.tier_moves.items()))
+            lines.append(f"Scored {self.scored:,} leads with the rule policy" + (f" ({moves})." if moves else "."))
         lines += [f"Note: {note}" for note in self.notes]
         if self.blank_rows:
             lines.append(f"Skipped {self.blank_rows:,} blank rows.")
@@ -344,8 +351,10 @@ class _Pending:
 class _Importer:
     """The state of one import: the report, the rejects file and the chunk waiting to be upserted."""
 
-    def __init__(self, db: Database, *, now: datetime, actor: str, report: ImportReport, rejects: _RejectsFile):
-        self.db, self.now, self.actor = db, now, actor
+    def __init__(
+        self, db: Database, *, now: datetime, actor: str, report: ImportReport, rejects: _RejectsFile, policy: ScoringPolicy | None
+    ):
+        self.db, self.now, self.actor, self.policy = db, now, actor, policy
         self.report = report
         self.rejects = rejects
         self.pending: list[_Pending] = []
@@ -369,6 +378,13 @@ class _Importer:
         try:
             with self.db.transaction() as session:
                 outcome = upsert_leads(session, records=[item.record for item in items], now=self.now, actor=self.actor)
+                if self.policy is not None:  # scored in the same transaction: no lead is stored unscored
+                    scored = rescore_leads(
+                        session, policy=self.policy, now=self.now, lead_ids=sorted({i for _, i in outcome.actions}), actor=self.actor
+                    )
+                    self.report.scored += scored.scored
+                    for move, count in scored.tier_moves.items():
+                        self.report.tier_moves[move] = self.report.tier_moves.get(move, 0) + count
         except (DataError, IntegrityError) as error:  # the data, not the connection: find the culprits
             if len(items) > 1:
                 middle = len(items) // 2
@@ -400,12 +416,14 @@ def import_leads_csv(
     chunk_size: int = 5000,
     on_progress: ProgressCallback | None = None,
     actor: str = "import",
+    policy: ScoringPolicy | None = None,
 ) -> ImportReport:
     """Import a lead CSV into the store and report what happened to every row.
 
     `on_progress(bytes_read, file_size_in_bytes)` is called after each committed chunk and once
     at the end (with bytes_read == file size), so a progress bar needs no pre-count of rows.
     Raises ImportFileError, before anything is written, for a file that cannot be imported at all.
+    With a scoring `policy`, every inserted or updated lead is (re)scored in its chunk's transaction.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -427,7 +445,7 @@ def import_leads_csv(
         )
         encoding = "utf-8-sig" if file_format.has_bom else "utf-8"
         with _RejectsFile(rejects_path, headers=mapping.headers, delimiter=file_format.delimiter, encoding=encoding) as rejects:
-            importer = _Importer(db, now=now, actor=actor, report=report, rejects=rejects)
+            importer = _Importer(db, now=now, actor=actor, report=report, rejects=rejects, policy=policy)
             owners = _rep_emails_by_name(db) if "owner_email" in mapping.fields else {}
             builder = _RecordBuilder(mapping, rep_emails_by_name=owners)
 
