@@ -130,6 +130,38 @@ def rescore() -> None:
 
 
 @app.command()
+def reindex(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the vector store and embed every lead again.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Bring the semantic index (Qdrant) up to date with the lead store; only changed leads are embedded."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from leadpilot.memory.vectors import VectorStoreError
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.semantic_search import reindex as reindex_leads, semantic_index
+
+    db = open_store()
+    try:
+        index = semantic_index(db, get_settings())
+        with Progress(
+            TextColumn("[bold]embedding leads[/bold]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=_err_console(), disable=quiet, transient=True,
+        ) as progress:
+            task = progress.add_task("leads", total=None)
+            report = reindex_leads(db, index, rebuild=rebuild,
+                                   on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    except VectorStoreError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    _console().print(report.summary(), markup=False, highlight=False)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     host: Annotated[str | None, typer.Option(help="Interface for the web chat (default LEADPILOT_UI_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port for the web chat (default LEADPILOT_UI_PORT, 8000).")] = None,
@@ -482,6 +514,52 @@ def status() -> None:
     console.print(f"llm:      {settings.effective_llm_backend}")
     for name, count in counts.items():
         console.print(f"{name + ':':<10}{count}")
+
+
+@app.command()
+def enrich(
+    target: Annotated[str, typer.Argument(help="An email, a domain/website, or a lead id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    save: Annotated[bool, typer.Option("--save", help="Store the result in the lead's enrichment (lead ids only).")] = False,
+) -> None:
+    """Enrich an email, a domain or a lead: every field with its source; paid providers only when configured."""
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.enrich import enrich_lead, enrich_target
+    from leadpilot.tools.enrichment.providers.waterfall import waterfall_from_settings
+
+    settings = get_settings()
+    waterfall = waterfall_from_settings(settings)
+    db = open_store()
+    try:
+        now = current_clock().now()
+        if save and target.strip().isdigit():
+            result = enrich_lead(db, lead_id=int(target), now=now, waterfall=waterfall, credit_cap=settings.enrichment_credit_cap, save=True)
+        else:
+            result = enrich_target(db, target=target, now=now, waterfall=waterfall, credit_cap=settings.enrichment_credit_cap)
+    except LookupError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    if as_json:
+        print(json.dumps(result, default=str))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Enrichment of {result['target']}")
+    for column in ("field", "value", "source", "why"):
+        table.add_column(column)
+    for name, item in result["fields"].items():
+        table.add_row(name, str(item["value"]), item["source"], item["why"])
+    console = _console()
+    console.print(table)
+    credits = result["credits"]
+    if credits["estimate"]:
+        console.print(f"Credits: estimated up to {credits['worst_case']:g} (cap {credits['cap']:g}), spent {credits['spent']:g}")
+        for attempt in result["attempts"]:
+            console.print(f"  {attempt['kind']}: {attempt['provider']} -> {attempt['outcome']} {attempt.get('detail', '')}")
+    else:
+        console.print("No enrichment provider configured: offline enrichment only (set LEADPILOT_*_API_KEY to add providers).")
 
 
 def main() -> None:

@@ -36,10 +36,12 @@ _FIXES: dict[str, str] = {
     "slack_api_url": "use an http(s) URL ending in /api/, e.g. https://slack.com/api/",
     "slack_port": "use a port number between 1 and 65535",
     "ui_port": "use a port number between 1 and 65535",
+    "embedder": "use onnx (offline) or openai (an OpenAI-compatible embeddings endpoint)",
+    "embedding_dimension": "use the vector size of the embedding model, e.g. 1536 for text-embedding-3-small",
 }
 
 # Never echoed back in error messages.
-_SECRETS = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "ui_password"}
+_SECRETS = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "ui_password", "clearbit_api_key", "hunter_api_key", "apollo_api_key", "companies_house_api_key"}
 
 
 class Settings(BaseSettings):
@@ -56,6 +58,14 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; defaults to a SQLite file in data_dir. PostgreSQL: postgresql+psycopg://..."
     )
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded store in data_dir.")
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server, if it needs one.")
+    qdrant_collection: str = Field("leads", description="Collection (server) holding the lead vectors.")
+
+    # Embeddings for semantic search: offline MiniLM by default, an OpenAI-compatible endpoint when chosen.
+    embedder: Literal["onnx", "openai"] = Field("onnx", description="onnx (offline, default) or openai.")
+    embedding_model: str = Field("text-embedding-3-small", description="Model name for LEADPILOT_EMBEDDER=openai.")
+    embedding_dimension: int = Field(1536, ge=8, le=8192, description="Vector size of embedding_model.")
+    embedding_base_url: str | None = Field(None, description="Embeddings endpoint; default OPENAI_BASE_URL.")
     now: datetime | None = Field(None, description="Pins the clock for every relative time (ISO 8601).")
 
     # LLM backend: OpenAI-compatible when a key is present, the offline planner otherwise.
@@ -93,6 +103,17 @@ class Settings(BaseSettings):
     ui_port: int = Field(8000, ge=1, le=65535, description="Web chat: port.")
     ui_username: str = Field("admin", description="Web chat login name that sees every lead (reps log in with their email).")
     ui_password: SecretStr | None = Field(None, description="Set = the web chat asks for this password; unset = no login.")
+
+    # Enrichment providers (tools/enrichment/providers): a key set = that provider joins the waterfall.
+    clearbit_api_key: SecretStr | None = None
+    hunter_api_key: SecretStr | None = None
+    apollo_api_key: SecretStr | None = None
+    companies_house_api_key: SecretStr | None = None
+    enrichment_order: str | None = Field(None, description="Per-kind provider order, e.g. 'company=apollo,clearbit;person=clearbit'.")
+    enrichment_credit_cap: float = Field(5.0, ge=0, description="Credits one enrichment may spend at most.")
+    enrichment_timeout_s: float = Field(5.0, gt=0, le=120, description="Per-provider HTTP timeout.")
+    enrichment_retries: int = Field(2, ge=0, le=10)
+    enrichment_cache_days: int = Field(30, ge=0, le=3650)
 
     @field_validator("now")
     @classmethod

@@ -11,6 +11,7 @@ from sqlalchemy import Insert, Update, bindparam, func, insert, or_, select, upd
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.audit import record_change
+from leadpilot.memory.company_names import company_key, person_key
 from leadpilot.memory.lead_record import ValidatedLead
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import rep_ids_by_email
@@ -49,9 +50,15 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def _name_key(company: str | None, contact: str | None) -> tuple[str, str] | None:
-    if not company:
+    """Company + contact, normalised: "ACME, Inc." / "Acme Incorporated" and "jane  DOE" match."""
+    key = company_key(company)
+    if key is None:
         return None
-    return (" ".join(company.lower().split()), " ".join((contact or "").lower().split()))
+    return (key, person_key(contact))
+
+
+def _lowered(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _existing_keys(session: Session, records: Sequence[ValidatedLead]) -> dict[tuple, dict[str, Any]]:
@@ -68,10 +75,11 @@ def _existing_keys(session: Session, records: Sequence[ValidatedLead]) -> dict[t
     matched_ids = {row.external_id for row in found.values()}
     # A record whose external id matched never falls back to its email: skip those lookups.
     fetch(Lead.email, {r.values["email"] for r in records if r.values.get("email") and r.values.get("external_id") not in matched_ids})
-    fetch(Lead.company, {
-        r.values["company"] for r in records
-        if not r.values.get("external_id") and not r.values.get("email") and r.values.get("company")
-    })
+    by_name = [r.values for r in records if not r.values.get("external_id") and not r.values.get("email") and r.values.get("company")]
+    # Candidates for the normalised company + contact key: same contact name (any company spelling),
+    # or, without a contact, the same company text.
+    fetch(func.lower(Lead.contact_name), {_lowered(v["contact_name"]) for v in by_name if v.get("contact_name")})
+    fetch(Lead.company, {v["company"] for v in by_name if not v.get("contact_name")})
     keys: dict[tuple, dict[str, Any]] = {}
     for row in sorted(found.values(), key=lambda r: r.id):  # oldest lead wins a key
         info = {"id": row.id, "stage": row.stage, "extra": row.extra}
@@ -173,7 +181,7 @@ def upsert_leads(
     """Insert new leads and update the ones already stored, in bulk.
 
     A record matches a stored lead on external_id, then email (then company + contact name when it
-    has neither). An update sets only the fields the record provided and merges `extra`; a stage
+    has neither, compared normalised: case, accents, punctuation and legal suffixes do not count). An update sets only the fields the record provided and merges `extra`; a stage
     change is audited. Records that repeat a key within the batch update the first one.
     """
     outcome = UpsertOutcome()
