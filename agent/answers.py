@@ -76,6 +76,76 @@ def _lead(result: dict[str, Any]) -> str:
     return text
 
 
+def _score(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    lines = "; ".join(result.get("lines", [])[:7])
+    text = f"Lead {result['lead_id']} ({result.get('company') or 'no company'}): {result['summary']}."
+    return f"{text} {lines}." if lines else text
+
+
+def _prediction(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    text = (
+        f"Lead {result['lead_id']}: {result['probability']:.0%} likely to convert ({result['tier']} priority, "
+        f"{result['confidence_label']} confidence; model {result['model_version']})."
+    )
+    raising = ", ".join(f"{f['group']} {f['effect']:+.0%}" for f in result.get("raising", [])[:3])
+    lowering = ", ".join(f"{f['group']} {f['effect']:+.0%}" for f in result.get("lowering", [])[:3])
+    if raising:
+        text += f" Raising it: {raising}."
+    if lowering:
+        text += f" Lowering it: {lowering}."
+    if result.get("risks"):
+        text += " Risks: " + "; ".join(r["message"] for r in result["risks"][:3]) + "."
+    if result.get("recommendations"):
+        first = result["recommendations"][0]
+        text += f" Next: {first['action']} ({first['urgency']}) — {first['reason']}."
+    if result.get("time_to_close"):
+        t = result["time_to_close"]
+        text += f" Time to close if it converts: ~{t['expected_days']:.0f} days ({t['optimistic_days']:.0f}–{t['pessimistic_days']:.0f})."
+    return text
+
+
+def _enrichment(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    fields = result.get("fields", {})
+    shown = []
+    for name, item in list(fields.items())[:10]:
+        value = item.get("value") if isinstance(item, dict) else item
+        source = item.get("source") if isinstance(item, dict) else None
+        shown.append(f"{name}: {value}" + (f" ({source})" if source else ""))
+    return f"Enrichment of {result.get('target')}: " + ("; ".join(shown) if shown else "nothing found") + "."
+
+
+def _duplicates(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    matches = result.get("matches", [])
+    what = result.get("query") or f"lead {result.get('lead_id')}"
+    if not matches:
+        return f"No duplicates of {what} found."
+    parts = [
+        f"lead {m['lead_id']} {m.get('company') or ''} ({m['relation'].replace('_', ' ')}, {m['confidence']:.0%}: {', '.join(m['matched'])}"
+        + (", customer" if m.get("is_customer") else "") + ")"
+        for m in matches[:5]
+    ]
+    return f"{len(matches)} possible duplicates of {what}: " + "; ".join(parts) + "."
+
+
+_WRITERS = {
+    "search_leads": _search,
+    "aggregate_leads": _aggregate,
+    "get_lead": _lead,
+    "explain_score": _score,
+    "predict_conversion": _prediction,
+    "enrich": _enrichment,
+    "find_duplicates": _duplicates,
+}
+
+
 def compose_answer(tool_results: Sequence[ToolMessage]) -> str:
     parts = []
     for message in tool_results:
@@ -85,13 +155,7 @@ def compose_answer(tool_results: Sequence[ToolMessage]) -> str:
             parts.append(str(message.content))
             continue
         problems = result.get("problems") or []
-        if message.name == "search_leads":
-            parts.append(_search(result))
-        elif message.name == "aggregate_leads":
-            parts.append(_aggregate(result))
-        elif message.name == "get_lead":
-            parts.append(_lead(result))
-        else:
-            parts.append(str(result.get("summary") or result))
+        writer = _WRITERS.get(message.name or "")
+        parts.append(writer(result) if writer else str(result.get("summary") or result.get("error") or result))
         parts.extend(f"Note: {problem}." for problem in problems)
     return " ".join(parts)

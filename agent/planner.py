@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from leadpilot.agent.intents import TargetMissing, read_intent
 from leadpilot.agent.dates import WINDOW_PATTERN, WINDOW_RE, Window, resolve_window
 from leadpilot.agent.numbers import words_to_digits
 from leadpilot.memory.geo import COUNTRY_ALIASES
@@ -821,6 +822,16 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     context = context or Context()
     if not question.strip():
         return Plan(message="Ask me about your leads, for example: " + SUGGESTIONS[0])
+
+    try:
+        intent = read_intent(question, companies=vocabulary.companies, last_lead_ids=context.last_lead_ids)
+    except TargetMissing:
+        return Plan(
+            message="Which lead do you mean? Name it by id (\"lead 42\"), by company (\"Acme\"), or say "
+            "\"the first one\" after a list."
+        )
+    if intent is not None:
+        return Plan(calls=[ToolCall(intent.tool, intent.args)])
 
     reader = _Reader(question, now=now, vocabulary=vocabulary)
     is_follow_up = bool(_FOLLOW_UP.search(reader.text)) and context.last_call is not None

@@ -94,3 +94,114 @@ READ_TOOLS = (search_leads_tool, aggregate_leads_tool, get_lead_tool)
 
 def tool_names() -> list[str]:
     return [t.name for t in READ_TOOLS]
+
+
+def _visible(deps: AgentDeps, session, lead_id: int) -> bool:
+    from sqlalchemy import select
+
+    from leadpilot.memory.models import Lead
+    from leadpilot.tools.lead_filter import visibility_condition
+
+    return session.scalar(select(Lead.id).where(Lead.id == lead_id, visibility_condition(deps.viewer))) is not None
+
+
+def _resolve(deps: AgentDeps, session, lead_id: int | None, company: str | None) -> int | None:
+    """A lead id, or the best-scored lead the viewer can see at `company`."""
+    from sqlalchemy import func, select
+
+    from leadpilot.memory.models import Lead
+    from leadpilot.tools.lead_filter import visibility_condition
+
+    if lead_id is not None:
+        return lead_id
+    if not company:
+        return None
+    query = (
+        select(Lead.id)
+        .where(func.lower(Lead.company) == company.strip().lower(), visibility_condition(deps.viewer))
+        .order_by(Lead.score.is_(None), Lead.score.desc(), Lead.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def _not_visible(lead_id: int | None) -> tuple[str, dict[str, Any]]:
+    message = f"No lead {lead_id} that you can see." if lead_id is not None else "No such lead that you can see."
+    return _json({"error": message}), {"kind": "error", "problems": [message]}
+
+
+@tool("explain_score", response_format="content_and_artifact")
+def explain_score_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Why a lead (by id, or the best-scored lead at a company) has its score and tier: points per
+    category under the scoring policy, and the history of score and tier changes with reasons."""
+    from dataclasses import asdict
+
+    from leadpilot.tools.lead_scoring import explain_score
+
+    deps = runtime.context
+    with deps.read() as session:
+        lead_id = _resolve(deps, session, lead_id, company)
+        if lead_id is None or not _visible(deps, session, lead_id):
+            return _not_visible(lead_id)
+        explanation = asdict(explain_score(session, lead_id=lead_id))
+    explanation.pop("breakdown", None)
+    return _json(explanation), {"kind": "score", **json.loads(_json(explanation))}
+
+
+@tool("predict_conversion", response_format="content_and_artifact")
+def predict_conversion_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The conversion model's prediction for a lead: probability, confidence, factors raising and
+    lowering it, risks, recommended next actions, priority tier and time to close."""
+    from leadpilot.tools.conversion_model import ModelNotFoundError, load_latest_model
+    from leadpilot.tools.lead_prediction import predict_lead
+
+    deps = runtime.context
+    try:
+        model = load_latest_model(deps.db, deps.settings.data_dir)
+    except ModelNotFoundError as error:
+        message = str(error)
+        return _json({"error": message}), {"kind": "error", "problems": [message]}
+    with deps.read() as session:
+        lead_id = _resolve(deps, session, lead_id, company)
+        if lead_id is None or not _visible(deps, session, lead_id):
+            return _not_visible(lead_id)
+        prediction = predict_lead(session, lead_id=lead_id, model=model, now=deps.now, record=False).to_dict()
+    return _json(prediction), {"kind": "prediction", **json.loads(_json(prediction))}
+
+
+@tool("enrich", response_format="content_and_artifact")
+def enrich_tool(runtime: ToolRuntime[AgentDeps], target: str) -> tuple[str, dict[str, Any]]:
+    """Enrich an email address, a domain/website or a lead ("lead 42") with offline enrichers:
+    email type, phone in E.164, company name, seniority and department, industry, location, and
+    whether the company is already an account or customer. Each field names its source."""
+    from leadpilot.tools.enrich import enrich_target
+
+    deps = runtime.context
+    try:
+        result = enrich_target(deps.db, target=target, now=deps.now)
+    except LookupError as error:
+        return _json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
+    if result.get("lead_id") is not None:
+        with deps.read() as session:
+            if not _visible(deps, session, result["lead_id"]):
+                return _not_visible(result["lead_id"])
+    return _json(result), {"kind": "enrichment", **json.loads(_json(result))}
+
+
+@tool("find_duplicates", response_format="content_and_artifact")
+def find_duplicates_tool(runtime: ToolRuntime[AgentDeps], query: str | None = None, lead_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    """Leads that duplicate a lead, or that match a company name, email or domain, with a
+    confidence and the fields that matched; existing customers are marked."""
+    from leadpilot.tools.enrich import find_duplicates_of
+
+    deps = runtime.context
+    try:
+        result = find_duplicates_of(deps.db, query=query, lead_id=lead_id)
+    except (LookupError, TypeError) as error:
+        return _json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
+    with deps.read() as session:
+        result["matches"] = [m for m in result["matches"] if _visible(deps, session, m["lead_id"])]
+    return _json(result), {"kind": "duplicates", **json.loads(_json(result))}
+
+
+READ_TOOLS = (*READ_TOOLS, explain_score_tool, predict_conversion_tool, enrich_tool, find_duplicates_tool)

@@ -130,7 +130,8 @@ def test_openai_backend_round_trip_gives_same_tool_call_and_leads(store, monkeyp
     assert first["model"] == "stub-model"
     assert first["messages"][0]["role"] == "system" and "Leadpilot" in first["messages"][0]["content"]
     tools = {t["function"]["name"]: t["function"] for t in first["tools"]}
-    assert set(tools) == {"search_leads", "aggregate_leads", "get_lead"}  # read-only tools only
+    # read-only tools only: nothing the model can call writes
+    assert set(tools) == {"search_leads", "aggregate_leads", "get_lead", "explain_score", "predict_conversion", "enrich", "find_duplicates"}
     schema = json.dumps(tools["search_leads"]["parameters"])
     assert "not_contacted_in_days" in schema and "runtime" not in schema
     assert second["messages"][-1]["role"] == "tool" and '"total": 3' in second["messages"][-1]["content"]
@@ -261,3 +262,35 @@ def test_planner_follow_up_merges_and_replaces():
     assert plan("what about healthcare?", now=NOW, context=context).calls[0].args["filter"] == {"tier": ["hot"], "industry": ["healthcare"]}
     assert plan("also healthcare", now=NOW, context=context).calls[0].args["filter"]["industry"] == ["fintech", "healthcare"]
     assert plan("the last one", now=NOW, context=context).calls[0].args == {"lead_id": 8}
+
+
+def test_single_lead_intents_explain_enrich_duplicates_and_respect_visibility(store):
+    from leadpilot.tools.lead_scoring import rescore_leads
+    from leadpilot.tools.scoring_policy import load_policy
+
+    rescore_leads(store, policy=load_policy(), now=NOW)
+    with store.session() as session:
+        vaultline = session.scalar(select(Lead).where(Lead.company == "Vaultline"))
+    explained = run_agent("why is Vaultline hot?", deps=deps_for(store))
+    assert explained.tool_calls == [{"name": "explain_score", "args": {"company": "Vaultline"}}]
+    assert f"Lead {vaultline.id} (Vaultline): {vaultline.score}, {vaultline.tier}" in explained.answer
+    assert "source" in explained.answer  # the per-category lines
+
+    vaultline_id = next(l["id"] for l in run_agent("show all leads", deps=deps_for(store)).leads if l["company"] == "Vaultline")
+    hidden = run_agent(f"explain the score of lead {vaultline_id}", deps=deps_for(store, email="ana@team.io"))
+    assert "No lead" in hidden.answer  # Ben's lead: Ana may not see it
+
+    enriched = run_agent("enrich jane.doe@gmail.com", deps=deps_for(store))
+    assert enriched.tool_calls == [{"name": "enrich", "args": {"target": "jane.doe@gmail.com"}}]
+    assert "free" in enriched.answer.lower() or "gmail" in enriched.answer.lower()
+
+    duplicates = run_agent("find duplicates of buyer@ledgerlypay.com", deps=deps_for(store))
+    assert duplicates.tool_calls[0]["name"] == "find_duplicates"
+    assert "Ledgerly Pay" in duplicates.answer
+
+    prediction = run_agent("how likely is lead 1 to convert?", deps=deps_for(store))
+    assert prediction.tool_calls == [{"name": "predict_conversion", "args": {"lead_id": 1}}]
+    assert "leadpilot train" in prediction.answer  # no model trained in this store: said plainly
+
+    unknown = run_agent("why is Nonexistent Corp hot?", deps=deps_for(store))
+    assert unknown.tool_calls == [] and "Which lead do you mean?" in unknown.answer

@@ -1,0 +1,91 @@
+"""Questions about one lead or account rather than a list: explain a score, predict conversion,
+enrich, find duplicates, who should take a lead and why. Read before the filter reader, because
+these sentences name a target ("lead 42", "Acme", "stripe.com") instead of conditions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from leadpilot.agent.numbers import words_to_digits
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1, "top": 1}
+_LEAD_ID = re.compile(r"\blead\s*(?:id\s*|#\s*|number\s*)?(\d+)\b|#\s*(\d+)\b")
+_ORDINAL = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|last|top)\s+(?:one|lead|result|company)\b")
+_TARGET_WORDS = re.compile(r"\b(?:the\s+)?(?:lead|leads|account|company|at|for|of|from|with|about)\b")
+
+
+@dataclass(frozen=True)
+class Intent:
+    tool: str
+    args: dict[str, Any]
+
+
+class TargetMissing(ValueError):
+    """The question is one of these intents but names no lead we can find."""
+
+
+def _target(text: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...]) -> dict[str, Any]:
+    """{"lead_id": n} or {"company": name} for the lead or account the sentence names."""
+    if match := _LEAD_ID.search(text):
+        return {"lead_id": int(match.group(1) or match.group(2))}
+    if (match := _ORDINAL.search(text)) and last_lead_ids:
+        position = _ORDINALS[match.group(1)]
+        index = position - 1 if position > 0 else len(last_lead_ids) - 1
+        if index < len(last_lead_ids):
+            return {"lead_id": last_lead_ids[index]}
+    words = re.findall(r"[a-z0-9][a-z0-9&.'-]*", text)
+    for size in range(min(6, len(words)), 0, -1):  # the longest company name mentioned
+        for start in range(len(words) - size + 1):
+            phrase = " ".join(words[start : start + size]).removesuffix("'s")
+            if phrase in companies:
+                return {"company": companies[phrase]}
+    raise TargetMissing(text)
+
+
+_EXPLAIN = re.compile(
+    r"\b(?:explain|why)\b.*\b(?:score|scored|scoring|hot|warm|cold|tier)\b|\bscore\s+(?:breakdown|explanation)\b|\bbreak\s+down\b.*\bscore\b"
+)
+_PREDICT = re.compile(
+    r"\b(?:predict|prediction|forecast)\b|\bwill\b.*\b(?:convert|close|buy|sign)\b|\bhow\s+likely\b|\b(?:chance|odds|probability|likelihood)\s+(?:that|of|to)\b.*\b(?:convert|close|buy|sign|converting|closing)\b"
+)
+_ENRICH = re.compile(r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?enrich\s+(.+?)\s*[?.!]*\s*$")
+_DUPLICATES = re.compile(
+    r"\b(?:duplicates?|dupes?|dups?|duplicated)\b(?:\s+(?:of|for|to))?\s*(.*?)\s*[?.!]*\s*$|\b(?:already|existing)\s+(?:a\s+)?(?:lead|customer|account)s?\b"
+)
+_EMAILISH = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DOMAINISH = re.compile(r"\b(?:https?://)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b")
+
+
+def read_intent(question: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...] = ()) -> Intent | None:
+    """The single-target intent of a question, or None when it is a question about a list."""
+    text = " ".join(words_to_digits(question).lower().split())
+    try:
+        if match := _ENRICH.match(text):
+            target = match.group(1).strip()
+            if email := _EMAILISH.search(target):
+                return Intent("enrich", {"target": email.group(0)})
+            if (lead := _LEAD_ID.search(target)) is not None:
+                return Intent("enrich", {"target": f"lead {lead.group(1) or lead.group(2)}"})
+            if domain := _DOMAINISH.search(target):
+                return Intent("enrich", {"target": domain.group(1)})
+            found = _target(target, companies=companies, last_lead_ids=last_lead_ids)
+            return Intent("enrich", {"target": f"lead {found['lead_id']}"} if "lead_id" in found else {"target": found["company"]})
+        if _DUPLICATES.search(text):
+            if email := _EMAILISH.search(text):
+                return Intent("find_duplicates", {"query": email.group(0)})
+            if (lead := _LEAD_ID.search(text)) is not None:
+                return Intent("find_duplicates", {"lead_id": int(lead.group(1) or lead.group(2))})
+            if domain := _DOMAINISH.search(text):
+                return Intent("find_duplicates", {"query": domain.group(1)})
+            found = _target(text, companies=companies, last_lead_ids=last_lead_ids)
+            return Intent("find_duplicates", {"lead_id": found["lead_id"]} if "lead_id" in found else {"query": found["company"]})
+        if _EXPLAIN.search(text) and not re.search(r"\b(?:leads|which|how many|show|list)\b", text):
+            return Intent("explain_score", _target(text, companies=companies, last_lead_ids=last_lead_ids))
+        if _PREDICT.search(text) and not re.search(r"\b(?:leads|which|how many|show|list)\b", text):
+            return Intent("predict_conversion", _target(text, companies=companies, last_lead_ids=last_lead_ids))
+    except TargetMissing:
+        raise
+    return None
