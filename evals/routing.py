@@ -1,0 +1,507 @@
+"""`evals routing`: does the routing engine give each lead the owner a person would, by the policy?
+
+Each case in datasets/routing.yaml was labelled by hand from datasets/routing_policy.md (the demo
+team's policy in plain language): a lead, the state of the roster as changes to the demo roster
+(who is out, loads, the clock, round-robin pointers, owned accounts), the expected owner and the
+labeller's one-line rationale. A case may be a sequence of leads routed one after another (the
+earlier assignments count for the later leads); it is right only if every step is.
+
+The labels hold for the demo data seeded at the pinned clock the labeller used (DEFAULT_NOW, a
+Friday noon UTC; cases set their own clock as absolute times), so the eval always seeds at that
+clock, whatever LEADPILOT_NOW says. The cases run against one throwaway SQLite store.
+Each case applies its roster changes inside a transaction that is rolled back afterwards, so the
+cases are independent and the store is seeded once.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+DEFAULT_NOW = "2026-11-20T12:00:00Z"
+DEFAULT_MIN_ACCURACY = 0.98
+REP_DOMAIN = "leadpilot.demo"
+Backend = Literal["offline", "openai"]
+LEAD_KEYS = frozenset({"company", "domain", "country", "state", "city", "industry", "employees", "source", "score", "tier", "language"})
+ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_today", "pointers", "accounts"})
+CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "rule", "why"})
+
+
+class DatasetError(ValueError):
+    """The dataset file is malformed; the message names the case and the key."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    leads: tuple[dict[str, Any], ...]
+    expect: tuple[str, ...]  # rep handles ("maya.chen") or "queue:<name>", one per lead
+    rule: str  # the rule the labeller expects to decide (account-match, fallback, or a rule name)
+    why: str
+    roster: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sequence(self) -> bool:
+        return len(self.leads) > 1
+
+
+def default_dataset_path() -> Path:
+    return Path(str(files("leadpilot.evals").joinpath("datasets/routing.yaml")))
+
+
+def parse_now(value: str | None) -> datetime:
+    text = (value or DEFAULT_NOW).strip().replace("Z", "+00:00")
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def load_cases(path: Path | None = None) -> list[Case]:
+    import yaml
+
+    path = Path(path or default_dataset_path())
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise DatasetError(f"{path}: cannot read the dataset: {error}") from None
+    if not isinstance(raw, list):
+        raise DatasetError(f"{path}: expected a list of cases at the top level")
+    cases = [_case(item, index, path) for index, item in enumerate(raw)]
+    duplicates = [i for i, n in Counter(c.id for c in cases).items() if n > 1]
+    if duplicates:
+        raise DatasetError(f"{path}: duplicate case ids: {', '.join(duplicates)}")
+    return cases
+
+
+def _case(item: Any, index: int, path: Path) -> Case:
+    where = f"{path}: case #{index + 1}"
+    if not isinstance(item, dict):
+        raise DatasetError(f"{where}: a case is a mapping with id, lead (or sequence), expect, rule and why")
+    where = f"{path}: case {item.get('id', f'#{index + 1}')!r}"
+    if unknown := set(item) - CASE_KEYS:
+        raise DatasetError(f"{where}: unknown keys {sorted(unknown)}")
+    if ("lead" in item) == ("sequence" in item):
+        raise DatasetError(f"{where}: give either `lead` or `sequence`")
+    leads = [item["lead"]] if "lead" in item else item["sequence"]
+    expect = [item.get("expect")] if "lead" in item else item.get("expect")
+    if not isinstance(leads, list) or not leads or not all(isinstance(lead, dict) for lead in leads):
+        raise DatasetError(f"{where}: `lead` is a mapping; `sequence` a list of them")
+    for lead in leads:
+        if unknown := set(lead) - LEAD_KEYS:
+            raise DatasetError(f"{where}: unknown lead keys {sorted(unknown)} (known: {', '.join(sorted(LEAD_KEYS))})")
+        if booleans := [key for key, value in lead.items() if isinstance(value, bool)]:
+            raise DatasetError(f"{where}: YAML read {', '.join(booleans)} as true/false — quote the value, e.g. state: \"ON\"")
+    if not isinstance(expect, list) or len(expect) != len(leads) or not all(isinstance(e, str) and e for e in expect):
+        raise DatasetError(f"{where}: `expect` needs one owner (rep handle or queue:<name>) per lead")
+    roster = item.get("roster") or {}
+    if not isinstance(roster, dict) or (unknown := set(roster) - ROSTER_KEYS):
+        raise DatasetError(f"{where}: `roster` keys must be among {', '.join(sorted(ROSTER_KEYS))}")
+    for key in ("id", "rule", "why"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise DatasetError(f"{where}: `{key}` is required text")
+    return Case(item["id"], tuple(leads), tuple(expect), item["rule"], item["why"].strip(), roster)
+
+
+def rep_email(handle: str) -> str:
+    return handle.lower() if "@" in handle else f"{handle.lower()}@{REP_DOMAIN}"
+
+
+def owner_label(decision: Any) -> str:
+    """How the dataset names an outcome: the rep's handle, or queue:<name>."""
+    if decision.owner:
+        return decision.owner.split("@")[0] if decision.owner.endswith("@" + REP_DOMAIN) else decision.owner
+    return f"queue:{decision.queue}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying a case's roster state (inside a transaction that is rolled back)
+
+
+def _moment(value: Any, default: datetime) -> datetime:
+    if value is None:
+        return default
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return parse_now(str(value))
+
+
+class _Roster:
+    """Demo rep ids by handle, read once."""
+
+    def __init__(self, session: Any):
+        from sqlalchemy import select
+
+        from leadpilot.memory.models import Rep
+
+        self.ids = {email: rep_id for rep_id, email in session.execute(select(Rep.id, Rep.email))}
+
+    def id(self, handle: str, case: Case) -> int:
+        email = rep_email(handle)
+        if email not in self.ids:
+            raise DatasetError(f"case {case.id!r}: no rep {handle!r} in the demo roster")
+        return self.ids[email]
+
+
+def _apply_roster(session: Any, case: Case, *, now: datetime, roster: _Roster) -> None:
+    from sqlalchemy import delete, func, select, update
+
+    from leadpilot.memory.models import Assignment, Lead, Rep, RepTimeOff, RoutingPointer
+    from leadpilot.memory.vocab import OPEN_STAGES
+
+    state = case.roster
+    for handle in state.get("back", []):
+        session.execute(delete(RepTimeOff).where(RepTimeOff.rep_id == roster.id(handle, case)))
+    for entry in state.get("out", []):
+        if isinstance(entry, str):
+            entry = {"rep": entry}
+        starts = _moment(entry.get("from"), now - timedelta(days=1))
+        ends = _moment(entry.get("to"), now + timedelta(days=1))
+        session.add(RepTimeOff(rep_id=roster.id(entry["rep"], case), starts_at=starts, ends_at=ends, reason="eval case"))
+    for handle in state.get("inactive", []):
+        session.execute(update(Rep).where(Rep.id == roster.id(handle, case)).values(active=False))
+    open_stages = [s.value for s in OPEN_STAGES]
+    for handle, target in (state.get("open_leads") or {}).items():
+        rep_id = roster.id(handle, case)
+        current = session.scalar(select(func.count()).select_from(Lead).where(Lead.owner_id == rep_id, Lead.stage.in_(open_stages))) or 0
+        if target < current:
+            raise DatasetError(f"case {case.id!r}: open_leads can only raise a load ({handle} has {current}, asked {target})")
+        session.add_all(
+            Lead(owner_id=rep_id, stage="LEAD", source="other", created_at=now - timedelta(days=3), updated_at=now - timedelta(days=3))
+            for _ in range(target - current)
+        )
+    any_lead = session.scalar(select(Lead.id).order_by(Lead.id).limit(1))
+    for handle, count in (state.get("new_today") or {}).items():
+        rep_id = roster.id(handle, case)
+        session.add_all(
+            Assignment(lead_id=any_lead, rep_id=rep_id, assigned_at=now - timedelta(minutes=1 + i), rule="eval", reason="earlier today", candidates=[])
+            for i in range(count)
+        )
+    for pool, spec in (state.get("pointers") or {}).items():
+        last = roster.id(spec["last"], case) if "last" in spec else None
+        position = int(spec.get("next_slot", 1)) - 1
+        session.merge(RoutingPointer(pool=pool, position=position, last_rep_id=last, updated_at=now))
+    for account in state.get("accounts", []):
+        created = _moment(account.get("created"), now - timedelta(days=10))
+        session.add(Lead(
+            company=account.get("company"), domain=account.get("domain"), owner_id=roster.id(account["owner"], case),
+            stage=account.get("stage", "PROSPECT"), source="other", created_at=created, updated_at=created,
+        ))
+    session.flush()
+
+
+def _insert_lead(session: Any, fields: dict[str, Any], *, now: datetime, index: int) -> Any:
+    from leadpilot.memory.geo import country_code, state_code
+    from leadpilot.memory.models import Lead
+    from leadpilot.memory.vocab import industry_slug
+
+    country = country_code(fields.get("country")) if fields.get("country") else None
+    lead = Lead(
+        external_id=f"EVAL-{index}",
+        company=fields.get("company"),
+        domain=fields.get("domain"),
+        country=country,
+        state=state_code(fields.get("state"), country) if fields.get("state") else None,
+        city=fields.get("city"),
+        industry=industry_slug(fields["industry"]) if fields.get("industry") else None,
+        company_size=fields.get("employees"),
+        source=fields.get("source") or "other",
+        score=fields.get("score"),
+        tier=fields.get("tier"),
+        language=fields.get("language"),
+        stage="LEAD",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(lead)
+    session.flush()
+    return lead
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    got: list[str]
+    decisions: list[Any]
+    seconds: float
+
+    @property
+    def correct(self) -> bool:
+        return list(self.case.expect) == self.got
+
+    def miss(self) -> dict[str, Any]:
+        wrong = next(i for i, (e, g) in enumerate(zip(self.case.expect, self.got)) if e != g)
+        decision = self.decisions[wrong]
+        return {
+            "id": self.case.id,
+            "rule_expected": self.case.rule,
+            "rule_got": decision.rule,
+            "step": wrong + 1 if self.case.is_sequence else None,
+            "expected": list(self.case.expect),
+            "got": self.got,
+            "labeller_why": self.case.why,
+            "engine_explanation": decision.explanation(),
+        }
+
+
+def run_case(db: Any, case: Case, *, policy: Any, roster: _Roster, default_now: datetime) -> CaseResult:
+    """Apply the case's roster state, route its lead(s), compare, and roll everything back."""
+    from sqlalchemy.orm import Session
+
+    from leadpilot.tools.routing import route_lead
+
+    now = _moment(case.roster.get("clock"), default_now)
+    started = time.perf_counter()
+    with db.engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection, expire_on_commit=False)
+        try:
+            _apply_roster(session, case, now=now, roster=roster)
+            decisions = []
+            for index, fields in enumerate(case.leads):
+                lead = _insert_lead(session, fields, now=now, index=index)
+                # A sequence records each assignment, so pointers, loads and accounts move on.
+                decisions.append(route_lead(session, lead=lead, policy=policy, now=now, dry_run=not case.is_sequence))
+        finally:
+            session.close()
+            transaction.rollback()
+    return CaseResult(case, [owner_label(d) for d in decisions], decisions, time.perf_counter() - started)
+
+
+def _by_rule(results: Sequence[CaseResult]) -> dict[str, dict[str, Any]]:
+    marks: dict[str, list[bool]] = defaultdict(list)
+    for result in results:
+        marks[result.case.rule].append(result.correct)
+    return {
+        rule: {"cases": len(m), "correct": sum(m), "accuracy": round(sum(m) / len(m), 4)}
+        for rule, m in sorted(marks.items())
+    }
+
+
+def _confusion(results: Sequence[CaseResult]) -> dict[str, Any]:
+    pairs = Counter((e, g) for r in results for e, g in zip(r.case.expect, r.got))
+    labels = sorted({label for pair in pairs for label in pair}, key=lambda label: (label.startswith("queue:"), label))
+    matrix = [[pairs.get((e, g), 0) for g in labels] for e in labels]
+    return {"labels": labels, "matrix": matrix}
+
+
+def run_routing_eval(
+    *,
+    now: datetime | None = None,
+    dataset: Path | None = None,
+    policy_path: Path | None = None,
+    case_ids: Sequence[str] | None = None,
+    min_accuracy: float = DEFAULT_MIN_ACCURACY,
+    backend: Backend | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Seed a throwaway store at `now`, run every case, and report accuracy, a per-rule breakdown,
+    a confusion table and each miss with the engine's explanation. With `backend`, also ask the
+    agent "who should take this lead?" (see `check_agent_answers`).
+
+    Raises DatasetError for a malformed dataset and RoutingPolicyError for a broken policy.
+    """
+    from leadpilot.memory.db import open_database
+    from leadpilot.memory.seed import seed_demo
+    from leadpilot.tools.routing_policy import load_policy
+
+    started = time.perf_counter()
+    now = now or parse_now(None)
+    path = dataset or default_dataset_path()
+    cases = load_cases(path)
+    if case_ids:
+        unknown = set(case_ids) - {c.id for c in cases}
+        if unknown:
+            raise DatasetError(f"no such case ids: {', '.join(sorted(unknown))}")
+        cases = [c for c in cases if c.id in set(case_ids)]
+    policy = load_policy(policy_path)
+    agent: dict[str, Any] | None = None
+    with tempfile.TemporaryDirectory(prefix="leadpilot-routing-") as tmp:
+        db = open_database(f"sqlite:///{Path(tmp) / 'routing.db'}")
+        try:
+            seed_demo(db, now=now)
+            seeded = time.perf_counter()
+            with db.session() as session:
+                roster = _Roster(session)
+            results = []
+            for index, case in enumerate(cases):
+                results.append(run_case(db, case, policy=policy, roster=roster, default_now=now))
+                if progress:
+                    progress(index + 1, len(cases))
+            routing_seconds = time.perf_counter() - seeded
+            if backend is not None:
+                agent = check_agent_answers(db, cases, backend=backend, default_now=now, data_dir=Path(tmp))
+        finally:
+            db.dispose()
+    correct = sum(r.correct for r in results)
+    decisions = sum(len(r.got) for r in results)
+    accuracy = round(correct / len(results), 4) if results else 0.0
+    return {
+        "eval": "routing",
+        "now": now.isoformat(),
+        "dataset": str(path),
+        "policy": str(policy.path),
+        "policy_version": policy.version,
+        "cases": len(results),
+        "decisions": decisions,
+        "correct": correct,
+        "accuracy": accuracy,
+        "decision_accuracy": round(sum(e == g for r in results for e, g in zip(r.case.expect, r.got)) / decisions, 4) if decisions else 0.0,
+        "min_accuracy": min_accuracy,
+        "passed": accuracy >= min_accuracy,
+        "by_rule": _by_rule(results),
+        "confusion": _confusion(results),
+        "misses": [r.miss() for r in results if not r.correct],
+        "agent": agent,
+        "ms_per_case": round(1000 * routing_seconds / max(1, len(results)), 2),
+        "seconds_total": round(time.perf_counter() - started, 2),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# AGENT CHECK — what the agent answers to "who should take this lead?"
+#
+# Needs an agent tool named AGENT_ROUTING_TOOL (a dry run of tools.routing.suggest_owner). Until
+# the agent has it, the check reports "agent wiring pending" instead of failing.
+
+
+AGENT_ROUTING_TOOL = "suggest_owner"
+AGENT_QUESTION = "Who should take {company}'s lead and why?"
+
+
+def _names_by_label(db: Any) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from leadpilot.memory.models import Rep
+
+    with db.session() as session:
+        return {email.split("@")[0]: name for email, name in session.execute(select(Rep.email, Rep.name))}
+
+
+def check_agent_answers(db: Any, cases: Sequence[Case], *, backend: Backend, default_now: datetime, data_dir: Path) -> dict[str, Any]:
+    """Ask the agent about each single-lead case whose roster state is the demo's own (only the
+    clock may differ), and judge whether its answer names the expected owner.
+
+    The leads are committed to the throwaway store, unowned, so the agent's own (read-only)
+    sessions see them; nothing else changes. Returns {"status": "agent wiring pending"} while the
+    agent has no routing tool.
+    """
+    from leadpilot.agent.toolbox import tool_names
+
+    if AGENT_ROUTING_TOOL not in tool_names():
+        return {
+            "status": "agent wiring pending",
+            "backend": backend,
+            "detail": f"the agent has no {AGENT_ROUTING_TOOL!r} tool yet (wire tools.routing.suggest_owner into agent/toolbox.py)",
+        }
+    from leadpilot.agent.deps import AgentDeps
+    from leadpilot.agent.runner import run_agent
+    from leadpilot.settings import load_settings
+    from leadpilot.tools.lead_filter import Viewer
+
+    names = _names_by_label(db)
+    eligible = [c for c in cases if not c.is_sequence and set(c.roster) <= {"clock"} and c.leads[0].get("company")]
+    results = []
+    for index, case in enumerate(eligible):
+        now = _moment(case.roster.get("clock"), default_now)
+        with db.transaction() as session:
+            _insert_lead(session, case.leads[0], now=now, index=100_000 + index)
+        settings = load_settings(now=now, llm_backend=backend, data_dir=data_dir)
+        deps = AgentDeps(db=db, settings=settings, now=now, viewer=Viewer(role="admin"), conversation_id=f"routing:{case.id}", channel="evals")
+        answer = run_agent(AGENT_QUESTION.format(company=case.leads[0]["company"]), deps=deps)
+        expected = case.expect[0]
+        wanted = "triage" if expected.startswith("queue:") else names.get(expected, expected)
+        results.append({
+            "id": case.id, "expected": expected, "correct": wanted.lower() in answer.answer.lower(),
+            "tool_calls": answer.tool_calls, "answer": answer.answer[:300],
+        })
+    correct = sum(r["correct"] for r in results)
+    return {
+        "status": "checked",
+        "backend": backend,
+        "question": AGENT_QUESTION,
+        "cases": len(results),
+        "correct": correct,
+        "accuracy": round(correct / len(results), 4) if results else 0.0,
+        "misses": [r for r in results if not r["correct"]],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# For people
+
+
+def short_codes(labels: Sequence[str]) -> dict[str, str]:
+    """Short unique column codes for owner labels: maya.chen -> may, marcus.johnson -> mar."""
+    names = {label: label.split(":")[-1].split(".")[0] for label in labels}
+    codes: dict[str, str] = {}
+    for label, name in names.items():
+        size = 3
+        while size < 4 and size < len(name) and sum(1 for other in names.values() if other[:size] == name[:size]) > 1:
+            size += 1
+        codes[label] = name[:size]
+    return codes
+
+
+def render_routing(report: dict[str, Any], console: Console) -> None:
+    verdict = "[green]pass[/green]" if report["passed"] else "[red]FAIL[/red]"
+    console.print(
+        f"[bold]Routing eval[/bold] — {report['cases']} hand-labelled cases ({report['decisions']} decisions), "
+        f"policy {report['policy_version']}, clock {report['now']}: accuracy [bold]{report['accuracy']:.1%}[/bold] "
+        f"({report['correct']}/{report['cases']}), threshold {report['min_accuracy']:.0%}: {verdict}"
+    )
+    table = Table(title="By rule (the rule the labeller expected)", header_style="bold")
+    for column, justify in (("rule", "left"), ("cases", "right"), ("correct", "right"), ("accuracy", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for rule, row in report["by_rule"].items():
+        style = "" if row["correct"] == row["cases"] else "yellow"
+        table.add_row(rule, str(row["cases"]), str(row["correct"]), f"{row['accuracy']:.0%}", style=style)
+    console.print(table)
+
+    confusion = report["confusion"]
+    labels = confusion["labels"]
+    codes = short_codes(labels)
+    # Plain fixed-width text: 17 owners fit in 80 columns, a rich table does not.
+    console.print("[bold]Confusion[/bold] (rows: expected owner, columns: the engine's owner)")
+    console.print("     " + "".join(f"{codes[label]:>4}" for label in labels), highlight=False)
+    for label, row in zip(labels, confusion["matrix"]):
+        cells = "".join(
+            (f"[green]{n:>4}[/green]" if labels[j] == label else f"[red]{n:>4}[/red]") if n else f"{'·':>4}"
+            for j, n in enumerate(row)
+        )
+        console.print(f"{codes[label]:<5}{cells}", highlight=False)
+    console.print("  " + ", ".join(f"{codes[label]} = {escape(label)}" for label in labels), highlight=False)
+
+    for miss in report["misses"]:
+        step = f" step {miss['step']}" if miss["step"] else ""
+        console.print(
+            f"[red]miss[/red] {escape(miss['id'])}{step}: expected {escape(', '.join(miss['expected']))} by "
+            f"{escape(miss['rule_expected'])}, got {escape(', '.join(miss['got']))} by {escape(miss['rule_got'])}", highlight=False,
+        )
+        console.print(f"  labeller: {escape(miss['labeller_why'])}", highlight=False)
+        for line in miss["engine_explanation"].splitlines():
+            console.print(f"  engine: {escape(line)}", highlight=False)
+    agent = report.get("agent")
+    if agent:
+        if agent["status"] == "checked":
+            console.print(f"agent ({agent['backend']}): {agent['correct']}/{agent['cases']} answers name the expected owner ({agent['accuracy']:.0%})")
+        else:
+            console.print(f"[yellow]agent ({agent['backend']}): {agent['status']}[/yellow] — {escape(agent['detail'])}")
+    console.print(f"{report['ms_per_case']:.1f} ms per case, {report['seconds_total']:.1f} s in all")
