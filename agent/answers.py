@@ -135,7 +135,14 @@ def _duplicates(result: dict[str, Any]) -> str:
     return f"{len(matches)} possible duplicates of {what}: " + "; ".join(parts) + "."
 
 
+def _routing(result: dict[str, Any]) -> str:
+    return result.get("error") or result.get("answer") or str(result)
+
+
 _WRITERS = {
+    "suggest_owner": _routing,
+    "explain_assignment": _routing,
+    "routing_what_if": _routing,
     "search_leads": _search,
     "aggregate_leads": _aggregate,
     "get_lead": _lead,

@@ -59,10 +59,54 @@ _EMAILISH = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DOMAINISH = re.compile(r"\b(?:https?://)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b")
 
 
-def read_intent(question: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...] = ()) -> Intent | None:
+_SUGGEST = re.compile(
+    r"\bwho\s+should\s+(?:take|get|own|work|handle|have|be\s+assigned|we\s+assign|i\s+assign)\b|\broute\s+(?:lead|the|this)\b"
+    r"|\bwho\s+(?:gets|would\s+get)\b|\bwhich\s+rep\s+(?:should|would|gets)\b|\bwho\s+is\s+the\s+right\s+rep\b"
+)
+_WHY_ASSIGNED = re.compile(r"\bwhy\s+(?:does|did|do|is|was)\b.*\b(?:have|own|owns|got|get|assigned|given)\b")
+_WHAT_IF_OUT = re.compile(
+    r"\bwhat\s+if\s+(?P<who>.+?)\s+(?:is|are|was|were|goes|go)\s+(?:out|off|away|on\s+holiday|on\s+vacation|on\s+leave|sick|unavailable|out\s+of\s+(?:the\s+)?office)"
+    r"(?:\s+(?:on\s+)?(?P<day>tomorrow|today|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d{2}-\d{2}))?"
+)
+_POOL_CHANGE = re.compile(
+    r"\b(?:what\s+if\s+(?:we\s+)?)?(?P<verb>add|put|move|remove|take|drop)\s+(?P<who>.+?)\s+(?:to|into|from|out\s+of)\s+(?:the\s+)?(?P<pool>[a-z0-9_-]+)(?:\s+pool)?\b"
+)
+
+
+def _reps_in(text: str, reps: dict[str, str]) -> list[str]:
+    """Rep emails named in `text` (full names first, then first names / emails), in order."""
+    found: list[str] = []
+    for name in sorted(reps, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(name)}\b", text) and reps[name] not in found:
+            found.append(reps[name])
+            text = re.sub(rf"\b{re.escape(name)}\b", " ", text)
+    return found
+
+
+def read_intent(
+    question: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...] = (), reps: dict[str, str] | None = None
+) -> Intent | None:
     """The single-target intent of a question, or None when it is a question about a list."""
     text = " ".join(words_to_digits(question).lower().split())
+    reps = reps or {}
+    if match := _WHAT_IF_OUT.search(text):
+        out = _reps_in(match.group("who"), reps)
+        if out:
+            return Intent("routing_what_if", {"out": out, "day": match.group("day") or "tomorrow"})
+    if (match := _POOL_CHANGE.search(text)) and "pool" in text:
+        people = _reps_in(match.group("who"), reps)
+        if people:
+            key = "add_to_pool" if match.group("verb") in ("add", "put", "move") else "remove_from_pool"
+            return Intent("routing_what_if", {key: [{"rep": rep, "pool": match.group("pool")} for rep in people]})
     try:
+        if _SUGGEST.search(text):
+            return Intent("suggest_owner", _target(text, companies=companies, last_lead_ids=last_lead_ids))
+        if _WHY_ASSIGNED.search(text) and _LEAD_ID.search(text):
+            lead = _LEAD_ID.search(text)
+            args: dict[str, Any] = {"lead_id": int(lead.group(1) or lead.group(2))}
+            if named := _reps_in(text, reps):
+                args["rep"] = named[0]
+            return Intent("explain_assignment", args)
         if match := _ENRICH.match(text):
             target = match.group(1).strip()
             if email := _EMAILISH.search(target):

@@ -824,7 +824,7 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         return Plan(message="Ask me about your leads, for example: " + SUGGESTIONS[0])
 
     try:
-        intent = read_intent(question, companies=vocabulary.companies, last_lead_ids=context.last_lead_ids)
+        intent = read_intent(question, companies=vocabulary.companies, last_lead_ids=context.last_lead_ids, reps=vocabulary.reps)
     except TargetMissing:
         return Plan(
             message="Which lead do you mean? Name it by id (\"lead 42\"), by company (\"Acme\"), or say "

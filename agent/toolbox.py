@@ -14,6 +14,7 @@ from langchain.tools import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
 from leadpilot.tools.lead_filter import LeadFilter
+from leadpilot.tools.routing import PoolMembership
 from leadpilot.tools.lead_search import (
     AggregateLeads,
     GroupKey,
@@ -205,3 +206,81 @@ def find_duplicates_tool(runtime: ToolRuntime[AgentDeps], query: str | None = No
 
 
 READ_TOOLS = (*READ_TOOLS, explain_score_tool, predict_conversion_tool, enrich_tool, find_duplicates_tool)
+
+
+def _routing_policy(deps: AgentDeps):
+    from leadpilot.tools.routing_policy import policy_in_force
+
+    return policy_in_force(deps.settings.routing_policy)
+
+
+def _error(kind: str, message: str) -> tuple[str, dict[str, Any]]:
+    return _json({"error": message}), {"kind": kind, "error": message, "problems": [message]}
+
+
+@tool("suggest_owner", response_format="content_and_artifact")
+def suggest_owner_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Who should take a lead, and why: a dry run of the routing policy (nothing is assigned), with
+    the rule that matched, every candidate considered and why the winner won. Name the lead by id or company."""
+    from leadpilot.tools.routing import RoutingInputError, suggest_owner
+
+    deps = runtime.context
+    with deps.read() as session:
+        if not deps.viewer.sees_everything:
+            resolved = _resolve(deps, session, lead_id, company)
+            if resolved is None or not _visible(deps, session, resolved):
+                return _not_visible(lead_id)
+        try:
+            result = suggest_owner(session, policy=_routing_policy(deps), now=deps.now, lead_id=lead_id, company=company)
+        except RoutingInputError as error:
+            return _error("routing", str(error))
+    shown = {k: result.get(k) for k in ("lead_id", "company", "current_owner", "owner_name", "queue", "rule", "answer")}
+    return _json(shown), {"kind": "routing", **json.loads(_json(result))}
+
+
+@tool("explain_assignment", response_format="content_and_artifact")
+def explain_assignment_tool(runtime: ToolRuntime[AgentDeps], lead_id: int, rep: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Why does this rep have this lead? The recorded rule, reason, candidates and owner history."""
+    from leadpilot.tools.routing import RoutingInputError, explain_assignment
+
+    deps = runtime.context
+    with deps.read() as session:
+        if not _visible(deps, session, lead_id):
+            return _not_visible(lead_id)
+        try:
+            result = explain_assignment(session, lead_id=lead_id, rep=rep)
+        except RoutingInputError as error:
+            return _error("routing_explain", str(error))
+    return _json({"answer": result["answer"], "owner": result.get("owner")}), {"kind": "routing_explain", **json.loads(_json(result))}
+
+
+@tool("routing_what_if", response_format="content_and_artifact")
+def routing_what_if_tool(
+    runtime: ToolRuntime[AgentDeps],
+    out: list[str] | None = None,
+    day: str = "tomorrow",
+    add_to_pool: list[PoolMembership] | None = None,
+    remove_from_pool: list[PoolMembership] | None = None,
+    lead_ids: list[int] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """What if reps are out on a day ("tomorrow", "monday", "2026-12-01") or pools change? Re-routes the
+    open unassigned leads (or lead_ids) and reports who would get what, load per rep before and after,
+    and fairness. Nothing is assigned."""
+    from leadpilot.tools.routing import RoutingInputError, routing_what_if
+
+    deps = runtime.context
+    if not deps.viewer.sees_everything:
+        return _error("routing_what_if", "What-if routing is for managers and admins.")
+    with deps.read() as session:
+        try:
+            result = routing_what_if(
+                session, policy=_routing_policy(deps), now=deps.now, out=out or [], day=day,
+                add_to_pool=add_to_pool or [], remove_from_pool=remove_from_pool or [], lead_ids=lead_ids,
+            )
+        except RoutingInputError as error:
+            return _error("routing_what_if", str(error))
+    shown = {"answer": result["answer"], "moved": result["moved"], "fairness": result["fairness"]}
+    return _json(shown), {"kind": "routing_what_if", **json.loads(_json(result))}
+
+
+READ_TOOLS = (*READ_TOOLS, suggest_owner_tool, explain_assignment_tool, routing_what_if_tool)

@@ -131,7 +131,8 @@ def test_openai_backend_round_trip_gives_same_tool_call_and_leads(store, monkeyp
     assert first["messages"][0]["role"] == "system" and "Leadpilot" in first["messages"][0]["content"]
     tools = {t["function"]["name"]: t["function"] for t in first["tools"]}
     # read-only tools only: nothing the model can call writes
-    assert set(tools) == {"search_leads", "aggregate_leads", "get_lead", "explain_score", "predict_conversion", "enrich", "find_duplicates"}
+    assert set(tools) == {"search_leads", "aggregate_leads", "get_lead", "explain_score", "predict_conversion", "enrich",
+                          "find_duplicates", "suggest_owner", "explain_assignment", "routing_what_if"}
     schema = json.dumps(tools["search_leads"]["parameters"])
     assert "not_contacted_in_days" in schema and "runtime" not in schema
     assert second["messages"][-1]["role"] == "tool" and '"total": 3' in second["messages"][-1]["content"]
