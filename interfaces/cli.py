@@ -479,6 +479,57 @@ def predict(
 
 
 @app.command()
+def feedback(
+    lead_id: Annotated[int | None, typer.Option("--lead", help="Mark the latest prediction for this lead...")] = None,
+    converted: Annotated[bool | None, typer.Option("--converted/--lost", help="...as converted or lost.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How right the conversion model has been: predictions validated against outcomes, accuracy,
+    conversion by priority tier and what the model weighs. Closed leads are validated automatically."""
+    from sqlalchemy import select
+
+    from leadpilot.memory.ml_models import Prediction
+    from leadpilot.tools.lead_prediction import prediction_accuracy, validate_closed_predictions, validate_prediction
+
+    now = current_clock().now()
+    db = open_store()
+    try:
+        with db.transaction() as session:
+            if lead_id is not None:
+                if converted is None:
+                    _err_console().print("[red]--lead needs --converted or --lost.[/red]")
+                    raise typer.Exit(2)
+                prediction_id = session.scalar(
+                    select(Prediction.id).where(Prediction.lead_id == lead_id).order_by(Prediction.made_at.desc(), Prediction.id.desc())
+                )
+                if prediction_id is None:
+                    _err_console().print(f"[red]No prediction recorded for lead {lead_id}; run `leadpilot predict {lead_id}` first.[/red]")
+                    raise typer.Exit(1)
+                validate_prediction(session, prediction_id=prediction_id, converted=converted, now=now)
+            validated_now = validate_closed_predictions(session, now=now)
+            report = prediction_accuracy(session)
+    finally:
+        db.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps({"validated_now": validated_now, **report}, default=str) + "\n")
+        return
+    console = _console()
+    accuracy = "n/a" if report["accuracy"] is None else f"{report['accuracy']:.1%}"
+    console.print(
+        f"Model {report['model_version'] or '(none trained)'}: {report['validated']} of {report['predictions']} predictions "
+        f"validated ({validated_now} just now); accuracy {accuracy} at p ≥ {report['decision_threshold']}"
+        + (f", Brier {report['brier']:.3f}" if report["brier"] is not None else "")
+    )
+    for tier, entry in sorted(report["by_tier"].items()):
+        console.print(f"  {tier:<7} {entry['count']:>5} predictions, {entry['conversion_rate']:.0%} converted")
+    if report["feature_importance"]:
+        console.print("What the model weighs most:")
+        for item in report["feature_importance"][:8]:
+            name = item.get("group") or item.get("name") or item.get("feature")
+            console.print(f"  {name}: {item.get('importance', item.get('auc_drop', ''))}")
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema up to date (the other commands do this too)."""
     from leadpilot.memory.db import schema_revision

@@ -133,3 +133,19 @@ def test_editing_the_policy_changes_tiers_on_rescore_with_audit_and_a_broken_one
     with db.session() as session:
         assert session.execute(select(Lead.id, Lead.score, Lead.tier).order_by(Lead.id)).all() == before
     db.dispose()
+
+
+def test_train_predict_and_feedback(data_dir):
+    trained = run("train")
+    assert "held-out AUC" in trained.stdout and "Probabilities written for" in trained.stdout
+    db = db_of(data_dir)
+    with db.session() as session:
+        open_lead = session.scalar(select(Lead).where(Lead.converted.is_(None), Lead.conversion_probability.is_not(None)).order_by(Lead.id))
+    db.dispose()
+    prediction = json.loads(run("predict", str(open_lead.id), "--json").stdout)
+    assert 0 <= prediction["probability"] <= 1 and prediction["model_version"].startswith("conv-")
+    assert prediction["tier"] in {"top", "high", "medium", "low"}
+    assert {"raising", "lowering", "risks", "recommendations", "time_to_close", "confidence"} <= set(prediction)
+    feedback = json.loads(run("feedback", "--lead", str(open_lead.id), "--lost", "--json").stdout)
+    assert feedback["validated"] == 1 and feedback["predictions"] == 1
+    assert feedback["correct"] == (1 if prediction["probability"] < 0.5 else 0)
