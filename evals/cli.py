@@ -166,6 +166,34 @@ def routing(
         raise typer.Exit(EXIT_BELOW_THRESHOLD)
 
 
+@app.command()
+def semantic(
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="A graded-relevance YAML; default: evals/datasets/semantic.yaml.")] = None,
+    leads: Annotated[int | None, typer.Option("--leads", min=100, help="Demo leads to index (default: the dataset's).")] = None,
+    min_recall: Annotated[float, typer.Option("--min-recall", min=0.0, max=1.0, help="Exit 1 below this mean recall@10.")] = 0.7,
+    min_ndcg: Annotated[float, typer.Option("--min-ndcg", min=0.0, max=1.0, help="Exit 1 below this mean nDCG@10.")] = 0.7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Semantic lead search: recall@10 and nDCG@10 on graded-relevance queries over fresh demo data."""
+    from leadpilot.evals.semantic import DatasetError, render_semantic, run_semantic_eval
+
+    console = Console(stderr=as_json)
+    try:
+        with console.status("indexing the demo leads…") as status:
+            report = run_semantic_eval(
+                dataset=dataset, leads=leads, min_recall=min_recall, min_ndcg=min_ndcg,
+                progress=lambda what, done, total: status.update(f"{what}… {done}/{total}"),
+            )
+    except DatasetError as error:
+        raise fail(str(error), as_json=as_json) from None
+    if as_json:
+        emit_json(report)
+    else:
+        render_semantic(report, console)
+    if not report["passed"]:
+        raise typer.Exit(EXIT_BELOW_THRESHOLD)
+
+
 @app.command(name="all")
 def all_evals(
     out: Annotated[Path, typer.Option("--out", help="Where to write report.html and summary.json.")] = Path("evals-report"),

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded store in data_dir.")
     qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server, if it needs one.")
     qdrant_collection: str = Field("leads", description="Collection (server) holding the lead vectors.")
+    embedded_vector_store: Literal["numpy", "edge"] = Field(
+        "numpy", description="Without a Qdrant server: numpy (exact, fastest filtered queries) or edge (Qdrant Edge)."
+    )
 
     # Embeddings for semantic search: offline MiniLM by default, an OpenAI-compatible endpoint when chosen.
     embedder: Literal["onnx", "openai"] = Field("onnx", description="onnx (offline, default) or openai.")
