@@ -139,7 +139,20 @@ def _routing(result: dict[str, Any]) -> str:
     return result.get("error") or result.get("answer") or str(result)
 
 
+def _semantic(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    leads = result.get("leads", [])
+    where = f" ({_filters(result.get('filters_applied', []))})" if result.get("filters_applied") else ""
+    if not leads:
+        return f"No leads match {result.get('query')!r}{where}."
+    top = ", ".join(f"{l.get('company')} ({l.get('similarity') or 0:.2f})" for l in leads[:3])
+    return f"Found {len(leads)} leads most like {result.get('query')!r}{where}. Closest: {top}."
+
+
 _WRITERS = {
+    "semantic_search_leads": _semantic,
+    "similar_leads": _semantic,
     "suggest_owner": _routing,
     "explain_assignment": _routing,
     "routing_what_if": _routing,

@@ -133,3 +133,47 @@ def read_intent(
     except TargetMissing:
         raise
     return None
+
+
+_SEMANTIC = re.compile(
+    r"\b(?:(?:that|who|which)\s+(?:are|is|were)\s+|(?:that|who|which)\s+)?(?:interested\s+in|looking\s+(?:at|for|into)|"
+    r"evaluating|exploring|considering|asking\s+about|researching|needs?|needing|want(?:s|ing)?(?:\s+to)?)\s+(?P<text>.+)$"
+)
+_LIKE = re.compile(r"\b(?:(?:companies|accounts|leads|businesses|firms|ones)\s+)?(?:like|similar\s+to)\s+(?P<target>.+)$")
+# Where a need ends and the structured conditions start again.
+_NEED_END = re.compile(
+    r"\s+(?:and\s+|but\s+|that\s+|who\s+|which\s+)?(?:(?:have|has)\s+(?:not\s+)?been\s+|were\s+)?(?:not\s+contacted|never\s+contacted|uncontacted|contacted|created|added|"
+    r"in\s+the\s+last|this\s+(?:week|month|quarter|year)|since|with\s+(?:a\s+)?score|score\s+(?:above|over|below)|owned\s+by|assigned|"
+    r"sorted|sort|order(?:ed)?|top\s+\d+)\b|\s*[?.!]+\s*$"
+)
+
+
+@dataclass(frozen=True)
+class SemanticAsk:
+    """A need to search by meaning (or a lead/company to find look-alikes of) and the rest of the question."""
+
+    tool: str
+    args: dict[str, Any]
+    rest: str  # the question without the need, for the filter reader
+
+
+def read_semantic(question: str, *, companies: dict[str, str]) -> SemanticAsk | None:
+    """'leads interested in our API', 'hot leads at companies like Spendwise not contacted in 3 days'."""
+    text = " ".join(words_to_digits(question).lower().split())
+    if match := _LIKE.search(text):
+        tail = match.group("target")
+        end = _NEED_END.search(tail)
+        target_text, after = (tail[: end.start()], tail[end.start():]) if end else (tail, "")
+        try:
+            found = _target(target_text, companies=companies, last_lead_ids=())
+        except TargetMissing:
+            return None
+        return SemanticAsk("similar_leads", found, rest=(text[: match.start()] + " " + after).strip())
+    if match := _SEMANTIC.search(text):
+        tail = match.group("text")
+        end = _NEED_END.search(tail)
+        need, after = (tail[: end.start()], tail[end.start():]) if end else (tail, "")
+        need = re.sub(r"^(?:our|the|a|an|some|any)\s+", "", need.strip())
+        if need:
+            return SemanticAsk("semantic_search_leads", {"text": need}, rest=(text[: match.start()] + " " + after).strip())
+    return None

@@ -35,7 +35,7 @@ def _context_before(messages: Sequence[BaseMessage]) -> Context:
             if call["name"] in ("search_leads", "aggregate_leads"):
                 last_query = ToolCall(call["name"], dict(call["args"]))
             result = results.get(call.get("id") or "")
-            if call["name"] == "search_leads" and result is not None:
+            if call["name"] in ("search_leads", "semantic_search_leads", "similar_leads") and result is not None:
                 try:
                     last_ids = tuple(lead["id"] for lead in json.loads(result.content).get("leads", []))
                 except (ValueError, TypeError, KeyError):

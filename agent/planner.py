@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from leadpilot.agent.intents import TargetMissing, read_intent
+from leadpilot.agent.intents import TargetMissing, read_intent, read_semantic
 from leadpilot.agent.dates import WINDOW_PATTERN, WINDOW_RE, Window, resolve_window
 from leadpilot.agent.numbers import words_to_digits
 from leadpilot.memory.geo import COUNTRY_ALIASES
@@ -833,6 +833,9 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     if intent is not None:
         return Plan(calls=[ToolCall(intent.tool, intent.args)])
 
+    semantic = read_semantic(question, companies=vocabulary.companies)
+    if semantic is not None:
+        question = semantic.rest or "leads"
     reader = _Reader(question, now=now, vocabulary=vocabulary)
     is_follow_up = bool(_FOLLOW_UP.search(reader.text)) and context.last_call is not None
     reader.read()
@@ -874,6 +877,11 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         elif context.last_call.name == "search_leads" and aggregate is None:
             search = {**{k: v for k, v in previous.items() if k != "filter"}, **search}
 
+    if semantic is not None:
+        args = {**semantic.args, "filter": lead_filter}
+        if search.get("limit"):
+            args["limit"] = search["limit"]
+        return Plan(calls=[ToolCall(semantic.tool, args)])
     if not lead_filter and not search and aggregate is None and not is_follow_up:
         if not _NOUN.search(question.lower()):
             return Plan(message="I don't understand what to look up. Try, for example:\n- " + "\n- ".join(SUGGESTIONS))

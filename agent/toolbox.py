@@ -284,3 +284,51 @@ def routing_what_if_tool(
 
 
 READ_TOOLS = (*READ_TOOLS, suggest_owner_tool, explain_assignment_tool, routing_what_if_tool)
+
+
+def _semantic(deps: AgentDeps, run) -> tuple[str, dict[str, Any]]:
+    """Open the index, index what changed since the last query, run `run(session, index)`."""
+    from leadpilot.memory.vectors import VectorStoreError
+    from leadpilot.tools.semantic_search import catch_up, semantic_index
+
+    try:
+        index = semantic_index(deps.db, deps.settings)
+        problems = catch_up(deps.db, index)
+        with deps.read() as session:
+            result = run(session, index)
+    except VectorStoreError as error:
+        return _json({"error": str(error)}), {"kind": "search", "leads": [], "total": 0, "filters_applied": [], "problems": [str(error)]}
+    result.problems[:0] = problems
+    data = json.loads(_json(result.model_dump(mode="json")))
+    data["total"] = len(data["leads"])
+    shown = {**data, "leads": [{k: lead.get(k) for k in (*_COMPACT_FIELDS, "similarity")} for lead in data["leads"][:_MODEL_ROWS]]}
+    return _json(shown), {"kind": "search", **data}
+
+
+@tool("semantic_search_leads", response_format="content_and_artifact")
+def semantic_search_leads_tool(
+    runtime: ToolRuntime[AgentDeps], text: str, filter: LeadFilter | None = None, limit: int = 10
+) -> tuple[str, dict[str, Any]]:
+    """Find leads by what their notes, company, title and website say ("looking at card issuing",
+    "need fleet tracking"), within any structured filter. Most similar first."""
+    from leadpilot.tools.semantic_search import semantic_search_leads
+
+    deps = runtime.context
+    return _semantic(deps, lambda session, index: semantic_search_leads(
+        session, index=index, text=text, filter=filter, viewer=deps.viewer, now=deps.now, limit=limit))
+
+
+@tool("similar_leads", response_format="content_and_artifact")
+def similar_leads_tool(
+    runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None,
+    filter: LeadFilter | None = None, limit: int = 10,
+) -> tuple[str, dict[str, Any]]:
+    """Leads most like a given lead or company ("companies like Stripe"), within any structured filter."""
+    from leadpilot.tools.semantic_search import similar_leads
+
+    deps = runtime.context
+    return _semantic(deps, lambda session, index: similar_leads(
+        session, index=index, lead_id=lead_id, company=company, filter=filter, viewer=deps.viewer, now=deps.now, limit=limit))
+
+
+READ_TOOLS = (*READ_TOOLS, semantic_search_leads_tool, similar_leads_tool)

@@ -132,7 +132,8 @@ def test_openai_backend_round_trip_gives_same_tool_call_and_leads(store, monkeyp
     tools = {t["function"]["name"]: t["function"] for t in first["tools"]}
     # read-only tools only: nothing the model can call writes
     assert set(tools) == {"search_leads", "aggregate_leads", "get_lead", "explain_score", "predict_conversion", "enrich",
-                          "find_duplicates", "suggest_owner", "explain_assignment", "routing_what_if"}
+                          "find_duplicates", "suggest_owner", "explain_assignment", "routing_what_if",
+                          "semantic_search_leads", "similar_leads"}
     schema = json.dumps(tools["search_leads"]["parameters"])
     assert "not_contacted_in_days" in schema and "runtime" not in schema
     assert second["messages"][-1]["role"] == "tool" and '"total": 3' in second["messages"][-1]["content"]
@@ -295,3 +296,17 @@ def test_single_lead_intents_explain_enrich_duplicates_and_respect_visibility(st
 
     unknown = run_agent("why is Nonexistent Corp hot?", deps=deps_for(store))
     assert unknown.tool_calls == [] and "Which lead do you mean?" in unknown.answer
+
+
+def test_planner_sends_descriptive_phrasings_to_semantic_search_with_the_filters():
+    from leadpilot.agent.planner import Vocabulary
+
+    needs = plan("which leads are looking at card issuing?", now=NOW).calls
+    assert [(c.name, c.args) for c in needs] == [("semantic_search_leads", {"text": "card issuing", "filter": {}})]
+    vocabulary = Vocabulary(companies={"spendwise": "Spendwise"})
+    like = plan("hot leads at companies like Spendwise not contacted in 3 days", now=NOW, vocabulary=vocabulary).calls
+    assert [(c.name, c.args) for c in like] == [
+        ("similar_leads", {"company": "Spendwise", "filter": {"not_contacted_in_days": 3, "tier": ["hot"]}})
+    ]
+    interested = plan("top 5 fintech leads interested in our API product", now=NOW).calls[0]
+    assert interested.args == {"text": "api product", "filter": {"industry": ["fintech"]}, "limit": 5}
