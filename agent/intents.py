@@ -49,7 +49,7 @@ _EXPLAIN = re.compile(
     r"\b(?:explain|why)\b.*\b(?:score|scored|scoring|hot|warm|cold|tier)\b|\bscore\s+(?:breakdown|explanation)\b|\bbreak\s+down\b.*\bscore\b"
 )
 _PREDICT = re.compile(
-    r"\b(?:predict|prediction|forecast)\b|\bwill\b.*\b(?:convert|close|buy|sign)\b|\bhow\s+likely\b|\b(?:chance|odds|probability|likelihood)\s+(?:that|of|to)\b.*\b(?:convert|close|buy|sign|converting|closing)\b"
+    r"\b(?:predict|prediction)\b|\bwill\b.*\b(?:convert|close|buy|sign)\b|\bhow\s+likely\b|\b(?:chance|odds|probability|likelihood)\s+(?:that|of|to)\b.*\b(?:convert|close|buy|sign|converting|closing)\b"
 )
 _ENRICH = re.compile(r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?enrich\s+(.+?)\s*[?.!]*\s*$")
 _DUPLICATES = re.compile(
@@ -136,7 +136,8 @@ def read_intent(
 
 
 _SEMANTIC = re.compile(
-    r"\b(?:(?:that|who|which)\s+(?:are|is|were)\s+|(?:that|who|which)\s+)?(?:interested\s+in|looking\s+(?:at|for|into)|"
+    r"\b(?:leads?|accounts?|compan(?:y|ies)|prospects?|contacts?|people|customers?|ones|firms|businesses|who|that|which)\s+"
+    r"(?:(?:are|is|were)\s+)?(?:currently\s+|actively\s+)?(?:interested\s+in|looking\s+(?:at|for|into)|"
     r"evaluating|exploring|considering|asking\s+about|researching|needs?|needing|want(?:s|ing)?(?:\s+to)?)\s+(?P<text>.+)$"
 )
 _LIKE = re.compile(r"\b(?:(?:companies|accounts|leads|businesses|firms|ones)\s+)?(?:like|similar\s+to)\s+(?P<target>.+)$")

@@ -827,7 +827,7 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         intent = read_intent(question, companies=vocabulary.companies, last_lead_ids=context.last_lead_ids, reps=vocabulary.reps)
     except TargetMissing:
         return Plan(
-            message="Which lead do you mean? Name it by id (\"lead 42\"), by company (\"Acme\"), or say "
+            message="I don't understand which lead you mean. Name it by id (\"lead 42\"), by company (\"Acme\"), or say "
             "\"the first one\" after a list."
         )
     if intent is not None:

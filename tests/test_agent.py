@@ -295,7 +295,7 @@ def test_single_lead_intents_explain_enrich_duplicates_and_respect_visibility(st
     assert "leadpilot train" in prediction.answer  # no model trained in this store: said plainly
 
     unknown = run_agent("why is Nonexistent Corp hot?", deps=deps_for(store))
-    assert unknown.tool_calls == [] and "Which lead do you mean?" in unknown.answer
+    assert unknown.tool_calls == [] and "I don't understand which lead you mean" in unknown.answer
 
 
 def test_planner_sends_descriptive_phrasings_to_semantic_search_with_the_filters():
