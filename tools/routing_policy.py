@@ -22,27 +22,19 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PlainSerializer, PlainValidator, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadpilot.memory.geo import REGION_COUNTRIES, country_code
 from leadpilot.memory.vocab import INDUSTRIES, Source, Tier, industry_slug, parse_source
-from leadpilot.tools.scoring_policy import (
-    _TYPE_MESSAGES,
-    PolicyError,
-    PolicyProblem,
-    _key_path,
-    _LineFinder,
-    _policy_error,
-    _problem_of,
-    _read_toml,
-    _read_yaml,
-    _unknown,
-)
+from leadpilot.tools.policy_files import TYPE_MESSAGES, PolicyFileHolder, PolicyProblem, configured_or_shipped, parse_policy_file, problem_of, read_policy_text  # noqa: F401 (PolicyProblem is re-exported)
+from leadpilot.tools.policy_files import PolicyModel as _PolicyModel
+from leadpilot.tools.policy_files import policy_error as _policy_error
+from leadpilot.tools.policy_files import unknown as _unknown
+from leadpilot.tools.scoring_policy import PolicyError
 
 SHIPPED_POLICY = "routing.yaml"
 STRATEGIES = ("round_robin", "weighted", "least_loaded", "performance_weighted")
@@ -245,13 +237,6 @@ DayOrMoment = Annotated[date | datetime, PlainValidator(_day_or_moment), PlainSe
 
 # ---------------------------------------------------------------------------------------------
 # The policy model
-
-
-class _PolicyModel(BaseModel):
-    """Frozen, and strict about keys: a typo is an error, never a setting that silently does nothing."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    key_noun: ClassVar[str] = "key"
 
 
 class ScoreRange(_PolicyModel):
@@ -628,12 +613,7 @@ def _merge_whole_entries(changes: list[PolicyChange], before: dict[str, Any], af
 class RoutingPolicyError(PolicyError):
     """A routing policy file that cannot be used; the message names the file, each key and its fix."""
 
-    def __init__(self, path: Path | str, problems: Sequence[PolicyProblem]):
-        self.path = Path(path)
-        self.problems = list(problems)
-        count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
-        lines = [f"Routing policy {self.path} is invalid ({count}):", *(f"  - {problem}" for problem in self.problems)]
-        ValueError.__init__(self, "\n".join(lines))
+    what: ClassVar[str] = "Routing policy"
 
 
 _MORE_TYPE_MESSAGES = {
@@ -642,66 +622,23 @@ _MORE_TYPE_MESSAGES = {
 }
 
 
-def _model_at(loc: Sequence[str | int]) -> type[_PolicyModel] | None:
-    """The policy model found by walking `loc` from the top; list indexes and mapping keys are skipped."""
-    model: type[_PolicyModel] | None = RoutingPolicy
-    skip_key = False
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if skip_key:
-            skip_key = False
-            continue
-        field = model.model_fields.get(part) if model else None
-        if field is None:
-            return None
-        skip_key = _is_mapping(field.annotation)
-        model = _model_in(field.annotation)
-        if model is None:
-            return None
-    return model
-
-
-def _is_mapping(annotation: Any) -> bool:
-    return get_origin(annotation) is dict or any(get_origin(a) is dict for a in get_args(annotation))
-
-
-def _model_in(annotation: Any) -> type[_PolicyModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, _PolicyModel):
-        return annotation
-    for argument in get_args(annotation):
-        if (found := _model_in(argument)) is not None:
-            return found
-    return None
-
-
 def _problem(error: dict[str, Any]) -> tuple[tuple[str | int, ...], str]:
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        known = [f.alias or name for name, f in model.model_fields.items()] if model else []
-        noun = model.key_noun if model else "key"
-        return loc, _unknown(noun, loc[-1], known) if known else f"unknown key {loc[-1]!r} — remove it"
+        return problem_of(error, RoutingPolicy)
     if kind == "missing" and loc and loc[-1] == "fallback":
         return loc, "is missing — add `fallback: {rep: <email>}` or `fallback: {queue: <name>}` for leads no rule can place"
-    if kind in _MORE_TYPE_MESSAGES and kind not in _TYPE_MESSAGES:
-        return loc, _MORE_TYPE_MESSAGES[kind]
-    loc, message = _problem_of(error)
-    got = f" (got {error.get('input')!r})"
-    if message.endswith(got) and repr(error.get("input")) in message[: -len(got)]:
-        message = message[: -len(got)]  # the message already quotes the value
+    if kind in _MORE_TYPE_MESSAGES and kind not in TYPE_MESSAGES:
+        message = _MORE_TYPE_MESSAGES[kind]
+    else:
+        loc, message = problem_of(error, RoutingPolicy)
+        got = f" (got {error.get('input')!r})"
+        if message.endswith(got) and repr(error.get("input")) in message[: -len(got)]:
+            message = message[: -len(got)]  # the message already quotes the value
+    if loc and loc[-1] == "[key]":  # a bad mapping key: point at the key itself
+        loc = loc[:-1]
     return loc, message
-
-
-def _problems_from(error: ValidationError, lines: _LineFinder | None) -> list[PolicyProblem]:
-    problems = []
-    for item in error.errors():
-        loc, message = _problem(item)  # type: ignore[arg-type]
-        if loc and loc[-1] == "[key]":  # a bad mapping key: point at the key itself
-            loc = loc[:-1]
-        problems.append(PolicyProblem(key=_key_path(loc), message=message, line=lines.line_of(loc) if lines else None))
-    return problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,41 +647,25 @@ def _problems_from(error: ValidationError, lines: _LineFinder | None) -> list[Po
 
 def parse_policy(text: str, *, path: Path) -> RoutingPolicy:
     """Validate policy text; `path` names the file in errors and picks the format (.toml or YAML)."""
-    lines: _LineFinder | None = None
-    try:
-        if path.suffix.lower() == ".toml":
-            data = _read_toml(path, text)
-        else:
-            data, lines = _read_yaml(path, text)
-    except PolicyError as error:
-        raise RoutingPolicyError(path, error.problems) from None
-    if not isinstance(data, dict):
-        raise RoutingPolicyError(path, [PolicyProblem("", "the file must hold a mapping with pools, rules and fallback — see config/routing.yaml")])
-    try:
-        policy = RoutingPolicy.model_validate(data)
-    except ValidationError as error:
-        raise RoutingPolicyError(path, _problems_from(error, lines)) from None
-    policy._path = path
-    return policy
+    return parse_policy_file(
+        text,
+        path=path,
+        model=RoutingPolicy,
+        error_type=RoutingPolicyError,
+        not_a_mapping="the file must hold a mapping with pools, rules and fallback — see config/routing.yaml",
+        describe=_problem,
+    )
 
 
 def default_policy_path() -> Path:
     """The policy setting (LEADPILOT_ROUTING_POLICY) or the example shipped in config/."""
     from leadpilot.settings import get_settings
 
-    configured = get_settings().routing_policy
-    if configured is not None:
-        return Path(configured)
-    return Path(str(files("leadpilot.config").joinpath(SHIPPED_POLICY)))
+    return configured_or_shipped(get_settings().routing_policy, SHIPPED_POLICY)
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RoutingPolicyError(path, [PolicyProblem("", "file not found — create it, or point LEADPILOT_ROUTING_POLICY at an existing policy file")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RoutingPolicyError(path, [PolicyProblem("", f"cannot read the file ({error}) — check its permissions and that it is UTF-8 text")]) from None
+    return read_policy_text(path, RoutingPolicyError, "LEADPILOT_ROUTING_POLICY")
 
 
 def load_policy(path: Path | None = None) -> RoutingPolicy:
@@ -753,7 +674,7 @@ def load_policy(path: Path | None = None) -> RoutingPolicy:
     return parse_policy(_read_text(resolved), path=resolved)
 
 
-class RoutingPolicyHolder:
+class RoutingPolicyHolder(PolicyFileHolder[RoutingPolicy]):
     """The routing policy in force, reloaded when its file changes.
 
     `get()` re-reads the file and re-validates only when its content changed. A broken new version
@@ -763,54 +684,15 @@ class RoutingPolicyHolder:
     """
 
     def __init__(self, path: Path | None = None):
-        self._path = Path(path) if path is not None else None
-        self._policy: RoutingPolicy | None = None
-        self._content_hash: str | None = None
-        self._error: RoutingPolicyError | None = None
-        self._lock = threading.Lock()
+        super().__init__(path, default_path=default_policy_path, read_text=_read_text, parse=parse_policy)
 
-    @property
-    def path(self) -> Path:
-        if self._path is None:
-            self._path = default_policy_path()
-        return self._path
-
-    @property
-    def error(self) -> RoutingPolicyError | None:
-        """Why the file on disk is not the policy in force (None when it is)."""
-        return self._error
-
-    def get(self) -> RoutingPolicy:
-        error = self.refresh()
-        if self._policy is None:
-            assert error is not None
-            raise error
-        return self._policy
-
-    def refresh(self) -> RoutingPolicyError | None:
-        with self._lock:
-            try:
-                text = _read_text(self.path)
-            except RoutingPolicyError as error:
-                self._error, self._content_hash = error, None
-                return error
-            content_hash = hashlib.sha256(text.encode()).hexdigest()
-            if content_hash == self._content_hash:
-                return self._error
-            self._content_hash = content_hash
-            try:
-                policy = parse_policy(text, path=self.path)
-            except RoutingPolicyError as error:
-                self._error = error
-                return error
-            previous = self._policy
-            if previous is not None and previous.version != policy.version:
-                policy._previous_version = previous.version
-                policy._changes = tuple(policy_diff(previous, policy))
-            elif previous is not None:  # a comment-only edit: same policy, same history
-                policy = previous
-            self._policy, self._error = policy, None
-            return None
+    def _adopt(self, previous: RoutingPolicy | None, policy: RoutingPolicy) -> RoutingPolicy:
+        if previous is not None and previous.version != policy.version:
+            policy._previous_version = previous.version
+            policy._changes = tuple(policy_diff(previous, policy))
+        elif previous is not None:  # a comment-only edit: same policy, same history
+            policy = previous
+        return policy
 
 
 _holders: dict[Path, RoutingPolicyHolder] = {}

@@ -13,30 +13,22 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import threading
-import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, PlainValidator, PrivateAttr, ValidationError, create_model, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import PlainValidator, PrivateAttr, create_model, field_validator, model_validator
 
 from leadpilot.memory.vocab import INDUSTRIES, ActivityKind, Direction, Source, industry_slug
+from leadpilot.tools.policy_files import PolicyFileError, PolicyFileHolder, PolicyProblem, configured_or_shipped, parse_policy_file, problem_of, read_policy_text  # noqa: F401 (PolicyProblem is re-exported)
+from leadpilot.tools.policy_files import PolicyModel as _PolicyModel
+from leadpilot.tools.policy_files import policy_error as _policy_error
+from leadpilot.tools.policy_files import unknown as _unknown
 
 SHIPPED_POLICY = "scoring.yaml"
 
 
 # ---------------------------------------------------------------------------------------------
 # Value types with messages a RevOps person can act on
-
-
-def _policy_error(message: str, *, at: str | None = None) -> PydanticCustomError:
-    """A validation error; `at` ("hot", "bands.2.at_least") points below the failing model."""
-    return PydanticCustomError("policy", message, {"at": at} if at else {})
 
 
 def _is_number(value: object) -> bool:
@@ -74,24 +66,8 @@ HalfLifeDays = Annotated[float, PlainValidator(_half_life)]
 ActivityKindName = Annotated[str, PlainValidator(_activity_kind)]
 
 
-def _unknown(noun: str, value: object, known: Sequence[str]) -> str:
-    """ "unknown source 'refferal' — did you mean 'referral'?" (or the list of what is allowed)."""
-    text = str(value)
-    close = difflib.get_close_matches(text.lower(), list(known), n=1, cutoff=0.6)
-    if close:
-        return f"unknown {noun} {text!r} — did you mean {close[0]!r}?"
-    return f"unknown {noun} {text!r} — use one of: {', '.join(known)}"
-
-
 # ---------------------------------------------------------------------------------------------
 # The policy model
-
-
-class _PolicyModel(BaseModel):
-    """Frozen, and strict about keys: a typo is an error, never a setting that silently does nothing."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    key_noun: ClassVar[str] = "key"  # how an unknown key is named in errors ("unknown category ...")
 
 
 class Tiers(_PolicyModel):
@@ -312,198 +288,37 @@ class ScoringPolicy(_PolicyModel):
 # Errors
 
 
-@dataclass(frozen=True)
-class PolicyProblem:
-    key: str  # "categories.source.points.referral"; "" for the whole file
-    message: str  # what is wrong and how to fix it
-    line: int | None = None  # 1-based, when known
-
-    def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.key}: {self.message}" if self.key else f"{where}{self.message}"
-
-
-class PolicyError(ValueError):
+class PolicyError(PolicyFileError):
     """A scoring policy file that cannot be used; the message names the file, each key and its fix."""
 
-    def __init__(self, path: Path | str, problems: Sequence[PolicyProblem]):
-        self.path = Path(path)
-        self.problems = list(problems)
-        count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
-        lines = [f"Scoring policy {self.path} is invalid ({count}):"]
-        lines += [f"  - {problem}" for problem in self.problems]
-        super().__init__("\n".join(lines))
-
-
-def _key_path(loc: Sequence[str | int]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _model_at(loc: Sequence[str | int]) -> type[_PolicyModel] | None:
-    """The policy model class found by walking `loc` from the top (list indexes are skipped)."""
-    model: type[_PolicyModel] | None = ScoringPolicy
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) if model else None
-        model = _model_in(field.annotation) if field else None
-        if model is None:
-            return None
-    return model
-
-
-def _model_in(annotation: Any) -> type[_PolicyModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, _PolicyModel):
-        return annotation
-    for argument in get_args(annotation):
-        if (found := _model_in(argument)) is not None:
-            return found
-    return None
-
-
-def _parse_at(at: str) -> tuple[str | int, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in at.split("."))
-
-
-_TYPE_MESSAGES = {
-    "missing": "is missing — add it",
-    "model_type": "must be a set of `key: value` lines (a mapping)",
-    "model_attributes_type": "must be a set of `key: value` lines (a mapping)",
-    "tuple_type": "must be a list, e.g. [a, b] or lines starting with '- '",
-    "list_type": "must be a list, e.g. [a, b] or lines starting with '- '",
-    "string_type": "must be text",
-    "literal_error": "must be one of: inbound, outbound (or leave it out for both)",
-}
-
-
-def _problem_of(error: dict[str, Any]) -> tuple[tuple[str | int, ...], str]:
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        noun = model.key_noun if model else "key"
-        known = list(model.model_fields) if model else []
-        return loc, _unknown(noun, loc[-1], known) if known else f"unknown key {loc[-1]!r} — remove it"
-    message = _TYPE_MESSAGES.get(kind, error["msg"])
-    if isinstance(error.get("input"), (str, int, float, bool)):
-        message += f" (got {error['input']!r})"
-    if kind == "policy" and (at := (error.get("ctx") or {}).get("at")):
-        loc += _parse_at(at)
-    return loc, message
-
-
-def _problems_from(error: ValidationError, lines: _LineFinder | None) -> list[PolicyProblem]:
-    problems = []
-    for item in error.errors():
-        loc, message = _problem_of(item)  # type: ignore[arg-type]
-        problems.append(PolicyProblem(key=_key_path(loc), message=message, line=lines.line_of(loc) if lines else None))
-    return problems
+    what: ClassVar[str] = "Scoring policy"
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading the file
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate keys (PyYAML would silently keep the last one)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first on line {seen[key]}) — keep one of them", key_node.start_mark
-                )
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-class _LineFinder:
-    """Finds the line of a key path in a composed YAML document, for error messages."""
-
-    def __init__(self, root: yaml.Node | None):
-        self.root = root
-
-    def line_of(self, loc: Sequence[str | int]) -> int | None:
-        node, line = self.root, None
-        for part in loc:
-            if isinstance(node, yaml.MappingNode):
-                match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
-                if match is None:
-                    break
-                line, node = match[0].start_mark.line + 1, match[1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
-            else:
-                break
-        return line
-
-
-def _read_yaml(path: Path, text: str) -> tuple[Any, _LineFinder]:
-    try:
-        loader = _StrictLoader(text)
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        what = " ".join(part for part in (error.context, error.problem) if part)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        fix = "" if "duplicate key" in what else " — check the indentation and quote values that contain ':' or '#'"
-        raise PolicyError(path, [PolicyProblem("", f"{where}YAML syntax error: {what}{fix}")]) from None
-    except yaml.YAMLError as error:
-        raise PolicyError(path, [PolicyProblem("", f"YAML syntax error: {error}")]) from None
-    return data, _LineFinder(root)
-
-
-def _read_toml(path: Path, text: str) -> Any:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(path, [PolicyProblem("", f"TOML syntax error: {error}")]) from None
-
-
 def parse_policy(text: str, *, path: Path) -> ScoringPolicy:
     """Validate policy text; `path` names the file in errors and picks the format (.toml or YAML)."""
-    lines: _LineFinder | None = None
-    if path.suffix.lower() == ".toml":
-        data = _read_toml(path, text)
-    else:
-        data, lines = _read_yaml(path, text)
-    if not isinstance(data, dict):
-        raise PolicyError(path, [PolicyProblem("", "the file must hold a mapping with tiers and categories — see config/scoring.yaml")])
-    try:
-        policy = ScoringPolicy.model_validate(data)
-    except ValidationError as error:
-        raise PolicyError(path, _problems_from(error, lines)) from None
-    policy._path = path
-    return policy
+    return parse_policy_file(
+        text,
+        path=path,
+        model=ScoringPolicy,
+        error_type=PolicyError,
+        not_a_mapping="the file must hold a mapping with tiers and categories — see config/scoring.yaml",
+        describe=lambda error: problem_of(error, ScoringPolicy),
+    )
 
 
 def default_policy_path() -> Path:
     """The policy setting (LEADPILOT_SCORING_POLICY) or the example shipped in config/."""
     from leadpilot.settings import get_settings
 
-    configured = get_settings().scoring_policy
-    if configured is not None:
-        return Path(configured)
-    return Path(str(files("leadpilot.config").joinpath(SHIPPED_POLICY)))
+    return configured_or_shipped(get_settings().scoring_policy, SHIPPED_POLICY)
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError(path, [PolicyProblem("", "file not found — create it, or point LEADPILOT_SCORING_POLICY at an existing policy file")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyError(path, [PolicyProblem("", f"cannot read the file ({error}) — check its permissions and that it is UTF-8 text")]) from None
+    return read_policy_text(path, PolicyError, "LEADPILOT_SCORING_POLICY")
 
 
 def load_policy(path: Path | None = None) -> ScoringPolicy:
@@ -512,8 +327,8 @@ def load_policy(path: Path | None = None) -> ScoringPolicy:
     return parse_policy(_read_text(resolved), path=resolved)
 
 
-class PolicyHolder:
-    """The policy in force, reloaded when its file changes.
+class PolicyHolder(PolicyFileHolder[ScoringPolicy]):
+    """The scoring policy in force, reloaded when its file changes.
 
     `get()` re-reads the file (a few KB) and re-validates only when its content changed. A broken
     new version does not replace the policy in force: `get()` keeps returning the old policy and
@@ -521,46 +336,4 @@ class PolicyHolder:
     """
 
     def __init__(self, path: Path | None = None):
-        self._path = Path(path) if path is not None else None
-        self._policy: ScoringPolicy | None = None
-        self._content_hash: str | None = None
-        self._error: PolicyError | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def path(self) -> Path:
-        if self._path is None:
-            self._path = default_policy_path()
-        return self._path
-
-    @property
-    def error(self) -> PolicyError | None:
-        """Why the file on disk is not the policy in force (None when it is)."""
-        return self._error
-
-    def get(self) -> ScoringPolicy:
-        """The policy in force, after picking up a changed file. Raises PolicyError only when none ever loaded."""
-        error = self.refresh()
-        if self._policy is None:
-            assert error is not None
-            raise error
-        return self._policy
-
-    def refresh(self) -> PolicyError | None:
-        """Reload if the file changed; return the problem with the file on disk, if any."""
-        with self._lock:
-            try:
-                text = _read_text(self.path)
-            except PolicyError as error:
-                self._error, self._content_hash = error, None
-                return error
-            content_hash = hashlib.sha256(text.encode()).hexdigest()
-            if content_hash == self._content_hash:
-                return self._error
-            self._content_hash = content_hash
-            try:
-                self._policy = parse_policy(text, path=self.path)
-                self._error = None
-            except PolicyError as error:
-                self._error = error
-            return self._error
+        super().__init__(path, default_path=default_policy_path, read_text=_read_text, parse=parse_policy)
