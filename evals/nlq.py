@@ -49,8 +49,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.console import Console
-from rich.table import Table
+
 from rich.text import Text
+
+from leadpilot.evals.tables import accuracy_table
 
 DEFAULT_NOW = "2026-11-20T12:00:00Z"
 DEFAULT_MIN_ACCURACY = 0.95
@@ -810,13 +812,7 @@ def render_nlq(report: dict[str, Any], console: Console) -> None:
         f"clock {report['now']}: exact-set accuracy [bold]{report['accuracy']:.1%}[/bold] "
         f"({report['correct']}/{report['cases']}), threshold {report['min_accuracy']:.0%}: {verdict}"
     )
-    table = Table(title="By category", header_style="bold")
-    for column, justify in (("category", "left"), ("cases", "right"), ("correct", "right"), ("accuracy", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for name, row in report["by_category"].items():
-        style = "" if row["correct"] == row["cases"] else "yellow"
-        table.add_row(name, str(row["cases"]), str(row["correct"]), f"{row['accuracy']:.0%}", style=style)
-    console.print(table)
+    console.print(accuracy_table("By category", group="category", rows=report["by_category"]))
     for miss in report["misses"]:
         turns = " → ".join(repr(t) for t in miss["turns"])
         who = f" (as {miss['as_user']})" if miss["as_user"] else ""

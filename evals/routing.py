@@ -27,7 +27,9 @@ from typing import Any, Literal
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+
+from leadpilot.evals.tables import accuracy_table
+
 
 DEFAULT_NOW = "2026-11-20T12:00:00Z"
 DEFAULT_MIN_ACCURACY = 0.98
@@ -467,13 +469,7 @@ def render_routing(report: dict[str, Any], console: Console) -> None:
         f"policy {report['policy_version']}, clock {report['now']}: accuracy [bold]{report['accuracy']:.1%}[/bold] "
         f"({report['correct']}/{report['cases']}), threshold {report['min_accuracy']:.0%}: {verdict}"
     )
-    table = Table(title="By rule (the rule the labeller expected)", header_style="bold")
-    for column, justify in (("rule", "left"), ("cases", "right"), ("correct", "right"), ("accuracy", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for rule, row in report["by_rule"].items():
-        style = "" if row["correct"] == row["cases"] else "yellow"
-        table.add_row(rule, str(row["cases"]), str(row["correct"]), f"{row['accuracy']:.0%}", style=style)
-    console.print(table)
+    console.print(accuracy_table("By rule (the rule the labeller expected)", group="rule", rows=report["by_rule"]))
 
     confusion = report["confusion"]
     labels = confusion["labels"]
