@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.console import Console
-
 from rich.text import Text
 
 from leadpilot.evals.tables import accuracy_table
