@@ -354,3 +354,41 @@ def test_excel_sep_hint_utf16_and_classic_mac_line_ends(sqlite_db, tmp_path, enc
     assert report.rejected == [(5, ["email: not a valid email address (got 'bad@')"])]
     (lead,) = _leads(sqlite_db)
     assert lead.notes == f"two{line_end}lines"
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_pipelined_import_gives_exactly_the_in_process_result(tmp_path, monkeypatch, method):
+    """Above pipeline_min_bytes the file is read and validated in a second process: same report,
+    rejects file, progress calls and stored rows as reading it in-process."""
+    from leadpilot.tools import import_pipeline
+
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    monkeypatch.setattr(import_pipeline, "start_method", lambda: method)
+    monkeypatch.setattr(import_pipeline, "pipeline_available", lambda: True)
+    body = MIXED.split("\n", 1)[1]
+    again = "E-1,Acme Corp,ann@acme.com,300,,,\nE-6,Hooli,h@hooli.com,5,,,Carrier pigeon\n"  # updates
+    path = _write(tmp_path / "leads.csv", MIXED + body.replace("E-", "F-") + again + body.replace("E-", "G-"))
+
+    results = []
+    for name, threshold in (("in-process", None), ("pipelined", 0)):
+        db = open_database(f"sqlite:///{tmp_path / name}.db")
+        progress: list[tuple[int, int]] = []
+        report = import_leads_csv(
+            db, path=path, now=NOW, chunk_size=3, rejects_path=tmp_path / f"{name}.rejects.csv",
+            on_progress=lambda done, total: progress.append((done, total)), pipeline_min_bytes=threshold,
+        )
+        stored = [
+            {c: getattr(lead, c) for c in ("id", "external_id", "company", "email", "company_size", "source", "notes", "extra", "created_at")}
+            for lead in _leads(db)
+        ]
+        db.dispose()
+        results.append((report, (tmp_path / f"{name}.rejects.csv").read_text(encoding="utf-8"), progress, stored))
+
+    (expected, expected_rejects, expected_progress, expected_rows), (report, rejects, progress, rows) = results
+    for name in ("rows_read", "inserted", "updated", "rejected", "warnings", "blank_rows", "extra_columns", "mapped_columns"):
+        assert getattr(report, name) == getattr(expected, name), name
+    assert (report.inserted, report.updated, len(report.rejected)) == (3, 8, 15)  # F- and G- rows share E- rows emails: updates
+    assert rejects == expected_rejects
+    assert progress == expected_progress and len(progress) > 2
+    assert rows == expected_rows

@@ -11,8 +11,11 @@ rows_read == inserted + updated + len(rejected).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import gc
 import io
+import pickle
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,15 +23,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from leadpilot.memory.db import Database
-from leadpilot.memory.lead_record import LeadValidationError, ValidatedLead, validate_lead
+from leadpilot.memory.lead_record import FieldProblem, LeadValidationError, ValidatedLead, validate_lead
 from leadpilot.memory.leads import UpsertOutcome, upsert_leads
 from leadpilot.memory.models import Rep
+from leadpilot.tools.import_pipeline import PIPELINE_MIN_BYTES, pipeline_available, run_in_worker
 from leadpilot.tools.csv_headers import REJECTS_COLUMNS, HeaderMapping, expected_headers_hint, map_headers
 from leadpilot.tools.lead_scoring import rescore_leads
 from leadpilot.tools.scoring_policy import ScoringPolicy
@@ -344,8 +348,26 @@ class _RejectsFile:
 @dataclass
 class _Pending:
     line: int
-    row: list[str]
+    row: list[str] | None  # None: a chunk from the reader process keeps its cells in `rows`
     record: ValidatedLead
+    rows: _PackedRows | None = None
+    index: int = 0
+
+    def cells(self) -> list[str]:
+        return self.row if self.row is not None else self.rows[self.index]  # type: ignore[index]
+
+
+class _PackedRows:
+    """A chunk's cells, pickled in one piece: unpickled only if the database refuses one of its rows."""
+
+    def __init__(self, blob: bytes):
+        self._blob = blob
+        self._rows: list[list[str]] | None = None
+
+    def __getitem__(self, index: int) -> list[str]:
+        if self._rows is None:
+            self._rows = pickle.loads(self._blob)
+        return self._rows[index]
 
 
 class _Importer:
@@ -357,21 +379,21 @@ class _Importer:
         self.db, self.now, self.actor, self.policy = db, now, actor, policy
         self.report = report
         self.rejects = rejects
-        self.pending: list[_Pending] = []
 
     def reject(self, line: int, row: list[str], reasons: list[str]) -> None:
         self.report.rejected.append((line, reasons))
         self.rejects.write(line, row, reasons)
 
-    def syntax_error(self, line: int, message: str) -> None:
-        self.report.rows_read += 1
-        self.reject(line, [], [message])
-
-    def flush(self) -> None:
-        """Upsert the pending chunk in one transaction."""
-        chunk, self.pending = self.pending, []
-        if chunk:
-            self._load(chunk)
+    def apply(self, chunk: ParsedChunk) -> None:
+        """Record a read chunk's counts, rejects and warnings, then upsert its rows in one transaction."""
+        self.report.rows_read += chunk.rows_read
+        self.report.blank_rows += chunk.blank_rows
+        for line, row, reasons in chunk.rejects:
+            self.reject(line, row, reasons)
+        self.report.warnings.extend(chunk.warnings)
+        if chunk.pending:
+            with _gc_paused():
+                self._load(chunk.pending)
 
     def _load(self, items: list[_Pending]) -> None:
         """If the database refuses a chunk, halve it until the refused rows stand alone as rejects."""
@@ -392,7 +414,7 @@ class _Importer:
                 self._load(items[middle:])
                 return
             message = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            self.reject(items[0].line, items[0].row, [f"the database refused the row: {message}"])
+            self.reject(items[0].line, items[0].cells(), [f"the database refused the row: {message}"])
             return
         self._tally(outcome, [item.line for item in items])
 
@@ -417,6 +439,7 @@ def import_leads_csv(
     on_progress: ProgressCallback | None = None,
     actor: str = "import",
     policy: ScoringPolicy | None = None,
+    pipeline_min_bytes: int | None = PIPELINE_MIN_BYTES,
 ) -> ImportReport:
     """Import a lead CSV into the store and report what happened to every row.
 
@@ -424,6 +447,9 @@ def import_leads_csv(
     at the end (with bytes_read == file size), so a progress bar needs no pre-count of rows.
     Raises ImportFileError, before anything is written, for a file that cannot be imported at all.
     With a scoring `policy`, every inserted or updated lead is (re)scored in its chunk's transaction.
+
+    A file of at least `pipeline_min_bytes` (None: never) is read and validated in a second process
+    while this one writes the previous chunk (see import_pipeline); the result is the same.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -433,38 +459,36 @@ def import_leads_csv(
     file_format = _detect_format(path)
     total_bytes = path.stat().st_size
     with _LineSource(path, file_format) as lines:
-        reader: _CsvReader = csv.reader(lines, delimiter=file_format.delimiter)
-        mapping = _read_header(reader, path, hint_lines=file_format.hint_lines)
-        report = ImportReport(
-            path=path,
-            extra_columns=mapping.extra_columns,
-            ignored_columns=mapping.ignored_columns,
-            mapped_columns=mapping.mapped_columns(),
-            notes=list(mapping.notes),
-            delimiter=file_format.delimiter,
-        )
-        encoding = "utf-8-sig" if file_format.has_bom else "utf-8"
-        with _RejectsFile(rejects_path, headers=mapping.headers, delimiter=file_format.delimiter, encoding=encoding) as rejects:
-            importer = _Importer(db, now=now, actor=actor, report=report, rejects=rejects, policy=policy)
-            owners = _rep_emails_by_name(db) if "owner_email" in mapping.fields else {}
-            builder = _RecordBuilder(mapping, rep_emails_by_name=owners)
-
-            def progress() -> None:
-                if on_progress is not None:
-                    on_progress(lines.bytes_read(), total_bytes)
-
-            try:
-                _read_rows(
-                    reader, importer, builder, width=len(mapping.headers), bad_lines=lines.bad_lines,
-                    now=now, chunk_size=chunk_size, progress=progress,
-                )
-            except UnicodeDecodeError as error:  # only through the text layer (UTF-16, classic Mac files)
-                importer.flush()  # keep what was read before the bad bytes
-                raise ImportFileError(
-                    f"{path.name} stops being {file_format.encoding} near line {reader.line_num + 1} ({error.reason}); "
-                    f"the rows before it were imported ({report.inserted:,} inserted, {report.updated:,} updated). "
-                    "Fix the file and import it again: rows already imported are updated, not duplicated."
-                ) from None
+        mapping = _read_header(csv.reader(lines, delimiter=file_format.delimiter), path, hint_lines=file_format.hint_lines)
+    report = ImportReport(
+        path=path,
+        extra_columns=mapping.extra_columns,
+        ignored_columns=mapping.ignored_columns,
+        mapped_columns=mapping.mapped_columns(),
+        notes=list(mapping.notes),
+        delimiter=file_format.delimiter,
+    )
+    encoding = "utf-8-sig" if file_format.has_bom else "utf-8"
+    with _RejectsFile(rejects_path, headers=mapping.headers, delimiter=file_format.delimiter, encoding=encoding) as rejects:
+        importer = _Importer(db, now=now, actor=actor, report=report, rejects=rejects, policy=policy)
+        owners = _rep_emails_by_name(db) if "owner_email" in mapping.fields else {}
+        reading = {"path": path, "file_format": file_format, "rep_emails_by_name": owners, "now": now, "chunk_size": chunk_size}
+        if pipeline_min_bytes is not None and total_bytes >= pipeline_min_bytes and pipeline_available():
+            chunks = run_in_worker(read_chunks, reading)  # the worker only reads the file; writes stay here
+        else:
+            chunks = contextlib.closing(read_chunks(**reading))
+        with chunks as parsed:
+            for chunk in parsed:
+                importer.apply(chunk)
+                if chunk.stopped_at is not None:  # only through the text layer (UTF-16, classic Mac files)
+                    line, reason = chunk.stopped_at
+                    raise ImportFileError(
+                        f"{path.name} stops being {file_format.encoding} near line {line} ({reason}); "
+                        f"the rows before it were imported ({report.inserted:,} inserted, {report.updated:,} updated). "
+                        "Fix the file and import it again: rows already imported are updated, not duplicated."
+                    )
+                if chunk.full and on_progress is not None:
+                    on_progress(chunk.bytes_read, total_bytes)
     report.warnings.sort(key=lambda item: item[0])
     report.rejected.sort(key=lambda item: item[0])
     report.rejects_path = rejects.path if rejects.written else None
@@ -500,45 +524,130 @@ def _read_header(reader: _CsvReader, path: Path, *, hint_lines: int) -> HeaderMa
     return mapping
 
 
-def _read_rows(
-    reader: _CsvReader,
-    importer: _Importer,
-    builder: _RecordBuilder,
-    *,
-    width: int,
-    bad_lines: set[int],
-    now: datetime,
-    chunk_size: int,
-    progress: Callable[[], None],
-) -> None:
-    """The hot loop: validate each row, reject or queue it, upsert every chunk_size good rows."""
-    report = importer.report
-    pending = importer.pending
-    for line, row in _numbered_rows(reader, importer.syntax_error):
-        if not any(row):
-            report.blank_rows += 1
-            continue
-        report.rows_read += 1
-        if len(row) != width:
-            importer.reject(line, row, [f"row has {len(row)} columns but the header has {width}; a stray delimiter or quote?"])
-            continue
-        if bad_lines and not bad_lines.isdisjoint(range(line, reader.line_num + 1)):
-            if (byte := _undecodable_byte(row)) is not None:
-                importer.reject(line, row, [f"not UTF-8 (byte 0x{byte:02x}); save the file as UTF-8 and import this row again"])
-                continue
-        raw, extra, warnings = builder.build(row)
+@dataclass
+class ParsedChunk:
+    """What reading the file up to the next chunk_size good rows produced, in file order.
+
+    Plain data (picklable), so it can come from the reader process of a pipelined import.
+    """
+
+    rows_read: int = 0
+    blank_rows: int = 0
+    rejects: list[tuple[int, list[str], list[str]]] = field(default_factory=list)  # (line, cells, reasons)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    pending: list[_Pending] = field(default_factory=list)  # valid rows to upsert
+    bytes_read: int = 0  # file position when the chunk was complete, for progress
+    full: bool = False  # ended because chunk_size good rows were read (not at the end of the file)
+    stopped_at: tuple[int, str] | None = None  # (line, reason): the text layer met bytes it cannot decode
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled compactly: a chunk's 5,000 records as tuples, not dataclasses and dicts (~4x faster
+        to load, and loading happens in the process that writes to the database)."""
+        return (_unpacked_chunk, (self.rows_read, self.blank_rows, self.rejects, self.warnings, _packed(self.pending),
+                                  self.bytes_read, self.full, self.stopped_at))
+
+
+def _packed(pending: list[_Pending]) -> tuple[bytes, list, list, list]:
+    """(cells, key tuples, provided sets, one tuple per record); records share keys and provided sets."""
+    shapes: dict[tuple[str, ...], int] = {}
+    provided: dict[frozenset[str], int] = {}
+    records = []
+    for item in pending:
+        record = item.record
+        shape = shapes.setdefault(tuple(record.values), len(shapes))
+        given = provided.setdefault(record.provided, len(provided))
+        warnings = [(w.field, w.value, w.message) for w in record.warnings] if record.warnings else None
+        records.append((item.line, shape, tuple(record.values.values()), record.owner_email, record.extra or None, warnings, given))
+    cells = pickle.dumps([item.cells() for item in pending], protocol=pickle.HIGHEST_PROTOCOL)
+    return cells, list(shapes), list(provided), records
+
+
+def _unpacked_chunk(rows_read, blank_rows, rejects, warnings, packed, bytes_read, full, stopped_at) -> ParsedChunk:  # noqa: ANN001
+    cells, shapes, provided, records = packed
+    rows = _PackedRows(cells)
+    pending = [
+        _Pending(line, None, ValidatedLead(
+            values=dict(zip(shapes[shape], values)),
+            owner_email=owner_email,
+            extra=extra or {},
+            warnings=[FieldProblem(*w) for w in field_warnings] if field_warnings else [],
+            provided=provided[given],
+        ), rows, index)
+        for index, (line, shape, values, owner_email, extra, field_warnings, given) in enumerate(records)
+    ]
+    return ParsedChunk(rows_read, blank_rows, rejects, warnings, pending, bytes_read, full, stopped_at)
+
+
+def read_chunks(
+    *, path: Path, file_format: _FileFormat, rep_emails_by_name: dict[str, str | None], now: datetime, chunk_size: int
+) -> Iterator[ParsedChunk]:
+    """The hot loop: read, build and validate each row, a chunk of chunk_size good rows at a time.
+
+    Touches only the file (never the database), so it can run in another process; the last chunk
+    is not `full` (and may be empty).
+    """
+    with _LineSource(path, file_format) as lines:
+        reader: _CsvReader = csv.reader(lines, delimiter=file_format.delimiter)
+        mapping = _read_header(reader, path, hint_lines=file_format.hint_lines)
+        builder = _RecordBuilder(mapping, rep_emails_by_name=rep_emails_by_name)
+        width = len(mapping.headers)
+        bad_lines = lines.bad_lines
+        chunk = ParsedChunk()
+
+        def syntax_error(line: int, message: str) -> None:
+            chunk.rows_read += 1
+            chunk.rejects.append((line, [], [message]))
+
+        paused = _gc_paused()  # only between yields: the consumer runs with the collector as it was
+        paused.__enter__()
         try:
-            record = validate_lead(raw, now=now)
-        except LeadValidationError as error:
-            importer.reject(line, row, [str(problem) for problem in error.problems])
-            continue
-        if extra:
-            record.extra = {**extra, **record.extra}
-        for message in warnings:
-            report.warnings.append((line, message))
-        pending.append(_Pending(line, row, record))
-        if len(pending) >= chunk_size:
-            importer.flush()
-            pending = importer.pending
-            progress()
-    importer.flush()
+            for line, row in _numbered_rows(reader, syntax_error):
+                if not any(row):
+                    chunk.blank_rows += 1
+                    continue
+                chunk.rows_read += 1
+                if len(row) != width:
+                    chunk.rejects.append((line, row, [f"row has {len(row)} columns but the header has {width}; a stray delimiter or quote?"]))
+                    continue
+                if bad_lines and not bad_lines.isdisjoint(range(line, reader.line_num + 1)):
+                    if (byte := _undecodable_byte(row)) is not None:
+                        chunk.rejects.append((line, row, [f"not UTF-8 (byte 0x{byte:02x}); save the file as UTF-8 and import this row again"]))
+                        continue
+                raw, extra, warnings = builder.build(row)
+                try:
+                    record = validate_lead(raw, now=now)
+                except LeadValidationError as error:
+                    chunk.rejects.append((line, row, [str(problem) for problem in error.problems]))
+                    continue
+                if extra:
+                    record.extra = {**extra, **record.extra}
+                for message in warnings:
+                    chunk.warnings.append((line, message))
+                chunk.pending.append(_Pending(line, row, record))
+                if len(chunk.pending) >= chunk_size:
+                    chunk.full, chunk.bytes_read = True, lines.bytes_read()
+                    paused.__exit__(None, None, None)
+                    yield chunk
+                    paused.__enter__()
+                    chunk = ParsedChunk()
+        except UnicodeDecodeError as error:  # only through the text layer (UTF-16, classic Mac files)
+            chunk.stopped_at = (reader.line_num + 1, error.reason)
+        finally:
+            paused.__exit__(None, None, None)
+        yield chunk
+
+
+class _gc_paused:  # noqa: N801
+    """The cyclic garbage collector off while a chunk is read or written (~10% faster: a chunk
+    allocates ~100,000 objects, none in a cycle, and each gen-0 pass would scan them); restored after."""
+
+    _was_enabled: bool | None = None  # None: not paused
+
+    def __enter__(self) -> None:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._was_enabled:
+            gc.enable()
+        self._was_enabled = None
