@@ -51,6 +51,7 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.text import Text
 
+from leadpilot.evals.dataset_files import read_case_list
 from leadpilot.evals.tables import accuracy_table
 
 DEFAULT_NOW = "2026-11-20T12:00:00Z"
@@ -103,20 +104,7 @@ def default_dataset_path() -> Path:
 
 def load_cases(path: Path | None = None) -> list[Case]:
     """Read and check the dataset (shape only; `Truth.check` checks the filter language)."""
-    import yaml
-
-    path = path or default_dataset_path()
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise DatasetError(f"{path}: cannot read the dataset: {error}") from None
-    if not isinstance(raw, list):
-        raise DatasetError(f"{path}: expected a list of cases at the top level")
-    cases = [_case(item, index, path) for index, item in enumerate(raw)]
-    duplicates = [i for i, n in Counter(c.id for c in cases).items() if n > 1]
-    if duplicates:
-        raise DatasetError(f"{path}: duplicate case ids: {', '.join(duplicates)}")
-    return cases
+    return read_case_list(Path(path or default_dataset_path()), make_case=_case, error=DatasetError)
 
 
 def sample_cases(cases: Sequence[Case], every: int) -> list[Case]:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.markup import escape
 
+from leadpilot.evals.dataset_files import read_case_list
 from leadpilot.evals.tables import accuracy_table
 
 
@@ -73,20 +74,7 @@ def parse_now(value: str | None) -> datetime:
 
 
 def load_cases(path: Path | None = None) -> list[Case]:
-    import yaml
-
-    path = Path(path or default_dataset_path())
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise DatasetError(f"{path}: cannot read the dataset: {error}") from None
-    if not isinstance(raw, list):
-        raise DatasetError(f"{path}: expected a list of cases at the top level")
-    cases = [_case(item, index, path) for index, item in enumerate(raw)]
-    duplicates = [i for i, n in Counter(c.id for c in cases).items() if n > 1]
-    if duplicates:
-        raise DatasetError(f"{path}: duplicate case ids: {', '.join(duplicates)}")
-    return cases
+    return read_case_list(Path(path or default_dataset_path()), make_case=_case, error=DatasetError)
 
 
 def _case(item: Any, index: int, path: Path) -> Case:
