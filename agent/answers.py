@@ -79,7 +79,7 @@ def _lead(result: dict[str, Any]) -> str:
 def _score(result: dict[str, Any]) -> str:
     if "error" in result:
         return result["error"]
-    lines = "; ".join(result.get("lines", [])[:7])
+    lines = "; ".join(result.get("lines", [])[:10])  # every category (8 in the shipped policy) and the total cap
     text = f"Lead {result['lead_id']} ({result.get('company') or 'no company'}): {result['summary']}."
     return f"{text} {lines}." if lines else text
 
@@ -150,7 +150,116 @@ def _semantic(result: dict[str, Any]) -> str:
     return f"Found {len(leads)} leads most like {result.get('query')!r}{where}. Closest: {top}."
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _h(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g} h"
+
+
+def _listing(parts: list[str], shown: int = 8) -> str:
+    more = f" and {len(parts) - shown} more" if len(parts) > shown else ""
+    return ", ".join(parts[:shown]) + more
+
+
+def _volume(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
+    if result["group_by"] == "source":
+        parts = [f"{r['source']} {r['count']} ({r['share']:.1%})" for r in rows]
+        return f"Lead volume by source: {result['based_on']} leads — {_listing(parts)}"
+    per_source = [k for k in rows[0] if k not in ("month", "count")]
+    parts = [f"{r['month']} {r['count']}" + (f" (most from {max(per_source, key=lambda k: r[k])})" if per_source else "") for r in rows]
+    return ("Leads per month by source: " if per_source else "Leads per month: ") + _listing(parts, 12)
+
+
+def _conversion(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
+    parts = [f"{r['tier']} {_pct(r['conversion_rate'])} ({r['won']} won of {r['won'] + r['lost']} closed, {r['open']} open)" for r in rows]
+    return "Conversion by tier: " + _listing(parts)
+
+
+def _first_contact(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
+    name = result["group_by"]
+    parts = [f"{r[name]} {_h(r['median_hours'])} (p90 {_h(r['p90_hours'])})" for r in rows]
+    never = sum(r["not_contacted"] for r in rows)
+    text = f"Median time to first contact by {'rep' if name == 'owner' else name}, fastest first: " + _listing(parts)
+    return text + (f"; {never} leads never contacted" if never else "")
+
+
+def _reps(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
+    parts = [
+        f"{r['owner']} {_pct(r['conversion_rate'])} ({r['converted']} won, {r['leads']} leads, {r['open_pipeline']} open, "
+        f"first contact in {_h(r['median_hours_to_first_contact'])})"
+        for r in rows
+    ]
+    return "Rep performance, best conversion first: " + _listing(parts, 6)
+
+
+def _distribution(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
+    def split(r: dict[str, Any]) -> str:
+        tiers = ", ".join(f"{t} {r[t]}" for t in ("hot", "warm", "cold") if r.get(t))
+        return f"{r['score_bucket']}: {r['count']}" + (f" ({tiers})" if tiers else "")
+
+    return f"Score distribution of {result['based_on']} leads: " + _listing([split(r) for r in rows], 12)
+
+
+def _attribution(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
+    def top(key: str) -> str:
+        ranked = sorted(rows, key=lambda r: -r[key])[:3]
+        return ", ".join(f"{r['channel']} {r[key + '_share']:.1%}" for r in ranked)
+
+    return (f"Attribution over {result['based_on']} converted leads — first touch: {top('first_touch')}; "
+            f"last touch: {top('last_touch')}")
+
+
+_REPORTS = {"lead_volume": _volume, "conversion_by_tier": _conversion, "time_to_first_contact": _first_contact,
+            "rep_performance": _reps, "score_distribution": _distribution, "source_attribution": _attribution}
+
+
+def _report(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    where = f" ({_filters(result.get('filters_applied', []))})"
+    if not result.get("rows"):
+        return f"No leads to report on{where}."
+    text = _REPORTS[result["report"]](result["rows"], result) + where + "."
+    definitions = result.get("definitions") or []
+    said = "; ".join(definitions[: 2 if result["report"] == "source_attribution" else 1])
+    return text + (f" {said[:1].upper()}{said[1:]}." if said else "")
+
+
+def _follow_ups(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    leads, total = result.get("leads", []), result.get("total", 0)
+    when = result.get("day")
+    later = f" {result['not_today']} more are due but their best day is another day." if result.get("not_today") else ""
+    if not total:
+        return f"No follow-ups due for {when} ({_filters(result.get('filters_applied', []))}).{later}"
+    lines = [
+        f"{n}. {lead.get('company') or 'lead ' + str(lead['id'])} — {lead['reason']}; call {lead['suggested_time']} ({lead['why_this_time']})"
+        for n, lead in enumerate(leads[:5], start=1)
+    ]
+    more = f" …and {total - 5} more in the table." if total > 5 else ""
+    return f"{total} follow-up{'s' if total != 1 else ''} for {when} ({_filters(result.get('filters_applied', []))}): " + " ".join(lines) + more + later
+
+
+def _best_time(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    text = (f"Best time to reach {result.get('company') or 'lead ' + str(result['lead_id'])} (lead {result['lead_id']}): "
+            f"{result['window']} {result['timezone']} ({result['timezone_source']}) — {result['why']}.")
+    if result.get("next_local"):
+        text += f" Next: {result['next_local']}"
+        if result.get("viewer_timezone") != result.get("timezone"):
+            text += f" = {result['next_viewer']} (your time)"
+        text += "."
+    return text
+
+
 _WRITERS = {
+    **dict.fromkeys(_REPORTS, _report),
+    "follow_ups_due": _follow_ups,
+    "best_time_to_contact": _best_time,
     "semantic_search_leads": _semantic,
     "similar_leads": _semantic,
     "suggest_owner": _routing,

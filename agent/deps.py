@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from pydantic_core import core_schema
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.db import Database
@@ -26,6 +28,13 @@ class AgentDeps:
     viewer: Viewer
     conversation_id: str | None = None
     channel: str = "cli"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> core_schema.CoreSchema:
+        """Checked by type only. LangChain builds a pydantic schema for every tool's runtime argument,
+        which holds these deps: without this, pydantic would derive one from the store, the engine
+        and the settings inside, for each tool, at import (cold start)."""
+        return core_schema.is_instance_schema(cls)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -72,6 +72,13 @@ _POOL_CHANGE = re.compile(
     r"\b(?:what\s+if\s+(?:we\s+)?)?(?P<verb>add|put|move|remove|take|drop)\s+(?P<who>.+?)\s+(?:to|into|from|out\s+of)\s+(?:the\s+)?(?P<pool>[a-z0-9_-]+)(?:\s+pool)?\b"
 )
 
+_BEST_TIME = re.compile(
+    r"\b(?:best|good|right|ideal|optimal|better)\s+(?:time|day|hour|moment|window)s?\s+(?:to|for)\s+(?:call(?:ing)?|contact(?:ing)?|reach(?:ing)?|"
+    r"email(?:ing)?|ring(?:ing)?|phon(?:e|ing)|catch(?:ing)?|ping(?:ing)?|get(?:ting)?\s+(?:hold\s+of|through\s+to)|follow(?:ing)?\s+up\s+with)\b"
+    r"|\bwhen\s+(?:should|can|do|could|shall)\s+(?:i|we)\s+(?:call|contact|reach|email|ring|phone|catch|ping)\b"
+    r"|\bwhen\s+is\s+.+?\s+(?:most\s+)?(?:responsive|reachable|active|engaged|available)\b"
+)
+
 
 def _reps_in(text: str, reps: dict[str, str]) -> list[str]:
     """Rep emails named in `text` (full names first, then first names / emails), in order."""
@@ -99,6 +106,8 @@ def read_intent(
             key = "add_to_pool" if match.group("verb") in ("add", "put", "move") else "remove_from_pool"
             return Intent("routing_what_if", {key: [{"rep": rep, "pool": match.group("pool")} for rep in people]})
     try:
+        if _BEST_TIME.search(text):
+            return Intent("best_time_to_contact", _target(text, companies=companies, last_lead_ids=last_lead_ids))
         if _SUGGEST.search(text):
             return Intent("suggest_owner", _target(text, companies=companies, last_lead_ids=last_lead_ids))
         if _WHY_ASSIGNED.search(text) and _LEAD_ID.search(text):
@@ -177,4 +186,102 @@ def read_semantic(question: str, *, companies: dict[str, str]) -> SemanticAsk | 
         need = re.sub(r"^(?:our|the|a|an|some|any)\s+", "", need.strip())
         if need:
             return SemanticAsk("semantic_search_leads", {"text": need}, rest=(text[: match.start()] + " " + after).strip())
+    return None
+
+
+# --- reports: follow-up lists and analytics -------------------------------------------------------
+# A report phrase names the tool; what is left of the question is read as its filter by the planner
+# ("conversion by tier *for fintech this quarter*", "who should *Maya* call today").
+
+_DAY = re.compile(
+    r"\b(?:for\s+|on\s+|due\s+)?(?:(?P<today>today|tonight|this\s+(?:morning|afternoon|evening))|(?P<tomorrow>tomorrow)"
+    r"|(?:next\s+|this\s+coming\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?P<iso>\d{4}-\d{2}-\d{2}))\b"
+)
+_CALL = r"(?:call|ring|phone|contact|reach\s+out\s+to|follow\s+up\s+(?:with|on)|email|ping|chase|get\s+in\s+touch\s+with|prioriti[sz]e|focus\s+on)"
+_PERSON = r"(?P<who>i|we|(?!the\b|a\b)[a-z][\w.'@-]*(?:\s+(?!call\b|contact\b|ring\b|phone\b|email\b)[a-z][\w.'@-]*)?)"
+_FOLLOW_UPS = (
+    re.compile(rf"\bwho\s+(?:should|do|must|can|shall|ought)\s+{_PERSON}\s+(?:to\s+)?{_CALL}\b"),
+    re.compile(rf"\b(?:which|what)\s+(?:leads?|accounts?|prospects?|people)\s+(?:should|do|must|can)\s+{_PERSON}\s+(?:to\s+)?{_CALL}\b"),
+    re.compile(rf"\b(?:leads?|accounts?|prospects?|people|ones)\s+(?:that\s+|which\s+)?(?P<who>i|we)\s+(?:should|need\s+to|must|have\s+to|ought\s+to)\s+{_CALL}\b"),
+    re.compile(rf"\b(?:who|leads?|accounts?|people|ones)\s+to\s+{_CALL}\b|\bwho(?:'s|\s+is|\s+are)\s+(?:due|next)(?:\s+for\s+(?:a\s+)?(?:call|follow[\s-]?up))?\b"),
+    re.compile(r"\b(?:(?:my|our|the|(?P<who>[a-z]+)'s)\s+)?(?:follow[\s-]?ups?|call\s+(?:list|queue|sheet)|calls\s+to\s+make)(?:\s+(?:due|list))?\b"),
+)
+_REPORTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("score_distribution", re.compile(
+        r"\b(?:lead\s+)?score\s+(?:distribution|histogram|spread|breakdown|buckets?)\b|\b(?:distribution|histogram|spread)\s+of\s+(?:the\s+)?(?:lead\s+)?scores?\b"
+        r"|\bhow\s+are\s+(?:lead\s+)?scores\s+distributed\b")),
+    ("source_attribution", re.compile(
+        r"\b(?:first[\s-]touch\s+(?:vs\.?|versus|and|or|compared\s+(?:to|with))\s+last[\s-]touch|last[\s-]touch\s+(?:vs\.?|versus|and|or)\s+first[\s-]touch"
+        r"|first[\s-]touch)(?:\s+(?:source\s+|channel\s+)?attribution)?\b|\b(?:source|channel|lead|marketing|conversion|last[\s-]touch)?\s*attribution\b")),
+    ("time_to_first_contact", re.compile(
+        r"\b(?:(?:average|avg|median|mean|typical)\s+)?(?:time\s+to\s+(?:first\s+)?(?:contact|touch|response|outreach|call)|(?:first[\s-])?response\s+times?"
+        r"|speed[\s-]to[\s-]lead|how\s+(?:fast|quickly|long)\s+(?:do|did|are|were|does|it\s+takes?)\s+(?:we|reps|the\s+reps|our\s+reps|the\s+team|us)\s+(?:to\s+)?"
+        r"(?:contact|reach\s+out\s+to|respond\s+to|call|follow\s+up\s+(?:on|with)|get\s+back\s+to)\s+(?:new\s+)?leads)"
+        r"(?:\s+(?:by|per|for\s+each|across|broken\s+down\s+by)\s+(?P<by>reps?|owners?|salespeople|sources?|channels?))?\b")),
+    ("rep_performance", re.compile(
+        r"\b(?:how\s+(?:are|is|were|was)\s+(?:the\s+|my\s+|our\s+)?(?:reps|team|sales\s+team|salespeople|sellers|aes)\s+(?:doing|performing)"
+        r"|rep\s+(?:performance|leaderboard|scorecard|stats|metrics)|(?:sales\s+)?(?:team\s+)?leaderboard|(?:sales\s+)?performance\s+(?:by|per|of\s+(?:the|each|our))\s+reps?"
+        r"|how\s+(?:is|was)\s+(?P<who>[a-z]+(?:\s+[a-z]+)?)\s+(?:doing|performing))\b")),
+    ("conversion_by_tier", re.compile(
+        r"\b(?:conversion|win|close)(?:\s+rates?)?\s+(?:by|per|for\s+each|across|broken\s+down\s+by)\s+(?:lead\s+|score\s+)?tiers?\b|\bhow\s+(?:well\s+)?do\s+(?:the\s+)?tiers\s+convert\b")),
+    ("lead_volume", re.compile(
+        r"\b(?:(?P<monthly>monthly)\s+)?(?:new\s+)?(?:lead\s+)?(?:volume|inflow|intake)(?:\s+(?:of\s+)?(?:new\s+)?leads)?"
+        r"(?:\s+(?:by|per|from|across|for\s+each)\s+(?P<by1>sources?|channels?|months?))?(?:\s+(?:and|&|by|per)\s+(?P<by2>sources?|channels?|months?))?"
+        r"(?P<trend>\s+(?:over\s+time|trend|per\s+month|by\s+month|monthly))?\b")),
+)
+
+
+REPORT_TOOLS = frozenset({"follow_ups_due", *(tool for tool, _ in _REPORTS)})
+
+
+@dataclass(frozen=True)
+class ReportAsk:
+    """A report tool, its own arguments, and the rest of the question (read as its filter)."""
+
+    tool: str
+    args: dict[str, Any]
+    rest: str
+
+
+def _without(text: str, match: re.Match[str], keep: str | None = None) -> str:
+    """`text` without the match; `keep` (a name said inside it) stays for the filter reader."""
+    return " ".join(f"{text[: match.start()]} {keep or ''} {text[match.end():]}".split())
+
+
+def _follow_up_day(text: str) -> tuple[str, str]:
+    """("today" | "tomorrow" | a weekday | an ISO date, the text without it)."""
+    match = _DAY.search(text)
+    if match is None:
+        return "today", text
+    day = "today" if match.group("today") else "tomorrow" if match.group("tomorrow") else match.group("weekday") or match.group("iso")
+    return day, _without(text, match)
+
+
+def read_report(question: str) -> ReportAsk | None:
+    """'who should I call today?', 'conversion by tier', 'lead volume by source this quarter', ..."""
+    text = " ".join(words_to_digits(question).replace("’", "'").lower().split())
+    for pattern in _FOLLOW_UPS:
+        if match := pattern.search(text):
+            who = match.groupdict().get("who")
+            keep = who if who and who not in ("i", "we") else None
+            day, rest = _follow_up_day(_without(text, match, keep))
+            args: dict[str, Any] = {"day": day}
+            if top := re.search(r"\b(?:top|first|best)\s+(\d+)\b", rest):
+                args["limit"] = int(top.group(1))
+                rest = _without(rest, top)
+            return ReportAsk("follow_ups_due", args, rest)
+    for tool, pattern in _REPORTS:
+        if (match := pattern.search(text)) is None:
+            continue
+        groups = match.groupdict()
+        args = {}
+        if tool == "time_to_first_contact":
+            args["by"] = "source" if (groups.get("by") or "").startswith(("source", "channel")) else "rep"
+        elif tool == "lead_volume":
+            said = {(groups.get(k) or "")[:5] for k in ("by1", "by2")}
+            monthly = bool(groups.get("monthly") or groups.get("trend")) or "month" in said
+            by_source = bool(said & {"sourc", "chann"})
+            args["by"] = "source_by_month" if monthly and by_source else "month" if monthly else "source"
+        keep = groups.get("who") if tool == "rep_performance" else None
+        return ReportAsk(tool, args, _without(text, match, keep))
     return None

@@ -20,6 +20,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
 from leadpilot.agent.answers import compose_answer
+from leadpilot.agent.intents import REPORT_TOOLS
 from leadpilot.agent.planner import Context, ToolCall, Vocabulary, plan
 
 
@@ -32,7 +33,7 @@ def _context_before(messages: Sequence[BaseMessage]) -> Context:
         if not isinstance(message, AIMessage):
             continue
         for call in message.tool_calls:
-            if call["name"] in ("search_leads", "aggregate_leads"):
+            if call["name"] in ("search_leads", "aggregate_leads") or call["name"] in REPORT_TOOLS:
                 last_query = ToolCall(call["name"], dict(call["args"]))
             result = results.get(call.get("id") or "")
             if call["name"] in ("search_leads", "semantic_search_leads", "similar_leads") and result is not None:
@@ -43,14 +44,34 @@ def _context_before(messages: Sequence[BaseMessage]) -> Context:
     return Context(last_call=last_query, last_lead_ids=last_ids)
 
 
+def plans_next(messages: Sequence[BaseMessage]) -> bool:
+    """True when the next reply is a plan (tool calls): no tool result has come in since the person
+    last spoke. Otherwise the reply is the answer written from those results."""
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage):
+            return False
+        if isinstance(message, HumanMessage):
+            return True
+    return False
+
+
 class OfflinePlannerModel(BaseChatModel):
-    """Plans tool calls with the rule-based planner; writes the answer from the tool results."""
+    """Plans tool calls with the rule-based planner; writes the answer from the tool results.
+
+    The agent graph is built once and holds one instance; each run gets a copy carrying that run's
+    clock and the store's vocabulary (`for_run`), so runs never share them.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    now: datetime
+    now: datetime | None = None
     vocabulary: Vocabulary = Vocabulary()
     available_tools: tuple[str, ...] = ()
+
+    def for_run(self, *, now: datetime, vocabulary: Vocabulary | None) -> OfflinePlannerModel:
+        """This model planning at `now` with `vocabulary` (None: no store names, e.g. when only
+        an answer is left to write)."""
+        return self.model_copy(update={"now": now, "vocabulary": vocabulary if vocabulary is not None else Vocabulary()})
 
     @property
     def _llm_type(self) -> str:
@@ -64,10 +85,10 @@ class OfflinePlannerModel(BaseChatModel):
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None)
         if last_human is None:
             return self._reply(AIMessage(content="Ask me about your leads."))
-        this_turn = messages[last_human + 1 :]
-        tool_results = [m for m in this_turn if isinstance(m, ToolMessage)]
-        if tool_results:
-            return self._reply(AIMessage(content=compose_answer(tool_results)))
+        if not plans_next(messages):
+            return self._reply(AIMessage(content=compose_answer([m for m in messages[last_human + 1 :] if isinstance(m, ToolMessage)])))
+        if self.now is None:
+            raise ValueError("The offline planner needs the run's clock: use OfflinePlannerModel(now=...) or .for_run(now=...).")
 
         decision = plan(
             str(messages[last_human].content),

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from leadpilot.agent.intents import TargetMissing, read_intent, read_semantic
+from leadpilot.agent.intents import REPORT_TOOLS, TargetMissing, read_intent, read_report, read_semantic
 from leadpilot.agent.dates import WINDOW_PATTERN, WINDOW_RE, Window, resolve_window
 from leadpilot.agent.numbers import words_to_digits
 from leadpilot.memory.geo import COUNTRY_ALIASES
@@ -833,6 +833,9 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     if intent is not None:
         return Plan(calls=[ToolCall(intent.tool, intent.args)])
 
+    report = read_report(question)  # follow-up lists and analytics: the rest of the question is their filter
+    if report is not None:
+        question = report.rest or "leads"
     semantic = read_semantic(question, companies=vocabulary.companies)
     if semantic is not None:
         question = semantic.rest or "leads"
@@ -852,6 +855,8 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
 
     if reader.unsupported:
         return Plan(message=reader.unsupported)
+    if report is not None:
+        return Plan(calls=[ToolCall(report.tool, {**report.args, **({"filter": dict(reader.filter)} if reader.filter else {})})])
     if reader.lead_ref is not None:
         return Plan(calls=[ToolCall("get_lead", {"lead_id": reader.lead_ref})])
     if reader.ordinal is not None and not reader.filter and reader.aggregate is None:
@@ -871,6 +876,10 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     if is_follow_up and context.last_call is not None:
         previous = context.last_call.args
         lead_filter = _merge(previous.get("filter", {}), lead_filter, union=bool(_UNION.search(reader.text + question.lower())))
+        if context.last_call.name in REPORT_TOOLS and not search and aggregate is None and semantic is None:
+            # "what about fintech?" after a report: the same report, narrowed.
+            kept = {k: v for k, v in previous.items() if k != "filter"}
+            return Plan(calls=[ToolCall(context.last_call.name, {**kept, **({"filter": lead_filter} if lead_filter else {})})])
         if context.last_call.name == "aggregate_leads" and not search:
             # "what about by source?" keeps the metric; "only enterprise" keeps metric and grouping.
             aggregate = {**{k: v for k, v in previous.items() if k != "filter"}, **(aggregate or {})}

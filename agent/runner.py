@@ -1,8 +1,8 @@
 """One agent loop for every interface: question in, answer with its tool calls, leads and rows out.
 
-The loop is LangChain's tool-calling agent; the model is either an OpenAI-compatible LLM or the
-offline planner. The conversation so far is loaded from the store and the new turn saved, and
-every run is logged (question, tool calls, answer, backend, duration).
+The loop is LangChain's tool-calling agent (agent/graph.py, compiled once); the model is either an
+OpenAI-compatible LLM or the offline planner. The conversation so far is loaded from the store and
+the new turn saved, and every run is logged (question, tool calls, answer, backend, duration).
 """
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.memory.models import Lead, Rep
+from leadpilot.agent.graph import AgentError, agent_graph
+
+__all__ = ["AgentAnswer", "AgentError", "run_agent", "stream_agent"]
 
 
 @dataclass
@@ -42,87 +40,6 @@ class AgentAnswer:
             "leads": self.leads,
             "rows": self.rows,
         }
-
-
-class AgentError(RuntimeError):
-    """The model backend failed (unreachable, bad key...); the message says what to check."""
-
-
-def system_prompt(deps: AgentDeps) -> str:
-    template = files("leadpilot.prompts").joinpath("system.md").read_text(encoding="utf-8")
-    user = deps.viewer.email or "a local administrator"
-    if deps.viewer.name:
-        user = f"{deps.viewer.name} <{user}> ({deps.viewer.role})"
-    return template.format(today=deps.now.date().isoformat(), user=user)
-
-
-def store_fingerprint(session: Session) -> tuple:
-    """Changes whenever a lead or rep is added or edited (two index lookups: cheap). A deletion may
-    leave a stale name in the vocabulary, which can only make a filter match nothing."""
-    # One aggregate per statement: SQLite answers a lone max() from the index without a scan.
-    return tuple(
-        session.scalar(select(aggregate))
-        for aggregate in (func.max(Lead.id), func.max(Lead.updated_at), func.max(Rep.id), func.count(Rep.id))
-    )
-
-
-def cached_vocabulary(deps: AgentDeps, session: Session):
-    """The planner's vocabulary, rebuilt only when the store changed since it was built."""
-    fingerprint = store_fingerprint(session)
-    cached = deps.db.cache.get("vocabulary")
-    if cached is None or cached[0] != fingerprint:
-        cached = (fingerprint, build_vocabulary(session))
-        deps.db.cache["vocabulary"] = cached
-    return cached[1]
-
-
-def build_vocabulary(session: Session):
-    """Cities, reps and companies in the store, for the offline planner to recognise by name."""
-    from leadpilot.agent.planner import Vocabulary
-
-    cities = {c.lower(): c for c in session.scalars(select(Lead.city).distinct().where(Lead.city.is_not(None)))}
-    reps: dict[str, str] = {}
-    first_names: dict[str, list[str]] = {}
-    for email, name in session.execute(select(Rep.email, Rep.name)):
-        reps[name.lower()] = email
-        reps[email.lower()] = email
-        first_names.setdefault(name.split()[0].lower(), []).append(email)
-    for first, emails in first_names.items():
-        if len(emails) == 1:
-            reps.setdefault(first, emails[0])
-    companies = {c.lower(): c for c in session.scalars(select(Lead.company).distinct().where(Lead.company.is_not(None)))}
-    return Vocabulary(cities=cities, reps=reps, companies=companies)
-
-
-def build_model(deps: AgentDeps):
-    """The chat model for this run: OpenAI-compatible when configured, else the offline planner."""
-    settings = deps.settings
-    if settings.effective_llm_backend == "openai":
-        from langchain_openai import ChatOpenAI
-
-        if not settings.openai_api_key:
-            raise AgentError("LEADPILOT_LLM_BACKEND=openai needs OPENAI_API_KEY (any value for a local server).")
-        return ChatOpenAI(
-            model=settings.model,
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
-            temperature=0,
-            max_retries=1,
-            timeout=120,
-        )
-    from leadpilot.agent.offline_model import OfflinePlannerModel
-
-    with deps.read() as session:
-        vocabulary = cached_vocabulary(deps, session)
-    return OfflinePlannerModel(now=deps.now, vocabulary=vocabulary)
-
-
-def _build_agent(deps: AgentDeps):
-    from langchain.agents import create_agent
-
-    from leadpilot.agent.toolbox import READ_TOOLS
-
-    return create_agent(build_model(deps), list(READ_TOOLS), system_prompt=system_prompt(deps), context_schema=AgentDeps)
 
 
 def _history(deps: AgentDeps) -> list:
@@ -201,7 +118,7 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
     backend = deps.settings.effective_llm_backend
     history = _history(deps)
     try:
-        agent = _build_agent(deps)
+        agent = agent_graph(deps.settings)
         result = agent.invoke({"messages": [*history, HumanMessage(question)]}, context=deps, config={"recursion_limit": 16})
     except AgentError:
         raise
@@ -227,7 +144,7 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
     started = time.perf_counter()
     backend = deps.settings.effective_llm_backend
     history = _history(deps)
-    agent = _build_agent(deps)
+    agent = agent_graph(deps.settings)
     new_messages: list = [HumanMessage(question)]
     for mode, payload in agent.stream(
         {"messages": [*history, HumanMessage(question)]}, context=deps, config={"recursion_limit": 16}, stream_mode=["messages", "updates"]

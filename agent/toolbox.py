@@ -8,7 +8,7 @@ model does not need 1,000 rows to write two sentences); the artifact is the full
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from langchain.tools import ToolRuntime, tool
 
@@ -57,7 +57,8 @@ def search_leads_tool(
         "problems": result.problems,
         "leads": [{k: lead[k] for k in _COMPACT_FIELDS} for lead in result.leads[:_MODEL_ROWS]],
     }
-    return _json(content), {"kind": "search", **result.model_dump(mode="json")}
+    # The lead rows are JSON-ready already: passed on as they are, not copied by a second dump.
+    return _json(content), {"kind": "search", **result.model_dump(mode="json", exclude={"leads"}), "leads": result.leads}
 
 
 @tool("aggregate_leads", response_format="content_and_artifact")
@@ -332,3 +333,150 @@ def similar_leads_tool(
 
 
 READ_TOOLS = (*READ_TOOLS, semantic_search_leads_tool, similar_leads_tool)
+
+
+# --- analytics (rows with a name column and number columns) and follow-ups --------------------
+
+_ANALYTICS_SHOWN = ("report", "group_by", "metric", "definitions", "based_on", "filters_applied", "problems")
+
+
+def _analytics(deps: AgentDeps, run) -> tuple[str, dict[str, Any]]:
+    """Run a report from tools/analytics.py in a read-only session; rows go to the interfaces as an aggregate."""
+    with deps.read() as session:
+        data = run(session).model_dump(mode="json")
+    shown = {**{k: data[k] for k in _ANALYTICS_SHOWN}, "rows": data["rows"][:_MODEL_ROWS + 10]}
+    return _json(shown), {"kind": "aggregate", **data}
+
+
+@tool("lead_volume", response_format="content_and_artifact")
+def lead_volume_tool(
+    runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None, by: Literal["source", "month", "source_by_month"] = "source"
+) -> tuple[str, dict[str, Any]]:
+    """New lead volume by source (count and share), by month, or by month and source. Put the period in
+    `filter` (created_after / created_before / created_within_days, e.g. this quarter)."""
+    from leadpilot.tools.analytics import lead_volume
+
+    deps = runtime.context
+    return _analytics(deps, lambda s: lead_volume(s, lead_filter=filter, by=by, viewer=deps.viewer, now=deps.now, row_cap=deps.settings.query_row_cap))
+
+
+@tool("conversion_by_tier", response_format="content_and_artifact")
+def conversion_by_tier_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None) -> tuple[str, dict[str, Any]]:
+    """Conversion rate (won / closed) per score tier, with won, lost, open and total leads."""
+    from leadpilot.tools.analytics import conversion_by_tier
+
+    deps = runtime.context
+    return _analytics(deps, lambda s: conversion_by_tier(s, lead_filter=filter, viewer=deps.viewer, now=deps.now))
+
+
+@tool("time_to_first_contact", response_format="content_and_artifact")
+def time_to_first_contact_tool(
+    runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None, by: Literal["rep", "source"] = "rep"
+) -> tuple[str, dict[str, Any]]:
+    """Median and p90 hours from a lead's creation to its first outbound contact, by rep or by source."""
+    from leadpilot.tools.analytics import time_to_first_contact
+
+    deps = runtime.context
+    return _analytics(deps, lambda s: time_to_first_contact(s, lead_filter=filter, by=by, viewer=deps.viewer, now=deps.now))
+
+
+@tool("rep_performance", response_format="content_and_artifact")
+def rep_performance_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None) -> tuple[str, dict[str, Any]]:
+    """Per rep: conversion rate, leads owned, contacted, won, lost, open pipeline and median hours to
+    first contact. One rep: filter.owner."""
+    from leadpilot.tools.analytics import rep_performance
+
+    deps = runtime.context
+    return _analytics(deps, lambda s: rep_performance(s, lead_filter=filter, viewer=deps.viewer, now=deps.now))
+
+
+@tool("score_distribution", response_format="content_and_artifact")
+def score_distribution_tool(
+    runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None, bucket_size: Literal[5, 10, 20, 25] = 10
+) -> tuple[str, dict[str, Any]]:
+    """A histogram of lead scores in buckets of `bucket_size` points, split by tier."""
+    from leadpilot.tools.analytics import score_distribution
+
+    deps = runtime.context
+    return _analytics(deps, lambda s: score_distribution(s, lead_filter=filter, bucket_size=bucket_size, viewer=deps.viewer, now=deps.now))
+
+
+@tool("source_attribution", response_format="content_and_artifact")
+def source_attribution_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None) -> tuple[str, dict[str, Any]]:
+    """First-touch (original source) vs last-touch (channel of the last inbound touch before
+    conversion) attribution over converted leads: counts and shares per channel."""
+    from leadpilot.tools.attribution import source_attribution
+
+    deps = runtime.context
+    return _analytics(deps, lambda s: source_attribution(s, lead_filter=filter, viewer=deps.viewer, now=deps.now))
+
+
+def _followup_policy(deps: AgentDeps):
+    from leadpilot.tools.followup_policy import policy_in_force
+
+    return policy_in_force(deps.settings.followup_policy)
+
+
+def _viewer_zone(deps: AgentDeps, session) -> str | None:
+    from leadpilot.memory.models import Rep
+
+    rep = session.get(Rep, deps.viewer.rep_id) if deps.viewer.rep_id is not None else None
+    return rep.timezone if rep is not None else None
+
+
+@tool("best_time_to_contact", response_format="content_and_artifact")
+def best_time_to_contact_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The best time to reach a lead (by id, or the best-scored lead at a company): a weekly window in
+    the lead's local time and in yours, why (its engagement history, or its industry's default), the
+    confidence and the next time the window opens."""
+    from leadpilot.memory.models import Lead
+    from leadpilot.tools.best_time import best_time_for_lead
+    from leadpilot.tools.followup_policy import FollowUpPolicyError
+    from leadpilot.tools.lead_search import lead_row
+
+    deps = runtime.context
+    try:
+        policy = _followup_policy(deps)
+    except FollowUpPolicyError as error:
+        return _error("best_time", str(error))
+    with deps.read() as session:
+        lead_id = _resolve(deps, session, lead_id, company)
+        if lead_id is None or not _visible(deps, session, lead_id):
+            return _not_visible(lead_id)
+        lead = session.get(Lead, lead_id)
+        best = best_time_for_lead(session, lead=lead, policy=policy, now=deps.now, viewer_zone=_viewer_zone(deps, session))
+        row = lead_row(lead)
+    data = best.model_dump(mode="json")
+    return _json(data), {"kind": "lead", "lead": {**row, "best_time": data}, "best_time": data}
+
+
+@tool("follow_ups_due", response_format="content_and_artifact")
+def follow_ups_due_tool(
+    runtime: ToolRuntime[AgentDeps], day: str = "today", filter: LeadFilter | None = None, limit: int | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Who to call or follow up with on a day ("today", "tomorrow", a weekday, YYYY-MM-DD): open hot and
+    warm leads not contacted within their tier's cadence whose best-time window falls that day, ranked,
+    each with the reason and a suggested time. A rep gets their own; managers everyone's, or one rep's
+    with filter.owner; `filter` narrows further."""
+    from leadpilot.tools.followup_policy import FollowUpPolicyError
+    from leadpilot.tools.followups import FollowUpError, FollowUpQuery, follow_ups_due
+
+    deps = runtime.context
+    try:
+        query = FollowUpQuery(day=day, filter=filter or LeadFilter(), limit=limit)
+        policy = _followup_policy(deps)
+        with deps.read() as session:
+            result = follow_ups_due(session, query=query, viewer=deps.viewer, now=deps.now, policy=policy, row_cap=deps.settings.query_row_cap)
+    except (FollowUpError, FollowUpPolicyError, ValueError) as error:
+        return _error("follow_ups", str(error))
+    data = result.model_dump(mode="json")
+    compact = [{**{k: lead[k] for k in ("id", "company", "tier", "score", "owner")}, **{k: lead["follow_up"][k] for k in ("reason", "suggested_time", "why_this_time")}}
+               for lead in data["leads"][:_MODEL_ROWS]]
+    shown = {k: data[k] for k in ("total", "day", "not_today", "filters_applied", "problems")} | {"leads": compact}
+    return _json(shown), {"kind": "search", **data}
+
+
+READ_TOOLS = (
+    *READ_TOOLS, lead_volume_tool, conversion_by_tier_tool, time_to_first_contact_tool, rep_performance_tool,
+    score_distribution_tool, source_attribution_tool, best_time_to_contact_tool, follow_ups_due_tool,
+)

@@ -3,24 +3,31 @@ the cold start of the `leadpilot ask` command.
 
     python bench/bench_ask.py                 # 100,000 leads in a temporary SQLite store
     python bench/bench_ask.py --leads 20000 --runs 30 --json
+    python bench/bench_ask.py --stages        # also: CPU per stage of one ask
 
-"Warm" = the same process has answered a question before (imports done, vocabulary cached); each
-timed run is a whole agent turn: plan, tool call, query, answer, conversation log. The SQL baseline
-fetches the same rows (every contract column of up to 1,000 leads, with the owner's email) with
-one hand-written statement through the same driver.
+"Warm" = the same process has answered a question before (imports done, agent graph compiled,
+vocabulary cached); each timed run is a whole agent turn, as `leadpilot ask` runs it: plan, tool
+call, query, rows, answer, run log (`--conversation` adds the conversation memory writes). The SQL
+baseline fetches the same rows (every contract column of up to the row cap, with the owner's email,
+in the same order: checked) with one hand-written statement through the same driver; "SQL + total"
+also counts every match (count(*) OVER ()), as the answer's "Found N leads" needs. SQL and ask runs
+alternate, after a warm-up each, so a busy machine slows both alike; wall and CPU times are medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -41,7 +48,7 @@ FROM leads l LEFT JOIN reps r ON r.id = l.owner_id
 WHERE l.tier = 'hot' AND l.industry = 'fintech'
   AND (l.last_contacted_at IS NULL OR l.last_contacted_at < :cutoff)
 ORDER BY l.score IS NULL, l.score DESC, l.id
-LIMIT 1000
+LIMIT :cap
 """
 
 
@@ -72,71 +79,171 @@ def populate(db, leads: int, seed: int = 3) -> None:
             session.execute(insert(Lead), rows)
 
 
-def time_sql(db, runs: int) -> tuple[float, int]:
-    times, count = [], 0
+SQL_WITH_TOTAL = SQL.replace("r.email AS owner,", "r.email AS owner, count(*) OVER () AS total,")
+
+
+def timed(fn) -> tuple[float, float, object]:
+    """(wall s, CPU s, result) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def sql_runner(db, statement: str, row_cap: int):
     cutoff = (NOW - timedelta(days=3)).replace(tzinfo=None)
-    for _ in range(runs):
-        started = time.perf_counter()
+
+    def run() -> list:
         with db.engine.connect() as connection:
-            rows = connection.execute(text(SQL), {"cutoff": cutoff}).all()
-        times.append(time.perf_counter() - started)
-        count = len(rows)
-    return statistics.median(times), count
+            return connection.execute(text(statement), {"cutoff": cutoff, "cap": row_cap}).all()
+
+    return run
 
 
-def time_ask(db, runs: int) -> tuple[float, int]:
+def ask_runner(db, *, conversation: bool):
     from leadpilot.agent.runner import run_agent
     from leadpilot.interfaces.deps_factory import make_deps, viewer_for
 
-    deps = make_deps(db, viewer=viewer_for(db))
-    run_agent(QUESTION, deps=deps)  # warm-up: imports, vocabulary
-    times, count = [], 0
+    viewer = viewer_for(db)
+    turns = iter(range(1_000_000))
+
+    def run():
+        # A new conversation per turn, so every timed turn does the same work.
+        conversation_id = f"bench:{next(turns)}" if conversation else None
+        return run_agent(QUESTION, deps=make_deps(db, viewer=viewer, conversation_id=conversation_id))
+
+    return run
+
+
+def compare(db, runs: int, *, conversation: bool, row_cap: int) -> dict[str, list[tuple[float, float]]]:
+    """Alternate SQL, SQL + total and ask runs (after one warm-up each); check they return the same leads."""
+    runners = {
+        "sql": sql_runner(db, SQL, row_cap),
+        "sql_with_total": sql_runner(db, SQL_WITH_TOTAL, row_cap),
+        "ask": ask_runner(db, conversation=conversation),
+    }
+    sql_ids = [row.id for row in runners["sql"]()]
+    answer = runners["ask"]()
+    runners["sql_with_total"]()
+    ask_ids = [lead["id"] for lead in answer.leads]
+    assert ask_ids == sql_ids, f"ask and SQL disagree: {len(ask_ids)} vs {len(sql_ids)} leads"
+    times: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(runs):
-        started = time.perf_counter()
-        answer = run_agent(QUESTION, deps=deps)
-        times.append(time.perf_counter() - started)
-        count = len(answer.leads)
-    return statistics.median(times), count
+        for name, run in runners.items():
+            wall, cpu, _result = timed(run)
+            times[name].append((wall, cpu))
+    return times
 
 
-def time_cold_start(data_dir: Path, runs: int = 5) -> float:
+# Stages of one ask, as (module, attribute, label): CPU time spent inside each is summed per run.
+STAGES = (
+    ("leadpilot.agent.runner", "_history", "conversation history load"),
+    ("leadpilot.agent.vocabulary", "cached_vocabulary", "planner vocabulary (store fingerprint)"),
+    ("leadpilot.agent.offline_model", "OfflinePlannerModel._generate", "offline model: plan + answer"),
+    ("langchain_core.tools.base", "BaseTool.run", "tool call (LangChain tool wrapper)"),
+    ("leadpilot.agent.toolbox", "search_leads", "  search_leads (SQL + rows)"),
+    ("leadpilot.tools.lead_search", "_lead_dicts", "    rows -> contract dicts"),
+    ("leadpilot.agent.runner", "_save_turn", "run log (+ conversation) write"),
+)
+
+
+def stage_times(db, runs: int, *, conversation: bool) -> dict[str, float]:
+    """CPU ms per ask inside each of STAGES; the rest of the turn is the LangGraph loop itself."""
+    import importlib
+
+    spent: dict[str, float] = defaultdict(float)
+    for module_name, attribute, label in STAGES:
+        owner = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def measured(*args, _original=original, _label=label, **kwargs):
+            started = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_label] += time.process_time() - started
+
+        setattr(owner, name, measured)
+    run = ask_runner(db, conversation=conversation)
+    run()
+    spent.clear()
+    total = sum(timed(run)[1] for _ in range(runs))
+    result = {label: round(spent[label] / runs * 1000, 2) for _module, _attribute, label in STAGES}
+    top_level = ("conversation history load", "planner vocabulary (store fingerprint)", "offline model: plan + answer",
+                 "tool call (LangChain tool wrapper)", "run log (+ conversation) write")
+    result["LangGraph loop, middleware, messages (rest)"] = round((total - sum(spent[k] for k in top_level)) / runs * 1000, 2)
+    result["whole ask"] = round(total / runs * 1000, 2)
+    return result
+
+
+def time_cold_start(data_dir: Path, runs: int = 5) -> tuple[float, float]:
+    """Median wall and CPU seconds of `leadpilot ask ... --json` in a new process."""
     env = {**os.environ, "LEADPILOT_DATA_DIR": str(data_dir), "LEADPILOT_NOW": NOW.isoformat()}
     command = [str(Path(sys.executable).with_name("leadpilot")), "ask", QUESTION, "--json"]
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _median_ms(samples: list[tuple[float, float]], index: int) -> float:
+    return round(statistics.median(sample[index] for sample in samples) * 1000, 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--conversation", action="store_true", help="each ask also stores its turn in a conversation")
+    parser.add_argument("--stages", action="store_true", help="also report CPU per stage of one ask")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ["LEADPILOT_NOW"] = NOW.isoformat()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         os.environ["LEADPILOT_DATA_DIR"] = str(data_dir)
+        from leadpilot.settings import get_settings
+
+        row_cap = get_settings().query_row_cap
         db = open_database(f"sqlite:///{(data_dir / 'leadpilot.db').resolve()}")
         populate(db, args.leads)
-        sql_s, sql_rows = time_sql(db, args.runs)
-        ask_s, ask_rows = time_ask(db, args.runs)
+        times = compare(db, args.runs, conversation=args.conversation, row_cap=row_cap)
+        stages = stage_times(db, args.runs, conversation=args.conversation) if args.stages else None
+        rows = len(sql_runner(db, SQL, row_cap)())
         db.dispose()
-        cold_s = time_cold_start(data_dir)
-    assert sql_rows == ask_rows, (sql_rows, ask_rows)
+        cold_wall, cold_cpu = time_cold_start(data_dir)
     result = {
-        "leads": args.leads, "rows_returned": ask_rows, "runs": args.runs,
-        "sql_median_ms": round(sql_s * 1000, 1), "ask_warm_median_ms": round(ask_s * 1000, 1),
-        "ratio": round(ask_s / sql_s, 2), "ask_cold_start_s": round(cold_s, 2),
+        "leads": args.leads, "rows_returned": rows, "runs": args.runs, "conversation": args.conversation,
+        "sql_median_ms": _median_ms(times["sql"], 0), "sql_cpu_median_ms": _median_ms(times["sql"], 1),
+        "sql_with_total_median_ms": _median_ms(times["sql_with_total"], 0),
+        "sql_with_total_cpu_median_ms": _median_ms(times["sql_with_total"], 1),
+        "ask_warm_median_ms": _median_ms(times["ask"], 0), "ask_warm_cpu_median_ms": _median_ms(times["ask"], 1),
+        "ratio": round(_median_ms(times["ask"], 0) / _median_ms(times["sql"], 0), 2),
+        "ratio_cpu": round(_median_ms(times["ask"], 1) / _median_ms(times["sql"], 1), 2),
+        "ratio_vs_sql_with_total": round(_median_ms(times["ask"], 0) / _median_ms(times["sql_with_total"], 0), 2),
+        "ask_cold_start_s": round(cold_wall, 2), "ask_cold_start_cpu_s": round(cold_cpu, 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    if stages is not None:
+        result["ask_cpu_ms_per_stage"] = stages
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
-        for key, value in result.items():
-            print(f"{key:<22} {value}")
+        return
+    for key, value in result.items():
+        if isinstance(value, dict):
+            print(key)
+            for stage, ms in value.items():
+                print(f"  {stage:<46} {ms}")
+        else:
+            print(f"{key:<30} {value}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ answer it should get, written as a filter over the data in a small declarative l
     expect: {rows: {group_by: source, metric: count, where: {created: this_month}}}
     expect: {lead: {id: 42}}            expect: {lead: {company: Pioneer Systems}}
     expect: {refuse: true}
+    expect: {call: {name: follow_ups_due, args: {day: today}}}   (the tool call; its data is tested in tests/)
 
 This module evaluates that language itself, in plain Python over the leads and activities read
 from the store, deliberately apart from tools/lead_filter.py's SQL compilation: a compiler bug
@@ -30,6 +31,13 @@ shows up as a miss instead of agreeing with itself. The language (every key ANDe
   activity; `page` matches a path segment that starts with it ("pricing" is /pricing, not
   /blog/usage-based-pricing-guide).
 - `company` (exact name, any case), `id` (list of lead ids).
+
+Rows also take the analytics reports' numbers: metrics `median_hours` / `p90_hours` (hours from
+creation to the first outbound email, call or meeting, else the last contact; linear
+interpolation), group `score_bucket` ("70-79", the top score in "90-100", "unscored"), and
+`group_by: channel` with metric `first_touch` (a converted lead's source) or `last_touch` (the
+channel of its last inbound touch at or before conversion, see tools/attribution.py; none = its
+source). A count of 0 is the same as no row.
 
 A search is compared as the set of lead ids; with `order` ("score desc", ties by id like the
 tool) and `limit`/`offset` as the ordered list; aggregate rows as a multiset of (group, number),
@@ -57,13 +65,14 @@ from leadpilot.evals.tables import accuracy_table
 DEFAULT_NOW = "2026-11-20T12:00:00Z"
 DEFAULT_MIN_ACCURACY = 0.95
 Backend = Literal["offline", "openai"]
-EXPECT_KINDS = ("leads", "rows", "lead", "refuse")
+EXPECT_KINDS = ("leads", "rows", "lead", "refuse", "call")
 # The agent tools an expectation of each kind can need (tests check they are all registered).
 REQUIRED_TOOLS: dict[str, frozenset[str]] = {
     "leads": frozenset({"search_leads", "get_lead"}),
     "rows": frozenset({"aggregate_leads"}),
     "lead": frozenset({"get_lead", "search_leads"}),
     "refuse": frozenset(),
+    "call": frozenset(),  # checked per case: the named tool must be registered
 }
 REFUSAL_PHRASE = "i don't understand"
 
@@ -156,6 +165,8 @@ class ActivityFact:
     kind: str
     occurred_at: datetime
     detail: str | None
+    direction: str = "inbound"
+    meta: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +188,7 @@ class LeadFact:
     last_contacted_at: datetime | None
     converted: bool | None
     activities: tuple[ActivityFact, ...] = ()
+    converted_at: datetime | None = None
 
 
 def read_facts(db: Any) -> tuple[list[LeadFact], dict[str, str]]:
@@ -189,14 +201,15 @@ def read_facts(db: Any) -> tuple[list[LeadFact], dict[str, str]]:
         roles = {email.lower(): role for email, role in session.execute(select(Rep.email, Rep.role))}
         emails = {rep_id: email.lower() for rep_id, email in session.execute(select(Rep.id, Rep.email))}
         activities: dict[int, list[ActivityFact]] = defaultdict(list)
-        for lead_id, kind, occurred_at, detail in session.execute(
-            select(Activity.lead_id, Activity.kind, Activity.occurred_at, Activity.detail)
+        for lead_id, kind, occurred_at, detail, direction, meta in session.execute(
+            select(Activity.lead_id, Activity.kind, Activity.occurred_at, Activity.detail, Activity.direction, Activity.meta)
+            .order_by(Activity.lead_id, Activity.occurred_at, Activity.id)
         ):
-            activities[lead_id].append(ActivityFact(kind, occurred_at, detail))
+            activities[lead_id].append(ActivityFact(kind, occurred_at, detail, direction, meta))
         columns = (
             Lead.id, Lead.company, Lead.industry, Lead.country, Lead.state, Lead.city, Lead.company_size, Lead.source,
             Lead.stage, Lead.owner_id, Lead.score, Lead.tier, Lead.conversion_probability, Lead.created_at,
-            Lead.last_contacted_at, Lead.converted,
+            Lead.last_contacted_at, Lead.converted, Lead.converted_at,
         )
         leads = [
             LeadFact(
@@ -205,7 +218,7 @@ def read_facts(db: Any) -> tuple[list[LeadFact], dict[str, str]]:
                 owner=emails.get(row.owner_id) if row.owner_id is not None else None, score=row.score, tier=row.tier,
                 probability=row.conversion_probability, created_at=row.created_at,
                 last_contacted_at=row.last_contacted_at, converted=row.converted,
-                activities=tuple(activities.get(row.id, ())),
+                activities=tuple(activities.get(row.id, ())), converted_at=row.converted_at,
             )
             for row in session.execute(select(*columns).order_by(Lead.id))
         ]
@@ -222,7 +235,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _SEGMENT_BANDS = {"enterprise": (1000, None), "mid-market": (100, 999), "smb": (10, 99), "micro": (1, 9)}
 _REGIONS: dict[str, frozenset[str]] | None = None
 _OPEN_STAGES = frozenset({"DISCOVERY", "LEAD", "PROSPECT", "OPPORTUNITY"})
-_ROUNDING = {"count": 0, "conversion_rate": 4, "avg_score": 1}
+_ROUNDING = {"count": 0, "conversion_rate": 4, "avg_score": 1, "median_hours": 1, "p90_hours": 1, "first_touch": 0, "last_touch": 0}
 
 
 def _regions() -> dict[str, frozenset[str]]:
@@ -438,7 +451,57 @@ def _sort_value(lead: LeadFact, key: str) -> Any:
             "company_size": lead.company_size, "score": lead.score, "probability": lead.probability}[key]
 
 
+def _score_bucket(score: int | None) -> str:
+    """10-point buckets; a 0-100 scale's top score joins 90-99 as "90-100"."""
+    if score is None:
+        return "unscored"
+    if score >= 90 and score <= 100:
+        return "90-100"
+    low = score - score % 10
+    return f"{low}-{low + 9}"
+
+
+_CONTACT_KINDS = frozenset({"email_sent", "call", "meeting"})
+_SOURCES = frozenset({"referral", "organic", "paid", "event", "partner", "outbound", "webinar", "other"})
+
+
+def _hours_to_first_contact(lead: LeadFact) -> float | None:
+    first = next((a.occurred_at for a in lead.activities if a.direction == "outbound" and a.kind in _CONTACT_KINDS), None)
+    contact = first or lead.last_contacted_at
+    return None if contact is None else max(0.0, (contact - lead.created_at).total_seconds() / 3600)
+
+
+def _interpolated(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    return ordered[low] + (ordered[min(low + 1, len(ordered) - 1)] - ordered[low]) * (position - low)
+
+
+def _last_touch(lead: LeadFact) -> str:
+    """The channel of the last inbound touch at or before conversion (none: the lead's source)."""
+    channel = lead.source
+    for a in lead.activities:
+        if a.direction != "inbound" or (lead.converted_at is not None and a.occurred_at > lead.converted_at):
+            continue
+        recorded = str((a.meta or {}).get("channel") or "").lower()
+        path = (a.detail or "").lower()
+        if recorded in _SOURCES:
+            channel = recorded
+        elif a.kind in ("email_opened", "email_clicked"):
+            channel = "outbound"
+        elif a.kind == "call":
+            channel = "other"
+        else:
+            channel = "webinar" if path.startswith("/webinar") else "paid" if path.startswith("/lp/") else "organic"
+    return channel
+
+
 def _group_value(lead: LeadFact, group_by: str) -> str:
+    if group_by == "score_bucket":
+        return _score_bucket(lead.score)
     if group_by == "owner":
         return lead.owner or "unassigned"
     if group_by == "month":
@@ -456,6 +519,9 @@ def _metric(leads: Sequence[LeadFact], metric: str) -> float | None:
     if metric == "conversion_rate":
         closed = [lead for lead in leads if lead.converted is not None]
         return sum(1 for lead in closed if lead.converted) / len(closed) if closed else None
+    if metric in ("median_hours", "p90_hours"):
+        hours = [h for h in map(_hours_to_first_contact, leads) if h is not None]
+        return _interpolated(hours, 0.5 if metric == "median_hours" else 0.9)
     raise DatasetError(f"unknown metric {metric!r}: use count, conversion_rate or avg_score")
 
 
@@ -463,8 +529,9 @@ def _metric(leads: Sequence[LeadFact], metric: str) -> float | None:
 class Expected:
     """What a case should get: lead ids (ordered or as a set), aggregate rows, or a refusal."""
 
-    kind: Literal["set", "ordered", "rows", "total", "refuse"]
+    kind: Literal["set", "ordered", "rows", "total", "refuse", "call"]
     ids: tuple[int, ...] = ()
+    call: tuple[str, dict[str, Any]] | None = None  # for "call": the tool and its arguments
     rows: tuple[tuple[str, float | None], ...] = ()
     group_by: str | None = None
     metric: str | None = None
@@ -504,6 +571,11 @@ class Truth:
         expect = case.expect
         if expect.get("refuse"):
             return Expected(kind="refuse")
+        if "call" in expect:
+            call = expect["call"]
+            if not isinstance(call, dict) or set(call) - {"name", "args"} or not isinstance(call.get("name"), str):
+                raise DatasetError(f"case {case.id!r}: `call` takes name and args")
+            return Expected(kind="call", call=(call["name"], call.get("args") or {}))
         if "rows" in expect:
             return self._rows(expect["rows"], as_user=case.as_user)
         where = expect.get("leads")
@@ -539,6 +611,12 @@ class Truth:
         group_by = spec.get("group_by")
         if group_by is None:
             return Expected(kind="total", rows=(("total", _metric(leads, metric)),), metric=metric)
+        if group_by == "channel":
+            if metric not in ("first_touch", "last_touch"):
+                raise DatasetError("group_by channel takes metric first_touch or last_touch")
+            won = [lead for lead in leads if lead.converted]
+            counts = Counter(lead.source if metric == "first_touch" else _last_touch(lead) for lead in won)
+            return Expected(kind="rows", rows=tuple(sorted(counts.items())), group_by=group_by, metric=metric)
         groups: dict[str, list[LeadFact]] = defaultdict(list)
         for lead in leads:
             groups[_group_value(lead, group_by)].append(lead)
@@ -585,6 +663,10 @@ def judge(expected: Expected, answer: Any, *, sample: int = 5) -> Verdict:
         return Verdict(ok, len(answer.leads) + len(answer.rows), "" if ok else "answered instead of refusing")
     if not answer.tool_calls:
         return Verdict(False, 0, "no tool call (refused or asked back)")
+    if expected.kind == "call":
+        want = {"name": expected.call[0], "args": expected.call[1]}
+        ok = answer.tool_calls == [want]
+        return Verdict(ok, len(answer.tool_calls), "" if ok else "different tool call", [want], answer.tool_calls[:sample])
     if expected.kind in ("rows", "total"):
         return _judge_rows(expected, answer.rows, sample=sample)
     got = [lead["id"] for lead in answer.leads]
@@ -616,6 +698,8 @@ def _judge_rows(expected: Expected, rows: list[dict[str, Any]], *, sample: int) 
             return Verdict(False, len(rows), f"rows are not {expected.metric} by {expected.group_by}: {rows[:2]}")
         got.append((str(row[expected.group_by]), row[expected.metric]))
     want = dict(expected.rows)
+    if expected.metric in ("count", "first_touch", "last_touch"):
+        got = [(k, v) for k, v in got if v != 0 or k in want]  # a count of 0 is no row
     have = dict(got)
     missing = [(k, v) for k, v in expected.rows if k not in have or not _close(have[k], v, digits)]
     extra = [(k, v) for k, v in sorted(got, key=lambda kv: kv[0]) if k not in want or not _close(want[k], v, digits)]

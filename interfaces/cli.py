@@ -93,14 +93,22 @@ def _scoring_policy():
 
 
 def _apply_rule_scores(db) -> None:
-    """Score every lead with the rule policy (config/scoring.yaml or LEADPILOT_SCORING_POLICY)."""
+    """Score every lead with the rule policy (config/scoring.yaml or LEADPILOT_SCORING_POLICY); leads
+    in the semantic index also get the semantic category."""
+    from leadpilot.settings import get_settings
     from leadpilot.tools.lead_scoring import rescore_leads
+    from leadpilot.tools.semantic_scoring import open_scoring_index
 
-    report = rescore_leads(db, policy=_scoring_policy(), now=current_clock().now())
+    policy = _scoring_policy()
+    index, problem = open_scoring_index(db, category=policy.categories.semantic_in_force, settings=get_settings())
+    report = rescore_leads(db, policy=policy, now=current_clock().now(), semantic=index)
     moves = ", ".join(f"{move} {count:,}" for move, count in sorted(report.tier_moves.items())) or "no changes"
+    semantic = f" Semantic category on {report.semantic_scored:,} indexed leads." if report.semantic_scored else ""
     _console().print(
-        f"Scored {report.scored:,} leads with policy {report.policy_version} in {report.duration_s:.1f} s: {moves}."
+        f"Scored {report.scored:,} leads with policy {report.policy_version} in {report.duration_s:.1f} s: {moves}.{semantic}"
     )
+    if problem or report.semantic_problem:
+        _err_console().print(problem or report.semantic_problem, style="yellow", markup=False, highlight=False)
 
 
 def _train_quietly(db) -> None:
@@ -134,31 +142,54 @@ def reindex(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the vector store and embed every lead again.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Bring the semantic index (Qdrant) up to date with the lead store; only changed leads are embedded."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
+    """Bring the semantic index (Qdrant) up to date with the lead store; only changed leads are embedded.
+    When anything changed, every lead is re-scored, so newly indexed leads get the semantic category."""
     from leadpilot.memory.vectors import VectorStoreError
-    from leadpilot.settings import get_settings
-    from leadpilot.tools.semantic_search import reindex as reindex_leads, semantic_index
 
     db = open_store()
     try:
-        index = semantic_index(db, get_settings())
-        with Progress(
-            TextColumn("[bold]embedding leads[/bold]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=_err_console(), disable=quiet, transient=True,
-        ) as progress:
-            task = progress.add_task("leads", total=None)
-            report = reindex_leads(db, index, rebuild=rebuild,
-                                   on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+        report = _build_semantic_index(db, rebuild=rebuild, quiet=quiet)
+        _console().print(report.summary(), markup=False, highlight=False)
+        if report.embedded or report.removed:
+            _apply_rule_scores(db)
     except VectorStoreError as error:
         _err_console().print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
     finally:
         db.dispose()
-    _console().print(report.summary(), markup=False, highlight=False)
     if report.errors:
         raise typer.Exit(1)
+
+
+def _build_semantic_index(db, *, rebuild: bool = False, quiet: bool = False):
+    """Embed new and changed leads into the semantic index with a progress bar; the IndexReport."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.semantic_search import reindex as reindex_leads, semantic_index
+
+    index = semantic_index(db, get_settings())
+    with Progress(
+        TextColumn("[bold]embedding leads[/bold]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=_err_console(), disable=quiet, transient=True,
+    ) as progress:
+        task = progress.add_task("leads", total=None)
+        return reindex_leads(db, index, rebuild=rebuild,
+                             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+
+
+def _index_for_demo(db) -> None:
+    """Embed the demo leads, so search by meaning and the semantic score work from the first chat;
+    if the index cannot be built, say so and go on without it."""
+    from leadpilot.memory.embeddings import EmbedderError
+    from leadpilot.memory.vectors import VectorStoreError
+
+    try:
+        report = _build_semantic_index(db)
+    except (VectorStoreError, EmbedderError) as error:
+        _err_console().print(f"Semantic index not built ({error}); run `leadpilot reindex` later.", style="yellow", markup=False)
+        return
+    _console().print(f"Semantic index: {report.summary()}", markup=False, highlight=False)
 
 
 @app.command()
@@ -180,6 +211,7 @@ def demo(
             _console().print(f"Store already holds {existing} leads ({settings.resolved_database_url}); not reseeding.")
         else:
             _print_seed_summary(seed_demo(db, now=current_clock().now()))
+            _index_for_demo(db)
             _apply_rule_scores(db)
             _train_quietly(db)
     finally:
@@ -222,6 +254,80 @@ def slack(
         asyncio.run(serve(settings, db, host=host, port=port))
     except KeyboardInterrupt:
         pass
+    finally:
+        db.dispose()
+
+
+def _loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default LEADPILOT_API_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default LEADPILOT_API_PORT, 8080).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Pipeline worker threads (default LEADPILOT_PIPELINE_WORKERS, 1).")] = None,
+) -> None:
+    """Start the capture API: POST /webhooks/lead (signed), GET /leads/{id}, /health, /metrics, /docs;
+    pipeline workers process what it captures."""
+    import uvicorn
+
+    from leadpilot.interfaces.api.app import create_app
+    from leadpilot.interfaces.api.runtime import WorkerThreads, build_worker
+    from leadpilot.settings import get_settings
+
+    settings = get_settings()
+    host, port = host or settings.api_host, port or settings.api_port
+    problems = []
+    if settings.webhook_secret is None:
+        problems.append("LEADPILOT_WEBHOOK_SECRET is not set: every webhook must be signed. Generate one with "
+                        "`python -c \"import secrets; print(secrets.token_hex(32))\"` and share it with the senders.")
+    if not _loopback(host) and settings.api_token is None:
+        problems.append(f"--host {host} exposes lead data: set LEADPILOT_API_TOKEN (clients send Authorization: Bearer <token>).")
+    if problems:
+        for problem in problems:
+            _err_console().print(f"[red]{problem}[/red]")
+        raise typer.Exit(2)
+    db = open_store()
+    count = settings.pipeline_workers if workers is None else workers
+    threads = WorkerThreads([build_worker(db, settings=settings, clock=current_clock()) for _ in range(count)])
+    _err_console().print(f"Capture API on http://{host}:{port} (docs /docs) with {count} pipeline worker(s); "
+                         f"database {db.dialect}.")
+    try:
+        uvicorn.run(create_app(settings=settings, db=db, workers=threads), host=host, port=port, log_level="warning")
+    finally:
+        db.dispose()
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Process what is due, then exit.")] = False,
+    threads: Annotated[int, typer.Option(help="Worker threads.")] = 1,
+) -> None:
+    """Process captured leads from the queue (run beside `serve --workers 0`, or more of them)."""
+    import signal
+    import threading
+
+    from leadpilot.interfaces.api.runtime import WorkerThreads, build_worker
+    from leadpilot.settings import get_settings
+
+    settings = get_settings()
+    db = open_store()
+    try:
+        if once:
+            done = build_worker(db, settings=settings, clock=current_clock()).drain(timeout_s=3600)
+            _console().print(f"processed {done} lead(s)")
+            return
+        pool = WorkerThreads([build_worker(db, settings=settings, clock=current_clock()) for _ in range(threads)])
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        pool.start()
+        _err_console().print(f"{threads} pipeline worker(s) running; Ctrl-C stops them after the current lead.")
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+        pool.stop()
     finally:
         db.dispose()
 
@@ -611,6 +717,15 @@ def enrich(
             console.print(f"  {attempt['kind']}: {attempt['provider']} -> {attempt['outcome']} {attempt.get('detail', '')}")
     else:
         console.print("No enrichment provider configured: offline enrichment only (set LEADPILOT_*_API_KEY to add providers).")
+
+
+def _add_campaign_commands() -> None:
+    from leadpilot.interfaces.campaign_cli import campaign_app  # its commands import what they need lazily
+
+    app.add_typer(campaign_app, name="campaign")
+
+
+_add_campaign_commands()
 
 
 def main() -> None:

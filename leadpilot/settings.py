@@ -38,10 +38,16 @@ _FIXES: dict[str, str] = {
     "ui_port": "use a port number between 1 and 65535",
     "embedder": "use onnx (offline) or openai (an OpenAI-compatible embeddings endpoint)",
     "embedding_dimension": "use the vector size of the embedding model, e.g. 1536 for text-embedding-3-small",
+    "summary_timeout_s": "use seconds above 0 and at most 120, e.g. 10",
+    "api_port": "use a port number between 1 and 65535",
+    "pipeline_workers": "use a whole number of worker threads between 0 and 32",
+    "pipeline_max_attempts": "use a whole number between 1 and 100",
+    "pipeline_backoff_s": "use seconds between 0 and 3600, e.g. 2",
+    "pipeline_lease_s": "use seconds above 0, e.g. 60 (longer than the slowest lead takes to process)",
 }
 
 # Never echoed back in error messages.
-_SECRETS = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "ui_password", "clearbit_api_key", "hunter_api_key", "apollo_api_key", "companies_house_api_key"}
+_SECRETS = {"webhook_secret", "api_token", "slack_bot_token", "slack_signing_secret", "slack_app_token", "ui_password", "clearbit_api_key", "hunter_api_key", "apollo_api_key", "companies_house_api_key"}
 
 
 class Settings(BaseSettings):
@@ -80,10 +86,12 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("OPENAI_BASE_URL", "LEADPILOT_OPENAI_BASE_URL")
     )
     model: str = Field("gpt-4o-mini", description="Model name for the OpenAI-compatible backend.")
+    summary_timeout_s: float = Field(10.0, gt=0, le=120, description="Lead summaries: LLM timeout; slower = template summary.")
 
     # Policies RevOps edits; unset = the examples shipped in config/.
     scoring_policy: Path | None = None
     routing_policy: Path | None = None
+    followup_policy: Path | None = Field(None, description="Follow-up cadence, best-time reading and industry defaults.")
 
     # Read-only query limits (datasette-style): a row cap and a statement timeout.
     query_row_cap: int = Field(1000, ge=1, le=100_000)
@@ -118,6 +126,18 @@ class Settings(BaseSettings):
     enrichment_retries: int = Field(2, ge=0, le=10)
     enrichment_cache_days: int = Field(30, ge=0, le=3650)
 
+    # Capture API (`leadpilot serve`): signed webhooks in, a database-backed queue, pipeline workers.
+    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key that signs POST /webhooks/lead bodies.")
+    api_token: SecretStr | None = Field(None, description="Bearer token for GET/POST /leads/...; required off loopback.")
+    api_host: str = Field("127.0.0.1", description="Capture API: interface to listen on.")
+    api_port: int = Field(8080, ge=1, le=65535, description="Capture API: port.")
+    pipeline_policy: Path | None = Field(None, description="Follow-up windows and nurture sequences; unset = config/pipeline.yaml.")
+    pipeline_workers: int = Field(1, ge=0, le=32, description="Worker threads `serve` runs (0 = capture only; run `leadpilot worker`).")
+    pipeline_max_attempts: int = Field(5, ge=1, le=100, description="Attempts before a lead's processing is dead-lettered.")
+    pipeline_backoff_s: float = Field(2.0, ge=0, le=3600, description="First retry delay; doubles per attempt.")
+    pipeline_lease_s: float = Field(60.0, gt=0, le=86_400, description="A claimed job not finished or renewed in this time is taken over.")
+    pipeline_poll_s: float = Field(0.5, gt=0, le=60, description="How often an idle worker looks for work.")
+
     @field_validator("now")
     @classmethod
     def _now_is_utc(cls, value: datetime | None) -> datetime | None:
@@ -151,7 +171,7 @@ class Settings(BaseSettings):
             raise ValueError(f"a {'bot' if prefix == 'xoxb-' else 'app-level'} token starts with {prefix}")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("slack_signing_secret", "ui_password")
+    @field_validator("slack_signing_secret", "ui_password", "webhook_secret", "api_token")
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None

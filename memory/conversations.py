@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadpilot.memory.models import Base
@@ -57,13 +57,12 @@ class AgentRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-def ensure_conversation(session: Session, *, conversation_id: str, channel: str, user_email: str | None, at: datetime) -> Conversation:
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        conversation = Conversation(id=conversation_id, channel=channel, user_email=user_email, created_at=at, updated_at=at)
-        session.add(conversation)
-        session.flush()
-    return conversation
+def ensure_conversation(session: Session, *, conversation_id: str, channel: str, user_email: str | None, at: datetime) -> None:
+    """Create the conversation on its first turn (Core statements: no ORM objects to flush)."""
+    if session.scalar(select(Conversation.id).where(Conversation.id == conversation_id)) is None:
+        session.execute(
+            insert(Conversation).values(id=conversation_id, channel=channel, user_email=user_email, created_at=at, updated_at=at)
+        )
 
 
 def load_messages(session: Session, *, conversation_id: str, limit: int = 40) -> list[dict[str, Any]]:
@@ -78,23 +77,25 @@ def load_messages(session: Session, *, conversation_id: str, limit: int = 40) ->
 
 
 def append_messages(session: Session, *, conversation_id: str, messages: Sequence[dict[str, Any]], at: datetime) -> None:
+    """Append `messages` after the conversation's last one: one multi-row insert, no ORM objects."""
     last = session.scalar(
         select(func.max(ConversationMessage.position)).where(ConversationMessage.conversation_id == conversation_id)
     )
     position = (last if last is not None else -1) + 1
-    for offset, message in enumerate(messages):
-        session.add(ConversationMessage(conversation_id=conversation_id, position=position + offset, at=at, message=message))
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is not None:
-        conversation.updated_at = at
-    session.flush()
+    if messages:
+        session.execute(
+            insert(ConversationMessage),
+            [
+                {"conversation_id": conversation_id, "position": position + offset, "at": at, "message": message}
+                for offset, message in enumerate(messages)
+            ],
+        )
+    session.execute(update(Conversation).where(Conversation.id == conversation_id).values(updated_at=at))
 
 
-def log_run(session: Session, **fields: Any) -> AgentRun:
-    run = AgentRun(**fields)
-    session.add(run)
-    session.flush()
-    return run
+def log_run(session: Session, **fields: Any) -> int:
+    """Record one agent run (the AgentRun columns as keywords); returns its id."""
+    return session.execute(insert(AgentRun).values(**fields)).inserted_primary_key[0]
 
 
 def recent_runs(session: Session, *, limit: int = 20) -> Sequence[AgentRun]:

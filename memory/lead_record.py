@@ -155,7 +155,10 @@ def parse_company_size(text: str) -> int:
 def domain_of(website: str | None, email: str | None) -> str | None:
     """The company's web domain: from the website, else from a non-free-mail email address."""
     if website:
-        host = urlsplit(website if "//" in website else "//" + website).hostname
+        try:
+            host = urlsplit(website if "//" in website else "//" + website).hostname
+        except ValueError:  # "[" and other text that is not a URL: no domain from it
+            host = None
         if host:
             return host.removeprefix("www.")
     if email and "@" in email:

@@ -1273,6 +1273,19 @@ def _assign_owners(rng: random.Random, drafts: list[_Draft]) -> None:
                                   segment=company.segment, industry=company.industry, age_days=draft.age_days)
 
 
+# Which channel brought a returning visitor to the site (a utm source), for last-touch attribution.
+_VISIT_CHANNELS = ((Source.ORGANIC, 40.0), (Source.PAID, 20.0), (Source.WEBINAR, 10.0), (Source.OUTBOUND, 10.0),
+                   (Source.REFERRAL, 8.0), (Source.PARTNER, 7.0), (Source.EVENT, 5.0))
+
+
+def _tag_visit_channels(rng: random.Random, source: Source, activities: list[dict[str, Any]]) -> None:
+    """Record on each page view the channel it came through: half the time the lead's own source."""
+    for activity in activities:
+        if activity["kind"] == ActivityKind.PAGE_VIEW.value:
+            channel = source if rng.random() < 0.5 else _pick(rng, _VISIT_CHANNELS)
+            activity["meta"] = {**(activity["meta"] or {}), "channel": channel.value}
+
+
 def build_demo_dataset(*, seed: int = 7, now: datetime, n_leads: int = 2400) -> DemoDataset:
     """The demo sales team and its lead history up to `now`.
 
@@ -1291,9 +1304,11 @@ def build_demo_dataset(*, seed: int = 7, now: datetime, n_leads: int = 2400) -> 
     leads: list[dict[str, Any]] = []
     activities: list[dict[str, Any]] = []
     need_topics: dict[str, str] = {}
+    visits_rng = random.Random(f"visit-channels-{seed}")  # its own stream: the rest of the data stays as it was
     for number, draft in enumerate(drafts, start=1):
         external_id = f"DEMO-{number:06d}"
         row, lead_activities = _play_out(rng, draft, now=now)
+        _tag_visit_channels(visits_rng, draft.source, lead_activities)
         row["external_id"] = external_id
         for activity in lead_activities:
             activity["lead_external_id"] = external_id

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# A reply: {"content": str} or {"tool_calls": [{"name": str, "arguments": dict}]}
+# A reply: {"content": str} or {"tool_calls": [{"name": str, "arguments": dict}]}; optionally
+# "delay" (seconds before answering) or "status" (an HTTP error status instead of a completion).
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -39,18 +40,24 @@ class OpenAIStub:
                     return
                 stub.requests.append(body)
                 reply = stub.responder(body)
-                if body.get("stream"):
+                time.sleep(reply.get("delay", 0))
+                if "status" in reply:
+                    self._json(reply["status"], {"error": {"message": reply.get("content") or "server error", "type": "server_error"}})
+                elif body.get("stream"):
                     self._stream(body, reply)
                 else:
                     self._json(200, stub.completion(body, reply))
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a timeout test)
+                    pass
 
             def _stream(self, body: dict[str, Any], reply: dict[str, Any]) -> None:
                 self.send_response(200)

@@ -133,7 +133,8 @@ def test_openai_backend_round_trip_gives_same_tool_call_and_leads(store, monkeyp
     # read-only tools only: nothing the model can call writes
     assert set(tools) == {"search_leads", "aggregate_leads", "get_lead", "explain_score", "predict_conversion", "enrich",
                           "find_duplicates", "suggest_owner", "explain_assignment", "routing_what_if",
-                          "semantic_search_leads", "similar_leads"}
+                          "semantic_search_leads", "similar_leads", "lead_volume", "conversion_by_tier", "time_to_first_contact",
+                          "rep_performance", "score_distribution", "source_attribution", "best_time_to_contact", "follow_ups_due"}
     schema = json.dumps(tools["search_leads"]["parameters"])
     assert "not_contacted_in_days" in schema and "runtime" not in schema
     assert second["messages"][-1]["role"] == "tool" and '"total": 3' in second["messages"][-1]["content"]

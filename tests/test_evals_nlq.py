@@ -179,6 +179,21 @@ def answer(*, calls: bool = True, leads: list[int] = (), rows: list[dict[str, An
     )
 
 
+def test_truth_computes_the_report_numbers(handmade):
+    def rows(spec: dict[str, Any]) -> tuple:
+        return handmade.expected(Case(id="r", category="c", turns=("q",), expect={"rows": spec})).rows
+
+    assert rows({"group_by": "score_bucket", "metric": "count"}) == (("60-69", 1), ("70-79", 1), ("80-89", 1), ("90-100", 2), ("unscored", 1))
+    # Vaultline, the one won lead: a referral whose last inbound touch was opening our email.
+    assert rows({"group_by": "channel", "metric": "first_touch"}) == (("referral", 1),)
+    assert rows({"group_by": "channel", "metric": "last_touch"}) == (("outbound", 1),)
+    # No outbound activities here, so first contact is the last contact date (0 when it predates the lead).
+    assert rows({"group_by": "owner", "metric": "median_hours"}) == (("ana@team.io", 594.0), ("mo@team.io", 0.0), ("unassigned", 0.0))
+    call = handmade.expected(Case(id="c", category="c", turns=("q",), expect={"call": {"name": "follow_ups_due", "args": {"day": "today"}}}))
+    assert judge(call, answer(calls=True)).correct is False
+    assert judge(call, SimpleNamespace(tool_calls=[{"name": "follow_ups_due", "args": {"day": "today"}}], leads=[], rows=[], answer="")).correct
+
+
 def test_judge_compares_sets_order_rows_and_refusals():
     assert judge(Expected(kind="set", ids=(1, 2, 3)), answer(leads=[3, 1, 2])).correct
     miss = judge(Expected(kind="set", ids=(1, 2, 3)), answer(leads=[1, 2, 4]))
@@ -202,7 +217,8 @@ def test_every_tool_the_dataset_needs_is_registered():
     registered = set(tool_names())
     needed = set().union(*(REQUIRED_TOOLS[case.kind] for case in cases))
     assert needed == {"search_leads", "aggregate_leads", "get_lead"} and needed <= registered
-    assert {case.kind for case in cases} == {"leads", "rows", "lead", "refuse"}
+    assert {case.kind for case in cases} == {"leads", "rows", "lead", "refuse", "call"}
+    assert {case.expect["call"]["name"] for case in cases if case.kind == "call"} <= registered
     assert sum(case.kind == "refuse" for case in cases) >= 5 and any(len(case.turns) > 1 for case in cases)
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from leadpilot.memory.db import open_database
 from leadpilot.memory.models import Lead, Rep
@@ -84,7 +84,7 @@ class Server:
         for line in self.process.stdout:  # type: ignore[union-attr]
             self.output.append(line)
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:  # seeding, scoring and training first: slow on a busy machine
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -265,3 +265,40 @@ def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
             context.close()
     finally:
         server.stop()
+
+
+def test_analytics_answers_come_with_a_table_and_a_chart(demo, workdir, browser):
+    """An analytics question (issue #9 part 6): the rows as a table with every number column, and a
+    chart image drawn from them; a follow-up list shows when to call and why."""
+    db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
+    try:
+        with db.session() as session:
+            tiers = {tier: count for tier, count in session.execute(select(Lead.tier, func.count()).group_by(Lead.tier))}
+    finally:
+        db.dispose()
+    context, page = open_chat(browser, demo.url)
+    try:
+        page.wait_for_selector("#chat-input", timeout=30_000)
+        ask(page, "score distribution")
+        answer = page.locator(ASSISTANT).last
+        answer.locator("table").wait_for(timeout=30_000)
+        headers = [h.strip().lower() for h in answer.locator("table thead th").all_inner_texts()]
+        assert headers == ["score bucket", "hot", "warm", "cold", "count"]
+        cells = [[c.strip() for c in row.locator("td").all_inner_texts()] for row in answer.locator("table tbody tr").all()]
+        for index, tier in enumerate(("hot", "warm", "cold"), start=1):
+            assert sum(int(row[index]) for row in cells) == tiers.get(tier, 0)  # every lead of the tier, once
+        chart = answer.locator("img[alt='chart']")
+        chart.wait_for(timeout=90_000)
+        assert chart.evaluate("img => img.naturalWidth") > 300
+        page.get_by_text("Used score_distribution").first.wait_for()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-ui-analytics.png"))
+
+        ask(page, "who should I call today?")
+        calls = page.locator(ASSISTANT).last
+        calls.locator("table").wait_for(timeout=30_000)
+        headers = [h.strip().lower() for h in calls.locator("table thead th").all_inner_texts()]
+        assert headers == ["id", "company", "tier", "score", "owner", "call at", "why"]
+        assert "follow-ups for 2026-11-20" in calls.inner_text()
+    finally:
+        context.close()

@@ -8,12 +8,14 @@ company we already know, and a CUSTOMER-stage lead there makes it an existing cu
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.audit import record_change
@@ -94,13 +96,109 @@ def probe_for_lead(lead: Lead) -> Probe:
                      contact_name=lead.contact_name, country=lead.country, website=lead.website, exclude_id=lead.id)
 
 
-def _candidate_rows(session: Session, probe: Probe) -> list[Any]:
-    """One pass over the light columns of every lead (ids, names, contact points).
+_LIGHT_COLUMNS = (Lead.id, Lead.company, Lead.contact_name, Lead.email, Lead.domain, Lead.website, Lead.phone, Lead.country,
+                  Lead.stage, Lead.updated_at)
 
-    Fuzzy company matching needs every name anyway; ~0.1 s per 10k leads (see the report/bench).
-    """
-    columns = (Lead.id, Lead.company, Lead.contact_name, Lead.email, Lead.domain, Lead.website, Lead.phone, Lead.country, Lead.stage)
-    return list(session.execute(select(*columns).order_by(Lead.id)))
+
+def _row_domain(row: Any) -> str | None:
+    for text in (row.website, row.domain):
+        if text and (info := normalise_domain(text=text)):
+            return info.domain
+    return None
+
+
+@dataclass
+class _Catalogue:
+    """Normalised match keys of every lead, kept per engine and refreshed incrementally (new ids,
+    and rows updated since the last look), so a match costs dictionary lookups plus one fuzzy pass
+    in C over the company keys instead of normalising every lead each time. Candidates are re-read
+    from the database before scoring, so a stale entry can only cost a lookup, never a wrong match."""
+
+    company: dict[int, str] = field(default_factory=dict)  # id -> company_key (fuzzy matching)
+    keys: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id -> its exact keys, to unindex on change
+    exact: dict[str, set[int]] = field(default_factory=dict)  # "email:..", "domain:..", "phone:<last 6>" -> ids
+    max_id: int = 0
+    stamp: datetime | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _put(self, row: Any) -> None:
+        self._drop(row.id)
+        if key := company_key(row.company):
+            self.company[row.id] = key
+        keys = []
+        if row.email:
+            keys.append("email:" + row.email.lower())
+        if domain := _row_domain(row):
+            keys.append("domain:" + domain)
+        if row.phone and len(digits := _DIGITS.sub("", row.phone)) >= 6:
+            keys.append("phone:" + digits[-6:])
+        self.keys[row.id] = tuple(keys)
+        for key in keys:
+            self.exact.setdefault(key, set()).add(row.id)
+
+    def _drop(self, lead_id: int) -> None:
+        self.company.pop(lead_id, None)
+        for key in self.keys.pop(lead_id, ()):
+            self.exact.get(key, set()).discard(lead_id)
+
+    def refresh(self, session: Session) -> None:
+        query = select(*_LIGHT_COLUMNS)
+        if self.max_id:
+            query = query.where(or_(Lead.id > self.max_id, Lead.updated_at > self.stamp) if self.stamp else Lead.id > self.max_id)
+        for row in session.execute(query):
+            self._put(row)
+            self.max_id = max(self.max_id, row.id)
+            if row.updated_at is not None and (self.stamp is None or row.updated_at > self.stamp):
+                self.stamp = row.updated_at
+        # Deleted (or merged) leads: rebuild when the table holds fewer rows than we know.
+        if len(self.keys) > (session.scalar(select(func.count()).select_from(Lead)) or 0):
+            self.company.clear(), self.keys.clear(), self.exact.clear()
+            self.max_id, self.stamp = 0, None
+            self.refresh(session)
+
+    def candidates(self, probe: Probe) -> tuple[set[int], dict[int, float]]:
+        ids: set[int] = set()
+        for key in (f"email:{probe.email}" if probe.email else None, f"domain:{probe.domain}" if probe.domain else None,
+                    f"phone:{_DIGITS.sub('', probe.phone)[-6:]}" if probe.phone else None):
+            if key:
+                ids |= self.exact.get(key, set())
+        similarity: dict[int, float] = {}
+        if probe.company:
+            for _key, score, lead_id in process.extract(probe.company, self.company, scorer=fuzz.ratio,
+                                                        score_cutoff=COMPANY_FUZZY_CUTOFF, limit=None):
+                similarity[lead_id] = score
+        ids |= set(similarity)
+        ids.discard(probe.exclude_id)
+        return ids, similarity
+
+
+_CATALOGUES: "weakref.WeakKeyDictionary[Any, _Catalogue]" = weakref.WeakKeyDictionary()
+_CATALOGUES_LOCK = threading.Lock()
+
+
+def _catalogue(session: Session) -> _Catalogue:
+    engine = session.get_bind().engine
+    with _CATALOGUES_LOCK:
+        catalogue = _CATALOGUES.get(engine)
+        if catalogue is None:
+            catalogue = _CATALOGUES[engine] = _Catalogue()
+    return catalogue
+
+
+def _candidate_rows(session: Session, probe: Probe) -> tuple[list[Any], dict[int, float]]:
+    """The leads that could match the probe, read fresh, with their fuzzy company similarity."""
+    catalogue = _catalogue(session)
+    with catalogue.lock:
+        catalogue.refresh(session)
+        ids, similarity = catalogue.candidates(probe)
+    rows: list[Any] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 900):
+        rows += session.execute(select(*_LIGHT_COLUMNS).where(Lead.id.in_(ordered[start:start + 900]))).all()
+    rows.sort(key=lambda row: row.id)
+    # The company may have changed since the catalogue saw it: recompute from the fresh row.
+    fresh = {row.id: fuzz.ratio(probe.company, company_key(row.company) or "") for row in rows if probe.company}
+    return rows, {i: score for i, score in fresh.items() if score >= COMPANY_FUZZY_CUTOFF}
 
 
 def _score(probe: Probe, row: Any, similarity: float | None) -> tuple[list[str], float]:
@@ -113,14 +211,8 @@ def _score(probe: Probe, row: Any, similarity: float | None) -> tuple[list[str],
         matched.append("company")
     elif similarity is not None and similarity >= COMPANY_FUZZY_CUTOFF:
         matched.append("company_fuzzy")
-    if probe.domain:
-        row_domain = None
-        for text in (row.website, row.domain):
-            if text and (info := normalise_domain(text=text)):
-                row_domain = info.domain
-                break
-        if row_domain == probe.domain:
-            matched.append("domain")
+    if probe.domain and _row_domain(row) == probe.domain:
+        matched.append("domain")
     if probe.phone and row.phone and _DIGITS.sub("", row.phone)[-6:] == probe.phone[-6:]:
         if _phone_e164(row.phone, row.country) == probe.phone:
             matched.append("phone")
@@ -134,12 +226,8 @@ def _score(probe: Probe, row: Any, similarity: float | None) -> tuple[list[str],
 
 def find_matches(session: Session, *, probe: Probe, min_confidence: float = 0.4, limit: int = 20) -> list[Match]:
     """Stored leads that match the probe, most confident first."""
-    rows = [row for row in _candidate_rows(session, probe) if row.id != probe.exclude_id]
-    similarity: dict[int, float] = {}
-    if probe.company:
-        keys = {row.id: company_key(row.company) or "" for row in rows}
-        for _key, score, lead_id in process.extract(probe.company, keys, scorer=fuzz.ratio, score_cutoff=COMPANY_FUZZY_CUTOFF, limit=None):
-            similarity[lead_id] = score
+    session.flush()  # leads added in this session count
+    rows, similarity = _candidate_rows(session, probe)
     matches: list[Match] = []
     for row in rows:
         matched, confidence = _score(probe, row, similarity.get(row.id))

@@ -4,8 +4,10 @@ An import spends about as long reading and validating rows (Python, one core) as
 (the database driver). `run_in_worker(produce, kwargs)` runs the generator function `produce` in
 one child process and hands its items back in order through a bounded queue: while this process
 upserts chunk N, the child is already validating chunk N+1 (and at most `depth` chunks wait).
-The child gets only plain arguments (a path, the file format, a dict of reps, ...): it never
-sees the database, and everything it sends back is plain data the caller applies as before.
+The child gets only plain arguments (a path, the file format, a dict of reps, the database
+driver's name, ...): it never sees the database, and everything it sends back is plain data. For
+an import that is each chunk's good rows already encoded for the driver (memory.leads.LeadBatch)
+and no cells of good rows, so the writing process unpickles little and only moves tuples.
 
 Start method: "fork" when this process runs a single thread, otherwise "spawn".
 - fork starts the child in milliseconds with every module already imported (spawn re-imports

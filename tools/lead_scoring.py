@@ -7,18 +7,21 @@ and `rank_leads` (reads) and `rescore_leads` (the write).
 
 The breakdown, stored in `leads.score_breakdown` and returned by `score_lead`::
 
-    {"policy_version": "ce2f9070d9e8", "tiers": {"hot": 70, "warm": 40}, "total_cap": 100,
+    {"policy_version": "1b1212f1cd47", "tiers": {"hot": 70, "warm": 40}, "total_cap": 100,
      "score": 83, "tier": "hot", "total": 83.4,
      "categories": {
         "source": {"points": 25, "cap": 25, "rules": [{"label": "referral source", "points": 25}]},
         "behaviour": {"points": 25, "cap": 25, "uncapped": 31.2, "rules": [
             {"label": "pricing page visit ×3 (decayed)", "points": 8.4, "count": 3}, ...]},
+        "semantic": {"points": 18, "cap": 30, "rules": [...], "neighbours": [...]},
         ...}}
 
-Every category of the policy is listed, with 0 points when nothing fired; "uncapped" appears when
-the cap cut a category down, and "total" is the sum before `total_cap`. Points carry at most one
-decimal. Activity points halve every `half_life_days`; activities after `now` do not count yet,
-and an activity rule worth less than 0.05 after decay is left out.
+Every rule category of the policy is listed, with 0 points when nothing fired; "uncapped" appears
+when the cap cut a category down, and "total" is the sum before `total_cap`. Points carry at most
+one decimal. Activity points halve every `half_life_days`; activities after `now` do not count
+yet, and an activity rule worth less than 0.05 after decay is left out. The semantic category
+(tools/semantic_scoring.py) is there only for leads in the semantic index, when the re-score is
+given the index; it is absent otherwise, never a made-up 0.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Generator, Iterator, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import Text, bindparam, cast, insert, select, update
@@ -42,8 +46,17 @@ from sqlalchemy.orm import Session
 from leadpilot.clock import utc
 from leadpilot.memory.db import Database
 from leadpilot.memory.models import Activity, AuditEvent, Lead
+from leadpilot.memory.vectors import VectorStoreError
+from leadpilot.tools.gc_pause import gc_paused
+from leadpilot.tools.import_pipeline import pipeline_available
 from leadpilot.memory.vocab import OPEN_STAGES, ActivityKind, Direction, Tier
+from leadpilot.tools.score_writer import ScoreWriterProcess, WriteStatements
 from leadpilot.tools.scoring_policy import ScoringPolicy
+from leadpilot.tools.semantic_scoring import CATEGORY as SEMANTIC
+from leadpilot.tools.semantic_scoring import SemanticPart, SemanticScorer, closest_accounts
+
+if TYPE_CHECKING:
+    from leadpilot.tools.semantic_search import SemanticIndex
 
 _SECONDS_PER_DAY = 86_400.0
 _IN_CHUNK = 900  # ids per IN (...) list, inside every backend's parameter limit
@@ -106,14 +119,25 @@ class ScoreResult:
 
 
 def score_lead(
-    *, lead: LeadFacts, activities: Sequence[ActivityFacts], policy: ScoringPolicy, now: datetime
+    *,
+    lead: LeadFacts,
+    activities: Sequence[ActivityFacts],
+    policy: ScoringPolicy,
+    now: datetime,
+    semantic: SemanticPart | None = None,
 ) -> ScoreResult:
-    """Score one lead under `policy` as of `now`. Pure: no database, no clock."""
+    """Score one lead under `policy` as of `now`. Pure: no database, no clock.
+
+    `semantic` is the lead's semantic entry (from `SemanticScorer`); without it, or when the
+    policy has the semantic category switched off, the breakdown has no semantic category.
+    """
     engine = _engine_for(policy)
     now = utc(now)
     rows = [(0, a.kind, a.direction, a.detail, utc(a.occurred_at).replace(tzinfo=None)) for a in activities]
     facts = tuple(getattr(lead, name) for name in LEAD_FACT_FIELDS)
-    scored = engine.assemble(facts, engine.tally(rows, now=now).get(0))
+    if policy.categories.semantic_in_force is None:
+        semantic = None
+    scored = engine.assemble(facts, engine.tally(rows, now=now).get(0), semantic)
     # The stored JSON is the one representation: the pure result is exactly what a re-score stores.
     return ScoreResult(score=scored.score, tier=scored.tier, breakdown=json.loads(scored.breakdown_json))
 
@@ -156,7 +180,13 @@ def _shown(tenths: int) -> int | float:
 
 def _tenths_json(tenths: int) -> str:
     """Tenths as JSON number text, the same as json.dumps(_shown(tenths)): 84 -> "8.4"."""
+    if tenths < len(_TENTHS_TEXT):
+        return _TENTHS_TEXT[tenths]
     return str(tenths // 10) if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
+
+
+# Points up to 300 as text, looked up rather than formatted: a re-score writes ~10 numbers per lead.
+_TENTHS_TEXT = [str(t // 10) if t % 10 == 0 else f"{t // 10}.{t % 10}" for t in range(3001)]
 
 
 def _label(key: str) -> str:
@@ -180,25 +210,28 @@ class _ActivitySlot:
     decay_per_day: float  # ln 2 / half-life
 
 
-@dataclass(frozen=True, slots=True)
-class _CategoryPart:
+# Tuples, not dataclasses: a re-score makes two of these per lead, and tuples are made in a tenth of the time.
+class _CategoryPart(NamedTuple):
     """Some categories' entries for one lead (or one combination of facts), with their JSON."""
 
-    points: dict[str, int | float]  # per category, as shown
+    names: tuple[str, ...]  # the categories, in breakdown order
+    tenths: tuple[int, ...]  # their points in tenths, in the same order
     total_tenths: int
     json: str  # '"completeness":{...},"profile":{...}'
 
+    def points(self) -> dict[str, int | float]:
+        """Points per category, as shown."""
+        return {name: _shown(tenths) for name, tenths in zip(self.names, self.tenths)}
 
-@dataclass(frozen=True, slots=True)
-class _Scored:
+
+class _Scored(NamedTuple):
     score: int
     tier: str
     breakdown_json: str
-    static: _CategoryPart
-    activity: _CategoryPart
+    parts: tuple[_CategoryPart, ...]
 
     def category_points(self) -> dict[str, int | float]:
-        return {**self.static.points, **self.activity.points}
+        return {name: points for part in self.parts for name, points in part.points().items()}
 
 
 class _Engine:
@@ -253,6 +286,14 @@ class _Engine:
         if categories.behaviour is not None:
             self._compile_behaviour(categories.behaviour)
         self._label_json = [_json(slot.label)[:-1] for slot in self.slots]  # '"page view' (open quote kept)
+        self._rule_texts: list[dict[tuple[int, int], str]] = [{} for _ in self.slots]  # memo: (count, tenths) -> JSON
+        self._activity_texts = [  # (category, cap, slots, '"engagement":{"points":', ',"cap":20,"rules":[')
+            (category, cap, slots, f'"{category}":{{"points":', f',"cap":{_tenths_json(cap)},"rules":[')
+            for category, cap, slots in self._activity
+        ]
+        self._activity_names = tuple(category for category, _, _ in self._activity)
+        self._static_names = tuple(category for category, _ in self._static)
+        self._presence_of = itemgetter(*self._presence_index) if len(self._presence_index) > 1 else None
 
         self._slot_points = np.array([slot.points for slot in self.slots], dtype=np.float64)
         self._slot_decay = np.array([slot.decay_per_day for slot in self.slots], dtype=np.float64)
@@ -264,6 +305,7 @@ class _Engine:
         self._static_parts: dict[tuple[Any, ...], _CategoryPart] = {}
         self._no_activity = self._activity_part(None)
         self._between = "," if self._static and self._activity else ""  # between the two JSON parts
+        self._before_semantic = "," if self._static or self._activity else ""
 
     # -- compiling ------------------------------------------------------------------------------
 
@@ -370,34 +412,43 @@ class _Engine:
         active = tenths.any(axis=1)  # leads whose activity is worth at least 0.1 somewhere
         return dict(zip(leads[active].tolist(), zip(counts[active].tolist(), tenths[active].tolist())))
 
+    def _rule_text(self, slot: int, count: int, points: int) -> str:
+        """One activity rule's JSON entry, remembered: the same (count, points) recur across leads."""
+        memo = self._rule_texts[slot]
+        if len(memo) > 50_000:  # bounded: one memo per slot, shared by every re-score
+            memo.clear()
+        text = memo[(count, points)] = (
+            f'{{"label":{self._label_json[slot]} ×{count} (decayed)","points":{_tenths_json(points)},"count":{count}}}'
+        )
+        return text
+
     def _activity_part(self, tally: tuple[list[int], list[int]] | None) -> _CategoryPart:
         # Written as JSON text directly: this runs once per lead, and json.dumps would triple its cost.
-        texts, points_by_category, total = [], {}, 0
-        for category, cap, slot_indexes in self._activity:
+        texts, category_tenths, total = [], [], 0
+        for _, cap, slot_indexes, head, middle in self._activity_texts:
             rules, raw = [], 0
             if tally is not None:
                 counts, tenths = tally
                 for slot in slot_indexes:
                     if points := tenths[slot]:  # rules worth less than 0.05 after decay are left out
                         raw += points
-                        rules.append(
-                            f'{{"label":{self._label_json[slot]} ×{counts[slot]} (decayed)",'
-                            f'"points":{_tenths_json(points)},"count":{counts[slot]}}}'
-                        )
-            points = min(raw, cap)
-            uncapped = f',"uncapped":{_tenths_json(raw)}' if raw > cap else ""
-            texts.append(
-                f'"{category}":{{"points":{_tenths_json(points)},"cap":{_tenths_json(cap)},"rules":[{",".join(rules)}]{uncapped}}}'
-            )
-            points_by_category[category] = _shown(points)
+                        count = counts[slot]
+                        rules.append(self._rule_texts[slot].get((count, points)) or self._rule_text(slot, count, points))
+            points = raw if raw <= cap else cap
+            uncapped = f',"uncapped":{_tenths_json(raw)}}}' if raw > cap else "}"
+            texts.append(f'{head}{_tenths_json(points)}{middle}{",".join(rules)}]{uncapped}')
+            category_tenths.append(points)
             total += points
-        return _CategoryPart(points_by_category, total, ",".join(texts))
+        return _CategoryPart(self._activity_names, tuple(category_tenths), total, ",".join(texts))
 
     # -- static categories ----------------------------------------------------------------------
 
     def _static_key(self, facts: tuple[Any, ...]) -> tuple[Any, ...]:
         """What the static categories depend on: which fields are present, source, industry, size band."""
-        present = tuple([bool(facts[index]) for index in self._presence_index])
+        if self._presence_of is not None:
+            present = tuple(map(bool, self._presence_of(facts)))
+        else:
+            present = tuple([bool(facts[index]) for index in self._presence_index])
         industry = facts[_INDUSTRY]
         if industry not in self._industry_groups:
             industry = None
@@ -423,39 +474,48 @@ class _Engine:
             rules["industry"].append({"label": label, "points": points})
         if band is not None:
             rules["company_size"].append({"label": band[2], "points": band[1]})
-        entries, points_by_category, total = {}, {}, 0
+        entries, category_tenths, total = {}, [], 0
         for category, cap in self._static:
             raw = sum(rule["points"] for rule in rules[category]) * 10
             entry = {"points": _shown(min(raw, cap)), "cap": _shown(cap), "rules": rules[category]}
             if raw > cap:
                 entry["uncapped"] = _shown(raw)
             entries[category] = entry
-            points_by_category[category] = entry["points"]
+            category_tenths.append(min(raw, cap))
             total += min(raw, cap)
-        return _CategoryPart(points_by_category, total, _json(entries)[1:-1])
+        return _CategoryPart(self._static_names, tuple(category_tenths), total, _json(entries)[1:-1])
 
     # -- the result -----------------------------------------------------------------------------
 
-    def assemble(self, facts: Sequence[Any], tally: tuple[list[int], list[int]] | None) -> _Scored:
-        """The score of a lead from its facts (values in LEAD_FACT_FIELDS order) and its activity tally."""
+    def assemble(
+        self, facts: Sequence[Any], tally: tuple[list[int], list[int]] | None, semantic: SemanticPart | None = None
+    ) -> _Scored:
+        """The score of a lead from its facts (values in LEAD_FACT_FIELDS order), its activity tally
+        and its semantic entry (None: the category is absent)."""
         key = self._static_key(facts)
         static = self._static_parts.get(key)
         if static is None:
             static = self._static_parts[key] = self._static_part(key)
         activity = self._no_activity if tally is None else self._activity_part(tally)
         total = static.total_tenths + activity.total_tenths
+        if semantic is not None:
+            total += semantic.tenths
         score = (total + 5) // 10  # half up
         if self.total_cap is not None and score > self.total_cap:
             score = self.total_cap
-        tier = _tier(score, hot=self.hot, warm=self.warm)
-        text = (
-            f'{self._head}"score":{score},"tier":"{tier}","total":{_tenths_json(total)},'
-            f'"categories":{{{static.json}{self._between}{activity.json}}}}}'
-        )
-        return _Scored(score, tier, text, static, activity)
+        tier = _HOT if score >= self.hot else _WARM if score >= self.warm else _COLD
+        if semantic is None:
+            categories, parts = f"{static.json}{self._between}{activity.json}", (static, activity)
+        else:
+            categories = f"{static.json}{self._between}{activity.json}{self._before_semantic}{semantic.json}"
+            parts = (static, activity, _CategoryPart(_SEMANTIC_NAMES, (semantic.tenths,), semantic.tenths, semantic.json))
+        text = f'{self._head}"score":{score},"tier":"{tier}","total":{_tenths_json(total)},"categories":{{{categories}}}}}'
+        return _Scored(score, tier, text, parts)
 
 
 _INDUSTRY, _COMPANY_SIZE, _SOURCE = _FACT_INDEX["industry"], _FACT_INDEX["company_size"], _FACT_INDEX["source"]
+_HOT, _WARM, _COLD = Tier.HOT.value, Tier.WARM.value, Tier.COLD.value
+_SEMANTIC_NAMES = (SEMANTIC,)
 
 
 _ENGINES: dict[str, _Engine] = {}
@@ -484,11 +544,14 @@ def top_reasons(breakdown: dict[str, Any] | None, *, limit: int = 3) -> list[str
 
 
 def breakdown_lines(breakdown: dict[str, Any]) -> list[str]:
-    """One line per category, e.g. "source +25 (cap 25): referral source +25"."""
+    """One line per category, e.g. "source +25 (cap 25): referral source +25"; the semantic
+    category also names its closest accounts: "...; closest: Corpcard Co (converted, 0.71), ..."."""
     lines = []
     for name, category in breakdown.get("categories", {}).items():
         cap = f"capped at {category['cap']}, earned {category['uncapped']}" if "uncapped" in category else f"cap {category['cap']}"
         rules = ", ".join(f"{rule['label']} +{rule['points']}" for rule in category["rules"]) or "nothing"
+        if category.get("neighbours"):
+            rules += "; closest: " + closest_accounts(category["neighbours"])
         lines.append(f"{_label(name)} +{category['points']} ({cap}): {rules}")
     total_cap = breakdown.get("total_cap")
     if total_cap is not None and breakdown.get("total", 0) > total_cap:
@@ -514,7 +577,8 @@ def change_reason(
     """Why a score changed: the policy version and the categories that moved most.
 
     `new_points` are the new points per category; `old` is the previous breakdown (None: first score).
-    E.g. "rescore: policy 4d5e6f7a8b9c (was ce2f9070d9e8); source 25→10, engagement 4.2→0".
+    E.g. "rescore: policy 4d5e6f7a8b9c (was ce2f9070d9e8); source 25→10, engagement 4.2→0"; a
+    category only one side has reads "none" on the other: "semantic none→18" (newly indexed).
     """
     if not old:
         return f"{actor}: first score, policy {version}"  # the breakdown itself lists every category
@@ -523,9 +587,10 @@ def change_reason(
     old_points = _category_points(old)
     moved = []
     for name in dict.fromkeys([*new_points, *old_points]):
-        before, after = old_points.get(name, 0), new_points.get(name, 0)
+        before, after = old_points.get(name), new_points.get(name)
         if before != after:
-            moved.append((abs(after - before), f"{_label(name)} {before}→{after}"))
+            shown = "none" if before is None else before, "none" if after is None else after
+            moved.append((abs((after or 0) - (before or 0)), f"{_label(name)} {shown[0]}→{shown[1]}"))
     moved.sort(key=lambda item: -item[0])
     parts = [text for _, text in moved[:limit]]
     return head + (f"; {', '.join(parts)}" if parts else "")
@@ -545,7 +610,9 @@ class RescoreReport:
     tier_moves: dict[str, int] = field(default_factory=dict)
     audit_events: int = 0
     duration_s: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: read, score, write, commit
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: read, semantic, score, write, commit
+    semantic_scored: int = 0  # leads whose breakdown has the semantic category
+    semantic_problem: str | None = None  # why the semantic category was left out, when the index failed
 
     @property
     def unchanged(self) -> int:
@@ -560,6 +627,7 @@ def rescore_leads(
     lead_ids: Sequence[int] | None = None,
     actor: str = "rescore",
     batch_size: int = 10_000,
+    semantic: SemanticIndex | None = None,
 ) -> RescoreReport:
     """Re-score all leads (or `lead_ids`) and store score, tier, breakdown and scored_at.
 
@@ -567,21 +635,104 @@ def rescore_leads(
     policy version and the categories that moved. Given a `Database`, each batch of leads is its
     own transaction (re-scoring is idempotent, so an interrupted run is finished by running it
     again); given a `Session`, everything happens in it and the caller commits.
+
+    With the `semantic` index (and the category in the policy), leads in the index get the
+    semantic category; without it, or while the index fails (`semantic_problem` says why), no lead
+    has it — a lead that had it loses it, audited like any change.
     """
     started = time.perf_counter()
     engine = _engine_for(policy)
     now = utc(now)
-    report = RescoreReport(policy_version=policy.version, timings={"read": 0.0, "score": 0.0, "write": 0.0, "commit": 0.0})
+    report = RescoreReport(
+        policy_version=policy.version, timings={"read": 0.0, "semantic": 0.0, "score": 0.0, "write": 0.0, "commit": 0.0}
+    )
     tier_moves: Counter[str] = Counter()
-    if isinstance(db, Session):
-        db.flush()  # the reads below go straight to the connection
-    for session, leads in _lead_batches(db, lead_ids=lead_ids, batch_size=batch_size, report=report):
-        _rescore_batch(session, leads, engine=engine, now=now, actor=actor, report=report, tier_moves=tier_moves)
-    if isinstance(db, Session):
-        _expire_scores(db, lead_ids)
+    with gc_paused():
+        _rescore(db, engine=engine, policy=policy, now=now, lead_ids=lead_ids, actor=actor, batch_size=batch_size,
+                 semantic=semantic, report=report, tier_moves=tier_moves)
     report.tier_moves = dict(sorted(tier_moves.items()))
     report.duration_s = time.perf_counter() - started
     return report
+
+
+def _rescore(
+    db: Database | Session, *, engine: _Engine, policy: ScoringPolicy, now: datetime, lead_ids: Sequence[int] | None,
+    actor: str, batch_size: int, semantic: SemanticIndex | None, report: RescoreReport, tier_moves: Counter[str],
+) -> None:
+    """The batches of `rescore_leads`, each read, scored and written in one transaction (or the caller's session)."""
+    bind = db.get_bind() if isinstance(db, Session) else db.engine
+    scoring = _BatchScoring(engine, now=now, at=_driver_datetime(bind.dialect, now), actor=actor, report=report)
+    if isinstance(db, Session):
+        db.flush()  # the reads below go straight to the connection
+        scoring.load_semantic(db, index=semantic, policy=policy)
+        open_batch: Callable[[], AbstractContextManager[Session]] = partial(nullcontext, db)
+    else:
+        with db.session() as session:
+            scoring.load_semantic(session, index=semantic, policy=policy)
+        open_batch = db.transaction
+    with ExitStack() as stack:
+        child: _ChildWriter | None = None
+        for session, leads in _lead_batches(open_batch, lead_ids=lead_ids, batch_size=batch_size, report=report):
+            batch = scoring.score(session, leads, tier_moves=tier_moves)
+            if child is None and len(leads) == batch_size and lead_ids is None and (path := _child_writes_to(db)):
+                child = stack.enter_context(_ChildWriter(path, dialect=session.get_bind().dialect, report=report))
+            if child is None:
+                _write_batch(session, batch, report=report)  # in the transaction that read it
+            else:
+                child.submit(batch)
+        if child is not None:
+            child.finish()
+    if isinstance(db, Session):
+        _expire_scores(db, lead_ids)
+
+
+def _child_writes_to(db: Database | Session) -> str | None:
+    """The SQLite file a writer process can take a re-score's writes to (see tools/score_writer.py), if any.
+
+    Only a `Database` (each batch its own transaction) on an SQLite file, with a second core.
+    """
+    if isinstance(db, Session) or db.dialect != "sqlite" or not pipeline_available():
+        return None
+    url = db.engine.url
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:") or url.query:
+        return None
+    return url.database
+
+
+class _ChildWriter:
+    """A ScoreWriterProcess fed with this module's batches (rows put in the compiled statements' order)."""
+
+    def __init__(self, path: str, *, dialect: Any, report: RescoreReport):
+        self._stamp_range = _driver_statement(dialect, _STAMP_RANGE, ("b_first", "b_last", "b_at"))
+        self._stamp_one = _driver_statement(dialect, _STAMP_ONE, ("b_id", "b_at"))
+        self._scores = _driver_statement(dialect, _SCORE_UPDATE, _SCORE_PARAMS)
+        self._audit = _driver_statement(dialect, _AUDIT_INSERT, _AUDIT_PARAMS)
+        statements = WriteStatements(self._stamp_range[0], self._stamp_one[0], self._scores[0], self._audit[0])
+        self._process = ScoreWriterProcess(path=path, statements=statements)
+        self._report = report
+
+    def __enter__(self) -> _ChildWriter:
+        self._process.__enter__()
+        return self
+
+    def submit(self, batch: _BatchWrites) -> None:
+        stamp = self._stamp_range[1]([(*batch.stamp_range, batch.at)])[0] if batch.stamp_range is not None else None
+        self._count(self._process.submit((
+            stamp,
+            self._stamp_one[1]([(lead_id, batch.at) for lead_id in batch.stamp_ids]),
+            self._scores[1](batch.scores),
+            self._audit[1](batch.audit),
+        )))
+
+    def finish(self) -> None:
+        self._count(self._process.finish())
+
+    def _count(self, timings: dict[str, float]) -> None:
+        for phase, seconds in timings.items():
+            self._report.timings[phase] += seconds
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._process.__exit__(*exc_info)
 
 
 def _expire_scores(session: Session, lead_ids: Sequence[int] | None) -> None:
@@ -596,25 +747,28 @@ _ID, _SCORE, _TIER, _BREAKDOWN, _FACTS = 0, 1, 2, 3, slice(4, None)  # positions
 
 
 def _lead_batches(
-    db: Database | Session, *, lead_ids: Sequence[int] | None, batch_size: int, report: RescoreReport
+    open_session: Callable[[], AbstractContextManager[Session]], *, lead_ids: Sequence[int] | None, batch_size: int,
+    report: RescoreReport,
 ) -> Iterator[tuple[Session, list[tuple[Any, ...]]]]:
-    """(session, lead rows) per batch, in id order; with a Database, each batch commits on its own."""
+    """(session, lead rows) per batch, in id order; each batch is read in its own `open_session()`
+    (a transaction, or the caller's session), which stays open while the caller scores and writes it."""
     if lead_ids is not None:
         wanted = sorted(set(lead_ids))
         for start in range(0, len(wanted), _IN_CHUNK):
             chunk = wanted[start : start + _IN_CHUNK]
-            yield from _read_batch(db, select(*_LEAD_COLUMNS).where(Lead.id.in_(chunk)).order_by(Lead.id), report)
+            yield from _read_batch(open_session, select(*_LEAD_COLUMNS).where(Lead.id.in_(chunk)).order_by(Lead.id), report)
         return
     last_id = 0  # keyset pagination: each batch starts after the last id of the one before
-    while rows := (yield from _read_batch(db, select(*_LEAD_COLUMNS).where(Lead.id > last_id).order_by(Lead.id).limit(batch_size), report)):
+    query = select(*_LEAD_COLUMNS).order_by(Lead.id).limit(batch_size)
+    while rows := (yield from _read_batch(open_session, query.where(Lead.id > last_id), report)):
         last_id = rows[-1][_ID]
 
 
 def _read_batch(
-    db: Database | Session, query: Any, report: RescoreReport
+    open_session: Callable[[], AbstractContextManager[Session]], query: Any, report: RescoreReport
 ) -> Generator[tuple[Session, list[tuple[Any, ...]]], None, list[tuple[Any, ...]]]:
-    """Yield (session, rows) for one batch inside its transaction; return the rows."""
-    with nullcontext(db) if isinstance(db, Session) else db.transaction() as session:
+    """Yield (session, rows) for one batch while its session is open; return the rows."""
+    with open_session() as session:
         clock = time.perf_counter()
         rows = _fetch_tuples(session, query)
         report.timings["read"] += time.perf_counter() - clock
@@ -639,55 +793,94 @@ def _activity_rows(session: Session, leads: list[tuple[Any, ...]], *, engine: _E
     return _fetch_tuples(session, query)
 
 
-def _rescore_batch(
-    session: Session,
-    leads: list[tuple[Any, ...]],
-    *,
-    engine: _Engine,
-    now: datetime,
-    actor: str,
-    report: RescoreReport,
-    tier_moves: Counter[str],
-) -> None:
-    clock = time.perf_counter()
-    activity_rows = _activity_rows(session, leads, engine=engine)
-    report.timings["read"] += time.perf_counter() - clock
+@dataclass
+class _BatchWrites:
+    """What one batch writes: new scores, audit events, and scored_at for the leads left as they were."""
 
-    clock = time.perf_counter()
-    tallies = engine.tally(activity_rows, now=now)
-    at = _driver_datetime(session, now)
-    writes: list[tuple[Any, ...]] = []
-    changed: list[tuple[tuple[Any, ...], _Scored]] = []
-    for lead in leads:
-        scored = engine.assemble(lead[_FACTS], tallies.get(lead[_ID]))
-        # SQLite hands back the JSON text stored last time: an identical breakdown needs no rewrite.
-        if scored.breakdown_json != lead[_BREAKDOWN]:
-            writes.append((scored.score, scored.tier, scored.breakdown_json, at, lead[_ID]))
-            if scored.score != lead[_SCORE] or scored.tier != lead[_TIER]:
-                changed.append((lead, scored))
-    report.timings["score"] += time.perf_counter() - clock
+    scores: list[tuple[Any, ...]]  # _SCORE_PARAMS order
+    audit: list[tuple[Any, ...]]  # _AUDIT_COLUMNS order
+    stamp_range: tuple[int, int] | None  # every id in [first, last] is in the batch: one statement
+    stamp_ids: list[int]  # otherwise, the unchanged ids one by one
+    at: Any
 
+
+class _BatchScoring:
+    """Scores batches of lead rows (reading what else they need through the batch's session); writes nothing."""
+
+    def __init__(self, engine: _Engine, *, now: datetime, at: Any, actor: str, report: RescoreReport):
+        self.engine, self.now, self.at, self.actor, self.report = engine, now, at, actor, report
+        self.semantic: SemanticScorer | None = None
+
+    def load_semantic(self, session: Session, *, index: SemanticIndex | None, policy: ScoringPolicy) -> None:
+        """Read the closed accounts to compare with, when the policy and an index call for it."""
+        category = policy.categories.semantic_in_force
+        if index is None or category is None:
+            return
+        clock = time.perf_counter()
+        try:
+            self.semantic = SemanticScorer.load(session, index=index, category=category)
+        except VectorStoreError as error:
+            self.report.semantic_problem = f"the semantic category is left out: {error}"
+        self.report.timings["semantic"] += time.perf_counter() - clock
+
+    def _semantic_parts(self, session: Session, leads: list[tuple[Any, ...]]) -> dict[int, SemanticPart]:
+        if self.semantic is None:
+            return {}
+        clock = time.perf_counter()
+        try:
+            parts = self.semantic.parts(session, [lead[_ID] for lead in leads])
+        except VectorStoreError as error:  # absent from here on, not made up
+            self.semantic = None
+            self.report.semantic_problem = f"the semantic category is left out: {error}"
+            parts = {}
+        self.report.timings["semantic"] += time.perf_counter() - clock
+        self.report.semantic_scored += len(parts)
+        return parts
+
+    def score(self, session: Session, leads: list[tuple[Any, ...]], *, tier_moves: Counter[str]) -> _BatchWrites:
+        engine, report, at = self.engine, self.report, self.at
+        clock = time.perf_counter()
+        activity_rows = _activity_rows(session, leads, engine=engine)
+        report.timings["read"] += time.perf_counter() - clock
+        semantic_of = self._semantic_parts(session, leads).get
+
+        clock = time.perf_counter()
+        tally_of = engine.tally(activity_rows, now=self.now).get
+        writes: list[tuple[Any, ...]] = []
+        changed: list[tuple[tuple[Any, ...], _Scored]] = []
+        assemble = engine.assemble
+        for lead in leads:
+            lead_id = lead[_ID]
+            scored = assemble(lead[_FACTS], tally_of(lead_id), semantic_of(lead_id))
+            # SQLite hands back the JSON text stored last time: an identical breakdown needs no rewrite.
+            if scored.breakdown_json != lead[_BREAKDOWN]:
+                writes.append((scored.score, scored.tier, scored.breakdown_json, at, lead_id))
+                if scored.score != lead[_SCORE] or scored.tier != lead[_TIER]:
+                    changed.append((lead, scored))
+        audit = _audit_rows(changed, version=engine.version, at=at, actor=self.actor, tier_moves=tier_moves)
+        stamp_range, stamp_ids = None, []
+        if len(writes) != len(leads):
+            first, last = leads[0][_ID], leads[-1][_ID]
+            if last - first + 1 == len(leads):
+                stamp_range = (first, last)
+            else:
+                written = {row[-1] for row in writes}
+                stamp_ids = [lead[_ID] for lead in leads if lead[_ID] not in written]
+        report.timings["score"] += time.perf_counter() - clock
+        report.scored += len(leads)
+        report.changed += len(changed)
+        report.audit_events += len(audit)
+        return _BatchWrites(writes, audit, stamp_range, stamp_ids, at)
+
+
+def _write_batch(session: Session, batch: _BatchWrites, *, report: RescoreReport) -> None:
     clock = time.perf_counter()
-    audit_rows = _audit_rows(changed, version=engine.version, at=at, actor=actor, tier_moves=tier_moves)
-    _stamp_unchanged(session, leads, {row[-1] for row in writes}, at=at)
-    _write_scores(session, writes)
-    _write_audit(session, audit_rows)
+    if batch.stamp_range is not None:
+        _execute_many(session, _STAMP_RANGE, ("b_first", "b_last", "b_at"), [(*batch.stamp_range, batch.at)])
+    _execute_many(session, _STAMP_ONE, ("b_id", "b_at"), [(lead_id, batch.at) for lead_id in batch.stamp_ids])
+    _write_scores(session, batch.scores)
+    _write_audit(session, batch.audit)
     report.timings["write"] += time.perf_counter() - clock
-    report.scored += len(leads)
-    report.changed += len(changed)
-    report.audit_events += len(audit_rows)
-
-
-def _stamp_unchanged(session: Session, leads: list[tuple[Any, ...]], written: set[int], *, at: Any) -> None:
-    """Set scored_at on the leads whose breakdown was not rewritten (it is still the current one)."""
-    if len(written) == len(leads):
-        return
-    first, last = leads[0][_ID], leads[-1][_ID]
-    if last - first + 1 == len(leads):  # every id in the range: one statement
-        _execute_many(session, _STAMP_RANGE, ("b_first", "b_last", "b_at"), [(first, last, at)])
-    else:
-        unchanged = [(lead[_ID], at) for lead in leads if lead[_ID] not in written]
-        _execute_many(session, _STAMP_ONE, ("b_id", "b_at"), unchanged)
 
 
 def _audit_rows(
@@ -825,19 +1018,25 @@ def _execute_many(session: Session, statement: Any, names: tuple[str, ...], rows
     if not rows:
         return
     connection = session.connection()
-    compiled = statement.compile(dialect=connection.dialect)
-    if compiled.positional:
-        if tuple(compiled.positiontup) != names:
-            in_order = itemgetter(*(names.index(name) for name in compiled.positiontup))
-            rows = list(map(in_order, rows))
-        connection.exec_driver_sql(compiled.string, rows)
-    else:
-        connection.exec_driver_sql(compiled.string, [dict(zip(names, row)) for row in rows])
+    sql, in_order = _driver_statement(connection.dialect, statement, names)
+    connection.exec_driver_sql(sql, in_order(rows))
 
 
-def _driver_datetime(session: Session, value: datetime) -> Any:
+def _driver_statement(
+    dialect: Any, statement: Any, names: tuple[str, ...]
+) -> tuple[str, Callable[[list[tuple[Any, ...]]], list[Any]]]:
+    """`statement` compiled for the driver, and what puts rows (values in `names` order) in its parameter order."""
+    compiled = statement.compile(dialect=dialect)
+    if not compiled.positional:
+        return compiled.string, lambda rows: [dict(zip(names, row)) for row in rows]
+    if tuple(compiled.positiontup) == names:
+        return compiled.string, lambda rows: rows
+    in_order = itemgetter(*(names.index(name) for name in compiled.positiontup))  # statements here have 2+ parameters
+    return compiled.string, lambda rows: list(map(in_order, rows))
+
+
+def _driver_datetime(dialect: Any, value: datetime) -> Any:
     """`value` as the store's datetime type hands it to the driver (SQLite: its ISO text)."""
-    dialect = session.get_bind().dialect
     processor = Lead.__table__.c.scored_at.type.dialect_impl(dialect).bind_processor(dialect)
     return processor(value) if processor else value
 
@@ -885,19 +1084,29 @@ class RankedLead:
     reasons: list[str]  # the biggest contributions
 
 
-def score_lead_by_id(session: Session, *, lead_id: int, policy: ScoringPolicy, now: datetime) -> ScoreResult:
-    """Compute a lead's score under `policy` as of `now`, without storing it (a what-if read)."""
+def score_lead_by_id(
+    session: Session, *, lead_id: int, policy: ScoringPolicy, now: datetime, semantic: SemanticIndex | None = None
+) -> ScoreResult:
+    """Compute a lead's score under `policy` as of `now`, without storing it (a what-if read).
+
+    With the `semantic` index, an indexed lead gets the semantic category, as in `rescore_leads`.
+    Raises VectorStoreError when that index cannot be read.
+    """
     facts = session.execute(select(*(getattr(Lead, name) for name in LEAD_FACT_FIELDS)).where(Lead.id == lead_id)).first()
     if facts is None:
         raise LookupError(f"no lead with id {lead_id}")
     activities = session.execute(
         select(Activity.kind, Activity.occurred_at, Activity.direction, Activity.detail).where(Activity.lead_id == lead_id)
     ).all()
+    part = None
+    if semantic is not None and (category := policy.categories.semantic_in_force) is not None:
+        part = SemanticScorer.load(session, index=semantic, category=category).parts(session, [lead_id]).get(lead_id)
     return score_lead(
         lead=LeadFacts(*facts),
         activities=[ActivityFacts(*row) for row in activities],
         policy=policy,
         now=now,
+        semantic=part,
     )
 
 

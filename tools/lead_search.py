@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import DateTime, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead, Rep
@@ -88,35 +88,62 @@ _SORT_COLUMNS = {
 }
 
 
-def _sorted(statement: Select, sort_by: SortKey, descending: bool) -> Select:
-    column = _SORT_COLUMNS[sort_by]
+def _order(sort_key, tie_break, descending: bool) -> tuple:
     # NULLs last either way, and a stable tie-break on id.
-    ordered = column.desc() if descending else column.asc()
-    return statement.order_by(column.is_(None), ordered, Lead.id)
+    return sort_key.is_(None), sort_key.desc() if descending else sort_key.asc(), tie_break
 
 
-_ROW_COLUMNS = tuple(Rep.email.label("owner") if name == "owner" else getattr(Lead, name) for name in LEAD_FIELDS)
+_DATETIME_FIELDS = ("created_at", "last_contacted_at")
+# Datetimes are read as the naive UTC values UTCDateTime stores and written out once as ISO 8601
+# with "+00:00": the same text as the aware value's isoformat(), without an aware datetime per value.
+_ROW_COLUMNS = tuple(
+    Rep.email.label("owner") if name == "owner"
+    else type_coerce(getattr(Lead, name), DateTime()).label(name) if name in _DATETIME_FIELDS
+    else getattr(Lead, name)
+    for name in LEAD_FIELDS
+)
+
+
+def _lead_dicts(rows) -> list[dict[str, Any]]:
+    """Result rows (LEAD_FIELDS first) as the JSON-ready dicts of the `ask --json` contract."""
+    leads = []
+    for row in rows:
+        lead = dict(zip(LEAD_FIELDS, row))
+        for name in _DATETIME_FIELDS:
+            if (value := lead[name]) is not None:
+                lead[name] = value.isoformat() + "+00:00"
+        leads.append(lead)
+    return leads
 
 
 def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: datetime, row_cap: int) -> SearchResult:
     """Leads matching `query.filter` that the viewer may see, sorted, at most `limit` / `row_cap`."""
     compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
     cap = min(query.limit or row_cap, row_cap)
-    # The total number of matches rides along as a window count: one pass instead of two queries.
-    statement = (
-        select(*_ROW_COLUMNS, func.count().over().label("_total"))
-        .select_from(Lead)
-        .outerjoin(Rep, Lead.owner_id == Rep.id)
+    # Rank first, on narrow rows (id, sort key, and the number of matches as a window count: one
+    # pass instead of a second query), then fetch the wide rows of the page only. Sorting every
+    # match with all its columns costs more than the page's primary-key lookups.
+    sort_key = _SORT_COLUMNS[query.sort_by]
+    page = (
+        select(Lead.id.label("id"), sort_key.label("sort_key"), func.count().over().label("total"))
         .where(*compiled.conditions)
+        .order_by(*_order(sort_key, Lead.id, query.descending))
+        .limit(cap)
+        .subquery("page")
     )
-    rows = session.execute(_sorted(statement, query.sort_by, query.descending).limit(cap)).all()
+    statement = (
+        select(*_ROW_COLUMNS, page.c.total)
+        .select_from(page)
+        .join(Lead, Lead.id == page.c.id)
+        .outerjoin(Rep, Lead.owner_id == Rep.id)
+        .order_by(*_order(page.c.sort_key, page.c.id, query.descending))
+    )
+    rows = session.connection().execute(statement).all()  # Core: plain rows, no ORM loading
     total = rows[0][-1] if rows else 0
-    leads = [
-        {name: value.isoformat() if isinstance(value, datetime) else value for name, value in zip(LEAD_FIELDS, row)}
-        for row in rows
-    ]
+    leads = _lead_dicts(rows)
     wanted = min(total, query.limit) if query.limit else total
-    return SearchResult(
+    # Built here in the declared shape; validating would only copy 1,000 dicts.
+    return SearchResult.model_construct(
         leads=leads,
         total=total,
         truncated=len(leads) < wanted,

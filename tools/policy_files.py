@@ -339,3 +339,46 @@ class PolicyFileHolder(Generic[P]):
                 return error
             self._policy, self._error = self._adopt(self._policy, policy), None
             return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A policy file kind: everything a simple policy module would otherwise repeat
+
+
+@dataclass(frozen=True)
+class PolicyKind(Generic[M]):
+    """One kind of policy file: its model, error class, shipped example and setting.
+
+    `parse`, `load`, `default_path` and `holder` are what a policy module exposes; modules with
+    extra behaviour (scoring, routing) keep their own.
+    """
+
+    model: type[M]
+    error_type: type[PolicyFileError]
+    shipped: str  # file name in config/
+    setting: str  # Settings attribute, e.g. "pipeline_policy"
+    not_a_mapping: str
+
+    @property
+    def variable(self) -> str:
+        return "LEADPILOT_" + self.setting.upper()
+
+    def parse(self, text: str, *, path: Path) -> M:
+        return parse_policy_file(text, path=path, model=self.model, error_type=self.error_type,
+                                 not_a_mapping=self.not_a_mapping, describe=lambda error: problem_of(error, self.model))
+
+    def default_path(self) -> Path:
+        from leadpilot.settings import get_settings
+
+        return configured_or_shipped(getattr(get_settings(), self.setting), self.shipped)
+
+    def read_text(self, path: Path) -> str:
+        return read_policy_text(path, self.error_type, self.variable)
+
+    def load(self, path: Path | None = None) -> M:
+        resolved = Path(path) if path is not None else self.default_path()
+        return self.parse(self.read_text(resolved), path=resolved)
+
+    def holder(self, path: Path | None = None) -> PolicyFileHolder[M]:
+        """A holder that reloads the file when it changes and keeps the last good version."""
+        return PolicyFileHolder(path, default_path=self.default_path, read_text=self.read_text, parse=self.parse)

@@ -60,6 +60,27 @@ def _activity_kind(value: object) -> str:
     raise _policy_error(_unknown("activity kind", value, kinds))
 
 
+def _switch(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _policy_error("must be true or false")
+
+
+def _count(low: int, high: int, example: int):
+    def check(value: object) -> int:
+        if not _is_number(value) or not float(value).is_integer() or not low <= value <= high:
+            raise _policy_error(f"must be a whole number from {low:,} to {high:,}, e.g. {example:,}")
+        return int(value)
+
+    return check
+
+
+def _similarity(value: object) -> float:
+    if not _is_number(value) or not 0 <= value < 1:
+        raise _policy_error("must be a number from 0 up to (not including) 1, e.g. 0.2")
+    return float(value)
+
+
 WholePoints = Annotated[int, PlainValidator(_whole_points)]
 PointsAmount = Annotated[float, PlainValidator(_points_amount)]
 HalfLifeDays = Annotated[float, PlainValidator(_half_life)]
@@ -226,6 +247,16 @@ class BehaviourCategory(_PolicyModel):
     rules: tuple[BehaviourRule, ...]
 
 
+class SemanticCategory(_PolicyModel):
+    """Points for resembling closed accounts that converted (needs the semantic index)."""
+
+    enabled: Annotated[bool, PlainValidator(_switch)] = True
+    cap: WholePoints = 30
+    neighbours: Annotated[int, PlainValidator(_count(1, 100, 15))] = 15
+    min_similarity: Annotated[float, PlainValidator(_similarity)] = 0.2
+    max_closed_accounts: Annotated[int, PlainValidator(_count(1, 1_000_000, 2000))] = 2000
+
+
 class Categories(_PolicyModel):
     """The scoring categories, in the order breakdowns list them. Each is optional."""
 
@@ -238,10 +269,20 @@ class Categories(_PolicyModel):
     company_size: CompanySizeCategory | None = None
     engagement: EngagementCategory | None = None
     behaviour: BehaviourCategory | None = None
+    semantic: SemanticCategory | None = None
 
     def present(self) -> list[tuple[str, Any]]:
-        """(name, category) for each category the policy defines, in order."""
-        return [(name, getattr(self, name)) for name in type(self).model_fields if getattr(self, name) is not None]
+        """(name, category) for each category the policy defines and does not switch off, in order."""
+        return [
+            (name, category)
+            for name in type(self).model_fields
+            if (category := getattr(self, name)) is not None and getattr(category, "enabled", True)
+        ]
+
+    @property
+    def semantic_in_force(self) -> SemanticCategory | None:
+        """The semantic category when the policy has it switched on."""
+        return self.semantic if self.semantic is not None and self.semantic.enabled else None
 
 
 class ScoringPolicy(_PolicyModel):

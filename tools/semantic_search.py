@@ -32,6 +32,9 @@ from leadpilot.memory.vectors import VectorStore, VectorStoreError, open_vector_
 from leadpilot.settings import Settings
 from leadpilot.tools.lead_filter import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup
 from leadpilot.tools.lead_search import SearchLeads, search_leads
+from leadpilot.tools.scoring_policy import SemanticCategory
+from leadpilot.tools.semantic_scoring import CATEGORY as SEMANTIC
+from leadpilot.tools.semantic_scoring import SemanticScorer, describe_entry
 
 ProgressCallback = Callable[[int, int], None]
 SYSTEM_VIEWER = Viewer(role="admin", name="system")
@@ -361,28 +364,22 @@ def _outcomes(session: Session, ids: list[int]) -> dict[int, bool]:
 
 
 class SemanticScore(BaseModel):
-    points: int = Field(ge=0, le=30)
+    points: int = Field(ge=0)
     reason: str
     neighbours: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def semantic_score(session: Session, *, index: SemanticIndex, lead_id: int, now: datetime, neighbours: int = 15,
-                   max_points: int = 30) -> SemanticScore:
+                   max_points: int = 30, min_similarity: float = DEFAULT_MIN_SIMILARITY) -> SemanticScore | None:
     """Points (0-max_points) for resembling accounts that converted: the similarity-weighted win
-    rate of the closest closed accounts. For the scoring breakdown."""
-    summary = similar_accounts_with_outcomes(session, index=index, lead_id=lead_id, viewer=SYSTEM_VIEWER, now=now,
-                                             limit=neighbours)
-    if summary.weighted_win_rate is None:
-        return SemanticScore(points=0, reason="no similar closed accounts yet")
-    points = round(max_points * summary.weighted_win_rate)
-    top = [row for row in summary.leads if row["converted"]][:3]
-    names = ", ".join(row["company"] or f"lead {row['id']}" for row in top) or "none"
-    return SemanticScore(
-        points=points,
-        reason=(f"{summary.won} of {summary.won + summary.lost} most similar closed accounts converted "
-                f"(similarity-weighted {summary.weighted_win_rate:.0%}); closest wins: {names}"),
-        neighbours=[{k: row[k] for k in ("id", "company", "similarity", "converted")} for row in summary.leads],
-    )
+    rate of the closest closed accounts, exactly as the scoring breakdown's semantic category
+    computes it (tools/semantic_scoring.py). None when the lead is not in the index."""
+    category = SemanticCategory(cap=max_points, neighbours=neighbours, min_similarity=min_similarity)
+    part = SemanticScorer.load(session, index=index, category=category).parts(session, [lead_id]).get(lead_id)
+    if part is None:
+        return None
+    entry = json.loads("{" + part.json + "}")[SEMANTIC]
+    return SemanticScore(points=entry["points"], reason=describe_entry(entry), neighbours=entry["neighbours"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def _owner(lead: Mapping[str, Any]) -> str:
 def _format_number(metric: str, value: Any) -> str:
     if value is None:
         return "n/a"
-    if metric == "conversion_rate":
+    if metric in ("conversion_rate", "share") or metric.endswith(("_rate", "_share")):
         return f"{value:.1%}"
     if isinstance(value, float):
         return f"{value:g}"
@@ -105,10 +105,13 @@ def lead_row_text(lead: Mapping[str, Any]) -> str:
     """Two lines: company and contact; tier, score, last contact and owner."""
     contact = escape(lead.get("contact_name") or "no contact")
     title = f", {escape(lead['job_title'])}" if lead.get("job_title") else ""
-    return (
+    text = (
         f"*{escape(_company(lead))}* · {contact}{title}\n"
         f"{_tier(lead)} · last contact {_date(lead.get('last_contacted_at'))} · owner {_owner(lead)}"
     )
+    if follow_up := lead.get("follow_up"):  # a follow-up list: when to call, and why
+        text += f"\n:telephone_receiver: {escape(follow_up['suggested_time'])} — {escape(follow_up['reason'])}; {escape(follow_up['why_this_time'])}"
+    return text
 
 
 def lead_row_actions(lead_id: int) -> dict[str, Any]:
@@ -163,18 +166,19 @@ def leads_table_blocks(
 
 
 def aggregate_table_block(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Aggregate rows (one name column, one number column) as a short aligned table."""
+    """Aggregate rows (one name column, then number columns) as a short aligned table."""
     if not rows:
         return {"type": "section", "text": _mrkdwn("_No rows._")}
-    keys = list(rows[0].keys())
-    name_key, metric = (keys[0], keys[1]) if len(keys) > 1 else (keys[0], keys[0])
+    name_key, *metrics = list(rows[0].keys())
+    metrics = metrics or [name_key]
     shown = list(rows[:AGGREGATE_ROWS])
     names = [str(row.get(name_key)) for row in shown]
-    values = [_format_number(metric, row.get(metric)) for row in shown]
+    cells = [[_format_number(metric, row.get(metric)) for metric in metrics] for row in shown]
     width = min(max([len(name_key)] + [len(n) for n in names]), 40)
-    value_width = max([len(metric)] + [len(v) for v in values])
-    lines = [f"{name_key:<{width}}  {metric:>{value_width}}", f"{'-' * width}  {'-' * value_width}"]
-    lines += [f"{_cut(n, width):<{width}}  {v:>{value_width}}" for n, v in zip(names, values)]
+    widths = [max([len(metric)] + [len(row[i]) for row in cells]) for i, metric in enumerate(metrics)]
+    lines = ["  ".join([f"{name_key:<{width}}", *(f"{m:>{w}}" for m, w in zip(metrics, widths))]),
+             "  ".join(["-" * width, *("-" * w for w in widths)])]
+    lines += ["  ".join([f"{_cut(n, width):<{width}}", *(f"{v:>{w}}" for v, w in zip(row, widths))]) for n, row in zip(names, cells)]
     if len(rows) > AGGREGATE_ROWS:
         lines.append(f"… and {len(rows) - AGGREGATE_ROWS} more")
     return {"type": "section", "block_id": "aggregate", "text": _mrkdwn("```\n" + escape("\n".join(lines)) + "\n```")}

@@ -49,6 +49,8 @@ def _warm_up() -> None:
         from langchain.agents import create_agent  # noqa: F401
 
         database()
+        # The first chart builds matplotlib's font cache (seconds on a cold machine): do it now.
+        render.chart_png([{"tier": "hot", "count": 1}, {"tier": "warm", "count": 2}])
 
     threading.Thread(target=load, name="leadpilot-warm-up", daemon=True).start()
 
@@ -116,6 +118,7 @@ async def _on_message(message: cl.Message) -> None:
     reply: cl.Message | None = None  # created at the first token, so the tool steps come first
     pending: list[cl.Step] = []
     answer: AgentAnswer | None = None
+    chart: dict | None = None  # an analytics tool's chart suggestion
     run = cl.context.current_step  # the on_message run: tool steps and the answer go under it, in order
     async for kind, payload in _agent_events(message.content, deps):
         if kind == "tool_call":
@@ -129,6 +132,8 @@ async def _on_message(message: cl.Message) -> None:
             if step is not None:
                 pending.remove(step)
                 step.output = render.tool_output(payload["artifact"])
+                if isinstance(payload["artifact"], dict) and payload["artifact"].get("kind") == "aggregate":
+                    chart = payload["artifact"].get("chart")
                 step.end = utc_now()
                 await step.update()
         elif kind == "token":
@@ -143,10 +148,10 @@ async def _on_message(message: cl.Message) -> None:
             await reply.send()
             return
     if answer is not None:
-        await _show(reply or cl.Message(content=""), answer)
+        await _show(reply or cl.Message(content=""), answer, chart=chart)
 
 
-async def _show(reply: cl.Message, answer: AgentAnswer) -> None:
+async def _show(reply: cl.Message, answer: AgentAnswer, *, chart: dict | None = None) -> None:
     parts = [answer.answer or "Done."]
     elements: list = []
     actions: list[cl.Action] = []
@@ -164,7 +169,7 @@ async def _show(reply: cl.Message, answer: AgentAnswer) -> None:
             actions.append(_more_action(shown, len(answer.leads)))
     elif answer.rows:
         parts.append(render.aggregate_table(answer.rows))
-        png = await asyncio.to_thread(render.chart_png, answer.rows)
+        png = await asyncio.to_thread(render.chart_png, answer.rows, chart=chart)
         if png is not None:
             elements.append(cl.Image(name="chart", content=png, mime="image/png", display="inline", size="large"))
     context = render.context_line(answer.filters_applied, answer.tool_calls)

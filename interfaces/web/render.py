@@ -15,6 +15,7 @@ from typing import Any
 
 PAGE_SIZE = 25  # lead rows per message; "Show more" adds the next page
 TABLE_COLUMNS = ("id", "company", "contact", "industry", "city", "tier", "score", "owner", "last contact")
+FOLLOW_UP_COLUMNS = ("id", "company", "tier", "score", "owner", "call at", "why")
 CSV_COLUMNS = ("id", "external_id", "company", "contact_name", "email", "job_title", "industry", "country", "state", "city",
                "company_size", "source", "stage", "score", "tier", "owner", "created_at", "last_contacted_at")
 
@@ -33,16 +34,21 @@ def _cell(lead: Mapping[str, Any], column: str) -> str:
         value = (lead.get("last_contacted_at") or "never")[:10]
     elif column == "owner":
         value = lead.get("owner") or "unassigned"
+    elif column in ("call at", "why"):
+        follow_up = lead.get("follow_up") or {}
+        value = follow_up.get("suggested_time") if column == "call at" else f"{follow_up.get('reason')}; {follow_up.get('why_this_time')}"
     else:
         value = lead.get(column)
     return "" if value is None else md(value)
 
 
 def leads_table(leads: Sequence[Mapping[str, Any]], *, start: int = 0, page_size: int = PAGE_SIZE) -> str:
-    """A page of leads as a Markdown table (rendered as a real table by the chat)."""
+    """A page of leads as a Markdown table (rendered as a real table by the chat); a follow-up
+    list shows when to call and why instead of the location columns."""
     page = leads[start : start + page_size]
-    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "|".join("---:" if c in ("id", "score") else "---" for c in TABLE_COLUMNS) + "|"]
-    lines += ["| " + " | ".join(_cell(lead, column) for column in TABLE_COLUMNS) + " |" for lead in page]
+    columns = FOLLOW_UP_COLUMNS if any("follow_up" in lead for lead in page) else TABLE_COLUMNS
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---:" if c in ("id", "score") else "---" for c in columns) + "|"]
+    lines += ["| " + " | ".join(_cell(lead, column) for column in columns) + " |" for lead in page]
     return "\n".join(lines)
 
 
@@ -54,10 +60,14 @@ def page_note(*, start: int, shown: int, returned: int, total: int | None) -> st
     return note + "."
 
 
+def _is_share(column: str) -> bool:
+    return column in ("conversion_rate", "share") or column.endswith(("_rate", "_share"))
+
+
 def _format(metric: str, value: Any) -> str:
     if value is None:
         return "n/a"
-    if metric == "conversion_rate":
+    if _is_share(metric):
         return f"{value:.1%}"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -68,17 +78,25 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
 
 
 def aggregate_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Aggregate rows (a name column and a number column) as a Markdown table."""
+    """Aggregate rows (a name column, then number columns) as a Markdown table."""
     if not rows:
         return ""
-    name, metric = _columns(rows)
-    lines = [f"| {md(name)} | {md(metric.replace('_', ' '))} |", "|---|---:|"]
-    lines += [f"| {md(row.get(name))} | {md(_format(metric, row.get(metric)))} |" for row in rows]
+    name, *numbers = list(rows[0].keys())
+    numbers = numbers or [name]
+    lines = ["| " + " | ".join(md(c.replace("_", " ")) for c in (name, *numbers)) + " |", "|---|" + "---:|" * len(numbers)]
+    lines += ["| " + " | ".join([md(row.get(name)), *(md(_format(c, row.get(c))) for c in numbers)]) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def chart_png(rows: Sequence[Mapping[str, Any]], *, max_bars: int = 20) -> bytes | None:
-    """A bar chart of aggregate rows (months as a line), as PNG bytes; None for a single number."""
+_PALETTE = ("#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777", "#4b5563")
+
+
+def chart_png(rows: Sequence[Mapping[str, Any]], *, chart: Mapping[str, Any] | None = None, max_bars: int = 20) -> bytes | None:
+    """A chart of aggregate rows as PNG bytes; None for a single number.
+
+    `chart` (from an analytics tool: type bar | grouped | stacked | line, x, y columns, title, unit)
+    says what to draw; without it, the first number column as bars (months as a line).
+    """
     if len(rows) < 2:
         return None
     import matplotlib
@@ -86,18 +104,40 @@ def chart_png(rows: Sequence[Mapping[str, Any]], *, max_bars: int = 20) -> bytes
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    name, metric = _columns(rows)
+    if chart:
+        name, series, kind = chart["x"], list(chart["y"]), chart["type"]
+        title, percent = chart.get("title") or "", chart.get("unit") == "percent"
+        unit = {"percent": "%", "hours": "hours"}.get(chart.get("unit") or "", "leads")
+    else:
+        name, metric = _columns(rows)
+        series, kind, percent = [metric], "line" if name == "month" else "bar", metric == "conversion_rate"
+        title, unit = f"{metric.replace('_', ' ')} by {name}", metric.replace("_", " ") + (" (%)" if percent else "")
     shown = list(rows[:max_bars])
     labels = [str(row.get(name)) for row in shown]
-    values = [float(row.get(metric) or 0) * (100 if metric == "conversion_rate" else 1) for row in shown]
     figure = Figure(figsize=(7.5, 3.4), dpi=110)
     axes = figure.add_subplot()
-    if name == "month":
-        axes.plot(labels, values, marker="o", color="#2563eb")
-    else:
-        axes.bar(labels, values, color="#2563eb")
-    axes.set_ylabel(metric.replace("_", " ") + (" (%)" if metric == "conversion_rate" else ""))
-    axes.set_title(f"{metric.replace('_', ' ')} by {name}" + (f" (top {max_bars})" if len(rows) > max_bars else ""))
+    positions = list(range(len(labels)))
+    width = 0.8 / len(series) if kind == "grouped" else 0.8
+    bottom = [0.0] * len(labels)
+    for index, column in enumerate(series):
+        values = [float(row.get(column) or 0) * (100 if percent else 1) for row in shown]
+        colour = _PALETTE[index % len(_PALETTE)]
+        label = column.replace("_", " ")
+        if kind == "line":
+            axes.plot(labels, values, marker="o", color=colour, label=label)
+        elif kind == "grouped":
+            axes.bar([p + (index - (len(series) - 1) / 2) * width for p in positions], values, width=width, color=colour, label=label)
+        elif kind == "stacked":
+            axes.bar(positions, values, width=width, bottom=bottom, color=colour, label=label)
+            bottom = [b + v for b, v in zip(bottom, values)]
+        else:
+            axes.bar(positions, values, width=width, color=colour, label=label)
+    if kind != "line":
+        axes.set_xticks(positions, labels)
+    if len(series) > 1:
+        axes.legend(fontsize=7, frameon=False)
+    axes.set_ylabel(unit)
+    axes.set_title(title + (f" (first {max_bars})" if len(rows) > max_bars else ""), fontsize=10)
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(axis="x", labelrotation=35 if len(labels) > 5 else 0, labelsize=8)
     for label in axes.get_xticklabels():

@@ -1,0 +1,79 @@
+"""search_leads on SQLite and PostgreSQL: the page query (rank narrow rows, then fetch the page's
+wide rows) returns the same leads, order, total and contract fields as reading each lead whole."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from leadpilot.memory.models import Lead
+from leadpilot.memory.reps import upsert_rep
+from leadpilot.tools.lead_filter import LeadFilter, Viewer
+from leadpilot.tools.lead_search import SearchLeads, lead_row, search_leads
+
+from conftest import NOW
+
+# score, tier, days since last contact (None = never); microseconds on some, NULL scores on others
+LEADS = [
+    (90, "hot", 5.5), (90, "hot", None), (None, "hot", 9), (75, "hot", 1), (82, "hot", 4.000001),
+    (None, "hot", None), (71, "hot", 30), (88, "warm", 10), (95, "hot", 12.25), (82, "hot", 7),
+]
+
+
+@pytest.fixture
+def store(db):
+    with db.transaction() as session:
+        ana = upsert_rep(session, email="ana@team.io", name="Ana Lima", now=NOW)
+        for i, (score, tier, days) in enumerate(LEADS):
+            session.add(Lead(
+                external_id=f"S-{i}", company=f"Company {chr(ord('J') - i)}", industry="fintech", country="US",
+                source="web", stage="LEAD", score=score, tier=tier, owner_id=ana.id if i % 2 else None,
+                created_at=NOW - timedelta(days=i, microseconds=i * 7), updated_at=NOW,
+                last_contacted_at=None if days is None else NOW - timedelta(days=days),
+            ))
+    return db
+
+
+def expected(db, *, key, descending: bool, where=lambda lead: True) -> list[dict]:
+    """Every matching lead read whole through the ORM, sorted in Python: NULLs last, ties by id."""
+    with db.session() as session:
+        leads = [lead for lead in session.scalars(select(Lead)) if where(lead)]
+        present = sorted((lead for lead in leads if key(lead) is not None), key=lambda lead: lead.id)
+        present.sort(key=key, reverse=descending)  # stable: ids stay ascending within ties
+        return [lead_row(lead) for lead in present + sorted((l for l in leads if key(l) is None), key=lambda l: l.id)]
+
+
+def run(db, **query) -> object:
+    with db.read_only(timeout_ms=5000) as session:
+        return search_leads(session, query=SearchLeads(**query), viewer=Viewer(), now=NOW, row_cap=4)
+
+
+@pytest.mark.parametrize(("sort_by", "key", "descending"), [
+    ("score", lambda lead: lead.score, True),
+    ("score", lambda lead: lead.score, False),
+    ("last_contacted_at", lambda lead: lead.last_contacted_at, True),
+    ("company", lambda lead: lead.company, False),
+])
+def test_a_capped_page_matches_the_whole_leads_in_order(store, sort_by, key, descending):
+    truth = expected(store, key=key, descending=descending, where=lambda lead: lead.tier == "hot")
+    result = run(store, filter=LeadFilter(tier=["hot"]), sort_by=sort_by, descending=descending)
+    assert result.leads == truth[:4]  # same leads, order and contract fields (datetimes as ISO 8601 UTC)
+    assert result.total == len(truth) == 9 and result.truncated
+
+
+def test_top_n_and_not_contacted_window(store):
+    def stale(lead) -> bool:
+        return lead.tier == "hot" and (lead.last_contacted_at is None or lead.last_contacted_at < NOW - timedelta(days=5))
+
+    truth = expected(store, key=lambda lead: lead.score, descending=True, where=stale)
+    result = run(store, filter=LeadFilter(tier=["hot"], not_contacted_in_days=5), limit=2)
+    assert [lead["id"] for lead in result.leads] == [lead["id"] for lead in truth[:2]]
+    assert result.total == len(truth) == 7 and not result.truncated  # the top 2 asked for, all given
+    assert result.leads[0]["last_contacted_at"].endswith("+00:00")
+
+
+def test_no_match_is_an_empty_page(store):
+    result = run(store, filter=LeadFilter(industry=["healthcare"]))
+    assert result.leads == [] and result.total == 0 and not result.truncated

@@ -1,0 +1,333 @@
+"""The capture API and the pipeline worker, over real HTTP (uvicorn on loopback) and real databases."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import func, select, update
+
+from capture_client import SECRET, free_port
+from conftest import NOW
+from leadpilot.clock import Clock
+from leadpilot.interfaces.api.app import create_app
+from leadpilot.interfaces.api.runtime import build_worker
+from leadpilot.interfaces.api.signature import sign
+from leadpilot.memory.db import Database
+from leadpilot.memory.models import Assignment, Lead
+from leadpilot.memory.pipeline import FollowUpTask, JobStatus, NurtureEnrollment, PipelineEvent, PipelineJob, claim_jobs, wall_clock
+from leadpilot.memory.seed import seed_demo
+from leadpilot.settings import load_settings
+from leadpilot.tools.pipeline_worker import LeaseLost
+from slack_stub import BOT_TOKEN, SlackAPIStub
+
+ACME = {"company": "ACME Corp", "contact_name": "Wile Coyote", "email": "wile@acmecorp.example", "job_title": "CEO",
+        "industry": "technology", "company_size": 50, "source": "referral", "country": "US", "state": "CA",
+        "city": "San Francisco", "website": "acmecorp.example"}
+
+
+class Api:
+    def __init__(self, db: Database, base_url: str, settings):
+        self.db, self.base_url, self.settings = db, base_url, settings
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def post(self, payload, *, key: str | None = None, secret: str = SECRET, signed: bool = True) -> httpx.Response:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers["X-Leadpilot-Signature"] = sign(body, secret)
+        if key:
+            headers["Idempotency-Key"] = key
+        return self.http.post("/webhooks/lead", content=body, headers=headers)
+
+    def worker(self, **overrides):
+        return build_worker(self.db, settings=self.settings, clock=Clock(pinned=NOW), **overrides)
+
+
+def _serve(app) -> tuple[uvicorn.Server, threading.Thread, str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackAPIStub]:
+    with SlackAPIStub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def api(db: Database, slack: SlackAPIStub, tmp_path: Path) -> Iterator[Api]:
+    seed_demo(db, now=NOW, n_leads=150)
+    settings = load_settings(webhook_secret=SECRET, slack_bot_token=BOT_TOKEN, slack_api_url=slack.base_url,
+                             slack_alert_channel="C0ALERTS", pipeline_backoff_s=0, data_dir=tmp_path / "data")
+    server, thread, url = _serve(create_app(settings=settings, db=db))
+    client = Api(db, url, settings)
+    try:
+        yield client
+    finally:
+        client.http.close()
+        server.should_exit = True
+        thread.join(10)
+
+
+def _lead_id(answer: httpx.Response) -> int:
+    assert answer.status_code == 202, answer.text
+    return answer.json()["lead_id"]
+
+
+def test_the_seed_example_lead_is_captured_processed_and_announced(api: Api, slack: SlackAPIStub) -> None:
+    lead_id = _lead_id(api.post(ACME))
+    first = api.http.get(f"/leads/{lead_id}").json()
+    assert first["status"] == "queued" and first["lead"]["company"] == "ACME Corp"
+
+    assert api.worker().drain() == 1
+    status = api.http.get(f"/leads/{lead_id}").json()
+    assert status["status"] == "done", status
+    steps = status["steps"]
+    assert [h["step"] for h in status["history"]] == ["capture", "dedup", "enrich", "index", "score", "route", "summarize",
+                                                      "follow_up", "alert", "done"]
+    assert steps["enrich"]["outcome"] == "ok" and status["lead"]["enrichment"]["fields"]
+    assert status["lead"]["score"] == steps["score"]["score"] and status["lead"]["tier"] == "hot"
+    assert status["lead"]["score_breakdown"]
+    assert steps["route"]["owner"] == status["lead"]["owner"] and steps["route"]["reason"]
+    assert 6 <= len(status["summary"]) <= 8 and any("ACME" in b or "Wile" in b for b in status["summary"])
+    assert status["tasks"] and status["tasks"][0]["kind"] == "call"
+    # The hot lead reached the loopback Slack API, once.
+    posts = [c for c in slack.calls if c["method"] == "chat.postMessage"]
+    assert len(posts) == 1 and posts[0]["args"]["channel"] == "C0ALERTS" and "ACME Corp" in posts[0]["args"]["text"]
+    assert steps["alert"]["status"] == "sent"
+    with api.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Assignment).where(Assignment.lead_id == lead_id)) == 1
+
+
+def test_signature_validation_and_idempotency(api: Api) -> None:
+    assert api.post(ACME, signed=False).status_code == 401
+    wrong = api.post(ACME, secret="not-the-secret")
+    assert wrong.status_code == 401 and "signature" in wrong.json()["detail"]
+    assert api.post(b"{not json").status_code == 400
+    assert api.post([1, 2]).status_code == 422
+
+    bad = api.post({"email": "not-an-email", "company_size": "lots", "created_at": "yesterday-ish"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"email", "company_size", "created_at"}
+
+    lead_id = _lead_id(api.post(ACME, key="form-1"))
+    replay = api.post(ACME, key="form-1")
+    assert _lead_id(replay) == lead_id and replay.json()["repeat"] is True
+    assert api.post({**ACME, "phone": "+1 415 555 0100"}, key="form-1").status_code == 409
+    # Without a key: the same email is the same lead; a changed field is stored, not re-processed.
+    again = api.post({**ACME, "job_title": "Chief Executive Officer"})
+    assert _lead_id(again) == lead_id and again.json()["updated"] is True
+    with api.db.session() as session:
+        assert session.get(Lead, lead_id).job_title == "Chief Executive Officer"
+        assert session.scalar(select(func.count()).select_from(PipelineJob).where(PipelineJob.lead_id == lead_id)) == 1
+    other = {**ACME, "email": None, "external_id": "crm-77", "source": "partner"}
+    first = _lead_id(api.post(other))
+    assert _lead_id(api.post(other)) == first  # source + external_id
+
+
+def test_a_failing_step_retries_then_dead_letters_and_retry_recovers(api: Api, tmp_path: Path) -> None:
+    lead_id = _lead_id(api.post(ACME))
+    broken = tmp_path / "routing.yaml"
+    broken.write_text("rules: [this is not a routing policy\n")
+    settings = api.settings.model_copy(update={"routing_policy": broken, "pipeline_max_attempts": 2})
+    worker = build_worker(api.db, settings=settings, clock=Clock(pinned=NOW))
+    worker.drain()
+    status = api.http.get(f"/leads/{lead_id}").json()
+    assert status["status"] == "dead" and status["attempts"] == 2
+    assert "Routing policy" in status["last_error"]
+    assert [h["outcome"] for h in status["history"] if h["step"] in ("retry", "dead")] == ["error", "dead"]
+    # Steps that finished keep their checkpoint; the route step never committed anything.
+    assert {"dedup", "enrich", "score"} <= set(status["steps"]) and "route" not in status["steps"]
+    metrics = api.http.get("/metrics").text
+    assert "leadpilot_leads_failed_total 1" in metrics
+
+    assert api.http.post(f"/leads/{lead_id}/retry").status_code == 202
+    api.worker().drain()
+    status = api.http.get(f"/leads/{lead_id}").json()
+    assert status["status"] == "done" and status["steps"]["route"]["owner"]
+    assert [h["step"] for h in status["history"]].count("score") == 1  # not scored twice
+    assert api.http.post(f"/leads/{lead_id}/retry").status_code == 409
+    assert api.http.post("/leads/999999/retry").status_code == 404
+    assert api.http.get("/leads/999999").status_code == 404
+
+
+def test_enrichment_down_falls_back_to_rules(api: Api) -> None:
+    lead_id = _lead_id(api.post(ACME))
+    from leadpilot.tools.enrichment.providers.base import HttpPolicy
+    from leadpilot.tools.enrichment.providers.clearbit import ClearbitProvider
+    from leadpilot.tools.enrichment.providers.waterfall import waterfall_from_settings
+
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens here: the vendor is down
+    worker = api.worker()
+    worker.context.waterfall = waterfall_from_settings(api.settings, providers=[
+        ClearbitProvider(api_key="cb", company_url=down, person_url=down, policy=HttpPolicy(timeout_s=0.5, retries=0))])
+    worker.drain()
+    status = api.http.get(f"/leads/{lead_id}").json()
+    assert status["status"] == "done"
+    assert status["steps"]["score"]["score"] is not None and status["steps"]["route"]["owner"]
+
+
+def test_a_worker_that_lost_its_lease_commits_nothing(api: Api) -> None:
+    lead_id = _lead_id(api.post(ACME))
+    stale = api.worker(lease_s=0.01)
+    with api.db.transaction() as session:
+        [job] = claim_jobs(session, token="stale-token", limit=1, lease_s=0.01, at=wall_clock())
+        job_id = job.id
+    time.sleep(0.05)
+    fresh = api.worker()
+    assert fresh.drain() == 1  # the lease ran out: the job is taken over and finished
+    from leadpilot.tools.pipeline_steps import STEPS
+
+    with pytest.raises(LeaseLost):
+        stale._run_step(STEPS[0], job_id=job_id, lead_id=lead_id, attempts=1, result={}, token="stale-token", now=NOW)
+    with api.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(PipelineEvent)
+                              .where(PipelineEvent.lead_id == lead_id, PipelineEvent.step == "dedup")) == 1
+
+
+def test_an_alert_interrupted_mid_post_is_never_posted_twice(api: Api, slack: SlackAPIStub) -> None:
+    lead_id = _lead_id(api.post(ACME))
+    worker = api.worker()
+    worker.drain()
+    assert len([c for c in slack.calls if c["method"] == "chat.postMessage"]) == 1
+    # Pretend a worker died between "sending" and "sent": the job is running with that checkpoint.
+    with api.db.transaction() as session:
+        job = session.scalar(select(PipelineJob).where(PipelineJob.lead_id == lead_id))
+        result = {**job.result, "alert": {"status": "sending"}}
+        session.execute(update(PipelineJob).where(PipelineJob.id == job.id).values(
+            status=JobStatus.RUNNING.value, result=result, lease_owner="dead-worker", lease_until=wall_clock() - timedelta(seconds=1)))
+    worker.drain()
+    status = api.http.get(f"/leads/{lead_id}").json()
+    assert status["status"] == "done" and status["steps"]["alert"]["status"] == "unknown"
+    assert len([c for c in slack.calls if c["method"] == "chat.postMessage"]) == 1
+
+
+def test_warm_and_cold_leads_get_a_task_or_nurture(api: Api) -> None:
+    cold = _lead_id(api.post({"email": "sam.small@gmail.com", "source": "other"}))
+    warm = _lead_id(api.post({"company": "Tiny Shop", "contact_name": "Sam Small", "email": "sam@tinyshop.example",
+                              "industry": "retail", "company_size": 2, "source": "paid"}))
+    api.worker().drain()
+    status = api.http.get(f"/leads/{cold}").json()
+    assert status["lead"]["tier"] == "cold" and not status["tasks"]
+    assert status["nurture"]["sequence"] == "default" and status["nurture"]["status"] == "active"
+    assert status["steps"]["alert"]["status"] == "skipped"
+    status = api.http.get(f"/leads/{warm}").json()
+    assert status["lead"]["tier"] == "warm" and status["nurture"] is None
+    [task] = status["tasks"]
+    assert task["kind"] == "email" and task["due_at"] == (NOW + timedelta(hours=24)).isoformat()
+    with api.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(NurtureEnrollment)) == 1
+        assert session.scalar(select(func.count()).select_from(FollowUpTask)) == 1
+
+
+def test_health_metrics_and_openapi(api: Api) -> None:
+    health = api.http.get("/health").json()
+    assert health["status"] == "ok"
+    _lead_id(api.post(ACME))
+    api.worker().drain()
+    metrics = api.http.get("/metrics").text
+    assert "leadpilot_leads_received_total 1" in metrics and "leadpilot_leads_processed_total 1" in metrics
+    assert 'leadpilot_pipeline_step_seconds_count{step="score"} 1' in metrics
+    spec = api.http.get("/openapi.json").json()
+    assert {"/webhooks/lead", "/leads/{lead_id}", "/leads/{lead_id}/retry", "/health", "/metrics"} <= set(spec["paths"])
+    schema = spec["paths"]["/webhooks/lead"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "company_size" in schema["properties"]
+
+
+def test_api_token_guards_lead_data(db: Database, tmp_path: Path) -> None:
+    settings = load_settings(webhook_secret=SECRET, api_token="tok-123", data_dir=tmp_path / "data")
+    server, thread, url = _serve(create_app(settings=settings, db=db))
+    try:
+        assert httpx.get(url + "/leads/1").status_code == 401
+        assert httpx.get(url + "/leads/1", headers={"Authorization": "Bearer tok-123"}).status_code == 404
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_the_app_refuses_to_start_without_a_webhook_secret(db: Database, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="LEADPILOT_WEBHOOK_SECRET"):
+        create_app(settings=load_settings(data_dir=tmp_path / "data"), db=db)
+
+
+def test_pipeline_workers_run_queued_discovery_campaigns(api: Api) -> None:
+    from importlib.resources import files
+
+    from leadpilot.interfaces.api.runtime import WorkerThreads
+    from leadpilot.tools.campaigns import create_campaign, get_campaign
+
+    source = str(files("leadpilot.config").joinpath("discovery_demo.csv"))
+    with api.db.transaction() as session:
+        campaign_id = create_campaign(session, name="Demo discovery", provider="file", criteria=None, source_path=source,
+                                      now=NOW, actor="test").id
+    threads = WorkerThreads([api.worker(poll_s=0.05)])
+    threads.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with api.db.session() as session:
+                state = get_campaign(session, campaign_id=campaign_id)
+            if state["status"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+    finally:
+        threads.stop()
+    assert state["status"] == "done", state
+
+
+def test_nurture_sequences_send_on_schedule_and_stop_when_the_lead_warms(api: Api) -> None:
+    from leadpilot.memory.models import Activity
+    from leadpilot.tools.nurture import advance_nurture
+    from leadpilot.tools.pipeline_policy import load_policy
+
+    cold = _lead_id(api.post({"email": "sam.small@gmail.com", "source": "other", "contact_name": "Sam"}))
+    api.worker().drain()
+    policy = load_policy()
+    assert advance_nurture(api.db, policy=policy, now=NOW).sent == 1
+    assert advance_nurture(api.db, policy=policy, now=NOW + timedelta(days=1)).sent == 0  # next one is on day 3
+    assert advance_nurture(api.db, policy=policy, now=NOW + timedelta(days=3)).sent == 1
+    with api.db.session() as session:
+        sent = session.scalars(select(Activity.detail).where(Activity.lead_id == cold, Activity.kind == "email_sent")
+                               .order_by(Activity.occurred_at)).all()
+        assert len(sent) == 2 and sent[1].startswith("How teams like")
+    with api.db.transaction() as session:  # the lead warms up before the third email
+        session.execute(update(Lead).where(Lead.id == cold).values(tier="warm", score=55))
+    report = advance_nurture(api.db, policy=policy, now=NOW + timedelta(days=10))
+    assert report.sent == 0 and report.stopped
+    status = api.http.get(f"/leads/{cold}").json()
+    assert status["nurture"]["status"] == "stopped" and status["nurture"]["next_step"] == 2
+    assert [h["outcome"] for h in status["history"] if h["step"] == "nurture"] == ["ok", "ok", "skipped"]
+
+
+def test_a_broken_pipeline_policy_names_the_key_and_the_fix(tmp_path: Path) -> None:
+    from leadpilot.tools.pipeline_policy import PipelinePolicyError, load_policy
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("cold:\n  nurture: defualt\nnurture_sequences:\n  default:\n    steps:\n"
+                    "      - after_days: 3\n        subject: 'Hi {compnay}'\n      - after_days: 1\n        subject: ok\n")
+    with pytest.raises(PipelinePolicyError) as error:
+        load_policy(path)
+    text = str(error.value)
+    assert str(path) in text
+    assert "unknown placeholder '{compnay}'" in text and "{company}" in text
+    path.write_text("nurture_sequences:\n  default:\n    steps:\n      - after_days: 3\n        subject: a\n"
+                    "      - after_days: 1\n        subject: b\n")
+    with pytest.raises(PipelinePolicyError, match="steps must be in order of after_days"):
+        load_policy(path)
+    path.write_text("cold:\n  nurture: defualt\nnurture_sequences:\n  default:\n    steps:\n      - after_days: 0\n        subject: hi\n")
+    with pytest.raises(PipelinePolicyError, match="did you mean 'default'"):
+        load_policy(path)
