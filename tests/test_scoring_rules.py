@@ -14,7 +14,7 @@ from leadpilot.memory.activities import add_activity
 from leadpilot.memory.audit import lead_history
 from leadpilot.memory.lead_record import validate_lead
 from leadpilot.memory.leads import get_lead, set_stage, upsert_leads
-from leadpilot.memory.models import AuditEvent
+from leadpilot.memory.models import AuditEvent, Lead
 from leadpilot.tools.lead_scoring import (
     ActivityFacts,
     LeadFacts,
@@ -460,3 +460,66 @@ def test_rank_leads_orders_by_score_and_filters(db):
     with db.session() as session:
         assert [r.lead_id for r in rank_leads(session)] == [globex, initech]  # closed leads are not worked
         assert [r.lead_id for r in rank_leads(session, open_only=False)][0] == acme
+
+
+def test_a_rescore_in_several_batches_writes_what_one_session_writes(tmp_path: Path):
+    """Several batches of an SQLite store are written by a second process (tools/score_writer.py)
+    while the next batch is scored; the result is the one of a single in-process session."""
+    from leadpilot.memory.db import open_database
+    from leadpilot.tools.import_pipeline import start_method
+
+    def store(name: str):
+        database = open_database(f"sqlite:///{tmp_path / name}")
+        rng = random.Random(3)
+        ids = _add_leads(database, *({"company": f"Co {i}", "email": f"c{i}@co{i}.io", "source": rng.choice(["paid", "referral", "other"]),
+                                      "company_size": str(rng.choice([5, 50, 500, 5000]))} for i in range(23)))
+        with database.transaction() as session:
+            for lead_id in ids[::2]:
+                add_activity(session, lead_id=lead_id, kind="page_view", detail="/pricing", occurred_at=NOW - timedelta(days=lead_id))
+        return database
+
+    def stored(database) -> tuple[list, list]:
+        with database.session() as session:
+            leads = session.execute(select(Lead.id, Lead.score, Lead.tier, Lead.score_breakdown, Lead.scored_at).order_by(Lead.id)).all()
+            events = session.execute(
+                select(AuditEvent.lead_id, AuditEvent.field, AuditEvent.old_value, AuditEvent.new_value, AuditEvent.reason)
+                .order_by(AuditEvent.lead_id, AuditEvent.field)
+            ).all()
+        return [tuple(row) for row in leads], [tuple(row) for row in events]
+
+    batched, single = store("batched.db"), store("single.db")
+    report = rescore_leads(batched, policy=_policy(), now=NOW, batch_size=4)  # 6 batches: the writer process
+    with single.transaction() as session:
+        rescore_leads(session, policy=_policy(), now=NOW, batch_size=4)
+    assert (report.scored, report.changed, report.audit_events) == (23, 23, 46)
+    assert report.background_writer == (start_method() == "fork")  # a process with threads writes in-process
+    assert stored(batched) == stored(single)
+    again = rescore_leads(batched, policy=_policy(), now=NOW + timedelta(hours=1), batch_size=4)
+    assert (again.changed, again.audit_events) == (0, 0)
+    with batched.session() as session:
+        assert set(session.scalars(select(Lead.scored_at))) == {NOW + timedelta(hours=1)}  # unchanged leads are stamped
+    batched.dispose()
+    single.dispose()
+
+
+def test_the_writer_process_reports_a_failed_write(tmp_path: Path):
+    import sqlite3
+
+    from leadpilot.memory.db import open_database
+    from leadpilot.tools.score_writer import ScoreWriterProcess, WriteStatements
+
+    path = tmp_path / "store.db"
+    open_database(f"sqlite:///{path}").dispose()
+    statements = WriteStatements(
+        stamp_range="UPDATE leads SET scored_at = ? WHERE id BETWEEN ? AND ?", stamp_one="UPDATE leads SET scored_at = ? WHERE id = ?",
+        scores="UPDATE leads SET score = ?, tier = ?, score_breakdown = ?, scored_at = ? WHERE id = ?",
+        audit="INSERT INTO audit_events (lead_id, at, field, old_value, new_value, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with ScoreWriterProcess(path=str(path), statements=statements, busy_timeout_s=0.2) as writer:
+            writer.submit((None, [("2026-11-20 12:00:00.000000", 1)], [], []))
+            writer.finish()
+    holder.rollback()
+    holder.close()

@@ -75,3 +75,13 @@ def test_login_is_the_admin_name_or_a_reps_email_with_the_shared_password(sqlite
     assert launch.login(settings, sqlite_db, "admin", "wrong") is None
     assert launch.login(settings, sqlite_db, "mallory@evil.io", "s3cret") is None
     assert launch.login(load_settings(), sqlite_db, "admin", "") is None  # no password set: no login at all
+
+
+def test_an_analytics_chart_spec_draws_every_series():
+    rows = [{"score_bucket": "30-39", "hot": 0, "warm": 0, "cold": 125}, {"score_bucket": "40-49", "hot": 0, "warm": 308, "cold": 0},
+            {"score_bucket": "70-79", "hot": 210, "warm": 0, "cold": 0}]
+    spec = {"type": "stacked", "x": "score_bucket", "y": ["hot", "warm", "cold"], "title": "Score distribution", "unit": "count"}
+    stacked = render.chart_png(rows, chart=spec)
+    assert stacked is not None and stacked.startswith(b"\x89PNG")
+    grouped = render.chart_png(rows, chart={**spec, "type": "grouped"})
+    assert grouped is not None and grouped != stacked  # the spec decides the drawing

@@ -48,7 +48,7 @@ from leadpilot.memory.db import Database
 from leadpilot.memory.models import Activity, AuditEvent, Lead
 from leadpilot.memory.vectors import VectorStoreError
 from leadpilot.tools.gc_pause import gc_paused
-from leadpilot.tools.import_pipeline import pipeline_available
+from leadpilot.tools.import_pipeline import pipeline_available, start_method
 from leadpilot.memory.vocab import OPEN_STAGES, ActivityKind, Direction, Tier
 from leadpilot.tools.score_writer import ScoreWriterProcess, WriteStatements
 from leadpilot.tools.scoring_policy import ScoringPolicy
@@ -613,6 +613,7 @@ class RescoreReport:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: read, semantic, score, write, commit
     semantic_scored: int = 0  # leads whose breakdown has the semantic category
     semantic_problem: str | None = None  # why the semantic category was left out, when the index failed
+    background_writer: bool = False  # batches were written by a second process (tools/score_writer.py)
 
     @property
     def unchanged(self) -> int:
@@ -676,6 +677,7 @@ def _rescore(
             batch = scoring.score(session, leads, tier_moves=tier_moves)
             if child is None and len(leads) == batch_size and lead_ids is None and (path := _child_writes_to(db)):
                 child = stack.enter_context(_ChildWriter(path, dialect=session.get_bind().dialect, report=report))
+                report.background_writer = True
             if child is None:
                 _write_batch(session, batch, report=report)  # in the transaction that read it
             else:
@@ -689,9 +691,11 @@ def _rescore(
 def _child_writes_to(db: Database | Session) -> str | None:
     """The SQLite file a writer process can take a re-score's writes to (see tools/score_writer.py), if any.
 
-    Only a `Database` (each batch its own transaction) on an SQLite file, with a second core.
+    Only a `Database` (each batch its own transaction) on an SQLite file, with a second core, in a
+    single-threaded process (the CLI): the child is forked. A process with threads (a web server)
+    writes in-process rather than spawn a child (~1 s, and it would re-import the main module).
     """
-    if isinstance(db, Session) or db.dialect != "sqlite" or not pipeline_available():
+    if isinstance(db, Session) or db.dialect != "sqlite" or not pipeline_available() or start_method() != "fork":
         return None
     url = db.engine.url
     if not url.database or url.database == ":memory:" or url.database.startswith("file:") or url.query:

@@ -9,9 +9,10 @@ batch in one transaction, while the parent reads and scores the next batch; at m
 waits. Measured on 100,000 leads: 5.1-5.8 s instead of 7.1-8.7 s in one process.
 
 The child gets SQL text and plain rows (compiled and ordered by the parent); it never imports
-SQLAlchemy or the models. Start method as tools/import_pipeline.py: fork in a single-threaded
-process, spawn otherwise. A failed write is raised in the parent at the next batch (or at the
-end); batches committed before it stay, and re-scoring is idempotent.
+SQLAlchemy or the models. Start method as tools/import_pipeline.py (fork in a single-threaded
+process, spawn otherwise; lead_scoring uses it only where fork is possible). A failed write is
+raised in the parent at the next batch (or at the end); batches committed before it stay, and
+re-scoring is idempotent.
 """
 
 from __future__ import annotations
