@@ -633,9 +633,10 @@ def rescore_leads(
     """Re-score all leads (or `lead_ids`) and store score, tier, breakdown and scored_at.
 
     Writes one audit event per changed score and per changed tier, with a reason naming the
-    policy version and the categories that moved. Given a `Database`, each batch of leads is its
-    own transaction (re-scoring is idempotent, so an interrupted run is finished by running it
-    again); given a `Session`, everything happens in it and the caller commits.
+    policy version and the categories that moved. Given a `Database`, each batch of leads is
+    written in its own transaction (re-scoring is idempotent, so an interrupted run is finished by
+    running it again) — on an SQLite file, from a second process while the next batch is scored
+    (tools/score_writer.py); given a `Session`, everything happens in it and the caller commits.
 
     With the `semantic` index (and the category in the policy), leads in the index get the
     semantic category; without it, or while the index fails (`semantic_problem` says why), no lead
@@ -694,6 +695,8 @@ def _child_writes_to(db: Database | Session) -> str | None:
     Only a `Database` (each batch its own transaction) on an SQLite file, with a second core, in a
     single-threaded process (the CLI): the child is forked. A process with threads (a web server)
     writes in-process rather than spawn a child (~1 s, and it would re-import the main module).
+    A batch's reads and its write are then two transactions: a lead edited in between keeps the
+    score computed before the edit until the next re-score (the edit's own scoring aside).
     """
     if isinstance(db, Session) or db.dialect != "sqlite" or not pipeline_available() or start_method() != "fork":
         return None
