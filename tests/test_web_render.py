@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import tomllib
 
 from leadpilot.interfaces.web import launch, render
@@ -64,6 +65,27 @@ def test_chainlit_files_live_under_the_data_dir(tmp_path):
     assert len(secret) >= 48 and launch.auth_secret(root) == secret
     assert (root / ".auth-secret").stat().st_mode & 0o777 == 0o600
     assert not (tmp_path / ".chainlit").exists() and not (tmp_path / "chainlit.md").exists()
+
+
+def test_each_web_chat_process_keeps_its_files_in_its_own_folder(tmp_path):
+    """Chainlit deletes its files folder at shutdown: two web chats on one data dir must not share it."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "chainlit"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    stale = root / ".files" / gone.stdout.strip()
+    (stale / "session").mkdir(parents=True)
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        try:
+            running = root / ".files" / str(other.pid)
+            (running / "session").mkdir(parents=True)
+            mine = launch.own_files_dir(root)
+            assert mine == root / ".files" / str(os.getpid()) and mine.is_dir()
+            assert running.is_dir()  # another live web chat's files stay
+            assert not stale.exists()  # a process that has ended leaves nothing behind
+        finally:
+            other.kill()
 
 
 def test_login_is_the_admin_name_or_a_reps_email_with_the_shared_password(sqlite_db):

@@ -268,8 +268,8 @@ def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
 
 
 def test_analytics_answers_come_with_a_table_and_a_chart(demo, workdir, browser):
-    """An analytics question (issue #9 part 6): the rows as a table with every number column; a
-    follow-up list shows when to call and why."""
+    """An analytics question (issue #9 part 6): the rows as a table with every number column and a
+    chart image drawn from them; a follow-up list shows when to call and why."""
     db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
     try:
         with db.session() as session:
@@ -287,9 +287,11 @@ def test_analytics_answers_come_with_a_table_and_a_chart(demo, workdir, browser)
         cells = [[c.strip() for c in row.locator("td").all_inner_texts()] for row in answer.locator("table tbody tr").all()]
         for index, tier in enumerate(("hot", "warm", "cold"), start=1):
             assert sum(int(row[index]) for row in cells) == tiers.get(tier, 0)  # every lead of the tier, once
-        # The chart image itself (render.chart_png with the tool's chart spec) is checked in
-        # tests/test_web_render.py: in a clean CI venv the image element did not show within 90 s
-        # although it does on a warm machine — an open question recorded in issue #9's note.
+        # The chart, drawn from the tool's chart spec. The password-login test's server, on the same
+        # data dir, has stopped by now: its shutdown must not have removed this server's files.
+        chart = answer.locator("img[alt='chart']")
+        chart.wait_for(timeout=30_000)
+        assert chart.evaluate("img => img.naturalWidth") > 300
         page.get_by_text("Used score_distribution").first.wait_for()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "web-ui-analytics.png"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,34 @@ def prepare_app_root(settings: Settings) -> Path:
     return root
 
 
+def own_files_dir(root: Path, *, pid: int | None = None) -> Path:
+    """This process's folder for the files a chat sends (charts, CSVs): `root/.files/<pid>`.
+
+    Chainlit keeps them in `APP_ROOT/.files` and deletes that whole folder when it shuts down, so a
+    second web chat on the same data dir (`leadpilot demo` beside `leadpilot ui`) that stops would
+    take the running one's files with it: its charts and downloads would stop appearing. Each
+    process gets its own folder; folders left by processes that no longer run are removed.
+    """
+    shared = root / ".files"
+    shared.mkdir(parents=True, exist_ok=True)
+    for child in shared.iterdir():
+        if child.is_dir() and child.name.isdigit() and not _running(int(child.name)):
+            shutil.rmtree(child, ignore_errors=True)
+    own = shared / str(pid or os.getpid())
+    own.mkdir(exist_ok=True)
+    return own
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 def check_password(settings: Settings, password: str) -> bool:
     expected = settings.ui_password.get_secret_value() if settings.ui_password else ""
     return bool(expected) and hmac.compare_digest(password.encode(), expected.encode())
@@ -124,8 +153,13 @@ def run_web_chat(settings: Settings, *, host: str | None = None, port: int | Non
     if settings.ui_password is not None and not os.environ.get("CHAINLIT_AUTH_SECRET"):
         os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(root)
 
+    import chainlit.config
     from chainlit.cli import run_chainlit
     from chainlit.config import config
+
+    # Sessions read FILES_DIRECTORY from chainlit.config when they store a file; chainlit.server,
+    # imported by run_chainlit, copies it for its shutdown clean-up.
+    chainlit.config.FILES_DIRECTORY = own_files_dir(root)
 
     # Chainlit's own CLI would read CI / HEADLESS / ... from the environment (its --ci flag even
     # sets OPENAI_API_KEY); Leadpilot sets the run options itself.
