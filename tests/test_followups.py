@@ -14,6 +14,7 @@ import pytest
 from leadpilot.agent.runner import run_agent
 from leadpilot.interfaces.deps_factory import make_deps, viewer_for
 from leadpilot.memory.models import Activity, Lead
+from leadpilot.memory.pipeline import FollowUpTask
 from leadpilot.memory.timezones import lead_zone
 from leadpilot.tools.best_time import Engagement, best_time, signal_of
 from leadpilot.tools.followup_policy import FollowUpPolicyError, default_policy_path, load_policy, parse_policy, policy_in_force
@@ -197,6 +198,39 @@ def test_whose_list_and_which_day(store):
         due(store, viewer=ana, day="2026-11-01")
     with pytest.raises(ValueError, match="unknown day 'someday'"):
         FollowUpQuery(day="someday")
+
+
+def add_task(db, lead_id: int, *, kind: str, due_in_h: float, made_h_ago: float = 1, status: str = "open") -> None:
+    with db.transaction() as session:
+        lead = session.get(Lead, lead_id)
+        session.add(FollowUpTask(lead_id=lead_id, rep_id=lead.owner_id, kind=kind, due_at=NOW + timedelta(hours=due_in_h),
+                                 reason=f"new {lead.tier} lead", status=status, created_at=NOW - timedelta(hours=made_h_ago)))
+
+
+def test_open_follow_up_tasks_due_today_come_first_whatever_the_window(store):
+    """The pipeline's tasks (a call for a new hot lead, an email for a warm one) are on the list on
+    the day they are due, even off the lead's best days, and off it once the rep has called."""
+    add_task(store, 3, kind="email", due_in_h=3)  # Fundsy: due, but fintech's best days are Tue-Thu
+    add_task(store, 8, kind="call", due_in_h=-2)  # Coldco: cold, overdue
+    add_task(store, 4, kind="email", due_in_h=-200, made_h_ago=20 * 24)  # Paywise: contacted 10 days ago, after the task
+    add_task(store, 9, kind="call", due_in_h=24)  # Tokyo Pay: due tomorrow
+    add_task(store, 1, kind="call", due_in_h=1, status="done")
+    add_task(store, 5, kind="call", due_in_h=1)  # Ben's
+    ana = viewer_for(store, email=ANA)
+    result = due(store, viewer=ana)
+    assert [lead["id"] for lead in result.leads] == [8, 3, 1, 4, 9] and result.not_today == 0
+    overdue, fundsy = result.leads[0]["follow_up"], result.leads[1]["follow_up"]
+    assert overdue["reason"] == "call task due Fri 20 Nov 02:00 America/Los_Angeles (overdue): new cold lead; never contacted"
+    assert overdue["suggested_time"] == "now (the task is overdue)" and overdue["task"]["kind"] == "call"
+    assert fundsy["suggested_time"] == "by Fri 20 Nov 07:00 America/Los_Angeles (the task's deadline)"
+    assert fundsy["window_passed"] is False and fundsy["window_start"] is None  # no window on a Friday
+    assert all(lead["follow_up"]["task"] is None for lead in result.leads[2:])  # done, or done by calling
+    # Saturday: no window falls on it; tasks not done carry over, then the one due that day.
+    assert [lead["id"] for lead in due(store, viewer=ana, day="tomorrow").leads] == [8, 3, 9]
+    assert [lead["id"] for lead in due(store, viewer=viewer_for(store, email="mo@team.io")).leads][:3] == [8, 5, 3]
+
+    answer = run_agent("who should I call today?", deps=make_deps(store, viewer=ana))
+    assert answer.answer.startswith("5 follow-ups for 2026-11-20") and "1. Coldco — call task due" in answer.answer
 
 
 def test_the_agent_answers_who_to_call_and_when_to_reach_a_lead(store):

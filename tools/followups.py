@@ -5,11 +5,14 @@ A lead is on the list when all of these hold, and the list says so in `filters_a
 - it is open, in a tier the follow-up policy follows up (hot, warm), and not snoozed;
 - it is due: not contacted for at least its tier's cadence (never contacted counts as due);
 - its best-time window (tools/best_time.py: from its engagement, else its industry default)
-  falls on that day in the lead's local time.
+  falls on that day in the lead's local time;
+or it has an open follow-up task (from the capture pipeline: a call for a new hot lead, an email
+for a warm one) due by the end of that day, whatever its window and cadence — a task done by
+contacting the lead after it was created no longer counts.
 Whose leads: a rep's own; managers and admins see everyone's, or one rep's (filter.owner). Any
 other lead filter narrows the list ("in fintech").
 
-Ranked hot before warm; then the most overdue (never contacted first); then score; then the
+Ranked: leads with a task first, the earliest deadline first; then hot before warm; then the most overdue (never contacted first); then score; then the
 earliest window. Leads whose window today has already passed stay on the list, after the others,
 marked so.
 """
@@ -18,12 +21,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead, Rep
+from leadpilot.memory.pipeline import FollowUpTask
 from leadpilot.memory.timezones import valid_zone
 from leadpilot.memory.vocab import OPEN_STAGES
 from leadpilot.tools.best_time import BestTime, best_time, engagement_events, format_span, window_on, zone_of
@@ -111,7 +116,6 @@ def follow_ups_due(
     list_rep, own = _whose(session, lead_filter=query.filter, viewer=viewer)
     compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
     caller_zone = valid_zone(list_rep.timezone) if list_rep is not None else None
-    from zoneinfo import ZoneInfo
 
     today = now.astimezone(ZoneInfo(caller_zone or "UTC")).date()
     ahead = _days_ahead(query.day, today)
@@ -121,14 +125,18 @@ def follow_ups_due(
         and_(Lead.tier == tier, or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at <= moment - timedelta(days=days)))
         for tier, days in cadence.items()
     ]
-    conditions = [
+    listed = [  # whose and which leads, before the cadence
         *compiled.conditions, *own,
         Lead.stage.in_([stage.value for stage in OPEN_STAGES]),
-        or_(*due),
         or_(Lead.snoozed_until.is_(None), Lead.snoozed_until <= moment),
     ]
-    statement = select(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*conditions).order_by(Lead.id)
+    statement = select(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*listed, or_(*due)).order_by(Lead.id)
     candidates = list(session.scalars(statement).unique())
+    day_end = datetime.combine(moment.astimezone(ZoneInfo(caller_zone or "UTC")).date() + timedelta(days=1), datetime.min.time(),
+                               tzinfo=ZoneInfo(caller_zone or "UTC"))
+    tasks = _open_tasks(session, conditions=listed, due_by=day_end)
+    known = {lead.id for lead in candidates}
+    candidates += [task_lead for task_lead in session.scalars(select(Lead).where(Lead.id.in_(set(tasks) - known)))]
     events = engagement_events(session, lead_ids=[lead.id for lead in candidates], since=now - timedelta(days=policy.history.lookback_days))
 
     ranked: list[tuple[tuple, dict[str, Any]]] = []
@@ -142,15 +150,19 @@ def follow_ups_due(
         minutes = [int(part[:2]) * 60 + int(part[3:]) for part in (best.start, best.end)]
         days = [WEEKDAYS.index(d.lower()) for d in best.days]
         window = window_on(local_day, days, minutes[0], minutes[1], zone=zone.tzinfo)
-        if window is None:
+        task = tasks.get(lead.id)
+        if window is None and task is None:
             not_today += 1
             continue
-        passed = window[1] <= now
+        passed = window is None or window[1] <= now
         since = _days_since(lead.last_contacted_at, now)
-        overdue = float("inf") if since is None else since / max(cadence[lead.tier], 1)
+        overdue = float("inf") if since is None else since / max(cadence.get(lead.tier, 1), 1)
         entry = lead_row(lead)
-        entry["follow_up"] = _explain(lead, best, window, passed=passed, since=since, cadence=cadence[lead.tier], shown_zone=shown_zone, day_word=query.day)
-        key = (passed, _TIER_RANK.get(lead.tier or "", 9), -overdue, -(lead.score or 0), window[0], lead.id)
+        entry["follow_up"] = _explain(lead, best, window, passed=passed, since=since, cadence=cadence.get(lead.tier),
+                                      shown_zone=shown_zone, day_word=query.day, task=task, now=now)
+        deadline = task.due_at.timestamp() if task is not None else 0.0
+        key = (task is None, deadline, passed, _TIER_RANK.get(lead.tier or "", 9), -overdue, -(lead.score or 0),
+               window[0] if window else moment, lead.id)
         ranked.append((key, entry))
     ranked.sort(key=lambda pair: pair[0])
     cap = min(query.limit or row_cap, row_cap)
@@ -162,6 +174,7 @@ def follow_ups_due(
         f"due {query.day}" + ("" if query.day in ("today", "tomorrow") else f" ({target.isoformat()})"),
         *whose, *[line for line in describe_filter(query.filter) if not line.startswith("owner:")],
         "open, not snoozed", f"due: {tiers} (or never)", "best-time window falls on that day (lead's local time)",
+        "or an open follow-up task due by the end of that day",
     ]
     return FollowUpList(
         leads=leads, total=len(ranked), truncated=len(ranked) > len(leads), day=target.isoformat(),
@@ -169,22 +182,47 @@ def follow_ups_due(
     )
 
 
-def _explain(lead: Lead, best: BestTime, window: tuple[datetime, datetime], *, passed: bool, since: float | None,
-             cadence: int, shown_zone: str, day_word: str) -> dict[str, Any]:
+def _open_tasks(session: Session, *, conditions: list, due_by: datetime) -> dict[int, FollowUpTask]:
+    """Each listed lead's earliest open task due before `due_by`, skipping tasks the rep has done by
+    contacting the lead since the task was made. `conditions` select the leads (without the cadence)."""
+    statement = (
+        select(FollowUpTask).join(Lead, Lead.id == FollowUpTask.lead_id).outerjoin(Rep, Lead.owner_id == Rep.id)
+        .where(*conditions, FollowUpTask.status == "open", FollowUpTask.due_at < due_by,
+               or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at < FollowUpTask.created_at))
+        .order_by(FollowUpTask.due_at, FollowUpTask.id)
+    )
+    tasks: dict[int, FollowUpTask] = {}
+    for task in session.scalars(statement):
+        tasks.setdefault(task.lead_id, task)
+    return tasks
+
+
+def _explain(lead: Lead, best: BestTime, window: tuple[datetime, datetime] | None, *, passed: bool, since: float | None,
+             cadence: int | None, shown_zone: str, day_word: str, task: FollowUpTask | None, now: datetime) -> dict[str, Any]:
     """Why this lead is on the list and when to call, in words and fields."""
     contacted = "never contacted" if since is None else f"last contacted {since:.0f} day{'s' if round(since) != 1 else ''} ago"
-    reason = f"{lead.tier}, {contacted} ({lead.tier}: every {cadence} day{'s' if cadence != 1 else ''})"
-    span = format_span(window[0], window[1], shown_zone)
-    if passed:
-        suggested = f"{day_word}'s best window ({best.start}–{best.end} {best.timezone}) has passed; call when you can"
+    every = f" ({lead.tier}: every {cadence} day{'s' if cadence != 1 else ''})" if cadence else ""
+    reason = f"{lead.tier}, {contacted}{every}"
+    due = None
+    if task is not None:
+        due = task.due_at if task.due_at.tzinfo else task.due_at.replace(tzinfo=now.tzinfo)
+        when = f"{due.astimezone(ZoneInfo(shown_zone)):%a %d %b %H:%M} {shown_zone}"
+        reason = f"{task.kind} task due {when}{' (overdue)' if due <= now else ''}: {task.reason}; {contacted}"
+    if window is not None and not passed and (due is None or window[0] < due):
+        suggested = format_span(window[0], window[1], shown_zone)
+    elif due is not None:
+        suggested = f"by {due.astimezone(ZoneInfo(shown_zone)):%a %d %b %H:%M} {shown_zone} (the task's deadline)"
+        if due <= now:
+            suggested = "now (the task is overdue)"
     else:
-        suggested = span
+        suggested = f"{day_word}'s best window ({best.start}–{best.end} {best.timezone}) has passed; call when you can"
     return {
         "reason": reason,
         "suggested_time": suggested,
-        "window_start": window[0].isoformat(),
-        "window_end": window[1].isoformat(),
-        "window_passed": passed,
+        "task": None if task is None else {"id": task.id, "kind": task.kind, "due_at": due.isoformat(), "reason": task.reason},
+        "window_start": window[0].isoformat() if window else None,
+        "window_end": window[1].isoformat() if window else None,
+        "window_passed": window is not None and passed,
         "best_time": f"{best.window} {best.timezone}",
         "why_this_time": best.why,
         "basis": best.basis,
