@@ -2,8 +2,8 @@
 
 Compiling the graph (create_agent) costs milliseconds, so it is built on first use and kept; what
 belongs to one run (the clock's now, who is asking, the store's vocabulary) reaches the model
-through the run's context (`AgentDeps`), read by two middlewares: one writes the system prompt for
-the person asking, the other gives the offline model the run's clock and vocabulary.
+through the run's context (`AgentDeps`), read by one middleware that writes the system prompt for
+the person asking and gives the offline model the run's clock and vocabulary.
 """
 
 from __future__ import annotations
@@ -67,27 +67,34 @@ def validating_model_arguments_only(tool: BaseTool) -> BaseTool:
 
 
 def _middleware(backend: str) -> list:
-    from langchain.agents.middleware import AgentMiddleware, ModelRequest, dynamic_prompt
+    from langchain.agents.middleware import AgentMiddleware, ModelRequest
+    from langchain_core.messages import SystemMessage
 
-    @dynamic_prompt
-    def prompt_for_run(request: ModelRequest) -> str:
-        return system_prompt(request.runtime.context)
-
-    class OfflinePlannerForRun(AgentMiddleware):
-        """Gives the offline model this run's clock, and the store's vocabulary when it plans."""
+    class RunContext(AgentMiddleware):
+        """Per model call: the system prompt for the person asking and, for the offline model, this
+        run's clock and the store's vocabulary when it plans. One middleware, not one per concern:
+        each costs a wrapper on every model call."""
 
         def wrap_model_call(self, request: ModelRequest, handler):
-            from leadpilot.agent.offline_model import plans_next
-            from leadpilot.agent.vocabulary import cached_vocabulary
-
             deps: AgentDeps = request.runtime.context
-            vocabulary = None
-            if plans_next(request.messages):
-                with deps.read() as session:
-                    vocabulary = cached_vocabulary(deps.db, session)
-            return handler(request.override(model=request.model.for_run(now=deps.now, vocabulary=vocabulary)))
+            prompt = SystemMessage(system_prompt(deps))
+            if backend == "openai":
+                return handler(request.override(system_message=prompt))
+            model = request.model.for_run(now=deps.now, vocabulary=_vocabulary_if_planning(deps, request.messages))
+            return handler(request.override(system_message=prompt, model=model))
 
-    return [prompt_for_run] if backend == "openai" else [prompt_for_run, OfflinePlannerForRun()]
+    return [RunContext()]
+
+
+def _vocabulary_if_planning(deps: AgentDeps, messages: list):
+    """The store's names when the offline model plans next; None when only the answer is left to write."""
+    from leadpilot.agent.offline_model import plans_next
+    from leadpilot.agent.vocabulary import cached_vocabulary
+
+    if not plans_next(messages):
+        return None
+    with deps.read() as session:
+        return cached_vocabulary(deps.db, session)
 
 
 _graphs: dict[tuple, Any] = {}

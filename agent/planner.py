@@ -171,7 +171,10 @@ class Plan:
 
 def fold(text: str) -> str:
     """Lower case without accents: "Lucía" and "Lucia" are the same name to someone typing."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    lowered = text.lower()
+    if lowered.isascii():  # most names: nothing to strip (the vocabulary folds every company name)
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -236,6 +239,12 @@ class Context:
 
 
 def _alternation(phrases: Iterable[str]) -> str:
+    return _escaped_alternation(tuple(phrases))
+
+
+@lru_cache(maxsize=64)
+def _escaped_alternation(phrases: tuple[str, ...]) -> str:
+    # The phrase tables are constants: escaped and sorted once, not on every question.
     return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
 
 

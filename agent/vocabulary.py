@@ -6,6 +6,7 @@ in the database's cache and rebuilt only when a cheap fingerprint of the store c
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -19,12 +20,18 @@ if TYPE_CHECKING:
     from leadpilot.agent.planner import Vocabulary
 
 
+@cache
+def _fingerprint_statement():
+    # One statement, one scalar subquery per aggregate: SQLite answers each lone max() from its index.
+    aggregates = (func.max(Lead.id), func.max(Lead.updated_at), func.max(Rep.id), func.count(Rep.id))
+    return select(*(select(a).scalar_subquery() for a in aggregates))
+
+
 def store_fingerprint(session: Session) -> tuple:
     """Changes whenever a lead or rep is added or edited (index lookups only: cheap). A deletion may
     leave a stale name in the vocabulary, which can only make a filter match nothing."""
-    # One statement, one scalar subquery per aggregate: SQLite answers each lone max() from its index.
-    aggregates = (func.max(Lead.id), func.max(Lead.updated_at), func.max(Rep.id), func.count(Rep.id))
-    return tuple(session.execute(select(*(select(a).scalar_subquery() for a in aggregates))).one())
+    # Checked on every question: the statement is built once and run through Core (no ORM layer).
+    return tuple(session.connection().execute(_fingerprint_statement()).one())
 
 
 def build_vocabulary(session: Session) -> Vocabulary:

@@ -10,8 +10,10 @@ vocabulary cached); each timed run is a whole agent turn, as `leadpilot ask` run
 call, query, rows, answer, run log (`--conversation` adds the conversation memory writes). The SQL
 baseline fetches the same rows (every contract column of up to the row cap, with the owner's email,
 in the same order: checked) with one hand-written statement through the same driver; "SQL + total"
-also counts every match (count(*) OVER ()), as the answer's "Found N leads" needs. SQL and ask runs
-alternate, after a warm-up each, so a busy machine slows both alike; wall and CPU times are medians.
+also counts every match (count(*) OVER ()), as the answer's "Found N leads" needs. "Ask's SQL" is the
+statement the search tool compiled for the question, run alone through the same driver: the ask
+minus it is the agent around the query. The runs alternate, after a warm-up each, so a busy machine
+slows them alike; wall and CPU times are medians.
 """
 
 from __future__ import annotations
@@ -114,8 +116,27 @@ def ask_runner(db, *, conversation: bool):
     return run
 
 
+def ask_sql_runner(db, answer, row_cap: int):
+    """The statement the ask's search tool compiles for `answer`'s tool call, alone (no agent, no dicts)."""
+    from leadpilot.tools.lead_filter import Viewer, compile_filter, owner_lookup
+    from leadpilot.tools.lead_search import SearchLeads, search_statement
+
+    (call,) = answer.tool_calls
+    query = SearchLeads(**call["args"])
+    with db.session() as session:
+        compiled = compile_filter(query.filter, now=NOW, viewer=Viewer(), owner_ids=owner_lookup(session))
+    statement = search_statement(query, compiled, row_cap=row_cap)
+
+    def run() -> list:
+        with db.engine.connect() as connection:
+            return connection.execute(statement).all()
+
+    return run
+
+
 def compare(db, runs: int, *, conversation: bool, row_cap: int) -> dict[str, list[tuple[float, float]]]:
-    """Alternate SQL, SQL + total and ask runs (after one warm-up each); check they return the same leads."""
+    """Alternate SQL, SQL + total, ask and the ask's SQL (after one warm-up each); check they return
+    the same leads."""
     runners = {
         "sql": sql_runner(db, SQL, row_cap),
         "sql_with_total": sql_runner(db, SQL_WITH_TOTAL, row_cap),
@@ -123,9 +144,11 @@ def compare(db, runs: int, *, conversation: bool, row_cap: int) -> dict[str, lis
     }
     sql_ids = [row.id for row in runners["sql"]()]
     answer = runners["ask"]()
+    runners["ask_sql"] = ask_sql_runner(db, answer, row_cap)
     runners["sql_with_total"]()
     ask_ids = [lead["id"] for lead in answer.leads]
     assert ask_ids == sql_ids, f"ask and SQL disagree: {len(ask_ids)} vs {len(sql_ids)} leads"
+    assert [row.id for row in runners["ask_sql"]()] == sql_ids, "the ask's statement and the SQL disagree"
     times: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(runs):
         for name, run in runners.items():
@@ -226,9 +249,11 @@ def main() -> None:
         "sql_with_total_median_ms": _median_ms(times["sql_with_total"], 0),
         "sql_with_total_cpu_median_ms": _median_ms(times["sql_with_total"], 1),
         "ask_warm_median_ms": _median_ms(times["ask"], 0), "ask_warm_cpu_median_ms": _median_ms(times["ask"], 1),
+        "ask_sql_median_ms": _median_ms(times["ask_sql"], 0), "ask_sql_cpu_median_ms": _median_ms(times["ask_sql"], 1),
         "ratio": round(_median_ms(times["ask"], 0) / _median_ms(times["sql"], 0), 2),
         "ratio_cpu": round(_median_ms(times["ask"], 1) / _median_ms(times["sql"], 1), 2),
         "ratio_vs_sql_with_total": round(_median_ms(times["ask"], 0) / _median_ms(times["sql_with_total"], 0), 2),
+        "ratio_vs_ask_sql": round(_median_ms(times["ask"], 0) / _median_ms(times["ask_sql"], 0), 2),
         "ask_cold_start_s": round(cold_wall, 2), "ask_cold_start_cpu_s": round(cold_cpu, 2),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }

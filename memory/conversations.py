@@ -94,8 +94,11 @@ def append_messages(session: Session, *, conversation_id: str, messages: Sequenc
 
 
 def log_run(session: Session, **fields: Any) -> int:
-    """Record one agent run (the AgentRun columns as keywords); returns its id."""
-    return session.execute(insert(AgentRun).values(**fields)).inserted_primary_key[0]
+    """Record one agent run (the AgentRun columns as keywords); returns its id.
+
+    A Core insert with the values as parameters: its compiled form is cached, where an ORM
+    `insert().values(...)` coerces every value into the statement on each run."""
+    return session.connection().execute(AgentRun.__table__.insert(), fields).inserted_primary_key[0]
 
 
 def recent_runs(session: Session, *, limit: int = 20) -> Sequence[AgentRun]:

@@ -106,7 +106,8 @@ class Lead(Base):
 
     __tablename__ = "leads"
     __table_args__ = (
-        Index("ix_leads_tier_industry", "tier", "industry"),
+        # Covers the card's question (tier, industry, last contact, ranked by score): see migration 0010.
+        Index("ix_leads_tier_industry_rank", "tier", "industry", "id", "score", "last_contacted_at"),
         Index("ix_leads_owner_stage", "owner_id", "stage"),
     )
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import upsert_rep
-from leadpilot.tools.lead_filter import LeadFilter, Viewer
-from leadpilot.tools.lead_search import SearchLeads, lead_row, search_leads
+from leadpilot.tools.lead_filter import LeadFilter, Viewer, compile_filter
+from leadpilot.tools.lead_search import SearchLeads, lead_row, search_leads, search_statement
 
 from conftest import NOW
 
@@ -77,3 +77,25 @@ def test_top_n_and_not_contacted_window(store):
 def test_no_match_is_an_empty_page(store):
     result = run(store, filter=LeadFilter(industry=["healthcare"]))
     assert result.leads == [] and result.total == 0 and not result.truncated
+
+
+def test_an_owner_named_in_the_filter_is_looked_up_by_name(store):
+    with store.session() as session:
+        anas = set(session.scalars(select(Lead.id).where(Lead.owner_id.is_not(None))))
+    result = run(store, filter=LeadFilter(owner=["ana lima"]))
+    assert result.total == len(anas) == 5 and {lead["id"] for lead in result.leads} <= anas and result.problems == []
+    assert {lead["owner"] for lead in result.leads} == {"ana@team.io"}
+    nobody = run(store, filter=LeadFilter(owner=["Bruno"]))
+    assert nobody.leads == [] and nobody.problems == ["there is no rep called 'Bruno'"]
+
+
+def test_the_cards_question_is_ranked_from_the_index_alone(sqlite_db):
+    """Tier + industry + last contact, by score: every match is ranked from ix_leads_tier_industry_rank
+    without reading the table (migration 0010); only the page's rows are read whole."""
+    query = SearchLeads(filter=LeadFilter(tier=["hot"], industry=["fintech"], not_contacted_in_days=3))
+    statement = search_statement(query, compile_filter(query.filter, now=NOW, viewer=Viewer(), owner_ids={}), row_cap=1000)
+    sql = str(statement.compile(sqlite_db.engine, compile_kwargs={"literal_binds": True}))
+    with sqlite_db.engine.connect() as connection:
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    assert any("COVERING INDEX ix_leads_tier_industry_rank" in step for step in plan), plan
+    assert any("leads USING INTEGER PRIMARY KEY" in step for step in plan), plan  # the page's rows, by id

@@ -10,11 +10,19 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import DateTime, case, func, literal, select, type_coerce
+from sqlalchemy import DateTime, Select, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead, Rep
-from leadpilot.tools.lead_filter import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup, visibility_condition
+from leadpilot.tools.lead_filter import (
+    CompiledFilter,
+    LeadFilter,
+    Viewer,
+    compile_filter,
+    describe_filter,
+    owner_lookup,
+    visibility_condition,
+)
 
 SortKey = Literal["score", "probability", "created_at", "last_contacted_at", "company", "company_size"]
 GroupKey = Literal["tier", "industry", "source", "owner", "stage", "country", "state", "city", "month", "segment"]
@@ -106,23 +114,27 @@ _ROW_COLUMNS = tuple(
 
 def _lead_dicts(rows) -> list[dict[str, Any]]:
     """Result rows (LEAD_FIELDS first) as the JSON-ready dicts of the `ask --json` contract."""
-    leads = []
-    for row in rows:
-        lead = dict(zip(LEAD_FIELDS, row))
+    leads = [dict(zip(LEAD_FIELDS, row)) for row in rows]
+    for lead in leads:
         for name in _DATETIME_FIELDS:
             if (value := lead[name]) is not None:
                 lead[name] = value.isoformat() + "+00:00"
-        leads.append(lead)
     return leads
 
 
-def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: datetime, row_cap: int) -> SearchResult:
-    """Leads matching `query.filter` that the viewer may see, sorted, at most `limit` / `row_cap`."""
-    compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
+def _compiled(session: Session, lead_filter: LeadFilter, *, now: datetime, viewer: Viewer):
+    # Rep names are read only when the filter names an owner: most questions do not.
+    owner_ids = owner_lookup(session) if lead_filter.owner else {}
+    return compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_ids)
+
+
+def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: int) -> Select:
+    """The page of `query` (contract columns, then the number of all matches on every row), sorted."""
     cap = min(query.limit or row_cap, row_cap)
     # Rank first, on narrow rows (id, sort key, and the number of matches as a window count: one
     # pass instead of a second query), then fetch the wide rows of the page only. Sorting every
-    # match with all its columns costs more than the page's primary-key lookups.
+    # match with all its columns costs more than the page's primary-key lookups, and the ranking
+    # of a tier + industry question reads its index only (see migration 0010).
     sort_key = _SORT_COLUMNS[query.sort_by]
     page = (
         select(Lead.id.label("id"), sort_key.label("sort_key"), func.count().over().label("total"))
@@ -131,13 +143,19 @@ def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: d
         .limit(cap)
         .subquery("page")
     )
-    statement = (
+    return (
         select(*_ROW_COLUMNS, page.c.total)
         .select_from(page)
         .join(Lead, Lead.id == page.c.id)
         .outerjoin(Rep, Lead.owner_id == Rep.id)
         .order_by(*_order(page.c.sort_key, page.c.id, query.descending))
     )
+
+
+def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: datetime, row_cap: int) -> SearchResult:
+    """Leads matching `query.filter` that the viewer may see, sorted, at most `limit` / `row_cap`."""
+    compiled = _compiled(session, query.filter, now=now, viewer=viewer)
+    statement = search_statement(query, compiled, row_cap=row_cap)
     rows = session.connection().execute(statement).all()  # Core: plain rows, no ORM loading
     total = rows[0][-1] if rows else 0
     leads = _lead_dicts(rows)
@@ -170,7 +188,7 @@ def _group_column(group_by: GroupKey, dialect: str):
 
 def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, now: datetime, row_cap: int) -> AggregateResult:
     """One row per group: {group_by: value, metric: number}, largest first (months in order)."""
-    compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
+    compiled = _compiled(session, query.filter, now=now, viewer=viewer)
     if query.group_by is None:
         group = literal("all leads", literal_execute=True).label("total")
     else:
