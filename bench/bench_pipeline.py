@@ -7,7 +7,7 @@ alert). Reports captures/s (HTTP 202s), end-to-end leads/s (unique leads fully p
 second from the first post), the per-step latency means, and the raw executemany INSERT rate of
 the same unique leads into the same schema.
 
-    python bench/bench_pipeline.py                    # SQLite, 10,000 posts, 2 worker threads
+    python bench/bench_pipeline.py                    # SQLite, 10,000 posts, 2 worker processes
     python bench/bench_pipeline.py --posts 2000 --workers 4 --postgres postgresql+psycopg://...
 """
 

@@ -266,14 +266,14 @@ def _loopback(host: str) -> bool:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default LEADPILOT_API_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default LEADPILOT_API_PORT, 8080).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Pipeline worker threads (default LEADPILOT_PIPELINE_WORKERS, 1).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Pipeline workers, each its own process (default LEADPILOT_PIPELINE_WORKERS, 1).")] = None,
 ) -> None:
     """Start the capture API: POST /webhooks/lead (signed), GET /leads/{id}, /health, /metrics, /docs;
     pipeline workers process what it captures."""
     import uvicorn
 
     from leadpilot.interfaces.api.app import create_app
-    from leadpilot.interfaces.api.runtime import WorkerThreads, build_worker
+    from leadpilot.interfaces.api.runtime import WorkerProcesses
     from leadpilot.settings import get_settings
 
     settings = get_settings()
@@ -290,11 +290,11 @@ def serve(
         raise typer.Exit(2)
     db = open_store()
     count = settings.pipeline_workers if workers is None else workers
-    threads = WorkerThreads([build_worker(db, settings=settings, clock=current_clock()) for _ in range(count)])
-    _err_console().print(f"Capture API on http://{host}:{port} (docs /docs) with {count} pipeline worker(s); "
+    processes = WorkerProcesses(count, embedding_threads=settings.embedding_threads or 1)
+    _err_console().print(f"Capture API on http://{host}:{port} (docs /docs) with {count} pipeline worker process(es); "
                          f"database {db.dialect}.")
     try:
-        uvicorn.run(create_app(settings=settings, db=db, workers=threads), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings=settings, db=db, workers=processes), host=host, port=port, log_level="warning")
     finally:
         db.dispose()
 

@@ -38,10 +38,12 @@ _FIXES: dict[str, str] = {
     "ui_port": "use a port number between 1 and 65535",
     "embedder": "use onnx (offline) or openai (an OpenAI-compatible embeddings endpoint)",
     "embedding_dimension": "use the vector size of the embedding model, e.g. 1536 for text-embedding-3-small",
+    "embedding_threads": "use a whole number of threads between 0 (one per core) and 64",
     "summary_timeout_s": "use seconds above 0 and at most 120, e.g. 10",
     "api_port": "use a port number between 1 and 65535",
-    "pipeline_workers": "use a whole number of worker threads between 0 and 32",
+    "pipeline_workers": "use a whole number of workers between 0 and 32",
     "pipeline_max_attempts": "use a whole number between 1 and 100",
+    "pipeline_batch": "use a whole number of leads between 1 and 256",
     "pipeline_backoff_s": "use seconds between 0 and 3600, e.g. 2",
     "pipeline_lease_s": "use seconds above 0, e.g. 60 (longer than the slowest lead takes to process)",
 }
@@ -75,6 +77,7 @@ class Settings(BaseSettings):
     embedding_model: str = Field("text-embedding-3-small", description="Model name for LEADPILOT_EMBEDDER=openai.")
     embedding_dimension: int = Field(1536, ge=8, le=8192, description="Vector size of embedding_model.")
     embedding_base_url: str | None = Field(None, description="Embeddings endpoint; default OPENAI_BASE_URL.")
+    embedding_threads: int = Field(0, ge=0, le=64, description="Threads of the offline embedder (0 = one per core; `serve`'s worker processes use 1 each).")
     now: datetime | None = Field(None, description="Pins the clock for every relative time (ISO 8601).")
 
     # LLM backend: OpenAI-compatible when a key is present, the offline planner otherwise.
@@ -132,11 +135,12 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="Capture API: interface to listen on.")
     api_port: int = Field(8080, ge=1, le=65535, description="Capture API: port.")
     pipeline_policy: Path | None = Field(None, description="Follow-up windows and nurture sequences; unset = config/pipeline.yaml.")
-    pipeline_workers: int = Field(1, ge=0, le=32, description="Worker threads `serve` runs (0 = capture only; run `leadpilot worker`).")
+    pipeline_workers: int = Field(1, ge=0, le=32, description="Pipeline workers `serve` runs, each its own process (0 = capture only; run `leadpilot worker`).")
     pipeline_max_attempts: int = Field(5, ge=1, le=100, description="Attempts before a lead's processing is dead-lettered.")
     pipeline_backoff_s: float = Field(2.0, ge=0, le=3600, description="First retry delay; doubles per attempt.")
     pipeline_lease_s: float = Field(60.0, gt=0, le=86_400, description="A claimed job not finished or renewed in this time is taken over.")
     pipeline_poll_s: float = Field(0.5, gt=0, le=60, description="How often an idle worker looks for work.")
+    pipeline_batch: int = Field(32, ge=1, le=256, description="Leads a worker claims and runs step by step together.")
 
     @field_validator("now")
     @classmethod

@@ -23,6 +23,7 @@ def add_activity(
     rep_id: int | None = None,
     detail: str | None = None,
     meta: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> Activity:
     kind = ActivityKind(kind)
     if direction is None:
@@ -44,7 +45,8 @@ def add_activity(
             raise LookupError(f"no lead with id {lead_id}")
         if lead.last_contacted_at is None or occurred_at > lead.last_contacted_at:
             lead.last_contacted_at = occurred_at
-    session.flush()
+    if flush:
+        session.flush()
     return activity
 
 

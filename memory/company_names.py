@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Legal forms, as whole trailing words (after punctuation is folded). Longest first where they nest.
 LEGAL_SUFFIXES: tuple[str, ...] = (
@@ -28,6 +29,7 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+@lru_cache(maxsize=1 << 16)  # dedup and routing key the same names over and over
 def company_key(name: str | None) -> str | None:
     """The matching key of a company name: 'ACME, Inc.' -> 'acme'; None when nothing is left."""
     if not name:

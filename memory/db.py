@@ -85,7 +85,10 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10})
+        from leadpilot.memory.sqlite_gate import GatedConnection
+
+        # Writers of this process queue for the file's write lock in Python, not in SQLite's sleeps.
+        engine = create_engine(url, connect_args={"timeout": 10, "factory": GatedConnection})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

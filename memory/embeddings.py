@@ -221,4 +221,4 @@ def get_embedder(settings: Settings) -> Embedder:
             api_key=settings.openai_api_key,
             base_url=settings.embedding_base_url or settings.openai_base_url,
         )
-    return OnnxMiniLMEmbedder()
+    return OnnxMiniLMEmbedder(threads=settings.embedding_threads or None)

@@ -13,11 +13,12 @@ business time only: a pinned clock must not freeze retries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, and_, func, or_, select, update
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadpilot.memory.models import Base
@@ -122,33 +123,33 @@ def wall_clock() -> datetime:
 # Receipts and enqueueing
 
 
-def find_receipt(session: Session, *, keys: list[str]) -> CaptureReceipt | None:
-    """The receipt of the first key (in the order given) that was seen before."""
-    found = {r.key: r for r in session.scalars(select(CaptureReceipt).where(CaptureReceipt.key.in_(keys)))}
-    return next((found[k] for k in keys if k in found), None)
+def find_receipts(session: Session, *, keys: list[str]) -> dict[str, CaptureReceipt]:
+    """The receipts of those of `keys` seen before, by key."""
+    return {r.key: r for r in session.scalars(select(CaptureReceipt).where(CaptureReceipt.key.in_(keys)))} if keys else {}
 
 
 def add_receipt(session: Session, *, key: str, lead_id: int, body_sha256: str, at: datetime) -> None:
     session.add(CaptureReceipt(key=key, lead_id=lead_id, body_sha256=body_sha256, received_at=at, repeats=0))
 
 
-def note_repeat(session: Session, *, receipt: CaptureReceipt, at: datetime) -> None:
-    session.execute(
-        update(CaptureReceipt)
-        .where(CaptureReceipt.key == receipt.key)
-        .values(repeats=CaptureReceipt.repeats + 1, last_repeat_at=at)
-    )
+def note_repeats(session: Session, *, keys: list[str], at: datetime) -> None:
+    """Count one repeat per entry of `keys` (a key listed twice was posted twice more)."""
+    if keys:
+        receipts = CaptureReceipt.__table__
+        session.execute(update(receipts).where(receipts.c.key == bindparam("b_key"))
+                        .values(repeats=receipts.c.repeats + 1, last_repeat_at=at), [{"b_key": key} for key in keys])
 
 
-def enqueue(session: Session, *, lead_id: int, at: datetime) -> PipelineJob:
-    """The job for `lead_id`: created queued, or the existing one (a lead is processed once)."""
-    job = session.scalar(select(PipelineJob).where(PipelineJob.lead_id == lead_id))
-    if job is None:
-        job = PipelineJob(lead_id=lead_id, status=JobStatus.QUEUED.value, attempts=0, available_at=at, result={},
-                          created_at=at, updated_at=at)
-        session.add(job)
-        session.flush()
-    return job
+def enqueue(session: Session, *, lead_ids: list[int], at: datetime) -> dict[int, PipelineJob]:
+    """The job of each lead: created queued, or the existing one (a lead is processed once)."""
+    jobs = {job.lead_id: job for job in session.scalars(select(PipelineJob).where(PipelineJob.lead_id.in_(lead_ids)))} if lead_ids else {}
+    for lead_id in dict.fromkeys(lead_ids):
+        if lead_id not in jobs:
+            jobs[lead_id] = PipelineJob(lead_id=lead_id, status=JobStatus.QUEUED.value, attempts=0, available_at=at, result={},
+                                        created_at=at, updated_at=at)
+            session.add(jobs[lead_id])
+    session.flush()
+    return jobs
 
 
 def add_event(session: Session, *, lead_id: int, step: str, outcome: str, message: str, at: datetime,
@@ -188,6 +189,27 @@ def claim_jobs(session: Session, *, token: str, limit: int, lease_s: float, at: 
                                                          PipelineJob.status == JobStatus.RUNNING.value)))
 
 
+def renew_leases(session: Session, *, job_ids: list[int], token: str, until: datetime, at: datetime) -> set[int]:
+    """Extend the lease of those of `job_ids` that `token` still holds; the ids it holds.
+
+    Run first in a worker's transaction, this UPDATE keeps the jobs its own until the commit (the
+    rows stay locked on PostgreSQL; SQLite's write lock is held), so no other worker can take them
+    while the transaction runs. It also makes SQLite's driver open the transaction (it does so
+    before the first write): a SAVEPOINT opened before that would start a transaction of its own,
+    and releasing it would commit early.
+    """
+    if not job_ids:
+        return set()
+    held = session.scalars(
+        update(PipelineJob)
+        .where(PipelineJob.id.in_(job_ids), PipelineJob.lease_owner == token, PipelineJob.status == JobStatus.RUNNING.value)
+        .values(lease_until=until, updated_at=at)
+        .returning(PipelineJob.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(held)
+
+
 def fence(session: Session, *, job_id: int, token: str, values: dict[str, Any]) -> bool:
     """Update the job only while `token` still holds it. False = the lease was lost: roll back."""
     done = session.execute(
@@ -197,6 +219,43 @@ def fence(session: Session, *, job_id: int, token: str, values: dict[str, Any]) 
         .execution_options(synchronize_session=False)
     )
     return done.rowcount == 1
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One job's finished step: its new checkpoint and the history event that says what happened."""
+
+    job_id: int
+    lead_id: int
+    step: str
+    result: dict[str, Any]  # the job's whole checkpoint, this step included
+    outcome: str
+    message: str
+    duration_ms: float | None
+    attempt: int
+
+
+def record_steps(session: Session, *, token: str, at: datetime, records: list[StepRecord], finished: bool = False) -> bool:
+    """Write the records' events and checkpoints, two statements for a whole batch, the checkpoints
+    fenced by `token`; `finished` also marks the jobs done and lets their leases go. False when a
+    job was no longer held: the caller must roll back."""
+    if not records:
+        return True
+    jobs = PipelineJob.__table__
+    values: dict[str, Any] = {"result": bindparam("b_result", type_=jobs.c.result.type), "updated_at": at}
+    if finished:
+        values.update(status=JobStatus.DONE.value, finished_at=at, lease_owner=None, lease_until=None, last_error=None)
+    else:
+        values["last_step"] = bindparam("b_step")
+    written = session.execute(
+        update(jobs).where(jobs.c.id == bindparam("b_id"), jobs.c.lease_owner == token, jobs.c.status == JobStatus.RUNNING.value)
+        .values(**values),
+        [{"b_id": r.job_id, "b_result": r.result} | ({} if finished else {"b_step": r.step}) for r in records],
+    ).rowcount
+    session.execute(insert(PipelineEvent.__table__), [
+        {"lead_id": r.lead_id, "step": r.step, "outcome": r.outcome, "message": r.message[:4000], "at": at,
+         "duration_ms": r.duration_ms, "attempt": r.attempt} for r in records])
+    return written == len(records)
 
 
 def requeue(session: Session, *, lead_id: int, at: datetime, reason: str, actor: str) -> PipelineJob | None:

@@ -80,3 +80,23 @@ def test_merge_dry_run_proposes_then_merge_moves_history(db, tmp_path: Path) -> 
         assert count_leads(session) == 1 and kept.phone == "+1 415 555 2671" and len(kept.activities) == 1
         assert kept.extra["merged_from"][0]["discarded"]["job_title"] == "Chief Technology Officer"
         assert session.scalars(select(AuditEvent.field).where(AuditEvent.lead_id == keep_id)).all() == ["merged"]
+
+
+def test_a_crowded_domain_gives_the_same_matches_as_reading_every_candidate(db, tmp_path: Path, monkeypatch) -> None:
+    """300 leads share a domain and look-alike names: the capped candidate set (dedup.CANDIDATE_CAP)
+    must rank exactly like scoring all of them, the customer and the same person included."""
+    from leadpilot.tools import dedup
+
+    rows = [f"Bigco {i} Labs,Alex Worker{i},a{i}@bigco.com,{'CUSTOMER' if i == 250 else 'LEAD'}" for i in range(300)]
+    rows[280] = "Bigco 280 Labs,Pat Probe,pat.old@bigco.com,LEAD"
+    _import(db, tmp_path, "crowd.csv", "company,contact_name,email,stage\n" + "\n".join(rows) + "\n")
+    probe = dedup.probe_for(company="Bigco 7 Labs", email="pat@bigco.com", contact_name="Pat Probe")
+    with db.session() as session:
+        capped = [m.as_dict() for m in dedup.find_matches(session, probe=probe, limit=20)]
+        account = match_account(session, domain="bigco.com")
+        monkeypatch.setattr(dedup, "CANDIDATE_CAP", 10_000)
+        assert capped == [m.as_dict() for m in dedup.find_matches(session, probe=probe, limit=20)]
+        assert account == match_account(session, domain="bigco.com")
+    assert len(capped) == 20 and capped[0]["contact_name"] == "Pat Probe" and "contact_at_company" in capped[0]["matched"]
+    assert capped[1]["company"] == "Bigco 7 Labs"
+    assert account.is_customer and len(account.customer_lead_ids) == 1

@@ -22,10 +22,12 @@ from leadpilot.interfaces.api.runtime import build_worker
 from leadpilot.interfaces.api.signature import sign
 from leadpilot.memory.db import Database
 from leadpilot.memory.models import Assignment, Lead
-from leadpilot.memory.pipeline import FollowUpTask, JobStatus, NurtureEnrollment, PipelineEvent, PipelineJob, claim_jobs, wall_clock
+from leadpilot.memory.pipeline import (
+    CaptureReceipt, FollowUpTask, JobStatus, NurtureEnrollment, PipelineEvent, PipelineJob, claim_jobs, wall_clock,
+)
 from leadpilot.memory.seed import seed_demo
 from leadpilot.settings import load_settings
-from leadpilot.tools.pipeline_worker import LeaseLost
+from leadpilot.tools.pipeline_worker import Job
 from slack_stub import BOT_TOKEN, SlackAPIStub
 
 ACME = {"company": "ACME Corp", "contact_name": "Wile Coyote", "email": "wile@acmecorp.example", "job_title": "CEO",
@@ -181,6 +183,118 @@ def test_enrichment_down_falls_back_to_rules(api: Api) -> None:
     assert status["steps"]["score"]["score"] is not None and status["steps"]["route"]["owner"]
 
 
+def test_a_captured_lead_is_scored_with_the_semantic_category(api: Api) -> None:
+    from leadpilot.tools.semantic_search import index_leads, semantic_index
+
+    with api.db.session() as session:
+        closed = list(session.scalars(select(Lead.id).where(Lead.stage.in_(("CUSTOMER", "LOST")))))
+    assert index_leads(api.db, semantic_index(api.db, api.settings), closed).embedded == len(closed) > 0
+    lead_id = _lead_id(api.post(ACME))
+    api.worker().drain()
+    status = api.http.get(f"/leads/{lead_id}").json()
+    semantic = status["lead"]["score_breakdown"]["categories"]["semantic"]
+    assert semantic["neighbours"] and "closest closed accounts converted" in semantic["rules"][0]["label"]
+    assert {n["id"] for n in semantic["neighbours"]} <= set(closed)
+    assert "semantic_problem" not in status["steps"]["score"]
+
+
+def test_with_semantic_search_off_the_score_says_why_it_has_no_semantic_category(api: Api) -> None:
+    lead_id = _lead_id(api.post(ACME))
+    worker = api.worker()
+    worker.context.semantic_index = None
+    worker.drain()
+    status = api.http.get(f"/leads/{lead_id}").json()
+    assert status["status"] == "done" and status["lead"]["score"] == status["steps"]["score"]["score"]
+    assert "semantic" not in status["lead"]["score_breakdown"]["categories"]
+    assert status["steps"]["score"]["semantic_problem"] == "semantic search is off"
+    assert "no semantic category: semantic search is off" in status["steps"]["score"]["message"]
+
+
+def test_a_group_of_posts_is_stored_as_one_post_after_another_would_be(db: Database, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's writer stores posts that arrive together in one transaction (store_captures): new
+    leads, repeats within the group and of stored leads, a changed repeat, an Idempotency-Key reused
+    for another body — each answered, and stored, exactly as capture_lead gives it alone."""
+    from leadpilot.memory.db import open_database
+    from leadpilot.tools import capture
+    from leadpilot.tools.capture import IdempotencyConflict, body_digest, capture_lead, prepare_capture, store_captures
+
+    def post(payload, key=None):
+        body = json.dumps(payload).encode()
+        return dict(payload=payload, body_sha256=body_digest(body), idempotency_key=key, now=NOW, received_at=wall_clock())
+
+    stored = {**ACME, "email": "road@runner.example", "company": "Runner Co"}
+    posts = [post(ACME, "k1"), post(ACME, "k1"), post({**ACME, "job_title": "Founder"}), post({**ACME, "city": "Oakland"}, "k1"),
+             post(stored), post({**stored, "notes": "asked for pricing"}), post({"company": "Tiny Shop", "contact_name": "Sam"})]
+    alone = open_database(f"sqlite:///{tmp_path / 'alone.db'}")
+    for store in (db, alone):
+        seed_demo(store, now=NOW, n_leads=50)
+    capture_lead(db, **post(stored))  # captured before the group
+    capture_lead(alone, **post(stored))
+    with monkeypatch.context() as patched:  # the group's own transaction, not the post-by-post fallback
+        patched.setattr(capture, "_store_one", lambda *args, **kwargs: pytest.fail("the group fell back to single posts"))
+        group = store_captures(db, [prepare_capture(**p) for p in posts])
+
+    def one_by_one(p):
+        try:
+            return capture_lead(alone, **p)
+        except IdempotencyConflict as error:
+            return error
+
+    singly = [one_by_one(p) for p in posts]
+    assert [type(a) for a in group] == [type(a) for a in singly] and isinstance(group[3], IdempotencyConflict)
+    assert [(a.lead_id, a.repeat, a.updated) for a in group if not isinstance(a, Exception)] == \
+           [(a.lead_id, a.repeat, a.updated) for a in singly if not isinstance(a, Exception)]
+    assert (group[0].repeat, group[1].repeat, group[2].repeat, group[4].repeat, group[6].repeat) == (False, True, True, True, False)
+
+    def state(store):
+        with store.session() as session:
+            leads = session.execute(select(Lead.id, Lead.company, Lead.job_title, Lead.notes).order_by(Lead.id)).all()
+            events = session.execute(select(PipelineEvent.lead_id, PipelineEvent.outcome, PipelineEvent.message)
+                                     .order_by(PipelineEvent.id)).all()
+            jobs = session.execute(select(PipelineJob.lead_id, PipelineJob.status).order_by(PipelineJob.lead_id)).all()
+            receipts = session.execute(select(CaptureReceipt.key, CaptureReceipt.lead_id, CaptureReceipt.repeats)
+                                       .order_by(CaptureReceipt.key)).all()
+            return leads, events, jobs, receipts
+
+    try:
+        assert state(db) == state(alone)
+    finally:
+        alone.dispose()
+
+
+def test_a_group_that_fails_is_stored_post_by_post(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadpilot.tools import capture
+
+    group = capture._capture_group
+
+    def fails_for_groups(session, batch, **kwargs):
+        if len(batch) > 1:
+            raise RuntimeError("a post of this group broke the transaction")
+        return group(session, batch, **kwargs)
+
+    monkeypatch.setattr(capture, "_capture_group", fails_for_groups)
+    body = json.dumps(ACME).encode()
+    pending = [capture.prepare_capture(payload=ACME, body_sha256=capture.body_digest(body), idempotency_key=None, now=NOW,
+                                       received_at=wall_clock()) for _ in range(2)]
+    first, again = capture.store_captures(api.db, pending)
+    assert (first.repeat, again.repeat, again.lead_id) == (False, True, first.lead_id)
+
+
+def test_leads_of_one_new_account_in_a_batch_go_to_the_same_owner(api: Api) -> None:
+    """The route step reads the batch's account owners once (AccountIndex.for_leads): a lead routed
+    earlier in the same batch owns its account for the next one, as when routed one by one."""
+    from leadpilot.tools.routing_decision import ACCOUNT_RULE
+
+    first = _lead_id(api.post({**ACME, "company": "Zeta Widgets", "email": "ann@zetawidgets.example", "website": "zetawidgets.example"}))
+    second = _lead_id(api.post({**ACME, "company": "Zeta Widgets Inc.", "email": "bob@zetawidgets.example",
+                                "contact_name": "Bob Zeta", "website": "zetawidgets.example"}))
+    assert api.worker().drain() == 2
+    routed = [api.http.get(f"/leads/{lead_id}").json()["steps"]["route"] for lead_id in (first, second)]
+    assert routed[0]["owner"] and routed[0]["rule"] != ACCOUNT_RULE
+    assert routed[1]["owner"] == routed[0]["owner"] and routed[1]["rule"] == ACCOUNT_RULE
+
+
 def test_a_worker_that_lost_its_lease_commits_nothing(api: Api) -> None:
     lead_id = _lead_id(api.post(ACME))
     stale = api.worker(lease_s=0.01)
@@ -192,8 +306,9 @@ def test_a_worker_that_lost_its_lease_commits_nothing(api: Api) -> None:
     assert fresh.drain() == 1  # the lease ran out: the job is taken over and finished
     from leadpilot.tools.pipeline_steps import STEPS
 
-    with pytest.raises(LeaseLost):
-        stale._run_step(STEPS[0], job_id=job_id, lead_id=lead_id, attempts=1, result={}, token="stale-token", now=NOW)
+    # The stale worker runs a step for the job it lost: its transaction leaves the job out.
+    assert stale._run_step(STEPS[0], [Job(job_id, lead_id, 1, {})], token="stale-token", now=NOW) == []
+    assert stale.stats.lease_lost == 1
     with api.db.session() as session:
         assert session.scalar(select(func.count()).select_from(PipelineEvent)
                               .where(PipelineEvent.lead_id == lead_id, PipelineEvent.step == "dedup")) == 1

@@ -7,13 +7,17 @@ else source + external_id; else email; else company + contact name (normalised).
 key already seen is answered with the same lead id and never queued again: a lead is processed
 once however often it is posted. A repeat with a different body updates the fields it provides;
 the same Idempotency-Key with a different body is refused (409), the way payment APIs do.
+
+`store_captures` stores many validated posts in one transaction (group commit: the API's
+CaptureWriter hands it the requests that arrived together), each answered as `capture_lead`
+would answer it alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +29,7 @@ from leadpilot.memory.company_names import company_key, person_key
 from leadpilot.memory.db import Database
 from leadpilot.memory.lead_record import ValidatedLead, validate_lead
 from leadpilot.memory.leads import upsert_leads
-from leadpilot.memory.pipeline import add_event, add_receipt, enqueue, find_receipt, note_repeat
+from leadpilot.memory.pipeline import add_event, add_receipt, enqueue, find_receipts, note_repeats
 from leadpilot.memory.vocab import ActivityKind
 
 _ATTEMPTS = 8  # concurrent first posts of one lead: the loser of the receipt race retries as a repeat
@@ -60,6 +64,26 @@ def identity_keys(record: ValidatedLead, *, idempotency_key: str | None) -> list
     return [key[:400] for key in keys]
 
 
+@dataclass(frozen=True)
+class PendingCapture:
+    """A validated post, ready to store."""
+
+    record: ValidatedLead
+    keys: list[str]
+    body_sha256: str
+    idempotency_key: str | None
+    now: datetime
+    received_at: datetime
+
+
+def prepare_capture(*, payload: Mapping[str, Any], body_sha256: str, idempotency_key: str | None, now: datetime,
+                    received_at: datetime) -> PendingCapture:
+    """Validate a post (raises LeadValidationError naming every bad field) and work out its identity keys."""
+    record = validate_lead(payload, now=now)
+    return PendingCapture(record, identity_keys(record, idempotency_key=idempotency_key), body_sha256, idempotency_key,
+                          now, received_at)
+
+
 def capture_lead(
     db: Database,
     *,
@@ -72,13 +96,19 @@ def capture_lead(
 ) -> CaptureResult:
     """Store one posted lead and queue its processing. Raises LeadValidationError (every bad field
     named) or IdempotencyConflict; `now` is business time, `received_at` the wall clock."""
-    record = validate_lead(payload, now=now)
-    keys = identity_keys(record, idempotency_key=idempotency_key)
+    pending = prepare_capture(payload=payload, body_sha256=body_sha256, idempotency_key=idempotency_key, now=now,
+                              received_at=received_at)
+    return _store_one(db, pending, actor=actor)
+
+
+def _store_one(db: Database, pending: PendingCapture, *, actor: str) -> CaptureResult:
     for attempt in range(_ATTEMPTS):
         try:
             with db.transaction() as session:
-                return _capture(session, record=record, keys=keys, body_sha256=body_sha256,
-                                idempotency_key=idempotency_key, now=now, received_at=received_at, actor=actor)
+                [answer] = _capture_group(session, [pending], actor=actor)
+            if isinstance(answer, IdempotencyConflict):  # nothing was written
+                raise answer
+            return answer
         except (IntegrityError, OperationalError) as error:
             # Another request stored the same lead a moment ago (its receipt won), or SQLite was busy:
             # run again, and it is answered as the repeat it is.
@@ -88,31 +118,97 @@ def capture_lead(
     raise AssertionError("unreachable")
 
 
-def _capture(session, *, record: ValidatedLead, keys: list[str], body_sha256: str, idempotency_key: str | None,
-             now: datetime, received_at: datetime, actor: str) -> CaptureResult:
-    seen = find_receipt(session, keys=keys)
-    if seen is not None:
-        if idempotency_key and seen.key == f"idem:{idempotency_key}" and seen.body_sha256 != body_sha256:
-            raise IdempotencyConflict(
-                f"Idempotency-Key {idempotency_key!r} was already used for a different body — "
-                "send a new key for a new submission, or the identical body to repeat one")
-        note_repeat(session, receipt=seen, at=received_at)
-        updated = False
-        if seen.body_sha256 != body_sha256:
-            updated = True
-            upsert_leads(session, records=[record], now=now, actor=actor)
-        add_event(session, lead_id=seen.lead_id, step="capture", outcome="repeat", at=received_at,
-                  message="posted again: " + ("stored fields updated, not processed again" if updated else "identical, nothing changed"))
-        return CaptureResult(lead_id=seen.lead_id, job_id=None, repeat=True, updated=updated)
+def store_captures(db: Database, batch: Sequence[PendingCapture], *, actor: str = "webhook") -> list[CaptureResult | Exception]:
+    """Store validated posts in one transaction, in order (a repeat later in the batch is answered
+    as a repeat); each answer is a CaptureResult or the IdempotencyConflict (nothing written for
+    it). Any other failure rolls the batch back and stores each post on its own, as capture_lead
+    does, so one bad post costs the others nothing but time; its error is its answer."""
+    try:
+        with db.transaction() as session:
+            return list(_capture_group(session, batch, actor=actor))
+    except Exception:
+        pass
+    answers: list[CaptureResult | Exception] = []
+    for pending in batch:
+        try:
+            answers.append(_store_one(db, pending, actor=actor))
+        except Exception as error:
+            answers.append(error)
+    return answers
 
-    outcome = upsert_leads(session, records=[record], now=now, actor=actor)
-    action, lead_id = outcome.actions[0]
-    for key in keys:
-        add_receipt(session, key=key, lead_id=lead_id, body_sha256=body_sha256, at=received_at)
+
+@dataclass
+class _Planned:
+    """What a post in a group turned out to be, before anything is written."""
+
+    pending: PendingCapture
+    key: str | None = None  # the receipt key it repeats; None: a new lead
+    first: int | None = None  # the post of this group that it repeats, when that one is new too
+    upsert: int | None = None  # its record's index among the group's upserts
+    conflict: IdempotencyConflict | None = None
+
+
+def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str) -> list[CaptureResult | IdempotencyConflict]:
+    """The posts of a group, as each would be captured after the one before it, in a few statements
+    for all of them: one receipt lookup, one upsert of the leads, the receipts, activities, jobs and
+    events flushed together."""
+    receipts = find_receipts(session, keys=[key for pending in batch for key in pending.keys])
+    plans = _plan(batch, receipts)
+    records = [plan.pending.record for plan in plans if plan.upsert is not None]
+    now = max(plan.pending.now for plan in plans)  # the group is stored at one moment
+    actions = upsert_leads(session, records=records, now=now, actor=actor).actions if records else []
+    lead_of = {i: actions[plan.upsert][1] for i, plan in enumerate(plans) if plan.key is None}  # the new posts
+    last = max(plan.pending.received_at for plan in plans)
+    for i in lead_of:
+        pending = plans[i].pending
+        for key in pending.keys:
+            add_receipt(session, key=key, lead_id=lead_of[i], body_sha256=pending.body_sha256, at=pending.received_at)
     session.flush()  # a concurrent first post of the same lead fails here, before anything else
-    add_activity(session, lead_id=lead_id, kind=ActivityKind.FORM_SUBMIT, occurred_at=now,
-                 detail=f"captured by {actor}", meta={"idempotency_key": idempotency_key} if idempotency_key else None)
-    job = enqueue(session, lead_id=lead_id, at=received_at)
-    add_event(session, lead_id=lead_id, step="capture", outcome="ok", at=received_at,
-              message=("new lead stored" if action == "inserted" else "matched a stored lead; fields updated") + ", queued")
-    return CaptureResult(lead_id=lead_id, job_id=job.id, repeat=False, updated=action == "updated")
+    note_repeats(session, keys=[plan.key for plan in plans if plan.key is not None and plan.conflict is None], at=last)
+    for i in lead_of:
+        pending = plans[i].pending
+        add_activity(session, lead_id=lead_of[i], kind=ActivityKind.FORM_SUBMIT, occurred_at=pending.now, flush=False,
+                     detail=f"captured by {actor}",
+                     meta={"idempotency_key": pending.idempotency_key} if pending.idempotency_key else None)
+    jobs = enqueue(session, lead_ids=list(lead_of.values()), at=last)
+    answers: list[CaptureResult | IdempotencyConflict] = []
+    for i, plan in enumerate(plans):
+        if plan.conflict is not None:
+            answers.append(plan.conflict)
+            continue
+        at = plan.pending.received_at
+        if plan.key is None:
+            action = actions[plan.upsert][0]
+            add_event(session, lead_id=lead_of[i], step="capture", outcome="ok", at=at,
+                      message=("new lead stored" if action == "inserted" else "matched a stored lead; fields updated") + ", queued")
+            answers.append(CaptureResult(lead_id=lead_of[i], job_id=jobs[lead_of[i]].id, repeat=False, updated=action == "updated"))
+            continue
+        lead_id = receipts[plan.key].lead_id if plan.first is None else lead_of[plan.first]
+        updated = plan.upsert is not None
+        add_event(session, lead_id=lead_id, step="capture", outcome="repeat", at=at,
+                  message="posted again: " + ("stored fields updated, not processed again" if updated else "identical, nothing changed"))
+        answers.append(CaptureResult(lead_id=lead_id, job_id=None, repeat=True, updated=updated))
+    return answers
+
+
+def _plan(batch: Sequence[PendingCapture], receipts: dict[str, Any]) -> list[_Planned]:
+    """New lead, repeat (of a stored receipt or of an earlier post in the group), or conflict."""
+    plans: list[_Planned] = []
+    claimed: dict[str, int] = {}  # receipt key -> the new post of this group that brings it
+    upserts = 0
+    for pending in batch:
+        plan = _Planned(pending, key=next((key for key in pending.keys if key in receipts or key in claimed), None))
+        if plan.key is None:  # a new lead
+            claimed.update(dict.fromkeys(pending.keys, len(plans)))
+            plan.upsert, upserts = upserts, upserts + 1
+        else:
+            plan.first = None if plan.key in receipts else claimed[plan.key]
+            first_body = receipts[plan.key].body_sha256 if plan.first is None else batch[plan.first].body_sha256
+            if pending.idempotency_key and plan.key == f"idem:{pending.idempotency_key}" and first_body != pending.body_sha256:
+                plan.conflict = IdempotencyConflict(
+                    f"Idempotency-Key {pending.idempotency_key!r} was already used for a different body — "
+                    "send a new key for a new submission, or the identical body to repeat one")
+            elif first_body != pending.body_sha256:  # a repeat that changes stored fields
+                plan.upsert, upserts = upserts, upserts + 1
+        plans.append(plan)
+    return plans

@@ -27,6 +27,9 @@ from leadpilot.tools.enrichment.email import check_email
 from leadpilot.tools.enrichment.phone import parse_phone
 
 COMPANY_FUZZY_CUTOFF = 88  # rapidfuzz ratio (0-100) for "the same company, spelled differently"
+# Weak candidates (domain or company only) re-read and scored per match; beyond this many, only the
+# ones that can rank are (see _Catalogue.candidates). Never below the caller's `limit`.
+CANDIDATE_CAP = 50
 # How much each agreeing field says about "same record"; combined as 1 - prod(1 - w).
 _WEIGHTS = {"email": 1.0, "phone": 0.9, "contact_at_company": 0.9, "domain": 0.6, "company": 0.5, "company_fuzzy": 0.4}
 _PERSON_FIELDS = frozenset({"email", "phone", "contact_at_company"})
@@ -116,7 +119,8 @@ class _Catalogue:
 
     company: dict[int, str] = field(default_factory=dict)  # id -> company_key (fuzzy matching)
     keys: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id -> its exact keys, to unindex on change
-    exact: dict[str, set[int]] = field(default_factory=dict)  # "email:..", "domain:..", "phone:<last 6>" -> ids
+    exact: dict[str, set[int]] = field(default_factory=dict)  # "email:..", "domain:..", "phone:<last 6>", "person:.." -> ids
+    customers: set[int] = field(default_factory=set)  # CUSTOMER-stage ids: they rank first among equals
     max_id: int = 0
     stamp: datetime | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -132,12 +136,17 @@ class _Catalogue:
             keys.append("domain:" + domain)
         if row.phone and len(digits := _DIGITS.sub("", row.phone)) >= 6:
             keys.append("phone:" + digits[-6:])
+        if person := person_key(row.contact_name):
+            keys.append("person:" + person)
+        if row.stage == Stage.CUSTOMER.value:
+            self.customers.add(row.id)
         self.keys[row.id] = tuple(keys)
         for key in keys:
             self.exact.setdefault(key, set()).add(row.id)
 
     def _drop(self, lead_id: int) -> None:
         self.company.pop(lead_id, None)
+        self.customers.discard(lead_id)
         for key in self.keys.pop(lead_id, ()):
             self.exact.get(key, set()).discard(lead_id)
 
@@ -152,22 +161,42 @@ class _Catalogue:
                 self.stamp = row.updated_at
         # Deleted (or merged) leads: rebuild when the table holds fewer rows than we know.
         if len(self.keys) > (session.scalar(select(func.count()).select_from(Lead)) or 0):
-            self.company.clear(), self.keys.clear(), self.exact.clear()
+            self.company.clear(), self.keys.clear(), self.exact.clear(), self.customers.clear()
             self.max_id, self.stamp = 0, None
             self.refresh(session)
 
-    def candidates(self, probe: Probe) -> tuple[set[int], dict[int, float]]:
-        ids: set[int] = set()
-        for key in (f"email:{probe.email}" if probe.email else None, f"domain:{probe.domain}" if probe.domain else None,
-                    f"phone:{_DIGITS.sub('', probe.phone)[-6:]}" if probe.phone else None):
-            if key:
-                ids |= self.exact.get(key, set())
+    def candidates(self, probe: Probe, *, limit: int) -> tuple[set[int], dict[int, float]]:
+        """The ids that could rank among the best `limit` matches, with their fuzzy company similarity.
+
+        Strong candidates (email, phone, the same person at the company), customers and the exact
+        company are always kept. The weak rest (domain and company alone) rank by domain + company,
+        domain, company, then lowest id; when a catch-all domain or a family of look-alike names is
+        shared by thousands of leads, only the first `cap` of them in that order are kept: a match
+        must not cost O(leads)."""
+        bucket = self.exact.get
+        strong: set[int] = set()
+        if probe.email:
+            strong |= bucket(f"email:{probe.email}", set())
+        if probe.phone:
+            strong |= bucket(f"phone:{_DIGITS.sub('', probe.phone)[-6:]}", set())
+        domain = bucket(f"domain:{probe.domain}", set()) if probe.domain else set()
         similarity: dict[int, float] = {}
         if probe.company:
             for _key, score, lead_id in process.extract(probe.company, self.company, scorer=fuzz.ratio,
                                                         score_cutoff=COMPANY_FUZZY_CUTOFF, limit=None):
                 similarity[lead_id] = score
-        ids |= set(similarity)
+        weak = domain | similarity.keys()
+        cap = max(limit, CANDIDATE_CAP) + 1  # the probe's own lead may be among them
+        if len(weak) > cap:
+            same_person = bucket(f"person:{probe.contact}", set()) if probe.contact else set()
+            strong |= (weak & same_person) | (weak & self.customers) | {i for i, score in similarity.items() if score == 100}
+            weak = set()
+            for tier in (domain & similarity.keys(), domain, similarity.keys()):
+                for lead_id in sorted(tier):
+                    if len(weak) >= cap:
+                        break
+                    weak.add(lead_id)
+        ids = strong | weak
         ids.discard(probe.exclude_id)
         return ids, similarity
 
@@ -185,12 +214,12 @@ def _catalogue(session: Session) -> _Catalogue:
     return catalogue
 
 
-def _candidate_rows(session: Session, probe: Probe) -> tuple[list[Any], dict[int, float]]:
+def _candidate_rows(session: Session, probe: Probe, *, limit: int) -> tuple[list[Any], dict[int, float]]:
     """The leads that could match the probe, read fresh, with their fuzzy company similarity."""
     catalogue = _catalogue(session)
     with catalogue.lock:
         catalogue.refresh(session)
-        ids, similarity = catalogue.candidates(probe)
+        ids, similarity = catalogue.candidates(probe, limit=limit)
     rows: list[Any] = []
     ordered = sorted(ids)
     for start in range(0, len(ordered), 900):
@@ -227,7 +256,7 @@ def _score(probe: Probe, row: Any, similarity: float | None) -> tuple[list[str],
 def find_matches(session: Session, *, probe: Probe, min_confidence: float = 0.4, limit: int = 20) -> list[Match]:
     """Stored leads that match the probe, most confident first."""
     session.flush()  # leads added in this session count
-    rows, similarity = _candidate_rows(session, probe)
+    rows, similarity = _candidate_rows(session, probe, limit=limit)
     matches: list[Match] = []
     for row in rows:
         matched, confidence = _score(probe, row, similarity.get(row.id))
@@ -283,7 +312,7 @@ def match_account(session: Session, *, domain: str | None = None, company: str |
     if not (probe.domain or probe.company):
         return None
     account_fields = {"domain", "company", "company_fuzzy"}
-    matches = [m for m in find_matches(session, probe=probe, min_confidence=0.4, limit=200) if account_fields & set(m.matched)]
+    matches = [m for m in find_matches(session, probe=probe, min_confidence=0.4, limit=CANDIDATE_CAP) if account_fields & set(m.matched)]
     if not matches:
         return None
     customers = [m for m in matches if m.is_customer]

@@ -1,11 +1,15 @@
 """The steps a captured lead goes through: dedup → enrich → index → score → route → summarize →
 follow up (task or nurture) → alert.
 
-Each step has an optional `prepare` that runs outside any transaction (network: enrichment
-vendors, the embedder, the LLM) and an `apply` that runs inside the worker's fenced transaction,
-where its writes and its checkpoint commit together. A step whose service is down falls back
-instead of failing the lead: enrichment down → scored on rules; vector store down → indexed by
-the next catch-up; LLM down → template summary.
+Each step has an optional `prepare` (or `prepare_many`, for the whole batch) that runs outside any
+transaction (network: enrichment vendors, the embedder, the LLM; reads that need no lock), an
+optional `begin` that runs once per batch inside the worker's transaction (what the batch's leads
+share: a routing snapshot, one re-score), and an `apply` per lead, inside the lead's savepoint,
+where its writes and its checkpoint commit together. `apply` finds what `begin` returned in
+`ctx.batch`, and must work without it (None: the batch is being run lead by lead). A step whose
+service is down falls back instead of failing the lead: enrichment down → scored on rules; vector
+store down → indexed by the next catch-up; semantic index down → scored without the semantic
+category; LLM down → template summary.
 """
 
 from __future__ import annotations
@@ -60,8 +64,9 @@ class StepContext:
     routing_policy: Callable[[], Any]
     pipeline_policy: Callable[[], Any]
     waterfall: Any = None
-    semantic_index: Callable[[], Any] | None = None  # lazily built; raises when the store is down
+    semantic_index: Callable[[], Any] | None = None  # lazily built; raises when the store is down; None = off
     summarize: Callable[..., Any] | None = None
+    batch: Any = None  # what the step's `begin` loaded for the batch being applied (a per-batch copy)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ class Step:
     prepare: Callable[[StepContext, int, datetime], Any] | None = None
     # For a whole batch at once (one embedding call); returns lead id -> what `prepare` would.
     prepare_many: Callable[[StepContext, list[int], datetime], dict[int, Any]] | None = None
+    # Once per batch, inside the transaction before the leads' applies; its value is `ctx.batch`.
+    begin: Callable[[Session, StepContext, list[int], datetime], Any] | None = None
+    writes: bool = True  # False: `apply` only reports what was prepared (no savepoint, no early write lock)
 
 
 def _lead(session: Session, lead_id: int) -> Lead:
@@ -83,9 +91,21 @@ def _lead(session: Session, lead_id: int) -> Lead:
 # -- dedup ------------------------------------------------------------------------------------
 
 
-def _dedup(session: Session, ctx: StepContext, lead_id: int, _: Any, now: datetime) -> StepResult:
-    lead = _lead(session, lead_id)
-    matches = [m for m in find_matches(session, probe=probe_for_lead(lead), min_confidence=0.6, limit=5) if m.lead_id != lead_id]
+def _dedup_prepare_many(ctx: StepContext, lead_ids: list[int], now: datetime) -> dict[int, Any]:
+    """The possible duplicates of each lead, read before the transaction (advice, not a write)."""
+    found: dict[int, Any] = {}
+    with ctx.db.session() as session:
+        for lead in session.scalars(select(Lead).where(Lead.id.in_(lead_ids))):
+            probe = probe_for_lead(lead)
+            found[lead.id] = [m for m in find_matches(session, probe=probe, min_confidence=0.6, limit=5) if m.lead_id != lead.id]
+    return found
+
+
+def _dedup(session: Session, ctx: StepContext, lead_id: int, matches: Any, now: datetime) -> StepResult:
+    if isinstance(matches, Failed):
+        raise matches.error  # no fallback: retried
+    if matches is None:
+        raise LookupError(f"lead {lead_id} no longer exists")
     if not matches:
         return StepResult("ok", "no other lead matches this one", {"possible_duplicates": []})
     found = [{"lead_id": m.lead_id, "company": m.company, "confidence": round(m.confidence, 2), "matched": m.matched,
@@ -173,17 +193,51 @@ def _index_apply(session: Session, ctx: StepContext, lead_id: int, done: Any, no
 # -- score ------------------------------------------------------------------------------------
 
 
-def _score(session: Session, ctx: StepContext, lead_id: int, _: Any, now: datetime) -> StepResult:
+@dataclass(frozen=True)
+class _Scored:
+    policy: Any
+    semantic_problem: str | None  # why the semantic category is left out, when it is
+
+
+def _score_begin(session: Session, ctx: StepContext, lead_ids: list[int], now: datetime) -> _Scored:
+    """Score the batch in one go (one read of the closed accounts the semantic category compares with)."""
+    from leadpilot.tools.semantic_scoring import open_scoring_index
+
     policy = ctx.scoring_policy()
-    rescore_leads(session, policy=policy, now=now, lead_ids=[lead_id], actor="pipeline")
+    category = policy.categories.semantic_in_force
+    if ctx.semantic_index is None:
+        index, problem = None, "semantic search is off" if category is not None else None
+    else:
+        index, problem = open_scoring_index(ctx.db, category=category, settings=ctx.settings)
+    report = rescore_leads(session, policy=policy, now=now, lead_ids=sorted(lead_ids), actor="pipeline", semantic=index)
+    return _Scored(policy, problem or report.semantic_problem)
+
+
+def _score(session: Session, ctx: StepContext, lead_id: int, _: Any, now: datetime) -> StepResult:
+    scored: _Scored = ctx.batch if ctx.batch is not None else _score_begin(session, ctx, [lead_id], now)
     lead = _lead(session, lead_id)
-    session.refresh(lead)
     reasons = top_reasons(lead.score_breakdown)
-    return StepResult("ok", f"score {lead.score} ({lead.tier}): " + "; ".join(reasons),
-                      {"score": lead.score, "tier": lead.tier, "reasons": reasons, "policy_version": policy.version})
+    message = f"score {lead.score} ({lead.tier}): " + "; ".join(reasons)
+    data = {"score": lead.score, "tier": lead.tier, "reasons": reasons, "policy_version": scored.policy.version}
+    if scored.semantic_problem and "semantic" not in (lead.score_breakdown or {}).get("categories", {}):
+        message += f" (no semantic category: {scored.semantic_problem})"
+        data["semantic_problem"] = scored.semantic_problem
+    return StepResult("ok", message, data)
 
 
 # -- route ------------------------------------------------------------------------------------
+
+
+def _route_begin(session: Session, ctx: StepContext, lead_ids: list[int], now: datetime) -> tuple[Any, Any, Any]:
+    """The policy, one snapshot of the roster (pool pointers locked until the commit) and the
+    account owners the batch's leads can match, read once for the batch."""
+    from leadpilot.tools.routing_store import AccountIndex, lead_facts, load_snapshot
+
+    policy = ctx.routing_policy()
+    matching = policy.account_matching
+    accounts = (AccountIndex.for_leads(session, lead_facts(session, lead_ids=lead_ids), match_on=matching.match_on)
+                if matching.enabled else None)
+    return policy, load_snapshot(session, policy=policy, now=now, lock_pointers=True), accounts
 
 
 def _route(session: Session, ctx: StepContext, lead_id: int, _: Any, now: datetime) -> StepResult:
@@ -194,7 +248,9 @@ def _route(session: Session, ctx: StepContext, lead_id: int, _: Any, now: dateti
         owner = session.get(Rep, lead.owner_id)
         return StepResult("skipped", f"already owned by {owner.name if owner else lead.owner_id} (given with the lead)",
                           {"owner": owner.email if owner else None})
-    decision = route_lead(session, lead=lead_id, policy=ctx.routing_policy(), now=now, dry_run=False, actor="pipeline")
+    policy, snapshot, accounts = ctx.batch if ctx.batch is not None else (ctx.routing_policy(), None, None)
+    decision = route_lead(session, lead=lead_id, policy=policy, now=now, dry_run=False, actor="pipeline", snapshot=snapshot,
+                          accounts=accounts)
     data = {"owner": decision.owner, "owner_name": decision.owner_name, "queue": decision.queue, "rule": decision.rule,
             "reason": decision.reason, "candidates": len(decision.candidates), "policy_version": decision.policy_version}
     outcome = "ok" if decision.owner else "fallback"
@@ -228,7 +284,7 @@ def _owner_tz_note(lead: Lead) -> str:
 
 
 def _follow_up(session: Session, ctx: StepContext, lead_id: int, _: Any, now: datetime) -> StepResult:
-    policy = ctx.pipeline_policy()
+    policy = ctx.batch if ctx.batch is not None else ctx.pipeline_policy()
     lead = _lead(session, lead_id)
     data: dict[str, Any] = {"tier": lead.tier}
     notes = []
@@ -264,12 +320,12 @@ def _follow_up(session: Session, ctx: StepContext, lead_id: int, _: Any, now: da
 
 
 STEPS: tuple[Step, ...] = (
-    Step("dedup", _dedup),
+    Step("dedup", _dedup, prepare_many=_dedup_prepare_many, writes=False),
     Step("enrich", _enrich_apply, _enrich_prepare),
-    Step("index", _index_apply, _index_prepare, _index_prepare_many),
-    Step("score", _score),
-    Step("route", _route),
-    Step("summarize", _summarize_apply, _summarize_prepare),
-    Step("follow_up", _follow_up),
+    Step("index", _index_apply, _index_prepare, _index_prepare_many, writes=False),
+    Step("score", _score, begin=_score_begin),
+    Step("route", _route, begin=_route_begin),
+    Step("summarize", _summarize_apply, _summarize_prepare, writes=False),
+    Step("follow_up", _follow_up, begin=lambda _session, ctx, _lead_ids, _now: ctx.pipeline_policy()),  # read once
 )
 STEP_NAMES = tuple(step.name for step in STEPS) + ("alert",)

@@ -76,19 +76,33 @@ def route_lead(
     now: datetime,
     dry_run: bool = True,
     actor: str = "system",
+    snapshot: RoutingSnapshot | None = None,
+    accounts: AccountIndex | None = None,
 ) -> RoutingDecision:
     """Decide who gets `lead` (a stored lead, its id, or lead fields) and why.
 
     Dry run (default): reads only. `dry_run=False` also records the assignment (audited, with the
-    decision's reason and candidates) and moves the pool's round-robin pointer.
+    decision's reason and candidates) and moves the pool's round-robin pointer. Leads routed one
+    after another can share one read of the roster, a `snapshot` from load_snapshot (pointers
+    locked when writing), and of their account owners, `accounts` (AccountIndex.for_leads): each
+    decision is recorded in them, as in `route_leads`.
     """
     facts = _facts(session, lead)
-    snapshot = load_snapshot(session, policy=policy, now=now, lock_pointers=not dry_run)
+    shared = snapshot is not None
+    if snapshot is None:
+        snapshot = load_snapshot(session, policy=policy, now=now, lock_pointers=not dry_run)
     matching = policy.account_matching
-    account = find_account_owner(session, lead=facts, match_on=matching.match_on) if matching.enabled else None
+    account = None
+    if matching.enabled:
+        account = (accounts.owner_of(facts, match_on=matching.match_on) if accounts is not None
+                   else find_account_owner(session, lead=facts, match_on=matching.match_on))
     decision = decide(lead=facts, account=account, snapshot=snapshot, policy=policy, now=now)
     if not dry_run:
         assign_routed(session, decision=decision, now=now, actor=actor)
+    if shared:
+        snapshot.record(decision)
+    if accounts is not None and decision.owner_id is not None:
+        accounts.add(lead_id=facts.id, owner_id=decision.owner_id, company=facts.company, domain=facts.domain)
     return decision
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.company_names import company_key
@@ -136,6 +137,29 @@ class AccountIndex:
         self._by_company: dict[str, list[tuple[int, int, str | None, str]]] = {}
         for lead_id, owner_id, company, domain, stage in rows:
             self.add(lead_id=lead_id, owner_id=owner_id, company=company, domain=domain, stage=stage)
+
+    @classmethod
+    def for_leads(cls, session: Session, leads: Sequence[LeadFacts], *, match_on: Sequence[str]) -> AccountIndex:
+        """The account owners any of `leads` can match, read once for them all: what
+        find_account_owner reads lead by lead. Per domain its two latest owners (the latest one
+        that is not the lead itself wins); per company name one scan of the names containing the
+        keys' telling words, kept when the key is the same."""
+        columns = (Lead.id, Lead.owner_id, Lead.company, Lead.domain, Lead.stage, Lead.created_at)
+        owned = select(*columns).where(Lead.owner_id.is_not(None), Lead.stage.in_(ACCOUNT_STAGES))
+        rows: dict[int, Any] = {}
+        for domain in sorted({lead.domain for lead in leads if lead.domain} if "domain" in match_on else ()):
+            latest = owned.where(Lead.domain == domain).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(2)
+            rows.update((row.id, row) for row in session.execute(latest))
+        keys = {key for lead in leads if (key := company_key(lead.company))} if "company" in match_on else set()
+        if keys:
+            words = sorted({key_word(key) for key in keys})
+            named = select(Lead.id, Lead.company).where(Lead.owner_id.is_not(None), Lead.stage.in_(ACCOUNT_STAGES), or_(
+                *(func.lower(Lead.company).contains(word, autoescape=True) for word in words)))
+            same = [lead_id for lead_id, company in session.execute(named) if company_key(company) in keys]
+            for start in range(0, len(same), 900):
+                rows.update((row.id, row) for row in session.execute(owned.where(Lead.id.in_(same[start:start + 900]))))
+        ordered = sorted(rows.values(), key=lambda row: (row.created_at, row.id))
+        return cls((row.id, row.owner_id, row.company, row.domain, row.stage) for row in ordered)
 
     @classmethod
     def load(cls, session: Session) -> AccountIndex:

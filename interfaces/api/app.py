@@ -7,6 +7,7 @@ The lead is on disk before the 202; processing happens in the pipeline workers.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import threading
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select, text
 
 from leadpilot.clock import clock_from_settings
+from leadpilot.interfaces.api.capture_writer import CaptureWriter
 from leadpilot.interfaces.api.schemas import Captured, Invalid, LeadIn, LeadStatus, Problem
 from leadpilot.interfaces.api.signature import HEADER, signature_problem
 from leadpilot.memory.db import Database
@@ -29,7 +31,7 @@ from leadpilot.memory.pipeline import (
     FollowUpTask, JobStatus, NurtureEnrollment, PipelineEvent, PipelineJob, job_counts, requeue, wall_clock,
 )
 from leadpilot.settings import Settings
-from leadpilot.tools.capture import IdempotencyConflict, body_digest, capture_lead
+from leadpilot.tools.capture import IdempotencyConflict, body_digest, prepare_capture
 
 MAX_BODY = 256 * 1024
 _MAX_KEY = 200
@@ -45,7 +47,7 @@ def _iso(value: Any) -> Any:
 
 
 def create_app(*, settings: Settings, db: Database, workers: Any = None) -> FastAPI:
-    """The app over an open database. `workers` (WorkerThreads) start and stop with the app."""
+    """The app over an open database. `workers` (WorkerThreads or WorkerProcesses) start and stop with the app."""
     if settings.webhook_secret is None:
         raise ValueError("LEADPILOT_WEBHOOK_SECRET is not set — every webhook must be signed; generate one with "
                          "`python -c \"import secrets; print(secrets.token_hex(32))\"` and give it to the senders")
@@ -54,6 +56,7 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
     clock = clock_from_settings(settings)
     requests: Counter[tuple[str, int]] = Counter()
     counter_lock = threading.Lock()
+    writer = CaptureWriter(db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -62,6 +65,7 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
         try:
             yield
         finally:
+            await run_in_threadpool(writer.stop)
             if workers is not None:
                 await run_in_threadpool(workers.stop)
 
@@ -69,13 +73,28 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
                   description="Signed lead webhooks in; each lead stored at once, then de-duplicated, enriched, scored, "
                               "routed, summarised and announced by the pipeline workers.")
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):
-        response = await call_next(request)
-        route = request.scope.get("route")
-        with counter_lock:
-            requests[(getattr(route, "path", "unmatched"), response.status_code)] += 1
-        return response
+    def count_requests(inner):
+        """Requests per route and status for /metrics; plain ASGI (a BaseHTTPMiddleware costs every
+        capture an extra task and stream)."""
+        async def counted(scope, receive, send):
+            if scope["type"] != "http":
+                return await inner(scope, receive, send)
+            status = 500
+
+            async def sending(message):
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await inner(scope, receive, sending)
+            finally:
+                with counter_lock:
+                    requests[(getattr(scope.get("route"), "path", "unmatched"), status)] += 1
+        return counted
+
+    app.add_middleware(count_requests)
 
     def authorised(authorization: str | None) -> JSONResponse | None:
         if api_token is None:
@@ -108,13 +127,13 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
             return JSONResponse(Invalid(detail="the body must be a JSON object with the lead's fields, e.g. "
                                                '{"company": "ACME Corp", "email": "jane@acme.example"}').model_dump(), status_code=422)
         try:
-            result = await run_in_threadpool(
-                capture_lead, db, payload=payload, body_sha256=body_digest(body),
-                idempotency_key=idempotency_key.strip() if idempotency_key else None,
-                now=clock.now(), received_at=wall_clock())
+            pending = prepare_capture(payload=payload, body_sha256=body_digest(body), now=clock.now(), received_at=wall_clock(),
+                                      idempotency_key=idempotency_key.strip() if idempotency_key else None)
         except LeadValidationError as error:
             errors = [{"field": p.field, "value": p.value, "message": p.message} for p in error.problems]
             return JSONResponse(Invalid(detail=f"{len(errors)} invalid field(s): {error}", errors=errors).model_dump(), status_code=422)
+        try:
+            result = await asyncio.wrap_future(writer.submit(pending))  # stored with the posts that came with it
         except IdempotencyConflict as error:
             return _problem(409, str(error))
         return Captured(lead_id=result.lead_id, status="repeat" if result.repeat else "queued", repeat=result.repeat,
@@ -190,7 +209,7 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
         except Exception as error:  # noqa: BLE001 — the answer is the error
             return 503, {"status": "error", "database": str(error)}
         return 200, {"status": "ok", "database": db.dialect, "queue": counts,
-                     "workers": len(workers.workers) if workers is not None else 0}
+                     "workers": len(workers) if workers is not None else 0}
 
     @app.get("/health", tags=["ops"])
     async def get_health():
