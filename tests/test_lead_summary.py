@@ -247,7 +247,7 @@ def test_conversion_probability_is_mentioned_only_when_a_model_is_trained(sqlite
     lead_id = ids[-1]
     before = summarize_lead(sqlite_db, lead_id=lead_id, now=NOW, settings=settings)
     facts = gather_facts(sqlite_db, lead_id=lead_id, now=NOW, settings=settings)
-    assert "conversion model" not in before.bullets[-1]
+    assert "conversion model" not in before.bullets[-1] and before.conversion_probability is None
     assert facts.next_step.conversion is None and "leadpilot train" in facts.next_step.conversion_unavailable
 
     version = train_conversion_model(sqlite_db, now=NOW, data_dir=settings.data_dir).version
@@ -257,6 +257,7 @@ def test_conversion_probability_is_mentioned_only_when_a_model_is_trained(sqlite
     shown = f"{expected.probability:.0%}" if expected.probability >= 0.005 else "under 1%"
     assert after.bullets[-1].endswith(f"The conversion model ({version}) puts it at {shown} "
                                       f"({expected.tier} priority, {expected.confidence_label} confidence).")
+    assert (after.conversion_probability, after.conversion_model) == (expected.probability, version)
     with sqlite_db.session() as session:  # a summary reads; it records no prediction
         assert session.scalar(select(func.count()).select_from(Prediction)) == 0
 

@@ -115,6 +115,22 @@ def test_the_seed_example_lead_is_captured_processed_and_announced(api: Api, sla
         assert session.scalar(select(func.count()).select_from(Assignment).where(Assignment.lead_id == lead_id)) == 1
 
 
+def test_a_captured_lead_gets_the_conversion_models_probability(api: Api) -> None:
+    """Once a model is trained, a new lead's probability is on its record (probability filters find
+    it), the same one its summary states, without waiting for the next `leadpilot train`."""
+    from leadpilot.tools.conversion_model import train_conversion_model
+
+    version = train_conversion_model(api.db, now=NOW, data_dir=api.settings.data_dir).version
+    lead_id = _lead_id(api.post(ACME))
+    assert api.worker().drain() == 1
+    status = api.http.get(f"/leads/{lead_id}").json()
+    summary = status["steps"]["summarize"]
+    assert summary["conversion_model"] == version and 0 < summary["conversion_probability"] < 1
+    assert status["lead"]["conversion_probability"] == summary["conversion_probability"]
+    shown = f"{summary['conversion_probability']:.0%}" if summary["conversion_probability"] >= 0.005 else "under 1%"
+    assert f"puts it at {shown}" in status["summary"][-1]
+
+
 def test_signature_validation_and_idempotency(api: Api) -> None:
     assert api.post(ACME, signed=False).status_code == 401
     wrong = api.post(ACME, secret="not-the-secret")

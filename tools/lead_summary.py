@@ -61,6 +61,9 @@ class LeadSummary(BaseModel):
     model: str | None = Field(None, description="The LLM that wrote the bullets (source llm).")
     fallback_reason: str | None = Field(None, description="Why the configured LLM was not used.")
     generated_at: datetime
+    conversion_probability: float | None = Field(
+        None, description="The conversion model's probability behind the summary (None: no model trained).")
+    conversion_model: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +147,7 @@ class ConversionFacts(BaseModel):
     priority: str
     confidence: str
     model: str
+    value: float = Field(exclude=True)  # the probability itself, for the lead's record (not shown to the LLM)
 
 
 class NextStepFacts(BaseModel):
@@ -385,7 +389,7 @@ def _conversion(session: Session, *, model: Any, lead_id: int, now: datetime) ->
     prediction = predict_lead(session, lead_id=lead_id, model=model, now=now, record=False)
     shown = f"{prediction.probability:.0%}" if prediction.probability >= 0.005 else "under 1%"
     return ConversionFacts(probability=shown, priority=prediction.tier, confidence=prediction.confidence_label,
-                           model=prediction.model_version)
+                           model=prediction.model_version, value=prediction.probability)
 
 
 def _open_index(db: Database, settings: Settings) -> tuple[Any, str | None]:
@@ -754,8 +758,11 @@ def summarize_lead(db: Database, *, lead_id: int, now: datetime, settings: Setti
     template = load_summary_template()
     facts = gather_facts(db, lead_id=lead_id, now=now, settings=settings, template=template)
     bullets = render_template(facts, template=template)
+    conversion = facts.next_step.conversion
+    made = {"lead_id": lead_id, "generated_at": now, "conversion_probability": conversion.value if conversion else None,
+            "conversion_model": conversion.model if conversion else None}
     if settings.effective_llm_backend != "openai":
-        return LeadSummary(lead_id=lead_id, bullets=bullets, source="template", generated_at=now)
+        return LeadSummary(bullets=bullets, source="template", **made)
     user = facts_message(facts, next_step=bullets[-1])
     system = files("leadpilot.prompts").joinpath(PROMPT_FILE).read_text(encoding="utf-8")
     try:
@@ -763,8 +770,8 @@ def summarize_lead(db: Database, *, lead_id: int, now: datetime, settings: Setti
         llm_bullets = check_llm_bullets(answer, facts_text=user)
     except SummaryLLMError as error:
         log.warning("lead %s: template summary instead of the LLM's: %s", lead_id, error)
-        return LeadSummary(lead_id=lead_id, bullets=bullets, source="template", fallback_reason=str(error), generated_at=now)
-    return LeadSummary(lead_id=lead_id, bullets=llm_bullets, source="llm", model=model, generated_at=now)
+        return LeadSummary(bullets=bullets, source="template", fallback_reason=str(error), **made)
+    return LeadSummary(bullets=llm_bullets, source="llm", model=model, **made)
 
 
 # ---------------------------------------------------------------------------------------------

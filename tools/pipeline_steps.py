@@ -270,6 +270,8 @@ def _summarize_apply(session: Session, ctx: StepContext, lead_id: int, summary: 
     if isinstance(summary, Failed):
         return StepResult("fallback", f"no summary ({summary})", {"bullets": []})
     data = summary.model_dump(mode="json") if hasattr(summary, "model_dump") else dict(summary)
+    if data.get("conversion_probability") is not None:  # the new lead's prediction, as `leadpilot train` records them
+        _lead(session, lead_id).conversion_probability = data["conversion_probability"]
     how = data.get("source", "template")
     if data.get("fallback_reason"):
         return StepResult("fallback", f"template summary: the LLM failed ({data['fallback_reason']})", data)
@@ -325,7 +327,7 @@ STEPS: tuple[Step, ...] = (
     Step("index", _index_apply, _index_prepare, _index_prepare_many, writes=False),
     Step("score", _score, begin=_score_begin),
     Step("route", _route, begin=_route_begin),
-    Step("summarize", _summarize_apply, _summarize_prepare, writes=False),
+    Step("summarize", _summarize_apply, _summarize_prepare),  # writes the lead's conversion probability
     Step("follow_up", _follow_up, begin=lambda _session, ctx, _lead_ids, _now: ctx.pipeline_policy()),  # read once
 )
 STEP_NAMES = tuple(step.name for step in STEPS) + ("alert",)
