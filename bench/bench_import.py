@@ -23,18 +23,18 @@ import resource
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.lead_record import CANONICAL_FIELDS
 from leadpilot.tools.lead_import import SQLITE_IMPORT_PRAGMAS, import_leads_csv
 from leadpilot.tools.scoring_policy import ScoringPolicy, load_policy
+from scratch_postgres import scratch_database
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 INDUSTRIES = ["fintech", "healthcare", "saas", "ecommerce", "manufacturing", "logistics", "education", "retail"]
@@ -112,27 +112,6 @@ def leadpilot_import(db: Database, path: Path, policy: ScoringPolicy | None) -> 
     assert report.inserted == report.rows_read and not report.rejected, report.summary()
 
 
-class Postgres:
-    """A fresh database per run on the given server, dropped afterwards."""
-
-    def __init__(self, server_url: str):
-        self.server_url = server_url
-
-    def __enter__(self) -> str:
-        self.name = f"lp_bench_{uuid.uuid4().hex[:10]}"
-        self._admin("CREATE DATABASE \"{}\"")
-        return make_url(self.server_url).set(database=self.name).render_as_string(hide_password=False)
-
-    def __exit__(self, *exc) -> None:
-        self._admin("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)")
-
-    def _admin(self, sql: str) -> None:
-        engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text(sql.format(self.name)))
-        engine.dispose()
-
-
 def measure(backend: str, fresh_url, path: Path, rows: int, repeats: int, policy: ScoringPolicy | None) -> dict:
     """Median wall and CPU seconds of raw inserts and imports, run alternately. On SQLite also a raw
     insert with the SQLite settings the import gives its own connection, for comparison."""
@@ -189,16 +168,12 @@ def main() -> None:
         write_leads_csv(path, args.rows)
         counter = iter(range(10_000))
 
-        class FreshSqlite:
-            def __enter__(self) -> str:
-                return f"sqlite:///{tmpdir / f'bench-{next(counter)}.db'}"
+        def fresh_sqlite() -> nullcontext[str]:
+            return nullcontext(f"sqlite:///{tmpdir / f'bench-{next(counter)}.db'}")
 
-            def __exit__(self, *exc) -> None:
-                pass
-
-        results = [] if args.skip_sqlite else [measure("sqlite", FreshSqlite, path, args.rows, args.repeats, policy)]
+        results = [] if args.skip_sqlite else [measure("sqlite", fresh_sqlite, path, args.rows, args.repeats, policy)]
         if args.postgres:
-            results.append(measure("postgresql", lambda: Postgres(args.postgres), path, args.rows, args.repeats, policy))
+            results.append(measure("postgresql", lambda: scratch_database(args.postgres), path, args.rows, args.repeats, policy))
     load = f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} cores)"
 
     if args.json:

@@ -19,12 +19,12 @@ import os
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -33,19 +33,9 @@ from leadpilot.memory.db import open_database  # noqa: E402
 from leadpilot.memory.models import Lead  # noqa: E402
 from leadpilot.memory.pipeline import JobStatus, PipelineEvent, PipelineJob  # noqa: E402
 from leadpilot.memory.seed import seed_demo  # noqa: E402
+from scratch_postgres import scratch_database  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-
-
-def _fresh_url(postgres: str | None, workdir: Path) -> str:
-    if not postgres:
-        return f"sqlite:///{workdir / 'bench.db'}"
-    name = f"lp_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(postgres).set(database=name).render_as_string(hide_password=False)
 
 
 def _raw_insert_rate(url: str, posts) -> float:
@@ -74,7 +64,20 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="lp-bench-pipeline-"))
-    url = _fresh_url(args.postgres, workdir)
+    with ExitStack() as scratch:
+        def fresh_url(name: str) -> str:
+            return scratch.enter_context(scratch_database(args.postgres)) if args.postgres else f"sqlite:///{workdir / name}"
+
+        result = _run(args, workdir, fresh_url)
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key:>24}: {value}")
+
+
+def _run(args: argparse.Namespace, workdir: Path, fresh_url: Callable[[str], str]) -> dict:
+    url = fresh_url("bench.db")
     db = open_database(url)
     seed_demo(db, now=NOW, n_leads=2400)
     posts = load_posts(total=args.posts)
@@ -103,7 +106,7 @@ def main() -> None:
             select(PipelineEvent.step, func.avg(PipelineEvent.duration_ms)).where(PipelineEvent.duration_ms.is_not(None))
             .group_by(PipelineEvent.step)).all()}
     db.dispose()
-    raw = _raw_insert_rate(_fresh_url(args.postgres, workdir / "raw") if args.postgres else f"sqlite:///{workdir / 'raw.db'}", posts)
+    raw = _raw_insert_rate(fresh_url("raw.db"), posts)
     result = {
         "database": "postgresql" if args.postgres else "sqlite", "posts": args.posts, "unique_leads": unique,
         "workers": args.workers, "statuses": report.statuses, "captures_per_s": round(args.posts / captured_s, 1),
@@ -112,11 +115,7 @@ def main() -> None:
         "cpu_s_children": round((cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system), 1),
         "load_average": os.getloadavg(),
     }
-    if args.json:
-        print(json.dumps(result))
-        return
-    for key, value in result.items():
-        print(f"{key:>24}: {value}")
+    return result
 
 
 if __name__ == "__main__":

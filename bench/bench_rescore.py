@@ -30,15 +30,13 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, insert, select, text, update
 
 import numpy as np
 
@@ -50,6 +48,7 @@ from leadpilot.memory.vectors import NumpyVectorStore
 from leadpilot.tools.lead_scoring import LEAD_FACT_FIELDS, rescore_leads
 from leadpilot.tools.scoring_policy import load_policy
 from leadpilot.tools.semantic_search import SemanticIndex
+from scratch_postgres import scratch_database
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 INDUSTRIES = ["fintech", "healthcare", "saas", "cybersecurity", "ecommerce", "manufacturing", "logistics", "education", None]
@@ -248,18 +247,12 @@ def sqlite_database() -> Iterator[Database]:
 
 @contextmanager
 def postgres_database(server_url: str) -> Iterator[Database]:
-    name = f"lp_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    db = open_database(make_url(server_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(server_url) as url:
+        db = open_database(url)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def print_table(result: dict[str, Any]) -> None:

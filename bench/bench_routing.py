@@ -25,20 +25,20 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 
 from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.models import Lead, Rep
 from leadpilot.tools.routing import route_lead, route_leads
 from leadpilot.tools.routing_policy import RoutingPolicy, parse_policy
+from scratch_postgres import scratch_database
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # NA East, Central and Europe on shift
 ROUNDS = 3
@@ -192,20 +192,6 @@ def bench(db: Database, *, leads: int, single: int, seed: int = 11) -> dict[str,
     }
 
 
-def _postgres_database(url: str) -> tuple[str, Callable[[], None]]:
-    name = f"lp_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(url).set(database=name).render_as_string(hide_password=False), drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=10_000)
@@ -213,18 +199,13 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL server URL (default: SQLite in a temporary directory)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="leadpilot-bench-routing-") as tmp:
-        drop = None
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        if args.postgres:
-            url, drop = _postgres_database(args.postgres)
+    with (tempfile.TemporaryDirectory(prefix="leadpilot-bench-routing-") as tmp,
+          scratch_database(args.postgres) if args.postgres else nullcontext(f"sqlite:///{Path(tmp) / 'bench.db'}") as url):
         db = open_database(url)
         try:
             report = bench(db, leads=args.leads, single=min(args.single, args.leads))
         finally:
             db.dispose()
-            if drop:
-                drop()
     if args.json:
         print(json.dumps(report))
         return
