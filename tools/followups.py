@@ -205,7 +205,7 @@ def _explain(lead: Lead, best: BestTime, window: tuple[datetime, datetime] | Non
     reason = f"{lead.tier}, {contacted}{every}"
     due = None
     if task is not None:
-        due = task.due_at if task.due_at.tzinfo else task.due_at.replace(tzinfo=now.tzinfo)
+        due = task.due_at  # aware: UTCDateTime
         when = f"{due.astimezone(ZoneInfo(shown_zone)):%a %d %b %H:%M} {shown_zone}"
         reason = f"{task.kind} task due {when}{' (overdue)' if due <= now else ''}: {task.reason}; {contacted}"
     if window is not None and not passed and (due is None or window[0] < due):
