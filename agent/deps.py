@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from leadpilot.memory.db import Database
 from leadpilot.settings import Settings
-from leadpilot.tools.lead_filter import Viewer
+from leadpilot.tools.leads import Viewer
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Any, Literal
 from langchain.tools import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.tools.lead_filter import LeadFilter
+from leadpilot.tools.leads import LeadFilter
 from leadpilot.tools.routing import PoolMembership
-from leadpilot.tools.lead_search import (
+from leadpilot.tools.leads import (
     AggregateLeads,
     GroupKey,
     Metric,
@@ -102,7 +102,7 @@ def _visible(deps: AgentDeps, session, lead_id: int) -> bool:
     from sqlalchemy import select
 
     from leadpilot.memory.models import Lead
-    from leadpilot.tools.lead_filter import visibility_condition
+    from leadpilot.tools.leads import visibility_condition
 
     return session.scalar(select(Lead.id).where(Lead.id == lead_id, visibility_condition(deps.viewer))) is not None
 
@@ -112,7 +112,7 @@ def _resolve(deps: AgentDeps, session, lead_id: int | None, company: str | None)
     from sqlalchemy import func, select
 
     from leadpilot.memory.models import Lead
-    from leadpilot.tools.lead_filter import visibility_condition
+    from leadpilot.tools.leads import visibility_condition
 
     if lead_id is not None:
         return lead_id
@@ -138,7 +138,7 @@ def explain_score_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = No
     category under the scoring policy, and the history of score and tier changes with reasons."""
     from dataclasses import asdict
 
-    from leadpilot.tools.lead_scoring import explain_score
+    from leadpilot.tools.scoring import explain_score
 
     deps = runtime.context
     with deps.read() as session:
@@ -154,8 +154,8 @@ def explain_score_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = No
 def predict_conversion_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
     """The conversion model's prediction for a lead: probability, confidence, factors raising and
     lowering it, risks, recommended next actions, priority tier and time to close."""
-    from leadpilot.tools.conversion_model import ModelNotFoundError, load_latest_model
-    from leadpilot.tools.lead_prediction import predict_lead
+    from leadpilot.tools.prediction import ModelNotFoundError, load_latest_model
+    from leadpilot.tools.prediction import predict_lead
 
     deps = runtime.context
     try:
@@ -176,7 +176,7 @@ def enrich_tool(runtime: ToolRuntime[AgentDeps], target: str) -> tuple[str, dict
     """Enrich an email address, a domain/website or a lead ("lead 42") with offline enrichers:
     email type, phone in E.164, company name, seniority and department, industry, location, and
     whether the company is already an account or customer. Each field names its source."""
-    from leadpilot.tools.enrich import enrich_target
+    from leadpilot.tools.enrichment import enrich_target
 
     deps = runtime.context
     try:
@@ -194,7 +194,7 @@ def enrich_tool(runtime: ToolRuntime[AgentDeps], target: str) -> tuple[str, dict
 def find_duplicates_tool(runtime: ToolRuntime[AgentDeps], query: str | None = None, lead_id: int | None = None) -> tuple[str, dict[str, Any]]:
     """Leads that duplicate a lead, or that match a company name, email or domain, with a
     confidence and the fields that matched; existing customers are marked."""
-    from leadpilot.tools.enrich import find_duplicates_of
+    from leadpilot.tools.enrichment import find_duplicates_of
 
     deps = runtime.context
     try:
@@ -210,7 +210,7 @@ READ_TOOLS = (*READ_TOOLS, explain_score_tool, predict_conversion_tool, enrich_t
 
 
 def _routing_policy(deps: AgentDeps):
-    from leadpilot.tools.routing_policy import policy_in_force
+    from leadpilot.tools.routing import policy_in_force
 
     return policy_in_force(deps.settings.routing_policy)
 
@@ -290,7 +290,7 @@ READ_TOOLS = (*READ_TOOLS, suggest_owner_tool, explain_assignment_tool, routing_
 def _semantic(deps: AgentDeps, run) -> tuple[str, dict[str, Any]]:
     """Open the index, index what changed since the last query, run `run(session, index)`."""
     from leadpilot.memory.vectors import VectorStoreError
-    from leadpilot.tools.semantic_search import catch_up, semantic_index
+    from leadpilot.tools.semantic import catch_up, semantic_index
 
     try:
         index = semantic_index(deps.db, deps.settings)
@@ -312,7 +312,7 @@ def semantic_search_leads_tool(
 ) -> tuple[str, dict[str, Any]]:
     """Find leads by what their notes, company, title and website say ("looking at card issuing",
     "need fleet tracking"), within any structured filter. Most similar first."""
-    from leadpilot.tools.semantic_search import semantic_search_leads
+    from leadpilot.tools.semantic import semantic_search_leads
 
     deps = runtime.context
     return _semantic(deps, lambda session, index: semantic_search_leads(
@@ -325,7 +325,7 @@ def similar_leads_tool(
     filter: LeadFilter | None = None, limit: int = 10,
 ) -> tuple[str, dict[str, Any]]:
     """Leads most like a given lead or company ("companies like Stripe"), within any structured filter."""
-    from leadpilot.tools.semantic_search import similar_leads
+    from leadpilot.tools.semantic import similar_leads
 
     deps = runtime.context
     return _semantic(deps, lambda session, index: similar_leads(
@@ -341,7 +341,7 @@ _ANALYTICS_SHOWN = ("report", "group_by", "metric", "definitions", "based_on", "
 
 
 def _analytics(deps: AgentDeps, run) -> tuple[str, dict[str, Any]]:
-    """Run a report from tools/analytics.py in a read-only session; rows go to the interfaces as an aggregate."""
+    """Run a report from tools/analytics/reports.py in a read-only session; rows go to the interfaces as an aggregate."""
     with deps.read() as session:
         data = run(session).model_dump(mode="json")
     shown = {**{k: data[k] for k in _ANALYTICS_SHOWN}, "rows": data["rows"][:_MODEL_ROWS + 10]}
@@ -405,14 +405,14 @@ def score_distribution_tool(
 def source_attribution_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None) -> tuple[str, dict[str, Any]]:
     """First-touch (original source) vs last-touch (channel of the last inbound touch before
     conversion) attribution over converted leads: counts and shares per channel."""
-    from leadpilot.tools.attribution import source_attribution
+    from leadpilot.tools.analytics import source_attribution
 
     deps = runtime.context
     return _analytics(deps, lambda s: source_attribution(s, lead_filter=filter, viewer=deps.viewer, now=deps.now))
 
 
 def _followup_policy(deps: AgentDeps):
-    from leadpilot.tools.followup_policy import policy_in_force
+    from leadpilot.tools.followups import policy_in_force
 
     return policy_in_force(deps.settings.followup_policy)
 
@@ -430,9 +430,9 @@ def best_time_to_contact_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | No
     the lead's local time and in yours, why (its engagement history, or its industry's default), the
     confidence and the next time the window opens."""
     from leadpilot.memory.models import Lead
-    from leadpilot.tools.best_time import best_time_for_lead
-    from leadpilot.tools.followup_policy import FollowUpPolicyError
-    from leadpilot.tools.lead_search import lead_row
+    from leadpilot.tools.followups import best_time_for_lead
+    from leadpilot.tools.followups import FollowUpPolicyError
+    from leadpilot.tools.leads import lead_row
 
     deps = runtime.context
     try:
@@ -458,7 +458,7 @@ def follow_ups_due_tool(
     warm leads not contacted within their tier's cadence whose best-time window falls that day, ranked,
     each with the reason and a suggested time. A rep gets their own; managers everyone's, or one rep's
     with filter.owner; `filter` narrows further."""
-    from leadpilot.tools.followup_policy import FollowUpPolicyError
+    from leadpilot.tools.followups import FollowUpPolicyError
     from leadpilot.tools.followups import FollowUpError, FollowUpQuery, follow_ups_due
 
     deps = runtime.context

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from leadpilot.memory.db import Database
 from leadpilot.memory.models import Lead, Rep
-from leadpilot.tools.lead_filter import owner_lookup
+from leadpilot.tools.leads import owner_lookup
 
 if TYPE_CHECKING:
     from leadpilot.agent.planner import Vocabulary

@@ -118,8 +118,8 @@ def ask_runner(db, *, conversation: bool):
 
 def ask_sql_runner(db, answer, row_cap: int):
     """The statement the ask's search tool compiles for `answer`'s tool call, alone (no agent, no dicts)."""
-    from leadpilot.tools.lead_filter import Viewer, compile_filter, owner_lookup
-    from leadpilot.tools.lead_search import SearchLeads, search_statement
+    from leadpilot.tools.leads.filter import Viewer, compile_filter, owner_lookup
+    from leadpilot.tools.leads.search import SearchLeads, search_statement
 
     (call,) = answer.tool_calls
     query = SearchLeads(**call["args"])

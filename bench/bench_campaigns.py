@@ -32,8 +32,8 @@ from typing import Any
 from leadpilot.memory.db import open_database
 from leadpilot.memory.seed import seed_demo
 from leadpilot.settings import get_settings
-from leadpilot.tools import campaign_ingest
-from leadpilot.tools.campaigns import create_campaign, get_campaign, run_next_campaign
+from leadpilot.tools.discovery import ingest as campaign_ingest
+from leadpilot.tools.discovery.campaigns import create_campaign, get_campaign, run_next_campaign
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 ROUNDS = 3

@@ -32,8 +32,8 @@ from sqlalchemy import create_engine
 
 from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.lead_record import CANONICAL_FIELDS
-from leadpilot.tools.lead_import import SQLITE_IMPORT_PRAGMAS, import_leads_csv
-from leadpilot.tools.scoring_policy import ScoringPolicy, load_policy
+from leadpilot.tools.leads.importer import SQLITE_IMPORT_PRAGMAS, import_leads_csv
+from leadpilot.tools.scoring.policy import ScoringPolicy, load_policy
 from scratch_postgres import scratch_database
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

@@ -30,11 +30,11 @@ def main() -> None:
     from leadpilot.evals.nlq import apply_rule_scores
     from leadpilot.memory.db import open_database
     from leadpilot.memory.seed import seed_demo
-    from leadpilot.tools import analytics
-    from leadpilot.tools.attribution import source_attribution
-    from leadpilot.tools.followup_policy import load_policy
-    from leadpilot.tools.followups import FollowUpQuery, follow_ups_due
-    from leadpilot.tools.lead_filter import Viewer
+    from leadpilot.tools.analytics import reports as analytics
+    from leadpilot.tools.analytics.attribution import source_attribution
+    from leadpilot.tools.followups.policy import load_policy
+    from leadpilot.tools.followups.daily import FollowUpQuery, follow_ups_due
+    from leadpilot.tools.leads.filter import Viewer
 
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(args.url or f"sqlite:///{Path(tmp) / 'bench.db'}")

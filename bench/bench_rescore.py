@@ -6,7 +6,7 @@ changes (no audit; SQLite stamps only scored_at, PostgreSQL rewrites every row).
 reads the same lead columns and activities with plain SQLAlchemy Core SELECTs. Medians are
 printed, with the ratio to the baseline and the CPU time (the steadier number on a shared machine;
 with SQLite it includes the database's own work): in all, and of this process alone, since a
-re-score of several batches writes them from a second process (tools/score_writer.py).
+re-score of several batches writes them from a second process (tools/scoring/writer.py).
 
     python bench/bench_rescore.py                   # SQLite in a temporary directory, 100,000 leads
     python bench/bench_rescore.py --leads 20000 --json
@@ -45,9 +45,9 @@ from leadpilot.memory.embeddings import OnnxMiniLMEmbedder
 from leadpilot.memory.lead_vectors import LeadVector
 from leadpilot.memory.models import Activity, AuditEvent, Lead
 from leadpilot.memory.vectors import NumpyVectorStore
-from leadpilot.tools.lead_scoring import LEAD_FACT_FIELDS, rescore_leads
-from leadpilot.tools.scoring_policy import load_policy
-from leadpilot.tools.semantic_search import SemanticIndex
+from leadpilot.tools.scoring.rules import LEAD_FACT_FIELDS, rescore_leads
+from leadpilot.tools.scoring.policy import load_policy
+from leadpilot.tools.semantic.search import SemanticIndex
 from scratch_postgres import scratch_database
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -167,7 +167,7 @@ def reset_scores(db: Database) -> None:
 
 def _cpu() -> tuple[float, float]:
     """(CPU seconds of this process, of it and its finished children): a re-score of several batches
-    writes them from a second process (tools/score_writer.py)."""
+    writes them from a second process (tools/scoring/writer.py)."""
     times = os.times()
     return times.user + times.system, times.user + times.system + times.children_user + times.children_system
 

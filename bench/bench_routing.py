@@ -36,8 +36,8 @@ from sqlalchemy import insert
 
 from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.models import Lead, Rep
-from leadpilot.tools.routing import route_lead, route_leads
-from leadpilot.tools.routing_policy import RoutingPolicy, parse_policy
+from leadpilot.tools.routing.router import route_lead, route_leads
+from leadpilot.tools.routing.policy import RoutingPolicy, parse_policy
 from scratch_postgres import scratch_database
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # NA East, Central and Europe on shift

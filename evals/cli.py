@@ -56,8 +56,8 @@ def scoring(
 ) -> None:
     """Conversion model: held-out AUC, Brier score, calibration table and top features."""
     from leadpilot.evals.scoring import evaluate_csv, evaluate_store, render_scoring, with_threshold
-    from leadpilot.tools.conversion_model import NotEnoughHistoryError
-    from leadpilot.tools.tabular import TabularError
+    from leadpilot.tools.prediction import NotEnoughHistoryError
+    from leadpilot.tools.prediction import TabularError
 
     if data is None and (label or drop or positive):
         raise fail("--label, --drop and --positive need --data FILE.csv", as_json=as_json)
@@ -145,7 +145,7 @@ def routing(
     table and each miss with the engine's explanation."""
     from leadpilot.agent.runner import AgentError
     from leadpilot.evals.routing import DatasetError, render_routing, run_routing_eval
-    from leadpilot.tools.routing_policy import RoutingPolicyError
+    from leadpilot.tools.routing import RoutingPolicyError
 
     if backend not in (None, "offline", "openai"):
         raise fail(f"--backend {backend!r}: use offline or openai", as_json=as_json)

@@ -11,7 +11,7 @@ answer it should get, written as a filter over the data in a small declarative l
     expect: {call: {name: follow_ups_due, args: {day: today}}}   (the tool call; its data is tested in tests/)
 
 This module evaluates that language itself, in plain Python over the leads and activities read
-from the store, deliberately apart from tools/lead_filter.py's SQL compilation: a compiler bug
+from the store, deliberately apart from tools/leads/filter.py's SQL compilation: a compiler bug
 shows up as a miss instead of agreeing with itself. The language (every key ANDed):
 
 - categorical, a list means "any of": tier, industry, country, state, city, region, source, stage,
@@ -36,7 +36,7 @@ Rows also take the analytics reports' numbers: metrics `median_hours` / `p90_hou
 creation to the first outbound email, call or meeting, else the last contact; linear
 interpolation), group `score_bucket` ("70-79", the top score in "90-100", "unscored"), and
 `group_by: channel` with metric `first_touch` (a converted lead's source) or `last_touch` (the
-channel of its last inbound touch at or before conversion, see tools/attribution.py; none = its
+channel of its last inbound touch at or before conversion, see tools/analytics/attribution.py; none = its
 source). A count of 0 is the same as no row.
 
 A search is compared as the set of lead ids; with `order` ("score desc", ties by id like the
@@ -729,8 +729,8 @@ def apply_rule_scores(db: Any, *, now: datetime) -> bool:
     """Score every lead with the rule policy, when the scoring module is installed (tier and score
     cases need scores). Returns whether scores were applied."""
     try:
-        from leadpilot.tools.lead_scoring import rescore_leads
-        from leadpilot.tools.scoring_policy import load_policy
+        from leadpilot.tools.scoring import rescore_leads
+        from leadpilot.tools.scoring import load_policy
     except ImportError:  # HOOK: the scoring module is optional here; without it every tier is empty
         return False
     try:

@@ -310,7 +310,7 @@ def run_routing_eval(
     """
     from leadpilot.memory.db import open_database
     from leadpilot.memory.seed import seed_demo
-    from leadpilot.tools.routing_policy import load_policy
+    from leadpilot.tools.routing import load_policy
 
     started = time.perf_counter()
     now = now or parse_now(None)
@@ -404,7 +404,7 @@ def check_agent_answers(db: Any, cases: Sequence[Case], *, backend: Backend, def
     from leadpilot.agent.deps import AgentDeps
     from leadpilot.agent.runner import run_agent
     from leadpilot.settings import load_settings
-    from leadpilot.tools.lead_filter import Viewer
+    from leadpilot.tools.leads import Viewer
 
     names = _names_by_label(db)
     eligible = [c for c in cases if not c.is_sequence and set(c.roster) <= {"clock"} and c.leads[0].get("company")]

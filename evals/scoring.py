@@ -24,8 +24,8 @@ def evaluate_csv(
     *, path: Path, label: str, drop: Sequence[str] = (), positive: str | None = None, random_state: int = 42
 ) -> dict[str, Any]:
     """Train and evaluate on a CSV file. Raises TabularError / ValueError on unusable input."""
-    from leadpilot.tools.conversion_model import evaluate_tabular
-    from leadpilot.tools.tabular import load_tabular
+    from leadpilot.tools.prediction import evaluate_tabular
+    from leadpilot.tools.prediction import load_tabular
 
     started = time.perf_counter()
     dataset = load_tabular(path, label=label, drop=drop, positive=positive)
@@ -45,7 +45,7 @@ def evaluate_store(*, db: Any, now: datetime, random_state: int = 42) -> dict[st
 
     Nothing is written: no model version is stored. Raises NotEnoughHistoryError.
     """
-    from leadpilot.tools.conversion_model import evaluate_lead_history, lead_history
+    from leadpilot.tools.prediction import evaluate_lead_history, lead_history
 
     started = time.perf_counter()
     with db.session() as session:

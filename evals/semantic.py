@@ -65,8 +65,8 @@ def run_semantic_eval(
     from leadpilot.memory.seed import build_demo_dataset, load_demo_dataset
     from leadpilot.memory.vectors import NumpyVectorStore
     from leadpilot.settings import get_settings
-    from leadpilot.tools.lead_filter import Viewer
-    from leadpilot.tools.semantic_search import SemanticIndex, reindex, semantic_search_leads
+    from leadpilot.tools.leads import Viewer
+    from leadpilot.tools.semantic import SemanticIndex, reindex, semantic_search_leads
 
     spec = load_dataset(dataset)
     demo = build_demo_dataset(seed=int(spec.get("seed", 7)), now=DEFAULT_NOW, n_leads=leads or int(spec.get("leads", 2400)))

@@ -1,6 +1,6 @@
 """`leadpilot campaign ...`: start, list, inspect and run discovery campaigns.
 
-Thin commands over tools/campaigns.py; heavy modules are imported inside each command.
+Thin commands over tools/discovery/campaigns.py; heavy modules are imported inside each command.
 """
 
 from __future__ import annotations
@@ -78,14 +78,14 @@ def _show(campaign: dict[str, Any], *, as_json: bool, details: bool) -> None:
 def _run(db, *, campaign_id: int | None) -> int | None:
     from leadpilot.interfaces.cli import current_clock
     from leadpilot.settings import get_settings
-    from leadpilot.tools.campaigns import run_next_campaign
+    from leadpilot.tools.discovery import run_next_campaign
 
     clock = current_clock()
     return run_next_campaign(db, now=clock.now(), settings=get_settings(), campaign_id=campaign_id, clock=clock.now)
 
 
 def _fetch(db, campaign_id: int) -> dict[str, Any]:
-    from leadpilot.tools.campaigns import get_campaign
+    from leadpilot.tools.discovery import get_campaign
 
     with db.session() as session:
         return get_campaign(session, campaign_id=campaign_id)
@@ -107,7 +107,7 @@ def start(
 ) -> None:
     """Queue a discovery campaign and (by default) run it now."""
     from leadpilot.interfaces.cli import _err_console, current_clock, open_store
-    from leadpilot.tools.campaigns import CampaignError, create_campaign
+    from leadpilot.tools.discovery import CampaignError, create_campaign
 
     criteria = {"industries": industry or [], "countries": country or [], "min_size": min_size, "max_size": max_size,
                 "keywords": keyword or [], "limit": limit}
@@ -142,7 +142,7 @@ def list_(
     from rich.table import Table
 
     from leadpilot.interfaces.cli import _console, open_store
-    from leadpilot.tools.campaigns import list_campaigns
+    from leadpilot.tools.discovery import list_campaigns
 
     db = open_store()
     try:

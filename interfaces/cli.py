@@ -83,7 +83,7 @@ def seed(
 
 def _scoring_policy():
     """The scoring policy file in force; a broken file stops the command with file, key and fix."""
-    from leadpilot.tools.scoring_policy import PolicyError, load_policy
+    from leadpilot.tools.scoring import PolicyError, load_policy
 
     try:
         return load_policy()
@@ -96,8 +96,8 @@ def _apply_rule_scores(db) -> None:
     """Score every lead with the rule policy (config/scoring.yaml or LEADPILOT_SCORING_POLICY); leads
     in the semantic index also get the semantic category."""
     from leadpilot.settings import get_settings
-    from leadpilot.tools.lead_scoring import rescore_leads
-    from leadpilot.tools.semantic_scoring import open_scoring_index
+    from leadpilot.tools.scoring import rescore_leads
+    from leadpilot.tools.scoring import open_scoring_index
 
     policy = _scoring_policy()
     index, problem = open_scoring_index(db, category=policy.categories.semantic_in_force, settings=get_settings())
@@ -114,8 +114,8 @@ def _apply_rule_scores(db) -> None:
 def _train_quietly(db) -> None:
     """Train the conversion model on the demo history so predictions exist from the first chat."""
     from leadpilot.settings import get_settings
-    from leadpilot.tools.conversion_model import NotEnoughHistoryError, load_latest_model, train_conversion_model
-    from leadpilot.tools.lead_prediction import store_probabilities
+    from leadpilot.tools.prediction import NotEnoughHistoryError, load_latest_model, train_conversion_model
+    from leadpilot.tools.prediction import store_probabilities
 
     now = current_clock().now()
     try:
@@ -166,7 +166,7 @@ def _build_semantic_index(db, *, rebuild: bool = False, quiet: bool = False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from leadpilot.settings import get_settings
-    from leadpilot.tools.semantic_search import reindex as reindex_leads, semantic_index
+    from leadpilot.tools.semantic import reindex as reindex_leads, semantic_index
 
     index = semantic_index(db, get_settings())
     with Progress(
@@ -343,7 +343,7 @@ def import_csv(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from leadpilot.settings import get_settings
-    from leadpilot.tools.lead_import import ImportFileError, import_leads_csv
+    from leadpilot.tools.leads import ImportFileError, import_leads_csv
 
     console = _console()
     db = open_store()
@@ -387,7 +387,7 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
 ) -> None:
     """Export every lead with the canonical columns plus id, score, tier, owner and stage."""
-    from leadpilot.tools.lead_export import export_leads
+    from leadpilot.tools.leads import export_leads
 
     db = open_store()
     try:
@@ -505,8 +505,8 @@ def chat(
 def train() -> None:
     """Learn conversion probability from the store's own history; score open leads with it."""
     from leadpilot.settings import get_settings
-    from leadpilot.tools.conversion_model import NotEnoughHistoryError, load_latest_model, train_conversion_model
-    from leadpilot.tools.lead_prediction import store_probabilities
+    from leadpilot.tools.prediction import NotEnoughHistoryError, load_latest_model, train_conversion_model
+    from leadpilot.tools.prediction import store_probabilities
 
     settings = get_settings()
     now = current_clock().now()
@@ -539,8 +539,8 @@ def predict(
 ) -> None:
     """Conversion prediction for one lead: probability, factors, risks, next actions, time to close."""
     from leadpilot.settings import get_settings
-    from leadpilot.tools.conversion_model import ModelNotFoundError, load_latest_model
-    from leadpilot.tools.lead_prediction import predict_lead
+    from leadpilot.tools.prediction import ModelNotFoundError, load_latest_model
+    from leadpilot.tools.prediction import predict_lead
 
     db = open_store()
     try:
@@ -595,7 +595,7 @@ def feedback(
     from sqlalchemy import select
 
     from leadpilot.memory.ml_models import Prediction
-    from leadpilot.tools.lead_prediction import prediction_accuracy, validate_closed_predictions, validate_prediction
+    from leadpilot.tools.prediction import prediction_accuracy, validate_closed_predictions, validate_prediction
 
     now = current_clock().now()
     db = open_store()
@@ -681,7 +681,7 @@ def enrich(
 ) -> None:
     """Enrich an email, a domain or a lead: every field with its source; paid providers only when configured."""
     from leadpilot.settings import get_settings
-    from leadpilot.tools.enrich import enrich_lead, enrich_target
+    from leadpilot.tools.enrichment import enrich_lead, enrich_target
     from leadpilot.tools.enrichment.providers.waterfall import waterfall_from_settings
 
     settings = get_settings()

@@ -7,7 +7,7 @@ from leadpilot.clock import clock_from_settings
 from leadpilot.memory.db import Database
 from leadpilot.memory.reps import get_rep
 from leadpilot.settings import get_settings
-from leadpilot.tools.lead_filter import Viewer
+from leadpilot.tools.leads import Viewer
 
 
 class UnknownUserError(LookupError):

@@ -2,7 +2,7 @@
 
 Glue only: who may act on a lead is the read tools' visibility rule (a rep sees their own leads
 and unassigned ones; managers and admins see all), so a rep can claim an unassigned lead but not
-take another rep's. The writes themselves are tools/assignment.py's, audited with the person as
+take another rep's. The writes themselves are tools/routing/assignment.py's, audited with the person as
 the actor. Interfaces call these only after the person confirmed.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 from leadpilot.memory.db import Database
 from leadpilot.memory.reps import get_rep
 from leadpilot.settings import get_settings
-from leadpilot.tools.assignment import AssignmentError, assign_lead, snooze_lead
-from leadpilot.tools.lead_filter import Viewer
-from leadpilot.tools.lead_search import get_lead_profile
+from leadpilot.tools.routing import AssignmentError, assign_lead, snooze_lead
+from leadpilot.tools.leads import Viewer
+from leadpilot.tools.leads import get_lead_profile
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def score_lines(breakdown: dict[str, Any] | None) -> list[str]:
     if not breakdown:
         return []
     try:
-        from leadpilot.tools.lead_scoring import breakdown_lines
+        from leadpilot.tools.scoring import breakdown_lines
     except ImportError:  # rule scoring not installed: the categories plainly
         return [f"{name} +{part.get('points', 0)}" for name, part in (breakdown.get("categories") or {}).items()]
     return breakdown_lines(breakdown)

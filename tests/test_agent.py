@@ -268,8 +268,8 @@ def test_planner_follow_up_merges_and_replaces():
 
 
 def test_single_lead_intents_explain_enrich_duplicates_and_respect_visibility(store):
-    from leadpilot.tools.lead_scoring import rescore_leads
-    from leadpilot.tools.scoring_policy import load_policy
+    from leadpilot.tools.scoring.rules import rescore_leads
+    from leadpilot.tools.scoring.policy import load_policy
 
     rescore_leads(store, policy=load_policy(), now=NOW)
     with store.session() as session:

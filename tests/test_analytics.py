@@ -12,9 +12,9 @@ import pytest
 from leadpilot.agent.runner import run_agent
 from leadpilot.interfaces.deps_factory import make_deps, viewer_for
 from leadpilot.memory.models import Activity, Lead
-from leadpilot.tools.analytics import conversion_by_tier, lead_volume, quantile, rep_performance, score_bucket, score_distribution, time_to_first_contact
-from leadpilot.tools.attribution import source_attribution, touch_channel
-from leadpilot.tools.lead_filter import LeadFilter, Viewer
+from leadpilot.tools.analytics.reports import conversion_by_tier, lead_volume, quantile, rep_performance, score_bucket, score_distribution, time_to_first_contact
+from leadpilot.tools.analytics.attribution import source_attribution, touch_channel
+from leadpilot.tools.leads.filter import LeadFilter, Viewer
 
 from conftest import NOW
 from small_team import ANA, BEN, add_team

@@ -20,9 +20,9 @@ from leadpilot.memory import campaigns as store
 from leadpilot.memory.leads import count_leads
 from leadpilot.memory.models import AuditEvent, Lead
 from leadpilot.settings import get_settings
-from leadpilot.tools.campaigns import CampaignError, create_campaign, get_campaign, list_campaigns, run_next_campaign
-from leadpilot.tools.discovery_criteria import parse_criteria
-from leadpilot.tools.lead_import import import_leads_csv
+from leadpilot.tools.discovery.campaigns import CampaignError, create_campaign, get_campaign, list_campaigns, run_next_campaign
+from leadpilot.tools.discovery.criteria import parse_criteria
+from leadpilot.tools.leads.importer import import_leads_csv
 
 from conftest import NOW
 from openai_stub import OpenAIStub

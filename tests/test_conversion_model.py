@@ -17,15 +17,15 @@ from sqlalchemy import select
 from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.ml_models import ModelVersion, Prediction
 from leadpilot.memory.models import Activity, AuditEvent
-from leadpilot.tools.calibrated_classifier import calibration_table
-from leadpilot.tools.conversion_model import (
+from leadpilot.tools.prediction.calibrated_classifier import calibration_table
+from leadpilot.tools.prediction.conversion_model import (
     ModelNotFoundError,
     NotEnoughHistoryError,
     evaluate_tabular,
     load_latest_model,
     train_conversion_model,
 )
-from leadpilot.tools.lead_features import (
+from leadpilot.tools.prediction.features import (
     FEATURE_NAMES,
     FEATURES,
     ActivityEvent,
@@ -35,8 +35,8 @@ from leadpilot.tools.lead_features import (
     lead_snapshot,
     seniority_of,
 )
-from leadpilot.tools.lead_prediction import predict_lead, prediction_accuracy, validate_prediction
-from leadpilot.tools.tabular import TabularError, dataset_from_rows, encode_label, load_tabular, read_csv
+from leadpilot.tools.prediction.predict import predict_lead, prediction_accuracy, validate_prediction
+from leadpilot.tools.prediction.tabular import TabularError, dataset_from_rows, encode_label, load_tabular, read_csv
 
 from conftest import NOW
 from synthetic_leads import add_history, add_lead

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from leadpilot.memory.leads import count_leads, set_stage
 from leadpilot.memory.models import Activity, AuditEvent, Lead
-from leadpilot.tools.dedup import find_duplicates, match_account, merge_leads
-from leadpilot.tools.enrich import enrich_target, find_duplicates_of
-from leadpilot.tools.lead_import import import_leads_csv
+from leadpilot.tools.leads.dedup import find_duplicates, match_account, merge_leads
+from leadpilot.tools.enrichment.lookup import enrich_target, find_duplicates_of
+from leadpilot.tools.leads.importer import import_leads_csv
 
 from conftest import NOW
 
@@ -85,7 +85,7 @@ def test_merge_dry_run_proposes_then_merge_moves_history(db, tmp_path: Path) -> 
 def test_a_crowded_domain_gives_the_same_matches_as_reading_every_candidate(db, tmp_path: Path, monkeypatch) -> None:
     """300 leads share a domain and look-alike names: the capped candidate set (dedup.CANDIDATE_CAP)
     must rank exactly like scoring all of them, the customer and the same person included."""
-    from leadpilot.tools import dedup
+    from leadpilot.tools.leads import dedup
 
     rows = [f"Bigco {i} Labs,Alex Worker{i},a{i}@bigco.com,{'CUSTOMER' if i == 250 else 'LEAD'}" for i in range(300)]
     rows[280] = "Bigco 280 Labs,Pat Probe,pat.old@bigco.com,LEAD"

@@ -157,8 +157,8 @@ def test_truth_order_and_rows(handmade):
 )
 def test_the_query_tool_agrees_with_the_truth(sqlite_db, handmade, lead_filter, where):
     """The SQL compilation and the Python truth, side by side on the handmade store."""
-    from leadpilot.tools.lead_filter import LeadFilter, Viewer
-    from leadpilot.tools.lead_search import SearchLeads, search_leads
+    from leadpilot.tools.leads.filter import LeadFilter, Viewer
+    from leadpilot.tools.leads.search import SearchLeads, search_leads
 
     with sqlite_db.session() as session:
         result = search_leads(session, query=SearchLeads(filter=LeadFilter(**lead_filter)), viewer=Viewer(), now=NOW, row_cap=100)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from leadpilot.evals.cli import EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD, app
 from leadpilot.agent.toolbox import tool_names
 from leadpilot.evals.routing import default_dataset_path, load_cases, render_routing, run_routing_eval
-from leadpilot.tools.routing_policy import load_policy
+from leadpilot.tools.routing.policy import load_policy
 
 runner = CliRunner()
 SHIPPED_POLICY = Path(__file__).resolve().parents[1] / "config" / "routing.yaml"

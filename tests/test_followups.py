@@ -16,10 +16,10 @@ from leadpilot.interfaces.deps_factory import make_deps, viewer_for
 from leadpilot.memory.models import Activity, Lead
 from leadpilot.memory.pipeline import FollowUpTask
 from leadpilot.memory.timezones import lead_zone
-from leadpilot.tools.best_time import Engagement, best_time, signal_of
-from leadpilot.tools.followup_policy import FollowUpPolicyError, default_policy_path, load_policy, parse_policy, policy_in_force
-from leadpilot.tools.followups import FollowUpError, FollowUpQuery, follow_ups_due
-from leadpilot.tools.lead_filter import LeadFilter, Viewer
+from leadpilot.tools.followups.best_time import Engagement, best_time, signal_of
+from leadpilot.tools.followups.policy import FollowUpPolicyError, default_policy_path, load_policy, parse_policy, policy_in_force
+from leadpilot.tools.followups.daily import FollowUpError, FollowUpQuery, follow_ups_due
+from leadpilot.tools.leads.filter import LeadFilter, Viewer
 
 from conftest import NOW
 from small_team import ANA, BEN, add_team

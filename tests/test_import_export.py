@@ -16,8 +16,8 @@ from leadpilot.memory.db import open_database
 from leadpilot.memory.leads import count_leads, find_leads, set_score
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import upsert_rep
-from leadpilot.tools.lead_export import EXPORT_COLUMNS, export_leads
-from leadpilot.tools.lead_import import ImportFileError, import_leads_csv
+from leadpilot.tools.leads.export import EXPORT_COLUMNS, export_leads
+from leadpilot.tools.leads.importer import ImportFileError, import_leads_csv
 
 from conftest import NOW, _drop_postgres_database, _fresh_postgres_database
 
@@ -329,7 +329,7 @@ def test_a_row_the_database_refuses_is_rejected_alone(db, tmp_path, monkeypatch,
     # A host longer than the domain column: SQLite stores it, PostgreSQL refuses it. Its cells are
     # read again from the file for the rejects file (good rows' cells are not kept): by the line
     # where its record starts, here after a record spanning two lines.
-    from leadpilot.tools import import_pipeline
+    from leadpilot.tools.common import worker_process as import_pipeline
 
     monkeypatch.setattr(import_pipeline, "pipeline_available", lambda: True)
     website = "https://" + "a" * 300 + ".example"
@@ -391,7 +391,7 @@ def test_excel_sep_hint_utf16_and_classic_mac_line_ends(sqlite_db, tmp_path, enc
 def test_a_pipelined_import_gives_exactly_the_in_process_result(tmp_path, monkeypatch, postgres_databases, backend, method):
     """Above pipeline_min_bytes the file is read, validated and encoded for the database in a second
     process: same report, rejects file, progress calls and stored rows as reading it in-process."""
-    from leadpilot.tools import import_pipeline
+    from leadpilot.tools.common import worker_process as import_pipeline
 
     if method not in __import__("multiprocessing").get_all_start_methods():
         pytest.skip(f"no {method} start method here")
@@ -425,7 +425,7 @@ def test_a_pipelined_import_gives_exactly_the_in_process_result(tmp_path, monkey
 def test_an_sqlite_import_writes_on_one_connection_tuned_for_it_and_sets_it_back(sqlite_db, tmp_path):
     """The import's connection gets a bigger page cache and rarer WAL checkpoints while it runs;
     afterwards the pooled connection has SQLite's settings again, and every chunk was committed."""
-    from leadpilot.tools.lead_import import SQLITE_IMPORT_PRAGMAS, _chunk_transactions
+    from leadpilot.tools.leads.importer import SQLITE_IMPORT_PRAGMAS, _chunk_transactions
 
     def settings(dbapi_connection) -> dict[str, int]:
         return {name: dbapi_connection.execute(f"PRAGMA {name}").fetchone()[0] for name in SQLITE_IMPORT_PRAGMAS}

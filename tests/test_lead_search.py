@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import upsert_rep
-from leadpilot.tools.lead_filter import LeadFilter, Viewer, compile_filter
-from leadpilot.tools.lead_search import SearchLeads, lead_row, search_leads, search_statement
+from leadpilot.tools.leads.filter import LeadFilter, Viewer, compile_filter
+from leadpilot.tools.leads.search import SearchLeads, lead_row, search_leads, search_statement
 
 from conftest import NOW
 

@@ -20,11 +20,11 @@ from leadpilot.memory.ml_models import Prediction
 from leadpilot.memory.models import Assignment, Lead
 from leadpilot.memory.reps import upsert_rep
 from leadpilot.settings import Settings, get_settings
-from leadpilot.tools.conversion_model import load_latest_model, train_conversion_model
-from leadpilot.tools.enrich import enrich_lead
-from leadpilot.tools.lead_prediction import predict_lead
-from leadpilot.tools.lead_scoring import rescore_leads, top_reasons
-from leadpilot.tools.lead_summary import (
+from leadpilot.tools.prediction.conversion_model import load_latest_model, train_conversion_model
+from leadpilot.tools.enrichment.lookup import enrich_lead
+from leadpilot.tools.prediction.predict import predict_lead
+from leadpilot.tools.scoring.rules import rescore_leads, top_reasons
+from leadpilot.tools.pipeline.summary import (
     FACTS_CLOSE,
     FACTS_OPEN,
     LeadSummary,
@@ -38,10 +38,10 @@ from leadpilot.tools.lead_summary import (
     summarize_lead,
     summary_text,
 )
-from leadpilot.tools.routing import route_lead
-from leadpilot.tools.routing_policy import parse_policy
-from leadpilot.tools.scoring_policy import load_policy
-from leadpilot.tools.semantic_search import reindex, semantic_index
+from leadpilot.tools.routing.router import route_lead
+from leadpilot.tools.routing.policy import parse_policy
+from leadpilot.tools.scoring.policy import load_policy
+from leadpilot.tools.semantic.search import reindex, semantic_index
 
 from conftest import NOW  # Friday 20 Nov 2026, 12:00 UTC (13:00 in Berlin, 21:00 in Tokyo)
 from openai_stub import OpenAIStub

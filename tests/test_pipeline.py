@@ -27,7 +27,7 @@ from leadpilot.memory.pipeline import (
 )
 from leadpilot.memory.seed import seed_demo
 from leadpilot.settings import load_settings
-from leadpilot.tools.pipeline_worker import Job
+from leadpilot.tools.pipeline.worker import Job
 from slack_stub import BOT_TOKEN, SlackAPIStub
 
 ACME = {"company": "ACME Corp", "contact_name": "Wile Coyote", "email": "wile@acmecorp.example", "job_title": "CEO",
@@ -118,7 +118,7 @@ def test_the_seed_example_lead_is_captured_processed_and_announced(api: Api, sla
 def test_a_captured_lead_gets_the_conversion_models_probability(api: Api) -> None:
     """Once a model is trained, a new lead's probability is on its record (probability filters find
     it), the same one its summary states, without waiting for the next `leadpilot train`."""
-    from leadpilot.tools.conversion_model import train_conversion_model
+    from leadpilot.tools.prediction.conversion_model import train_conversion_model
 
     version = train_conversion_model(api.db, now=NOW, data_dir=api.settings.data_dir).version
     lead_id = _lead_id(api.post(ACME))
@@ -200,7 +200,7 @@ def test_enrichment_down_falls_back_to_rules(api: Api) -> None:
 
 
 def test_a_captured_lead_is_scored_with_the_semantic_category(api: Api) -> None:
-    from leadpilot.tools.semantic_search import index_leads, semantic_index
+    from leadpilot.tools.semantic.search import index_leads, semantic_index
 
     with api.db.session() as session:
         closed = list(session.scalars(select(Lead.id).where(Lead.stage.in_(("CUSTOMER", "LOST")))))
@@ -232,8 +232,8 @@ def test_a_group_of_posts_is_stored_as_one_post_after_another_would_be(db: Datab
     leads, repeats within the group and of stored leads, a changed repeat, an Idempotency-Key reused
     for another body — each answered, and stored, exactly as capture_lead gives it alone."""
     from leadpilot.memory.db import open_database
-    from leadpilot.tools import capture
-    from leadpilot.tools.capture import IdempotencyConflict, body_digest, capture_lead, prepare_capture, store_captures
+    from leadpilot.tools.pipeline import capture
+    from leadpilot.tools.pipeline.capture import IdempotencyConflict, body_digest, capture_lead, prepare_capture, store_captures
 
     def post(payload, key=None):
         body = json.dumps(payload).encode()
@@ -280,7 +280,7 @@ def test_a_group_of_posts_is_stored_as_one_post_after_another_would_be(db: Datab
 
 
 def test_a_group_that_fails_is_stored_post_by_post(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from leadpilot.tools import capture
+    from leadpilot.tools.pipeline import capture
 
     group = capture._capture_group
 
@@ -300,7 +300,7 @@ def test_a_group_that_fails_is_stored_post_by_post(api: Api, monkeypatch: pytest
 def test_leads_of_one_new_account_in_a_batch_go_to_the_same_owner(api: Api) -> None:
     """The route step reads the batch's account owners once (AccountIndex.for_leads): a lead routed
     earlier in the same batch owns its account for the next one, as when routed one by one."""
-    from leadpilot.tools.routing_decision import ACCOUNT_RULE
+    from leadpilot.tools.routing.decision import ACCOUNT_RULE
 
     first = _lead_id(api.post({**ACME, "company": "Zeta Widgets", "email": "ann@zetawidgets.example", "website": "zetawidgets.example"}))
     second = _lead_id(api.post({**ACME, "company": "Zeta Widgets Inc.", "email": "bob@zetawidgets.example",
@@ -320,7 +320,7 @@ def test_a_worker_that_lost_its_lease_commits_nothing(api: Api) -> None:
     time.sleep(0.05)
     fresh = api.worker()
     assert fresh.drain() == 1  # the lease ran out: the job is taken over and finished
-    from leadpilot.tools.pipeline_steps import STEPS
+    from leadpilot.tools.pipeline.steps import STEPS
 
     # The stale worker runs a step for the job it lost: its transaction leaves the job out.
     assert stale._run_step(STEPS[0], [Job(job_id, lead_id, 1, {})], token="stale-token", now=NOW) == []
@@ -399,7 +399,7 @@ def test_pipeline_workers_run_queued_discovery_campaigns(api: Api) -> None:
     from importlib.resources import files
 
     from leadpilot.interfaces.api.runtime import WorkerThreads
-    from leadpilot.tools.campaigns import create_campaign, get_campaign
+    from leadpilot.tools.discovery.campaigns import create_campaign, get_campaign
 
     source = str(files("leadpilot.config").joinpath("discovery_demo.csv"))
     with api.db.transaction() as session:
@@ -422,8 +422,8 @@ def test_pipeline_workers_run_queued_discovery_campaigns(api: Api) -> None:
 
 def test_nurture_sequences_send_on_schedule_and_stop_when_the_lead_warms(api: Api) -> None:
     from leadpilot.memory.models import Activity
-    from leadpilot.tools.nurture import advance_nurture
-    from leadpilot.tools.pipeline_policy import load_policy
+    from leadpilot.tools.pipeline.nurture import advance_nurture
+    from leadpilot.tools.pipeline.policy import load_policy
 
     cold = _lead_id(api.post({"email": "sam.small@gmail.com", "source": "other", "contact_name": "Sam"}))
     api.worker().drain()
@@ -445,7 +445,7 @@ def test_nurture_sequences_send_on_schedule_and_stop_when_the_lead_warms(api: Ap
 
 
 def test_a_broken_pipeline_policy_names_the_key_and_the_fix(tmp_path: Path) -> None:
-    from leadpilot.tools.pipeline_policy import PipelinePolicyError, load_policy
+    from leadpilot.tools.pipeline.policy import PipelinePolicyError, load_policy
 
     path = tmp_path / "pipeline.yaml"
     path.write_text("cold:\n  nurture: defualt\nnurture_sequences:\n  default:\n    steps:\n"

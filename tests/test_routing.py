@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from leadpilot.memory.audit import lead_history
 from leadpilot.memory.models import Assignment, Lead, RoutingPointer
 from leadpilot.memory.reps import add_time_off, upsert_rep
-from leadpilot.tools.assignment import AssignmentError
-from leadpilot.tools.routing import (
+from leadpilot.tools.routing.assignment import AssignmentError
+from leadpilot.tools.routing.router import (
     AddToPool,
     RepOut,
     RoutingInputError,
@@ -27,8 +27,8 @@ from leadpilot.tools.routing import (
     suggest_owner,
     what_if,
 )
-from leadpilot.tools.routing_engine import decide, gini, weighted_cycle
-from leadpilot.tools.routing_facts import (
+from leadpilot.tools.routing.engine import decide, gini, weighted_cycle
+from leadpilot.tools.routing.facts import (
     ClosedLead,
     LeadFacts,
     PerformanceBook,
@@ -39,7 +39,7 @@ from leadpilot.tools.routing_facts import (
     Workload,
     build_roster,
 )
-from leadpilot.tools.routing_policy import (
+from leadpilot.tools.routing.policy import (
     RoutingPolicyError,
     RoutingPolicyHolder,
     load_policy,

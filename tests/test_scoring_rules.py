@@ -15,7 +15,7 @@ from leadpilot.memory.audit import lead_history
 from leadpilot.memory.lead_record import validate_lead
 from leadpilot.memory.leads import get_lead, set_stage, upsert_leads
 from leadpilot.memory.models import AuditEvent, Lead
-from leadpilot.tools.lead_scoring import (
+from leadpilot.tools.scoring.rules import (
     ActivityFacts,
     LeadFacts,
     ScoreResult,
@@ -26,7 +26,7 @@ from leadpilot.tools.lead_scoring import (
     score_lead_by_id,
     tier_for,
 )
-from leadpilot.tools.scoring_policy import PolicyError, PolicyHolder, load_policy, parse_policy
+from leadpilot.tools.scoring.policy import PolicyError, PolicyHolder, load_policy, parse_policy
 
 from conftest import NOW
 
@@ -463,10 +463,10 @@ def test_rank_leads_orders_by_score_and_filters(db):
 
 
 def test_a_rescore_in_several_batches_writes_what_one_session_writes(tmp_path: Path):
-    """Several batches of an SQLite store are written by a second process (tools/score_writer.py)
+    """Several batches of an SQLite store are written by a second process (tools/scoring/writer.py)
     while the next batch is scored; the result is the one of a single in-process session."""
     from leadpilot.memory.db import open_database
-    from leadpilot.tools.import_pipeline import start_method
+    from leadpilot.tools.common.worker_process import start_method
 
     def store(name: str):
         database = open_database(f"sqlite:///{tmp_path / name}")
@@ -506,7 +506,7 @@ def test_the_writer_process_reports_a_failed_write(tmp_path: Path):
     import sqlite3
 
     from leadpilot.memory.db import open_database
-    from leadpilot.tools.score_writer import ScoreWriterProcess, WriteStatements
+    from leadpilot.tools.scoring.writer import ScoreWriterProcess, WriteStatements
 
     path = tmp_path / "store.db"
     open_database(f"sqlite:///{path}").dispose()

@@ -17,9 +17,9 @@ from leadpilot.memory.lead_record import validate_lead
 from leadpilot.memory.leads import get_lead, set_stage, upsert_leads
 from leadpilot.memory.models import AuditEvent, Lead
 from leadpilot.memory.vectors import NumpyVectorStore, QdrantServerStore
-from leadpilot.tools.lead_scoring import breakdown_lines, explain_score, rescore_leads, score_lead_by_id, top_reasons
-from leadpilot.tools.scoring_policy import PolicyError, load_policy, parse_policy
-from leadpilot.tools.semantic_search import SemanticIndex, reindex, semantic_score
+from leadpilot.tools.scoring.rules import breakdown_lines, explain_score, rescore_leads, score_lead_by_id, top_reasons
+from leadpilot.tools.scoring.policy import PolicyError, load_policy, parse_policy
+from leadpilot.tools.semantic.search import SemanticIndex, reindex, semantic_score
 
 from conftest import NOW
 from test_scoring_rules import POLICY
@@ -261,8 +261,8 @@ def test_the_reindex_command_rescores_so_breakdowns_gain_the_category(tmp_path: 
 def test_neighbour_search_is_exact_and_does_not_depend_on_the_batch():
     import numpy as np
 
-    from leadpilot.tools.scoring_policy import SemanticCategory
-    from leadpilot.tools.semantic_scoring import ClosedAccounts, SemanticScorer
+    from leadpilot.tools.scoring.policy import SemanticCategory
+    from leadpilot.tools.scoring.semantic import ClosedAccounts, SemanticScorer
 
     rng = np.random.default_rng(11)
     centres = rng.standard_normal((20, 384))

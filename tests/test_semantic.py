@@ -16,8 +16,8 @@ from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.embeddings import EmbedderError, OnnxMiniLMEmbedder, minilm_model_path
 from leadpilot.memory.models import Lead
 from leadpilot.memory.vectors import EdgeVectorStore, NumpyVectorStore, QdrantServerStore, VectorStore
-from leadpilot.tools.lead_filter import LeadFilter, Viewer
-from leadpilot.tools.semantic_search import (
+from leadpilot.tools.leads.filter import LeadFilter, Viewer
+from leadpilot.tools.semantic.search import (
     SemanticIndex,
     index_leads,
     reindex,

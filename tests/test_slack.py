@@ -35,7 +35,7 @@ from leadpilot.memory.db import open_database
 from leadpilot.memory.models import Assignment, AuditEvent, Lead, Rep
 from leadpilot.memory.seed import seed_demo
 from leadpilot.settings import SettingsError, load_settings
-from leadpilot.tools.lead_search import lead_row
+from leadpilot.tools.leads.search import lead_row
 
 from conftest import NOW
 from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackAPIStub, SlackSender, sign
@@ -50,8 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def apply_rule_scores(db) -> None:
     """Demo leads have no tiers until scored: the rule scorer when present, else fixed scores."""
     try:
-        from leadpilot.tools.lead_scoring import rescore_leads
-        from leadpilot.tools.scoring_policy import load_policy
+        from leadpilot.tools.scoring.rules import rescore_leads
+        from leadpilot.tools.scoring.policy import load_policy
     except ImportError:
         from leadpilot.memory.leads import set_score
 

@@ -1,7 +1,7 @@
 """The capture API: POST /webhooks/lead (signed), GET /leads/{id}, POST /leads/{id}/retry,
 GET /health, GET /metrics; OpenAPI at /openapi.json and /docs.
 
-Thin by design: parse and check the request, call tools/capture.py or the store, render JSON.
+Thin by design: parse and check the request, call tools/pipeline/capture.py or the store, render JSON.
 The lead is on disk before the 202; processing happens in the pipeline workers.
 """
 
@@ -31,7 +31,7 @@ from leadpilot.memory.pipeline import (
     FollowUpTask, JobStatus, NurtureEnrollment, PipelineEvent, PipelineJob, job_counts, requeue, wall_clock,
 )
 from leadpilot.settings import Settings
-from leadpilot.tools.capture import IdempotencyConflict, body_digest, prepare_capture
+from leadpilot.tools.pipeline import IdempotencyConflict, body_digest, prepare_capture
 
 MAX_BODY = 256 * 1024
 _MAX_KEY = 200
@@ -140,7 +140,7 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
                         updated=result.updated, status_url=f"/leads/{result.lead_id}")
 
     def lead_status(lead_id: int) -> dict[str, Any] | None:
-        from leadpilot.tools.lead_search import lead_row
+        from leadpilot.tools.leads import lead_row
 
         with db.session() as session:
             lead = session.get(Lead, lead_id)

@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import Future
 
 from leadpilot.memory.db import Database
-from leadpilot.tools.capture import CaptureResult, PendingCapture, store_captures
+from leadpilot.tools.pipeline import CaptureResult, PendingCapture, store_captures
 
 log = logging.getLogger(__name__)
 

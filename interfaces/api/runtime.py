@@ -17,8 +17,8 @@ from typing import Any
 from leadpilot.clock import Clock
 from leadpilot.memory.db import Database
 from leadpilot.settings import Settings
-from leadpilot.tools.pipeline_steps import StepContext
-from leadpilot.tools.pipeline_worker import PipelineWorker
+from leadpilot.tools.pipeline import StepContext
+from leadpilot.tools.pipeline import PipelineWorker
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,14 @@ def slack_alert_sender(settings: Settings, db: Database) -> Callable[[Mapping[st
 
 def step_context(db: Database, settings: Settings) -> StepContext:
     from leadpilot.tools.enrichment.providers.waterfall import waterfall_from_settings
-    from leadpilot.tools.pipeline_policy import PipelinePolicyHolder
-    from leadpilot.tools.routing_policy import policy_in_force
-    from leadpilot.tools.scoring_policy import PolicyHolder
-    from leadpilot.tools.semantic_search import semantic_index
+    from leadpilot.tools.pipeline import PipelinePolicyHolder
+    from leadpilot.tools.routing import policy_in_force
+    from leadpilot.tools.scoring import PolicyHolder
+    from leadpilot.tools.semantic import semantic_index
 
     scoring, pipeline = PolicyHolder(settings.scoring_policy), PipelinePolicyHolder(settings.pipeline_policy)
     try:
-        from leadpilot.tools.lead_summary import summarize_lead
+        from leadpilot.tools.pipeline import summarize_lead
     except ImportError:  # summaries not installed in this build
         summarize_lead = None
     return StepContext(
@@ -72,8 +72,8 @@ def build_worker(db: Database, *, settings: Settings, clock: Clock, alert: Calla
     options = dict(max_attempts=settings.pipeline_max_attempts, backoff_s=settings.pipeline_backoff_s,
                    lease_s=settings.pipeline_lease_s, poll_s=settings.pipeline_poll_s, batch=settings.pipeline_batch)
     options.update(overrides)
-    from leadpilot.tools.campaigns import run_next_campaign
-    from leadpilot.tools.nurture import advance_nurture
+    from leadpilot.tools.discovery import run_next_campaign
+    from leadpilot.tools.pipeline import advance_nurture
 
     context = step_context(db, settings)
 

@@ -7,7 +7,7 @@ import asyncio
 
 from leadpilot.interfaces.deps_factory import UnknownUserError, viewer_for
 from leadpilot.memory.db import Database
-from leadpilot.tools.lead_filter import Viewer
+from leadpilot.tools.leads import Viewer
 
 
 def unknown_user_text(user_id: str) -> str:

@@ -24,7 +24,7 @@ from leadpilot.interfaces.deps_factory import make_deps
 from leadpilot.interfaces.slack import blocks
 from leadpilot.interfaces.slack.identity import resolve_viewer, unknown_user_text
 from leadpilot.memory.db import Database
-from leadpilot.tools.lead_filter import Viewer
+from leadpilot.tools.leads import Viewer
 
 log = logging.getLogger("leadpilot.slack")
 

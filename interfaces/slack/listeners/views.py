@@ -1,4 +1,4 @@
-"""Confirmation dialogs: the person confirmed, so the write happens now (tools/assignment.py via
+"""Confirmation dialogs: the person confirmed, so the write happens now (tools/routing/assignment.py via
 interfaces/lead_actions.py), audited with their rep as the actor, and the thread is told."""
 
 from __future__ import annotations

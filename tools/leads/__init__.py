@@ -1,0 +1,21 @@
+"""Leads in and out, and the read-only queries over them.
+
+Owns: the typed lead filter and its SQL compilation with the viewer's visibility (filter), search,
+aggregates and one lead's profile (search), CSV import with HubSpot/Salesforce header mapping
+(importer, csv_headers), export (export), duplicate and account matching (dedup).
+May import: memory, leadpilot.settings/clock, tools.common, tools.enrichment (normalisers for
+dedup) and tools.scoring (an import scores the rows it loads).
+
+Other packages import only the names exported below (see leadpilot/lazy.py).
+"""
+
+from leadpilot.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "csv_headers": ["normalise_header"],
+    "dedup": ["COMPANY_FUZZY_CUTOFF", "find_duplicates", "find_matches", "match_account", "probe_for", "probe_for_lead"],
+    "export": ["export_leads"],
+    "filter": ["LeadFilter", "Viewer", "compile_filter", "describe_filter", "owner_lookup", "visibility_condition"],
+    "importer": ["ImportFileError", "import_leads_csv"],
+    "search": ["AggregateLeads", "GroupKey", "Metric", "SearchLeads", "SortKey", "group_column", "aggregate_leads", "get_lead_profile", "lead_row", "search_leads"],
+})

@@ -1,0 +1,247 @@
+"""Read-only lead queries for the agent: search, aggregate, and one lead's full profile.
+
+Each takes a validated query object, compiles it to a SQLAlchemy statement (never SQL text from a
+model), runs it in a read-only session with a row cap and a statement timeout, and returns data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import DateTime, Select, case, func, literal, select, type_coerce
+from sqlalchemy.orm import Session
+
+from leadpilot.memory.models import Lead, Rep
+from leadpilot.tools.leads.filter import (
+    CompiledFilter,
+    LeadFilter,
+    Viewer,
+    compile_filter,
+    describe_filter,
+    owner_lookup,
+    visibility_condition,
+)
+
+SortKey = Literal["score", "probability", "created_at", "last_contacted_at", "company", "company_size"]
+GroupKey = Literal["tier", "industry", "source", "owner", "stage", "country", "state", "city", "month", "segment"]
+Metric = Literal["count", "conversion_rate", "avg_score"]
+
+LEAD_FIELDS = (
+    "id", "external_id", "company", "contact_name", "email", "job_title", "industry", "country", "state",
+    "city", "company_size", "source", "stage", "score", "tier", "conversion_probability", "owner",
+    "created_at", "last_contacted_at",
+)
+
+
+class SearchLeads(BaseModel):
+    """Find leads matching a filter, sorted, optionally the top N."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: LeadFilter = Field(default_factory=LeadFilter)
+    sort_by: SortKey = Field("score", description="score, probability, created_at, last_contacted_at, company, company_size")
+    descending: bool = Field(True, description="Largest / newest first.")
+    limit: int | None = Field(None, ge=1, le=1000, description="Top N; omit for every match (up to the row cap).")
+
+
+class AggregateLeads(BaseModel):
+    """Count leads (or conversion rate / average score) grouped by one field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: LeadFilter = Field(default_factory=LeadFilter)
+    group_by: GroupKey | None = Field(
+        None, description="tier, industry, source, owner, stage, country, state, city, month, segment; omit for one total"
+    )
+    metric: Metric = Field("count", description="count, conversion_rate (won / closed) or avg_score")
+
+
+class SearchResult(BaseModel):
+    leads: list[dict[str, Any]]
+    total: int = Field(description="How many leads match (may exceed len(leads) when capped).")
+    truncated: bool
+    filters_applied: list[str]
+    problems: list[str] = Field(default_factory=list)
+
+
+class AggregateResult(BaseModel):
+    rows: list[dict[str, Any]]
+    group_by: str | None
+    metric: str
+    filters_applied: list[str]
+    problems: list[str] = Field(default_factory=list)
+
+
+def lead_row(lead: Lead) -> dict[str, Any]:
+    """The lead fields every answer carries (the `ask --json` contract), JSON-ready."""
+    row: dict[str, Any] = {}
+    for name in LEAD_FIELDS:
+        if name == "owner":
+            row["owner"] = lead.owner.email if lead.owner is not None else None
+            continue
+        value = getattr(lead, name)
+        row[name] = value.isoformat() if isinstance(value, datetime) else value
+    return row
+
+
+_SORT_COLUMNS = {
+    "score": Lead.score,
+    "probability": Lead.conversion_probability,
+    "created_at": Lead.created_at,
+    "last_contacted_at": Lead.last_contacted_at,
+    "company": Lead.company,
+    "company_size": Lead.company_size,
+}
+
+
+def _order(sort_key, tie_break, descending: bool) -> tuple:
+    # NULLs last either way, and a stable tie-break on id.
+    return sort_key.is_(None), sort_key.desc() if descending else sort_key.asc(), tie_break
+
+
+_DATETIME_FIELDS = ("created_at", "last_contacted_at")
+# Datetimes are read as the naive UTC values UTCDateTime stores and written out once as ISO 8601
+# with "+00:00": the same text as the aware value's isoformat(), without an aware datetime per value.
+_ROW_COLUMNS = tuple(
+    Rep.email.label("owner") if name == "owner"
+    else type_coerce(getattr(Lead, name), DateTime()).label(name) if name in _DATETIME_FIELDS
+    else getattr(Lead, name)
+    for name in LEAD_FIELDS
+)
+
+
+def _lead_dicts(rows) -> list[dict[str, Any]]:
+    """Result rows (LEAD_FIELDS first) as the JSON-ready dicts of the `ask --json` contract."""
+    leads = [dict(zip(LEAD_FIELDS, row)) for row in rows]
+    for lead in leads:
+        for name in _DATETIME_FIELDS:
+            if (value := lead[name]) is not None:
+                lead[name] = value.isoformat() + "+00:00"
+    return leads
+
+
+def _compiled(session: Session, lead_filter: LeadFilter, *, now: datetime, viewer: Viewer):
+    # Rep names are read only when the filter names an owner: most questions do not.
+    owner_ids = owner_lookup(session) if lead_filter.owner else {}
+    return compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_ids)
+
+
+def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: int) -> Select:
+    """The page of `query` (contract columns, then the number of all matches on every row), sorted."""
+    cap = min(query.limit or row_cap, row_cap)
+    # Rank first, on narrow rows (id, sort key, and the number of matches as a window count: one
+    # pass instead of a second query), then fetch the wide rows of the page only. Sorting every
+    # match with all its columns costs more than the page's primary-key lookups, and the ranking
+    # of a tier + industry question reads its index only (see migration 0010).
+    sort_key = _SORT_COLUMNS[query.sort_by]
+    page = (
+        select(Lead.id.label("id"), sort_key.label("sort_key"), func.count().over().label("total"))
+        .where(*compiled.conditions)
+        .order_by(*_order(sort_key, Lead.id, query.descending))
+        .limit(cap)
+        .subquery("page")
+    )
+    return (
+        select(*_ROW_COLUMNS, page.c.total)
+        .select_from(page)
+        .join(Lead, Lead.id == page.c.id)
+        .outerjoin(Rep, Lead.owner_id == Rep.id)
+        .order_by(*_order(page.c.sort_key, page.c.id, query.descending))
+    )
+
+
+def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: datetime, row_cap: int) -> SearchResult:
+    """Leads matching `query.filter` that the viewer may see, sorted, at most `limit` / `row_cap`."""
+    compiled = _compiled(session, query.filter, now=now, viewer=viewer)
+    statement = search_statement(query, compiled, row_cap=row_cap)
+    rows = session.connection().execute(statement).all()  # Core: plain rows, no ORM loading
+    total = rows[0][-1] if rows else 0
+    leads = _lead_dicts(rows)
+    wanted = min(total, query.limit) if query.limit else total
+    # Built here in the declared shape; validating would only copy 1,000 dicts.
+    return SearchResult.model_construct(
+        leads=leads,
+        total=total,
+        truncated=len(leads) < wanted,
+        filters_applied=describe_filter(query.filter),
+        problems=compiled.problems,
+    )
+
+
+def group_column(group_by: GroupKey, dialect: str):
+    if group_by == "owner":
+        return func.coalesce(Rep.email, "unassigned")
+    if group_by == "month":
+        if dialect == "sqlite":
+            return func.strftime("%Y-%m", Lead.created_at)
+        return func.to_char(Lead.created_at, "YYYY-MM")
+    if group_by == "segment":
+        size = Lead.company_size
+        return case(
+            (size >= 1000, "enterprise"), (size >= 100, "mid-market"), (size >= 10, "smb"), (size >= 1, "micro"),
+            else_="unknown",
+        )
+    return getattr(Lead, group_by)
+
+
+def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, now: datetime, row_cap: int) -> AggregateResult:
+    """One row per group: {group_by: value, metric: number}, largest first (months in order)."""
+    compiled = _compiled(session, query.filter, now=now, viewer=viewer)
+    if query.group_by is None:
+        group = literal("all leads", literal_execute=True).label("total")
+    else:
+        group = group_column(query.group_by, session.get_bind().dialect.name).label(query.group_by)
+    if query.metric == "count":
+        value = func.count(Lead.id)
+    elif query.metric == "avg_score":
+        value = func.avg(Lead.score)
+    else:
+        won = func.sum(case((Lead.converted.is_(True), 1), else_=0))
+        closed = func.sum(case((Lead.converted.is_not(None), 1), else_=0))
+        value = won * 1.0 / func.nullif(closed, 0)
+    value = value.label(query.metric)
+    statement = select(group, value).select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*compiled.conditions)
+    if query.group_by == "month":
+        statement = statement.group_by(group).order_by(group)
+    elif query.group_by is not None:
+        statement = statement.group_by(group).order_by(value.desc(), group)
+    rows = []
+    for name, number in session.execute(statement.limit(row_cap)):
+        if number is not None and query.metric != "count":
+            number = round(float(number), 4 if query.metric == "conversion_rate" else 1)
+        rows.append({query.group_by or "total": name if name is not None else "unknown", query.metric: number})
+    return AggregateResult(
+        rows=rows, group_by=query.group_by, metric=query.metric,
+        filters_applied=describe_filter(query.filter), problems=compiled.problems,
+    )
+
+
+def get_lead_profile(session: Session, *, lead_id: int, viewer: Viewer) -> dict[str, Any] | None:
+    """One lead with its activities, score breakdown, prediction and assignments; None if not visible."""
+    from leadpilot.memory.activities import lead_activities
+    from leadpilot.memory.assignments import lead_assignments
+
+    lead = session.scalar(select(Lead).where(Lead.id == lead_id, visibility_condition(viewer)))
+    if lead is None:
+        return None
+    profile = lead_row(lead)
+    profile.update(
+        website=lead.website,
+        phone=lead.phone,
+        notes=lead.notes,
+        converted=lead.converted,
+        converted_at=lead.converted_at.isoformat() if lead.converted_at else None,
+        score_breakdown=lead.score_breakdown,
+        enrichment=lead.enrichment,
+        activities=[
+            {"kind": a.kind, "direction": a.direction, "occurred_at": a.occurred_at.isoformat(), "detail": a.detail}
+            for a in lead_activities(session, lead_id=lead.id, limit=50)
+        ],
+        assignments=[
+            {"rep": a.rep.email if a.rep else None, "at": a.assigned_at.isoformat(), "rule": a.rule, "reason": a.reason}
+            for a in lead_assignments(session, lead_id=lead.id)
+        ],
+    )
+    return profile

@@ -1,0 +1,21 @@
+"""The capture pipeline: a posted lead captured durably, then dedup → enrich → index → score →
+route → summarize → follow up → alert, by workers claiming from the database queue.
+
+Owns: capture (capture), the steps (steps), the worker (worker), config/pipeline.yaml (policy),
+nurture sequences (nurture), the rep-facing lead summary (summary).
+May import: memory, leadpilot.settings/clock, prompts, and every other tools package (it is the
+workflow that strings them together); nothing in tools/ imports it.
+
+Other packages import only the names exported below (see leadpilot/lazy.py).
+"""
+
+from leadpilot.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "capture": ["CaptureResult", "IdempotencyConflict", "PendingCapture", "body_digest", "prepare_capture", "store_captures"],
+    "nurture": ["advance_nurture"],
+    "policy": ["PipelinePolicyHolder"],
+    "steps": ["StepContext"],
+    "summary": ["summarize_lead"],
+    "worker": ["PipelineWorker"],
+})

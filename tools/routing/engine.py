@@ -1,0 +1,462 @@
+"""The routing decision itself: pure functions over plain facts, no database, no clock.
+
+`decide` takes a lead, its account owner (if any), a snapshot of the roster and its workload, the
+policy and `now`, and returns a `RoutingDecision` that explains itself: the rule that matched,
+every candidate with why it was excluded or how it scored, and why the winner won. Nothing here
+mutates the snapshot; `RoutingSnapshot.record` applies a decision when routing a batch.
+
+Order of a decision: account match (sticky owner) -> the first rule that matches the lead and has
+an available candidate -> the fallback. Within a rule, hard constraints exclude candidates, then
+preferences narrow the rest (each only when someone meets it), then the pool's strategy chooses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache, reduce
+from math import gcd
+from typing import Any
+
+from leadpilot.memory.vocab import industry_label
+from leadpilot.tools.routing.decision import (
+    ACCOUNT_RULE,
+    FALLBACK_RULE,
+    PointerMove,
+    RoutingDecision,
+    RuleCheck,
+    Verdict,
+)
+from leadpilot.tools.routing.facts import AccountOwner, LeadFacts, RepFacts, RoutingSnapshot, TimeOff, Workload
+from leadpilot.tools.routing.policy import Constraints, Performance, PolicyChange, Pool, Rule, RoutingPolicy
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule conditions
+
+
+def _listed(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+def _condition(name: str, wanted: Any, lead: LeadFacts, policy: RoutingPolicy) -> tuple[bool, str]:
+    if name == "territory":
+        places = lead.places()
+        for territory in wanted:
+            entries = policy.territories.get(territory, ())
+            hit = next((p for p in places if p in entries), None)
+            if hit:
+                return True, f"{hit} is in territory {territory}"
+        if not places:
+            return False, "country unknown"
+        return False, f"{places[0]} is not in territory {_listed(wanted)}"
+    if name == "score":
+        if lead.score is None:
+            return False, "no score"
+        low_ok = wanted.at_least is None or lead.score >= wanted.at_least
+        high_ok = wanted.below is None or lead.score < wanted.below
+        return low_ok and high_ok, f"score {lead.score} {'is' if low_ok and high_ok else 'is not'} {wanted.describe()}"
+    value = {
+        "region": lead.region,
+        "country": lead.country,
+        "state": f"{lead.country}-{lead.state.upper()}" if lead.country and lead.state else None,
+        "industry": lead.industry,
+        "segment": lead.segment,
+        "source": lead.source,
+        "tier": lead.tier,
+        "language": lead.language,
+    }[name]
+    if value is None:
+        return False, f"{name} unknown"
+    hit = value in wanted or (name == "segment" and value == "micro" and "smb" in wanted)
+    return hit, f"{name} {value} {'in' if hit else 'not in'} [{_listed(wanted)}]"
+
+
+def match_rule(rule: Rule, lead: LeadFacts, policy: RoutingPolicy) -> tuple[bool, str]:
+    """Whether every condition of the rule holds; the text names them (or the first that fails)."""
+    reasons = []
+    for name, wanted in rule.when.present():
+        hit, text = _condition(name, wanted, lead, policy)
+        if not hit:
+            return False, text
+        reasons.append(text)
+    return True, "; ".join(reasons) or "no conditions: every lead"
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates and constraints
+
+
+@lru_cache(maxsize=256)
+def _lang(code: str) -> str:
+    try:
+        import pycountry
+
+        found = pycountry.languages.get(alpha_2=code)
+        return found.name if found else code
+    except Exception:  # a name is nicer, the code will do
+        return code
+
+
+def _time_off_text(period: TimeOff, rep: RepFacts) -> str:
+    ends = rep.local(period.ends_at)
+    why = f"{period.reason}; " if period.reason else ""
+    return f"out of office until {ends.strftime('%a %d %b %H:%M')} {rep.timezone} ({why}{period.origin})"
+
+
+def _hours_text(rep: RepFacts, now: datetime) -> str:
+    hours = rep.working_hours
+    origin = "" if hours is None or hours.origin == "roster" else f"; {hours.origin}"
+    return f"off shift: {rep.local_text(now)} (works {hours.describe() if hours else 'any time'}{origin})"
+
+
+def hard_blocks(rep: RepFacts, *, lead: LeadFacts, constraints: Constraints, workload: Workload, now: datetime) -> list[tuple[str, str]]:
+    """(code, reason) for each constraint that rules the rep out now."""
+    blocks: list[tuple[str, str]] = []
+    if not rep.active:
+        blocks.append(("inactive", "inactive rep"))
+    period = rep.out_of_office(now)
+    if period is not None:
+        blocks.append(("out_of_office", _time_off_text(period, rep)))
+    if constraints.capacity:
+        open_count = workload.open(rep.id)
+        if open_count >= rep.max_open_leads:
+            blocks.append(("at_capacity", f"at capacity: {open_count} open leads, max {rep.max_open_leads} ({rep.origins.get('max_open_leads', 'roster')})"))
+    if constraints.daily_cap:
+        today = workload.today(rep, now)
+        if today >= rep.max_new_per_day:
+            blocks.append(("daily_cap", f"daily cap reached: {today} new leads today, max {rep.max_new_per_day} ({rep.origins.get('max_new_per_day', 'roster')})"))
+    if constraints.language == "required" and lead.language and lead.language not in rep.languages:
+        blocks.append(("language", f"does not speak {_lang(lead.language)} (language required)"))
+    if constraints.working_hours == "required" and not rep.on_shift(now):
+        blocks.append(("after_hours", _hours_text(rep, now) + " — this rule needs someone on shift"))
+    return blocks
+
+
+@dataclass
+class _Candidate:
+    rep: RepFacts
+    weight: float
+    index: int  # position in the pool's member list
+    verdict: Verdict
+
+
+def _member_weight(pool: Pool | None, index: int, rep: RepFacts) -> float:
+    if pool is None:
+        return rep.weight
+    member = pool.members[index]
+    return member.weight if member.weight is not None else rep.weight
+
+
+def _prefer(
+    eligible: list[_Candidate], *, keep: Callable[[_Candidate], bool], code: str, reason: Callable[[_Candidate], str],
+    waived: str, notes: list[str],
+) -> list[_Candidate]:
+    """Narrow to the candidates meeting a preference, when at least one does; else note it was waived."""
+    kept = [c for c in eligible if keep(c)]
+    if not kept:
+        if len(eligible) > 1:
+            notes.append(waived)
+        return eligible
+    kept_ids = {id(c) for c in kept}
+    for candidate in eligible:
+        if id(candidate) not in kept_ids:
+            candidate.verdict.status = "excluded"
+            candidate.verdict.codes.append(code)
+            candidate.verdict.reasons.append(reason(candidate))
+    return kept
+
+
+@dataclass
+class _Choice:
+    candidate: _Candidate
+    reason: str
+    pointer: PointerMove | None = None
+
+
+def _fmt_pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _choose(
+    strategy: str | None, pool_name: str | None, pool: Pool | None, eligible: list[_Candidate], *,
+    lead: LeadFacts, snapshot: RoutingSnapshot, now: datetime, members: list[RepFacts | None],
+) -> _Choice:
+    workload = snapshot.workload
+    if strategy is None:  # a rule naming one rep
+        only = eligible[0]
+        return _Choice(only, f"the rule sends these leads to {only.rep.name}, who is available "
+                              f"({workload.open(only.rep.id)} of {only.rep.max_open_leads} open leads, {only.rep.local_text(now)})")
+    for candidate in eligible:
+        candidate.verdict.facts.update(open_leads=workload.open(candidate.rep.id), weight=candidate.weight)
+    if strategy == "least_loaded":
+        for c in eligible:
+            c.verdict.note = f"{workload.open(c.rep.id)} open leads"
+        ranked = sorted(eligible, key=lambda c: (workload.open(c.rep.id), workload.today(c.rep, now), c.index))
+        best = ranked[0]
+        others = ", ".join(f"{c.rep.name} {workload.open(c.rep.id)}" for c in ranked[1:])
+        tie = [c for c in ranked[1:] if workload.open(c.rep.id) == workload.open(best.rep.id)]
+        tie_text = f"; tied with {', '.join(c.rep.name for c in tie)}, broken by fewer new leads today, then pool order" if tie else ""
+        return _Choice(best, f"fewest open leads: {best.rep.name} has {workload.open(best.rep.id)}"
+                             + (f" (others: {others})" if others else "") + tie_text)
+    if strategy == "performance_weighted":
+        settings = pool.performance if pool and pool.performance else Performance()
+        scores = {}
+        for c in eligible:
+            conversion = snapshot.performance.conversion(c.rep.id, lead, settings, now)
+            scores[c.rep.id] = conversion
+            c.verdict.note = f"{_fmt_pct(conversion.score)} expected conversion on {conversion.similar} ({conversion.won} won of {conversion.closed} closed)"
+            c.verdict.facts.update(conversion=round(conversion.score, 4), won=conversion.won, closed=conversion.closed)
+        ranked = sorted(eligible, key=lambda c: (-round(scores[c.rep.id].score, 6), workload.open(c.rep.id), c.index))
+        best = ranked[0]
+        best_conv = scores[best.rep.id]
+        runner = f"; next {ranked[1].rep.name} {_fmt_pct(scores[ranked[1].rep.id].score)}" if len(ranked) > 1 else ""
+        return _Choice(best, f"best conversion on similar leads ({best_conv.similar}): {best.rep.name} "
+                             f"{_fmt_pct(best_conv.score)} ({best_conv.won} won of {best_conv.closed}, blended with the team's "
+                             f"{_fmt_pct(best_conv.team_rate)} over {settings.prior_strength} leads){runner}")
+    assert pool_name is not None and pool is not None
+    pointer = snapshot.pointer(pool_name)
+    eligible_ids = {c.rep.id: c for c in eligible}
+    if strategy == "round_robin":
+        ids = [rep.id if rep else None for rep in members]
+        start = ids.index(pointer.last_rep_id) + 1 if pointer.last_rep_id in ids else pointer.position
+        order = [(start + step) % len(ids) for step in range(len(ids))]
+        for c in eligible:
+            c.verdict.note = f"turn {order.index(c.index) + 1} in the rotation"
+        chosen_index = next(i for i in order if ids[i] in eligible_ids)
+        best = eligible_ids[ids[chosen_index]]
+        skipped = [members[i].name for i in order[: order.index(chosen_index)] if members[i] is not None]
+        last = snapshot.by_id.get(pointer.last_rep_id) if pointer.last_rep_id is not None else None
+        lead_in = f"{last.name} had the last lead, so " if last and pointer.last_rep_id in ids else ""
+        skip_text = f" ({', '.join(skipped)} skipped: not available)" if skipped else ""
+        reason = f"round robin in pool {pool_name}: {lead_in}it is {best.rep.name}'s turn{skip_text}"
+        return _Choice(best, reason, PointerMove(pool_name, (chosen_index + 1) % len(ids), best.rep.id))
+    # weighted: a smooth weighted round robin over a fixed cycle, with a persistent position
+    weights = [_member_weight(pool, i, rep) if rep else 0.0 for i, rep in enumerate(members)]
+    cycle = weighted_cycle(tuple(integer_weights(weights)))
+    if not cycle:
+        best = eligible[0]
+        return _Choice(best, f"every weight in pool {pool_name} is 0; took the first available member")
+    position = pointer.position % len(cycle)
+    walk = [(position + step) % len(cycle) for step in range(len(cycle))]
+    for c in eligible:
+        first = next((n for n, slot in enumerate(walk) if cycle[slot] == c.index), None)
+        c.verdict.note = f"weight {c.weight:g}" + (f", next turn in {first + 1}" if first is not None else ", no turn (weight 0)")
+    slot = next((s for s in walk if members[cycle[s]] is not None and members[cycle[s]].id in eligible_ids), None)
+    if slot is None:
+        best = min(eligible, key=lambda c: c.index)
+        return _Choice(best, f"no available member has a turn in pool {pool_name}; took the first available member")
+    best = eligible_ids[members[cycle[slot]].id]
+    shares = ", ".join(f"{rep.first_name} {w:g}" for rep, w in zip(members, weights) if rep is not None)
+    skipped = [members[cycle[s]].name for s in walk[: walk.index(slot)] if members[cycle[s]] is not None]
+    skip_text = f" ({', '.join(dict.fromkeys(skipped))} skipped: not available)" if skipped else ""
+    reason = (f"weighted round robin in pool {pool_name} (weights {shares}): position {position + 1} of a "
+              f"{len(cycle)}-lead cycle is {best.rep.name}'s turn{skip_text}")
+    return _Choice(best, reason, PointerMove(pool_name, (slot + 1) % len(cycle), best.rep.id))
+
+
+def integer_weights(weights: Sequence[float]) -> list[int]:
+    """Weights as the smallest whole numbers in the same proportions (2 decimals kept): 1.2, 1.0 -> 6, 5."""
+    scaled = [round(weight * 100) for weight in weights]
+    divisor = reduce(gcd, [s for s in scaled if s], 0) or 1
+    return [s // divisor for s in scaled]
+
+
+@lru_cache(maxsize=256)
+def weighted_cycle(weights: tuple[int, ...]) -> tuple[int, ...]:
+    """Member indexes in the order a smooth weighted round robin deals them, for one full cycle.
+
+    Each step every member gains its weight, the member with the most (first listed on a tie)
+    is dealt the lead and pays back the total: weights 2, 1, 1 deal 0, 1, 2, 0.
+    """
+    total = sum(weights)
+    current = [0] * len(weights)
+    cycle = []
+    for _ in range(total):
+        for i, w in enumerate(weights):
+            current[i] += w
+        pick = max(range(len(weights)), key=lambda i: (current[i], -i)) if weights else 0
+        current[pick] -= total
+        cycle.append(pick)
+    return tuple(cycle)
+
+
+def _try_rule(
+    rule: Rule, *, lead: LeadFacts, snapshot: RoutingSnapshot, policy: RoutingPolicy, now: datetime,
+    verdicts: list[Verdict], notes: list[str],
+) -> tuple[_Choice | None, str, Pool | None, str]:
+    """Run one matching rule: (the choice or None, outcome text, pool, the rule's notes)."""
+    constraints = policy.rule_constraints(rule)
+    pool = policy.pools.get(rule.route_to.pool) if rule.route_to.pool else None
+    emails = pool.member_emails() if pool else (rule.route_to.rep,)
+    members: list[RepFacts | None] = [snapshot.reps.get(email) for email in emails]
+    candidates: list[_Candidate] = []
+    for index, (email, rep) in enumerate(zip(emails, members)):
+        if rep is None:
+            verdicts.append(Verdict(email, email, rule.name, "excluded", [f"{email} is not in the roster — fix the policy or add the rep"], ["unknown_rep"]))
+            continue
+        verdict = Verdict(rep.email, rep.name, rule.name, "eligible")
+        verdicts.append(verdict)
+        weight = _member_weight(pool, index, rep)
+        blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=snapshot.workload, now=now)
+        if pool is not None and weight <= 0:
+            blocks.append(("weight_zero", f"routing weight 0 in pool {rule.route_to.pool}: takes no pool leads"))
+        verdict.facts.update(local_time=rep.local_text(now), open_leads=snapshot.workload.open(rep.id),
+                             new_today=snapshot.workload.today(rep, now))
+        if blocks:
+            verdict.status = "excluded"
+            verdict.codes += [code for code, _ in blocks]
+            verdict.reasons += [text for _, text in blocks]
+        else:
+            candidates.append(_Candidate(rep, weight, index, verdict))
+    if not candidates:
+        return None, "nobody available", pool, ""
+    rule_notes: list[str] = []
+    if constraints.language == "preferred" and lead.language:
+        candidates = _prefer(
+            candidates, keep=lambda c: lead.language in c.rep.languages, code="language",
+            reason=lambda c: f"does not speak {_lang(lead.language)} (a {_lang(lead.language)} speaker is available)",
+            waived=f"no available candidate speaks {_lang(lead.language)}: language preference waived", notes=rule_notes,
+        )
+    if pool is not None and pool.prefer_expertise and lead.industry:
+        candidates = _prefer(
+            candidates, keep=lambda c: lead.industry in c.rep.industries, code="expertise",
+            reason=lambda c: f"not a {industry_label(lead.industry)} specialist (a specialist is available)",
+            waived=f"no available {industry_label(lead.industry)} specialist: expertise preference waived", notes=rule_notes,
+        )
+    if constraints.working_hours == "preferred":
+        candidates = _prefer(
+            candidates, keep=lambda c: c.rep.on_shift(now), code="after_hours",
+            reason=lambda c: _hours_text(c.rep, now) + " — someone is on shift",
+            waived="nobody available is on shift now: off-shift reps considered", notes=rule_notes,
+        )
+    choice = _choose(pool and pool.strategy, rule.route_to.pool, pool, candidates, lead=lead, snapshot=snapshot, now=now, members=members)
+    choice.candidate.verdict.status = "chosen"
+    notes += rule_notes
+    return choice, f"chose {choice.candidate.rep.name}", pool, "; ".join(rule_notes)
+
+
+def _account_blocks(rep: RepFacts, *, lead: LeadFacts, policy: RoutingPolicy, workload: Workload, now: datetime) -> list[tuple[str, str]]:
+    watched = set(policy.account_matching.owner_unavailable_when)
+    all_checks = Constraints(capacity=True, daily_cap=True, working_hours="required", language="ignored")
+    return [(code, text) for code, text in hard_blocks(rep, lead=lead, constraints=all_checks, workload=workload, now=now) if code in watched]
+
+
+def decide(
+    *, lead: LeadFacts, account: AccountOwner | None, snapshot: RoutingSnapshot, policy: RoutingPolicy, now: datetime
+) -> RoutingDecision:
+    """Route one lead: account owner first, then the first matching rule with someone available,
+    then the fallback. Pure: reads the snapshot, changes nothing."""
+    verdicts: list[Verdict] = []
+    checks: list[RuleCheck] = []
+    notes: list[str] = []
+
+    def done(rep: RepFacts | None, *, rule: str, reason: str, pool: str | None = None, strategy: str | None = None,
+             pointer: PointerMove | None = None, queue: str | None = None) -> RoutingDecision:
+        decision = RoutingDecision(
+            lead=lead, owner=rep.email if rep else None, owner_name=rep.name if rep else None, owner_id=rep.id if rep else None,
+            queue=queue, rule=rule, pool=pool, strategy=strategy, reason=reason, candidates=verdicts, rules_checked=checks,
+            policy_version=policy.version, decided_at=now, account=account, notes=notes, pointer=pointer,
+        )
+        decision.policy_changes = relevant_changes(decision, policy)
+        return decision
+
+    if policy.account_matching.enabled and account is not None:
+        owner = snapshot.by_id.get(account.rep_id)
+        where = f"{account.matched_on} {account.value} (lead {account.lead_id}, {(account.stage or '').lower() or 'open'})"
+        if owner is not None:
+            blocks = _account_blocks(owner, lead=lead, policy=policy, workload=snapshot.workload, now=now)
+            verdict = Verdict(owner.email, owner.name, ACCOUNT_RULE, "excluded" if blocks else "chosen",
+                              [t for _, t in blocks], [c for c, _ in blocks], note=f"owns the account: {where}")
+            verdicts.append(verdict)
+            if not blocks:
+                return done(owner, rule=ACCOUNT_RULE, reason=f"account match: {owner.name} owns the account — {where}; "
+                                                                 "leads from an owned account go to its owner")
+            notes.append(f"account owner {owner.name} ({where}) is unavailable: {'; '.join(verdict.reasons)} — routed by the rules instead")
+        else:
+            notes.append(f"the account owner of {where} is no longer in the roster — routed by the rules instead")
+
+    for rule in policy.rules:
+        matched, detail = match_rule(rule, lead, policy)
+        if not matched:
+            checks.append(RuleCheck(rule.name, False, detail))
+            continue
+        choice, outcome, pool, rule_notes = _try_rule(rule, lead=lead, snapshot=snapshot, policy=policy, now=now, verdicts=verdicts, notes=notes)
+        if choice is None:
+            excluded = [v for v in verdicts if v.rule == rule.name]
+            why = "; ".join(f"{v.name}: {', '.join(v.codes)}" for v in excluded)
+            checks.append(RuleCheck(rule.name, True, detail, f"nobody available ({why}) — trying the next rule"))
+            continue
+        checks.append(RuleCheck(rule.name, True, detail, outcome))
+        earlier = [c for c in checks if c.matched and c.rule != rule.name]
+        fell_through = f" (after {', '.join(repr(c.rule) for c in earlier)} had nobody available)" if earlier else ""
+        return done(choice.candidate.rep, rule=rule.name, reason=choice.reason + fell_through, pool=rule.route_to.pool,
+                    strategy=pool.strategy if pool else None, pointer=choice.pointer)
+
+    tried = [c.rule for c in checks if c.matched]
+    context = (f"the matching rules ({', '.join(repr(r) for r in tried)}) had nobody available" if tried
+               else "no rule matched this lead")
+    fallback = policy.fallback
+    rep = snapshot.reps.get(fallback.rep) if fallback.rep else None
+    # The fallback owner is spared the daily cap, hours and language, not absence or a full book.
+    fallback_checks = Constraints(capacity=True, daily_cap=False, working_hours="ignored", language="ignored")
+    blocks = hard_blocks(rep, lead=lead, constraints=fallback_checks, workload=snapshot.workload, now=now) if rep else []
+    if rep is not None and not blocks:
+        verdicts.append(Verdict(rep.email, rep.name, FALLBACK_RULE, "chosen", note="the policy's fallback owner"))
+        return done(rep, rule=FALLBACK_RULE, reason=f"{context}; the fallback owner {rep.name} takes it")
+    if fallback.rep:
+        if rep is None:
+            verdicts.append(Verdict(fallback.rep, fallback.rep, FALLBACK_RULE, "excluded", ["not in the roster"], ["unknown_rep"]))
+        else:
+            verdicts.append(Verdict(rep.email, rep.name, FALLBACK_RULE, "excluded", [t for _, t in blocks], [c for c, _ in blocks]))
+        why = "is not in the roster" if rep is None else "cannot take it: " + "; ".join(t for _, t in blocks)
+        notes.append(f"the fallback owner {rep.name if rep else fallback.rep} {why}")
+    queue = fallback.queue or "unassigned"
+    return done(None, rule=FALLBACK_RULE, reason=f"{context}; it waits in the {queue} queue", queue=queue)
+
+
+def relevant_changes(decision: RoutingDecision, policy: RoutingPolicy) -> list[PolicyChange]:
+    """The policy's recent changes that touch what this decision looked at."""
+    if not policy.changes:
+        return []
+    prefixes = {"rules order", "constraints", "account_matching"}
+    for check in decision.rules_checked:
+        prefixes.add(f"rules[{check.rule}]")
+        rule = policy.rule(check.rule)
+        if rule is not None:
+            prefixes |= {f"territories[{t}]" for t in rule.when.territory or ()}
+            if rule.route_to.pool:
+                prefixes.add(f"pools[{rule.route_to.pool}]")
+    prefixes |= {f"reps[{v.rep}]" for v in decision.candidates}
+    if decision.rule == FALLBACK_RULE:
+        prefixes.add("fallback")
+    return [c for c in policy.changes if any(c.key == p or c.key.startswith(p + ".") or c.key.startswith(p + "[") for p in prefixes)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fairness
+
+
+def gini(values: Sequence[float]) -> float:
+    """0 = everyone carries the same load, 1 = one rep carries all of it."""
+    values = [v for v in values if v >= 0]
+    if not values or sum(values) == 0:
+        return 0.0
+    ordered = sorted(values)
+    n = len(ordered)
+    weighted = sum((index + 1) * value for index, value in enumerate(ordered))
+    return (2 * weighted) / (n * sum(ordered)) - (n + 1) / n
+
+
+def fairness(loads: Mapping[str, float]) -> dict[str, Any]:
+    values = list(loads.values())
+    if not values:
+        return {"reps": 0, "gini": 0.0, "max": 0, "min": 0, "max_minus_min": 0}
+    return {
+        "reps": len(values),
+        "gini": round(gini(values), 4),
+        "max": max(values),
+        "min": min(values),
+        "max_minus_min": max(values) - min(values),
+    }

@@ -1,0 +1,418 @@
+"""What routing knows about a lead and the team at a moment: plain facts, no database, no clock.
+
+The store module (routing_store.py) reads them from the database; the engine (routing_engine.py)
+decides from them. A `RoutingSnapshot` is the roster with the policy's per-rep settings applied,
+the workload (open leads, new leads today), the rotating pools' pointers and, read on first use,
+the conversion history.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from leadpilot.memory.geo import country_code, region_of, state_code
+from leadpilot.memory.vocab import industry_label, industry_slug, parse_source, segment_of
+from leadpilot.tools.routing.policy import Performance, RoutingPolicy
+
+if TYPE_CHECKING:
+    from leadpilot.tools.routing.decision import RoutingDecision
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+RECENT_WINDOW = timedelta(hours=26)  # enough history to count "today" in any time zone
+
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    """What routing looks at on a lead, normalised (ISO country, state code, industry slug...)."""
+
+    id: int | None = None
+    company: str | None = None
+    domain: str | None = None
+    country: str | None = None
+    state: str | None = None
+    industry: str | None = None
+    company_size: int | None = None
+    source: str | None = None
+    score: int | None = None
+    tier: str | None = None
+    language: str | None = None
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | Any) -> LeadFacts:
+        """From a mapping or an object with the same attribute names (a stored Lead)."""
+        get = values.get if isinstance(values, Mapping) else (lambda name: getattr(values, name, None))
+        country = country_code(get("country")) if get("country") else None
+        source = parse_source(get("source")) if get("source") else None
+        domain = (get("domain") or "").strip().lower() or None
+        return cls(
+            id=get("id"),
+            company=(get("company") or "").strip() or None,
+            domain=domain,
+            country=country,
+            state=state_code(get("state"), country) if get("state") else None,
+            industry=industry_slug(get("industry")) if get("industry") else None,
+            company_size=get("company_size"),
+            source=source.value if source else (get("source") or None),
+            score=get("score"),
+            tier=(get("tier") or "").lower() or None,
+            language=(get("language") or "").strip().lower()[:2] or None,
+        )
+
+    @property
+    def segment(self) -> str | None:
+        return segment_of(self.company_size)
+
+    @property
+    def region(self) -> str | None:
+        return region_of(self.country)
+
+    def places(self) -> tuple[str, ...]:
+        """The lead's place from most to least specific: "US-CA", "US", "NA"."""
+        found = []
+        if self.country and self.state:
+            found.append(f"{self.country}-{self.state.upper()}")
+        if self.country:
+            found.append(self.country)
+        if self.region:
+            found.append(self.region)
+        return tuple(found)
+
+    def label(self) -> str:
+        name = self.company or self.domain or "unnamed company"
+        return f"lead {self.id} ({name})" if self.id is not None else name
+
+    def summary(self) -> str:
+        parts = [
+            "-".join(p for p in (self.country, self.state) if p) or "no country",
+            industry_label(self.industry) or "no industry",
+            self.segment or "size unknown",
+            f"source {self.source or 'unknown'}",
+            f"score {self.score}" if self.score is not None else "unscored",
+        ]
+        if self.language:
+            parts.append(f"language {self.language}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class TimeOff:
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None = None
+    origin: str = "roster"  # "roster", "policy reps[<email>].out_of_office[0]", "what-if"
+
+    def covers(self, moment: datetime) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    start: time
+    end: time
+    days: tuple[int, ...]  # Monday = 0
+    origin: str = "roster"
+
+    def on_shift(self, local: datetime) -> bool:
+        return local.weekday() in self.days and self.start <= local.time() < self.end
+
+    def describe(self) -> str:
+        days = self.days
+        if days and list(days) == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+            day_text = f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
+        else:
+            day_text = ", ".join(WEEKDAY_NAMES[d] for d in days)
+        end = "24:00" if self.end == time.max else self.end.strftime("%H:%M")
+        return f"{self.start.strftime('%H:%M')}–{end} {day_text}"
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """A rep as the store has them (the roster), before the policy's per-rep settings."""
+
+    id: int
+    email: str
+    name: str
+    role: str = "rep"
+    active: bool = True
+    timezone: str = "UTC"
+    working_hours: Mapping[str, Any] | None = None
+    languages: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    capacity: int = 150
+    daily_cap: int = 25
+    routing_weight: float = 1.0
+    time_off: tuple[TimeOff, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepFacts:
+    """A rep as routing sees them: the roster with the policy's per-rep settings applied."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    active: bool
+    timezone: str
+    languages: frozenset[str]
+    industries: frozenset[str]
+    max_open_leads: int
+    max_new_per_day: int
+    weight: float
+    working_hours: WorkingHours | None
+    time_off: tuple[TimeOff, ...]
+    origins: Mapping[str, str] = field(default_factory=dict)  # setting -> where its value comes from
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(_zone(self.timezone))
+
+    def local_text(self, moment: datetime) -> str:
+        return _local_text(self.timezone, moment)
+
+    def out_of_office(self, moment: datetime) -> TimeOff | None:
+        return next((period for period in self.time_off if period.covers(moment)), None)
+
+    def on_shift(self, moment: datetime) -> bool:
+        return self.working_hours is None or self.working_hours.on_shift(self.local(moment))
+
+    def day_start(self, moment: datetime) -> datetime:
+        """The start of the rep's local day containing `moment`, in UTC."""
+        return _day_start(self.timezone, moment)
+
+
+@lru_cache(maxsize=4096)
+def _day_start(zone: str, moment: datetime) -> datetime:
+    local = moment.astimezone(_zone(zone))
+    return datetime.combine(local.date(), time.min, tzinfo=local.tzinfo).astimezone(timezone.utc)
+
+
+@lru_cache(maxsize=4096)
+def _local_text(zone: str, moment: datetime) -> str:
+    local = moment.astimezone(_zone(zone))
+    return f"{local.strftime('%H:%M')} {WEEKDAY_NAMES[local.weekday()]} in {zone}"
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _roster_hours(raw: Mapping[str, Any] | None) -> WorkingHours | None:
+    """The roster's {"start": "09:00", "end": "17:00", "days": [0..4]}; None = no hours set (always on)."""
+    if not raw:
+        return None
+    try:
+        start = time.fromisoformat(str(raw["start"]))
+        end = time.max if str(raw["end"]) == "24:00" else time.fromisoformat(str(raw["end"]))
+        days = tuple(sorted(int(d) for d in raw.get("days", range(5))))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return WorkingHours(start, end, days)
+
+
+def _policy_period(period, *, zone: ZoneInfo, origin: str) -> TimeOff:
+    """A policy out-of-office entry: dates are whole local days (both included); moments are exact."""
+    starts, ends = period.starts, period.ends
+    if not isinstance(starts, datetime):
+        starts = datetime.combine(starts, time.min, tzinfo=zone)
+    if not isinstance(ends, datetime):
+        ends = datetime.combine(ends + timedelta(days=1), time.min, tzinfo=zone)
+    return TimeOff(starts.astimezone(timezone.utc), ends.astimezone(timezone.utc), period.reason, origin)
+
+
+def build_roster(rows: Iterable[RepRow], policy: RoutingPolicy) -> dict[str, RepFacts]:
+    """Reps by email, with the policy's per-rep settings (capacity, hours, weight, time off) applied."""
+    roster: dict[str, RepFacts] = {}
+    for row in rows:
+        email = row.email.lower()
+        settings = policy.reps.get(email)
+        key = f"policy reps[{email}]"
+        origins = {"max_open_leads": "roster capacity", "max_new_per_day": "roster daily cap", "weight": "roster routing weight"}
+        max_open, max_new, weight = row.capacity, row.daily_cap, row.routing_weight
+        hours = _roster_hours(row.working_hours)
+        time_off = list(row.time_off)
+        if settings is not None:
+            if settings.max_open_leads is not None:
+                max_open, origins["max_open_leads"] = settings.max_open_leads, f"{key}.max_open_leads"
+            if settings.max_new_per_day is not None:
+                max_new, origins["max_new_per_day"] = settings.max_new_per_day, f"{key}.max_new_per_day"
+            if settings.weight is not None:
+                weight, origins["weight"] = settings.weight, f"{key}.weight"
+            if settings.working_hours is not None:
+                spec = settings.working_hours
+                hours = WorkingHours(spec.start, spec.end, tuple(sorted(spec.days)), f"{key}.working_hours")
+            zone = _zone(row.timezone)
+            time_off += [
+                _policy_period(period, zone=zone, origin=f"{key}.out_of_office[{index}]")
+                for index, period in enumerate(settings.out_of_office)
+            ]
+        roster[email] = RepFacts(
+            id=row.id, email=email, name=row.name, role=row.role, active=row.active, timezone=row.timezone,
+            languages=frozenset(lang.lower() for lang in row.languages),
+            industries=frozenset(industry_slug(i) for i in row.industries),
+            max_open_leads=max_open, max_new_per_day=max_new, weight=weight, working_hours=hours,
+            time_off=tuple(time_off), origins=origins,
+        )
+    return roster
+
+
+@dataclass
+class Workload:
+    """Open leads per rep and their recent assignment times (to count "new leads today")."""
+
+    open_leads: dict[int, int] = field(default_factory=dict)
+    recent: dict[int, list[datetime]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for times in self.recent.values():
+            times.sort()
+
+    def open(self, rep_id: int) -> int:
+        return self.open_leads.get(rep_id, 0)
+
+    def today(self, rep: RepFacts, now: datetime) -> int:
+        times = self.recent.get(rep.id)
+        if not times:
+            return 0
+        return bisect_right(times, now) - bisect_left(times, rep.day_start(now))
+
+    def add(self, rep_id: int, at: datetime) -> None:
+        self.open_leads[rep_id] = self.open(rep_id) + 1
+        insort(self.recent.setdefault(rep_id, []), at)
+
+    def copy(self) -> Workload:
+        return Workload(dict(self.open_leads), {k: list(v) for k, v in self.recent.items()})
+
+
+@dataclass
+class Pointer:
+    """Where a rotating pool stands: the next position and who got the last lead."""
+
+    position: int = 0
+    last_rep_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ClosedLead:
+    rep_id: int
+    segment: str | None  # micro counts as smb
+    industry: str | None
+    won: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Conversion:
+    won: int
+    closed: int
+    team_rate: float
+    score: float  # smoothed: (won + k * team_rate) / (closed + k)
+    similar: str  # "mid-market leads"
+
+
+class PerformanceBook:
+    """Each rep's conversion on closed leads, by what makes leads similar (segment, industry)."""
+
+    def __init__(self, closed: Sequence[ClosedLead]):
+        self._closed = closed
+        self._tables: dict[tuple, tuple[dict, dict]] = {}
+
+    def _table(self, similar_on: tuple[str, ...], since: datetime) -> tuple[dict, dict]:
+        key = (similar_on, since)
+        if key not in self._tables:
+            per_rep: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+            team: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+            for lead in self._closed:
+                if lead.created_at < since:
+                    continue
+                values = tuple(getattr(lead, name) for name in similar_on)
+                for counts in (per_rep[(lead.rep_id, values)], team[values]):
+                    counts[0] += lead.won
+                    counts[1] += 1
+            self._tables[key] = (dict(per_rep), dict(team))
+        return self._tables[key]
+
+    def conversion(self, rep_id: int, lead: LeadFacts, settings: Performance, now: datetime) -> Conversion:
+        values = {"segment": _routing_segment(lead.segment), "industry": lead.industry}
+        similar_on = tuple(name for name in settings.similar_on if values[name] is not None)
+        per_rep, team = self._table(similar_on, now - timedelta(days=settings.lookback_days))
+        wanted = tuple(values[name] for name in similar_on)
+        won, closed = per_rep.get((rep_id, wanted), (0, 0))
+        team_won, team_closed = team.get(wanted, (0, 0))
+        team_rate = team_won / team_closed if team_closed else 0.0
+        k = settings.prior_strength
+        score = (won + k * team_rate) / (closed + k) if closed + k else 0.0
+        similar = " ".join(str(v) for v in wanted) + " leads" if wanted else "all leads"
+        return Conversion(won, closed, team_rate, score, similar)
+
+
+def _routing_segment(segment: str | None) -> str | None:
+    return "smb" if segment == "micro" else segment
+
+
+@dataclass
+class RoutingSnapshot:
+    """Everything a decision reads besides the lead: roster, workload, pointers, performance."""
+
+    reps: dict[str, RepFacts]
+    workload: Workload
+    pointers: dict[str, Pointer] = field(default_factory=dict)
+    performance_loader: Callable[[], PerformanceBook] | None = None
+    _performance: PerformanceBook | None = None
+
+    def __post_init__(self) -> None:
+        self.by_id = {rep.id: rep for rep in self.reps.values()}
+
+    @property
+    def performance(self) -> PerformanceBook:
+        if self._performance is None:
+            self._performance = self.performance_loader() if self.performance_loader else PerformanceBook(())
+        return self._performance
+
+    def pointer(self, pool: str) -> Pointer:
+        return self.pointers.get(pool) or Pointer()
+
+    def record(self, decision: RoutingDecision) -> None:
+        """Apply a decision to the snapshot (batch routing): load, today's count, pointer."""
+        if decision.owner_id is not None:
+            self.workload.add(decision.owner_id, decision.decided_at)
+        if decision.pointer is not None:
+            self.pointers[decision.pointer.pool] = Pointer(decision.pointer.position, decision.pointer.last_rep_id)
+
+    def replace_rep(self, rep: RepFacts) -> None:
+        self.reps[rep.email] = rep
+        self.by_id[rep.id] = rep
+
+
+@dataclass(frozen=True)
+class AccountOwner:
+    """The rep who owns the lead's account: the owner of its most recent open or won lead."""
+
+    rep_id: int
+    matched_on: str  # domain | company
+    value: str
+    lead_id: int
+    company: str | None = None
+    stage: str | None = None
+
+
+def whole_day(day: date, rep: RepFacts) -> tuple[datetime, datetime]:
+    """A rep's local calendar day as a UTC interval."""
+    zone = _zone(rep.timezone)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)

@@ -1,0 +1,18 @@
+"""The rule score: the policy RevOps edits, scoring a lead with its breakdown, bulk re-scores.
+
+Owns: config/scoring.yaml's model and holder (policy), rule scoring, explanations and re-scores
+(rules), the second-process batch writer for SQLite (writer), the semantic category from similar
+closed accounts (semantic).
+May import: memory, leadpilot.settings/clock, tools.common, tools.semantic (the semantic category
+reads the index; the index describes neighbours with this package's wording: a known two-way pair).
+
+Other packages import only the names exported below (see leadpilot/lazy.py).
+"""
+
+from leadpilot.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "policy": ["PolicyError", "PolicyHolder", "ScoringPolicy", "SemanticCategory", "load_policy"],
+    "rules": ["breakdown_lines", "explain_score", "rescore_leads", "top_reasons"],
+    "semantic": ["CATEGORY", "SemanticScorer", "describe_entry", "open_scoring_index"],
+})
