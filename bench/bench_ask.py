@@ -163,8 +163,8 @@ STAGES = (
     ("leadpilot.agent.vocabulary", "cached_vocabulary", "planner vocabulary (store fingerprint)"),
     ("leadpilot.agent.offline_model", "OfflinePlannerModel._generate", "offline model: plan + answer"),
     ("langchain_core.tools.base", "BaseTool.run", "tool call (LangChain tool wrapper)"),
-    ("leadpilot.agent.toolbox", "search_leads", "  search_leads (SQL + rows)"),
-    ("leadpilot.tools.lead_search", "_lead_dicts", "    rows -> contract dicts"),
+    ("leadpilot.agent.toolbox.leads", "search_leads", "  search_leads (SQL + rows)"),
+    ("leadpilot.tools.leads.search", "_lead_dicts", "    rows -> contract dicts"),
     ("leadpilot.agent.runner", "_save_turn", "run log (+ conversation) write"),
 )
 

@@ -32,7 +32,8 @@ from sqlalchemy import create_engine
 
 from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.lead_record import CANONICAL_FIELDS
-from leadpilot.tools.leads.importer import SQLITE_IMPORT_PRAGMAS, import_leads_csv
+from leadpilot.tools.leads.import_loading import SQLITE_IMPORT_PRAGMAS
+from leadpilot.tools.leads.importer import import_leads_csv
 from leadpilot.tools.scoring.policy import ScoringPolicy, load_policy
 from scratch_postgres import scratch_database
 

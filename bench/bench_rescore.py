@@ -44,8 +44,9 @@ from leadpilot.memory.db import Database, open_database
 from leadpilot.memory.embeddings import OnnxMiniLMEmbedder
 from leadpilot.memory.lead_vectors import LeadVector
 from leadpilot.memory.models import Activity, AuditEvent, Lead
-from leadpilot.memory.vectors import NumpyVectorStore
-from leadpilot.tools.scoring.rules import LEAD_FACT_FIELDS, rescore_leads
+from leadpilot.memory.numpy_vectors import NumpyVectorStore
+from leadpilot.tools.scoring.facts import LEAD_FACT_FIELDS
+from leadpilot.tools.scoring.rescore import rescore_leads
 from leadpilot.tools.scoring.policy import load_policy
 from leadpilot.tools.semantic.search import SemanticIndex
 from scratch_postgres import scratch_database

@@ -43,9 +43,11 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def run(*, leads: int, texts: int, store_kind: str, seed: int = 7) -> dict[str, Any]:
+    from leadpilot.memory.edge_vectors import EdgeVectorStore
     from leadpilot.memory.embeddings import OnnxMiniLMEmbedder
+    from leadpilot.memory.numpy_vectors import NumpyVectorStore
+    from leadpilot.memory.qdrant_vectors import QdrantServerStore
     from leadpilot.memory.seed import build_demo_dataset
-    from leadpilot.memory.vectors import EdgeVectorStore, NumpyVectorStore, QdrantServerStore
 
     rng = np.random.default_rng(seed)
     now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)

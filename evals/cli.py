@@ -107,7 +107,8 @@ def nlq(
     """Query understanding: the agent answers every dataset question over fresh demo data; its leads
     and rows must equal the truth exactly."""
     from leadpilot.agent.runner import AgentError
-    from leadpilot.evals.nlq import DatasetError, EvalSetupError, render_nlq, resolve_now, run_nlq_eval
+    from leadpilot.evals.nlq import EvalSetupError, render_nlq, resolve_now, run_nlq_eval
+    from leadpilot.evals.nlq_cases import DatasetError
 
     if backend not in ("offline", "openai"):
         raise fail(f"--backend {backend!r}: use offline or openai", as_json=as_json)

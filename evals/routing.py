@@ -399,7 +399,7 @@ def check_agent_answers(db: Any, cases: Sequence[Case], *, backend: Backend, def
         return {
             "status": "agent wiring pending",
             "backend": backend,
-            "detail": f"the agent has no {AGENT_ROUTING_TOOL!r} tool yet (wire tools.routing.suggest_owner into agent/toolbox.py)",
+            "detail": f"the agent has no {AGENT_ROUTING_TOOL!r} tool yet (wire tools.routing.suggest_owner into agent/toolbox/routing.py)",
         }
     from leadpilot.agent.deps import AgentDeps
     from leadpilot.agent.runner import run_agent

@@ -63,7 +63,7 @@ def run_semantic_eval(
     from leadpilot.memory.embeddings import get_embedder
     from leadpilot.memory.models import Lead
     from leadpilot.memory.seed import build_demo_dataset, load_demo_dataset
-    from leadpilot.memory.vectors import NumpyVectorStore
+    from leadpilot.memory.numpy_vectors import NumpyVectorStore
     from leadpilot.settings import get_settings
     from leadpilot.tools.leads import Viewer
     from leadpilot.tools.semantic import SemanticIndex, reindex, semantic_search_leads

@@ -268,7 +268,7 @@ def test_planner_follow_up_merges_and_replaces():
 
 
 def test_single_lead_intents_explain_enrich_duplicates_and_respect_visibility(store):
-    from leadpilot.tools.scoring.rules import rescore_leads
+    from leadpilot.tools.scoring.rescore import rescore_leads
     from leadpilot.tools.scoring.policy import load_policy
 
     rescore_leads(store, policy=load_policy(), now=NOW)

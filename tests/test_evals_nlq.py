@@ -14,18 +14,9 @@ from typer.testing import CliRunner
 
 from leadpilot.agent.toolbox import tool_names
 from leadpilot.evals.cli import EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD, app
-from leadpilot.evals.nlq import (
-    REQUIRED_TOOLS,
-    Case,
-    DatasetError,
-    Expected,
-    Truth,
-    judge,
-    load_cases,
-    resolve_window,
-    run_nlq_eval,
-    sample_cases,
-)
+from leadpilot.evals.nlq import judge, run_nlq_eval
+from leadpilot.evals.nlq_cases import REQUIRED_TOOLS, Case, DatasetError, load_cases, sample_cases
+from leadpilot.evals.nlq_truth import Expected, Truth, resolve_window
 from leadpilot.memory.models import Activity, Lead, Rep
 
 from conftest import NOW  # Friday 2026-11-20 12:00 UTC

@@ -17,7 +17,8 @@ from leadpilot.memory.leads import count_leads, find_leads, set_score
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import upsert_rep
 from leadpilot.tools.leads.export import EXPORT_COLUMNS, export_leads
-from leadpilot.tools.leads.importer import ImportFileError, import_leads_csv
+from leadpilot.tools.leads.import_reading import ImportFileError
+from leadpilot.tools.leads.importer import import_leads_csv
 
 from conftest import NOW, _drop_postgres_database, _fresh_postgres_database
 
@@ -425,7 +426,7 @@ def test_a_pipelined_import_gives_exactly_the_in_process_result(tmp_path, monkey
 def test_an_sqlite_import_writes_on_one_connection_tuned_for_it_and_sets_it_back(sqlite_db, tmp_path):
     """The import's connection gets a bigger page cache and rarer WAL checkpoints while it runs;
     afterwards the pooled connection has SQLite's settings again, and every chunk was committed."""
-    from leadpilot.tools.leads.importer import SQLITE_IMPORT_PRAGMAS, _chunk_transactions
+    from leadpilot.tools.leads.import_loading import SQLITE_IMPORT_PRAGMAS, _chunk_transactions
 
     def settings(dbapi_connection) -> dict[str, int]:
         return {name: dbapi_connection.execute(f"PRAGMA {name}").fetchone()[0] for name in SQLITE_IMPORT_PRAGMAS}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, insert, select
 
+from leadpilot.memory.lead_batch import LeadEncoder
 from leadpilot.memory.lead_record import validate_lead
-from leadpilot.memory.leads import LeadEncoder, upsert_lead_batch, upsert_leads
+from leadpilot.memory.leads import upsert_lead_batch, upsert_leads
 from leadpilot.memory.models import Lead
 
 from conftest import NOW

@@ -23,21 +23,13 @@ from leadpilot.settings import Settings, get_settings
 from leadpilot.tools.prediction.conversion_model import load_latest_model, train_conversion_model
 from leadpilot.tools.enrichment.lookup import enrich_lead
 from leadpilot.tools.prediction.predict import predict_lead
-from leadpilot.tools.scoring.rules import rescore_leads, top_reasons
-from leadpilot.tools.pipeline.summary import (
-    FACTS_CLOSE,
-    FACTS_OPEN,
-    LeadSummary,
-    SummaryLLMError,
-    SummaryTemplateError,
-    check_llm_bullets,
-    gather_facts,
-    load_summary_template,
-    parse_summary_template,
-    render_template,
-    summarize_lead,
-    summary_text,
-)
+from leadpilot.tools.scoring.explanation import top_reasons
+from leadpilot.tools.scoring.rescore import rescore_leads
+from leadpilot.tools.pipeline.summary import LeadSummary, summarize_lead, summary_text
+from leadpilot.tools.pipeline.summary_facts import gather_facts
+from leadpilot.tools.pipeline.summary_llm import FACTS_CLOSE, FACTS_OPEN, SummaryLLMError, check_llm_bullets
+from leadpilot.tools.pipeline.summary_template import SummaryTemplateError, load_summary_template, parse_summary_template
+from leadpilot.tools.pipeline.summary_wording import render_template
 from leadpilot.tools.routing.router import route_lead
 from leadpilot.tools.routing.policy import parse_policy
 from leadpilot.tools.scoring.policy import load_policy

@@ -15,18 +15,14 @@ from leadpilot.memory.models import Assignment, Lead, RoutingPointer
 from leadpilot.memory.reps import add_time_off, upsert_rep
 from leadpilot.tools.routing.assignment import AssignmentError
 from leadpilot.tools.routing.router import (
-    AddToPool,
-    RepOut,
     RoutingInputError,
-    SetCapacity,
     assign_routed,
-    explain_assignment,
     route_lead,
     route_leads,
-    routing_what_if,
     suggest_owner,
-    what_if,
 )
+from leadpilot.tools.routing.explain import explain_assignment
+from leadpilot.tools.routing.what_if import AddToPool, RepOut, SetCapacity, routing_what_if, what_if
 from leadpilot.tools.routing.engine import decide, gini, weighted_cycle
 from leadpilot.tools.routing.facts import (
     ClosedLead,

@@ -15,17 +15,10 @@ from leadpilot.memory.audit import lead_history
 from leadpilot.memory.lead_record import validate_lead
 from leadpilot.memory.leads import get_lead, set_stage, upsert_leads
 from leadpilot.memory.models import AuditEvent, Lead
-from leadpilot.tools.scoring.rules import (
-    ActivityFacts,
-    LeadFacts,
-    ScoreResult,
-    explain_score,
-    rank_leads,
-    rescore_leads,
-    score_lead,
-    score_lead_by_id,
-    tier_for,
-)
+from leadpilot.tools.scoring.facts import ActivityFacts, LeadFacts
+from leadpilot.tools.scoring.reads import explain_score, rank_leads, score_lead_by_id
+from leadpilot.tools.scoring.rescore import rescore_leads
+from leadpilot.tools.scoring.rules import ScoreResult, score_lead, tier_for
 from leadpilot.tools.scoring.policy import PolicyError, PolicyHolder, load_policy, parse_policy
 
 from conftest import NOW

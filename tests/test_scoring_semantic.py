@@ -16,8 +16,11 @@ from leadpilot.memory.embeddings import OnnxMiniLMEmbedder
 from leadpilot.memory.lead_record import validate_lead
 from leadpilot.memory.leads import get_lead, set_stage, upsert_leads
 from leadpilot.memory.models import AuditEvent, Lead
-from leadpilot.memory.vectors import NumpyVectorStore, QdrantServerStore
-from leadpilot.tools.scoring.rules import breakdown_lines, explain_score, rescore_leads, score_lead_by_id, top_reasons
+from leadpilot.memory.numpy_vectors import NumpyVectorStore
+from leadpilot.memory.qdrant_vectors import QdrantServerStore
+from leadpilot.tools.scoring.explanation import breakdown_lines, top_reasons
+from leadpilot.tools.scoring.reads import explain_score, score_lead_by_id
+from leadpilot.tools.scoring.rescore import rescore_leads
 from leadpilot.tools.scoring.policy import PolicyError, load_policy, parse_policy
 from leadpilot.tools.semantic.search import SemanticIndex, reindex, semantic_score
 

@@ -13,9 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from leadpilot.memory.db import Database, open_database
+from leadpilot.memory.edge_vectors import EdgeVectorStore
 from leadpilot.memory.embeddings import EmbedderError, OnnxMiniLMEmbedder, minilm_model_path
 from leadpilot.memory.models import Lead
-from leadpilot.memory.vectors import EdgeVectorStore, NumpyVectorStore, QdrantServerStore, VectorStore
+from leadpilot.memory.numpy_vectors import NumpyVectorStore
+from leadpilot.memory.qdrant_vectors import QdrantServerStore
+from leadpilot.memory.vectors import VectorStore
 from leadpilot.tools.leads.filter import LeadFilter, Viewer
 from leadpilot.tools.semantic.search import (
     SemanticIndex,

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def apply_rule_scores(db) -> None:
     """Demo leads have no tiers until scored: the rule scorer when present, else fixed scores."""
     try:
-        from leadpilot.tools.scoring.rules import rescore_leads
+        from leadpilot.tools.scoring.rescore import rescore_leads
         from leadpilot.tools.scoring.policy import load_policy
     except ImportError:
         from leadpilot.memory.leads import set_score

@@ -50,7 +50,7 @@ def slack_alert_sender(settings: Settings, db: Database) -> Callable[[Mapping[st
 
 
 def step_context(db: Database, settings: Settings) -> StepContext:
-    from leadpilot.tools.enrichment.providers.waterfall import waterfall_from_settings
+    from leadpilot.tools.enrichment import waterfall_from_settings
     from leadpilot.tools.pipeline import PipelinePolicyHolder
     from leadpilot.tools.routing import policy_in_force
     from leadpilot.tools.scoring import PolicyHolder

@@ -35,7 +35,7 @@ def _counts_line(campaign: dict[str, Any]) -> str:
 def _print_campaign(campaign: dict[str, Any], *, details: bool) -> None:
     from rich.table import Table
 
-    from leadpilot.interfaces.cli import _console
+    from leadpilot.interfaces.cli.shared import _console
 
     console = _console()
     colour = {"done": "green", "failed": "red", "running": "yellow"}.get(campaign["status"], "white")
@@ -76,7 +76,7 @@ def _show(campaign: dict[str, Any], *, as_json: bool, details: bool) -> None:
 
 
 def _run(db, *, campaign_id: int | None) -> int | None:
-    from leadpilot.interfaces.cli import current_clock
+    from leadpilot.interfaces.cli.shared import current_clock
     from leadpilot.settings import get_settings
     from leadpilot.tools.discovery import run_next_campaign
 
@@ -106,7 +106,7 @@ def start(
     as_json: Annotated[bool, typer.Option("--json", help="Print the campaign as one JSON object.")] = False,
 ) -> None:
     """Queue a discovery campaign and (by default) run it now."""
-    from leadpilot.interfaces.cli import _err_console, current_clock, open_store
+    from leadpilot.interfaces.cli.shared import _err_console, current_clock, open_store
     from leadpilot.tools.discovery import CampaignError, create_campaign
 
     criteria = {"industries": industry or [], "countries": country or [], "min_size": min_size, "max_size": max_size,
@@ -141,7 +141,7 @@ def list_(
     """The newest campaigns with their status and counts."""
     from rich.table import Table
 
-    from leadpilot.interfaces.cli import _console, open_store
+    from leadpilot.interfaces.cli.shared import _console, open_store
     from leadpilot.tools.discovery import list_campaigns
 
     db = open_store()
@@ -172,7 +172,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """One campaign: status, counts, what was already known and what was rejected, with reasons."""
-    from leadpilot.interfaces.cli import _err_console, open_store
+    from leadpilot.interfaces.cli.shared import _err_console, open_store
 
     db = open_store()
     try:
@@ -190,7 +190,7 @@ def run_queued(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the campaigns run.")] = False,
 ) -> None:
     """Run every queued campaign (and re-queued stale ones), oldest first, then exit."""
-    from leadpilot.interfaces.cli import _console, open_store
+    from leadpilot.interfaces.cli.shared import _console, open_store
 
     db = open_store()
     results = []

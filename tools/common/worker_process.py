@@ -6,7 +6,7 @@ one child process and hands its items back in order through a bounded queue: whi
 upserts chunk N, the child is already validating chunk N+1 (and at most `depth` chunks wait).
 The child gets only plain arguments (a path, the file format, a dict of reps, the database
 driver's name, ...): it never sees the database, and everything it sends back is plain data. For
-an import that is each chunk's good rows already encoded for the driver (memory.leads.LeadBatch)
+an import that is each chunk's good rows already encoded for the driver (memory.lead_batch.LeadBatch)
 and no cells of good rows, so the writing process unpickles little and only moves tuples.
 
 Start method: "fork" when this process runs a single thread, otherwise "spawn".

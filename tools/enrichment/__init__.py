@@ -19,4 +19,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "email": ["check_email"],
     "lookup": ["enrich_lead", "enrich_target", "find_duplicates_of"],
     "phone": ["parse_phone"],
+    "providers.waterfall": ["waterfall_from_settings"],
 })

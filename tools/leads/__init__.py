@@ -2,7 +2,8 @@
 
 Owns: the typed lead filter and its SQL compilation with the viewer's visibility (filter), search,
 aggregates and one lead's profile (search), CSV import with HubSpot/Salesforce header mapping
-(importer, csv_headers), export (export), duplicate and account matching (dedup).
+(importer, import_reading, import_loading, csv_headers), export (export), duplicate and account
+matching (dedup).
 May import: memory, leadpilot.settings/clock, tools.common, tools.enrichment (normalisers for
 dedup) and tools.scoring (an import scores the rows it loads).
 
@@ -16,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "dedup": ["COMPANY_FUZZY_CUTOFF", "find_duplicates", "find_matches", "match_account", "probe_for", "probe_for_lead"],
     "export": ["export_leads"],
     "filter": ["LeadFilter", "Viewer", "compile_filter", "describe_filter", "owner_lookup", "visibility_condition"],
-    "importer": ["ImportFileError", "import_leads_csv"],
+    "import_reading": ["ImportFileError"],
+    "importer": ["import_leads_csv"],
     "search": ["AggregateLeads", "GroupKey", "Metric", "SearchLeads", "SortKey", "group_column", "aggregate_leads", "get_lead_profile", "lead_row", "search_leads"],
 })

@@ -2,7 +2,8 @@
 route → summarize → follow up → alert, by workers claiming from the database queue.
 
 Owns: capture (capture), the steps (steps), the worker (worker), config/pipeline.yaml (policy),
-nurture sequences (nurture), the rep-facing lead summary (summary).
+nurture sequences (nurture), the rep-facing lead summary (summary;
+its facts, template, wording and LLM check in summary_facts/_template/_wording/_llm).
 May import: memory, leadpilot.settings/clock, prompts, and every other tools package (it is the
 workflow that strings them together); nothing in tools/ imports it.
 

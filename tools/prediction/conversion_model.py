@@ -2,7 +2,7 @@
 
 `evaluate_tabular` trains and scores calibrated boosting on any tabular dataset (tools.tabular).
 `train_conversion_model` learns P(converted) from the store's closed leads, each described as of
-its outcome date (tools.lead_features); held-out metrics go into a `model_versions` row, and the
+its outcome date (tools.prediction.features); held-out metrics go into a `model_versions` row, and the
 model, refitted on every closed lead, into a joblib file under `data_dir/models/`.
 `load_latest_model` brings the newest back, after checking the file is the one that was saved.
 """

@@ -1,8 +1,9 @@
 """Who takes a lead and why: the routing policy, the decision engine, and the confirmed writes.
 
-Owns: config/routing.yaml's model (policy), the facts a decision reads (facts, store), the pure
-decision engine (engine, decision), suggest/explain/what-if/route (router), and the assignment
-and snooze writes a person confirmed (assignment).
+Owns: config/routing.yaml's model (policy, policy_sections, policy_values), the facts a decision
+reads (facts, store), the pure decision engine (engine, decision), suggest/route (router),
+"why does this rep have this lead?" (explain), what-if runs (what_if), and the assignment and
+snooze writes a person confirmed (assignment).
 May import: memory, leadpilot.settings/clock, tools.common, tools.scoring (tier names).
 
 Other packages import only the names exported below (see leadpilot/lazy.py).
@@ -13,7 +14,9 @@ from leadpilot.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "assignment": ["AssignmentError", "assign_lead", "snooze_lead"],
     "decision": ["ACCOUNT_RULE", "FALLBACK_RULE"],
+    "explain": ["explain_assignment"],
     "policy": ["RoutingPolicyError", "load_policy", "policy_in_force"],
-    "router": ["PoolMembership", "RoutingInputError", "explain_assignment", "route_lead", "routing_what_if", "suggest_owner"],
+    "router": ["RoutingInputError", "route_lead", "suggest_owner"],
     "store": ["AccountIndex", "lead_facts", "load_snapshot"],
+    "what_if": ["PoolMembership", "routing_what_if"],
 })

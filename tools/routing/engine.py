@@ -29,7 +29,8 @@ from leadpilot.tools.routing.decision import (
     Verdict,
 )
 from leadpilot.tools.routing.facts import AccountOwner, LeadFacts, RepFacts, RoutingSnapshot, TimeOff, Workload
-from leadpilot.tools.routing.policy import Constraints, Performance, PolicyChange, Pool, Rule, RoutingPolicy
+from leadpilot.tools.routing.policy import PolicyChange, RoutingPolicy
+from leadpilot.tools.routing.policy_sections import Constraints, Performance, Pool, Rule
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What routing knows about a lead and the team at a moment: plain facts, no database, no clock.
 
-The store module (routing_store.py) reads them from the database; the engine (routing_engine.py)
+The store module (store.py) reads them from the database; the engine (engine.py)
 decides from them. A `RoutingSnapshot` is the roster with the policy's per-rep settings applied,
 the workload (open leads, new leads today), the rotating pools' pointers and, read on first use,
 the conversion history.
@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadpilot.memory.geo import country_code, region_of, state_code
 from leadpilot.memory.vocab import industry_label, industry_slug, parse_source, segment_of
-from leadpilot.tools.routing.policy import Performance, RoutingPolicy
+from leadpilot.tools.routing.policy import RoutingPolicy
+from leadpilot.tools.routing.policy_sections import Performance
 
 if TYPE_CHECKING:
     from leadpilot.tools.routing.decision import RoutingDecision

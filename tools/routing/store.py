@@ -1,6 +1,6 @@
 """What routing reads from and writes to the store: the roster snapshot, account owners, pointers.
 
-Reads only, except `save_pointer`. The decision logic lives in routing_engine.py and never sees a
+Reads only, except `save_pointer`. The decision logic lives in engine.py and never sees a
 session; this module turns rows into its plain facts.
 """
 

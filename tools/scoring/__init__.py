@@ -1,7 +1,8 @@
 """The rule score: the policy RevOps edits, scoring a lead with its breakdown, bulk re-scores.
 
-Owns: config/scoring.yaml's model and holder (policy), rule scoring, explanations and re-scores
-(rules), the second-process batch writer for SQLite (writer), the semantic category from similar
+Owns: config/scoring.yaml's model and holder (policy), rule scoring of one lead (facts, engine,
+rules), a breakdown in words (explanation), the agent's reads (reads), bulk re-scores (rescore,
+bulk_sql), the second-process batch writer for SQLite (writer), the semantic category from similar
 closed accounts (semantic).
 May import: memory, leadpilot.settings/clock, tools.common, tools.semantic (the semantic category
 reads the index; the index describes neighbours with this package's wording: a known two-way pair).
@@ -12,7 +13,9 @@ Other packages import only the names exported below (see leadpilot/lazy.py).
 from leadpilot.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "explanation": ["breakdown_lines", "top_reasons"],
     "policy": ["PolicyError", "PolicyHolder", "ScoringPolicy", "SemanticCategory", "load_policy"],
-    "rules": ["breakdown_lines", "explain_score", "rescore_leads", "top_reasons"],
+    "reads": ["explain_score"],
+    "rescore": ["rescore_leads"],
     "semantic": ["CATEGORY", "SemanticScorer", "describe_entry", "open_scoring_index"],
 })

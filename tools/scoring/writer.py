@@ -10,7 +10,7 @@ waits. Measured on 100,000 leads: 5.1-5.8 s instead of 7.1-8.7 s in one process.
 
 The child gets SQL text and plain rows (compiled and ordered by the parent); it never imports
 SQLAlchemy or the models. Start method as tools/common/worker_process.py (fork in a single-threaded
-process, spawn otherwise; lead_scoring uses it only where fork is possible). A failed write is
+process, spawn otherwise; scoring.rescore uses it only where fork is possible). A failed write is
 raised in the parent at the next batch (or at the end); batches committed before it stay, and
 re-scoring is idempotent.
 """

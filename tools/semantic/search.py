@@ -28,7 +28,8 @@ from leadpilot.memory.db import Database
 from leadpilot.memory.embeddings import Embedder, EmbedderError, get_embedder
 from leadpilot.memory.lead_vectors import LeadVector
 from leadpilot.memory.models import Lead
-from leadpilot.memory.vectors import VectorStore, VectorStoreError, open_vector_store
+from leadpilot.memory.vector_engines import open_vector_store
+from leadpilot.memory.vectors import VectorStore, VectorStoreError
 from leadpilot.settings import Settings
 from leadpilot.tools.leads import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup
 from leadpilot.tools.leads import SearchLeads, search_leads

@@ -1,0 +1,122 @@
+"""The reports pass: what shape of answer is asked for — a count, conversion rate or average score,
+broken down by a field (aggregate), or a list sorted some way and cut to a top N (search)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from leadpilot.agent.planner.reading import Reading, alternation
+
+
+class Aggregates(Reading):
+    """Reads metrics and groupings for aggregate_leads, and sort order and limit for search_leads."""
+
+    def read_aggregate(self) -> None:
+        groups = {
+            "tier": "tier", "tiers": "tier", "industry": "industry", "industries": "industry", "vertical": "industry",
+            "verticals": "industry", "source": "source", "sources": "source", "channel": "source", "channels": "source",
+            "owner": "owner", "owners": "owner", "rep": "owner", "reps": "owner", "salesperson": "owner",
+            "stage": "stage", "stages": "stage", "country": "country", "countries": "country", "state": "state",
+            "states": "state", "city": "city", "cities": "city", "month": "month", "months": "month",
+            "segment": "segment", "segments": "segment", "company size": "segment", "size": "segment",
+        }
+        metric = None
+
+        def group(m: re.Match[str], *, breakdown: bool = False) -> None:
+            if m.group(1) in ("size", "company size") and metric is None and not breakdown:
+                self.search.update(sort_by="company_size", descending=True)  # "top 5 leads by size" sorts
+                return
+            self.aggregate = self.aggregate or {}
+            self.aggregate["group_by"] = groups[m.group(1)]
+
+        def set_metric(name: str) -> Callable[[re.Match[str]], None]:
+            def handle(m: re.Match[str]) -> None:
+                nonlocal metric
+                metric = name
+                self.aggregate = self.aggregate or {}
+                self.aggregate["metric"] = name
+
+            return handle
+
+        self.take(r"\b(?:conversion|win|close)\s+rates?\b|\bconvert(?:s|ed)?\s+(?:best|most)\b|\bhow\s+(?:well|often)\s+.*?\bconvert\b", set_metric("conversion_rate"))
+        self.take(r"\b(?:average|avg|mean)\s+(?:lead\s+)?scores?\b", set_metric("avg_score"))
+        self.take(r"\b(?:how many|number of|count(?:\s+of)?|total(?:\s+number\s+of)?|tally)\b", set_metric("count"))
+        alternatives = alternation(groups)
+        spread = r"(?:breakdown|break\s+(?:(?:that|this|it|them|those|these)\s+)?down|split|distribution|mix|spread)"
+        self.take(rf"\b{spread}\s+(?:of\s+(?:the\s+)?(?:leads\s+)?)?(?:by|per|across|over)?\s*(?:lead\s+)?({alternatives})\b", lambda m: group(m, breakdown=True))
+        self.take(rf"\b(?:lead\s+)?({alternatives})\s+{spread}\b", lambda m: group(m, breakdown=True))
+        self.take(rf"\b(?:by|per|for each|each|across|broken down by|grouped by|group by|split by|breakdown by)\s+(?:lead\s+)?({alternatives})\b", group)
+
+        def which(m: re.Match[str]) -> bool | None:
+            if m.group("verb") is None and self.aggregate is None:
+                return False  # "which industry is Acme in?" is not a breakdown
+            group(m)
+            return None
+
+        verbs = r"has|have|brings?|brought|converts?|gets?|got|generates?|generated|produces?|produced|performs?|wins?|closes?"
+        self.take(rf"\b(?:which|what)\s+({alternatives})(?:\s+(?P<verb>{verbs})\b)?", which)
+
+        def per_owner(m: re.Match[str]) -> None:
+            self.aggregate = {"group_by": "owner", **(self.aggregate or {})}
+
+        self.take(r"\bwho\s+(?:owns|has|holds|is\s+working)\s+(?:on\s+)?the\s+most\b", per_owner)
+
+    def read_sorting(self) -> None:
+        keys = {
+            "score": "score", "scores": "score", "lead score": "score", "probability": "probability",
+            "conversion probability": "probability", "likelihood": "probability", "created": "created_at",
+            "creation date": "created_at", "date created": "created_at", "created date": "created_at", "date": "created_at",
+            "age": "created_at", "last contact": "last_contacted_at", "last contacted": "last_contacted_at",
+            "last touch": "last_contacted_at", "company": "company", "company name": "company", "name": "company",
+            "size": "company_size", "company size": "company_size", "employees": "company_size", "headcount": "company_size",
+        }
+
+        def sort(m: re.Match[str]) -> None:
+            key = keys[m.group(1)]
+            self.search["sort_by"] = key
+            direction = m.group(2) or ""
+            if "asc" in direction or "low" in direction or "small" in direction or "old" in direction:
+                self.search["descending"] = False
+            elif key == "company" and not direction:
+                self.search["descending"] = False
+
+        self.take(
+            rf"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arrange(?:d)?)\s+(?:them\s+|it\s+)?by\s+(?:their\s+|the\s+)?({alternation(keys)})"
+            r"(\s+(?:desc(?:ending)?|asc(?:ending)?|high(?:est)?\s+(?:to|first)\s*(?:low(?:est)?)?|low(?:est)?\s+(?:to|first)\s*(?:high(?:est)?)?|smallest first|largest first|biggest first|oldest first|newest first))?",
+            sort,
+        )
+        self.take(r"\b(?:top|best|first)\s+(\d+)\b", lambda m: self.search.update(limit=int(m.group(1))))
+        superlative = (
+            r"(?:newest|latest|most\s+recent|oldest|biggest|largest|smallest|hottest|best|"
+            r"(?:highest|lowest|best|top|worst)[- ](?:scoring|scored|rated)|highest|lowest)"
+        )
+
+        def count(m: re.Match[str]) -> bool:
+            """"the 5 newest", "latest 10": a top N; the superlative is read below."""
+            if not re.search(r"(?:above|over|than|under|below|least|most|between|and|to|of|scores?|scor(?:ed|ing)|[<>=+])\s*$", self.text[: m.start("n")]):
+                self.search["limit"] = int(m.group("n"))
+                self.blank(m.start("n"), m.end("n"))
+            return False
+
+        self.take(rf"\b(?P<n>\d+)\s+{superlative}\b", count)
+        self.take(rf"\b{superlative}\s+(?P<n>\d+)\b(?!\s*(?:%|days?|weeks?|months?|years?|employees|people|staff|points?))", count)
+
+        def flag(**values: Any) -> Callable[[re.Match[str]], None]:
+            return lambda m: self.search.update(values)
+
+        first = r"(?:\s+(?:ones?\s+)?(?:first|on\s+top))?\b"
+        self.take(rf"\b(?:(?:highest|best|top)[- ](?:scoring|scored|rated)|hottest|high(?:est)?\s+scor(?:es?|ing))\b{first}|\bby\s+score\b", flag(sort_by="score", descending=True))
+        self.take(rf"\b(?:(?:lowest|worst)[- ](?:scoring|scored|rated)|low(?:est)?\s+scor(?:es?|ing))\b{first}", flag(sort_by="score", descending=False))
+        self.take(r"\bmost\s+likely\s+to\s+(?:convert|close|buy)\b|\bby\s+probability\b", flag(sort_by="probability", descending=True))
+        self.take(
+            r"\b(?:most\s+recently\s+(?:contacted|touched)(?:\s+(?:ones?\s+)?first)?|(?:recently|last)\s+(?:contacted|touched)\s+(?:ones?\s+)?first)\b",
+            flag(sort_by="last_contacted_at", descending=True),
+        )
+        self.take(r"\bleast\s+recently\s+(?:contacted|touched)(?:\s+(?:ones?\s+)?first)?\b", flag(sort_by="last_contacted_at", descending=False))
+        self.take(rf"\b(?:newest|latest|most\s+recent(?:ly\s+created)?|recently\s+created|youngest)\b{first}", flag(sort_by="created_at", descending=True))
+        self.take(rf"\boldest\b{first}", flag(sort_by="created_at", descending=False))
+        self.take(rf"\b(?:biggest|largest)\b{first}", flag(sort_by="company_size", descending=True))
+        self.take(rf"\bsmallest\b{first}", flag(sort_by="company_size", descending=False))
+        self.take(r"\b(?:longest\s+(?:without|since)\s+(?:a\s+)?(?:contact|touch)|most\s+neglected|stalest)\b", flag(sort_by="last_contacted_at", descending=False))

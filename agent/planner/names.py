@@ -1,0 +1,62 @@
+"""Names the planner recognises from the store: the Vocabulary of cities, reps and companies.
+
+Each name also answers to its accent-free spelling (`fold`), and a company to its name without
+"Inc." or "GmbH".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Lucía" and "Lucia" are the same name to someone typing."""
+    lowered = text.lower()
+    if lowered.isascii():  # most names: nothing to strip (the vocabulary folds every company name)
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_LEGAL_SUFFIX = re.compile(
+    r"[\s,]+(?:inc|llc|ltd|ltda|gmbh|sas|sa|s\.a\.?(?:\s+de\s+c\.v)?|s\.l|b\.v|ab|pte\.?\s+ltd|k\.k|pvt\.?\s+ltd|pty\s+ltd|plc|corp|co)\.?$"
+)
+
+
+def _with_aliases(names: dict[str, str], *, companies: bool = False) -> dict[str, str]:
+    """`names` plus accent-free keys and, for companies, keys without the legal suffix ("Acme" for
+    "Acme Inc."), unless that short name is another company's too."""
+    return _alias_table(frozenset(names.items()), companies)
+
+
+@lru_cache(maxsize=16)  # a vocabulary is rebuilt per question from the same store
+def _alias_table(names: frozenset[tuple[str, str]], companies: bool) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    taken: set[str] = set()
+    for key, value in names:
+        plain = fold(key).rstrip(".")
+        for alias in {plain, _LEGAL_SUFFIX.sub("", plain).strip() if companies else plain}:
+            if alias in aliases and aliases[alias] != value:
+                taken.add(alias)
+            aliases.setdefault(alias, value)
+    return {**{k: v for k, v in aliases.items() if k not in taken and k}, **dict(names)}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Names that come from the store: cities, reps and companies, all lower-case -> canonical.
+
+    Each also answers to its accent-free spelling, and a company to its name without "Inc." or "GmbH".
+    """
+
+    cities: dict[str, str] = field(default_factory=dict, repr=False)
+    reps: dict[str, str] = field(default_factory=dict, repr=False)  # name / first name / email -> rep email
+    companies: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cities", _with_aliases(self.cities))
+        object.__setattr__(self, "reps", _with_aliases(self.reps))
+        object.__setattr__(self, "companies", _with_aliases(self.companies, companies=True))

@@ -1,0 +1,27 @@
+"""The people pass: whose leads ("my leads", "unassigned", a rep by name from the store)."""
+
+from __future__ import annotations
+
+from leadpilot.agent.planner.reading import Reading
+
+
+class Owners(Reading):
+    """Reads the owner condition: me, unassigned, or reps named in the question."""
+
+    def read_owner(self) -> None:
+        self.take(
+            r"\b(?:on\s+my\s+plate|assigned\s+to\s+me|owned\s+by\s+me|(?:that\s+|do\s+|did\s+)?i\s+(?:own|have|got)|i've\s+got|"
+            r"i'm\s+working(?:\s+on)?|for\s+me|my|mine)\b",
+            lambda m: self.add("owner", "me"),
+        )
+        self.take(
+            r"\b(?:unassigned|not\s+(?:yet\s+)?assigned(?:\s+to\s+anyone)?|without\s+an?\s+owner|with\s+no\s+owner|no\s+owner|"
+            r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)(?!\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached|followed|spoken|talked))|unowned|unrouted|not\s+(?:yet\s+)?routed)\b",
+            lambda m: self.add("owner", "unassigned"),
+        )
+        def rep(key: str, start: int, end: int) -> None:
+            self.add("owner", self.vocabulary.reps[key])
+            self.blank(start, end)
+
+        self.take(r"\b(?:owned\s+by|assigned\s+to|belonging\s+to|that\s+belong\s+to|handled\s+by|worked\s+by)\b(?=\s+\w)", lambda m: None)
+        self.ngrams(self.vocabulary.reps, rep, max_words=3)

@@ -1,0 +1,127 @@
+"""The places pass: cities (from the store), US states, countries and regions, included or
+excluded ("not in London or Paris", "outside the US"), and lists of places that cannot be one query.
+"""
+
+from __future__ import annotations
+
+import re
+
+from leadpilot.agent.planner.reading import Place, Reading
+from leadpilot.memory.geo import COUNTRY_ALIASES
+
+COUNTRY_PHRASES: dict[str, str] = {
+    "united states": "US", "the states": "US", "america": "US", "usa": "US", "u.s.": "US", "u.s.a.": "US",
+    "united kingdom": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "u.k.": "GB",
+    "germany": "DE", "france": "FR", "netherlands": "NL", "the netherlands": "NL", "holland": "NL", "spain": "ES",
+    "ireland": "IE", "sweden": "SE", "italy": "IT", "switzerland": "CH", "poland": "PL", "portugal": "PT",
+    "canada": "CA", "mexico": "MX", "brazil": "BR", "argentina": "AR", "chile": "CL", "colombia": "CO",
+    "australia": "AU", "new zealand": "NZ", "singapore": "SG", "japan": "JP", "india": "IN", "china": "CN",
+    "south korea": "KR", "korea": "KR", "hong kong": "HK", "uae": "AE", "united arab emirates": "AE",
+    "israel": "IL", "south africa": "ZA", "nigeria": "NG", "kenya": "KE", "denmark": "DK", "norway": "NO",
+    "finland": "FI", "belgium": "BE", "austria": "AT", "germany's": "DE",
+    # Adjectives: "Australian leads", "German companies".
+    "american": "US", "british": "GB", "german": "DE", "french": "FR", "dutch": "NL", "spanish": "ES",
+    "irish": "IE", "swedish": "SE", "italian": "IT", "swiss": "CH", "polish": "PL", "portuguese": "PT",
+    "canadian": "CA", "mexican": "MX", "brazilian": "BR", "argentinian": "AR", "chilean": "CL", "colombian": "CO",
+    "australian": "AU", "aussie": "AU", "singaporean": "SG", "japanese": "JP", "indian": "IN",
+    "chinese": "CN", "korean": "KR", "emirati": "AE", "israeli": "IL", "south african": "ZA", "nigerian": "NG",
+    "kenyan": "KE", "danish": "DK", "norwegian": "NO", "finnish": "FI", "belgian": "BE", "austrian": "AT",
+    **{k: v for k, v in COUNTRY_ALIASES.items() if len(k) > 2},
+}
+# Upper-case codes people type ("US", "UK"); lower-case "us" is a pronoun, so codes need capitals.
+COUNTRY_CODES = {"US": "US", "USA": "US", "UK": "GB", "GB": "GB", "DE": "DE", "FR": "FR", "NL": "NL", "ES": "ES",
+                 "IE": "IE", "SE": "SE", "AU": "AU", "SG": "SG", "JP": "JP", "BR": "BR", "MX": "MX", "UAE": "AE",
+                 "NZ": "NZ", "CH": "CH"}
+REGION_PHRASES: dict[str, str] = {
+    "emea": "EMEA", "europe": "EMEA", "european": "EMEA", "middle east": "EMEA",
+    "apac": "APAC", "asia pacific": "APAC", "asia-pacific": "APAC", "asia": "APAC",
+    "latam": "LATAM", "latin america": "LATAM", "south america": "LATAM", "latin american": "LATAM",
+    "south american": "LATAM", "asian": "APAC",
+    "north america": "NA", "north american": "NA",
+}
+US_STATES: dict[str, str] = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
+    "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID",
+    "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
+    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
+    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
+    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york state": "NY", "north carolina": "NC",
+    "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
+    "rhode island": "RI", "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX",
+    "utah": "UT", "vermont": "VT", "virginia": "VA", "washington state": "WA", "west virginia": "WV",
+    "wisconsin": "WI", "wyoming": "WY", "ontario": "ON", "quebec": "QC", "british columbia": "BC",
+}
+# Cities that share a name with their state: "California or New York" means the states.
+CITY_STATES = {"new york": "NY", "nyc": "NY", "washington": "WA"}
+# Two-letter state codes only when typed in capitals and not a common word.
+STATE_CODES = frozenset(US_STATES.values()) - {"IN", "OR", "ME", "OK", "HI", "ON", "DE", "LA", "CO", "GA", "PA", "MA", "ID"}
+CITY_ALIASES: dict[str, str] = {
+    "sf": "San Francisco", "san fran": "San Francisco", "bay area": "San Francisco", "nyc": "New York",
+    "new york city": "New York", "la": "Los Angeles", "sao paulo": "São Paulo", "bengaluru": "Bangalore",
+    "cdmx": "Mexico City", "munchen": "Munich", "münchen": "Munich",
+}
+
+
+class Places(Reading):
+    """Reads where: city, state, country and region conditions."""
+
+    def read_places(self) -> None:
+        negated_ends: list[int] = []  # "not in London or Paris", "outside the US or Canada"
+        found: list[Place] = []
+
+        def city(key: str, start: int, end: int) -> None:
+            negated, negator_start = self.negated_in_list(start, negated_ends)
+            self.add("not_city" if negated else "city", cities[key])
+            self.blank(negator_start if negated else start, end)
+            if negated:
+                negated_ends.append(end)
+            else:
+                found.append(Place(start, end, "city", cities[key], key))
+
+        # A city-state ("Singapore") is read as its country, which also lets it join a list of countries.
+        cities = {k: v for k, v in {**self.vocabulary.cities, **CITY_ALIASES}.items() if k not in COUNTRY_PHRASES}
+        self.ngrams(cities, city, max_words=3)
+        self.categorical(REGION_PHRASES, "region", "not_region", negated_ends=negated_ends, found=found)
+        self.categorical(US_STATES, "state", None, found=found)
+        # Upper-case codes in the original text: "US", "UK", "CA", "NY".
+        for match in re.finditer(r"\b(?:the\s+)?([A-Z]{2,3})\b", self.original):
+            code = match.group(1)
+            if not self.text[match.start(1) : match.end(1)].strip():
+                continue
+            if code in COUNTRY_CODES:
+                negated, negator_start = self.negated_in_list(match.start(), negated_ends)
+                self.add("not_country" if negated else "country", COUNTRY_CODES[code])
+                self.blank(negator_start if negated else match.start(), match.end())
+                if negated:
+                    negated_ends.append(match.end())
+                else:
+                    found.append(Place(match.start(1), match.end(1), "country", COUNTRY_CODES[code], code))
+            elif code in STATE_CODES or code in {"CA", "NY", "TX", "WA", "MA", "IL", "FL", "CO", "GA"}:
+                self.add("state", code)
+                self.blank(match.start(), match.end())
+                found.append(Place(match.start(1), match.end(1), "state", code, code))
+        self.categorical(COUNTRY_PHRASES, "country", "not_country", negated_ends=negated_ends, found=found)
+        self.check_place_lists(found)
+        self.take(r"\b(?:non|outside(?:\s+of)?\s+the|outside|international|foreign)[\s-]*(?:us|u\.s\.|usa|american)\b", lambda m: self.add("not_country", "US"))
+        self.take(r"\b(?:in\s+)?the\s+us\b", lambda m: self.add("country", "US"))
+        self.take(r"\b(?:outside\s+(?:the\s+)?(?:uk|britain))\b", lambda m: self.add("not_country", "GB"))
+
+    def check_place_lists(self, found: list[Place]) -> None:
+        """Cities, states, countries and regions are separate conditions that all must hold, so "London
+        or Germany" cannot be asked in one query: say so rather than answer "London and Germany"."""
+        found.sort(key=lambda place: place.start)
+        for first, second in zip(found, found[1:]):
+            if first.key == second.key or not re.fullmatch(r"[\s,]*(?:or|and|/|&)\s+(?:in\s+|from\s+)?(?:the\s+)?", self.text[first.end : second.start]):
+                continue
+            pair = {first.key: first, second.key: second}
+            if set(pair) == {"city", "state"} and pair["city"].said in CITY_STATES:  # "California or New York"
+                self.filter["city"].remove(pair["city"].value)
+                if not self.filter["city"]:
+                    del self.filter["city"]
+                self.add("state", CITY_STATES[pair["city"].said])
+                continue
+            self.unsupported = (
+                f"I don't understand {first.said!r} ({first.key}) or {second.said!r} ({second.key}) as one question: "
+                "cities, states, countries and regions are separate conditions that must all hold. Ask for one, "
+                f"then e.g. 'what about {second.said}?'"
+            )

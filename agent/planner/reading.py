@@ -1,0 +1,172 @@
+"""The reader's state and the machinery every pass uses: take a phrase and blank it, tell whether
+it is negated, add a value to the filter, match a phrase table or the store's names, and list
+the words left unread.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from leadpilot.agent.numbers import words_to_digits
+from leadpilot.agent.planner.names import Vocabulary
+
+FILLER = frozenset(
+    """a about above across after all also am an and any anyone anything are as ask at be been being both but by can
+    could did do does done each either even ever every find for from get give got had has have having here how i
+    if in into is it its just know let lets list look me more most my need now of on one ones only or our out
+    over please pull right see show should so some still such tell than that the their them then there these
+    they this those to too up us want was we were what whats where which who whom whose why will with would you
+    your leads lead prospects contacts accounts companies company people deals records entries ones rows
+    display fetch bring brought currently any all-time overall today's give me got them's who've ok okay thanks
+    please kindly hey hi again instead just only same those these them now also and then rather actually
+    sorted ordered order sort listed new there's that's it's we've i'd i'm what's space sector industry
+    vertical market firms businesses organizations orgs based located area region gimme lemme pls plz yet
+    everything everyone everybody came come comes coming sourced originating currently right now through via
+    vs vs. versus compared details detail info information profile overview rundown working handling""".split()
+)
+NEGATORS = (
+    r"(?:not|no|non|excluding|exclude|except|outside(?:\s+of)?|other\s+than|besides|but\s+not|without|apart\s+from|aside\s+from|"
+    r"isn't|aren't|never|drop|remove|minus|skip|leave\s+out|take\s+out|filter\s+out|get\s+rid\s+of)"
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place named in the question: where, which filter key, its value and the words used."""
+
+    start: int
+    end: int
+    key: str
+    value: str
+    said: str
+
+
+def alternation(phrases: Iterable[str]) -> str:
+    return _escaped_alternation(tuple(phrases))
+
+
+@lru_cache(maxsize=64)
+def _escaped_alternation(phrases: tuple[str, ...]) -> str:
+    # The phrase tables are constants: escaped and sorted once, not on every question.
+    return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+
+
+_WORD = re.compile(r"[^\W_](?:[\w&.'-]*[^\W_])?")  # a word, letters of any alphabet
+
+
+class Reading:
+    """A question being read: what the passes have filled in so far, and the text left unread."""
+
+    def __init__(self, question: str, *, now: datetime, vocabulary: Vocabulary):
+        original = words_to_digits(" ".join(question.replace("’", "'").split()))
+        self.original = original
+        self.text = original.lower()
+        self.now = now
+        self.vocabulary = vocabulary
+        self.filter: dict[str, Any] = {}
+        self.search: dict[str, Any] = {}
+        self.aggregate: dict[str, Any] | None = None
+        self.lead_ref: int | None = None
+        self.unwindowed_activity: tuple[dict[str, Any], int] | None = None  # (condition, where its phrase ends)
+        self.unsupported: str | None = None  # read, but not something the query tool can say
+        self.ordinal: int | None = None
+        self.semantic_text: str | None = None
+
+    # -- machinery --
+    def take(self, pattern: str, handler: Callable[[re.Match[str]], bool | None], flags: int = 0) -> None:
+        """Apply `handler` to every match; blank the match unless the handler returns False."""
+        for match in list(re.finditer(pattern, self.text, flags)):
+            if not self.text[match.start() : match.end()].strip():
+                continue  # already read
+            if handler(match) is not False:
+                self.blank(match.start(), match.end())
+
+    def blank(self, start: int, end: int) -> None:
+        self.text = self.text[:start] + " " * (end - start) + self.text[end:]
+
+    def negated_before(self, start: int) -> tuple[bool, int]:
+        """Is the phrase at `start` negated ("not in", "outside the", "non-")? Returns (negated, negator start)."""
+        before = self.text[max(0, start - 40) : start]
+        ones = r"(?:(?:the\s+)?(?:ones?|those|leads?|anything|anyone|companies|accounts)\s+(?:that\s+are\s+|which\s+are\s+)?)?"
+        match = re.search(rf"\b{NEGATORS}(?:\s*-\s*|\s+{ones}(?:in|from|at|based in|located in|for)?\s*(?:the\s+)?)$", before)
+        if match:
+            return True, start - (len(before) - match.start())
+        return False, start
+
+    def add(self, key: str, value: Any) -> None:
+        values = self.filter.setdefault(key, [])
+        if value not in values:
+            values.append(value)
+
+    def negated_in_list(self, start: int, negated_ends: list[int]) -> tuple[bool, int]:
+        """Like `negated_before`, but a negation also carries through a list: "not in the US or Canada"."""
+        negated, negator_start = self.negated_before(start)
+        if not negated:
+            negated = any(
+                re.fullmatch(r"\s*(?:,|or|nor|and|,\s*or|/)\s*", self.text[end:start]) for end in negated_ends if end <= start
+            )
+        return negated, negator_start
+
+    def categorical(
+        self,
+        phrases: dict[str, str],
+        key: str,
+        not_key: str | None,
+        *,
+        negated_ends: list[int] | None = None,
+        found: list[Place] | None = None,
+    ) -> None:
+        """Match any of `phrases`; a negator in front (or inherited through an "or" list) excludes.
+
+        `negated_ends` is shared by passes whose negations carry over to each other (places);
+        `found` collects what was included, with where it was said.
+        """
+        pattern = rf"\b(?:{alternation(phrases)})\b"
+        ends = negated_ends if negated_ends is not None else []
+
+        def handle(match: re.Match[str]) -> None:
+            value = phrases[match.group(0)]
+            negated, negator_start = self.negated_in_list(match.start(), ends)
+            if negated and not_key:
+                self.add(not_key, value)
+                self.blank(negator_start, match.start())
+                ends.append(match.end())
+            else:
+                self.add(key, value)
+                if found is not None:
+                    found.append(Place(match.start(), match.end(), key, value, match.group(0)))
+
+        self.take(pattern, handle)
+
+    def ngrams(
+        self, names: dict[str, str], handle: Callable[[str, int, int], None], *, max_words: int = 6, min_words: int = 1
+    ) -> None:
+        """Look up every run of min_words..max_words unread words in `names` (longest first).
+
+        A dictionary lookup per n-gram instead of one huge regex, so 100,000 company names cost
+        nothing to match against.
+        """
+        if not names:
+            return
+        words = [(m.group(0), m.start(), m.end()) for m in re.finditer(_WORD, self.text)]
+        i = 0
+        while i < len(words):
+            for size in range(min(max_words, len(words) - i), min_words - 1, -1):
+                start, end = words[i][1], words[i + size - 1][2]
+                phrase = " ".join(self.text[start:end].split())
+                key = phrase.removesuffix("'s")
+                if key in names and key not in FILLER and phrase.count(" ") == size - 1:
+                    handle(key, start, end)
+                    i += size
+                    break
+            else:
+                i += 1
+
+    def leftovers(self) -> list[str]:
+        words = re.findall(r"[^\W_][\w'&.-]*", self.text)
+        return [w.strip(".'") for w in words if w.strip(".'") and w.strip(".'") not in FILLER and not re.fullmatch(r"[.,?!-]+", w)]

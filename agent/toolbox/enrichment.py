@@ -1,0 +1,46 @@
+"""Tools that look a lead up: offline enrichment of an email, domain or lead, and its duplicates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain.tools import ToolRuntime, tool
+
+from leadpilot.agent.deps import AgentDeps
+from leadpilot.agent.toolbox.common import not_visible, to_json, visible
+
+
+@tool("enrich", response_format="content_and_artifact")
+def enrich_tool(runtime: ToolRuntime[AgentDeps], target: str) -> tuple[str, dict[str, Any]]:
+    """Enrich an email address, a domain/website or a lead ("lead 42") with offline enrichers:
+    email type, phone in E.164, company name, seniority and department, industry, location, and
+    whether the company is already an account or customer. Each field names its source."""
+    from leadpilot.tools.enrichment import enrich_target
+
+    deps = runtime.context
+    try:
+        result = enrich_target(deps.db, target=target, now=deps.now)
+    except LookupError as error:
+        return to_json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
+    if result.get("lead_id") is not None:
+        with deps.read() as session:
+            if not visible(deps, session, result["lead_id"]):
+                return not_visible(result["lead_id"])
+    return to_json(result), {"kind": "enrichment", **json.loads(to_json(result))}
+
+
+@tool("find_duplicates", response_format="content_and_artifact")
+def find_duplicates_tool(runtime: ToolRuntime[AgentDeps], query: str | None = None, lead_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    """Leads that duplicate a lead, or that match a company name, email or domain, with a
+    confidence and the fields that matched; existing customers are marked."""
+    from leadpilot.tools.enrichment import find_duplicates_of
+
+    deps = runtime.context
+    try:
+        result = find_duplicates_of(deps.db, query=query, lead_id=lead_id)
+    except (LookupError, TypeError) as error:
+        return to_json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
+    with deps.read() as session:
+        result["matches"] = [m for m in result["matches"] if visible(deps, session, m["lead_id"])]
+    return to_json(result), {"kind": "duplicates", **json.loads(to_json(result))}

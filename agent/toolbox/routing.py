@@ -1,0 +1,83 @@
+"""Routing tools: who should take a lead, why a rep has one, and what-if re-routing (dry runs only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain.tools import ToolRuntime, tool
+
+from leadpilot.agent.deps import AgentDeps
+from leadpilot.agent.toolbox.common import error_result, not_visible, resolve, to_json, visible
+from leadpilot.tools.routing import PoolMembership
+
+
+def _routing_policy(deps: AgentDeps):
+    from leadpilot.tools.routing import policy_in_force
+
+    return policy_in_force(deps.settings.routing_policy)
+
+
+@tool("suggest_owner", response_format="content_and_artifact")
+def suggest_owner_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Who should take a lead, and why: a dry run of the routing policy (nothing is assigned), with
+    the rule that matched, every candidate considered and why the winner won. Name the lead by id or company."""
+    from leadpilot.tools.routing import RoutingInputError, suggest_owner
+
+    deps = runtime.context
+    with deps.read() as session:
+        if not deps.viewer.sees_everything:
+            resolved = resolve(deps, session, lead_id, company)
+            if resolved is None or not visible(deps, session, resolved):
+                return not_visible(lead_id)
+        try:
+            result = suggest_owner(session, policy=_routing_policy(deps), now=deps.now, lead_id=lead_id, company=company)
+        except RoutingInputError as error:
+            return error_result("routing", str(error))
+    shown = {k: result.get(k) for k in ("lead_id", "company", "current_owner", "owner_name", "queue", "rule", "answer")}
+    return to_json(shown), {"kind": "routing", **json.loads(to_json(result))}
+
+
+@tool("explain_assignment", response_format="content_and_artifact")
+def explain_assignment_tool(runtime: ToolRuntime[AgentDeps], lead_id: int, rep: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Why does this rep have this lead? The recorded rule, reason, candidates and owner history."""
+    from leadpilot.tools.routing import RoutingInputError, explain_assignment
+
+    deps = runtime.context
+    with deps.read() as session:
+        if not visible(deps, session, lead_id):
+            return not_visible(lead_id)
+        try:
+            result = explain_assignment(session, lead_id=lead_id, rep=rep)
+        except RoutingInputError as error:
+            return error_result("routing_explain", str(error))
+    return to_json({"answer": result["answer"], "owner": result.get("owner")}), {"kind": "routing_explain", **json.loads(to_json(result))}
+
+
+@tool("routing_what_if", response_format="content_and_artifact")
+def routing_what_if_tool(
+    runtime: ToolRuntime[AgentDeps],
+    out: list[str] | None = None,
+    day: str = "tomorrow",
+    add_to_pool: list[PoolMembership] | None = None,
+    remove_from_pool: list[PoolMembership] | None = None,
+    lead_ids: list[int] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """What if reps are out on a day ("tomorrow", "monday", "2026-12-01") or pools change? Re-routes the
+    open unassigned leads (or lead_ids) and reports who would get what, load per rep before and after,
+    and fairness. Nothing is assigned."""
+    from leadpilot.tools.routing import RoutingInputError, routing_what_if
+
+    deps = runtime.context
+    if not deps.viewer.sees_everything:
+        return error_result("routing_what_if", "What-if routing is for managers and admins.")
+    with deps.read() as session:
+        try:
+            result = routing_what_if(
+                session, policy=_routing_policy(deps), now=deps.now, out=out or [], day=day,
+                add_to_pool=add_to_pool or [], remove_from_pool=remove_from_pool or [], lead_ids=lead_ids,
+            )
+        except RoutingInputError as error:
+            return error_result("routing_what_if", str(error))
+    shown = {"answer": result["answer"], "moved": result["moved"], "fairness": result["fairness"]}
+    return to_json(shown), {"kind": "routing_what_if", **json.loads(to_json(result))}

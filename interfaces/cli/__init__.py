@@ -1,0 +1,42 @@
+"""`leadpilot` command line: thin commands that parse, open the store, call a tool and render.
+
+Heavy modules are imported inside each command so `leadpilot --help` and `ask` start fast.
+
+One module per command group, each registering its commands on the shared Typer app (shared.py):
+data.py (seed, import, export, migrate, status, reindex), agent.py (ask, chat), servers.py (demo,
+ui, slack, serve, worker), scoring.py (rescore, train, predict, feedback, enrich), campaign.py (the `campaign` group).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from leadpilot.interfaces.cli import agent, data, scoring, servers  # noqa: F401  (importing registers their commands)
+from leadpilot.interfaces.cli.shared import _err_console, app
+
+# `leadpilot --help` lists the commands in this order.
+COMMAND_ORDER = (
+    "seed", "rescore", "reindex", "demo", "ui", "slack", "serve", "worker", "import", "export",
+    "ask", "chat", "train", "predict", "feedback", "migrate", "status", "enrich",
+)
+app.registered_commands.sort(key=lambda command: COMMAND_ORDER.index(command.name or command.callback.__name__))
+
+
+def _add_campaign_commands() -> None:
+    from leadpilot.interfaces.cli.campaign import campaign_app  # its commands import what they need lazily
+
+    app.add_typer(campaign_app, name="campaign")
+
+
+_add_campaign_commands()
+
+
+def main() -> None:
+    """Console entry point: turns configuration errors into a clear message and exit code 2."""
+    from leadpilot.settings import SettingsError
+
+    try:
+        app()
+    except SettingsError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        sys.exit(2)

@@ -1,0 +1,111 @@
+"""`leadpilot ask` and `leadpilot chat`: questions to the agent, answered in the terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from leadpilot.interfaces.cli.shared import _console, _err_console, app, open_store
+
+
+def _render_answer(console, answer) -> None:
+    """Answer text, then the leads as a table (first 25) or the aggregate rows."""
+    from rich.table import Table
+
+    console.print(answer.answer)
+    if answer.leads:
+        table = Table(show_lines=False)
+        for column in ("id", "company", "contact", "industry", "city", "tier", "score", "owner", "last contact"):
+            table.add_column(column, overflow="fold")
+        for lead in answer.leads[:25]:
+            table.add_row(
+                str(lead["id"]), lead.get("company") or "", lead.get("contact_name") or "", lead.get("industry") or "",
+                lead.get("city") or "", lead.get("tier") or "", "" if lead.get("score") is None else str(lead["score"]),
+                lead.get("owner") or "unassigned", (lead.get("last_contacted_at") or "never")[:10],
+            )
+        console.print(table)
+        if len(answer.leads) > 25:
+            console.print(f"... and {len(answer.leads) - 25} more (use --json for all).")
+    elif answer.rows:
+        table = Table()
+        for column in answer.rows[0]:
+            table.add_column(column)
+        for row in answer.rows:
+            table.add_row(*(f"{v:.1%}" if isinstance(v, float) and "rate" in k else str(v) for k, v in row.items()))
+        console.print(table)
+    if answer.tool_calls:
+        calls = "; ".join(f"{c['name']}({json.dumps(c['args'], default=str)})" for c in answer.tool_calls)
+        console.print(f"[dim]tool calls: {calls}[/dim]")
+
+
+def _ask_deps(db, user: str | None, conversation: str | None, channel: str):
+    from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps, viewer_for
+
+    try:
+        viewer = viewer_for(db, email=user)
+    except UnknownUserError as error:
+        _err_console().print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    return make_deps(db, viewer=viewer, conversation_id=conversation, channel=channel)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help='e.g. "show hot leads in fintech not contacted in 3 days"')],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (question, answer, tool_calls, leads, rows).")] = False,
+    user: Annotated[str | None, typer.Option("--as", help="Ask as this rep (email): 'my leads' are theirs, and they see only what they may.")] = None,
+    conversation: Annotated[str | None, typer.Option(help="Conversation id, so follow-up questions see earlier ones.")] = None,
+) -> None:
+    """Ask the agent one question about your leads."""
+    from leadpilot.agent.runner import AgentError, run_agent
+
+    db = open_store()
+    try:
+        deps = _ask_deps(db, user, conversation, "cli")
+        try:
+            answer = run_agent(question, deps=deps)
+        except AgentError as error:
+            _err_console().print(f"[red]{error}[/red]")
+            raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps(answer.contract(), default=str, ensure_ascii=False) + "\n")
+    else:
+        _render_answer(_console(), answer)
+
+
+@app.command()
+def chat(
+    user: Annotated[str | None, typer.Option("--as", help="Chat as this rep (email).")] = None,
+) -> None:
+    """A terminal chat with the agent; follow-up questions build on earlier ones. Ctrl-D to leave."""
+    import uuid
+
+    from leadpilot.agent.runner import AgentError, run_agent
+
+    console = _console()
+    db = open_store()
+    conversation = f"cli:{uuid.uuid4().hex[:12]}"
+    console.print("[bold]Leadpilot[/bold] — ask about your leads (e.g. show hot leads in fintech not contacted in 3 days). Ctrl-D to quit.")
+    try:
+        while True:
+            try:
+                question = console.input("[bold cyan]you>[/bold cyan] ").strip()
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                break
+            if not question:
+                continue
+            if question.lower() in {"quit", "exit", ":q"}:
+                break
+            deps = _ask_deps(db, user, conversation, "cli")
+            try:
+                _render_answer(console, run_agent(question, deps=deps))
+            except AgentError as error:
+                console.print(f"[red]{error}[/red]")
+    finally:
+        db.dispose()

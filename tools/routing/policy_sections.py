@@ -1,0 +1,245 @@
+"""The sections of the routing policy file: rule conditions and targets, constraints and a rule's
+overrides, pools and their members, performance settings, per-rep settings (capacity, hours, out
+of office), account matching and the fallback. The whole policy that ties them together and checks
+their references is in policy.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, PlainSerializer, PlainValidator, model_validator
+from pydantic_core import PydanticCustomError
+
+from leadpilot.tools.common import PolicyModel as _PolicyModel
+from leadpilot.tools.common import policy_error as _policy_error
+from leadpilot.tools.routing.policy_values import (
+    ClockTime,
+    Country,
+    DayOrMoment,
+    Flag,
+    Industry,
+    Language,
+    MatchKey,
+    Mode,
+    Name,
+    PositiveCount,
+    Region,
+    RepEmail,
+    Segment,
+    SourceName,
+    State,
+    Strategy,
+    TierName,
+    Unavailability,
+    Weekday,
+    Weight,
+    WholeCount,
+    _choice,
+    _rep_email,
+    _weight,
+)
+
+
+class ScoreRange(_PolicyModel):
+    at_least: WholeCount | None = None
+    below: WholeCount | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ScoreRange:
+        if self.at_least is None and self.below is None:
+            raise _policy_error("give at_least, below or both, e.g. {at_least: 70}")
+        if self.at_least is not None and self.below is not None and self.below <= self.at_least:
+            raise _policy_error(f"below ({self.below}) must be above at_least ({self.at_least})", at="below")
+        return self
+
+    def describe(self) -> str:
+        parts = ([f"≥ {self.at_least}"] if self.at_least is not None else []) + (
+            [f"< {self.below}"] if self.below is not None else []
+        )
+        return " and ".join(parts)
+
+
+class Conditions(_PolicyModel):
+    """What a lead must look like for the rule to apply. Every condition given must hold; a list
+    means "any of". A lead missing the field does not meet a condition on it."""
+
+    key_noun: ClassVar[str] = "condition"
+
+    territory: tuple[Name, ...] | None = None
+    region: tuple[Region, ...] | None = None
+    country: tuple[Country, ...] | None = None
+    state: tuple[State, ...] | None = None
+    industry: tuple[Industry, ...] | None = None
+    segment: tuple[Segment, ...] | None = None
+    source: tuple[SourceName, ...] | None = None
+    tier: tuple[TierName, ...] | None = None
+    score: ScoreRange | None = None
+    language: tuple[Language, ...] | None = None
+
+    def present(self) -> list[tuple[str, Any]]:
+        return [(name, getattr(self, name)) for name in type(self).model_fields if getattr(self, name) is not None]
+
+
+class Target(_PolicyModel):
+    rep: RepEmail | None = None
+    pool: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Target:
+        if (self.rep is None) == (self.pool is None):
+            raise _policy_error("give either rep: <email> or pool: <pool name>, not both and not neither")
+        return self
+
+
+class Constraints(_PolicyModel):
+    """The checks every candidate passes before a pool chooses (defaults for every rule)."""
+
+    key_noun: ClassVar[str] = "constraint"
+
+    capacity: Flag = True  # open leads below the rep's maximum
+    daily_cap: Flag = True  # new leads today below the rep's daily maximum
+    working_hours: Mode = "preferred"
+    language: Mode = "preferred"
+
+
+class ConstraintOverrides(_PolicyModel):
+    """A rule's own constraint settings; what it leaves out comes from the top-level constraints."""
+
+    key_noun: ClassVar[str] = "constraint"
+
+    capacity: Flag | None = None
+    daily_cap: Flag | None = None
+    working_hours: Mode | None = None
+    language: Mode | None = None
+
+
+class Rule(_PolicyModel):
+    name: Name
+    description: str | None = None
+    when: Conditions = Field(default_factory=Conditions)
+    route_to: Target
+    constraints: ConstraintOverrides | None = None
+
+
+class Member(_PolicyModel):
+    rep: RepEmail
+    weight: Weight | None = None  # None: the rep's routing weight
+
+
+def _members(value: object) -> tuple[Member, ...]:
+    """A list of emails, or a mapping email -> weight (for weighted pools)."""
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, (list, tuple)):
+        # Plain emails, or {rep, weight} items (how a policy's data reads back in).
+        items = [(item["rep"], item.get("weight")) if isinstance(item, dict) and "rep" in item else (item, None) for item in value]
+    else:
+        raise _policy_error("must be a list of rep emails, or email: weight lines")
+    if not items:
+        raise _policy_error("a pool needs at least one member")
+    members: list[Member] = []
+    seen: set[str] = set()
+    for index, (raw, weight) in enumerate(items):
+        at = str(raw) if isinstance(value, dict) else str(index)
+        try:
+            email = _rep_email(raw)
+            parsed_weight = None if weight is None else _weight(weight)
+        except PydanticCustomError as error:  # the same problem, pointing at its place in the list
+            raise _policy_error(error.message(), at=at) from None
+        if email in seen:
+            raise _policy_error(f"{email} is listed twice — keep one", at=at)
+        seen.add(email)
+        members.append(Member(rep=email, weight=parsed_weight))
+    return tuple(members)
+
+
+class Performance(_PolicyModel):
+    """How performance_weighted judges reps: conversion on similar closed leads, smoothed."""
+
+    similar_on: tuple[Annotated[str, PlainValidator(_choice("lead field", ("segment", "industry")))], ...] = ("segment",)
+    lookback_days: PositiveCount = 365
+    prior_strength: WholeCount = 10  # how many team-average leads a rep's own record is blended with
+
+
+class Pool(_PolicyModel):
+    description: str | None = None
+    strategy: Strategy
+    members: Annotated[
+        tuple[Member, ...],
+        PlainValidator(_members),
+        PlainSerializer(lambda members: [m.model_dump(exclude_none=True) for m in members], return_type=list),
+    ]
+    prefer_expertise: Flag = False  # prefer members whose roster industries include the lead's
+    performance: Performance | None = None
+
+    @model_validator(mode="after")
+    def _performance_only_when_used(self) -> Pool:
+        if self.performance is not None and self.strategy != "performance_weighted":
+            raise _policy_error("performance settings only apply to strategy performance_weighted — remove them", at="performance")
+        return self
+
+    def member_emails(self) -> tuple[str, ...]:
+        return tuple(member.rep for member in self.members)
+
+
+class OutOfOffice(_PolicyModel):
+    starts: DayOrMoment = Field(alias="from")
+    ends: DayOrMoment = Field(alias="to")
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OutOfOffice:
+        if _sort_key(self.ends, end=True) <= _sort_key(self.starts, end=False):
+            raise _policy_error("`to` must be after `from` (dates are whole days, both included)", at="to")
+        return self
+
+
+def _sort_key(value: date | datetime, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.max if end else time.min, tzinfo=timezone.utc)
+
+
+class WorkingHoursSpec(_PolicyModel):
+    start: ClockTime
+    end: ClockTime
+    days: tuple[Weekday, ...] = (0, 1, 2, 3, 4)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHoursSpec:
+        if self.end <= self.start:
+            raise _policy_error("`end` must be later than `start` on the same day", at="end")
+        if not self.days:
+            raise _policy_error("list at least one working day", at="days")
+        return self
+
+
+class RepSettings(_PolicyModel):
+    """Per-rep settings that override the roster for routing."""
+
+    key_noun: ClassVar[str] = "rep setting"
+
+    max_open_leads: WholeCount | None = None
+    max_new_per_day: WholeCount | None = None
+    weight: Weight | None = None
+    working_hours: WorkingHoursSpec | None = None
+    out_of_office: tuple[OutOfOffice, ...] = ()
+
+
+class AccountMatching(_PolicyModel):
+    enabled: Flag = True
+    match_on: tuple[MatchKey, ...] = ("domain", "company")
+    owner_unavailable_when: tuple[Unavailability, ...] = ("inactive", "out_of_office")
+
+
+class Fallback(_PolicyModel):
+    rep: RepEmail | None = None
+    queue: Name | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Fallback:
+        if self.rep is None and self.queue is None:
+            raise _policy_error("give rep: <email> (a fallback owner), queue: <name>, or both (the queue when the rep cannot take it)")
+        return self
