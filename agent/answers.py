@@ -18,12 +18,35 @@ def _filters(applied: Sequence[str]) -> str:
     return "; ".join(applied) if applied else "no filters"
 
 
+def _closed_not_shown(result: dict[str, Any]) -> str:
+    """The clause saying what the open-leads default left out: "185 closed ones not shown — ask
+    'including closed'." (with a leading space), or nothing."""
+    hidden = result.get("closed_not_shown")
+    if not hidden:
+        return ""
+    return f" {hidden} closed one{'s' if hidden != 1 else ''} not shown — ask 'including closed'."
+
+
+def _lifecycle(result: dict[str, Any]) -> tuple[str, list[str]]:
+    """("open " or "closed " when the filters say which leads, said in the headline instead), and the
+    other filter lines."""
+    from leadpilot.tools.leads import CLOSED_LEADS, OPEN_LEADS
+
+    applied = list(result.get("filters_applied", []))
+    for line, word in ((OPEN_LEADS, "open "), (CLOSED_LEADS, "closed ")):
+        if line in applied:
+            applied.remove(line)
+            return word, applied
+    return "", applied
+
+
 def _search(result: dict[str, Any]) -> str:
     total, leads = result.get("total", 0), result.get("leads", [])
-    noun = "lead" if total == 1 else "leads"
+    which, applied = _lifecycle(result)
+    noun = which + ("lead" if total == 1 else "leads")
     if total == 0:
-        return f"No leads match ({_filters(result.get('filters_applied', []))})."
-    text = f"Found {total} {noun} ({_filters(result.get('filters_applied', []))})."
+        return f"No {which}leads match ({_filters(applied)})." + _closed_not_shown(result)
+    text = f"Found {total} {noun} ({_filters(applied)})." + _closed_not_shown(result)
     if result.get("limit") and result["limit"] < total:
         text += f" Showing the top {result['limit']} by {result.get('sort_by', 'score').replace('_', ' ')}."
     top = [
@@ -39,8 +62,10 @@ def _search(result: dict[str, Any]) -> str:
 def _aggregate(result: dict[str, Any]) -> str:
     rows, metric = result.get("rows", []), result.get("metric", "count")
     group = result.get("group_by")
+    which, applied = _lifecycle(result)
+    hidden = _closed_not_shown(result)
     if not rows:
-        return f"No leads match ({_filters(result.get('filters_applied', []))})."
+        return f"No {which}leads match ({_filters(applied)})." + hidden
 
     def fmt(value: Any) -> str:
         if value is None:
@@ -53,11 +78,22 @@ def _aggregate(result: dict[str, Any]) -> str:
         return industry_label(value) if group == "industry" and isinstance(value, str) else str(value)
 
     label = {"count": "Lead count", "conversion_rate": "Conversion rate", "avg_score": "Average score"}[metric]
+    if which:
+        label = f"{which.capitalize()}lead count" if metric == "count" else f"{label} of {which}leads"
     if group is None:
-        return f"{label}: {fmt(rows[0].get(metric))} ({_filters(result.get('filters_applied', []))})."
+        return f"{label}: {fmt(rows[0].get(metric))} ({_filters(applied)})." + hidden
     parts = ", ".join(f"{name(row[group])} {fmt(row[metric])}" for row in rows[:8])
     more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
-    return f"{label} by {group} ({_filters(result.get('filters_applied', []))}): {parts}{more}."
+    return f"{label} by {group} ({_filters(applied)}): {parts}{more}." + hidden
+
+
+def _day_of(iso_day: str) -> str:
+    """'2026-08-05' -> '5 Aug 2026'."""
+    from datetime import date
+
+    from leadpilot.memory.lead_lookup import day_label
+
+    return day_label(date.fromisoformat(iso_day))
 
 
 def _lead(result: dict[str, Any]) -> str:
@@ -66,7 +102,13 @@ def _lead(result: dict[str, Any]) -> str:
     who = result.get("contact_name") or "Unknown contact"
     title = f", {result['job_title']}" if result.get("job_title") else ""
     where = ", ".join(x for x in (result.get("city"), result.get("country")) if x)
-    text = f"Lead {result['id']}: {who}{title} at {result.get('company') or 'an unknown company'}"
+    text = ""
+    if result.get("stage") == "CUSTOMER":  # a closed lead says so first
+        won = str(result.get("converted_at") or "")[:10]
+        text = f"Won{' on ' + _day_of(won) if won else ''} — this is a customer. "
+    elif result.get("stage") == "LOST":
+        text = "Lost — this deal is closed. "
+    text += f"Lead {result['id']}: {who}{title} at {result.get('company') or 'an unknown company'}"
     text += f" ({industry_label(result.get('industry'))}{', ' + where if where else ''})."
     if result.get("tier"):
         text += f" Tier {result['tier']}, score {result['score']}."
@@ -76,17 +118,51 @@ def _lead(result: dict[str, Any]) -> str:
     return text
 
 
+def _about(result: dict[str, Any], text: str) -> str:
+    """`text` about one lead, said the way a rep needs it: a closed lead's outcome first ("Won on
+    5 Aug 2026 — this is a customer."); for a lead found by name, which of its leads this is and
+    the others under that name (stage, owner, created)."""
+    from leadpilot.agent.toolbox.common import brief_line
+
+    chosen, others, named = result.get("chosen"), result.get("other_leads") or [], result.get("named")
+    intro = ""
+    if chosen and others:
+        count = f"{named} has {len(others) + 1} leads"
+        intro = f"{count}; this is the open one. " if not chosen.get("outcome") else f"{count}, none of them open; this is the latest to close. "
+    outcome = f"{result['outcome_sentence']} " if result.get("outcome_sentence") and result.get("outcome_sentence") not in text else ""
+    listed = "; ".join(brief_line(lead, named=named) for lead in others[:5]) + (f"; and {len(others) - 5} more" if len(others) > 5 else "")
+    return intro + outcome + text + (f" Other leads under {named}: {listed}." if others else "")
+
+
 def _score(result: dict[str, Any]) -> str:
+    """'Lead 83 (Northgate Capital): 91, hot (hot from 70, warm from 40). Top reasons: ... Points by
+    category: ...' — in a rep's words: no policy version, no rule internals."""
     if "error" in result:
         return result["error"]
-    lines = "; ".join(result.get("lines", [])[:10])  # every category (8 in the shipped policy) and the total cap
-    text = f"Lead {result['lead_id']} ({result.get('company') or 'no company'}): {result['summary']}."
-    return f"{text} {lines}." if lines else text
+    contact = (result.get("chosen") or {}).get("contact_name")
+    text = f"Lead {result['lead_id']} ({result.get('company') or 'no company'}{', ' + contact if contact else ''}): "
+    if result.get("score") is None:
+        return _about(result, text + "not scored yet.")
+    tiers = result.get("thresholds") or {}
+    bands = ", ".join(f"{tier} from {tiers[tier]}" for tier in ("hot", "warm") if tier in tiers)
+    text += f"{result['score']}, {result.get('tier') or 'no tier'}" + (f" ({bands})." if bands else ".")
+    reasons = [(label, points) if label else (points, "") for label, _, points in
+               (reason.rpartition(" +") for reason in result.get("top_reasons") or [])]  # "1,000+ employees +25"
+    if reasons:
+        text += " Top reasons: " + ", ".join(f"{label} (+{points})" if points else label for label, points in reasons) + "."
+    categories = sorted(result.get("categories") or [], key=lambda c: -(c.get("points") or 0))
+    if categories:
+        text += " Points by category: " + ", ".join(
+            f"{c['category']} {c.get('points', 0):g}" + (f" of {c['cap']:g}" if c.get("cap") is not None else "") for c in categories
+        ) + "."
+    return _about(result, text)
 
 
 def _prediction(result: dict[str, Any]) -> str:
     if "error" in result:
         return result["error"]
+    if result.get("outcome"):  # won or lost: the outcome, not a probability to act on
+        return _about(result, result["answer"])
     text = (
         f"Lead {result['lead_id']}: {result['probability']:.0%} likely to convert ({result['tier']} priority, "
         f"{result['confidence_label']} confidence; model {result['model_version']})."
@@ -105,7 +181,7 @@ def _prediction(result: dict[str, Any]) -> str:
     if result.get("time_to_close"):
         t = result["time_to_close"]
         text += f" Time to close if it converts: ~{t['expected_days']:.0f} days ({t['optimistic_days']:.0f}–{t['pessimistic_days']:.0f})."
-    return text
+    return _about(result, text)
 
 
 def _enrichment(result: dict[str, Any]) -> str:
@@ -129,14 +205,17 @@ def _duplicates(result: dict[str, Any]) -> str:
         return f"No duplicates of {what} found."
     parts = [
         f"lead {m['lead_id']} {m.get('company') or ''} ({m['relation'].replace('_', ' ')}, {m['confidence']:.0%}: {', '.join(m['matched'])}"
-        + (", customer" if m.get("is_customer") else "") + ")"
+        + (", customer" if m.get("is_customer") else "")
+        + (", flagged as a likely duplicate: same email, another external id" if m.get("flagged") else "") + ")"
         for m in matches[:5]
     ]
     return f"{len(matches)} possible duplicates of {what}: " + "; ".join(parts) + "."
 
 
 def _routing(result: dict[str, Any]) -> str:
-    return result.get("error") or result.get("answer") or str(result)
+    if result.get("error"):
+        return result["error"]
+    return _about(result, result["answer"]) if result.get("answer") else str(result)
 
 
 def _semantic(result: dict[str, Any]) -> str:
@@ -164,12 +243,14 @@ def _listing(parts: list[str], shown: int = 8) -> str:
 
 
 def _volume(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
-    if result["group_by"] == "source":
-        parts = [f"{r['source']} {r['count']} ({r['share']:.1%})" for r in rows]
-        return f"Lead volume by source: {result['based_on']} leads — {_listing(parts)}"
+    if result["group_by"] in ("source", "channel"):
+        name = result["group_by"]
+        parts = [f"{r[name]} {r['count']} ({r['share']:.1%})" for r in rows]
+        return f"Lead volume by {name}: {result['based_on']} leads — {_listing(parts)}"
     per_source = [k for k in rows[0] if k not in ("month", "count")]
     parts = [f"{r['month']} {r['count']}" + (f" (most from {max(per_source, key=lambda k: r[k])})" if per_source else "") for r in rows]
-    return ("Leads per month by source: " if per_source else "Leads per month: ") + _listing(parts, 12)
+    grouped = "channel" if any(d.startswith("channel =") for d in result.get("definitions") or []) else "source"
+    return (f"Leads per month by {grouped}: " if per_source else "Leads per month: ") + _listing(parts, 12)
 
 
 def _conversion(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
@@ -179,6 +260,11 @@ def _conversion(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
 
 def _first_contact(rows: list[dict[str, Any]], result: dict[str, Any]) -> str:
     name = result["group_by"]
+    if name == "leads" and len(rows) == 1:  # one total
+        row = rows[0]
+        never = f"; {row['not_contacted']} leads never contacted" if row["not_contacted"] else ""
+        return (f"Median time to first contact: {_h(row['median_hours'])} (p90 {_h(row['p90_hours'])}) over "
+                f"{row['contacted']} contacted leads{never}")
     parts = [f"{r[name]} {_h(r['median_hours'])} (p90 {_h(r['p90_hours'])})" for r in rows]
     never = sum(r["not_contacted"] for r in rows)
     text = f"Median time to first contact by {'rep' if name == 'owner' else name}, fastest first: " + _listing(parts)
@@ -275,16 +361,33 @@ _WRITERS = {
 }
 
 
-def compose_answer(tool_results: Sequence[ToolMessage]) -> str:
-    parts = []
+def compose_answer(
+    tool_results: Sequence[ToolMessage], *, readings: Sequence[str] = (), layout: dict[str, Any] | None = None
+) -> str:
+    """The answer from the turn's tool results, in call order: what was read another way first
+    ("Read 'helthcare' as healthcare."), then each result; several results as the plan's layout
+    says (part by part, or a comparison table: agent/answer_parts.py)."""
+    texts: list[str] = []
+    results: list[dict[str, Any]] = []
     for message in tool_results:
         try:
             result = json.loads(message.content) if isinstance(message.content, str) else {}
         except ValueError:
-            parts.append(str(message.content))
+            texts.append(str(message.content))
+            results.append({"error": str(message.content)})
             continue
+        result = result if isinstance(result, dict) else {"summary": result}
         problems = result.get("problems") or []
         writer = _WRITERS.get(message.name or "")
-        parts.append(writer(result) if writer else str(result.get("summary") or result.get("error") or result))
-        parts.extend(f"Note: {problem}." for problem in problems)
-    return " ".join(parts)
+        text = writer(result) if writer else str(result.get("summary") or result.get("error") or result)
+        texts.append(" ".join([text, *(f"Note: {problem}." for problem in problems)]))
+        results.append(result)
+    if layout and len(texts) > 1:
+        from leadpilot.agent.answer_parts import word_parts
+
+        body = word_parts(texts, results, layout)
+    else:
+        body = " ".join(texts)
+    if not readings:
+        return body
+    return " ".join(readings) + ("\n" if "\n" in body else " ") + body

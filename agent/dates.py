@@ -3,6 +3,9 @@
 Weeks start on Monday; days are UTC days. "Last month" is the previous calendar month; "in the
 last month" and "past month" are the last 30 days (likewise week = 7, year = 365). "The weekend"
 is the latest Saturday and Sunday. "Before October" ends where the latest 1 October begins.
+Quarters are calendar quarters: "q4", "Q3 2026", "the second quarter" ("q4" alone is the latest Q4
+that has begun); "in October 2025" and "in 2025" are that month and year; "past 48 hours" is 2 days;
+"between Oct 1 and Oct 15" includes both days.
 """
 
 from __future__ import annotations
@@ -37,18 +40,28 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + month // 12, month % 12 + 1, 1)
 
 
-_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+_QUARTER_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 4}
+_YEAR = r"(?:20\d{2}|'\d{2})"
 _MONTH_NAMES = "|".join(sorted(_MONTH_ABBR, key=len, reverse=True))
+_DAY = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})|(?:{_MONTH_NAMES}))"
 WINDOW_PATTERN = (
-    r"(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous)\s+(?P<n>\d+)\s+(?P<unit>day|week|month|year)s?"
+    rf"(?:between|from)\s+(?:the\s+)?(?P<range_a>{_DAY})\s+(?:and|to|till|until|through|thru|-)\s+(?:the\s+)?(?P<range_b>{_DAY})\b"
+    r"|(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous)\s+(?P<hours>24|48|72|96|120|144|168)\s+h(?:ou)?rs?\b"
+    r"|(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous)\s+(?P<n>\d+)\s+(?P<unit>day|week|month|quarter|year)s?"
     r"|(?:in|over|during|within|for)\s+the\s+(?:last|past|previous)\s+(?P<unit1>day|week|month|year)\b"
     r"|(?:(?:over|during|on|at)\s+)?(?:the\s+|this\s+|last\s+)?(?P<weekend>weekend)\b"
     r"|(?:in|over|during|within|for)\s+(?:the\s+)?(?P<n2>\d+)\s+(?P<unit2>day|week|month|year)s?"
-    r"|(?P<rel>today|yesterday|this\s+week|this\s+month|this\s+quarter|this\s+year|last\s+week|last\s+month|last\s+quarter|last\s+year|past\s+week|past\s+month|past\s+year|last\s+day|past\s+day|year\s+to\s+date|ytd|month\s+to\s+date)"
+    r"|since\s+(?:the\s+)?(?:start\s+of\s+|beginning\s+of\s+)?(?P<since_rel>yesterday|last\s+week|last\s+month|last\s+quarter|last\s+year)"
+    rf"|(?:(?:in|during|for|from|over)\s+)?(?:the\s+)?(?P<qord>first|1st|second|2nd|third|3rd|fourth|4th)\s+quarter(?:\s+(?:of\s+)?(?P<qord_year>{_YEAR}))?\b"
+    rf"|(?P<qsince>since\s+)?(?:(?:in|during|for|from|over)\s+)?(?:the\s+)?(?:(?P<qyear_first>{_YEAR})\s+)?q(?P<q>[1-4])(?:\s*(?:of\s+)?(?:fy\s*)?(?P<qyear>{_YEAR}))?\b"
+    rf"|(?:(?:in|during|for|from|over)\s+)?(?P<my_mon>{_MONTH_NAMES})\.?\s+(?P<my_year>20\d{{2}})\b"
+    r"|(?:in|during|for|over)\s+(?:the\s+year\s+)?(?P<year>20\d{2})\b(?!\s*(?:employees|people|staff|\+|or\b))"
+    r"|(?P<rel>today|yesterday|this\s+week|this\s+month|this\s+quarter|this\s+year|last\s+week|last\s+month|last\s+quarter|last\s+year|past\s+week|past\s+month|past\s+quarter|past\s+year|last\s+day|past\s+day|year\s+to\s+date|ytd|month\s+to\s+date|mtd|quarter\s+to\s+date|qtd|week\s+to\s+date|wtd)"
     r"|since\s+(?:last\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"|since\s+(?P<iso>\d{4}-\d{2}-\d{2})"
     rf"|since\s+(?:the\s+)?(?:(?P<day_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon_a>{_MONTH_NAMES})|(?P<mon_b>{_MONTH_NAMES})\.?\s+(?P<day_b>\d{{1,2}})(?:st|nd|rd|th)?|(?P<mon_c>{_MONTH_NAMES}))\b"
-    rf"|in\s+(?P<in_month>{_MONTH_NAMES})\b"
+    rf"|(?:in|during|for)\s+(?:the\s+month\s+of\s+)?(?P<in_month>{_MONTH_NAMES})\b"
     r"|before\s+(?P<before_iso>\d{4}-\d{2}-\d{2})"
     rf"|before\s+(?:the\s+)?(?:(?P<bday_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bmon_a>{_MONTH_NAMES})|(?P<bmon_b>{_MONTH_NAMES})\.?\s+(?P<bday_b>\d{{1,2}})(?:st|nd|rd|th)?|(?P<bmon_c>{_MONTH_NAMES}))\b"
     r"|since\s+(?:the\s+)?start\s+of\s+(?:the\s+)?(?P<start_of>week|month|quarter|year)"
@@ -62,9 +75,63 @@ def _latest(month: int, day: int, today: date) -> date:
     return date(year, month, day)
 
 
+def _year(said: str | None, today: date) -> int | None:
+    if not said:
+        return None
+    return 2000 + int(said[1:]) if said.startswith("'") else int(said)
+
+
+def _quarter(number: int, year: int | None, today: date, *, since: bool = False) -> Window:
+    """Quarter `number` of `year`, else the latest one that has begun ("q4" in November is this
+    year's, "q1" next to it too); an end still to come is left open."""
+    start = date(year or today.year, 3 * (number - 1) + 1, 1)
+    if year is None and start > today:
+        start = start.replace(year=start.year - 1)
+    end = _add_months(start, 3)
+    return Window(start=start, end=None if since or end > today else end)
+
+
+def _day(said: str, today: date, *, end: bool) -> date:
+    """One end of "between Oct 1 and Oct 15": a date (the day after it, for the end), or a month
+    (its first day; the first day of the next month, for the end). The latest one by today."""
+    said = " ".join(said.split()).rstrip(".")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", said):
+        day = date.fromisoformat(said)
+        return day + timedelta(days=1) if end else day
+    month = next((_MONTH_ABBR[w] for w in re.findall(r"[a-z]+", said) if w in _MONTH_ABBR), 1)
+    number = re.search(r"\d{1,2}", said)
+    if number is None:
+        start = _latest(month, 1, today)
+        return _add_months(start, 1) if end else start
+    day = _latest(month, int(number.group(0)), today)
+    return day + timedelta(days=1) if end else day
+
+
 def resolve_window(match: re.Match[str], *, today: date) -> Window:
     """Turn a WINDOW_RE match into dates relative to `today`."""
     g = match.groupdict()
+    if g["range_a"]:
+        start, end = _day(g["range_a"], today, end=False), _day(g["range_b"], today, end=True)
+        if end <= start:  # "between December and February": the start is last year's
+            start = start.replace(year=start.year - 1)
+        return Window(start=start, end=end if end <= today else None)
+    if g["hours"]:
+        return Window(days=int(g["hours"]) // 24)
+    if g["since_rel"]:
+        said = " ".join(g["since_rel"].split())
+        start = resolve_window(re.match(WINDOW_PATTERN, said), today=today).start
+        return Window(start=start)
+    if g["qord"]:
+        return _quarter(_QUARTER_ORDINALS[g["qord"]], _year(g["qord_year"], today), today)
+    if g["q"]:
+        return _quarter(int(g["q"]), _year(g["qyear"] or g["qyear_first"], today), today, since=bool(g["qsince"]))
+    if g["my_mon"]:
+        start = date(int(g["my_year"]), _MONTH_ABBR[g["my_mon"]], 1)
+        end = _add_months(start, 1)
+        return Window(start=start, end=end if end <= today else None)
+    if g["year"]:
+        start = date(int(g["year"]), 1, 1)
+        return Window(start=start, end=date(start.year + 1, 1, 1) if start.year < today.year else None)
     if g["n"] or g["n2"]:
         n = int(g["n"] or g["n2"])
         unit = g["unit"] or g["unit2"]
@@ -96,6 +163,12 @@ def resolve_window(match: re.Match[str], *, today: date) -> Window:
             "past week": Window(days=7),
             "past month": Window(days=30),
             "past year": Window(days=365),
+            "past quarter": Window(days=91),
+            "mtd": Window(start=_month_start(today)),
+            "quarter to date": Window(start=quarter_start),
+            "qtd": Window(start=quarter_start),
+            "week to date": Window(start=week_start),
+            "wtd": Window(start=week_start),
             "last day": Window(days=1),
             "past day": Window(days=1),
         }

@@ -89,12 +89,11 @@ def _middleware(backend: str) -> list:
 def _vocabulary_if_planning(deps: AgentDeps, messages: list):
     """The store's names when the offline model plans next; None when only the answer is left to write."""
     from leadpilot.agent.offline_model import plans_next
-    from leadpilot.agent.vocabulary import cached_vocabulary
+    from leadpilot.agent.vocabulary import run_vocabulary
 
     if not plans_next(messages):
         return None
-    with deps.read() as session:
-        return cached_vocabulary(deps.db, session)
+    return run_vocabulary(deps)
 
 
 _graphs: dict[tuple, Any] = {}
@@ -118,7 +117,7 @@ def agent_graph(settings: Settings):
             if graph is None:
                 from langchain.agents import create_agent
 
-                tools = [validating_model_arguments_only(t) for t in READ_TOOLS]
+                tools = [validating_model_arguments_only(t.langchain) for t in READ_TOOLS]
                 graph = create_agent(build_model(settings), tools, middleware=_middleware(backend), context_schema=AgentDeps)
                 _graphs[key] = graph
     return graph

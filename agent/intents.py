@@ -1,6 +1,8 @@
 """Questions about one lead or account rather than a list: explain a score, predict conversion,
 enrich, find duplicates, who should take a lead and why. Read before the filter reader, because
-these sentences name a target ("lead 42", "Acme", "stripe.com") instead of conditions.
+these sentences name a target ("lead 42", "Acme", "Madison O'Brien", "stripe.com") instead of
+conditions. A company or person is passed to the tool by name (the tool finds its open lead); "it",
+"this lead", "they" mean the one lead the conversation was last about (`last_lead_id`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,32 @@ class TargetMissing(ValueError):
     """The question is one of these intents but names no lead we can find."""
 
 
-def _target(text: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...]) -> dict[str, Any]:
-    """{"lead_id": n} or {"company": name} for the lead or account the sentence names."""
+# "it", "this lead", "they": the one lead the conversation is about (never a list: see `last_lead_id`).
+_PRONOUN = re.compile(
+    r"\b(?:it|its|it's|him|his|her|he|she|he's|she's|they|them|their|they're)\b|\b(?:this|that|the\s+same)\s+(?:one|lead|account|company|contact|person|guy|prospect|deal)\b"
+)
+
+
+def _named(text: str, *, companies: dict[str, str], contacts: dict[str, str]) -> dict[str, Any] | None:
+    """{"company": name} or {"contact": name} for the longest store name the text mentions
+    (a company wins a tie; a person needs a full name of two words or more)."""
+    words = re.findall(r"[a-z0-9][a-z0-9&.'’-]*", text.replace("’", "'"))
+    for size in range(min(6, len(words)), 0, -1):
+        for start in range(len(words) - size + 1):
+            phrase = " ".join(words[start : start + size]).removesuffix("'s")
+            if phrase in companies:
+                return {"company": companies[phrase]}
+            if size >= 2 and phrase in contacts:
+                return {"contact": contacts[phrase]}
+    return None
+
+
+def _target(
+    text: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...], contacts: dict[str, str] | None = None,
+    last_lead_id: int | None = None,
+) -> dict[str, Any]:
+    """{"lead_id": n}, {"company": name} or {"contact": name} for the lead the sentence names: by id,
+    by position in the last list, by company or person, or by a pronoun after one lead."""
     if match := _LEAD_ID.search(text):
         return {"lead_id": int(match.group(1) or match.group(2))}
     if (match := _ORDINAL.search(text)) and last_lead_ids:
@@ -36,12 +62,10 @@ def _target(text: str, *, companies: dict[str, str], last_lead_ids: tuple[int, .
         index = position - 1 if position > 0 else len(last_lead_ids) - 1
         if index < len(last_lead_ids):
             return {"lead_id": last_lead_ids[index]}
-    words = re.findall(r"[a-z0-9][a-z0-9&.'-]*", text)
-    for size in range(min(6, len(words)), 0, -1):  # the longest company name mentioned
-        for start in range(len(words) - size + 1):
-            phrase = " ".join(words[start : start + size]).removesuffix("'s")
-            if phrase in companies:
-                return {"company": companies[phrase]}
+    if (found := _named(text, companies=companies, contacts=contacts or {})) is not None:
+        return found
+    if last_lead_id is not None and _PRONOUN.search(text):
+        return {"lead_id": last_lead_id}
     raise TargetMissing(text)
 
 
@@ -90,12 +114,28 @@ def _reps_in(text: str, reps: dict[str, str]) -> list[str]:
     return found
 
 
+# "who owns it?", "tell me more about it", "show that lead": the profile of the lead just discussed.
+_ABOUT_IT = re.compile(
+    r"^\s*(?:and\s+|so\s+|ok\s+|okay\s+)?(?:who\s+(?:owns|has|is\s+working(?:\s+on)?|is\s+(?:the\s+)?(?:owner|rep)\s+(?:of|for|on))"
+    r"|(?:what|which)\s+stage\s+is|(?:please\s+)?(?:show(?:\s+me)?|open|tell\s+me\s+(?:more\s+)?about|more\s+(?:on|about)|details\s+(?:on|of|for)))\s+"
+    r"(?P<it>it|him|her|them|this\s+(?:one|lead)|that\s+(?:one|lead))(?:\s+in)?\s*[?.!]*\s*$"
+)
+
+
 def read_intent(
-    question: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...] = (), reps: dict[str, str] | None = None
+    question: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...] = (), reps: dict[str, str] | None = None,
+    contacts: dict[str, str] | None = None, last_lead_id: int | None = None,
 ) -> Intent | None:
-    """The single-target intent of a question, or None when it is a question about a list."""
-    text = " ".join(words_to_digits(question).lower().split())
+    """The single-target intent of a question, or None when it is a question about a list.
+
+    `contacts`: the store's contact names (lower case -> as stored), so a person names their lead;
+    `last_lead_id`: the one lead the conversation was last about, what "it" and "they" mean."""
+    text = " ".join(words_to_digits(question).replace("’", "'").lower().split())
     reps = reps or {}
+
+    def target(words: str) -> dict[str, Any]:
+        return _target(words, companies=companies, last_lead_ids=last_lead_ids, contacts=contacts, last_lead_id=last_lead_id)
+
     if match := _WHAT_IF_OUT.search(text):
         out = _reps_in(match.group("who"), reps)
         if out:
@@ -105,42 +145,41 @@ def read_intent(
         if people:
             key = "add_to_pool" if match.group("verb") in ("add", "put", "move") else "remove_from_pool"
             return Intent("routing_what_if", {key: [{"rep": rep, "pool": match.group("pool")} for rep in people]})
-    try:
-        if _BEST_TIME.search(text):
-            return Intent("best_time_to_contact", _target(text, companies=companies, last_lead_ids=last_lead_ids))
-        if _SUGGEST.search(text):
-            return Intent("suggest_owner", _target(text, companies=companies, last_lead_ids=last_lead_ids))
-        if _WHY_ASSIGNED.search(text) and _LEAD_ID.search(text):
-            lead = _LEAD_ID.search(text)
-            args: dict[str, Any] = {"lead_id": int(lead.group(1) or lead.group(2))}
-            if named := _reps_in(text, reps):
-                args["rep"] = named[0]
-            return Intent("explain_assignment", args)
-        if match := _ENRICH.match(text):
-            target = match.group(1).strip()
-            if email := _EMAILISH.search(target):
-                return Intent("enrich", {"target": email.group(0)})
-            if (lead := _LEAD_ID.search(target)) is not None:
-                return Intent("enrich", {"target": f"lead {lead.group(1) or lead.group(2)}"})
-            if domain := _DOMAINISH.search(target):
-                return Intent("enrich", {"target": domain.group(1)})
-            found = _target(target, companies=companies, last_lead_ids=last_lead_ids)
-            return Intent("enrich", {"target": f"lead {found['lead_id']}"} if "lead_id" in found else {"target": found["company"]})
-        if _DUPLICATES.search(text):
-            if email := _EMAILISH.search(text):
-                return Intent("find_duplicates", {"query": email.group(0)})
-            if (lead := _LEAD_ID.search(text)) is not None:
-                return Intent("find_duplicates", {"lead_id": int(lead.group(1) or lead.group(2))})
-            if domain := _DOMAINISH.search(text):
-                return Intent("find_duplicates", {"query": domain.group(1)})
-            found = _target(text, companies=companies, last_lead_ids=last_lead_ids)
-            return Intent("find_duplicates", {"lead_id": found["lead_id"]} if "lead_id" in found else {"query": found["company"]})
-        if _EXPLAIN.search(text) and not re.search(r"\b(?:leads|which|how many|show|list)\b", text):
-            return Intent("explain_score", _target(text, companies=companies, last_lead_ids=last_lead_ids))
-        if _PREDICT.search(text) and not re.search(r"\b(?:leads|which|how many|show|list)\b", text):
-            return Intent("predict_conversion", _target(text, companies=companies, last_lead_ids=last_lead_ids))
-    except TargetMissing:
-        raise
+    if last_lead_id is not None and _ABOUT_IT.search(text):
+        return Intent("get_lead", {"lead_id": last_lead_id})
+    if _BEST_TIME.search(text):
+        return Intent("best_time_to_contact", target(text))
+    if _SUGGEST.search(text):
+        return Intent("suggest_owner", target(text))
+    if _WHY_ASSIGNED.search(text) and (_LEAD_ID.search(text) or (last_lead_id is not None and _PRONOUN.search(text))):
+        lead = _LEAD_ID.search(text)
+        args: dict[str, Any] = {"lead_id": int(lead.group(1) or lead.group(2)) if lead else last_lead_id}
+        if named := _reps_in(text, reps):
+            args["rep"] = named[0]
+        return Intent("explain_assignment", args)
+    if match := _ENRICH.match(text):
+        aim = match.group(1).strip()
+        if email := _EMAILISH.search(aim):
+            return Intent("enrich", {"target": email.group(0)})
+        if (lead := _LEAD_ID.search(aim)) is not None:
+            return Intent("enrich", {"target": f"lead {lead.group(1) or lead.group(2)}"})
+        if domain := _DOMAINISH.search(aim):
+            return Intent("enrich", {"target": domain.group(1)})
+        found = target(aim)
+        return Intent("enrich", {"target": f"lead {found['lead_id']}" if "lead_id" in found else found.get("company") or found["contact"]})
+    if _DUPLICATES.search(text):
+        if email := _EMAILISH.search(text):
+            return Intent("find_duplicates", {"query": email.group(0)})
+        if (lead := _LEAD_ID.search(text)) is not None:
+            return Intent("find_duplicates", {"lead_id": int(lead.group(1) or lead.group(2))})
+        if domain := _DOMAINISH.search(text):
+            return Intent("find_duplicates", {"query": domain.group(1)})
+        found = target(text)
+        return Intent("find_duplicates", {"lead_id": found["lead_id"]} if "lead_id" in found else {"query": found.get("company") or found["contact"]})
+    if _EXPLAIN.search(text) and not re.search(r"\b(?:leads|which|how many|show|list)\b", text):
+        return Intent("explain_score", target(text))
+    if _PREDICT.search(text) and not re.search(r"\b(?:leads|which|how many|show|list)\b", text):
+        return Intent("predict_conversion", target(text))
     return None
 
 
@@ -276,12 +315,50 @@ def read_report(question: str) -> ReportAsk | None:
         groups = match.groupdict()
         args = {}
         if tool == "time_to_first_contact":
-            args["by"] = "source" if (groups.get("by") or "").startswith(("source", "channel")) else "rep"
+            said = groups.get("by") or ""
+            # Asked without "by ...": one total ("what's our median speed to lead?").
+            args["by"] = "source" if said.startswith("source") else "channel" if said.startswith("channel") else "rep" if said else "all"
         elif tool == "lead_volume":
             said = {(groups.get(k) or "")[:5] for k in ("by1", "by2")}
             monthly = bool(groups.get("monthly") or groups.get("trend")) or "month" in said
-            by_source = bool(said & {"sourc", "chann"})
-            args["by"] = "source_by_month" if monthly and by_source else "month" if monthly else "source"
+            group = "channel" if "chann" in said else "source"  # a channel is the source's group (paid, referral, ...)
+            by_group = bool(said & {"sourc", "chann"})
+            args["by"] = f"{group}_by_month" if monthly and by_group else "month" if monthly else group
         keep = groups.get("who") if tool == "rep_performance" else None
         return ReportAsk(tool, args, _without(text, match, keep))
+    return None
+
+
+# --- answering "which one?" -------------------------------------------------------------------------
+# After a name with several open leads the answer asks which one; the reply picks one of them.
+
+_PICK_ORDINAL = re.compile(
+    r"^(?:the\s+)?(?:(?P<word>first|second|third|fourth|fifth|last)|#?\s*(?P<n>[1-9])(?:st|nd|rd|th)?|number\s+(?P<num>[1-9]))"
+    r"(?:\s+(?:one|lead|option))?$"
+)
+_PICK_AGE = re.compile(r"^(?:the\s+)?(?P<age>newer|newest|latest|most\s+recent|recent|older|oldest|earlier|first\s+created)(?:\s+(?:one|lead))?$")
+_FILLER = re.compile(r"^(?:(?:i\s+mean|i\s+meant|ok|okay|yes|yeah|please|pls|sorry|oh|so|um)\s*,?\s+)+|[\s,]*(?:please|pls|thanks|thank\s+you)$")
+
+
+def read_choice(reply: str, candidates: list[dict[str, Any]]) -> int | None:
+    """The lead id a short reply picks from the `candidates` a "which one?" answer listed (newest
+    first): "the first one", "2", "lead 1963", the contact's name, "the opportunity", "the newer one".
+    None when the reply is not a pick (a new question)."""
+    text = _FILLER.sub("", " ".join(reply.replace("’", "'").lower().split()).strip(" ?.!"))
+    ids = [c["id"] for c in candidates]
+    if not ids or len(text.split()) > 6:
+        return None
+    if (match := re.fullmatch(r"(?:lead\s*(?:id\s*|#\s*)?|#\s*)?(\d+)", text)) and int(match.group(1)) in ids:
+        return int(match.group(1))  # an id listed beats a position ("9" when lead 9 is listed)
+    if match := _PICK_ORDINAL.match(text):
+        position = _ORDINALS.get(match.group("word") or "") or int(match.group("n") or match.group("num") or 0)
+        index = position - 1 if position > 0 else len(ids) - 1
+        return ids[index] if 0 <= index < len(ids) else None
+    if match := _PICK_AGE.match(text):
+        return ids[-1] if match.group("age") in ("older", "oldest", "earlier", "first created") else ids[0]
+    text = re.sub(r"^(?:the\s+)?(?:one\s+(?:with|for|at|owned\s+by)\s+|lead\s+(?:with|for|at|of)\s+)?", "", text)
+    for key in ("contact_name", "company", "owner", "stage"):
+        picked = [c["id"] for c in candidates if c.get(key) and (str(c[key]).lower() == text or str(c[key]).lower().split()[0] == text)]
+        if len(picked) == 1:
+            return picked[0]
     return None

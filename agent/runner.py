@@ -1,7 +1,9 @@
 """One agent loop for every interface: question in, answer with its tool calls, leads and rows out.
 
-The loop is LangChain's tool-calling agent (agent/graph.py, compiled once); the model is either an
-OpenAI-compatible LLM or the offline planner. The conversation so far is loaded from the store and
+The loop is LangChain's tool-calling agent (agent/graph.py, compiled once) for an OpenAI-compatible
+LLM; the offline planner runs the same turn — same tool calls, same answers — in agent/loop.py,
+which needs neither LangGraph nor LangChain's tool wrappers (a `leadpilot ask` starts in well under
+a second). The conversation so far is loaded from the store and
 the new turn saved, and every run is logged (question, tool calls, answer, backend, duration).
 """
 
@@ -31,6 +33,11 @@ class AgentAnswer:
     total: int | None = None
     backend: str = "offline"
     error: str | None = None
+    # One entry per tool result, in order (a multi-part answer has several): the call, and the
+    # leads or rows it returned. `leads` / `rows` above hold the last result's.
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    # The last explain_score result (its breakdown included): the chat surfaces draw a score card from it.
+    score_explanation: dict[str, Any] | None = None
 
     def contract(self) -> dict[str, Any]:
         return {
@@ -53,18 +60,29 @@ def _history(deps: AgentDeps) -> list:
         return messages_from_dict(load_messages(session, conversation_id=deps.conversation_id))
 
 
+def _part(call: dict[str, Any], artifact: dict[str, Any]) -> dict[str, Any]:
+    """One tool result of an answer: the call, and the leads or rows it returned."""
+    kind = artifact.get("kind")
+    leads = artifact.get("leads", []) if kind == "search" else [artifact["lead"]] if kind == "lead" and artifact.get("lead") else []
+    return {"call": call, "kind": kind, "leads": leads, "rows": artifact.get("rows", []) if kind == "aggregate" else [],
+            "total": artifact.get("total")}
+
+
 def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
     from langchain_core.messages import AIMessage, ToolMessage
 
     answer = AgentAnswer(question=question, answer="", backend=backend)
+    calls: dict[str | None, dict[str, Any]] = {}
     for message in new_messages:
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
                 answer.tool_calls.append({"name": call["name"], "args": call["args"]})
+                calls[call.get("id")] = answer.tool_calls[-1]
             if message.content and not message.tool_calls:
                 answer.answer = message.content if isinstance(message.content, str) else str(message.content)
         elif isinstance(message, ToolMessage) and isinstance(message.artifact, dict):
             artifact = message.artifact
+            answer.parts.append(_part(calls.get(message.tool_call_id, {"name": message.name, "args": {}}), artifact))
             if artifact.get("kind") == "search":
                 answer.leads = artifact["leads"]
                 answer.total = artifact["total"]
@@ -76,6 +94,8 @@ def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
             elif artifact.get("kind") == "lead" and artifact.get("lead"):
                 answer.leads = [artifact["lead"]]
                 answer.total = 1
+            elif artifact.get("kind") == "score":
+                answer.score_explanation = artifact
     return answer
 
 
@@ -117,6 +137,13 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
     started = time.perf_counter()
     backend = deps.settings.effective_llm_backend
     history = _history(deps)
+    if backend == "offline":
+        from leadpilot.agent.loop import offline_turn
+
+        new_messages = [HumanMessage(question), *offline_turn([*history, HumanMessage(question)], deps)]
+        answer = _collect(question, new_messages[1:], backend)
+        _save_turn(deps, answer, new_messages, started)
+        return answer
     try:
         agent = agent_graph(deps.settings)
         result = agent.invoke({"messages": [*history, HumanMessage(question)]}, context=deps, config={"recursion_limit": 16})
@@ -144,8 +171,22 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
     started = time.perf_counter()
     backend = deps.settings.effective_llm_backend
     history = _history(deps)
-    agent = agent_graph(deps.settings)
     new_messages: list = [HumanMessage(question)]
+    if backend == "offline":
+        from leadpilot.agent.loop import offline_turn
+
+        for message in offline_turn([*history, HumanMessage(question)], deps):
+            new_messages.append(message)
+            if isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    yield "tool_call", {"name": call["name"], "args": call["args"]}
+            elif isinstance(message, ToolMessage):
+                yield "tool_result", {"name": message.name, "artifact": message.artifact}
+        answer = _collect(question, new_messages[1:], backend)
+        _save_turn(deps, answer, new_messages, started)
+        yield "answer", answer
+        return
+    agent = agent_graph(deps.settings)
     for mode, payload in agent.stream(
         {"messages": [*history, HumanMessage(question)]}, context=deps, config={"recursion_limit": 16}, stream_mode=["messages", "updates"]
     ):

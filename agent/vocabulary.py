@@ -1,12 +1,18 @@
 """The offline planner's vocabulary from the store: cities, reps and companies it recognises by name.
 
 Reading every company name costs tens of milliseconds on a large store, so the vocabulary is kept
-in the database's cache and rebuilt only when a cheap fingerprint of the store changes.
+in the database's cache and rebuilt only when a cheap fingerprint of the store changes. A run with a
+data dir also keeps it in `DATA_DIR/cache/` (a new `leadpilot ask` process reads it back instead
+of rebuilding it), under the same fingerprint and the planner's code version.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -35,7 +41,8 @@ def store_fingerprint(session: Session) -> tuple:
 
 
 def build_vocabulary(session: Session) -> Vocabulary:
-    """Cities, reps and companies in the store, for the offline planner to recognise by name."""
+    """Cities, reps, companies, contacts and source values in the store, for the offline planner to
+    recognise by name."""
     from leadpilot.agent.planner import Vocabulary
 
     cities = {c.lower(): c for c in session.scalars(select(Lead.city).distinct().where(Lead.city.is_not(None)))}
@@ -43,14 +50,64 @@ def build_vocabulary(session: Session) -> Vocabulary:
     emails = dict(session.execute(select(Rep.id, Rep.email)).all())
     reps = {name: emails[rep_id] for name, rep_id in owner_lookup(session).items()}
     companies = {c.lower(): c for c in session.scalars(select(Lead.company).distinct().where(Lead.company.is_not(None)))}
-    return Vocabulary(cities=cities, reps=reps, companies=companies)
+    contacts = {c.lower(): c for c in session.scalars(select(Lead.contact_name).distinct().where(Lead.contact_name.is_not(None)))}
+    sources = {s: s for s in session.scalars(select(Lead.source).distinct().where(Lead.source.is_not(None)))}
+    return Vocabulary(cities=cities, reps=reps, companies=companies, contacts=contacts, sources=sources)
 
 
-def cached_vocabulary(db: Database, session: Session) -> Vocabulary:
-    """The planner's vocabulary, rebuilt only when the store changed since it was built."""
+def cached_vocabulary(db: Database, session: Session, *, cache_dir: Path | None = None) -> Vocabulary:
+    """The planner's vocabulary, rebuilt only when the store changed since it was built (in this
+    process, or — with `cache_dir` — since any process kept it there)."""
     fingerprint = store_fingerprint(session)
     cached = db.cache.get("vocabulary")
     if cached is None or cached[0] != fingerprint:
-        cached = (fingerprint, build_vocabulary(session))
+        path = _cache_file(cache_dir, db.url) if cache_dir is not None else None
+        key = (fingerprint, _code_version())
+        vocabulary = _read_cache(path, key) if path is not None else None
+        if vocabulary is None:
+            vocabulary = build_vocabulary(session)
+            if path is not None:
+                _write_cache(path, key, vocabulary)
+        cached = (fingerprint, vocabulary)
         db.cache["vocabulary"] = cached
     return cached[1]
+
+
+def run_vocabulary(deps) -> Vocabulary:
+    """The vocabulary for one agent run (deps: AgentDeps), kept under the data dir between processes."""
+    with deps.read() as session:
+        return cached_vocabulary(deps.db, session, cache_dir=Path(deps.settings.data_dir) / "cache")
+
+
+def _cache_file(cache_dir: Path, url: str) -> Path:
+    return cache_dir / f"vocabulary-{hashlib.sha256(url.encode()).hexdigest()[:16]}.pickle"
+
+
+@cache
+def _code_version() -> tuple:
+    """Changes when the planner's code does (its files' sizes and times), so a kept vocabulary
+    built by older code is not reused."""
+    from leadpilot.agent import planner
+
+    folder = Path(planner.__file__).parent
+    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (*folder.glob("*.py"), Path(__file__))))
+
+
+def _read_cache(path: Path, key: tuple) -> Vocabulary | None:
+    try:
+        with path.open("rb") as handle:
+            stored_key, vocabulary = pickle.load(handle)  # written by this code, in the user's own data dir
+    except (OSError, EOFError, pickle.PickleError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    return vocabulary if stored_key == key else None
+
+
+def _write_cache(path: Path, key: tuple, vocabulary: Vocabulary) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump((key, vocabulary), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:  # a read-only data dir: the vocabulary is simply rebuilt next time
+        pass

@@ -15,6 +15,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from leadpilot.evals.nlq import DEFAULT_MIN_ACCURACY
+from leadpilot.interfaces.cli.shared import show_flags_as_flags
+
+show_flags_as_flags()  # `--json`, not `--json <bool>`, in --help
+
 app = typer.Typer(
     help="Leadpilot's evaluation harness: prove routing, query understanding and scoring are right.",
     no_args_is_help=True,
@@ -98,14 +103,20 @@ def scoring(
 def nlq(
     backend: Annotated[str, typer.Option("--backend", help="offline (the rule-based planner) or openai (the OPENAI_* model).")] = "offline",
     now: Annotated[str | None, typer.Option("--now", help="The clock, ISO 8601; default LEADPILOT_NOW, else 2026-11-20T12:00:00Z.")] = None,
-    dataset: Annotated[Path | None, typer.Option("--dataset", help="A cases YAML; default: the shipped evals/datasets/nlq.yaml.")] = None,
+    dataset: Annotated[
+        list[Path] | None,
+        typer.Option("--dataset", help="A cases YAML (repeatable); default: the shipped nlq.yaml and nlq_messy.yaml."),
+    ] = None,
     case: Annotated[list[str] | None, typer.Option("--case", help="Run only this case id (repeatable).")] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Run every N-th case of each category, for a quick look.")] = 1,
-    min_accuracy: Annotated[float, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 below this exact-set accuracy.")] = 0.95,
+    min_accuracy: Annotated[
+        float, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 below this overall exact-set accuracy.")
+    ] = DEFAULT_MIN_ACCURACY,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Query understanding: the agent answers every dataset question over fresh demo data; its leads
-    and rows must equal the truth exactly."""
+    and rows must equal the truth exactly. Accuracy overall, per dataset, per split (tuning /
+    held_out) and per category."""
     from leadpilot.agent.runner import AgentError
     from leadpilot.evals.nlq import EvalSetupError, render_nlq, resolve_now, run_nlq_eval
     from leadpilot.evals.nlq_cases import DatasetError
@@ -120,7 +131,7 @@ def nlq(
     try:
         with console.status("asking the agent…") as status:
             report = run_nlq_eval(
-                backend=backend, now=clock, dataset=dataset, case_ids=case, every=every, min_accuracy=min_accuracy,  # type: ignore[arg-type]
+                backend=backend, now=clock, datasets=dataset, case_ids=case, every=every, min_accuracy=min_accuracy,  # type: ignore[arg-type]
                 progress=lambda done, total: status.update(f"asking the agent… {done}/{total}"),
             )
     except (DatasetError, EvalSetupError, AgentError) as error:
@@ -200,7 +211,7 @@ def all_evals(
     out: Annotated[Path, typer.Option("--out", help="Where to write report.html and summary.json.")] = Path("evals-report"),
     backend: Annotated[str, typer.Option("--backend", help="The agent backend for the nlq eval: offline or openai.")] = "offline",
     min_routing_accuracy: Annotated[float, typer.Option("--min-routing-accuracy", min=0.0, max=1.0)] = 0.98,
-    min_nlq_accuracy: Annotated[float, typer.Option("--min-nlq-accuracy", min=0.0, max=1.0)] = 0.95,
+    min_nlq_accuracy: Annotated[float, typer.Option("--min-nlq-accuracy", min=0.0, max=1.0)] = DEFAULT_MIN_ACCURACY,
     min_auc: Annotated[float | None, typer.Option("--min-auc", help="Exit 1 when the scoring model's held-out AUC is below this.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
 ) -> None:

@@ -38,6 +38,18 @@ class LeadFact:
     converted: bool | None
     activities: tuple[ActivityFact, ...] = ()
     converted_at: datetime | None = None
+    channel: str | None = None  # the source's channel group (memory.vocab.channel_of)
+    seniority: str | None = None  # from the job title (memory.job_titles)
+    department: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+# Lead columns read into LeadFact fields of the same name (owner_id, conversion_probability aside).
+_COLUMNS = (
+    "id", "company", "industry", "country", "state", "city", "company_size", "source", "stage", "score", "tier",
+    "created_at", "last_contacted_at", "converted", "converted_at", "channel", "seniority", "department", "phone", "email",
+)
 
 
 def read_facts(db: Any) -> tuple[list[LeadFact], dict[str, str]]:
@@ -55,20 +67,14 @@ def read_facts(db: Any) -> tuple[list[LeadFact], dict[str, str]]:
             .order_by(Activity.lead_id, Activity.occurred_at, Activity.id)
         ):
             activities[lead_id].append(ActivityFact(kind, occurred_at, detail, direction, meta))
-        columns = (
-            Lead.id, Lead.company, Lead.industry, Lead.country, Lead.state, Lead.city, Lead.company_size, Lead.source,
-            Lead.stage, Lead.owner_id, Lead.score, Lead.tier, Lead.conversion_probability, Lead.created_at,
-            Lead.last_contacted_at, Lead.converted, Lead.converted_at,
-        )
+        columns = [getattr(Lead, name) for name in _COLUMNS]
         leads = [
             LeadFact(
-                id=row.id, company=row.company, industry=row.industry, country=row.country, state=row.state,
-                city=row.city, company_size=row.company_size, source=row.source, stage=row.stage,
-                owner=emails.get(row.owner_id) if row.owner_id is not None else None, score=row.score, tier=row.tier,
-                probability=row.conversion_probability, created_at=row.created_at,
-                last_contacted_at=row.last_contacted_at, converted=row.converted,
-                activities=tuple(activities.get(row.id, ())), converted_at=row.converted_at,
+                **{name: getattr(row, name) for name in _COLUMNS},
+                owner=emails.get(row.owner_id) if row.owner_id is not None else None,
+                probability=row.conversion_probability,
+                activities=tuple(activities.get(row.id, ())),
             )
-            for row in session.execute(select(*columns).order_by(Lead.id))
+            for row in session.execute(select(*columns, Lead.owner_id, Lead.conversion_probability).order_by(Lead.id))
         ]
     return leads, roles

@@ -7,19 +7,29 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time as clock_time, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from leadpilot.evals.nlq_cases import Case, DatasetError
+from leadpilot.evals.nlq_cases import EXPECT_KINDS, Case, DatasetError
 from leadpilot.evals.nlq_facts import LeadFact, read_facts
+from leadpilot.evals.nlq_windows import in_window, resolve_instant, resolve_window
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
+__all__ = ["Expected", "Truth", "resolve_window"]
+
+Scope = Literal["open", "closed", "all"]
+SCOPES: tuple[Scope, ...] = ("open", "closed", "all")
 _SEGMENT_BANDS = {"enterprise": (1000, None), "mid-market": (100, 999), "smb": (10, 99), "micro": (1, 9)}
-_REGIONS: dict[str, frozenset[str]] | None = None
 _OPEN_STAGES = frozenset({"DISCOVERY", "LEAD", "PROSPECT", "OPPORTUNITY"})
+# A filter naming one of these says which lifecycle it wants, so the open default does not apply
+# (as in tools/leads/filter.py; `not_stage` only narrows the default: "not lost" with `scope: all`
+# is open or won).
+_LIFECYCLE_KEYS = frozenset({"stage", "converted", "open"})
+# Metrics over the lead list as it is now (open by default); every other metric reads history (all).
+_OPEN_METRICS = frozenset({"count", "avg_score"})
+_GROUPS = frozenset({"tier", "industry", "source", "channel", "owner", "stage", "country", "state", "city", "month",
+                     "segment", "score_bucket", "seniority", "department"})
+_REGIONS: dict[str, frozenset[str]] | None = None
 
 
 def _regions() -> dict[str, frozenset[str]]:
@@ -27,95 +37,8 @@ def _regions() -> dict[str, frozenset[str]]:
     if _REGIONS is None:
         from leadpilot.memory.geo import REGION_COUNTRIES  # data (which country is where), not query logic
 
-        _REGIONS = dict(REGION_COUNTRIES)
+        _REGIONS = {name.upper(): countries for name, countries in REGION_COUNTRIES.items()}
     return _REGIONS
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, clock_time.min, tzinfo=timezone.utc)
-
-
-def _month_start(day: date, months_back: int = 0) -> date:
-    index = day.year * 12 + day.month - 1 - months_back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def _latest(month: int, day: int, today: date) -> date:
-    """The latest month/day on or before today."""
-    year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
-    return date(year, month, day)
-
-
-def _instant(value: Any, now: datetime) -> datetime:
-    """A `since` / `before` bound: a weekday or "october 5" / "october" (the latest one, today
-    included), a date or a datetime."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return _midnight(value)
-    text = str(value).strip().lower()
-    today = now.date()
-    if text in _WEEKDAYS:
-        return _midnight(today - timedelta(days=(today.weekday() - _WEEKDAYS.index(text)) % 7))
-    words = text.split()
-    if words and words[0] in _MONTHS and len(words) <= 2:
-        return _midnight(_latest(_MONTHS.index(words[0]) + 1, int(words[1]) if len(words) == 2 else 1, today))
-    try:
-        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
-        raise DatasetError(f"bad date {value!r}: use a weekday, 'october 5', 'october' or an ISO date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def resolve_window(spec: Any, now: datetime) -> tuple[datetime | None, datetime | None]:
-    """[start, end) of a window spec; None = unbounded."""
-    today = now.date()
-    week = today - timedelta(days=today.weekday())
-    saturday = today - timedelta(days=(today.weekday() - 5) % 7)
-    named = {
-        "weekend": (saturday, saturday + timedelta(days=2)),
-        "today": (today, None),
-        "yesterday": (today - timedelta(days=1), today),
-        "this_week": (week, None),
-        "last_week": (week - timedelta(days=7), week),
-        "this_month": (_month_start(today), None),
-        "last_month": (_month_start(today, 1), _month_start(today)),
-        "this_quarter": (_quarter_start(today), None),
-        "last_quarter": (_month_start(_quarter_start(today), 3), _quarter_start(today)),
-        "this_year": (date(today.year, 1, 1), None),
-        "last_year": (date(today.year - 1, 1, 1), date(today.year, 1, 1)),
-    }
-    if isinstance(spec, str):
-        if spec not in named:
-            raise DatasetError(f"unknown window {spec!r}; use one of {', '.join(named)} or a mapping")
-        start, end = named[spec]
-        return _midnight(start), _midnight(end) if end else None
-    if not isinstance(spec, dict) or not spec or set(spec) - {"days", "since", "before", "month", "older_than_days"}:
-        raise DatasetError(f"bad window {spec!r}: use days, since, before, month or older_than_days")
-    start: datetime | None = None
-    end: datetime | None = None
-    if "days" in spec:
-        start = now - timedelta(days=int(spec["days"]))
-    if "since" in spec:
-        start = _instant(spec["since"], now)
-    if "before" in spec:
-        end = _instant(spec["before"], now)
-    if "older_than_days" in spec:
-        end = now - timedelta(days=int(spec["older_than_days"]))
-    if "month" in spec:
-        month = str(spec["month"]).lower()
-        first = _latest(_MONTHS.index(month) + 1, 1, today) if month in _MONTHS else datetime.strptime(month, "%Y-%m").date()
-        start, end = _midnight(first), _midnight((first + timedelta(days=31)).replace(day=1))
-    return start, end
-
-
-def _in_window(moment: datetime | None, window: tuple[datetime | None, datetime | None]) -> bool:
-    start, end = window
-    return moment is not None and (start is None or moment >= start) and (end is None or moment < end)
 
 
 def _in_range(value: float | None, spec: Any) -> bool:
@@ -149,31 +72,49 @@ def _segment_of(size: int | None) -> str | None:
     return None
 
 
+def _is_open(lead: LeadFact) -> bool:
+    return lead.stage in _OPEN_STAGES
+
+
+def _in_scope(lead: LeadFact, scope: Scope) -> bool:
+    return scope == "all" or _is_open(lead) == (scope == "open")
+
+
+def scope_of(where: dict[str, Any], default: Scope) -> Scope:
+    """The lifecycle a filter reads: its `scope`, else all when it names `stage`, `converted` or
+    `open`, else `default`."""
+    if "scope" in where:
+        if where["scope"] not in SCOPES:
+            raise DatasetError(f"bad scope {where['scope']!r}: use open, closed or all")
+        return where["scope"]
+    return "all" if _LIFECYCLE_KEYS & set(where) else default
+
+
 @dataclass(frozen=True)
-class _Scope:
+class _Context:
     """What a condition needs besides the lead: the clock and who "me" is."""
 
     now: datetime
     me: str | None
 
 
-def _activity_holds(lead: LeadFact, spec: dict[str, Any], scope: _Scope) -> bool:
+def _activity_holds(lead: LeadFact, spec: dict[str, Any], context: _Context) -> bool:
     unknown = set(spec) - {"kind", "page", "window", "absent"}
     if unknown or "kind" not in spec:
         raise DatasetError(f"bad activity {spec!r}: use kind, page, window, absent")
-    window = resolve_window(spec["window"], scope.now) if "window" in spec else (None, None)
+    window = resolve_window(spec["window"], context.now) if "window" in spec else (None, None)
     found = any(
         a.kind == spec["kind"]
         and ("page" not in spec or _page_matches(a.detail, spec["page"]))
-        and _in_window(a.occurred_at, window)
+        and in_window(a.occurred_at, window)
         for a in lead.activities
     )
     return not found if spec.get("absent") else found
 
 
-def _owner_key(value: str, scope: _Scope) -> str | None:
+def _owner_key(value: str, context: _Context) -> str | None:
     if value == "me":
-        return scope.me
+        return context.me
     return None if value == "unassigned" else value.lower()
 
 
@@ -184,19 +125,26 @@ _CATEGORICAL: dict[str, Callable[[LeadFact], Any]] = {
     "state": lambda lead: lead.state,
     "city": lambda lead: lead.city,
     "source": lambda lead: lead.source,
+    "channel": lambda lead: lead.channel,
     "stage": lambda lead: lead.stage,
     "segment": lambda lead: _segment_of(lead.company_size),
+    "seniority": lambda lead: lead.seniority,
+    "department": lambda lead: lead.department,
 }
 
 
-def _member(key: str, spec: Any, lead: LeadFact, scope: _Scope) -> bool:
+def _member(key: str, spec: Any, lead: LeadFact, context: _Context) -> bool:
     """Is the lead's value for a categorical key one of `spec`?"""
     values = _listed(spec)
     if key == "region":
-        return any((lead.country or "") in _regions()[region] for region in values)
+        regions = _regions()
+        unknown = [v for v in values if v.upper() not in regions]
+        if unknown:
+            raise DatasetError(f"unknown region {unknown[0]!r}; use one of {', '.join(sorted(regions))}")
+        return any((lead.country or "") in regions[region.upper()] for region in values)
     if key == "owner":
         # "me" from someone who is not a rep matches nothing.
-        return lead.owner in {_owner_key(v, scope) for v in values if v != "me" or scope.me is not None}
+        return lead.owner in {_owner_key(v, context) for v in values if v != "me" or context.me is not None}
     value = _CATEGORICAL[key](lead)
     return value is not None and value.lower() in {v.lower() for v in values}
 
@@ -204,26 +152,43 @@ def _member(key: str, spec: Any, lead: LeadFact, scope: _Scope) -> bool:
 _MEMBERSHIP_KEYS = frozenset({*_CATEGORICAL, "region", "owner"})
 
 
-def _condition(key: str, spec: Any, lead: LeadFact, scope: _Scope) -> bool:
+def _filled(value: str | None) -> bool:
+    return bool((value or "").strip())
+
+
+def _any_of(spec: Any, lead: LeadFact, context: _Context) -> bool:
+    """At least one sub-filter holds (a sub-filter has no any_of or scope of its own)."""
+    if not isinstance(spec, list) or not spec or not all(isinstance(sub, dict) and sub for sub in spec):
+        raise DatasetError(f"any_of takes a non-empty list of filters, got {spec!r}")
+    if any({"any_of", "scope"} & set(sub) for sub in spec):
+        raise DatasetError("a filter inside any_of cannot have any_of or scope of its own")
+    return any(all(_condition(k, v, lead, context) for k, v in sub.items()) for sub in spec)
+
+
+def _condition(key: str, spec: Any, lead: LeadFact, context: _Context) -> bool:
     if key in _MEMBERSHIP_KEYS:
-        return _member(key, spec, lead, scope)
+        return _member(key, spec, lead, context)
     if key.startswith("not_") and key[4:] in _MEMBERSHIP_KEYS:
-        return not _member(key[4:], spec, lead, scope)
+        return not _member(key[4:], spec, lead, context)
     checks: dict[str, Callable[[], bool]] = {
         "employees": lambda: _in_range(lead.company_size, spec),
         "score": lambda: _in_range(lead.score, spec),
         "probability": lambda: _in_range(lead.probability, spec),
-        "open": lambda: (lead.stage in _OPEN_STAGES) == bool(spec),
+        "open": lambda: _is_open(lead) == bool(spec),
         "converted": lambda: lead.converted is bool(spec),
-        "created": lambda: _in_window(lead.created_at, resolve_window(spec, scope.now)),
-        "contacted": lambda: _in_window(lead.last_contacted_at, resolve_window(spec, scope.now)),
+        "created": lambda: in_window(lead.created_at, resolve_window(spec, context.now)),
+        "contacted": lambda: in_window(lead.last_contacted_at, resolve_window(spec, context.now)),
         "not_contacted_days": lambda: lead.last_contacted_at is None
-        or lead.last_contacted_at < scope.now - timedelta(days=int(spec)),
-        "not_contacted_since": lambda: lead.last_contacted_at is None or lead.last_contacted_at < _instant(spec, scope.now),
+        or lead.last_contacted_at < context.now - timedelta(days=int(spec)),
+        "not_contacted_since": lambda: lead.last_contacted_at is None
+        or lead.last_contacted_at < resolve_instant(spec, context.now),
         "never_contacted": lambda: (lead.last_contacted_at is None) == bool(spec),
-        "activity": lambda: all(_activity_holds(lead, item, scope) for item in (spec if isinstance(spec, list) else [spec])),
+        "activity": lambda: all(_activity_holds(lead, item, context) for item in (spec if isinstance(spec, list) else [spec])),
         "company": lambda: (lead.company or "").lower() == str(spec).lower(),
         "id": lambda: lead.id in {int(v) for v in _listed(spec)},
+        "has_phone": lambda: _filled(lead.phone) == bool(spec),
+        "has_email": lambda: _filled(lead.email) == bool(spec),
+        "any_of": lambda: _any_of(spec, lead, context),
     }
     if key not in checks:
         raise DatasetError(f"unknown condition `{key}`")
@@ -306,22 +271,30 @@ def _metric(leads: Sequence[LeadFact], metric: str) -> float | None:
     if metric in ("median_hours", "p90_hours"):
         hours = [h for h in map(_hours_to_first_contact, leads) if h is not None]
         return _interpolated(hours, 0.5 if metric == "median_hours" else 0.9)
-    raise DatasetError(f"unknown metric {metric!r}: use count, conversion_rate or avg_score")
+    raise DatasetError(f"unknown metric {metric!r}: use count, avg_score, conversion_rate, median_hours or p90_hours "
+                       "(first_touch and last_touch go with group_by channel)")
 
 
 @dataclass(frozen=True)
 class Expected:
-    """What a case should get: lead ids (ordered or as a set), aggregate rows, or a refusal."""
+    """What a case should get: lead ids (ordered or as a set), aggregate rows, a refusal, a tool
+    call, or several of these in order (`parts`); and what the answer must say it read."""
 
-    kind: Literal["set", "ordered", "rows", "total", "refuse", "call"]
+    kind: Literal["set", "ordered", "rows", "total", "refuse", "call", "parts"]
     ids: tuple[int, ...] = ()
     call: tuple[str, dict[str, Any]] | None = None  # for "call": the tool and its arguments
     rows: tuple[tuple[str, float | None], ...] = ()
     group_by: str | None = None
     metric: str | None = None
+    refusal: Literal["unknown", "write"] | None = None  # for "refuse": which message
+    parts: tuple[Expected, ...] = ()  # for "parts": one expectation per tool result, in order
+    reads: tuple[str, ...] = ()  # words the answer must say it read ("Read 'helthcare' as healthcare")
+    scope: Scope | None = None  # the lifecycle the leads or rows were read over
 
     @property
     def size(self) -> int:
+        if self.kind == "parts":
+            return sum(part.size for part in self.parts)
         return len(self.rows) if self.kind in ("rows", "total") else len(self.ids)
 
 
@@ -345,16 +318,47 @@ class Truth:
         me = as_user.lower()
         return [lead for lead in self.leads if lead.owner in (me, None)]
 
-    def select(self, where: dict[str, Any], *, as_user: str | None = None) -> list[LeadFact]:
+    def select(self, where: dict[str, Any], *, as_user: str | None = None, default_scope: Scope = "open") -> list[LeadFact]:
+        """The visible leads the filter holds for, within its lifecycle scope (see `scope_of`)."""
         if not isinstance(where, dict):
             raise DatasetError(f"a filter is a mapping of conditions, got {where!r}")
-        scope = _Scope(now=self.now, me=as_user.lower() if as_user else None)
-        return [lead for lead in self.visible(as_user) if all(_condition(k, v, lead, scope) for k, v in where.items())]
+        scope = scope_of(where, default_scope)
+        context = _Context(now=self.now, me=as_user.lower() if as_user else None)
+        conditions = [(k, v) for k, v in where.items() if k != "scope"]
+        return [
+            lead for lead in self.visible(as_user)
+            if _in_scope(lead, scope) and all(_condition(k, v, lead, context) for k, v in conditions)
+        ]
 
     def expected(self, case: Case) -> Expected:
         expect = case.expect
-        if expect.get("refuse"):
-            return Expected(kind="refuse")
+        reads = expect.get("reads") or []
+        if not isinstance(reads, list) or not all(isinstance(word, str) and word.strip() for word in reads):
+            raise DatasetError(f"case {case.id!r}: `reads` is a list of words")
+        if "parts" in expect:
+            parts = expect["parts"]
+            if not isinstance(parts, list) or len(parts) < 2:
+                raise DatasetError(f"case {case.id!r}: `parts` is a list of two or more expectations")
+            found = tuple(self._single(part, case, where=f"part {n}") for n, part in enumerate(parts, start=1))
+            if any(part.kind == "refuse" for part in found):
+                raise DatasetError(f"case {case.id!r}: a part cannot be a refusal")
+            return Expected(kind="parts", parts=found, reads=tuple(reads))
+        single = self._single(expect, case, where="expect")
+        return replace(single, reads=tuple(reads))
+
+    def _single(self, expect: Any, case: Case, *, where: str) -> Expected:
+        """One expectation: exactly one of leads, rows, lead, refuse, call (with order/limit/offset)."""
+        kinds = [k for k in EXPECT_KINDS if k != "parts" and isinstance(expect, dict) and k in expect]
+        if len(kinds) != 1:
+            raise DatasetError(f"case {case.id!r}: {where} needs exactly one of leads, rows, lead, refuse, call")
+        extra = set(expect) - {kinds[0], "order", "limit", "offset", "reads"}
+        if extra:
+            raise DatasetError(f"case {case.id!r}: {where} has unknown keys {sorted(extra)}")
+        if "refuse" in expect:
+            refusal = {True: "unknown", "write": "write"}.get(expect["refuse"])
+            if refusal is None:
+                raise DatasetError(f"case {case.id!r}: `refuse` is true (out of scope) or write (a write request)")
+            return Expected(kind="refuse", refusal=refusal)  # type: ignore[arg-type]
         if "call" in expect:
             call = expect["call"]
             if not isinstance(call, dict) or set(call) - {"name", "args"} or not isinstance(call.get("name"), str):
@@ -362,18 +366,29 @@ class Truth:
             return Expected(kind="call", call=(call["name"], call.get("args") or {}))
         if "rows" in expect:
             return self._rows(expect["rows"], as_user=case.as_user)
-        where = expect.get("leads")
         if "lead" in expect:
-            where = expect["lead"]
-            if not isinstance(where, dict) or not (set(where) <= {"id", "company"}) or not where:
-                raise DatasetError(f"case {case.id!r}: `lead` takes id or company")
-        leads = self.select(where or {}, as_user=case.as_user)
+            leads, scope = self._the_lead(expect["lead"], case)
+        else:
+            where_ = expect["leads"] or {}
+            leads, scope = self.select(where_, as_user=case.as_user), scope_of(where_ if isinstance(where_, dict) else {}, "open")
         if "order" not in expect and "limit" not in expect and "offset" not in expect:
-            return Expected(kind="set", ids=tuple(lead.id for lead in leads))
+            return Expected(kind="set", ids=tuple(lead.id for lead in leads), scope=scope)
         ordered = self.ordered(leads, str(expect.get("order", "score desc")))
         offset = int(expect.get("offset", 0))
         limit = expect.get("limit")
-        return Expected(kind="ordered", ids=tuple(lead.id for lead in ordered[offset : offset + limit if limit else None]))
+        ids = tuple(lead.id for lead in ordered[offset : offset + limit if limit else None])
+        return Expected(kind="ordered", ids=ids, scope=scope)
+
+    def _the_lead(self, spec: Any, case: Case) -> tuple[list[LeadFact], Scope]:
+        """`lead: {id}` is that lead; `lead: {company}` is the company's open lead(s), or, when it
+        has none open, its closed ones (a name resolves to the lead a rep would work)."""
+        if not isinstance(spec, dict) or not spec or not set(spec) <= {"id", "company"}:
+            raise DatasetError(f"case {case.id!r}: `lead` takes id or company")
+        every = self.select({**spec, "scope": "all"}, as_user=case.as_user)
+        if "id" in spec:
+            return every, "all"
+        open_ones = [lead for lead in every if _is_open(lead)]
+        return (open_ones, "open") if open_ones else (every, "closed")
 
     @staticmethod
     def ordered(leads: Iterable[LeadFact], order: str) -> list[LeadFact]:
@@ -387,25 +402,32 @@ class Truth:
         missing = [lead for lead in by_id if _sort_value(lead, key) is None]
         return sorted(present, key=lambda lead: _sort_value(lead, key), reverse=descending) + missing  # stable
 
-    def _rows(self, spec: dict[str, Any], *, as_user: str | None) -> Expected:
+    def _rows(self, spec: Any, *, as_user: str | None) -> Expected:
+        """Aggregate rows; counts and average scores read open leads by default, every other metric
+        (conversion rate, speed to lead, attribution) reads history: all leads."""
         if not isinstance(spec, dict) or set(spec) - {"group_by", "metric", "where"}:
             raise DatasetError(f"bad rows {spec!r}: use group_by, metric, where")
         metric = spec.get("metric", "count")
-        leads = self.select(spec.get("where") or {}, as_user=as_user)
         group_by = spec.get("group_by")
-        if group_by is None:
-            return Expected(kind="total", rows=(("total", _metric(leads, metric)),), metric=metric)
-        if group_by == "channel":
-            if metric not in ("first_touch", "last_touch"):
-                raise DatasetError("group_by channel takes metric first_touch or last_touch")
+        if group_by is not None and group_by not in _GROUPS:
+            raise DatasetError(f"unknown group_by {group_by!r}; use one of {', '.join(sorted(_GROUPS))}")
+        where = spec.get("where") or {}
+        default: Scope = "open" if metric in _OPEN_METRICS else "all"
+        leads = self.select(where, as_user=as_user, default_scope=default)
+        scope = scope_of(where, default)
+        if metric in ("first_touch", "last_touch"):
+            if group_by != "channel":
+                raise DatasetError("metrics first_touch and last_touch go with group_by channel")
             won = [lead for lead in leads if lead.converted]
             counts = Counter(lead.source if metric == "first_touch" else _last_touch(lead) for lead in won)
-            return Expected(kind="rows", rows=tuple(sorted(counts.items())), group_by=group_by, metric=metric)
+            return Expected(kind="rows", rows=tuple(sorted(counts.items())), group_by=group_by, metric=metric, scope=scope)
+        if group_by is None:
+            return Expected(kind="total", rows=(("total", _metric(leads, metric)),), metric=metric, scope=scope)
         groups: dict[str, list[LeadFact]] = defaultdict(list)
         for lead in leads:
             groups[_group_value(lead, group_by)].append(lead)
         rows = tuple(sorted((name, _metric(members, metric)) for name, members in groups.items()))
-        return Expected(kind="rows", rows=rows, group_by=group_by, metric=metric)
+        return Expected(kind="rows", rows=rows, group_by=group_by, metric=metric, scope=scope)
 
     def check(self, cases: Iterable[Case]) -> None:
         """Evaluate every expectation once, so a typo in the dataset fails before any question runs."""
@@ -413,4 +435,5 @@ class Truth:
             try:
                 self.expected(case)
             except DatasetError as error:
-                raise DatasetError(f"case {case.id!r}: {error}") from None
+                message = str(error)
+                raise DatasetError(message if message.startswith(f"case {case.id!r}") else f"case {case.id!r}: {message}") from None

@@ -105,7 +105,11 @@ def _headline(name: str, report: dict[str, Any]) -> tuple[bool | None, str]:
         rule = report.get("rule_score_auc")
         return report.get("passed"), auc + (f" (rule score AUC {rule:.3f})" if rule is not None else "")
     accuracy = report.get("accuracy", 0.0)
-    return report.get("passed"), f"accuracy {accuracy:.1%} ({report.get('correct')}/{report.get('cases')} cases)"
+    headline = f"accuracy {accuracy:.1%} ({report.get('correct')}/{report.get('cases')} cases)"
+    splits = report.get("by_dataset_split") or {}
+    if name == "nlq" and splits:
+        headline += "; " + ", ".join(f"{key} {part['accuracy']:.1%}" for key, part in splits.items())
+    return report.get("passed"), headline
 
 
 def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -244,18 +248,24 @@ def _routing_section(report: dict[str, Any]) -> str:
 
 
 def _nlq_section(report: dict[str, Any]) -> str:
-    categories = report.get("by_category", {})
+    several = len(report.get("by_dataset", {})) > 1
+    categories = report.get("by_dataset_category" if several else "by_category", {})
     parts = [
         f"<p>{report.get('cases')} questions, backend {_e(report.get('backend'))}. Exact-set accuracy "
-        f"<b>{report.get('accuracy', 0):.1%}</b> (threshold {report.get('min_accuracy', 0):.0%}).</p>"
+        f"<b>{report.get('accuracy', 0):.1%}</b> (threshold {report.get('min_accuracy', 0):.0%}, overall). "
+        "Held-out cases are never looked at while changing the planner.</p>"
     ]
+    splits = report.get("by_dataset_split", {})
+    if splits:
+        parts.append(_table(["dataset/split", "cases", "correct", "accuracy"],
+                            [[k, v["cases"], v["correct"], f"{v['accuracy']:.1%}"] for k, v in splits.items()]))
     if categories:
         parts.append(_img(bars_png(list(categories), [c["accuracy"] for c in categories.values()], title="Accuracy by question category", xlabel="accuracy"), "nlq accuracy by category"))
         parts.append(_table(["category", "cases", "correct", "accuracy"], [[k, v["cases"], v["correct"], f"{v['accuracy']:.0%}"] for k, v in categories.items()]))
     misses = report.get("misses", [])
     if misses:
-        rows = [[m.get("id"), " → ".join(m.get("turns", [])), m.get("why")] for m in misses[:30]]
-        parts.append("<h3>Misses</h3>" + _table(["case", "question", "why"], rows))
+        rows = [[m.get("id"), m.get("split", ""), " → ".join(m.get("turns", [])), m.get("why")] for m in misses[:40]]
+        parts.append("<h3>Misses</h3>" + _table(["case", "split", "question", "why"], rows))
     return "".join(parts)
 
 

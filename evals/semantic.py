@@ -65,7 +65,7 @@ def run_semantic_eval(
     from leadpilot.memory.seed import build_demo_dataset, load_demo_dataset
     from leadpilot.memory.numpy_vectors import NumpyVectorStore
     from leadpilot.settings import get_settings
-    from leadpilot.tools.leads import Viewer
+    from leadpilot.tools.leads import LeadFilter, Viewer
     from leadpilot.tools.semantic import SemanticIndex, reindex, semantic_search_leads
 
     spec = load_dataset(dataset)
@@ -86,8 +86,9 @@ def run_semantic_eval(
                 cases = []
                 for number, item in enumerate(spec["queries"], start=1):
                     grades_by_topic: dict[str, int] = item["relevant"]
+                    # Ranking quality over every lead (the judgments grade closed ones too): scope "all".
                     found = semantic_search_leads(session, index=index, text=item["query"], viewer=Viewer(),
-                                                  now=DEFAULT_NOW, limit=K, min_similarity=-1.0)
+                                                  filter=LeadFilter(scope="all"), now=DEFAULT_NOW, limit=K, min_similarity=-1.0)
                     ranked = [grades_by_topic.get(topic_of.get(row["id"]) or "", 0) for row in found.leads]
                     all_grades = [grades_by_topic.get(t or "", 0) for t in topic_of.values()]
                     all_grades = [g for g in all_grades if g]

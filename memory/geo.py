@@ -1,5 +1,11 @@
 """Places: ISO countries, US/Canadian states and the sales regions they fall in.
 
+Sales regions are the four main ones (NA, LATAM, EMEA, APAC: every country is in at most one,
+`region_of`) and the sub-regions salespeople name inside them (EUROPE, DACH, NORDICS, BENELUX, UKI
+in EMEA; ANZ in APAC). EUROPE is what a salesperson means by "Europe": the European countries, not
+EMEA, which also holds the Middle East and Africa (Dubai is EMEA, not Europe). `REGION_COUNTRIES`
+holds both kinds; `regions_of` lists every region a country is in.
+
 Imports, the query tools and routing all normalise places through here, so "USA", "United States"
 and "us" are the same country and "California" is the state "CA".
 """
@@ -37,23 +43,38 @@ COUNTRY_ALIASES: dict[str, str] = {
     "turkey": "TR",
 }
 
+# Every European ISO country (the UN's Europe, with Cyprus; Turkey and the Caucasus are West Asia).
+EUROPE: frozenset[str] = frozenset(
+    {
+        "GB", "IE", "DE", "FR", "NL", "BE", "LU", "ES", "PT", "IT", "CH", "AT", "LI", "MC", "AD", "SM", "VA",
+        "MT", "SE", "NO", "DK", "FI", "IS", "FO", "AX", "SJ", "GG", "JE", "IM", "GI", "PL", "CZ", "SK", "HU",
+        "RO", "BG", "GR", "CY", "HR", "SI", "BA", "RS", "ME", "MK", "AL", "EE", "LV", "LT", "UA", "BY", "MD",
+        "RU",
+    }
+)
+
 # Sales regions, by ISO country code.
 REGION_COUNTRIES: dict[str, frozenset[str]] = {
     "NA": frozenset({"US", "CA"}),
     "LATAM": frozenset(
         {"MX", "BR", "AR", "CL", "CO", "PE", "UY", "PY", "BO", "EC", "VE", "CR", "PA", "GT", "DO", "PR"}
     ),
-    "EMEA": frozenset(
-        {
-            "GB", "IE", "DE", "FR", "NL", "BE", "LU", "ES", "PT", "IT", "CH", "AT", "SE", "NO", "DK",
-            "FI", "IS", "PL", "CZ", "SK", "HU", "RO", "BG", "GR", "HR", "SI", "EE", "LV", "LT", "UA",
-            "TR", "IL", "AE", "SA", "QA", "KW", "BH", "OM", "EG", "MA", "NG", "KE", "ZA", "GH", "RS",
-        }
+    "EMEA": EUROPE | frozenset(
+        {"TR", "IL", "AE", "SA", "QA", "KW", "BH", "OM", "EG", "MA", "NG", "KE", "ZA", "GH"}
     ),
     "APAC": frozenset(
         {"AU", "NZ", "SG", "JP", "KR", "CN", "HK", "TW", "IN", "ID", "MY", "TH", "PH", "VN", "PK", "BD", "LK"}
     ),
+    # Sub-regions, each inside one main region; the smaller ones first (regions_of: most specific first).
+    "DACH": frozenset({"DE", "AT", "CH"}),
+    "NORDICS": frozenset({"SE", "NO", "DK", "FI", "IS"}),
+    "BENELUX": frozenset({"BE", "NL", "LU"}),
+    "UKI": frozenset({"GB", "IE"}),
+    "ANZ": frozenset({"AU", "NZ"}),
+    "EUROPE": EUROPE,
 }
+MAIN_REGIONS: tuple[str, ...] = ("NA", "LATAM", "EMEA", "APAC")
+SUB_REGIONS: tuple[str, ...] = tuple(name for name in REGION_COUNTRIES if name not in MAIN_REGIONS)
 
 
 @lru_cache(maxsize=1)
@@ -121,9 +142,20 @@ def state_code(raw: str | None, country: str | None) -> str | None:
 
 
 def region_of(country: str | None) -> str | None:
+    """The main sales region (NA, LATAM, EMEA, APAC) of an ISO country; None when in none."""
     if not country:
         return None
-    for region, members in REGION_COUNTRIES.items():
-        if country.upper() in members:
+    for region in MAIN_REGIONS:
+        if country.upper() in REGION_COUNTRIES[region]:
             return region
     return None
+
+
+def regions_of(country: str | None) -> tuple[str, ...]:
+    """Every sales region an ISO country is in, the most specific first: DE -> ("DACH", "EUROPE", "EMEA")."""
+    if not country:
+        return ()
+    code = country.upper()
+    subs = tuple(region for region in SUB_REGIONS if code in REGION_COUNTRIES[region])
+    main = region_of(code)
+    return subs + ((main,) if main else ())

@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 
 from leadpilot.memory.lead_record import ValidatedLead
 from leadpilot.memory.models import Lead, UTCDateTime
-from leadpilot.memory.vocab import Stage
+from leadpilot.memory.vocab import Channel, Stage
 
-# Columns a record may set; everything else on Lead is derived by Leadpilot.
+# Columns a record sets: its fields, and what the store derives from them at every write (the
+# source's channel, the title's seniority and department: memory.lead_record.derived_columns).
+# Everything else on Lead (score, tier, enrichment, ...) is Leadpilot's own.
 RECORD_COLUMNS: tuple[str, ...] = (
     "external_id", "company", "website", "domain", "contact_name", "email", "phone", "job_title",
-    "industry", "company_size", "country", "state", "city", "language", "source", "stage",
-    "created_at", "last_contacted_at", "notes", "converted", "converted_at",
+    "seniority", "department", "industry", "company_size", "country", "state", "city", "language", "source",
+    "channel", "stage", "created_at", "last_contacted_at", "notes", "converted", "converted_at",
 )
 _RECORD_COLUMN_SET = frozenset(RECORD_COLUMNS)
 # What an encoded row holds, in the table's column order (the order SQLAlchemy binds an INSERT in).
@@ -35,6 +37,7 @@ ROW_COLUMNS: tuple[str, ...] = tuple(
 _AT = {name: position for position, name in enumerate(ROW_COLUMNS)}
 _EXT, _EMAIL, _COMPANY, _CONTACT = _AT["external_id"], _AT["email"], _AT["company"], _AT["contact_name"]
 _STAGE, _OWNER, _EXTRA, _UPDATED = _AT["stage"], _AT["owner_id"], _AT["extra"], _AT["updated_at"]
+_SOURCE, _CHANNEL = _AT["source"], _AT["channel"]
 
 
 @dataclass
@@ -42,8 +45,8 @@ class LeadBatch:
     """Validated records as rows ready to bind for one database driver. Plain data (picklable).
 
     `rows[i]` holds ROW_COLUMNS for record i, converted for `driver`, with updated_at = `now`,
-    stage defaulted to LEAD and owner_id unset: the owner's email is resolved when the batch is
-    written. `extras` keeps each record's `extra` as a dict too, for merging into a stored lead's.
+    stage defaulted to LEAD, source and channel to other, and owner_id unset: the owner's email is
+    resolved when the batch is written. `extras` keeps each record's `extra` as a dict too, for merging into a stored lead's.
     """
 
     driver: str  # e.g. "sqlite+pysqlite", "postgresql+psycopg"
@@ -116,7 +119,7 @@ class LeadEncoder:
         converters = self._record_converters
         updated_at, no_extra = self.value("updated_at", now), self.value("extra", None)
         provided_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set: pickled once
-        lead_stage = Stage.LEAD.value
+        lead_stage, other = Stage.LEAD.value, Channel.OTHER.value
         for index, record in enumerate(records):
             row = list(map(record.values.get, ROW_COLUMNS))
             for position, convert, none in converters:
@@ -124,6 +127,10 @@ class LeadEncoder:
                 row[position] = none if value is None else convert(value)
             if not row[_STAGE]:
                 row[_STAGE] = lead_stage
+            if not row[_SOURCE]:
+                row[_SOURCE] = other
+            if not row[_CHANNEL]:
+                row[_CHANNEL] = other
             row[_OWNER], row[_EXTRA], row[_UPDATED] = None, no_extra, updated_at
             if record.extra:
                 batch.extras[index] = record.extra

@@ -2,8 +2,13 @@
 
 `validate_lead` turns one raw record (strings from a CSV, or JSON values) into store values. It
 collects every problem in the record rather than stopping at the first, so a person can fix a row
-in one go. Problems that lose nothing (an unknown source mapped to "other") are warnings; the
-record still loads and the raw value is kept in `extra`.
+in one go. Problems that lose nothing (an unknown stage stored as LEAD) are warnings; the record
+still loads and the raw value is kept in `extra`.
+
+A source is the user's own value, normalised ("Website Form" -> website_form), never a warning.
+Beside the record's fields it fills what the store derives from them at every write
+(`derived_columns`): the source's `channel` group, and `seniority` and `department` from the job
+title.
 
 It is hand-written rather than a pydantic model because imports validate 100,000 rows at a time.
 """
@@ -18,7 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from leadpilot.memory.geo import country_code, state_code
-from leadpilot.memory.vocab import Source, Stage, industry_slug, parse_source, parse_stage
+from leadpilot.memory.job_titles import title_columns
+from leadpilot.memory.vocab import SOURCE_MAX_LENGTH, Stage, channel_of, industry_slug, normalise_source, parse_stage
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "external_id",
@@ -44,6 +50,8 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 )
 # Accepted beside the canonical fields (not in the contract, but the store models them).
 OPTIONAL_FIELDS: tuple[str, ...] = ("language",)
+# Derived by the store from the fields above at every write (`derived_columns`), never read from input.
+DERIVED_FIELDS: tuple[str, ...] = ("channel", "seniority", "department")
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
@@ -168,6 +176,13 @@ def domain_of(website: str | None, email: str | None) -> str | None:
     return None
 
 
+def derived_columns(*, source: str | None, job_title: str | None) -> dict[str, str | None]:
+    """What the store derives from a lead's source and job title: `channel` (memory.vocab.channel_of),
+    `seniority` and `department` (memory.job_titles.title_columns; None without a title)."""
+    seniority, department = title_columns(job_title)
+    return {"channel": channel_of(source or "other").value, "seniority": seniority, "department": department}
+
+
 # Plain text fields and their length limits (None: no limit).
 _TEXT_FIELDS: tuple[tuple[str, int | None], ...] = tuple(
     (name, _LIMITS.get(name)) for name in ("external_id", "company", "contact_name", "phone", "job_title", "city", "notes")
@@ -257,12 +272,10 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     values["state"] = state
 
     source_raw = text_of("source")
-    source = parse_source(source_raw) if source_raw else Source.OTHER
-    if source is None:
-        warnings.append(FieldProblem("source", source_raw or "", "unknown source, stored as 'other'"))
-        extra["source_raw"] = source_raw
-        source = Source.OTHER
-    values["source"] = source.value
+    source = normalise_source(source_raw) if source_raw else "other"
+    if len(source) > SOURCE_MAX_LENGTH:
+        problems.append(FieldProblem("source", source_raw or "", f"longer than {SOURCE_MAX_LENGTH} characters"))
+    values["source"] = source
 
     stage_raw = text_of("stage")
     stage = parse_stage(stage_raw) if stage_raw else None
@@ -312,9 +325,14 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
 
     if problems:
         raise LeadValidationError(problems)
-    provided = {name for name in values if name in texts}
+    values.update(derived_columns(source=values["source"], job_title=values.get("job_title")))
+    provided = {name for name in values if name in texts and name not in DERIVED_FIELDS}
     if "website" in provided or "email" in provided:
         provided.add("domain")
+    if "source" in provided:
+        provided.add("channel")
+    if "job_title" in provided:
+        provided.update(("seniority", "department"))
     return ValidatedLead(
         values=values, owner_email=owner_email, extra=extra, warnings=warnings, provided=frozenset(provided)
     )

@@ -39,6 +39,7 @@ from leadpilot.memory.lead_batch import (
     lead_encoder,
 )
 from leadpilot.memory.lead_record import ValidatedLead
+from leadpilot.memory.likely_duplicates import DuplicatePair, flag_likely_duplicates
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import rep_ids_by_email
 from leadpilot.memory.vocab import Stage
@@ -50,6 +51,8 @@ class UpsertOutcome:
 
     actions: list[tuple[str, int]] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (record index, message)
+    # (record index, the lead it was stored beside): same email, another external id (likely_duplicates)
+    duplicates: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def inserted(self) -> int:
@@ -107,7 +110,7 @@ def _existing_keys(session: Session, rows: Sequence[tuple[Any, ...]]) -> dict[tu
     fetch(table.c.company, {row[_COMPANY] for row in by_name if not row[_CONTACT]})
     keys: dict[tuple, dict[str, Any]] = {}
     for row in sorted(found.values(), key=lambda r: r.id):  # oldest lead wins a key
-        info = {"id": row.id, "stage": row.stage, "extra": row.extra}
+        info = {"id": row.id, "stage": row.stage, "extra": row.extra, "external_id": row.external_id}
         if row.external_id:
             keys.setdefault(("ext", row.external_id), info)
         if row.email:
@@ -143,6 +146,11 @@ def upsert_lead_batch(session: Session, *, batch: LeadBatch, actor: str = "impor
     has neither, compared normalised: case, accents, punctuation and legal suffixes do not count).
     An update sets only the fields the record provided and merges `extra`; a stage change is
     audited. Records that repeat a key within the batch update the first one.
+
+    Two records with different external ids are different leads even when they share an email:
+    the newcomer is inserted, both are flagged as likely duplicates (memory.likely_duplicates) and
+    the outcome lists it in `duplicates` with a warning. A record without an external id, or a
+    stored lead without one, still matches on the email.
     """
     encoder = lead_encoder(session)
     if batch.driver != encoder.driver:
@@ -157,6 +165,7 @@ def upsert_lead_batch(session: Session, *, batch: LeadBatch, actor: str = "impor
     insert_slots: list[tuple[int, int]] = []  # (outcome index, insert index): filled with the new id
     updates: dict[int, dict[str, Any]] = {}
     batch_index: dict[tuple, int] = {}  # keys of rows inserted in this batch -> insert index
+    apart: list[tuple[int, int, bool]] = []  # (outcome index, partner: stored lead id or insert index, partner inserted here)
 
     for index, row in enumerate(batch.rows):
         owner_id = None
@@ -171,12 +180,19 @@ def upsert_lead_batch(session: Session, *, batch: LeadBatch, actor: str = "impor
             outcome.warnings.append((index, message))
 
         row_keys = _row_keys(row)
-        stored = pending = None
+        stored = pending = partner = None
+        ext = row[_EXT]
         for key in row_keys:  # a plain loop: this runs for every row of an import
-            if stored is None:
-                stored = keys.get(key)
-            if pending is None:
-                pending = batch_index.get(key)
+            if stored is None and (found := keys.get(key)) is not None:
+                if ext and key[0] == "email" and found["external_id"] and found["external_id"] != ext:
+                    partner = partner or (found["id"], False)  # another record with this email: not this one
+                else:
+                    stored = found
+            if pending is None and (position := batch_index.get(key)) is not None:
+                if ext and key[0] == "email" and inserts[position][_EXT] and inserts[position][_EXT] != ext:
+                    partner = partner or (position, True)
+                else:
+                    pending = position
 
         if stored is not None:
             changes = {name: row[_AT[name]] for name in batch.provided[index]}
@@ -214,7 +230,9 @@ def upsert_lead_batch(session: Session, *, batch: LeadBatch, actor: str = "impor
             if extra:
                 insert_extras[len(inserts)] = extra
             for key in row_keys:
-                batch_index[key] = len(inserts)
+                batch_index.setdefault(key, len(inserts))  # a later record with this key updates the first
+            if partner is not None:
+                apart.append((len(outcome.actions), *partner))
             outcome.actions.append(("inserted", -1))
             insert_slots.append((len(outcome.actions) - 1, len(inserts)))
             inserts.append(row)
@@ -225,7 +243,25 @@ def upsert_lead_batch(session: Session, *, batch: LeadBatch, actor: str = "impor
             outcome.actions[slot] = (outcome.actions[slot][0], new_ids[position])
     if updates:
         _update_by_id(session, updates.values())
+    if apart:
+        _flag_apart(session, batch, outcome, apart, new_ids, actor=actor)
     return outcome
+
+
+def _flag_apart(
+    session: Session, batch: LeadBatch, outcome: UpsertOutcome, apart: list[tuple[int, int, bool]], new_ids: list[int],
+    *, actor: str,
+) -> None:
+    """Flag the records stored beside a lead with the same email and another external id, and say so."""
+    pairs = []
+    for index, partner, inserted_here in apart:
+        lead_id, other_id = outcome.actions[index][1], new_ids[partner] if inserted_here else partner
+        pairs.append(DuplicatePair(lead_id, other_id))
+        outcome.duplicates.append((index, other_id))
+        email = batch.rows[index][_EMAIL]
+        outcome.warnings.append((index, f"email {email} is also on lead {other_id}, which has another external id: "
+                                        "stored as a separate lead, both flagged as likely duplicates"))
+    flag_likely_duplicates(session, pairs=pairs, at=batch.now, actor=actor)
 
 
 def _insert_rows(session: Session, encoder: LeadEncoder, rows: list[tuple[Any, ...]]) -> list[int]:

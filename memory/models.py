@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    event,
+    inspect,
     Boolean,
     DateTime,
     Float,
@@ -20,6 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from leadpilot.memory.job_titles import title_columns
+from leadpilot.memory.vocab import channel_of, normalise_source
 
 # Stable constraint names, so migrations read the same on SQLite and PostgreSQL.
 NAMING = {
@@ -107,7 +112,7 @@ class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
         # Covers the card's question (tier, industry, last contact, ranked by score): see migration 0010.
-        Index("ix_leads_tier_industry_rank", "tier", "industry", "id", "score", "last_contacted_at"),
+        Index("ix_leads_tier_industry_rank", "tier", "industry", "id", "score", "last_contacted_at", "stage"),  # 0012
         Index("ix_leads_owner_stage", "owner_id", "stage"),
     )
 
@@ -120,13 +125,18 @@ class Lead(Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(64))
     job_title: Mapped[str | None] = mapped_column(String(300))
+    # From the job title at every write (memory.job_titles.classify_title): c-level | vp | director | manager | individual.
+    seniority: Mapped[str | None] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(32))  # engineering, sales, finance, ...; None: the title names none
     industry: Mapped[str | None] = mapped_column(String(100), index=True)
     company_size: Mapped[int | None] = mapped_column(Integer)
     country: Mapped[str | None] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
     state: Mapped[str | None] = mapped_column(String(100))
     city: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))
-    source: Mapped[str] = mapped_column(String(32), default="other", index=True)
+    source: Mapped[str] = mapped_column(String(64), default="other", index=True)  # the user's own value, normalised
+    # The source's group (memory.vocab.channel_of) at every write: paid | organic | referral | event | partner | outbound | owned_media | other.
+    channel: Mapped[str] = mapped_column(String(16), default="other", server_default="other", index=True)
     stage: Mapped[str] = mapped_column(String(16), default="LEAD", index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(index=True)
@@ -149,6 +159,20 @@ class Lead(Base):
     activities: Mapped[list[Activity]] = relationship(
         back_populates="lead", cascade="all, delete-orphan", order_by="Activity.occurred_at"
     )
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _derive_columns(_mapper: Any, _connection: Any, lead: Lead) -> None:
+    """A lead written through the ORM (a merge that fills a job title, a test's Lead(...)) gets its
+    source normalised and its channel, seniority and department like every other write; bulk writes set them themselves
+    (memory.lead_record.derived_columns)."""
+    state = inspect(lead)
+    if state.persistent and not (state.attrs.source.history.has_changes() or state.attrs.job_title.history.has_changes()):
+        return
+    lead.source = normalise_source(lead.source or "other")
+    lead.channel = channel_of(lead.source).value
+    lead.seniority, lead.department = title_columns(lead.job_title)
 
 
 class Activity(Base):

@@ -1,11 +1,14 @@
-"""The closed vocabularies of the lead store: lifecycle stages, sources, tiers, activity kinds.
+"""The vocabularies of the lead store: lifecycle stages, tiers, activity kinds (closed lists), and
+lead sources with their channel groups (open: a source is the user's own value).
 
 They are stored as plain strings (the same on SQLite and PostgreSQL) and validated here.
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Stage(StrEnum):
@@ -23,6 +26,10 @@ OPEN_STAGES = (Stage.DISCOVERY, Stage.LEAD, Stage.PROSPECT, Stage.OPPORTUNITY)
 
 
 class Source(StrEnum):
+    """The demo dataset's own source values (memory/seed). Not a list of allowed values: a lead's
+    source is whatever the user's data says, normalised (`normalise_source`), and `channel_of`
+    groups it."""
+
     REFERRAL = "referral"
     ORGANIC = "organic"
     PAID = "paid"
@@ -145,11 +152,113 @@ def parse_stage(raw: str) -> Stage | None:
 
 
 def parse_source(raw: str) -> Source | None:
+    """The demo value a CRM spelling stands for ("Organic Search" -> organic), or None.
+
+    Legacy reading, kept for callers that compare with the demo's values; the store keeps the
+    user's own value (`normalise_source`) and groups it with `channel_of`.
+    """
     key = raw.strip().lower()
     try:
         return Source(key)
     except ValueError:
         return SOURCE_ALIASES.get(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources as the user gives them, and their channel groups
+
+SOURCE_MAX_LENGTH = 64
+_SOURCE_SEPARATORS = re.compile(r"[\s_-]+")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=4096)  # every imported row; sources repeat
+def normalise_source(raw: str) -> str:
+    """A lead source as the store keeps it: the user's own value, lower case, trimmed, each run of
+    spaces, hyphens and underscores one "_" ("Website Form" -> website_form, "LinkedIn Ads" ->
+    linkedin_ads, "Seminar - Partner" -> seminar_partner); a blank value is "other"."""
+    return _SOURCE_SEPARATORS.sub("_", raw.strip().lower()).strip("_") or "other"
+
+
+class Channel(StrEnum):
+    """The channel group of a source (see `channel_of`): "paid leads" is this group, "paid search
+    leads" the source value paid_search."""
+
+    PAID = "paid"
+    ORGANIC = "organic"
+    REFERRAL = "referral"
+    EVENT = "event"
+    PARTNER = "partner"
+    OUTBOUND = "outbound"
+    OWNED_MEDIA = "owned_media"
+    OTHER = "other"
+
+
+# Whole values whose group the words below would get wrong (or not find).
+SOURCE_CHANNELS: dict[str, Channel] = {
+    "other": Channel.OTHER,
+    "offline": Channel.OTHER,
+    "other_campaigns": Channel.OTHER,
+    "unknown": Channel.OTHER,
+    "seminar_partner": Channel.PARTNER,
+    "seminar_internal": Channel.OWNED_MEDIA,
+    "ai_referrals": Channel.ORGANIC,  # HubSpot: visits from AI assistants' answers, not people
+}
+# Checked in this order; the first group with a word (or phrase) of the value wins, so
+# "cold_email" is outbound (not owned media), "paid_social" paid (not organic), "partner_referral"
+# a referral. Words are compared whole: "leads" is not "ads".
+CHANNEL_WORDS: tuple[tuple[Channel, tuple[str, ...]], ...] = (
+    (Channel.OUTBOUND, ("outbound", "cold", "cold_call", "cold_email", "outreach", "prospecting", "purchased",
+                        "purchased_list", "sdr", "bdr", "telemarketing")),
+    (Channel.PAID, ("paid", "ppc", "cpc", "cpm", "ads", "ad", "adwords", "googleads", "bingads", "facebookads",
+                    "linkedinads", "sem", "sponsored", "display", "retargeting", "remarketing", "advertising",
+                    "advertisement", "programmatic", "paid_search", "paid_social", "google_ads", "linkedin_ads")),
+    (Channel.REFERRAL, ("referral", "referrals", "referred", "referrer", "word_of_mouth", "wom")),
+    (Channel.PARTNER, ("partner", "partners", "partnership", "partnerships", "reseller", "resellers", "affiliate",
+                       "affiliates", "alliance", "alliances")),
+    (Channel.EVENT, ("event", "events", "trade_show", "trade_shows", "tradeshow", "tradeshows", "conference",
+                     "conferences", "expo", "summit", "meetup", "booth", "roadshow", "seminar", "seminars")),
+    (Channel.OWNED_MEDIA, ("email", "emails", "email_campaign", "email_marketing", "newsletter", "newsletters",
+                           "webinar", "webinars", "content", "blog", "ebook", "whitepaper", "podcast", "nurture")),
+    (Channel.ORGANIC, ("organic", "organic_search", "seo", "web", "website", "website_form", "site", "form", "forms",
+                       "direct", "direct_traffic", "search", "social", "social_media", "inbound", "chat", "livechat",
+                       "linkedin", "twitter", "facebook", "instagram", "youtube", "google", "bing")),
+)
+# Every value or word the rules above name: a scoring policy key close to one of these but not one
+# of them is a typo ("refferal"), not a source of the user's own.
+KNOWN_SOURCE_WORDS: frozenset[str] = frozenset(SOURCE_CHANNELS) | {word for _, words in CHANNEL_WORDS for word in words}
+
+
+@lru_cache(maxsize=4096)  # an import groups every row; sources repeat
+def channel_of(source: str | None) -> Channel:
+    """The channel group of a source value (any spelling; it is normalised first).
+
+    1. A whole value listed in SOURCE_CHANNELS (other, offline, seminar_partner, ...).
+    2. Else the first group, in this order, that one of the value's words or phrases belongs to:
+       outbound (outbound, cold_call, cold_email, purchased_list, sdr, ...), paid (paid, ppc, ads,
+       adwords, google_ads, linkedin_ads, paid_social, paid_search, sponsored, ...), referral
+       (referral(s), word_of_mouth, ...), partner (partner, reseller, affiliate, ...), event (event,
+       trade_show, conference, expo, summit, ...), owned_media (email_campaign, email_marketing,
+       newsletter, webinar, content, blog, ...), organic (organic, website_form, web, seo,
+       organic_search, direct, social, ...). See CHANNEL_WORDS.
+    3. Else other.
+    So "LinkedIn Ads" -> paid, "website_form" -> organic, "Email Campaign" -> owned_media.
+    """
+    if not source:
+        return Channel.OTHER
+    value = normalise_source(source)
+    if (listed := SOURCE_CHANNELS.get(value)) is not None:
+        return listed
+    joined = "_" + "_".join(word for word in _NOT_WORD.split(value) if word) + "_"
+    for channel, words in CHANNEL_WORDS:
+        if any(f"_{word}_" in joined for word in words):
+            return channel
+    return Channel.OTHER
+
+
+def channel_label(channel: str) -> str:
+    """How people say a channel: owned_media -> "owned media"."""
+    return channel.replace("_", " ")
 
 
 # Industries are stored as slugs; labels are for people. Unknown industries are kept, slugified.
@@ -252,10 +361,15 @@ def industry_slug(raw: str) -> str:
     key = " ".join(raw.strip().lower().split())
     if key in INDUSTRIES:
         return key
+    if key in _LABEL_SLUGS:  # the labels the app shows: "Biotech & Pharma" reads back as biotech
+        return _LABEL_SLUGS[key]
     if key in INDUSTRY_ALIASES:
         return INDUSTRY_ALIASES[key]
     slug = "-".join(key.replace("_", " ").replace("&", "and").replace("/", " ").split())
     return INDUSTRY_ALIASES.get(slug, slug)[:100]
+
+
+_LABEL_SLUGS: dict[str, str] = {label.lower(): slug for slug, label in INDUSTRIES.items()}
 
 
 def industry_label(slug: str | None) -> str:

@@ -66,11 +66,11 @@ def store(tmp_path):
 
 
 def expected_card_ids(db) -> set[int]:
-    """Computed independently of the agent: hot, fintech, last contact older than 3 days or never."""
+    """Computed independently of the agent: open, hot, fintech, last contact older than 3 days or never."""
     with db.session() as session:
         return {
             lead.id for lead in session.scalars(select(Lead))
-            if lead.tier == "hot" and lead.industry == "fintech"
+            if lead.stage not in ("CUSTOMER", "LOST") and lead.tier == "hot" and lead.industry == "fintech"
             and (lead.last_contacted_at is None or lead.last_contacted_at < NOW - timedelta(days=3))
         }
 
@@ -148,7 +148,7 @@ def test_openai_backend_streams_tool_calls_and_tokens(store, monkeypatch):
     assert kinds[0] == "tool_call" and "tool_result" in kinds and "token" in kinds and kinds[-1] == "answer"
     tokens = "".join(payload for kind, payload in events if kind == "token")
     answer = events[-1][1]
-    assert tokens == answer.answer == "I found 3 leads (tier: hot; industry: Fintech; not contacted in 3 days (including never))."
+    assert tokens == answer.answer == "I found 3 leads (open leads; tier: hot; industry: Fintech; not contacted in 3 days (including never))."
     assert {lead["id"] for lead in answer.leads} == expected_card_ids(store)
     assert all(request.get("stream") for request in stub.requests)
 

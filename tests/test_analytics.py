@@ -129,7 +129,14 @@ def test_score_distribution_buckets_by_tier(store):
     assert [score_bucket(s, 10) for s in (0, 9, 10, 99, 100)] == ["0-9", "0-9", "10-19", "90-100", "90-100"]
     assert score_bucket(100, 25) == "75-100" and score_bucket(150, 10) == "150-159"
     with store.session() as session:
-        result = score_distribution(session, lead_filter=None, bucket_size=10, viewer=ADMIN, now=NOW)
+        pipeline = score_distribution(session, lead_filter=None, bucket_size=10, viewer=ADMIN, now=NOW)
+        result = score_distribution(session, lead_filter=LeadFilter(scope="all"), bucket_size=10, viewer=ADMIN, now=NOW)
+    # The pipeline as it stands: open leads by default (3 and 6), said so; all of them on request.
+    assert pipeline.rows == [
+        {"score_bucket": "50-59", "hot": 0, "warm": 1, "cold": 0, "count": 1},
+        {"score_bucket": "unscored", "hot": 0, "warm": 0, "cold": 0, "count": 1},
+    ]
+    assert pipeline.filters_applied == ["open leads"] and result.filters_applied == ["including closed"]
     assert result.rows == [
         {"score_bucket": "20-29", "hot": 0, "warm": 0, "cold": 1, "count": 1},
         {"score_bucket": "40-49", "hot": 0, "warm": 1, "cold": 0, "count": 1},
@@ -141,7 +148,7 @@ def test_score_distribution_buckets_by_tier(store):
 
 
 def test_first_touch_vs_last_touch(store):
-    assert touch_channel("page_view", "/lp/demo", None) == "paid" and touch_channel("page_view", "/docs", {"channel": "Referrals"}) == "referral"
+    assert touch_channel("page_view", "/lp/demo", None) == "paid" and touch_channel("page_view", "/docs", {"channel": "Paid Social"}) == "paid_social"
     assert touch_channel("form_submit", "/webinar-registration", None) == "webinar" and touch_channel("call", None, None) == "other"
     with store.session() as session:
         result = source_attribution(session, lead_filter=None, viewer=ADMIN, now=NOW)
@@ -164,7 +171,7 @@ def test_a_rep_sees_only_their_own_and_unassigned_leads_in_every_report(store):
             # asking for Ben's leads by name gets nothing either
             rep_performance(session, lead_filter=LeadFilter(owner=[BEN]), viewer=viewer, now=NOW),
         ]
-    assert [r.based_on for r in reports] == [5, 5, 5, 4, 5, 2, 0]
+    assert [r.based_on for r in reports] == [5, 5, 5, 4, 2, 2, 0]  # the score distribution: her open leads 3 and 6
     assert all(BEN not in str(r.rows) for r in reports)
     assert [row["owner"] for row in reports[3].rows] == [ANA]
     assert {row["tier"]: row["conversion_rate"] for row in reports[1].rows} == {"hot": 0.6667, "warm": None, "unknown": None}
@@ -197,7 +204,7 @@ def test_the_agent_keeps_a_reps_analytics_to_their_leads(store):
     performance = run_agent("how are reps performing", deps=deps)
     assert [row["owner"] for row in performance.rows] == [ANA] and BEN not in performance.answer
     referrals = run_agent("conversion by tier for referrals", deps=deps)
-    assert referrals.tool_calls == [{"name": "conversion_by_tier", "args": {"filter": {"source": ["referral"]}}}]
+    assert referrals.tool_calls == [{"name": "conversion_by_tier", "args": {"filter": {"channel": ["referral"]}}}]
     assert referrals.rows == [{"tier": "hot", "conversion_rate": 1.0, "won": 1, "lost": 0, "open": 0, "count": 1}]  # not Ben's lead 5
 
 
@@ -223,7 +230,7 @@ def test_planner_reads_report_phrasings_and_narrows_a_report_on_follow_up():
     assert not refused.calls and "'purple'" in refused.message
     context = Context(last_call=ToolCall("conversion_by_tier", {}))
     follow_up = plan("what about referrals?", now=NOW, context=context).calls
-    assert [(c.name, c.args) for c in follow_up] == [("conversion_by_tier", {"filter": {"source": ["referral"]}})]
+    assert [(c.name, c.args) for c in follow_up] == [("conversion_by_tier", {"filter": {"channel": ["referral"]}})]
 
 
 def test_reports_render_as_tables_and_charts_in_the_web_chat_and_slack():

@@ -8,7 +8,7 @@ from leadpilot.tools.enrichment.company import normalise_company
 from leadpilot.tools.enrichment.domain import normalise_domain
 from leadpilot.tools.enrichment.email import check_email
 from leadpilot.tools.enrichment.industry import classify_industry
-from leadpilot.tools.enrichment.job_title import classify_title
+from leadpilot.memory.job_titles import classify_title
 from leadpilot.tools.enrichment.offline import enrich_lead_offline
 from leadpilot.tools.enrichment.phone import parse_phone
 from leadpilot.tools.enrichment.size import size_band

@@ -1,9 +1,11 @@
-"""`evals nlq`: the truth evaluator on a tiny handmade store, the judge, the dataset's tools, the
-CLI's JSON and exit codes, and the offline planner's accuracy on the dataset."""
+"""`evals nlq`: the truth evaluator on a tiny handmade store (its open default, scopes, any-of,
+people fields, regions), the judge (sets, rows, refusals, parts, readings), the datasets (tools,
+splits), the CLI's JSON and exit codes, and the offline planner's accuracy on the clean dataset."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,8 +16,17 @@ from typer.testing import CliRunner
 
 from leadpilot.agent.toolbox import tool_names
 from leadpilot.evals.cli import EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD, app
-from leadpilot.evals.nlq import judge, run_nlq_eval
-from leadpilot.evals.nlq_cases import REQUIRED_TOOLS, Case, DatasetError, load_cases, sample_cases
+from leadpilot.evals.nlq import DEFAULT_MIN_ACCURACY, judge, run_nlq_eval
+from leadpilot.evals.nlq_cases import (
+    REQUIRED_TOOLS,
+    Case,
+    DatasetError,
+    datasets_dir,
+    default_dataset_path,
+    load_cases,
+    load_datasets,
+    sample_cases,
+)
 from leadpilot.evals.nlq_truth import Expected, Truth, resolve_window
 from leadpilot.memory.models import Activity, Lead, Rep
 
@@ -37,6 +48,15 @@ HANDMADE = [
     (5, "Carepath", "healthcare", None, None, None, "organic", "OPPORTUNITY", None, 91, "hot", at(1, 12, 9), None, None),
     (6, "Shopora", "ecommerce", "DE", "Berlin", 8, "referral", "LOST", "ana", None, None, at(1, 0), NOW - timedelta(days=10), False),
 ]
+# id: channel, seniority, department, phone, email (the columns derived at every write, set by hand here)
+PEOPLE = {
+    1: ("referral", "vp", "sales", "+1 415 555 0101", "ana@ledgerly.io"),
+    2: ("paid", "c-level", "finance", None, "cfo@coinbridge.com"),
+    3: ("referral", "director", "engineering", "+44 20 7946 0000", None),
+    4: ("event", "manager", "marketing", "  ", "  "),
+    5: ("organic", None, None, None, None),
+    6: ("referral", "individual", "sales", "+49 30 1234567", "hi@shopora.de"),
+}
 ACTIVITIES = [
     (1, "page_view", at(18), "/pricing"),
     (2, "page_view", at(19), "/blog/usage-based-pricing-guide"),
@@ -57,10 +77,12 @@ def handmade(sqlite_db):
         session.flush()
         for (lead_id, company, industry, country, city, size, source, stage, owner, score, tier, created, contacted,
              converted) in HANDMADE:
+            channel, seniority, department, phone, email = PEOPLE[lead_id]
             session.add(Lead(
                 id=lead_id, company=company, industry=industry, country=country, city=city, company_size=size,
                 source=source, stage=stage, owner_id=reps[owner].id if owner else None, score=score, tier=tier,
                 created_at=created, updated_at=created, last_contacted_at=contacted, converted=converted,
+                channel=channel, seniority=seniority, department=department, phone=phone, email=email,
             ))
         session.flush()
         for lead_id, kind, when, detail in ACTIVITIES:
@@ -69,7 +91,13 @@ def handmade(sqlite_db):
 
 
 def ids(truth: Truth, where: dict[str, Any], as_user: str | None = None) -> set[int]:
+    """The leads a filter holds for, with the open default."""
     return {lead.id for lead in truth.select(where, as_user=as_user)}
+
+
+def every(truth: Truth, where: dict[str, Any], as_user: str | None = None) -> set[int]:
+    """The leads a filter holds for, open or closed (scope: all)."""
+    return ids(truth, {**where, "scope": "all"}, as_user)
 
 
 def expected(truth: Truth, expect: dict[str, Any], as_user: str | None = None) -> Expected:
@@ -79,59 +107,107 @@ def expected(truth: Truth, expect: dict[str, Any], as_user: str | None = None) -
 def test_truth_filters_by_hand(handmade):
     t = handmade
     # "Not contacted in 3 days" includes never; a contact exactly 3 days ago is within the 3 days.
-    assert ids(t, {"tier": ["hot"], "industry": ["fintech"], "not_contacted_days": 3}) == {1, 2}
-    assert ids(t, {"not_contacted_days": 3}) == {1, 2, 5, 6}
-    assert ids(t, {"never_contacted": True}) == {1, 5}
-    assert ids(t, {"contacted": {"days": 2}}) == {3}
+    assert every(t, {"tier": ["hot"], "industry": ["fintech"], "not_contacted_days": 3}) == {1, 2}
+    assert every(t, {"not_contacted_days": 3}) == {1, 2, 5, 6}
+    assert every(t, {"never_contacted": True}) == {1, 5}
+    assert every(t, {"contacted": {"days": 2}}) == {3}
     # A page is a path segment's start: the pricing blog post is not the pricing page; both demo forms count.
-    assert ids(t, {"activity": [{"kind": "page_view", "page": "pricing"}]}) == {1}
-    assert ids(t, {"activity": [{"kind": "form_submit", "page": "demo"}]}) == {3, 5}
-    assert ids(t, {"activity": [{"kind": "email_opened", "window": "this_week"}]}) == {3}
-    assert ids(t, {"activity": [{"kind": "email_opened", "absent": True}], "industry": ["fintech"]}) == {1, 2}
+    assert every(t, {"activity": [{"kind": "page_view", "page": "pricing"}]}) == {1}
+    assert every(t, {"activity": [{"kind": "form_submit", "page": "demo"}]}) == {3, 5}
+    assert every(t, {"activity": [{"kind": "email_opened", "window": "this_week"}]}) == {3}
+    assert every(t, {"activity": [{"kind": "email_opened", "absent": True}], "industry": ["fintech"]}) == {1, 2}
     # Missing values count as "not": lead 5 has no country.
-    assert ids(t, {"not_country": ["US"]}) == {3, 5, 6}
-    assert ids(t, {"region": ["EMEA"]}) == {3, 6}
-    assert ids(t, {"segment": ["smb"]}) == {1}
-    assert ids(t, {"employees": {"gte": 300, "lt": 5000}}) == {3, 4}
-    assert ids(t, {"score": {"gt": 88}}) == {1, 5}
-    assert ids(t, {"open": True}) == {1, 4, 5}
-    assert ids(t, {"owner": ["unassigned"]}) == {2, 5}
+    assert every(t, {"not_country": ["US"]}) == {3, 5, 6}
+    assert every(t, {"region": ["EMEA"]}) == {3, 6}
+    assert every(t, {"segment": ["smb"]}) == {1}
+    assert every(t, {"employees": {"gte": 300, "lt": 5000}}) == {3, 4}
+    assert every(t, {"score": {"gt": 88}}) == {1, 5}
+    assert every(t, {"open": True}) == {1, 4, 5}
+    assert every(t, {"owner": ["unassigned"]}) == {2, 5}
 
 
 def test_truth_windows_follow_the_pinned_clock(handmade):
     t = handmade
-    assert ids(t, {"created": "this_week"}) == {1, 2, 4}  # since Monday 16 November, 00:00 UTC
-    assert ids(t, {"created": {"since": "monday"}}) == {1, 2, 4}
-    assert ids(t, {"created": "yesterday"}) == {2}
-    assert ids(t, {"created": "today"}) == {4}
-    assert ids(t, {"created": "this_month"}) == {1, 2, 4, 6}  # 1 November 00:00 is in
-    assert ids(t, {"created": "last_month"}) == ids(t, {"created": {"month": "october"}}) == {3}
-    assert ids(t, {"created": {"days": 7}}) == {1, 2, 4}  # since 13 November, 12:00
-    assert ids(t, {"created": {"before": "october"}}) == {5}
+    assert every(t, {"created": "this_week"}) == {1, 2, 4}  # since Monday 16 November, 00:00 UTC
+    assert every(t, {"created": {"since": "monday"}}) == {1, 2, 4}
+    assert every(t, {"created": "yesterday"}) == {2}
+    assert every(t, {"created": "today"}) == {4}
+    assert every(t, {"created": "this_month"}) == {1, 2, 4, 6}  # 1 November 00:00 is in
+    assert every(t, {"created": "last_month"}) == every(t, {"created": {"month": "october"}}) == {3}
+    assert every(t, {"created": {"days": 7}}) == {1, 2, 4}  # since 13 November, 12:00
+    assert every(t, {"created": {"before": "october"}}) == {5}
     assert resolve_window("weekend", NOW) == (at(14, 0), at(16, 0))
 
 
 def test_truth_visibility_and_me(handmade):
     t = handmade
-    assert ids(t, {}, as_user="ana@team.io") == {1, 2, 3, 5, 6}  # a rep: own and unassigned
-    assert ids(t, {"owner": ["me"]}, as_user="ana@team.io") == {1, 3, 6}
-    assert ids(t, {}, as_user="mo@team.io") == {1, 2, 3, 4, 5, 6}  # a manager sees everything
-    assert ids(t, {"owner": ["me"]}, as_user="mo@team.io") == {4}
-    assert ids(t, {"owner": ["me"]}) == set()  # "my leads" from no rep at all
+    assert every(t, {}, as_user="ana@team.io") == {1, 2, 3, 5, 6}  # a rep: own and unassigned
+    assert every(t, {"owner": ["me"]}, as_user="ana@team.io") == {1, 3, 6}
+    assert every(t, {}, as_user="mo@team.io") == {1, 2, 3, 4, 5, 6}  # a manager sees everything
+    assert every(t, {"owner": ["me"]}, as_user="mo@team.io") == {4}
+    assert every(t, {"owner": ["me"]}) == set()  # "my leads" from no rep at all
+
+
+def test_truth_reads_open_leads_unless_told(handmade):
+    t = handmade  # open: 1 PROSPECT, 4 LEAD, 5 OPPORTUNITY; closed: 2 LOST, 3 CUSTOMER, 6 LOST
+    # The card's question: hot fintech leads not contacted in 3 days are the open one, not the lost deal.
+    assert ids(t, {"tier": ["hot"], "industry": ["fintech"], "not_contacted_days": 3}) == {1}
+    assert ids(t, {}) == {1, 4, 5} and ids(t, {"scope": "open"}) == {1, 4, 5}
+    assert ids(t, {"scope": "closed"}) == {2, 3, 6} and ids(t, {"scope": "all"}) == {1, 2, 3, 4, 5, 6}
+    # A filter naming the lifecycle decides it: stages, converted, open; not_stage narrows the default.
+    assert ids(t, {"stage": ["CUSTOMER"]}) == {3}
+    assert ids(t, {"not_stage": ["PROSPECT"]}) == {4, 5} and ids(t, {"not_stage": ["LOST"], "scope": "all"}) == {1, 3, 4, 5}
+    assert ids(t, {"converted": False}) == {2, 6}
+    assert ids(t, {"open": False}) == {2, 3, 6}
+    assert ids(t, {"stage": ["CUSTOMER", "PROSPECT"], "scope": "closed"}) == {3}  # an explicit scope still holds
+    # Counts and average scores are open by default; rates and reports read history.
+    assert expected(t, {"rows": {"metric": "count"}}).rows == (("total", 3),)
+    assert expected(t, {"rows": {"metric": "count", "where": {"scope": "all"}}}).rows == (("total", 6),)
+    assert expected(t, {"rows": {"metric": "avg_score", "where": {"industry": ["fintech"]}}}).rows == (("total", 91),)
+    assert expected(t, {"rows": {"metric": "conversion_rate"}}).rows == (("total", pytest.approx(1 / 3)),)  # 1 won of 3 closed
+    assert expected(t, {"rows": {"metric": "conversion_rate"}}).scope == "all"
+    assert expected(t, {"leads": {"tier": ["hot"]}}).scope == "open"
+
+
+def test_a_company_name_is_its_open_lead(handmade):
+    # Ledgerly once more, as a won customer (lead 7): the name means the open lead 1.
+    t = Truth([*handmade.leads, replace(handmade.leads[0], id=7, stage="CUSTOMER", converted=True)], now=NOW)
+    assert expected(t, {"lead": {"company": "ledgerly"}}).ids == (1,)
+    assert expected(t, {"lead": {"company": "Coinbridge"}}).ids == (2,)  # no open lead: the closed one
+    assert expected(t, {"lead": {"id": 7}}).ids == (7,)  # an id is that lead, whatever its stage
+
+
+def test_truth_any_of_people_channels_and_regions(handmade):
+    t = handmade
+    assert every(t, {"any_of": [{"industry": ["fintech"]}, {"city": ["Boston"]}]}) == {1, 2, 3, 4}
+    assert every(t, {"country": ["US"], "any_of": [{"tier": ["warm"]}, {"owner": ["unassigned"]}]}) == {2, 4}
+    assert ids(t, {"any_of": [{"industry": ["fintech"]}, {"city": ["Boston"]}]}) == {1, 4}  # open by default
+    assert every(t, {"seniority": ["vp", "c-level"]}) == {1, 2}
+    assert every(t, {"department": ["Sales"]}) == {1, 6} and every(t, {"not_department": ["sales"]}) == {2, 3, 4, 5}
+    assert every(t, {"has_phone": True}) == {1, 3, 6}  # blanks are no phone
+    assert every(t, {"has_email": False}) == {3, 4, 5}
+    assert every(t, {"channel": ["referral"]}) == {1, 3, 6} and every(t, {"not_channel": ["referral", "paid"]}) == {4, 5}
+    assert every(t, {"region": ["DACH"]}) == {6} and every(t, {"region": ["uki"]}) == {3}
+    assert every(t, {"region": ["NORDICS", "ANZ", "BENELUX"]}) == set()
+    by_channel = expected(t, {"rows": {"group_by": "channel", "metric": "count", "where": {"scope": "all"}}})
+    assert by_channel.rows == (("event", 1), ("organic", 1), ("paid", 1), ("referral", 3))
+    assert expected(t, {"rows": {"group_by": "seniority", "metric": "count"}}).rows == (("manager", 1), ("unknown", 1), ("vp", 1))
 
 
 def test_truth_order_and_rows(handmade):
     t = handmade
-    assert expected(t, {"leads": {"tier": ["hot"]}, "order": "score desc", "limit": 3}).ids == (1, 5, 2)  # ties by id
-    assert expected(t, {"leads": {}, "order": "company_size asc"}).ids == (6, 1, 4, 3, 2, 5)  # unknown size last
-    assert expected(t, {"leads": {}, "order": "created_at desc", "offset": 1, "limit": 1}).ids == (2,)
-    by_source = expected(t, {"rows": {"group_by": "source", "metric": "count"}})
+    assert expected(t, {"leads": {"tier": ["hot"], "scope": "all"}, "order": "score desc", "limit": 3}).ids == (1, 5, 2)  # ties by id
+    assert expected(t, {"leads": {"tier": ["hot"]}, "order": "score desc", "limit": 3}).ids == (1, 5)
+    assert expected(t, {"leads": {"scope": "all"}, "order": "company_size asc"}).ids == (6, 1, 4, 3, 2, 5)  # unknown size last
+    assert expected(t, {"leads": {"scope": "all"}, "order": "created_at desc", "offset": 1, "limit": 1}).ids == (2,)
+    by_source = expected(t, {"rows": {"group_by": "source", "metric": "count", "where": {"scope": "all"}}})
     assert by_source.rows == (("event", 1), ("organic", 1), ("paid", 1), ("referral", 3))
+    assert expected(t, {"rows": {"group_by": "source", "metric": "count"}}).rows == (("event", 1), ("organic", 1), ("referral", 1))
     rates = dict(expected(t, {"rows": {"group_by": "source", "metric": "conversion_rate"}}).rows)
     assert rates == {"referral": 0.5, "paid": 0.0, "event": None, "organic": None}  # won / closed
-    average = expected(t, {"rows": {"metric": "avg_score", "where": {"industry": ["fintech"]}}})
+    average = expected(t, {"rows": {"metric": "avg_score", "where": {"industry": ["fintech"], "scope": "all"}}})
     assert average.kind == "total" and average.rows[0][1] == pytest.approx(251 / 3)
-    assert dict(expected(t, {"rows": {"group_by": "owner", "metric": "count"}}).rows) == {
+    assert dict(expected(t, {"rows": {"group_by": "owner", "metric": "count", "where": {"scope": "all"}}}).rows) == {
         "ana@team.io": 3, "mo@team.io": 1, "unassigned": 2,
     }
 
@@ -144,6 +220,21 @@ def test_truth_order_and_rows(handmade):
         ({"tier": ["hot"], "not_contacted_in_days": 3}, {"tier": ["hot"], "not_contacted_days": 3}),
         ({"not_country": ["US"], "segment": ["enterprise"]}, {"not_country": ["US"], "segment": ["enterprise"]}),
         ({"contacted_since": "2026-11-19", "not_contacted_since": "2026-11-20"}, {"contacted": "yesterday"}),
+        # The lifecycle: open by default, unless a scope, a stage or converted says otherwise.
+        ({}, {}),
+        ({"tier": ["hot"]}, {"tier": ["hot"]}),
+        ({"tier": ["hot"], "scope": "all"}, {"tier": ["hot"], "scope": "all"}),
+        ({"scope": "closed"}, {"scope": "closed"}),
+        ({"stage": ["CUSTOMER"]}, {"stage": ["CUSTOMER"]}),
+        ({"converted": False}, {"converted": False}),
+        ({"not_stage": ["PROSPECT"]}, {"not_stage": ["PROSPECT"]}),
+        # Any-of across fields, people fields, channels and sub-regions.
+        ({"any_of": [{"industry": ["fintech"]}, {"city": ["Boston"]}], "scope": "all"},
+         {"any_of": [{"industry": ["fintech"]}, {"city": ["Boston"]}], "scope": "all"}),
+        ({"seniority": ["vp", "c-level"], "scope": "all"}, {"seniority": ["vp", "c-level"], "scope": "all"}),
+        ({"has_phone": True, "scope": "all"}, {"has_phone": True, "scope": "all"}),
+        ({"channel": ["referral"], "scope": "all"}, {"channel": ["referral"], "scope": "all"}),
+        ({"region": ["DACH", "UKI"], "scope": "all"}, {"region": ["DACH", "UKI"], "scope": "all"}),
     ],
 )
 def test_the_query_tool_agrees_with_the_truth(sqlite_db, handmade, lead_filter, where):
@@ -161,6 +252,18 @@ def test_truth_rejects_a_typo_in_the_language(handmade):
         handmade.select({"teir": ["hot"]})
     with pytest.raises(DatasetError, match="unknown window"):
         handmade.select({"created": "this_fortnight"})
+    with pytest.raises(DatasetError, match="bad scope"):
+        handmade.select({"scope": "everything"})
+    with pytest.raises(DatasetError, match="cannot have any_of or scope"):
+        handmade.select({"any_of": [{"tier": ["hot"], "scope": "all"}]})
+    with pytest.raises(DatasetError, match="unknown region 'MARS'"):
+        handmade.select({"region": ["MARS"]})
+    with pytest.raises(DatasetError, match="unknown group_by"):
+        expected(handmade, {"rows": {"group_by": "colour"}})
+    with pytest.raises(DatasetError, match="two or more"):
+        expected(handmade, {"parts": [{"leads": {}}]})
+    with pytest.raises(DatasetError, match="`refuse` is true"):
+        expected(handmade, {"refuse": "maybe"})
 
 
 def answer(*, calls: bool = True, leads: list[int] = (), rows: list[dict[str, Any]] = (), text: str = "") -> SimpleNamespace:
@@ -174,7 +277,10 @@ def test_truth_computes_the_report_numbers(handmade):
     def rows(spec: dict[str, Any]) -> tuple:
         return handmade.expected(Case(id="r", category="c", turns=("q",), expect={"rows": spec})).rows
 
-    assert rows({"group_by": "score_bucket", "metric": "count"}) == (("60-69", 1), ("70-79", 1), ("80-89", 1), ("90-100", 2), ("unscored", 1))
+    everything = {"scope": "all"}
+    assert rows({"group_by": "score_bucket", "metric": "count", "where": everything}) == (
+        ("60-69", 1), ("70-79", 1), ("80-89", 1), ("90-100", 2), ("unscored", 1))
+    assert rows({"group_by": "score_bucket", "metric": "count"}) == (("60-69", 1), ("90-100", 2))  # open leads
     # Vaultline, the one won lead: a referral whose last inbound touch was opening our email.
     assert rows({"group_by": "channel", "metric": "first_touch"}) == (("referral", 1),)
     assert rows({"group_by": "channel", "metric": "last_touch"}) == (("outbound", 1),)
@@ -202,15 +308,82 @@ def test_judge_compares_sets_order_rows_and_refusals():
     assert not judge(Expected(kind="set", ids=(1,)), answer(calls=False, text="I don't understand 'x'")).correct
 
 
+def test_judge_tells_a_write_request_from_an_unknown_question():
+    write = Expected(kind="refuse", refusal="write")
+    cant = "I can’t change data from the chat — use Assign/Snooze in Slack or the web chat."
+    assert judge(write, answer(calls=False, text=cant)).correct  # typographic apostrophe too
+    assert not judge(write, answer(calls=False, text="I don't understand 'delete'")).correct
+    assert not judge(Expected(kind="refuse", refusal="unknown"), answer(calls=False, text=cant)).correct
+    assert not judge(write, answer(calls=True, text=cant)).correct  # no tool may run
+
+
+def test_judge_wants_the_reading_said():
+    want = Expected(kind="set", ids=(1,), reads=("healthcare", "san francisco"))
+    said = "Read 'helthcare' as healthcare and 'san fransisco' as San Francisco.\n1 open lead"
+    assert judge(want, answer(leads=[1], text=said)).correct
+    half = judge(want, answer(leads=[1], text="Read 'helthcare' as healthcare. 1 lead in San Francisco"))
+    assert not half.correct and "san francisco" in half.why  # named, but not as something it read
+    # A word read on its own counts when the answer names the whole value; plurals are the same word.
+    word = "Read 'fransisco' as Francisco and 'referals' as referrals. 1 open lead (city: San Francisco)."
+    assert judge(Expected(kind="set", ids=(1,), reads=("san francisco", "referral")), answer(leads=[1], text=word)).correct
+    assert not judge(Expected(kind="set", ids=(1,), reads=("new york",)), answer(leads=[1], text=word)).correct
+    assert not judge(want, answer(leads=[2], text=said)).correct  # the data still has to be right
+
+
+def test_judge_takes_parts_in_order():
+    parts = Expected(kind="parts", parts=(
+        Expected(kind="total", rows=(("total", 5),), metric="count"),
+        Expected(kind="set", ids=(1, 2)),
+    ))
+
+    def results(*items: dict[str, Any]) -> SimpleNamespace:
+        return SimpleNamespace(tool_calls=[r["call"] for r in items], leads=[], rows=[], answer="", parts=list(items))
+
+    count = {"call": {"name": "aggregate_leads", "args": {}}, "rows": [{"count": 5}], "leads": []}
+    leads = {"call": {"name": "search_leads", "args": {}}, "rows": [], "leads": [{"id": 2}, {"id": 1}]}
+    assert judge(parts, results(count, leads)).correct
+    swapped = judge(parts, results(leads, count))
+    assert not swapped.correct and swapped.why.startswith("part 1")
+    short = judge(parts, results(count))
+    assert not short.correct and "expected 2 parts, got 1" in short.why
+
+
 def test_every_tool_the_dataset_needs_is_registered():
-    cases = load_cases()
+    cases = load_datasets()
     assert len(cases) >= 150
     registered = set(tool_names())
     needed = set().union(*(REQUIRED_TOOLS[case.kind] for case in cases))
     assert needed == {"search_leads", "aggregate_leads", "get_lead"} and needed <= registered
-    assert {case.kind for case in cases} == {"leads", "rows", "lead", "refuse", "call"}
+    assert {case.kind for case in cases} == {"leads", "rows", "lead", "refuse", "call", "parts"}
     assert {case.expect["call"]["name"] for case in cases if case.kind == "call"} <= registered
     assert sum(case.kind == "refuse" for case in cases) >= 5 and any(len(case.turns) > 1 for case in cases)
+    assert any(case.expect.get("refuse") == "write" for case in cases)
+
+
+def test_every_case_has_a_split_and_each_dataset_holds_some_out():
+    """About 30% of the clean set is held out, spread over its categories; a messy set has both splits."""
+    clean = load_cases()
+    assert all(case.split in ("tuning", "held_out") for case in clean)
+    assert 0.25 <= sum(case.split == "held_out" for case in clean) / len(clean) <= 0.35
+    big = {c.category for c in clean if sum(o.category == c.category for o in clean) >= 4}
+    assert big <= {c.category for c in clean if c.split == "held_out"}
+    for case in load_datasets():
+        assert case.dataset in ("nlq", "nlq_messy")
+    messy = datasets_dir() / "nlq_messy.yaml"
+    if messy.exists():
+        assert {case.split for case in load_cases(messy)} == {"tuning", "held_out"}
+
+
+def test_datasets_load_together_with_unique_ids(tmp_path: Path):
+    one = _write(tmp_path / "one.yaml", "- id: a\n  category: c\n  question: hot leads\n  expect: {leads: {tier: [hot]}}\n")
+    two = _write(tmp_path / "two.yaml", "- id: a\n  category: c\n  split: held_out\n  question: warm leads\n  expect: {leads: {tier: [warm]}}\n")
+    with pytest.raises(DatasetError, match="'a' is in both one and two"):
+        load_datasets([one, two])
+    bad = _write(tmp_path / "bad.yaml", "- id: b\n  category: c\n  split: later\n  question: q\n  expect: {leads: {}}\n")
+    with pytest.raises(DatasetError, match="`split` is tuning or held_out"):
+        load_cases(bad)
+    (case,) = load_cases(one)
+    assert (case.split, case.dataset) == ("tuning", "one")
 
 
 def test_sample_keeps_every_category():
@@ -220,13 +393,28 @@ def test_sample_keeps_every_category():
     assert len(sample) < len(cases) / 2 and sample_cases(cases, 1) == cases
 
 
-def test_offline_planner_reads_the_dataset():
-    """Every second case of each category, to stay quick (`evals nlq` runs them all)."""
-    report = run_nlq_eval(backend="offline", every=2)
+def test_offline_planner_reads_the_clean_dataset():
+    """Every second case of each category of nlq.yaml, to stay quick (`evals nlq` runs them all).
+    The clean questions' floor is the CLI's default threshold."""
+    report = run_nlq_eval(backend="offline", datasets=[default_dataset_path()], every=2)
     assert report["scores_applied"] and report["cases"] >= 150
     misses = "\n".join(f"{m['id']}: {m['turns']} -> {m['tool_calls']} ({m['why']})" for m in report["misses"])
-    assert report["accuracy"] >= 0.95, misses
+    assert report["accuracy"] >= DEFAULT_MIN_ACCURACY, misses
     assert set(report["by_category"]) >= {"tier", "industry", "geo", "aggregate", "follow_up", "refuse", "negation"}
+    assert set(report["by_split"]) == {"tuning", "held_out"} and set(report["by_dataset"]) == {"nlq"}
+
+
+def test_the_messy_dataset_runs_and_reports_both_splits():
+    """The harness over nlq_messy.yaml: every expectation evaluates and every split is reported.
+    No accuracy floor here: its first-run and current accuracy are in the issue's note."""
+    messy = datasets_dir() / "nlq_messy.yaml"
+    if not messy.exists():
+        pytest.skip("no evals/datasets/nlq_messy.yaml")
+    report = run_nlq_eval(backend="offline", datasets=[messy], every=6)
+    assert report["cases"] >= 20 and set(report["by_dataset"]) == {"nlq_messy"}
+    assert set(report["by_split"]) == {"tuning", "held_out"}
+    assert {f"nlq_messy/{split}" for split in ("tuning", "held_out")} == set(report["by_dataset_split"])
+    assert all(miss["split"] in ("tuning", "held_out") for miss in report["misses"])
 
 
 def _write(path: Path, text: str) -> Path:
@@ -240,6 +428,15 @@ def test_cli_json_and_exit_codes(tmp_path: Path):
     report = json.loads(ok.stdout)
     assert (report["eval"], report["cases"], report["accuracy"], report["passed"]) == ("nlq", 2, 1.0, True)
     assert report["now"] == NOW.isoformat()  # LEADPILOT_NOW, pinned by conftest
+    assert report["datasets"][0].endswith("nlq.yaml") and report["min_accuracy"] == DEFAULT_MIN_ACCURACY
+
+    first = _write(tmp_path / "first.yaml", "- id: f\n  category: tier\n  question: hot leads\n  expect: {leads: {tier: [hot]}}\n")
+    second = _write(tmp_path / "second.yaml", "- id: s\n  category: tier\n  split: held_out\n  question: hot leads\n  expect: {leads: {tier: [hot], scope: all}}\n")
+    both = runner.invoke(app, ["nlq", "--json", "--min-accuracy", "0", "--dataset", str(first), "--dataset", str(second)])
+    assert both.exit_code == 0, both.output
+    report = json.loads(both.stdout)
+    assert set(report["by_dataset"]) == {"first", "second"} and set(report["by_split"]) == {"tuning", "held_out"}
+    assert report["by_dataset_split"]["first/tuning"]["cases"] == report["by_dataset_split"]["second/held_out"]["cases"] == 1
 
     wrong = _write(tmp_path / "wrong.yaml", "- id: w\n  category: tier\n  question: hot leads\n  expect: {leads: {tier: [warm]}}\n")
     below = runner.invoke(app, ["nlq", "--json", "--dataset", str(wrong)])

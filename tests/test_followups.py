@@ -250,6 +250,6 @@ def test_the_agent_answers_who_to_call_and_when_to_reach_a_lead(store):
     assert best.leads[0]["best_time"]["next_viewer"] == "Fri 20 Nov 06:00–08:00 America/Los_Angeles"
 
     hidden = run_agent("best time to reach Vaultline", deps=deps)  # Ben's lead
-    assert hidden.leads == [] and hidden.answer == "No such lead that you can see."
+    assert hidden.leads == [] and hidden.answer == "No lead at or named 'Vaultline' that you can see."
     other = run_agent("who should Ben call today?", deps=deps)
     assert other.leads == [] and "Reps see their own follow-ups only" in other.answer

@@ -67,7 +67,7 @@ MIXED = (
     "E-3,Initech,bob@initech.com,lots,,,\n"  # line 6: size is not a number
     "E-4,Umbrella,u@umbrella.com,10,31/31/2026,,\n"  # line 7: not a date
     "E-5,,,,,only a note,\n"  # line 8: neither company nor email
-    "E-6,Hooli,h@hooli.com,1.2k,2026-01-02,,Carrier pigeon\n"  # line 9: unknown source -> warning
+    "E-6,Hooli,h@hooli.com,1.2k,2026-01-02,,Carrier pigeon\n"  # line 9: a source of the user's own: kept
     "E-7,Too,few\n"  # line 10: wrong column count
     "\n"  # line 11: blank, skipped
     'E-8,Stark,tony@stark.com,"10,000+",03/05/2026 2:30 PM,,paid search\n'  # line 12
@@ -87,7 +87,7 @@ def test_bad_rows_are_reported_by_line_and_written_to_rejects_and_the_rest_loads
     assert rejected[7][0].startswith("created_at: not a date")
     assert rejected[8] == ["company: a lead needs a company or an email address"]
     assert "3 columns but the header has 7" in rejected[10][0]
-    assert report.warnings == [(9, "source: unknown source, stored as 'other' (got 'Carrier pigeon')")]
+    assert report.warnings == []
     assert (report.rows_read, report.inserted, report.updated, report.blank_rows) == (8, 3, 0, 1)
     assert report.rows_read == report.inserted + report.updated + len(report.rejected)
 
@@ -99,8 +99,8 @@ def test_bad_rows_are_reported_by_line_and_written_to_rejects_and_the_rest_loads
     acme, hooli, stark = _lead(db, "E-1"), _lead(db, "E-6"), _lead(db, "E-8")
     assert acme.notes == 'Met at the fair.\nWants a demo,\nin April "soon".'
     assert (acme.source, acme.company_size, acme.created_at.isoformat()) == ("referral", 250, "2026-03-05T00:00:00+00:00")
-    assert (hooli.source, hooli.company_size, hooli.extra) == ("other", 1200, {"source_raw": "Carrier pigeon"})
-    assert (stark.company_size, stark.source, stark.created_at.isoformat()) == (10000, "paid", "2026-03-05T14:30:00+00:00")
+    assert (hooli.source, hooli.channel, hooli.company_size, hooli.extra) == ("carrier_pigeon", "other", 1200, None)
+    assert (stark.company_size, stark.source, stark.channel, stark.created_at.isoformat()) == (10000, "paid_search", "paid", "2026-03-05T14:30:00+00:00")
 
     size = path.stat().st_size
     assert progress[-1] == (size, size) and all(total == size for _, total in progress)
@@ -163,11 +163,11 @@ def _seed_for_round_trip(db, tmp_path) -> None:
 def test_export_then_import_into_a_fresh_database_round_trips_every_field(db, tmp_path):
     _seed_for_round_trip(db, tmp_path)
     exported = tmp_path / "export.csv"
-    assert export_leads(db, output=exported) == 3
+    assert export_leads(db, output=exported, computed=True) == 3
     rows = _csv_rows(exported)
     header = list(rows[0])
     assert header[: len(EXPORT_COLUMNS)] == list(EXPORT_COLUMNS)
-    assert set(header[len(EXPORT_COLUMNS):]) == {"Budget", "Fiscal year", "country_raw", "source_raw"}
+    assert set(header[len(EXPORT_COLUMNS):]) == {"Budget", "Fiscal year", "country_raw"}
     first = rows[0]
     assert (first["owner_email"], first["owner"], first["score"], first["tier"]) == ("rita@team.io", "rita@team.io", "87", "hot")
     assert (first["created_at"], first["last_contacted_at"], first["converted"]) == ("2026-01-15T09:30:00Z", "2026-02-01T09:00:00Z", "true")
@@ -182,7 +182,7 @@ def test_export_then_import_into_a_fresh_database_round_trips_every_field(db, tm
         assert report.ignored_columns == ["id", "score", "tier"]
         assert any("computed by Leadpilot" in note for note in report.notes)
         again = tmp_path / "again.csv"
-        export_leads(fresh, output=again)
+        export_leads(fresh, output=again, computed=True)
     finally:
         fresh.dispose()
 
@@ -199,7 +199,8 @@ def test_json_export_has_the_same_keys_with_typed_values(db, tmp_path):
     assert len({tuple(lead) for lead in leads}) == 1
     first, second, third = leads
     assert (first["company_size"], first["converted"], first["score"], first["Budget"]) == (1200, True, 87, "50,000")
-    assert (second["converted"], second["owner"], second["owner_email"], second["source_raw"]) == (False, None, "nobody@team.io", "Carrier pigeon")
+    assert (second["converted"], second["owner"], second["owner_email"], second["source"]) == (False, None, "nobody@team.io", "carrier_pigeon")
+    assert (second["channel"], first["seniority"], first["department"]) == ("other", "c-level", "engineering")
     assert (third["converted"], third["country"], third["country_raw"], third["created_at"]) == (None, None, "Atlantis", "2026-11-20T12:00:00Z")
 
 
@@ -227,10 +228,12 @@ def test_hubspot_export_maps_onto_the_canonical_fields(db, tmp_path):
     jane, li, solo = (_lead(db, ext) for ext in ("1051", "1052", "1053"))
     assert (jane.contact_name, jane.email, jane.company, jane.job_title) == ("Jane Doe", "jane@acme.com", "Acme Corp", "VP Sales")
     assert (jane.company_size, jane.country, jane.state, jane.city, jane.industry) == (51, "US", "CA", "San Francisco", "saas")
-    assert (jane.source, jane.stage, jane.owner.email, jane.domain) == ("organic", "LEAD", "rita@team.io", "acme.com")
+    assert (jane.source, jane.channel, jane.stage, jane.owner.email, jane.domain) == ("organic_search", "organic", "LEAD", "rita@team.io", "acme.com")
+    assert (jane.seniority, jane.department) == ("vp", "sales")
     assert (jane.created_at.isoformat(), jane.last_contacted_at.isoformat()) == ("2026-03-05T14:22:00+00:00", "2026-03-07T09:15:00+00:00")
     assert jane.extra == {"Annual Revenue": "5000000", "Lead Status": "In Progress"}
-    assert (li.contact_name, li.country, li.state, li.source, li.stage, li.owner.email) == ("Li", "CA", "ON", "paid", "CUSTOMER", "rita@team.io")
+    assert (li.contact_name, li.country, li.state, li.source, li.stage, li.owner.email) == ("Li", "CA", "ON", "paid_social", "CUSTOMER", "rita@team.io")
+    assert (li.channel, li.seniority, li.department) == ("paid", None, None)
     assert (solo.contact_name, solo.owner, solo.extra) == ("Solo", None, {"Contact owner": "Someone Else"})
 
 
@@ -262,10 +265,11 @@ def test_salesforce_export_maps_onto_the_canonical_fields(db, tmp_path, header):
     assert report.extra_columns == ["Rating"]
     john, mary = _lead(db, "00Q5g00000AbCdE"), _lead(db, "00Q5g00000XyZ")
     assert (john.contact_name, john.company, john.job_title, john.industry, john.company_size) == ("John Smith", "Initech", "CFO", "banking", 1200)
-    assert (john.country, john.state, john.city, john.source, john.stage) == ("US", "NY", "New York", "organic", "CUSTOMER")
+    assert (john.country, john.state, john.city, john.source, john.channel, john.stage) == ("US", "NY", "New York", "web", "organic", "CUSTOMER")
     assert (john.converted, john.converted_at.isoformat(), john.created_at.isoformat()) == (True, "2026-03-20T00:00:00+00:00", "2026-03-05T00:00:00+00:00")
     assert (john.owner.email, john.notes, john.website, john.extra) == ("rita@team.io", "Asked for pricing, twice", "initech.com", {"Rating": "Hot"})
-    assert (mary.company_size, mary.country, mary.industry, mary.source, mary.stage, mary.converted) == (10000, "GB", "healthcare", "outbound", "PROSPECT", False)
+    assert (mary.company_size, mary.country, mary.industry, mary.source, mary.stage, mary.converted) == (10000, "GB", "healthcare", "purchased_list", "PROSPECT", False)
+    assert mary.channel == "outbound"
 
 
 @pytest.mark.parametrize(("delimiter", "bom"), [(";", True), ("\t", False)], ids=["semicolon-bom", "tab"])
@@ -415,9 +419,12 @@ def test_a_pipelined_import_gives_exactly_the_in_process_result(tmp_path, monkey
         results.append((report, (tmp_path / f"{name}.rejects.csv").read_text(encoding="utf-8"), progress, stored))
 
     (expected, expected_rejects, expected_progress, expected_rows), (report, rejects, progress, rows) = results
-    for name in ("rows_read", "inserted", "updated", "rejected", "warnings", "blank_rows", "extra_columns", "mapped_columns"):
+    for name in ("rows_read", "inserted", "updated", "rejected", "warnings", "blank_rows", "extra_columns", "mapped_columns",
+                 "likely_duplicates", "duplicate_leads"):
         assert getattr(report, name) == getattr(expected, name), name
-    assert (report.inserted, report.updated, len(report.rejected)) == (3, 8, 15)  # F- and G- rows share E- rows emails: updates
+    # F- and G- rows share the E- rows' emails under other external ids: leads of their own, flagged
+    assert (report.inserted, report.updated, len(report.rejected)) == (9, 2, 15)
+    assert (len(report.likely_duplicates), len(report.duplicate_leads)) == (6, 9)
     assert rejects == expected_rejects
     assert progress == expected_progress and len(progress) > 2
     assert rows == expected_rows

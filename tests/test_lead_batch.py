@@ -53,7 +53,7 @@ def test_new_ids_follow_input_order_when_another_writer_inserts_meanwhile(db):
 def test_a_batch_split_in_parts_keeps_each_records_owner_extra_and_warnings(db):
     raws = [
         {"company": "A", "email": "a@a.example"},
-        {"company": "B", "email": "b@b.example", "owner_email": "nobody@team.example", "source": "carrier pigeon"},
+        {"company": "B", "email": "b@b.example", "owner_email": "nobody@team.example", "stage": "carrier pigeon"},
         {"company": "C", "email": "c@c.example", "country": "Atlantis"},
     ]
     batch = LeadEncoder.for_driver(f"{db.engine.dialect.name}+{db.engine.dialect.driver}").encode(
@@ -66,12 +66,12 @@ def test_a_batch_split_in_parts_keeps_each_records_owner_extra_and_warnings(db):
         first = upsert_lead_batch(session, batch=batch.part(0, 1))
         rest = upsert_lead_batch(session, batch=tail)
     assert (first.inserted, first.warnings, rest.inserted) == (1, [], 2)
-    assert [index for index, _ in rest.warnings] == [0, 0, 1]  # unknown owner + unknown source; unknown country
+    assert [index for index, _ in rest.warnings] == [0, 0, 1]  # unknown owner + unknown stage; unknown country
     with db.session() as session:
         extras = dict(session.execute(select(Lead.company, Lead.extra)).all())
     assert extras == {
         "A": None,
-        "B": {"source_raw": "carrier pigeon", "owner_email": "nobody@team.example"},
+        "B": {"stage_raw": "carrier pigeon", "owner_email": "nobody@team.example"},
         "C": {"country_raw": "Atlantis"},
     }
 

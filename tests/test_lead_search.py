@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import upsert_rep
-from leadpilot.tools.leads.filter import LeadFilter, Viewer, compile_filter
+from leadpilot.tools.leads.filter import LeadFilter, Viewer
+from leadpilot.tools.leads.filter_sql import compile_filter
 from leadpilot.tools.leads.search import SearchLeads, lead_row, search_leads, search_statement
 
 from conftest import NOW
@@ -90,12 +91,34 @@ def test_an_owner_named_in_the_filter_is_looked_up_by_name(store):
 
 
 def test_the_cards_question_is_ranked_from_the_index_alone(sqlite_db):
-    """Tier + industry + last contact, by score: every match is ranked from ix_leads_tier_industry_rank
-    without reading the table (migration 0010); only the page's rows are read whole."""
+    """Tier + industry + last contact + open stage, by score: every match is ranked from
+    ix_leads_tier_industry_rank without reading the table (migrations 0010, 0012); only the page's
+    rows are read whole. The count of closed leads the open default left out reads the index only too."""
+    from sqlalchemy import func
+
     query = SearchLeads(filter=LeadFilter(tier=["hot"], industry=["fintech"], not_contacted_in_days=3))
-    statement = search_statement(query, compile_filter(query.filter, now=NOW, viewer=Viewer(), owner_ids={}), row_cap=1000)
-    sql = str(statement.compile(sqlite_db.engine, compile_kwargs={"literal_binds": True}))
-    with sqlite_db.engine.connect() as connection:
-        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    compiled = compile_filter(query.filter, now=NOW, viewer=Viewer(), owner_ids={})
+    statement = search_statement(query, compiled, row_cap=1000)
+    counted = select(func.count()).select_from(Lead).where(*compiled.widened)
+
+    def plan_of(statement) -> list[str]:
+        sql = str(statement.compile(sqlite_db.engine, compile_kwargs={"literal_binds": True}))
+        with sqlite_db.engine.connect() as connection:
+            return [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+
+    plan = plan_of(statement)
     assert any("COVERING INDEX ix_leads_tier_industry_rank" in step for step in plan), plan
     assert any("leads USING INTEGER PRIMARY KEY" in step for step in plan), plan  # the page's rows, by id
+    assert any("COVERING INDEX ix_leads_tier_industry_rank" in step for step in plan_of(counted))
+
+
+def test_open_leads_by_default_with_the_closed_ones_counted(store):
+    with store.transaction() as session:
+        won = session.scalar(select(Lead).where(Lead.external_id == "S-0"))
+        won.stage, won.converted = "CUSTOMER", True
+    truth = expected(store, key=lambda lead: lead.score, descending=True, where=lambda l: l.tier == "hot" and l.stage != "CUSTOMER")
+    result = run(store, filter=LeadFilter(tier=["hot"]))
+    assert result.leads == truth[:4] and result.total == 8 and result.closed_not_shown == 1
+    assert result.filters_applied == ["open leads", "tier: hot"]
+    everything = run(store, filter=LeadFilter(tier=["hot"], scope="all"))
+    assert everything.total == 9 and everything.closed_not_shown is None

@@ -452,7 +452,7 @@ def test_rank_leads_orders_by_score_and_filters(db):
         set_stage(session, lead=get_lead(session, lead_id=acme), stage="CUSTOMER", reason="won", at=NOW)
     with db.session() as session:
         assert [r.lead_id for r in rank_leads(session)] == [globex, initech]  # closed leads are not worked
-        assert [r.lead_id for r in rank_leads(session, open_only=False)][0] == acme
+        assert [r.lead_id for r in rank_leads(session, scope="all")][0] == acme
 
 
 def test_a_rescore_in_several_batches_writes_what_one_session_writes(tmp_path: Path):

@@ -321,11 +321,16 @@ def test_card_issuing_question_on_demo_data(lead_db: Database, embedder: OnnxMin
     reindex(lead_db, index)
     with lead_db.session() as session:
         found = semantic_search_leads(session, index=index, text="which leads are looking at card issuing?",
-                                      viewer=ADMIN, now=NOW, limit=5)
+                                      viewer=ADMIN, now=NOW, limit=5, filter=LeadFilter(scope="all"))
+        by_default = semantic_search_leads(session, index=index, text="which leads are looking at card issuing?",
+                                           viewer=ADMIN, now=NOW, limit=5)
         external = {lead.id: lead.external_id for lead in session.scalars(select(Lead))}
     topics = [dataset.need_topics.get(external[row["id"]]) for row in found.leads]
     assert topics and topics.count("fintech/card-issuing") >= min(3, list(dataset.need_topics.values()).count("fintech/card-issuing"))
     assert all(row["industry"] == "fintech" for row in found.leads[:3])
+    # By default the question is about open leads: no won or lost lead among them, and it says so.
+    assert by_default.leads and {row["stage"] for row in by_default.leads}.isdisjoint({"CUSTOMER", "LOST"})
+    assert by_default.filters_applied == ["open leads"] and by_default.leads[0]["industry"] == "fintech"
     index.store.close()
 
 

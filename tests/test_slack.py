@@ -120,11 +120,11 @@ def rep_of(db, slack_user: str) -> Rep:
 
 
 def expected_card(db, *, city: str | None = None) -> list[int]:
-    """Hot fintech leads with no contact in 3 days (or never), best score first, ties by id."""
+    """Open hot fintech leads with no contact in 3 days (or never), best score first, ties by id."""
     with db.session() as session:
         leads = [
             lead for lead in session.scalars(select(Lead))
-            if lead.tier == "hot" and lead.industry == "fintech"
+            if lead.tier == "hot" and lead.industry == "fintech" and lead.stage not in ("CUSTOMER", "LOST")
             and (lead.last_contacted_at is None or lead.last_contacted_at < NOW - timedelta(days=3))
             and (city is None or lead.city == city)
         ]
@@ -158,7 +158,8 @@ def test_card_question_in_a_mention_gets_exactly_the_expected_leads_in_its_threa
     assert reply["channel"] == CHANNEL and reply["thread_ts"] == ts
     message_blocks = reply["blocks"]
     assert row_ids(message_blocks) == expected[: slack_blocks.PAGE_SIZE]
-    assert f"Found {len(expected)} leads" in block(message_blocks, "answer")["text"]["text"]
+    said = block(message_blocks, "answer")["text"]["text"]
+    assert f"Found {len(expected)} open leads" in said and "closed ones not shown — ask 'including closed'" in said
     context = " ".join(e["text"] for e in block(message_blocks, "context")["elements"])
     assert "tier: hot" in context and "Fintech" in context and "not contacted in 3 days" in context
     assert "search_leads(" in context and "not_contacted_in_days=3" in context
@@ -324,9 +325,13 @@ def test_explain_score_posts_the_breakdown_in_the_thread(slack):
     with slack.db.session() as session:
         lead = session.get(Lead, lead_id)
         assert f"lead {lead_id}) scores {lead.score}" in text
-        lines = score_lines(lead.score_breakdown)
-        assert bool(lines) == bool(lead.score_breakdown)
-        assert all(f"• {slack_blocks.escape(line)}" in text for line in lines)
+        assert score_lines(lead.score_breakdown)
+        # The score card: tier and score, a bar per category with its points, no policy version.
+        card = " ".join(b["text"]["text"] for b in explained["blocks"])
+        assert f"*{lead.tier}*  *{lead.score}* of 100" in card
+        for name, part in lead.score_breakdown["categories"].items():
+            assert f"{name.replace('_', ' ')}" in card and f"{part['points']:g} of {part['cap']:g}" in card
+        assert lead.score_breakdown["policy_version"] not in card and "capped at" not in card
 
 
 # -- DMs, /leads, unknown users ------------------------------------------------------------------------------
@@ -338,9 +343,10 @@ def test_a_dm_answers_as_the_rep_who_sent_it(slack):
     slack.send.message(user=REP, channel="D0MAYA", text="show my leads", ts=ts, channel_type="im")
     reply = slack.reply_in(ts)["args"]
     with slack.db.session() as session:
-        mine = sorted(session.scalars(select(Lead).where(Lead.owner_id == maya.id)), key=lambda l: (l.score is None, -(l.score or 0), l.id))
+        owned = select(Lead).where(Lead.owner_id == maya.id, Lead.stage.not_in(("CUSTOMER", "LOST")))  # open: the default
+        mine = sorted(session.scalars(owned), key=lambda l: (l.score is None, -(l.score or 0), l.id))
     assert row_ids(reply["blocks"]) == [l.id for l in mine][: slack_blocks.PAGE_SIZE]
-    assert f"Found {len(mine)} leads" in block(reply["blocks"], "answer")["text"]["text"]
+    assert f"Found {len(mine)} open leads" in block(reply["blocks"], "answer")["text"]["text"]
 
 
 def test_slash_command_posts_the_answer_and_its_thread_is_the_conversation(slack):

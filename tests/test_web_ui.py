@@ -134,7 +134,7 @@ def expected_card(workdir: Path, *, city: str | None = None) -> list[int]:
         with db.session() as session:
             leads = [
                 lead for lead in session.scalars(select(Lead))
-                if lead.tier == "hot" and lead.industry == "fintech"
+                if lead.tier == "hot" and lead.industry == "fintech" and lead.stage not in ("CUSTOMER", "LOST")
                 and (lead.last_contacted_at is None or lead.last_contacted_at < NOW - timedelta(days=3))
                 and (city is None or lead.city == city)
             ]
@@ -195,7 +195,8 @@ def test_demo_web_chat_answers_the_card_question_with_exactly_the_expected_leads
         headers = answer.locator("table thead th").all_inner_texts()
         assert [h.strip().lower() for h in headers] == ["id", "company", "contact", "industry", "city", "tier", "score", "owner", "last contact"]
         text = answer.inner_text()
-        assert f"Found {len(expected)} leads" in text and f"Showing 1–{PAGE} of {len(expected)}" in text
+        assert f"Found {len(expected)} open leads" in text and f"Showing 1–{PAGE} of {len(expected)}" in text
+        assert "closed ones not shown — ask 'including closed'" in text
         assert "tier: hot" in text and "not contacted in 3 days" in text
 
         # The tool call is a step with its arguments.
@@ -237,7 +238,8 @@ def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
         try:
             with db.session() as session:
                 maya = session.scalar(select(Rep).where(Rep.slack_user_id == "U0DEMO02"))
-                mine = sorted(session.scalars(select(Lead).where(Lead.owner_id == maya.id)), key=lambda l: (l.score is None, -(l.score or 0), l.id))
+                owned = select(Lead).where(Lead.owner_id == maya.id, Lead.stage.not_in(("CUSTOMER", "LOST")))  # open: the default
+                mine = sorted(session.scalars(owned), key=lambda l: (l.score is None, -(l.score or 0), l.id))
                 email = maya.email
         finally:
             db.dispose()
@@ -260,7 +262,7 @@ def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
             answer = page.locator(ASSISTANT).last
             answer.locator("table").wait_for(timeout=30_000)
             assert table_ids(answer) == [l.id for l in mine][:PAGE]
-            assert re.search(rf"Found {len(mine)} leads", answer.inner_text())
+            assert re.search(rf"Found {len(mine)} open leads", answer.inner_text())
         finally:
             context.close()
     finally:

@@ -1,7 +1,14 @@
 """The offline planner: a deterministic reader of sales questions that emits the tool calls an LLM
 would (see core for how a question is read). One module per reading pass:
 
-- core: Plan, ToolCall, Context, the reader that runs the passes in order, and `plan`
+- question: `plan`, a message as people type it: shorthand, write requests, several questions,
+  comparisons, "or" across fields, typos
+- shorthand: chat shorthand and mentions spelled out ("r u", "w/", "@Leadpilot", "havent")
+- courtesy: greetings, thanks, apologies and polite framing, which carry no condition
+- writes: requests to change data, answered with where to do it
+- splits: several questions in one message, "X vs Y" comparisons, "or" across two fields
+- typos: near-misses of known words corrected by edit distance, and said back
+- core: Plan, ToolCall, Context, the reader that runs the passes in order, and one query's plan
 - names: the Vocabulary of store names (cities, reps, companies) and their aliases
 - reading: the reader's state and machinery (take, blank, negation, phrase tables, leftovers)
 - aggregates: counts, rates, breakdowns, sort order and top N
@@ -9,11 +16,14 @@ would (see core for how a question is read). One module per reading pass:
 - activity: email opens and clicks, page views, forms, demos, meetings
 - comparatives: employee, score and probability bounds
 - owners: my leads, unassigned, a rep by name
-- categories: tier, industry, source, stage, segment, open / converted, company by name
+- categories: tier, industry, source and channel, stage, segment, scope (open / closed / all),
+  converted, company by name
+- people: seniority and department from the job title, has a phone / an email
 - places: cities, states, countries and regions
 """
 
-from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall, plan
+from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall
 from leadpilot.agent.planner.names import Vocabulary
+from leadpilot.agent.planner.question import plan
 
 __all__ = ["SUGGESTIONS", "Context", "Plan", "ToolCall", "Vocabulary", "plan"]

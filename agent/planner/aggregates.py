@@ -16,8 +16,12 @@ class Aggregates(Reading):
     def read_aggregate(self) -> None:
         groups = {
             "tier": "tier", "tiers": "tier", "industry": "industry", "industries": "industry", "vertical": "industry",
-            "verticals": "industry", "source": "source", "sources": "source", "channel": "source", "channels": "source",
-            "owner": "owner", "owners": "owner", "rep": "owner", "reps": "owner", "salesperson": "owner",
+            "verticals": "industry", "source": "source", "sources": "source", "channel": "channel", "channels": "channel",
+            "channel group": "channel", "channel groups": "channel", "seniority": "seniority", "seniority level": "seniority",
+            "level": "seniority", "levels": "seniority", "department": "department", "departments": "department",
+            "function": "department", "functions": "department",
+            "owner": "owner", "owners": "owner", "rep": "owner", "reps": "owner", "salesperson": "owner", "salespeople": "owner",
+            "ae": "owner", "aes": "owner", "account executive": "owner", "account executives": "owner", "seller": "owner", "sellers": "owner",
             "stage": "stage", "stages": "stage", "country": "country", "countries": "country", "state": "state",
             "states": "state", "city": "city", "cities": "city", "month": "month", "months": "month",
             "segment": "segment", "segments": "segment", "company size": "segment", "size": "segment",
@@ -55,13 +59,18 @@ class Aggregates(Reading):
             group(m)
             return None
 
-        verbs = r"has|have|brings?|brought|converts?|gets?|got|generates?|generated|produces?|produced|performs?|wins?|closes?"
+        verbs = (r"has|have|brings?|brought|converts?|gets?|got|generates?|generated|produces?|produced|performs?|wins?|closes?|"
+                 r"owns?|holds?|handles?|works?")
         self.take(rf"\b(?:which|what)\s+({alternatives})(?:\s+(?P<verb>{verbs})\b)?", which)
 
         def per_owner(m: re.Match[str]) -> None:
             self.aggregate = {"group_by": "owner", **(self.aggregate or {})}
 
         self.take(r"\bwho\s+(?:owns|has|holds|is\s+working)\s+(?:on\s+)?the\s+most\b", per_owner)
+        # "reps with the most opps", "AEs that have the most hot leads": a count per owner.
+        self.take(r"\b(?:reps?|aes?|owners?|salespeople|sellers|account\s+executives?)\s+(?:with|that\s+have|who\s+have|having|holding|owning)\s+the\s+most\b", per_owner)
+        # "the split of hot leads by industry": once a grouping is read, the word for it says nothing more.
+        self.take(rf"\b(?:the\s+)?{spread}(?:\s+of)?\b", lambda m: None if self.aggregate and "group_by" in self.aggregate else False)
 
     def read_sorting(self) -> None:
         keys = {

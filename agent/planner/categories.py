@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from leadpilot.agent.planner.reading import Reading
+from leadpilot.agent.planner.reading import Reading, alternation
 from leadpilot.memory.vocab import INDUSTRIES, INDUSTRY_ALIASES
 
 INDUSTRY_PHRASES: dict[str, str] = {
@@ -18,6 +18,8 @@ INDUSTRY_PHRASES: dict[str, str] = {
     "health-care": "healthcare", "hospitals": "healthcare", "health tech": "healthcare", "healthtech": "healthcare",
     "saas": "saas", "software companies": "saas", "b2b software": "saas", "software": "saas",
     "e-commerce": "ecommerce", "ecommerce": "ecommerce", "ecom": "ecommerce", "online stores": "ecommerce",
+    "e-comm": "ecommerce", "ecomm": "ecommerce", "e-com": "ecommerce", "e comm": "ecommerce", "d2c": "ecommerce", "dtc": "ecommerce",
+    "fin tech": "fintech", "health care": "healthcare", "cybersec": "cybersecurity", "infosec": "cybersecurity",
     "retailers": "retail", "manufacturers": "manufacturing", "factories": "manufacturing",
     "logistics": "logistics", "shipping": "logistics", "trucking": "logistics", "freight": "logistics",
     "edtech": "education", "schools": "education", "universities": "education",
@@ -32,22 +34,32 @@ INDUSTRY_PHRASES: dict[str, str] = {
 }
 
 
-SOURCE_PHRASES: dict[str, str] = {
+# Phrases for a group of sources (memory.vocab.Channel): "paid leads" are the channel, whatever the
+# team calls each source. A phrase that is also one of the store's own source values ("paid search"
+# when the store has paid_search) is read as that source instead (Categories.read_sources).
+CHANNEL_PHRASES: dict[str, str] = {
     "referrals": "referral", "referral": "referral", "referred": "referral", "word of mouth": "referral",
     "organic search": "organic", "organic": "organic", "seo": "organic", "inbound organic": "organic",
     "paid ads": "paid", "paid search": "paid", "paid social": "paid", "paid": "paid", "ads": "paid", "advertising": "paid",
+    "ppc": "paid", "paid media": "paid", "paid channels": "paid", "paid marketing": "paid",
     "events": "event", "event": "event", "trade shows": "event", "trade show": "event", "conferences": "event", "conference": "event",
+    "tradeshows": "event", "tradeshow": "event", "field events": "event",
     "partners": "partner", "partner": "partner", "partnerships": "partner", "channel partners": "partner",
+    "partner-sourced": "partner", "partner sourced": "partner", "resellers": "partner", "affiliates": "partner",
     "outbound": "outbound", "cold outreach": "outbound", "cold email": "outbound", "cold emails": "outbound",
-    "cold calling": "outbound", "cold calls": "outbound", "outbound prospecting": "outbound",
-    "webinars": "webinar", "webinar": "webinar", "other sources": "other",
+    "cold calling": "outbound", "cold calls": "outbound", "outbound prospecting": "outbound", "sdr-sourced": "outbound",
+    "owned media": "owned_media", "owned channels": "owned_media", "newsletters": "owned_media", "other sources": "other",
 }
+# Phrases for one source value that is not a group (the demo's webinar is owned media, not all of it).
+SOURCE_PHRASES: dict[str, str] = {"webinars": "webinar", "webinar": "webinar"}
 STAGE_PHRASES: dict[str, str] = {
     "discovery": "DISCOVERY", "discovery stage": "DISCOVERY",
     "prospect stage": "PROSPECT", "stage prospect": "PROSPECT", "prospecting stage": "PROSPECT",
     "opportunities": "OPPORTUNITY", "opportunity": "OPPORTUNITY", "opps": "OPPORTUNITY", "opportunity stage": "OPPORTUNITY",
     "customers": "CUSTOMER", "customer": "CUSTOMER", "closed won": "CUSTOMER", "won": "CUSTOMER",
     "lost": "LOST", "closed lost": "LOST", "lead stage": "LEAD", "new stage": "LEAD",
+    "closed-won": "CUSTOMER", "closed-lost": "LOST", "won deals": "CUSTOMER", "lost deals": "LOST", "wins": "CUSTOMER",
+    "losses": "LOST", "clients": "CUSTOMER", "paying customers": "CUSTOMER", "existing customers": "CUSTOMER",
 }
 SEGMENT_PHRASES: dict[str, str] = {
     "enterprise": "enterprise", "enterprises": "enterprise", "large companies": "enterprise", "big companies": "enterprise",
@@ -56,6 +68,17 @@ SEGMENT_PHRASES: dict[str, str] = {
     "smb": "smb", "smbs": "smb", "small business": "smb", "small businesses": "smb", "small companies": "smb",
     "small and medium businesses": "smb", "micro": "micro", "micro businesses": "micro", "tiny companies": "micro",
     "very small companies": "micro", "startups": "micro",
+    "ent": "enterprise", "enterprise accounts": "enterprise", "enterprise companies": "enterprise", "large enterprises": "enterprise",
+    "mid-mkt": "mid-market", "mid mkt": "mid-market", "midmkt": "mid-market", "mm": "mid-market", "mid-size": "mid-market",
+    "mid size": "mid-market", "midsize": "mid-market", "mid-tier": "mid-market",
+    "small-business": "smb", "smb's": "smb",
+    "micro businesses": "micro", "microbusinesses": "micro", "very small businesses": "micro",
+}
+# "enterprise-sized", "smb-size", "enterprise-scale": a segment said with the word for size.
+SEGMENT_PHRASES |= {
+    f"{phrase}{suffix}": segment
+    for phrase, segment in list(SEGMENT_PHRASES.items()) if " " not in phrase and not phrase.endswith(("sized", "size"))
+    for suffix in ("-sized", " sized", "-size", "-scale", " scale")
 }
 
 
@@ -80,11 +103,95 @@ class Categories(Reading):
         # Ways of asking that carry no condition: "I'd like to see", "who owns Acme?" (the answer shows owners).
         self.take(r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:like|love)\s+to\s+(?:see|get|have|know|look\s+at|pull(?:\s+up)?)\b", lambda m: None)
         self.take(r"\bwho(?:'s|\s+is)?\s+(?:the\s+)?(?:owner|rep|ae|account\s+exec(?:utive)?)\s+(?:of|for|on)\b|\bwho\s+owns\b", lambda m: None)
+        self.take(r"\bwhat(?:'s|\s+is)\s+(?:the\s+(?:deal|story|status|situation)|up|going\s+on|happening)\s+(?:with|on)\b|\bhow\s+are\s+we\s+doing\s+(?:with|on)\b", lambda m: None)
+        self.take(r"^\s*(?:add|include)\b(?!\s+(?:an?|new|the)\b)", lambda m: None)  # "add healthcare": widen the last list
+        self.take(r"\b(?:sales|new\s+business)\s+(?=(?:leads?|prospects?|pipeline|deals|opportunities|opps)\b)|\bso\s+far\b|\bat\s+the\s+moment\b|\bcurrently\b", lambda m: None)
         # "narrow that down to", "filter them to": how a follow-up says "only".
         self.take(r"\b(?:narrow|filter|limit|restrict|cut)\s+(?:(?:it|that|this|them|those|these|the\s+list)\s+)?(?:down\s+)?(?:to|by)?\b", lambda m: None)
-        self.take(r"\b(?:open|active|still\s+open|in\s+progress|in\s+the\s+pipeline|in\s+pipeline)\b(?!\s+(?:an?\s+)?e-?mail)", lambda m: self.filter.update(open_only=True))
+        self.take(r"\b(?:open|active|still\s+open|in\s+progress|in\s+the\s+pipeline|in\s+pipeline)\b(?!\s+(?:an?\s+)?e-?mail)", lambda m: self.filter.update(scope="open"))
+
+        def pipeline(m: re.Match[str]) -> None:
+            self.filter.setdefault("scope", "open")  # "our pipeline" is the open leads
+
+        self.take(r"\b(?:(?:the|our|my|current|open)\s+)?pipeline\b", pipeline)
         self.take(r"\b(?:that\s+|which\s+|who\s+)?(?:converted|closed\s+won|became\s+customers?)\b", lambda m: self.filter.update(converted=True))
         self.take(r"\b(?:that\s+|which\s+|who\s+)?(?:did\s+not|didn't|never)\s+convert(?:ed)?\b|\bnot\s+converted\b", lambda m: self.filter.update(converted=False))
+
+    def read_scope(self) -> None:
+        """Which leads by lifecycle, said outright: "including closed", "all time", "ever" (all);
+        "not closed" (open). Read before stages, so "including customers" is not a stage."""
+        closed = r"(?:closed|won|lost|customers?|won\s+(?:and|or|&|/)\s+lost|lost\s+(?:and|or|&|/)\s+won|inactive|dead)(?:\s+(?:ones|leads|deals|accounts))?"
+        # "including the ones that have closed since", "incl. ones that already closed", "even those we won or lost".
+        since_closed = (
+            r"(?:ones?|those|leads?|deals?|accounts?)\s+(?:that|which|who|we)?\s*(?:'ve\s+|have\s+|has\s+|had\s+|were\s+|are\s+|is\s+|was\s+)?"
+            r"(?:already\s+|since\s+|now\s+|eventually\s+|then\s+)?(?:been\s+|got\s+)?"
+            r"(?:(?:won|closed)\s+(?:or|and|/)\s+(?:lost|won)|closed|won|lost|converted|churned|became\s+customers)"
+            r"(?:\s+(?:since(?:\s+then)?|already|by\s+now|out|off|too|as\s+well|in\s+the\s+meantime))?"
+        )
+        self.take(
+            rf"\b(?:including|incl\.?|include|inc\.|plus|even|as\s+well\s+as|along\s+with|together\s+with|counting)\s+"
+            rf"(?:all\s+)?(?:the\s+|of\s+the\s+)?{since_closed}\b"
+            rf"|\b(?:and\s+|also\s+|plus\s+)?(?:the\s+)?{closed}\s+(?:ones\s+)?(?:too|as\s+well|also)\b"
+            rf"|\b(?:including|incl\.?|include|inc\.|plus|even|as\s+well\s+as|along\s+with)\s+(?:the\s+|all\s+(?:the\s+)?)?{closed}\b"
+            r"|\b(?:open\s+(?:and|or|&|/|\+)\s+closed|closed\s+(?:and|or|&|/|\+)\s+open)\b"
+            r"|\b(?:of\s+)?all[\s-]+time\b|\bever\b|\bhistoric(?:al(?:ly)?)?\b|\bin\s+history\b"
+            r"|\b(?:in\s+)?(?:any|all|every)\s+stages?\b|\b(?:regardless\s+of|whatever|irrespective\s+of)\s+(?:the\s+)?(?:stage|status|outcome)\b",
+            lambda m: self.filter.update(scope="all"),
+        )
+        self.take(
+            r"\b(?:not|non|un|excluding|except(?:\s+for)?|without)[\s-]*(?:the\s+)?closed(?:\s+(?:ones|leads|deals))?\b",
+            lambda m: self.filter.update(scope="open"),
+        )
+
+    def read_closed(self) -> None:
+        """ "closed" on its own (after "closed won" / "closed lost" were read as stages): won or lost."""
+        self.take(r"\bclosed(?:\s+(?:deals?|leads?|ones|accounts|opportunities|opps))?\b", lambda m: self.filter.update(scope="closed"))
+        if {"LOST", "CUSTOMER"} & set(self.filter.get("not_stage", [])) and not {"stage", "scope", "converted"} & set(self.filter):
+            self.filter["scope"] = "all"  # "not lost": everything else, won ones included
+
+    def read_sources(self) -> None:
+        """Sources and channel groups: "paid leads" is the paid channel; "paid search leads" the
+        store's own paid_search source when it has one (else the paid channel); "webinars" a source."""
+        table = {phrase: ("channel", value) for phrase, value in CHANNEL_PHRASES.items()}
+        table |= {phrase: ("source", value) for phrase, value in SOURCE_PHRASES.items()}
+        groups = {value for value in CHANNEL_PHRASES.values()} | {f"{value}s" for value in CHANNEL_PHRASES.values()}
+        table |= {phrase: ("source", value) for phrase, value in self.vocabulary.sources.items() if phrase not in groups}
+        phrases = {phrase: f"{key}\t{value}" for phrase, (key, value) in table.items()}
+        found: list[tuple[str, str]] = []
+
+        def handle(key: str, value: str, negated: bool) -> None:
+            self.add(f"not_{key}" if negated else key, value)
+            if not negated:
+                found.append((key, value))
+
+        pattern = rf"\b(?:{alternation(phrases)})\b"
+        ends: list[int] = []
+
+        def match(m: re.Match[str]) -> None:
+            key, value = phrases[m.group(0)].split("\t")
+            negated, negator_start = self.negated_in_list(m.start(), ends)
+            if negated:
+                self.blank(negator_start, m.start())
+                ends.append(m.end())
+            handle(key, value, negated)
+
+        self.take(pattern, match)
+        # "inbound leads": the ones that came to us, i.e. not from outbound prospecting.
+        self.take(r"\binbound\b(?!\s+(?:organic|calls?|e-?mails?))", lambda m: self.add("not_channel", "outbound"))
+        if self.filter.get("source") and self.filter.get("channel"):
+            self.join_channels_and_sources()
+
+    def join_channels_and_sources(self) -> None:
+        """"events or webinars": a channel and a source named together mean either, so the channel
+        becomes the store's sources in it (or, without the store's list, an any_of)."""
+        channels, sources = self.filter.pop("channel"), self.filter.pop("source")
+        known = sorted(set(self.vocabulary.sources.values()))
+        if known:
+            from leadpilot.memory.vocab import channel_of
+
+            self.filter["source"] = sources + [s for s in known if channel_of(s) in channels and s not in sources]
+        else:
+            self.filter.setdefault("any_of", []).extend([{"channel": channels}, {"source": sources}])
 
     def read_companies(self, *, min_words: int = 1) -> None:
         def company(key: str, start: int, end: int) -> None:

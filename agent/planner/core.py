@@ -8,7 +8,9 @@ is reported back as "I don't understand ..." — the planner never silently drop
 never answers a question it did not read.
 
 This module holds what a plan is (Plan, ToolCall, Context), the reader that runs the passes in
-order, and `plan`, which reads one question in the light of the conversation so far.
+order, `plan`, which reads one query in the light of the conversation so far, and `read_fragment`,
+which reads a piece of a question on its own. A whole message as people type it (shorthand,
+several questions, comparisons, typos) is planned by question.plan, which calls this one.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import Any
 from leadpilot.agent.intents import REPORT_TOOLS, TargetMissing, read_intent, read_report, read_semantic
 from leadpilot.agent.planner.activity import Activity
 from leadpilot.agent.planner.aggregates import Aggregates
-from leadpilot.agent.planner.categories import INDUSTRY_PHRASES, SEGMENT_PHRASES, SOURCE_PHRASES, STAGE_PHRASES, Categories
+from leadpilot.agent.planner.categories import INDUSTRY_PHRASES, SEGMENT_PHRASES, STAGE_PHRASES, Categories
 from leadpilot.agent.planner.comparatives import Comparatives
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.owners import Owners
+from leadpilot.agent.planner.people import People
 from leadpilot.agent.planner.places import Places
 from leadpilot.agent.planner.windows import Windows
 
@@ -50,6 +53,8 @@ class Plan:
     calls: list[ToolCall] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     message: str | None = None
+    readings: list[str] = field(default_factory=list)  # what was read another way: "Read 'helthcare' as healthcare."
+    layout: dict[str, Any] | None = None  # several calls: {"kind": "parts"} or {"kind": "compare", "labels": [...]}
 
 
 @dataclass(frozen=True)
@@ -58,21 +63,22 @@ class Context:
 
     last_call: ToolCall | None = None
     last_lead_ids: tuple[int, ...] = ()
+    last_lead_id: int | None = None  # the one lead the last answer was about: what "it" means
 
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
              "ninth": 9, "tenth": 10, "last": -1, "top": 1}
 _FOLLOW_UP = re.compile(
-    r"^\s*(?:only|just|and|but|what about|how about|now|same|also|of (?:those|these|them)|among (?:those|these|them)|"
+    r"^\s*(?:only|just|and|but|what about|how about|now|same|also|add|include|plus|of (?:those|these|them)|among (?:those|these|them)|"
     r"from (?:those|these)|narrow|filter|sort|order|exclude|remove|drop|then|ok|okay|which of (?:those|these|them))\b"
     r"|\b(?:those|these|them|the ones|of them)\b"
     r"|\b(?:break|narrow|filter|sort|split|limit|restrict|group|order|rank|cut)\s+(?:that|this|it)\b"
 )
 _NOUN = re.compile(r"\b(?:leads?|prospects?|contacts?|accounts?|companies|deals|pipeline|everything|everyone|all)\b")
-_UNION = re.compile(r"\b(?:also|too|as well|plus)\b")
+_UNION = re.compile(r"\b(?:also|too|as well|plus)\b|^\s*(?:add|include)\b")
 
 
-class _Reader(Aggregates, Windows, Activity, Comparatives, Owners, Categories, Places):
+class _Reader(Aggregates, Windows, Activity, Comparatives, Owners, People, Categories, Places):
     """One pass over a question: fills `filter`, and blanks what it has read."""
 
     # -- passes --
@@ -86,11 +92,14 @@ class _Reader(Aggregates, Windows, Activity, Comparatives, Owners, Categories, P
         self.read_comparatives()
         self.read_created()
         self.read_owner()
+        self.read_people()
         self.read_tiers()
+        self.read_scope()
         self.categorical(INDUSTRY_PHRASES, "industry", "not_industry")
         self.read_places()
-        self.categorical(SOURCE_PHRASES, "source", "not_source")
+        self.read_sources()
         self.categorical(STAGE_PHRASES, "stage", "not_stage")
+        self.read_closed()
         self.categorical(SEGMENT_PHRASES, "segment", None)
         self.read_misc()
         self.read_companies()
@@ -110,7 +119,8 @@ class _Reader(Aggregates, Windows, Activity, Comparatives, Owners, Categories, P
 
 def _merge(previous: dict[str, Any], new: dict[str, Any], *, union: bool) -> dict[str, Any]:
     merged = {k: (list(v) if isinstance(v, list) else v) for k, v in previous.items()}
-    opposite = {"industry": "not_industry", "country": "not_country", "city": "not_city", "source": "not_source", "stage": "not_stage", "region": "not_region"}
+    opposite = {"industry": "not_industry", "country": "not_country", "city": "not_city", "source": "not_source", "stage": "not_stage", "region": "not_region",
+                "channel": "not_channel"}
     for key, value in new.items():
         if union and isinstance(value, list) and isinstance(merged.get(key), list):
             merged[key] = merged[key] + [v for v in value if v not in merged[key]]
@@ -132,7 +142,8 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         return Plan(message="Ask me about your leads, for example: " + SUGGESTIONS[0])
 
     try:
-        intent = read_intent(question, companies=vocabulary.companies, last_lead_ids=context.last_lead_ids, reps=vocabulary.reps)
+        intent = read_intent(question, companies=vocabulary.companies, last_lead_ids=context.last_lead_ids, reps=vocabulary.reps,
+                             contacts=vocabulary.contacts, last_lead_id=context.last_lead_id)
     except TargetMissing:
         return Plan(
             message="I don't understand which lead you mean. Name it by id (\"lead 42\"), by company (\"Acme\"), or say "
@@ -209,6 +220,31 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
             single = [k for k in ("source", "industry", "tier", "stage", "country", "city", "state", "owner") if k in lead_filter]
             if len(single) == 1:
                 aggregate["group_by"] = single[0]
+        if aggregate.get("group_by") == "month" and not {"scope", "stage", "not_stage", "converted"} & set(lead_filter):
+            lead_filter = {**lead_filter, "scope": "all"}  # leads per month is intake history: the ones since closed came in too
         args = {"filter": lead_filter, **aggregate}
         return Plan(calls=[ToolCall("aggregate_leads", args)])
     return Plan(calls=[ToolCall("search_leads", {"filter": lead_filter, **search})])
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of a question read on its own (a side of "US vs Europe", an "or" alternative)."""
+
+    filter: dict[str, Any]
+    search: dict[str, Any]
+    aggregate: dict[str, Any] | None
+    leftovers: list[str]
+    unsupported: str | None
+
+    @property
+    def read_in_full(self) -> bool:
+        return not self.leftovers and not self.unsupported
+
+
+def read_fragment(text: str, *, now: datetime, vocabulary: Vocabulary) -> Fragment:
+    """The conditions a piece of a question says, and what of it was left unread."""
+    reader = _Reader(text, now=now, vocabulary=vocabulary)
+    reader.read()
+    unsupported = reader.unsupported or ("a lead reference" if reader.lead_ref is not None or reader.ordinal is not None else None)
+    return Fragment(dict(reader.filter), dict(reader.search), reader.aggregate, reader.leftovers(), unsupported)

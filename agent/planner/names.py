@@ -45,6 +45,19 @@ def _alias_table(names: frozenset[tuple[str, str]], companies: bool) -> dict[str
     return {**{k: v for k, v in aliases.items() if k not in taken and k}, **dict(names)}
 
 
+def source_phrases(values: object) -> dict[str, str]:
+    """How people say the store's source values: website_form is "website_form", "website form" and
+    "website forms" (values are normalised: lower case, "_" between words)."""
+    phrases: dict[str, str] = {}
+    for value in values:  # type: ignore[attr-defined]
+        said = " ".join(str(value).replace("_", " ").split())
+        if not said or said == "other":
+            continue
+        for phrase in (str(value), said, said if said.endswith("s") else f"{said}s", said.replace(" ", "-")):
+            phrases.setdefault(phrase.lower(), str(value))
+    return phrases
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """Names that come from the store: cities, reps and companies, all lower-case -> canonical.
@@ -55,8 +68,12 @@ class Vocabulary:
     cities: dict[str, str] = field(default_factory=dict, repr=False)
     reps: dict[str, str] = field(default_factory=dict, repr=False)  # name / first name / email -> rep email
     companies: dict[str, str] = field(default_factory=dict, repr=False)
+    contacts: dict[str, str] = field(default_factory=dict, repr=False)  # lead contact names, so a person names their lead
+    sources: dict[str, str] = field(default_factory=dict, repr=False)  # the store's own source values, by how they are said
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cities", _with_aliases(self.cities))
         object.__setattr__(self, "reps", _with_aliases(self.reps))
         object.__setattr__(self, "companies", _with_aliases(self.companies, companies=True))
+        object.__setattr__(self, "contacts", _with_aliases(self.contacts))
+        object.__setattr__(self, "sources", source_phrases(self.sources.values()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from leadpilot.agent.planner.reading import Reading
 
 
@@ -10,18 +12,20 @@ class Owners(Reading):
 
     def read_owner(self) -> None:
         self.take(
-            r"\b(?:on\s+my\s+plate|assigned\s+to\s+me|owned\s+by\s+me|(?:that\s+|do\s+|did\s+)?i\s+(?:own|have|got)|i've\s+got|"
+            r"\b(?:on\s+my\s+plate|my\s+(?:book(?:\s+of\s+business)?|territory|patch|portfolio|pipe)|assigned\s+to\s+me|owned\s+by\s+me|(?:that\s+|do\s+|did\s+)?i\s+(?:own|have|got)|i've\s+got|"
             r"i'm\s+working(?:\s+on)?|for\s+me|my|mine)\b",
             lambda m: self.add("owner", "me"),
         )
         self.take(
-            r"\b(?:unassigned|not\s+(?:yet\s+)?assigned(?:\s+to\s+anyone)?|without\s+an?\s+owner|with\s+no\s+owner|no\s+owner|"
+            r"\b(?:unassigned|not\s+(?:yet\s+)?assigned(?:\s+to\s+anyone)?|without\s+(?:an?\s+)?owners?|with\s+no\s+owners?|no\s+owners?|"
             r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)(?!\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached|followed|spoken|talked))|unowned|unrouted|not\s+(?:yet\s+)?routed)\b",
             lambda m: self.add("owner", "unassigned"),
         )
         def rep(key: str, start: int, end: int) -> None:
             self.add("owner", self.vocabulary.reps[key])
-            self.blank(start, end)
+            # "the leads Maya owns", "what Diego is working on": the verb after the name says no more.
+            verb = re.match(r"\s+(?:owns?|has|have|holds?|handles?|is\s+(?:working|handling)(?:\s+on)?|works?(?:\s+on)?|got)\b", self.text[end:])
+            self.blank(start, end + (verb.end() if verb else 0))
 
         self.take(r"\b(?:owned\s+by|assigned\s+to|belonging\s+to|that\s+belong\s+to|handled\s+by|worked\s+by)\b(?=\s+\w)", lambda m: None)
         self.ngrams(self.vocabulary.reps, rep, max_words=3)

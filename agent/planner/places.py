@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-from leadpilot.agent.planner.reading import Place, Reading
+from rapidfuzz.distance import OSA
+
+from leadpilot.agent.planner.reading import FILLER, Place, Reading
 from leadpilot.memory.geo import COUNTRY_ALIASES
 
 COUNTRY_PHRASES: dict[str, str] = {
@@ -33,12 +35,38 @@ COUNTRY_CODES = {"US": "US", "USA": "US", "UK": "GB", "GB": "GB", "DE": "DE", "F
                  "IE": "IE", "SE": "SE", "AU": "AU", "SG": "SG", "JP": "JP", "BR": "BR", "MX": "MX", "UAE": "AE",
                  "NZ": "NZ", "CH": "CH"}
 REGION_PHRASES: dict[str, str] = {
-    "emea": "EMEA", "europe": "EMEA", "european": "EMEA", "middle east": "EMEA",
+    # "Europe" is the European countries (EUROPE), not EMEA, which also holds the Middle East and Africa.
+    "emea": "EMEA", "middle east": "EMEA", "europe": "EUROPE", "european": "EUROPE", "eu": "EUROPE",
+    "continental europe": "EUROPE", "the eu": "EUROPE",
     "apac": "APAC", "asia pacific": "APAC", "asia-pacific": "APAC", "asia": "APAC",
     "latam": "LATAM", "latin america": "LATAM", "south america": "LATAM", "latin american": "LATAM",
     "south american": "LATAM", "asian": "APAC",
     "north america": "NA", "north american": "NA",
+    "dach": "DACH", "the dach region": "DACH", "d-a-ch": "DACH", "nordics": "NORDICS", "nordic": "NORDICS",
+    "the nordics": "NORDICS", "scandinavia": "NORDICS", "scandinavian": "NORDICS", "benelux": "BENELUX",
+    "anz": "ANZ", "australia and new zealand": "ANZ", "australia & new zealand": "ANZ", "uki": "UKI", "uk&i": "UKI",
+    "uk & ireland": "UKI", "uk and ireland": "UKI", "uk+i": "UKI", "europe, middle east and africa": "EMEA",
+    "latin-america": "LATAM", "asia-pac": "APAC", "asiapac": "APAC", "oceania": "APAC",
 }
+# Codes people type in lower case that are not English words (two-letter codes are: "in", "de", "us").
+LOWER_COUNTRY_CODES = {"uk": "GB", "usa": "US", "uae": "AE", "nz": "NZ"}
+# Upper-case region codes ("NA" only in capitals: "n/a", "na" are not North America).
+REGION_CODES = {"NA": "NA", "NAM": "NA", "NORAM": "NA", "AMER": "NA", "EMEA": "EMEA", "APAC": "APAC", "LATAM": "LATAM",
+                "DACH": "DACH", "ANZ": "ANZ", "UKI": "UKI", "EU": "EUROPE"}
+
+
+def us_is_country(text: str, start: int, end: int) -> bool:
+    """Is the lower-case "us" at text[start:end] the country? "US leads", "in us", "us vs europe" are;
+    "show us", "contacted us", "for us" are the pronoun."""
+    before, after = text[:start], text[end:]
+    if re.search(r"\b(?:show|give|tell|get|send|let|help|for|to|with|brought|bring|brings|email|emailed|contact|contacted|"
+                 r"call|called|reached|about|like|of|by|than|heard|hear|from|told|asked|ask|gave|sent|met|meet)\s+$", before):
+        return bool(re.match(r"\s*-\s*based\b", after))
+    if re.search(r"\b(?:in|across|vs|versus|outside(?:\s+of)?|non|and|or)[\s-]*$", before) or not before.strip():
+        return True
+    return bool(re.match(r"(?:\s*-\s*|\s+)(?:based|leads?|accounts?|companies|prospects?|customers?|deals|only|vs|versus)\b", after))
+
+
 US_STATES: dict[str, str] = {
     "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
     "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID",
@@ -62,6 +90,16 @@ CITY_ALIASES: dict[str, str] = {
 }
 
 
+_WORDLIKE_CITIES = frozenset({"reading", "nice", "split", "mobile", "orange", "bath", "deal", "sale", "best", "hope", "victoria",
+                              "florence", "independence", "commerce", "enterprise", "industry", "opportunity", "paradise"})
+
+
+def looks_like_a_word(city: str) -> bool:
+    """A city named like a word of a sales question ("Leeds" ~ leads, "Reading", "Enterprise"): it is
+    read as the city only after "in", "from", "at", ..."""
+    return city in _WORDLIKE_CITIES or city in FILLER or OSA.distance(city, "leads") <= 1 or OSA.distance(city, "deals") <= 1
+
+
 class Places(Reading):
     """Reads where: city, state, country and region conditions."""
 
@@ -70,6 +108,8 @@ class Places(Reading):
         found: list[Place] = []
 
         def city(key: str, start: int, end: int) -> None:
+            if looks_like_a_word(key) and not re.search(r"\b(?:in|from|at|near|around|of|outside|based|and|or|vs|versus)\s+$", self.text[:start]):
+                return  # "hot leeds": a slip of "leads", not the city of Leeds (that is "in Leeds")
             negated, negator_start = self.negated_in_list(start, negated_ends)
             self.add("not_city" if negated else "city", cities[key])
             self.blank(negator_start if negated else start, end)
@@ -81,14 +121,27 @@ class Places(Reading):
         # A city-state ("Singapore") is read as its country, which also lets it join a list of countries.
         cities = {k: v for k, v in {**self.vocabulary.cities, **CITY_ALIASES}.items() if k not in COUNTRY_PHRASES}
         self.ngrams(cities, city, max_words=3)
+        def americas(m: re.Match[str]) -> None:  # "the Americas": North and Latin America together
+            self.add("region", "NA")
+            self.add("region", "LATAM")
+
+        self.take(r"\b(?:the\s+)?americas\b", americas)
         self.categorical(REGION_PHRASES, "region", "not_region", negated_ends=negated_ends, found=found)
         self.categorical(US_STATES, "state", None, found=found)
-        # Upper-case codes in the original text: "US", "UK", "CA", "NY".
-        for match in re.finditer(r"\b(?:the\s+)?([A-Z]{2,3})\b", self.original):
+        # Upper-case codes in the original text: "US", "UK", "CA", "NY", "NA".
+        for match in re.finditer(r"\b(?:the\s+)?([A-Z]{2,5})\b", self.original):
             code = match.group(1)
             if not self.text[match.start(1) : match.end(1)].strip():
                 continue
-            if code in COUNTRY_CODES:
+            if code in REGION_CODES:
+                negated, negator_start = self.negated_in_list(match.start(), negated_ends)
+                self.add("not_region" if negated else "region", REGION_CODES[code])
+                self.blank(negator_start if negated else match.start(), match.end())
+                if negated:
+                    negated_ends.append(match.end())
+                else:
+                    found.append(Place(match.start(1), match.end(1), "region", REGION_CODES[code], code))
+            elif code in COUNTRY_CODES:
                 negated, negator_start = self.negated_in_list(match.start(), negated_ends)
                 self.add("not_country" if negated else "country", COUNTRY_CODES[code])
                 self.blank(negator_start if negated else match.start(), match.end())
@@ -101,6 +154,23 @@ class Places(Reading):
                 self.blank(match.start(), match.end())
                 found.append(Place(match.start(1), match.end(1), "state", code, code))
         self.categorical(COUNTRY_PHRASES, "country", "not_country", negated_ends=negated_ends, found=found)
+        self.categorical(LOWER_COUNTRY_CODES, "country", "not_country", negated_ends=negated_ends, found=found)
+
+        def us(m: re.Match[str]) -> bool:
+            if not us_is_country(self.text, m.start(), m.end()) or re.search(r"\bthe\s+$", self.text[: m.start()]):
+                return False
+            negated, negator_start = self.negated_in_list(m.start(), negated_ends)
+            self.add("not_country" if negated else "country", "US")
+            if negated:
+                self.blank(negator_start, m.start())
+                negated_ends.append(m.end())
+            else:
+                found.append(Place(m.start(), m.end(), "country", "US", "us"))
+            return True
+
+        self.take(r"(?<![\w.'-])us(?![\w'-]|\.\w)", us)
+        # Lower-case "na" is North America only after a place word ("in na"): alone it is "n/a".
+        self.take(r"(?:(?<=\bin\s)|(?<=\bfrom\s)|(?<=\bacross\s))na\b(?![/'-])", lambda m: self.add("region", "NA"))
         self.check_place_lists(found)
         self.take(r"\b(?:non|outside(?:\s+of)?\s+the|outside|international|foreign)[\s-]*(?:us|u\.s\.|usa|american)\b", lambda m: self.add("not_country", "US"))
         self.take(r"\b(?:in\s+)?the\s+us\b", lambda m: self.add("country", "US"))

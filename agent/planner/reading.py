@@ -27,7 +27,10 @@ FILLER = frozenset(
     sorted ordered order sort listed new there's that's it's we've i'd i'm what's space sector industry
     vertical market firms businesses organizations orgs based located area region gimme lemme pls plz yet
     everything everyone everybody came come comes coming sourced originating currently right now through via
-    vs vs. versus compared details detail info information profile overview rundown working handling""".split()
+    vs vs. versus compared details detail info information profile overview rundown working handling
+    stuff things wondering curious possible able mind quick quickly real super really kinda sorta basically
+    literally hello yo greetings cheers team guys folks everybody somebody someone wanna gotta
+    who's who're what're where's which're there're here's showing listing pulling fetching finding giving telling""".split()
 )
 NEGATORS = (
     r"(?:not|no|non|excluding|exclude|except|outside(?:\s+of)?|other\s+than|besides|but\s+not|without|apart\s+from|aside\s+from|"

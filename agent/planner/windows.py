@@ -83,10 +83,21 @@ class Windows(Reading):
             rf"\b(?:no|without\s+(?:any\s+)?|zero)\s*(?:contact|touch(?:es)?|outreach|follow[\s-]?ups?|activity\s+from\s+us)\s+(?:(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?|(?P<win>{window}))",
             handle_not,
         )
-        self.take(
-            r"\blast\s+(?:contacted|touched|contact(?:ed)?|touch)\s+(?:more\s+than|over|at\s+least)\s+(\d+)\s+(day|week|month)s?\s+ago\b|\b(?:stale|neglected|idle|dormant|cold)\s+for\s+(?:over\s+|more\s+than\s+)?(\d+)\s+(day|week|month)s?\b",
-            lambda m: self.filter.update(not_contacted_in_days=int(m.group(1) or m.group(3)) * {"day": 1, "week": 7, "month": 30}[m.group(2) or m.group(4)]),
+        def last_contact_ago(m: re.Match[str]) -> None:
+            self.filter["not_contacted_in_days"] = int(m.group(1) or m.group(3)) * {"day": 1, "week": 7, "month": 30}[m.group(2) or m.group(4)]
+            if m.group(1):
+                self.filter["never_contacted"] = False  # "last contacted 30 days ago": there was a contact
+
+        last = (
+            r"(?:last\s+(?:contacted|touched|contact(?:ed)?|touch|reached(?:\s+out\s+to)?|emailed|called|spoke\s+(?:to|with)|talked\s+(?:to|with)|heard\s+from)"
+            r"(?:\s+(?:them|it))?(?:\s+(?:was|is))?)"
         )
+        self.take(
+            rf"\b{last}\s+(?:more\s+than|over|at\s+least|longer\s+than)\s+(\d+)\s+(day|week|month)s?\s+ago\b|\b(?:stale|neglected|idle|dormant|cold)\s+for\s+(?:over\s+|more\s+than\s+)?(\d+)\s+(day|week|month)s?\b",
+            last_contact_ago,
+        )
+        # "last contacted back in October", "whose last contact was in October": the last contact falls inside the window.
+        self.take(rf"\b(?:(?:were|was|we)\s+)?{last}\s+(?:back\s+|way\s+back\s+)?(?P<win>{window})", lambda m: self._window_filter(WINDOW_RE.search(m.group("win")), prefix="contacted"))
 
         def handle_contacted(m: re.Match[str]) -> bool:
             return self._window_filter(WINDOW_RE.search(m.group("win")), prefix="contacted")
@@ -104,7 +115,7 @@ class Windows(Reading):
         )
 
     def read_created(self) -> None:
-        verbs = r"(?:(?:were|was|got|have\s+been|has\s+been)\s+)?(?:created|added|captured|came\s+in|come\s+in|arrived|received|generated|signed\s+up|entered|imported|brought(?:\s+in)?|bring|brings|new)"
+        verbs = r"(?:(?:were|was|got|have\s+been|has\s+been)\s+)?(?:created|added|captured|came\s+in|come\s+in|arrived|received|generated|signed\s+up|entered|imported|brought(?:\s+in)?|bring|brings|new|opened|started|logged)"
 
         def created(m: re.Match[str]) -> bool:
             window = WINDOW_RE.search(m.group("win"))

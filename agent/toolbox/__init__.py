@@ -12,38 +12,48 @@ for the interfaces), never UI. The families:
 - analytics: the reports (volume, conversion by tier, time to first contact, ...)
 - followups: the best time to contact a lead, the follow-ups due on a day
 
-common holds what they share (compact JSON, visibility checks, error answers).
+common holds what they share (compact JSON, visibility checks, error answers); registry the `tool`
+decorator (an `AgentTool`: run directly, or as a LangChain tool).
 """
 
 from __future__ import annotations
 
-from leadpilot.agent.toolbox.analytics import (
-    conversion_by_tier_tool,
-    lead_volume_tool,
-    rep_performance_tool,
-    score_distribution_tool,
-    source_attribution_tool,
-    time_to_first_contact_tool,
-)
-from leadpilot.agent.toolbox.enrichment import enrich_tool, find_duplicates_tool
-from leadpilot.agent.toolbox.followups import best_time_to_contact_tool, follow_ups_due_tool
-from leadpilot.agent.toolbox.leads import aggregate_leads_tool, get_lead_tool, search_leads_tool
-from leadpilot.agent.toolbox.routing import explain_assignment_tool, routing_what_if_tool, suggest_owner_tool
-from leadpilot.agent.toolbox.scoring import explain_score_tool, predict_conversion_tool
-from leadpilot.agent.toolbox.semantic import semantic_search_leads_tool, similar_leads_tool
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-READ_TOOLS = (
-    search_leads_tool, aggregate_leads_tool, get_lead_tool,
-    explain_score_tool, predict_conversion_tool, enrich_tool, find_duplicates_tool,
-    suggest_owner_tool, explain_assignment_tool, routing_what_if_tool,
-    semantic_search_leads_tool, similar_leads_tool,
-    lead_volume_tool, conversion_by_tier_tool, time_to_first_contact_tool, rep_performance_tool,
-    score_distribution_tool, source_attribution_tool, best_time_to_contact_tool, follow_ups_due_tool,
-)
+if TYPE_CHECKING:
+    from leadpilot.agent.toolbox.registry import AgentTool
+
+# Every tool, in the order the model is given them, and the module it lives in (`<name>_tool` there).
+# A module is imported when one of its tools is first used: a question needs one or two families.
+TOOL_MODULES = {
+    "search_leads": "leads", "aggregate_leads": "leads", "get_lead": "leads",
+    "explain_score": "scoring", "predict_conversion": "scoring",
+    "enrich": "enrichment", "find_duplicates": "enrichment",
+    "suggest_owner": "routing", "explain_assignment": "routing", "routing_what_if": "routing",
+    "semantic_search_leads": "semantic", "similar_leads": "semantic",
+    "lead_volume": "analytics", "conversion_by_tier": "analytics", "time_to_first_contact": "analytics",
+    "rep_performance": "analytics", "score_distribution": "analytics", "source_attribution": "analytics",
+    "best_time_to_contact": "followups", "follow_ups_due": "followups",
+}
 
 
 def tool_names() -> list[str]:
-    return [t.name for t in READ_TOOLS]
+    return list(TOOL_MODULES)
 
 
-__all__ = ["READ_TOOLS", "tool_names"]
+def get_tool(name: str) -> AgentTool:
+    """The tool called `name` (KeyError: no such tool)."""
+    module = import_module(f"{__name__}.{TOOL_MODULES[name]}")
+    return getattr(module, f"{name}_tool")
+
+
+def __getattr__(attribute: str) -> Any:
+    if attribute == "READ_TOOLS":  # every tool, as a tuple (imports every family)
+        return tuple(get_tool(name) for name in TOOL_MODULES)
+    if attribute.endswith("_tool") and attribute.removesuffix("_tool") in TOOL_MODULES:
+        return get_tool(attribute.removesuffix("_tool"))
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
+
+
+__all__ = ["READ_TOOLS", "TOOL_MODULES", "get_tool", "tool_names"]

@@ -1,11 +1,14 @@
 """Analytics tools: reports as rows with a name column and number columns (volume, conversion by
-tier, time to first contact, rep performance, score distribution, source attribution)."""
+tier, time to first contact, rep performance, score distribution, source attribution).
+
+The reports are history and read ALL leads, won and lost too, unless filter.scope is set; the score
+distribution is the pipeline as it stands: open leads by default."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain.tools import ToolRuntime, tool
+from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
 from leadpilot.agent.toolbox.common import MODEL_ROWS, to_json
@@ -25,10 +28,13 @@ def _analytics(deps: AgentDeps, run) -> tuple[str, dict[str, Any]]:
 
 @tool("lead_volume", response_format="content_and_artifact")
 def lead_volume_tool(
-    runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None, by: Literal["source", "month", "source_by_month"] = "source"
+    runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None,
+    by: Literal["source", "channel", "month", "source_by_month", "channel_by_month"] = "source",
 ) -> tuple[str, dict[str, Any]]:
-    """New lead volume by source (count and share), by month, or by month and source. Put the period in
-    `filter` (created_after / created_before / created_within_days, e.g. this quarter)."""
+    """New lead volume by source or by channel group (count and share), by month, or by month and
+    source or channel. Put the period in
+    `filter` (created_after / created_before / created_within_days, e.g. this quarter). History: all
+    leads created, won and lost too, unless filter.scope is set."""
     from leadpilot.tools.analytics import lead_volume
 
     deps = runtime.context
@@ -37,7 +43,8 @@ def lead_volume_tool(
 
 @tool("conversion_by_tier", response_format="content_and_artifact")
 def conversion_by_tier_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None) -> tuple[str, dict[str, Any]]:
-    """Conversion rate (won / closed) per score tier, with won, lost, open and total leads."""
+    """Conversion rate (won / closed) per score tier, with won, lost, open and total leads. History:
+    all leads unless filter.scope is set."""
     from leadpilot.tools.analytics import conversion_by_tier
 
     deps = runtime.context
@@ -46,9 +53,11 @@ def conversion_by_tier_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter 
 
 @tool("time_to_first_contact", response_format="content_and_artifact")
 def time_to_first_contact_tool(
-    runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None, by: Literal["rep", "source"] = "rep"
+    runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None, by: Literal["all", "rep", "source", "channel"] = "all"
 ) -> tuple[str, dict[str, Any]]:
-    """Median and p90 hours from a lead's creation to its first outbound contact, by rep or by source."""
+    """Median and p90 hours from a lead's creation to its first outbound contact ("speed to lead"):
+    one total (by "all", the default) or by rep, source or channel when the question asks for it.
+    History: all leads unless filter.scope is set."""
     from leadpilot.tools.analytics import time_to_first_contact
 
     deps = runtime.context
@@ -58,7 +67,7 @@ def time_to_first_contact_tool(
 @tool("rep_performance", response_format="content_and_artifact")
 def rep_performance_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None) -> tuple[str, dict[str, Any]]:
     """Per rep: conversion rate, leads owned, contacted, won, lost, open pipeline and median hours to
-    first contact. One rep: filter.owner."""
+    first contact. One rep: filter.owner. History: all leads unless filter.scope is set."""
     from leadpilot.tools.analytics import rep_performance
 
     deps = runtime.context
@@ -69,7 +78,8 @@ def rep_performance_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | N
 def score_distribution_tool(
     runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None, bucket_size: Literal[5, 10, 20, 25] = 10
 ) -> tuple[str, dict[str, Any]]:
-    """A histogram of lead scores in buckets of `bucket_size` points, split by tier."""
+    """A histogram of lead scores in buckets of `bucket_size` points, split by tier: open leads unless
+    filter.scope (or a stage / converted) says otherwise."""
     from leadpilot.tools.analytics import score_distribution
 
     deps = runtime.context
@@ -79,7 +89,8 @@ def score_distribution_tool(
 @tool("source_attribution", response_format="content_and_artifact")
 def source_attribution_tool(runtime: ToolRuntime[AgentDeps], filter: LeadFilter | None = None) -> tuple[str, dict[str, Any]]:
     """First-touch (original source) vs last-touch (channel of the last inbound touch before
-    conversion) attribution over converted leads: counts and shares per channel."""
+    conversion) attribution over converted leads: counts and shares per channel. History: all
+    converted leads."""
     from leadpilot.tools.analytics import source_attribution
 
     deps = runtime.context

@@ -1,10 +1,12 @@
 """What every tool family shares: compact JSON for the model, how many rows it is shown, and
-finding a lead the viewer may see (by id or company), with the answers for "not visible" and errors.
+finding the lead a question means among those the viewer may see (by id, company or person: the
+open one, naming the others, or asking which), with the answers for "not visible" and errors.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from leadpilot.agent.deps import AgentDeps
@@ -26,28 +28,90 @@ def visible(deps: AgentDeps, session, lead_id: int) -> bool:
     return session.scalar(select(Lead.id).where(Lead.id == lead_id, visibility_condition(deps.viewer))) is not None
 
 
-def resolve(deps: AgentDeps, session, lead_id: int | None, company: str | None) -> int | None:
-    """A lead id, or the best-scored lead the viewer can see at `company`."""
-    from sqlalchemy import func, select
+@dataclass(frozen=True)
+class Resolved:
+    """The lead a question means, the other leads under the same name, or the open leads to ask
+    about when several are open and nothing tells them apart (`choices`; then `lead_id` is None)."""
 
-    from leadpilot.memory.models import Lead
+    lead_id: int | None
+    named: str | None = None  # the company or person as the question named it
+    others: tuple[dict[str, Any], ...] = ()
+    choices: tuple[dict[str, Any], ...] = ()
+    chosen: dict[str, Any] | None = None  # the chosen lead's brief, when it was chosen by name
+
+    def context(self) -> dict[str, Any]:
+        """What a tool result adds so the answer can say which lead it chose and list the rest."""
+        if not self.others or self.chosen is None:
+            return {}
+        return {"named": self.named, "chosen": self.chosen, "other_leads": list(self.others)}
+
+
+def resolve_lead(
+    deps: AgentDeps, session, lead_id: int | None = None, company: str | None = None, contact: str | None = None,
+    *, prefer_unassigned: bool = False,
+) -> Resolved:
+    """The lead meant by an id, a company or a person, among those the viewer can see: the open
+    lead (with the others listed), the most recently closed one when none is open, or — several
+    open, none clearly meant — no lead and the open ones to ask about (memory.lead_lookup)."""
+    from leadpilot.memory.lead_lookup import choose_lead, leads_named
     from leadpilot.tools.leads import visibility_condition
 
     if lead_id is not None:
-        return lead_id
-    if not company:
-        return None
-    query = (
-        select(Lead.id)
-        .where(func.lower(Lead.company) == company.strip().lower(), visibility_condition(deps.viewer))
-        .order_by(Lead.score.is_(None), Lead.score.desc(), Lead.id)
-        .limit(1)
-    )
-    return session.scalar(query)
+        return Resolved(lead_id)
+    named = company or contact
+    if not named or not named.strip():
+        return Resolved(None)
+    candidates = leads_named(session, company=company, contact=None if company else contact, where=visibility_condition(deps.viewer))
+    choice = choose_lead(candidates, prefer_unassigned=prefer_unassigned)
+    if choice.ambiguous:
+        return Resolved(None, named, tuple(c.brief() for c in choice.others), tuple(c.brief() for c in choice.choices))
+    if choice.chosen is None:
+        return Resolved(None, named)
+    return Resolved(choice.chosen.id, named, tuple(c.brief() for c in choice.others), chosen=choice.chosen.brief())
 
 
-def not_visible(lead_id: int | None) -> tuple[str, dict[str, Any]]:
-    message = f"No lead {lead_id} that you can see." if lead_id is not None else "No such lead that you can see."
+def _day(iso: str | None) -> str:
+    from datetime import date
+
+    from leadpilot.memory.lead_lookup import day_label
+
+    return day_label(date.fromisoformat(iso)) if iso else "an unknown date"
+
+
+def brief_line(lead: dict[str, Any], *, named: str | None = None) -> str:
+    """'lead 12 (Jane Doe, prospect, owner Maya Patel, created 3 Nov 2026)'; a closed lead says
+    'customer, won 5 Aug 2026' or 'lost 24 Oct 2026' instead of its stage; the company is named
+    too when it is not the name asked about (a person's leads at different companies)."""
+    if lead.get("outcome") == "won":
+        stage = f"customer, won {_day(lead.get('closed_on'))}"
+    elif lead.get("outcome") == "lost":
+        stage = f"lost {_day(lead.get('closed_on'))}"
+    else:
+        stage = str(lead["stage"]).lower()
+    company = lead.get("company") if named and (lead.get("company") or "").lower() != named.lower() else None
+    contact = lead.get("contact_name") if not named or (lead.get("contact_name") or "").lower() != named.lower() else None
+    parts = [contact, company and f"at {company}", stage, f"owner {lead.get('owner') or 'unassigned'}", f"created {_day(lead['created'])}"]
+    return f"lead {lead['id']} (" + ", ".join(p for p in parts if p) + ")"
+
+
+def which_lead(resolved: Resolved, *, tool: str) -> tuple[str, dict[str, Any]]:
+    """The answer when a name has several open leads and none is clearly meant: ask which, listing them."""
+    listed = "; ".join(f"{n}. {brief_line(lead, named=resolved.named)}" for n, lead in enumerate(resolved.choices, start=1))
+    closed = len(resolved.others)
+    also = f" (and {closed} closed {'lead' if closed == 1 else 'leads'})" if closed else ""
+    message = (f"{resolved.named} has {len(resolved.choices)} open leads{also}, so I have not picked one. Which one do you "
+               f"mean? {listed}. Say \"the first one\" or \"lead {resolved.choices[0]['id']}\".")
+    data = {"error": message, "ask_which": True, "named": resolved.named, "candidates": list(resolved.choices)}
+    return to_json(data), {"kind": "choice", "tool": tool, **data, "problems": []}
+
+
+def not_visible(lead_id: int | None, *, named: str | None = None) -> tuple[str, dict[str, Any]]:
+    if lead_id is not None:
+        message = f"No lead {lead_id} that you can see."
+    elif named:
+        message = f"No lead at or named {named!r} that you can see."
+    else:
+        message = "No such lead that you can see."
     return to_json({"error": message}), {"kind": "error", "problems": [message]}
 
 

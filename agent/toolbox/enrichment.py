@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from langchain.tools import ToolRuntime, tool
+from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import not_visible, to_json, visible
+from leadpilot.agent.toolbox.common import not_visible, resolve_lead, to_json, visible, which_lead
 
 
 @tool("enrich", response_format="content_and_artifact")
@@ -19,6 +19,16 @@ def enrich_tool(runtime: ToolRuntime[AgentDeps], target: str) -> tuple[str, dict
     from leadpilot.tools.enrichment import enrich_target
 
     deps = runtime.context
+    domain = "." in target and " " not in target.strip()
+    if "@" not in target and not domain and not target.strip().lower().removeprefix("lead").strip().isdigit():
+        with deps.read() as session:  # a company or person: its open lead (common.resolve_lead)
+            found = resolve_lead(deps, session, company=target) if target.strip() else None
+            if found is not None and found.lead_id is None and not found.choices:
+                found = resolve_lead(deps, session, contact=target)
+        if found is not None and found.choices:
+            return which_lead(found, tool="enrich")
+        if found is not None and found.lead_id is not None:
+            target = f"lead {found.lead_id}"
     try:
         result = enrich_target(deps.db, target=target, now=deps.now)
     except LookupError as error:

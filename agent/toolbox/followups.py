@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain.tools import ToolRuntime, tool
+from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import MODEL_ROWS, error_result, not_visible, resolve, to_json, visible
+from leadpilot.agent.toolbox.common import MODEL_ROWS, error_result, not_visible, resolve_lead, to_json, visible, which_lead
 from leadpilot.tools.leads import LeadFilter
 
 
@@ -25,7 +25,9 @@ def _viewer_zone(deps: AgentDeps, session) -> str | None:
 
 
 @tool("best_time_to_contact", response_format="content_and_artifact")
-def best_time_to_contact_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
+def best_time_to_contact_tool(
+    runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None, contact: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """The best time to reach a lead (by id, or the best-scored lead at a company): a weekly window in
     the lead's local time and in yours, why (its engagement history, or its industry's default), the
     confidence and the next time the window opens."""
@@ -40,9 +42,12 @@ def best_time_to_contact_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | No
     except FollowUpPolicyError as error:
         return error_result("best_time", str(error))
     with deps.read() as session:
-        lead_id = resolve(deps, session, lead_id, company)
+        found = resolve_lead(deps, session, lead_id, company, contact)  # a company or person means its open lead
+        if found.choices:
+            return which_lead(found, tool="best_time_to_contact")
+        lead_id = found.lead_id
         if lead_id is None or not visible(deps, session, lead_id):
-            return not_visible(lead_id)
+            return not_visible(lead_id, named=found.named)
         lead = session.get(Lead, lead_id)
         best = best_time_for_lead(session, lead=lead, policy=policy, now=deps.now, viewer_zone=_viewer_zone(deps, session))
         row = lead_row(lead)
@@ -55,7 +60,7 @@ def follow_ups_due_tool(
     runtime: ToolRuntime[AgentDeps], day: str = "today", filter: LeadFilter | None = None, limit: int | None = None
 ) -> tuple[str, dict[str, Any]]:
     """Who to call or follow up with on a day ("today", "tomorrow", a weekday, YYYY-MM-DD): open hot and
-    warm leads not contacted within their tier's cadence whose best-time window falls that day, ranked,
+    warm leads (always open: won and lost leads are never on it) not contacted within their tier's cadence whose best-time window falls that day, ranked,
     each with the reason and a suggested time. A rep gets their own; managers everyone's, or one rep's
     with filter.owner; `filter` narrows further."""
     from leadpilot.tools.followups import FollowUpPolicyError

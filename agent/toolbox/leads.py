@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain.tools import ToolRuntime, tool
+from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
 from leadpilot.agent.toolbox.common import COMPACT_FIELDS, MODEL_ROWS, to_json
@@ -34,8 +34,11 @@ def search_leads_tool(
     descending: bool = True,
     limit: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Find leads matching a filter (tier, industry, place, size, source, stage, owner, score,
-    created/contacted windows, activity). Sorted by `sort_by`; `limit` for a top N."""
+    """Find leads matching a filter (tier, industry, place, size, source or channel, stage, owner,
+    seniority, department, score, created/contacted windows, activity; `any_of` for "X or Y").
+    OPEN leads only (not won or lost) unless filter.scope is "all" ("including closed", "all time")
+    or "closed", or the filter names a stage or converted; `closed_not_shown` in the result counts
+    the closed leads the default left out. Sorted by `sort_by`; `limit` for a top N."""
     deps = runtime.context
     query = SearchLeads(filter=filter or LeadFilter(), sort_by=sort_by, descending=descending, limit=limit)
     with deps.read() as session:
@@ -47,6 +50,7 @@ def search_leads_tool(
         "sort_by": sort_by,
         "filters_applied": result.filters_applied,
         "problems": result.problems,
+        "closed_not_shown": result.closed_not_shown,
         "leads": [{k: lead[k] for k in COMPACT_FIELDS} for lead in result.leads[:MODEL_ROWS]],
     }
     # The lead rows are JSON-ready already: passed on as they are, not copied by a second dump.
@@ -61,7 +65,10 @@ def aggregate_leads_tool(
     metric: Metric = "count",
 ) -> tuple[str, dict[str, Any]]:
     """Count leads, or compute conversion rate (won / closed) or average score, grouped by one
-    field (tier, industry, source, owner, stage, country, state, city, month, segment) or in total."""
+    field (tier, industry, source, channel, owner, stage, country, state, city, month, segment,
+    seniority, department) or in total. Counts and average scores are of OPEN leads unless
+    filter.scope says "all" or "closed" or the filter names a stage or converted (`closed_not_shown`
+    counts what the default left out); a conversion rate is history and reads all leads by default."""
     deps = runtime.context
     query = AggregateLeads(filter=filter or LeadFilter(), group_by=group_by, metric=metric)
     with deps.read() as session:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from langchain.tools import ToolRuntime, tool
+from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import error_result, not_visible, resolve, to_json, visible
+from leadpilot.agent.toolbox.common import error_result, not_visible, resolve_lead, to_json, visible, which_lead
 from leadpilot.tools.routing import PoolMembership
 
 
@@ -19,22 +19,26 @@ def _routing_policy(deps: AgentDeps):
 
 
 @tool("suggest_owner", response_format="content_and_artifact")
-def suggest_owner_tool(runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None) -> tuple[str, dict[str, Any]]:
+def suggest_owner_tool(
+    runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None, contact: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """Who should take a lead, and why: a dry run of the routing policy (nothing is assigned), with
-    the rule that matched, every candidate considered and why the winner won. Name the lead by id or company."""
+    the rule that matched, every candidate considered and why the winner won. Name the lead by id,
+    company or contact person (a name means its open lead; several open: the unassigned one, else you are asked which)."""
     from leadpilot.tools.routing import RoutingInputError, suggest_owner
 
     deps = runtime.context
     with deps.read() as session:
-        if not deps.viewer.sees_everything:
-            resolved = resolve(deps, session, lead_id, company)
-            if resolved is None or not visible(deps, session, resolved):
-                return not_visible(lead_id)
+        found = resolve_lead(deps, session, lead_id, company, contact, prefer_unassigned=True)
+        if found.choices:
+            return which_lead(found, tool="suggest_owner")
+        if found.lead_id is None or not visible(deps, session, found.lead_id):
+            return not_visible(lead_id, named=found.named)
         try:
-            result = suggest_owner(session, policy=_routing_policy(deps), now=deps.now, lead_id=lead_id, company=company)
+            result = {**suggest_owner(session, policy=_routing_policy(deps), now=deps.now, lead_id=found.lead_id), **found.context()}
         except RoutingInputError as error:
             return error_result("routing", str(error))
-    shown = {k: result.get(k) for k in ("lead_id", "company", "current_owner", "owner_name", "queue", "rule", "answer")}
+    shown = {k: result.get(k) for k in ("lead_id", "company", "current_owner", "owner_name", "queue", "rule", "answer", "named", "chosen", "other_leads")}
     return to_json(shown), {"kind": "routing", **json.loads(to_json(result))}
 
 

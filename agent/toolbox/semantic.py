@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from langchain.tools import ToolRuntime, tool
+from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
 from leadpilot.agent.toolbox.common import COMPACT_FIELDS, MODEL_ROWS, to_json
@@ -36,7 +36,8 @@ def semantic_search_leads_tool(
     runtime: ToolRuntime[AgentDeps], text: str, filter: LeadFilter | None = None, limit: int = 10
 ) -> tuple[str, dict[str, Any]]:
     """Find leads by what their notes, company, title and website say ("looking at card issuing",
-    "need fleet tracking"), within any structured filter. Most similar first."""
+    "need fleet tracking"), within any structured filter: open leads unless filter.scope (or a
+    stage / converted) says otherwise. Most similar first."""
     from leadpilot.tools.semantic import semantic_search_leads
 
     deps = runtime.context
@@ -49,7 +50,9 @@ def similar_leads_tool(
     runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None,
     filter: LeadFilter | None = None, limit: int = 10,
 ) -> tuple[str, dict[str, Any]]:
-    """Leads most like a given lead or company ("companies like Stripe"), within any structured filter."""
+    """Leads most like a given lead or company ("companies like Stripe"; any lead can be the example,
+    won or lost too), within any structured filter: open leads unless filter.scope (or a stage /
+    converted) says otherwise."""
     from leadpilot.tools.semantic import similar_leads
 
     deps = runtime.context

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from leadpilot.interfaces.cli import agent, data, scoring, servers  # noqa: F401  (importing registers their commands)
-from leadpilot.interfaces.cli.shared import _err_console, app
+from leadpilot.interfaces.cli.shared import app, fail
 
 # `leadpilot --help` lists the commands in this order.
 COMMAND_ORDER = (
@@ -32,11 +32,20 @@ _add_campaign_commands()
 
 
 def main() -> None:
-    """Console entry point: turns configuration errors into a clear message and exit code 2."""
+    """Console entry point: turns configuration errors into a clear message and exit code 2. Under
+    --json every error is one {"error": ...} object on standard output, usage errors too."""
     from leadpilot.settings import SettingsError
 
+    as_json = "--json" in sys.argv[1:]
     try:
-        app()
+        if not as_json:
+            app()
+            return
+        code = app(standalone_mode=False)  # usage errors come back here instead of being printed
+        sys.exit(code if isinstance(code, int) else 0)
     except SettingsError as error:
-        _err_console().print(f"[red]{error}[/red]")
-        sys.exit(2)
+        raise SystemExit(fail(str(error), as_json=as_json, code=2).exit_code) from None
+    except Exception as error:
+        if as_json and hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int):  # Click's errors
+            raise SystemExit(fail(error.format_message(), as_json=True, code=error.exit_code).exit_code) from None
+        raise

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from leadpilot.interfaces.cli.shared import _console, _err_console, app, open_store
+from leadpilot.interfaces.cli.shared import _console, _err_console, app, fail, open_store
 
 
 def _render_answer(console, answer) -> None:
@@ -41,14 +41,13 @@ def _render_answer(console, answer) -> None:
         console.print(f"[dim]tool calls: {calls}[/dim]")
 
 
-def _ask_deps(db, user: str | None, conversation: str | None, channel: str):
+def _ask_deps(db, user: str | None, conversation: str | None, channel: str, *, as_json: bool = False):
     from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps, viewer_for
 
     try:
         viewer = viewer_for(db, email=user)
     except UnknownUserError as error:
-        _err_console().print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(str(error), as_json=as_json, code=2) from None
     return make_deps(db, viewer=viewer, conversation_id=conversation, channel=channel)
 
 
@@ -64,12 +63,11 @@ def ask(
 
     db = open_store()
     try:
-        deps = _ask_deps(db, user, conversation, "cli")
+        deps = _ask_deps(db, user, conversation, "cli", as_json=as_json)
         try:
             answer = run_agent(question, deps=deps)
         except AgentError as error:
-            _err_console().print(f"[red]{error}[/red]")
-            raise typer.Exit(1) from None
+            raise fail(str(error), as_json=as_json) from None
     finally:
         db.dispose()
     if as_json:

@@ -106,7 +106,7 @@ def start(
     as_json: Annotated[bool, typer.Option("--json", help="Print the campaign as one JSON object.")] = False,
 ) -> None:
     """Queue a discovery campaign and (by default) run it now."""
-    from leadpilot.interfaces.cli.shared import _err_console, current_clock, open_store
+    from leadpilot.interfaces.cli.shared import _err_console, current_clock, fail, open_store
     from leadpilot.tools.discovery import CampaignError, create_campaign
 
     criteria = {"industries": industry or [], "countries": country or [], "min_size": min_size, "max_size": max_size,
@@ -118,6 +118,8 @@ def start(
                 campaign_id = create_campaign(session, name=name, provider=provider, criteria=criteria, source_path=file,
                                               now=current_clock().now(), actor=_actor()).id
         except CampaignError as error:
+            if as_json:
+                raise fail("The campaign was not created: " + "; ".join(error.problems), as_json=True, code=2) from None
             _err_console().print("[red]The campaign was not created:[/red]")
             for problem in error.problems:
                 _err_console().print(f"  - {problem}", highlight=False, markup=False)
@@ -172,14 +174,13 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """One campaign: status, counts, what was already known and what was rejected, with reasons."""
-    from leadpilot.interfaces.cli.shared import _err_console, open_store
+    from leadpilot.interfaces.cli.shared import fail, open_store
 
     db = open_store()
     try:
         campaign = _fetch(db, campaign_id)
     except LookupError as error:
-        _err_console().print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(str(error), as_json=as_json) from None
     finally:
         db.dispose()
     _show(campaign, as_json=as_json, details=True)

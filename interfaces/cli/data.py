@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import typer
 
 from leadpilot.interfaces.cli.scoring import _apply_rule_scores, _scoring_policy
-from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, open_store
+from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, open_store, say
 
 
 def _print_seed_summary(summary) -> None:
@@ -33,7 +33,10 @@ def seed(
 
     db = open_store()
     try:
-        summary = seed_demo(db, now=current_clock().now(), seed=random_seed, n_leads=leads, reset=reset)
+        now = current_clock().now()
+        say(f"Loading the demo data around {now:%Y-%m-%d %H:%M} UTC{' (LEADPILOT_NOW)' if current_clock().is_pinned else ''}: "
+            f"{leads:,} leads with 180 days of history...")
+        summary = seed_demo(db, now=now, seed=random_seed, n_leads=leads, reset=reset)
         _print_seed_summary(summary)
         _apply_rule_scores(db)
     except StoreNotEmptyError as error:
@@ -75,13 +78,25 @@ def _build_semantic_index(db, *, rebuild: bool = False, quiet: bool = False):
     from leadpilot.tools.semantic import reindex as reindex_leads, semantic_index
 
     index = semantic_index(db, get_settings())
+    console = _err_console()
+    logged = [0]  # without a terminal (a log, a pipe) there is no bar: a line at each quarter instead
+
+    def log_line(done: int, total: int) -> None:
+        if not quiet and not console.is_terminal and total and done * 4 // total > logged[0]:
+            logged[0] = done * 4 // total
+            console.print(f"embedding leads: {done:,} of {total:,}", markup=False, highlight=False)
+
     with Progress(
         TextColumn("[bold]embedding leads[/bold]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=_err_console(), disable=quiet, transient=True,
+        console=console, disable=quiet, transient=True,
     ) as progress:
         task = progress.add_task("leads", total=None)
-        return reindex_leads(db, index, rebuild=rebuild,
-                             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+            log_line(done, total)
+
+        return reindex_leads(db, index, rebuild=rebuild, on_progress=on_progress)
 
 
 @app.command("import")
@@ -137,16 +152,19 @@ def import_csv(
 def export(
     format: Annotated[Literal["csv", "json"], typer.Option("--format", "-f", help="csv or json.")] = "csv",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
+    with_scores: Annotated[bool, typer.Option("--with-scores", help="CSV: add id, score, tier and owner (JSON always has them).")] = False,
 ) -> None:
-    """Export every lead with the canonical columns plus id, score, tier, owner and stage."""
+    """Export every lead with the columns `import` reads (export -> import -> export is identical);
+    --with-scores adds id, score, tier and owner."""
     from leadpilot.tools.leads import export_leads
 
     db = open_store()
+    computed = True if with_scores else None
     try:
         if output is None:
-            count = export_leads(db, output=sys.stdout, format=format)
+            count = export_leads(db, output=sys.stdout, format=format, computed=computed)
         else:
-            count = export_leads(db, output=output, format=format)
+            count = export_leads(db, output=output, format=format, computed=computed)
     finally:
         db.dispose()
     if output is not None:
@@ -183,9 +201,12 @@ def status() -> None:
             }
     finally:
         db.dispose()
-    console = _console()
-    console.print(f"database: {settings.resolved_database_url}")
-    console.print(f"clock:    {current_clock().now().isoformat()}{' (pinned by LEADPILOT_NOW)' if settings.now else ''}")
-    console.print(f"llm:      {settings.effective_llm_backend}")
-    for name, count in counts.items():
-        console.print(f"{name + ':':<10}{count}")
+    lines = {
+        "database": settings.resolved_database_url,
+        "clock": current_clock().now().isoformat() + (" (pinned by LEADPILOT_NOW)" if settings.now else ""),
+        "llm": settings.effective_llm_backend,
+        **{name: f"{count:,}" for name, count in counts.items()},
+    }
+    width = max(len(name) for name in lines) + 2  # "activities: 29,152", every value in one column
+    for name, value in lines.items():
+        _console().print(f"{name + ':':<{width}}{value}", markup=False, highlight=False, soft_wrap=True)

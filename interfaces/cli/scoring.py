@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, open_store
+from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, fail, open_store, say
 
 
 def _scoring_policy():
@@ -43,12 +43,14 @@ def _apply_rule_scores(db) -> None:
         _err_console().print(problem or report.semantic_problem, style="yellow", markup=False, highlight=False)
 
 
-def _train_quietly(db) -> None:
+def _train_quietly(db, *, announce: bool = False) -> None:
     """Train the conversion model on the demo history so predictions exist from the first chat."""
     from leadpilot.settings import get_settings
     from leadpilot.tools.prediction import NotEnoughHistoryError, load_latest_model, train_conversion_model
     from leadpilot.tools.prediction import store_probabilities
 
+    if announce:
+        say("Training the conversion model on the closed leads (a few seconds)...")
     now = current_clock().now()
     try:
         version = train_conversion_model(db, now=now, data_dir=get_settings().data_dir)
@@ -105,24 +107,36 @@ def predict(
     lead_id: Annotated[int, typer.Argument(help="Lead id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Conversion prediction for one lead: probability, factors, risks, next actions, time to close."""
+    """Conversion prediction for one lead: probability, factors, risks, next actions, time to close.
+    A won or lost lead reports its outcome instead."""
+    from leadpilot.memory.lead_lookup import lead_outcome
+    from leadpilot.memory.models import Lead
     from leadpilot.settings import get_settings
-    from leadpilot.tools.prediction import ModelNotFoundError, load_latest_model
+    from leadpilot.tools.prediction import ModelNotFoundError, load_latest_model, outcome_report
     from leadpilot.tools.prediction import predict_lead
 
     db = open_store()
     try:
+        with db.session() as session:
+            if session.get(Lead, lead_id) is None:
+                raise fail(f"No lead {lead_id}.", as_json=as_json)
+            outcome = lead_outcome(session, lead_id)
+        if outcome is not None:  # closed: the outcome, with or without a trained model
+            report = outcome_report(outcome)
+            if as_json:
+                sys.stdout.write(json.dumps(report) + "\n")
+            else:
+                _console().print(f"Lead {lead_id}: {outcome.sentence()} There is nothing left to predict.")
+            return
         try:
             model = load_latest_model(db, get_settings().data_dir)
         except ModelNotFoundError as error:
-            _err_console().print(f"[red]{error}[/red] Run `leadpilot train` first.")
-            raise typer.Exit(1) from None
+            raise fail(str(error), as_json=as_json) from None
         with db.transaction() as session:
             try:
                 prediction = predict_lead(session, lead_id=lead_id, model=model, now=current_clock().now())
             except LookupError as error:
-                _err_console().print(f"[red]{error}[/red]")
-                raise typer.Exit(1) from None
+                raise fail(str(error), as_json=as_json) from None
     finally:
         db.dispose()
     if as_json:
@@ -171,14 +185,12 @@ def feedback(
         with db.transaction() as session:
             if lead_id is not None:
                 if converted is None:
-                    _err_console().print("[red]--lead needs --converted or --lost.[/red]")
-                    raise typer.Exit(2)
+                    raise fail("--lead needs --converted or --lost.", as_json=as_json, code=2)
                 prediction_id = session.scalar(
                     select(Prediction.id).where(Prediction.lead_id == lead_id).order_by(Prediction.made_at.desc(), Prediction.id.desc())
                 )
                 if prediction_id is None:
-                    _err_console().print(f"[red]No prediction recorded for lead {lead_id}; run `leadpilot predict {lead_id}` first.[/red]")
-                    raise typer.Exit(1)
+                    raise fail(f"No prediction recorded for lead {lead_id}; run `leadpilot predict {lead_id}` first.", as_json=as_json)
                 validate_prediction(session, prediction_id=prediction_id, converted=converted, now=now)
             validated_now = validate_closed_predictions(session, now=now)
             report = prediction_accuracy(session)
@@ -224,8 +236,7 @@ def enrich(
         else:
             result = enrich_target(db, target=target, now=now, waterfall=waterfall, credit_cap=settings.enrichment_credit_cap)
     except LookupError as error:
-        _err_console().print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(str(error), as_json=as_json) from None
     finally:
         db.dispose()
     if as_json:

@@ -9,7 +9,7 @@ import typer
 
 from leadpilot.interfaces.cli.data import _build_semantic_index, _print_seed_summary
 from leadpilot.interfaces.cli.scoring import _apply_rule_scores, _train_quietly
-from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, open_store
+from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, ensure_port_free, open_store, say
 
 
 def _index_for_demo(db) -> None:
@@ -18,6 +18,7 @@ def _index_for_demo(db) -> None:
     from leadpilot.memory.embeddings import EmbedderError
     from leadpilot.memory.vectors import VectorStoreError
 
+    say("Building the semantic index: embedding every lead's text (about a minute on a small machine; only the first start)...")
     try:
         report = _build_semantic_index(db)
     except (VectorStoreError, EmbedderError) as error:
@@ -31,23 +32,29 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Interface for the web chat (default LEADPILOT_UI_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port for the web chat (default LEADPILOT_UI_PORT, 8000).")] = None,
 ) -> None:
-    """Load demo data if the store is empty, then start the web chat on embedded defaults."""
+    """Load demo data if the store is empty, then start the web chat on embedded defaults.
+    The data is seeded around the clock (LEADPILOT_NOW when set), so relative questions fit it."""
     from leadpilot.memory.leads import count_leads
     from leadpilot.memory.seed import seed_demo
     from leadpilot.settings import get_settings
 
     settings = get_settings()
+    host, port = host or settings.ui_host, port or settings.ui_port
+    ensure_port_free(host, port)  # before a minute of loading, not after
     db = open_store()
     try:
         with db.session() as session:
             existing = count_leads(session)
         if existing:
-            _console().print(f"Store already holds {existing} leads ({settings.resolved_database_url}); not reseeding.")
+            _console().print(f"Store already holds {existing:,} leads ({settings.resolved_database_url}); not reseeding.")
         else:
-            _print_seed_summary(seed_demo(db, now=current_clock().now()))
+            now = current_clock().now()
+            pinned = " (LEADPILOT_NOW)" if settings.now else ""
+            say(f"Loading the demo data around {now:%Y-%m-%d %H:%M} UTC{pinned}: 2,400 leads, 16 reps, 180 days of history...")
+            _print_seed_summary(seed_demo(db, now=now))
             _index_for_demo(db)
             _apply_rule_scores(db)
-            _train_quietly(db)
+            _train_quietly(db, announce=True)
     finally:
         db.dispose()
     ui(host=host, port=port)
@@ -62,8 +69,14 @@ def ui(
     from leadpilot.interfaces.web.launch import run_web_chat
     from leadpilot.settings import get_settings
 
+    settings = get_settings()
+    host, port = host or settings.ui_host, port or settings.ui_port
+    ensure_port_free(host, port)
     open_store().dispose()  # create / migrate the store before the first chat
-    run_web_chat(get_settings(), host=host, port=port)
+    say("Starting the web chat...")
+    if not run_web_chat(settings, host=host, port=port):
+        _err_console().print(f"The web chat did not start on {host}:{port}.", style="red", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -83,6 +96,8 @@ def slack(
     except SlackConfigError as error:
         _err_console().print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    if settings.slack_app_token is None:  # HTTP mode listens; Socket Mode dials out
+        ensure_port_free(host or settings.slack_host, port or settings.slack_port)
     db = open_store()
     try:
         asyncio.run(serve(settings, db, host=host, port=port))
@@ -122,15 +137,21 @@ def serve(
         for problem in problems:
             _err_console().print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
+    ensure_port_free(host, port)
     db = open_store()
     count = settings.pipeline_workers if workers is None else workers
     processes = WorkerProcesses(count, embedding_threads=settings.embedding_threads or 1)
     _err_console().print(f"Capture API on http://{host}:{port} (docs /docs) with {count} pipeline worker process(es); "
                          f"database {db.dialect}.")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings=settings, db=db, workers=processes), host=host, port=port,
+                                           log_level="warning"))
     try:
-        uvicorn.run(create_app(settings=settings, db=db, workers=processes), host=host, port=port, log_level="warning")
+        server.run()
     finally:
         db.dispose()
+    if not server.started:  # e.g. the port was taken between the check and the bind
+        _err_console().print(f"The capture API did not start on {host}:{port}.", style="red", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command()

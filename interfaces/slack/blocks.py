@@ -233,9 +233,15 @@ def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int 
     header = escape(answer.answer or "Done.")
     if asked_by:
         header = f"<@{asked_by}> asked: _{escape(answer.question)}_\n{header}"
+    card = _score_card_of(answer)
+    if card is not None and len(answer.tool_calls) == 1:  # the card says it all; the full text is the notification's
+        header = (f"<@{asked_by}> asked: _{escape(answer.question)}_\n" if asked_by else "") + (
+            f"Why *{escape(card.title)}* is {escape(card.tier)}:" if card.tier else f"*{escape(card.title)}* has no score yet.")
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "answer", "text": _mrkdwn(header)}]
     looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
-    if answer.leads and looked_up and len(answer.leads) == 1:
+    if card is not None:
+        blocks += score_card_blocks(card)
+    elif answer.leads and looked_up and len(answer.leads) == 1:
         blocks += lead_card_blocks(answer.leads[0])
     elif answer.leads:
         blocks.append({"type": "divider"})
@@ -271,17 +277,47 @@ def without_more_button(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, A
 # Explanations, notices, alerts
 
 
-def explain_blocks(lead: Mapping[str, Any], lines: Sequence[str]) -> list[dict[str, Any]]:
-    """Why a lead has its score: one line per scoring category."""
-    title = f"*Why {escape(_company(lead))} (lead {lead['id']}) scores {lead.get('score') if lead.get('score') is not None else 'nothing yet'}*"
-    if lead.get("tier"):
-        title += f" — {TIER_EMOJI.get(lead['tier'], '')} {lead['tier']}"
-    body = "\n".join(f"• {escape(line)}" for line in lines) if lines else "_Not scored yet._"
-    blocks = [{"type": "section", "block_id": "explain", "text": _mrkdwn(f"{title}\n{body}")}]
-    policy = (lead.get("score_breakdown") or {}).get("policy_version")
-    if policy:
-        blocks.append({"type": "context", "elements": [_mrkdwn(f"Scoring policy {escape(policy)}")]})
+def _score_card_of(answer: Any):
+    from leadpilot.interfaces.score_card import from_explanation
+
+    explanation = getattr(answer, "score_explanation", None)
+    return from_explanation(explanation) if explanation else None
+
+
+def score_card_blocks(card: Any, *, block_id: str = "score") -> list[dict[str, Any]]:
+    """Why a lead has its score (interfaces.score_card.ScoreCard): tier and score, a bar per
+    category against its cap, the top reasons in words."""
+    from leadpilot.interfaces.score_card import bar, number
+
+    tier = " ".join(part for part in (TIER_EMOJI.get(card.tier or "", ""), f"*{card.tier}*" if card.tier else "") if part)
+    head = f"*{escape(card.title)}*  {tier}" + (f"  *{card.score}* of 100" if card.score is not None else "  _not scored yet_")
+    if card.threshold_note:
+        head += f"\n_{escape(card.threshold_note)}_"
+    notes = " ".join(note for note in (card.outcome, card.others) if note)
+    if notes:
+        head += f"\n{escape(notes)}"
+    blocks: list[dict[str, Any]] = [{"type": "section", "block_id": block_id, "text": _mrkdwn(head)}]
+    if card.categories:
+        width = max(len(c.label) for c in card.categories)
+        rows = [f"{c.label:<{width}}  {bar(c.share)}  {number(c.points)}" + (f" of {number(c.cap)}" if c.cap is not None else "")
+                for c in card.categories]
+        blocks.append({"type": "section", "block_id": f"{block_id}:categories", "text": _mrkdwn("```" + escape("\n".join(rows)) + "```")})
+    if card.reasons:
+        reasons = "\n".join(f"{n}. {escape(reason)}" for n, reason in enumerate(card.reasons, start=1))
+        blocks.append({"type": "section", "block_id": f"{block_id}:reasons", "text": _mrkdwn(f"*Top reasons*\n{reasons}")})
     return blocks
+
+
+def explain_blocks(lead: Mapping[str, Any], lines: Sequence[str]) -> list[dict[str, Any]]:
+    """Why a lead has its score: the score card from its breakdown (`lines`, the breakdown in the
+    scoring tool's words, only when there is no breakdown to draw)."""
+    from leadpilot.interfaces.score_card import from_lead
+
+    title = f"*Why {escape(_company(lead))} (lead {lead['id']}) scores {lead.get('score') if lead.get('score') is not None else 'nothing yet'}*"
+    if lead.get("score_breakdown"):
+        return [{"type": "section", "block_id": "explain", "text": _mrkdwn(title)}, *score_card_blocks(from_lead(lead))]
+    body = "\n".join(f"• {escape(line)}" for line in lines) if lines else "_Not scored yet._"
+    return [{"type": "section", "block_id": "explain", "text": _mrkdwn(f"{title}\n{body}")}]
 
 
 def notice_blocks(text: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from leadpilot.agent.planner import SUGGESTIONS
 from leadpilot.agent.runner import AgentAnswer, AgentError, stream_agent
 from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps, viewer_for
 from leadpilot.interfaces.lead_actions import score_lines
+from leadpilot.interfaces.score_card import from_explanation
 from leadpilot.interfaces.web import render
 from leadpilot.interfaces.web.launch import login
 from leadpilot.settings import get_settings
@@ -44,9 +45,12 @@ def _warm_up() -> None:
     """Load the agent's libraries in the background, so the first question is answered quickly."""
 
     def load() -> None:
+        import leadpilot.agent.loop  # noqa: F401
         import leadpilot.agent.offline_model  # noqa: F401
-        import leadpilot.agent.toolbox  # noqa: F401
-        from langchain.agents import create_agent  # noqa: F401
+        from leadpilot.agent.toolbox import READ_TOOLS  # noqa: F401  (every tool family)
+
+        if get_settings().effective_llm_backend == "openai":
+            from langchain.agents import create_agent  # noqa: F401
 
         database()
         # The first chart builds matplotlib's font cache (seconds on a cold machine): do it now.
@@ -156,7 +160,10 @@ async def _show(reply: cl.Message, answer: AgentAnswer, *, chart: dict | None = 
     elements: list = []
     actions: list[cl.Action] = []
     looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
-    if answer.leads and looked_up and len(answer.leads) == 1:
+    card = from_explanation(answer.score_explanation) if answer.score_explanation else None
+    if card is not None:  # "why is X hot?": the card says it all, unless the answer had other parts
+        parts = [render.score_card(card)] if len(answer.tool_calls) == 1 else [*parts, render.score_card(card)]
+    elif answer.leads and looked_up and len(answer.leads) == 1:
         lead = answer.leads[0]
         parts.append(render.lead_card(lead, score_lines=score_lines(lead.get("score_breakdown"))))
     elif answer.leads:

@@ -4,6 +4,10 @@ Chainlit writes `.chainlit/`, `chainlit.md` and `.files/` into its app root (on 
 `CHAINLIT_APP_ROOT` points at `DATA_DIR/chainlit` before Chainlit is imported; the repository
 root and the working directory stay clean. Password login needs a JWT secret
 (`CHAINLIT_AUTH_SECRET`): one is generated once and kept in that folder (mode 0600).
+
+The chat looks like Leadpilot: its logo (`public/logo_light.svg`, `logo_dark.svg`) and favicon
+(`public/favicon.svg`) come from `assets/`, and the welcome page is written for each language
+Chainlit has a translation for (`chainlit_<lang>.md`), so a page load logs no missing-file warning.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from leadpilot.settings import Settings
 
 APP_FILE = Path(__file__).with_name("app.py")
+ASSETS = Path(__file__).with_name("assets")
+PUBLIC_FILES = ("logo_light.svg", "logo_dark.svg", "favicon.svg")
 
 CONFIG_TOML = """\
 # Chainlit settings for the Leadpilot web chat, written once by `leadpilot ui`; edit freely.
@@ -39,6 +45,7 @@ enabled = false
 [UI]
 name = "Leadpilot"
 description = "Ask about your leads: tables, reasons and the tool calls behind every answer."
+custom_meta_image_url = "/public/logo_light.svg"
 cot = "full"
 layout = "wide"
 confirm_new_chat = false
@@ -72,8 +79,19 @@ def auth_secret(root: Path) -> str:
     return secret
 
 
+def _languages() -> list[str]:
+    """The languages Chainlit has translations for (en-US first), plus plain English variants."""
+    from importlib.util import find_spec
+
+    spec = find_spec("chainlit")  # found, not imported: Chainlit reads CHAINLIT_APP_ROOT when imported
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    shipped = sorted(p.stem for folder in folders for p in (Path(folder) / "translations").glob("*.json"))
+    return list(dict.fromkeys(["en-US", "en-GB", "en", *shipped]))
+
+
 def prepare_app_root(settings: Settings) -> Path:
-    """Create DATA_DIR/chainlit with Leadpilot's Chainlit config and welcome page (kept if edited)."""
+    """Create DATA_DIR/chainlit with Leadpilot's Chainlit config, welcome page, logo and favicon
+    (each kept if edited)."""
     from importlib.metadata import version
 
     root = app_root(settings)
@@ -84,6 +102,15 @@ def prepare_app_root(settings: Settings) -> Path:
     welcome = root / "chainlit.md"
     if not welcome.exists():
         welcome.write_text(WELCOME_MD, encoding="utf-8")
+    for language in _languages():  # Chainlit reads chainlit_<lang>.md, and warns on every page load without it
+        translated = root / f"chainlit_{language}.md"
+        if not translated.exists():
+            translated.write_text(welcome.read_text(encoding="utf-8"), encoding="utf-8")
+    public = root / "public"
+    public.mkdir(exist_ok=True)
+    for name in PUBLIC_FILES:
+        if not (public / name).exists():
+            shutil.copyfile(ASSETS / name, public / name)
     return root
 
 
@@ -142,8 +169,9 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def run_web_chat(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
-    """Run the Chainlit app in the foreground until Ctrl-C."""
+def run_web_chat(settings: Settings, *, host: str | None = None, port: int | None = None) -> bool:
+    """Run the Chainlit app in the foreground until Ctrl-C; False when its server did not start
+    (it could not listen on host:port)."""
     host = host or settings.ui_host
     port = port or settings.ui_port
     root = prepare_app_root(settings)
@@ -174,3 +202,6 @@ def run_web_chat(settings: Settings, *, host: str | None = None, port: int | Non
         run_chainlit(str(APP_FILE))
     except KeyboardInterrupt:
         pass
+    except SystemExit as stop:  # uvicorn exits 1 when it cannot bind
+        return not stop.code
+    return True

@@ -148,12 +148,23 @@ def chart_png(rows: Sequence[Mapping[str, Any]], *, chart: Mapping[str, Any] | N
     return buffer.getvalue()
 
 
+TIER_MARK = {"hot": "🔥", "warm": "🌤️", "cold": "🧊"}
+
+
+def _tier_text(tier: str | None, score: Any) -> str:
+    if not tier and score is None:
+        return "not scored"
+    return " ".join(str(part) for part in (TIER_MARK.get(tier or "", ""), f"**{tier}**" if tier else "", score) if part not in ("", None))
+
+
 def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = ()) -> str:
-    """One lead in detail: facts, score breakdown, latest activities, assignments."""
-    title = f"**{md(lead.get('company') or lead.get('contact_name') or 'Lead ' + str(lead['id']))}** (lead {lead['id']})"
+    """One lead in detail: facts (label: value lines, no table header to leave empty), the score
+    card (when the lead has a breakdown; else `score_lines`), latest activities."""
+    from leadpilot.interfaces.score_card import from_lead
+
+    name = md(lead.get("company") or lead.get("contact_name") or "Lead " + str(lead["id"]))
     facts = [
-        ("Contact", ", ".join(md(x) for x in (lead.get("contact_name"), lead.get("job_title"), lead.get("email")) if x)),
-        ("Tier / score", f"{lead.get('tier') or 'not scored'} {lead.get('score') if lead.get('score') is not None else ''}".strip()),
+        ("Contact", ", ".join(md(x) for x in (lead.get("contact_name"), lead.get("job_title"), lead.get("email")) if x) or "—"),
         ("Industry", md(lead.get("industry") or "—")),
         ("Where", ", ".join(md(x) for x in (lead.get("city"), lead.get("state"), lead.get("country")) if x) or "—"),
         ("Stage", md(lead.get("stage") or "—")),
@@ -161,14 +172,43 @@ def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = ()) -> st
         ("Last contact", (lead.get("last_contacted_at") or "never")[:10]),
         ("Source", md(lead.get("source") or "—")),
     ]
-    parts = [title, "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in facts)]
-    if score_lines:
+    parts = [f"### {name} (lead {lead['id']}) · {_tier_text(lead.get('tier'), lead.get('score'))}", "",
+             "  \n".join(f"**{label}:** {value}" for label, value in facts)]
+    if lead.get("score_breakdown"):
+        parts += ["", score_card_body(from_lead(lead))]
+    elif score_lines:
         parts += ["", "**Why this score**", *(f"- {md(line)}" for line in score_lines)]
     activities = list(lead.get("activities") or [])[:5]
     if activities:
         parts += ["", "**Latest activity**"]
         parts += [f"- {a['occurred_at'][:10]} {md(a['kind'])}" + (f" ({md(a['direction'])})" if a.get("direction") else "") for a in activities]
     return "\n".join(parts)
+
+
+def score_card(card: Any) -> str:
+    """Why a lead has its score (interfaces.score_card.ScoreCard), as Markdown: the tier and score,
+    a bar per category against its cap, the top reasons in words."""
+    parts = [f"### {md(card.title)} · {_tier_text(card.tier, card.score)}"]
+    notes = [note for note in (card.outcome, card.others) if note]
+    if notes:
+        parts.append("_" + md(" ".join(notes)) + "_")
+    parts += ["", score_card_body(card)]
+    return "\n".join(parts)
+
+
+def score_card_body(card: Any) -> str:
+    from leadpilot.interfaces.score_card import bar, number
+
+    if card.score is None:
+        return "_Not scored yet._"
+    lines = [f"**Score {card.score} of 100**" + (f" — {card.threshold_note}" if card.threshold_note else "")]
+    if card.categories:
+        lines += ["", "| category | points | |", "|---|---:|---|"]
+        lines += [f"| {md(c.label)} | {number(c.points)}" + (f" of {number(c.cap)}" if c.cap is not None else "")
+                  + f" | `{bar(c.share)}` |" for c in card.categories]
+    if card.reasons:
+        lines += ["", "**Top reasons**", *(f"{n}. {md(reason)}" for n, reason in enumerate(card.reasons, start=1))]
+    return "\n".join(lines)
 
 
 def describe_call(call: Mapping[str, Any]) -> str:

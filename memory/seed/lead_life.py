@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from leadpilot.memory.lead_record import derived_columns
 from leadpilot.memory.seed.companies import _Company
 from leadpilot.memory.seed.helpers import DAY, _at, _pick, _poisson, _sigmoid
 from leadpilot.memory.seed.reps import _rep_email, _RepSpec
@@ -336,6 +337,7 @@ def _lead_row(draft: _Draft, *, created_at: datetime, stage: Stage, last_contact
         "city": company.city.name,
         "language": company.city.language,
         "source": draft.source.value,
+        **derived_columns(source=draft.source.value, job_title=draft.job_title),  # channel, seniority, department
         "stage": stage.value,
         "owner_email": _rep_email(draft.owner.name) if draft.owner else None,
         "created_at": created_at,

@@ -11,7 +11,9 @@ Definitions (also returned with each report):
 - first contact = the lead's first outbound email, call or meeting, else its last_contacted_at
   (imported leads carry only that); time to first contact = hours from created_at, 0 when the
   contact predates the lead's record; median and p90 by linear interpolation between ranks;
-- open pipeline = open leads (DISCOVERY, LEAD, PROSPECT, OPPORTUNITY).
+- open pipeline = open leads (DISCOVERY, LEAD, PROSPECT, OPPORTUNITY);
+- source = the lead's source as its data gave it (normalised: website_form, linkedin_ads); channel
+  = the source's group (paid, organic, referral, event, partner, outbound, owned media, other).
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Activity, Lead, Rep
 from leadpilot.memory.vocab import CONTACT_KINDS, OPEN_STAGES, Direction
-from leadpilot.tools.leads import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup
+from leadpilot.tools.leads import LeadFilter, ScopeName, Viewer, compile_filter, describe_filter, owner_lookup
 from leadpilot.tools.leads import group_column
 
-VolumeBy = Literal["source", "month", "source_by_month"]
-ContactBy = Literal["rep", "source"]
+# source: the lead's own source value (website_form, linkedin_ads, ...); channel: its group
+# (paid, organic, referral, event, partner, outbound, owned_media, other; memory.vocab.channel_of).
+VolumeBy = Literal["source", "channel", "month", "source_by_month", "channel_by_month"]
+ContactBy = Literal["all", "rep", "source", "channel"]  # all: one total over every lead in scope
 ChartType = Literal["bar", "grouped", "stacked", "line"]
 TIERS = ("hot", "warm", "cold")
 CONVERSION = "conversion rate = won / closed (won or lost); open leads are not counted"
@@ -73,11 +77,18 @@ class _Scope:
     problems: list[str]
 
 
-def scope(session: Session, *, lead_filter: LeadFilter | None, viewer: Viewer, now: datetime) -> _Scope:
-    """The filter's SQLAlchemy conditions, ANDed with what the viewer may see."""
+def scope(
+    session: Session, *, lead_filter: LeadFilter | None, viewer: Viewer, now: datetime, default_scope: ScopeName = "all"
+) -> _Scope:
+    """The filter's SQLAlchemy conditions, ANDed with what the viewer may see.
+
+    Which leads when the filter sets no `scope`: the reports are history — volume, conversion by
+    tier, time to first contact, rep performance and attribution read all leads, won and lost ones
+    too (a conversion rate is won / closed) — except the score distribution, a picture of the
+    pipeline as it stands: open leads (`default_scope="open"`)."""
     lead_filter = lead_filter or LeadFilter()
-    compiled = compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
-    applied = describe_filter(lead_filter)
+    compiled = compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_lookup(session), default_scope=default_scope)
+    applied = describe_filter(lead_filter, default_scope=default_scope)
     if not viewer.sees_everything:
         applied.append("your leads and unassigned ones")
     return _Scope(compiled.conditions, applied, compiled.problems)
@@ -109,34 +120,40 @@ def _hours(value: float | None) -> float | None:
 def lead_volume(
     session: Session, *, lead_filter: LeadFilter | None, by: VolumeBy, viewer: Viewer, now: datetime, row_cap: int
 ) -> AnalyticsResult:
-    """New leads per source (with each source's share), per month, or per month and source."""
+    """New leads per source or channel (with each one's share), per month, or per month and source
+    or channel."""
     where = scope(session, lead_filter=lead_filter, viewer=viewer, now=now)
     dialect = session.get_bind().dialect.name
     month = group_column("month", dialect)
     base = select().select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*where.conditions)
-    if by == "source":
-        rows = session.execute(base.add_columns(Lead.source, func.count(Lead.id)).group_by(Lead.source)).all()
+    name = "channel" if by in ("channel", "channel_by_month") else "source"
+    column = Lead.channel if name == "channel" else Lead.source
+    if by in ("source", "channel"):
+        rows = session.execute(base.add_columns(column, func.count(Lead.id)).group_by(column)).all()
         total = sum(count for _, count in rows)
-        table = [{"source": source, "count": count, "share": round(count / total, 4)} for source, count in rows]
-        table.sort(key=lambda row: (-row["count"], row["source"]))
-        chart = Chart(type="bar", x="source", y=["count"], title="New leads by source")
+        table = [{name: value, "count": count, "share": round(count / total, 4)} for value, count in rows]
+        table.sort(key=lambda row: (-row["count"], row[name]))
+        chart = Chart(type="bar", x=name, y=["count"], title=f"New leads by {name}")
     else:
-        grouped = session.execute(base.add_columns(month, Lead.source, func.count(Lead.id)).group_by(month, Lead.source)).all()
+        grouped = session.execute(base.add_columns(month, column, func.count(Lead.id)).group_by(month, column)).all()
         total = sum(count for *_, count in grouped)
         per_month: dict[str, dict[str, int]] = defaultdict(dict)
-        for name, source, count in grouped:
-            per_month[name][source] = count
+        for month_name, source, count in grouped:
+            per_month[month_name][source] = count
         if by == "month":
-            table = [{"month": name, "count": sum(counts.values())} for name, counts in sorted(per_month.items())]
+            table = [{"month": key, "count": sum(counts.values())} for key, counts in sorted(per_month.items())]
             chart = Chart(type="line", x="month", y=["count"], title="New leads per month")
         else:
             sources = sorted({source for _, source, _ in grouped}, key=lambda s: -sum(c for _, src, c in grouped if src == s))
-            table = [{"month": name, **{s: counts.get(s, 0) for s in sources}, "count": sum(counts.values())}
-                     for name, counts in sorted(per_month.items())]
-            chart = Chart(type="stacked", x="month", y=sources, title="New leads per month by source")
+            table = [{"month": key, **{s: counts.get(s, 0) for s in sources}, "count": sum(counts.values())}
+                     for key, counts in sorted(per_month.items())]
+            chart = Chart(type="stacked", x="month", y=sources, title=f"New leads per month by {name}")
+    definitions = ["volume = leads created, counted by created_at (UTC months)"]
+    if name == "channel":
+        definitions.append("channel = the group of the lead's source (paid, organic, referral, event, partner, outbound, owned media, other)")
     return AnalyticsResult(
-        report="lead_volume", rows=table[:row_cap], group_by="source" if by == "source" else "month", metric="count",
-        chart=chart if table else None, definitions=["volume = leads created, counted by created_at (UTC months)"],
+        report="lead_volume", rows=table[:row_cap], group_by=name if by in ("source", "channel") else "month", metric="count",
+        chart=chart if table else None, definitions=definitions,
         based_on=total, filters_applied=where.applied, problems=where.problems,
     )
 
@@ -186,7 +203,7 @@ def score_distribution(
     session: Session, *, lead_filter: LeadFilter | None, bucket_size: int, viewer: Viewer, now: datetime
 ) -> AnalyticsResult:
     """A histogram of scores in `bucket_size`-point buckets, split by tier; unscored leads apart."""
-    where = scope(session, lead_filter=lead_filter, viewer=viewer, now=now)
+    where = scope(session, lead_filter=lead_filter, viewer=viewer, now=now, default_scope="open")
     statement = (
         select(Lead.score, Lead.tier, func.count(Lead.id))
         .select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*where.conditions).group_by(Lead.score, Lead.tier)
@@ -222,6 +239,7 @@ def score_distribution(
 class _LeadFact:
     owner: str  # rep email or "unassigned"
     source: str
+    channel: str
     hours_to_contact: float | None
     converted: bool | None
     open: bool
@@ -235,16 +253,16 @@ def _lead_facts(session: Session, where: _Scope) -> list[_LeadFact]:
         .subquery()
     )
     statement = (
-        select(Rep.email, Lead.source, Lead.created_at, first.c.first_at, Lead.last_contacted_at, Lead.converted, Lead.stage)
+        select(Rep.email, Lead.source, Lead.channel, Lead.created_at, first.c.first_at, Lead.last_contacted_at, Lead.converted, Lead.stage)
         .select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).outerjoin(first, first.c.lead_id == Lead.id)
         .where(*where.conditions)
     )
     open_stages = {s.value for s in OPEN_STAGES}
     facts = []
-    for email, source, created, first_at, last_contacted, converted, stage in session.execute(statement):
+    for email, source, channel, created, first_at, last_contacted, converted, stage in session.execute(statement):
         contact = first_at or last_contacted
         hours = None if contact is None else max(0.0, (contact - created).total_seconds() / 3600)
-        facts.append(_LeadFact(email or "unassigned", source, hours, converted, stage in open_stages))
+        facts.append(_LeadFact(email or "unassigned", source, channel, hours, converted, stage in open_stages))
     return facts
 
 
@@ -262,19 +280,20 @@ def _median_first(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any
 def time_to_first_contact(
     session: Session, *, lead_filter: LeadFilter | None, by: ContactBy, viewer: Viewer, now: datetime
 ) -> AnalyticsResult:
-    """Median and p90 hours from creation to first contact, per rep (owner) or source; fastest first."""
+    """Median and p90 hours from creation to first contact: one total (`by="all"`, a row named "all
+    leads"), or per rep (owner), source or channel, fastest first."""
     where = scope(session, lead_filter=lead_filter, viewer=viewer, now=now)
     facts = _lead_facts(session, where)
-    name = "owner" if by == "rep" else "source"
+    name = {"rep": "owner", "all": "leads"}.get(by, by)
     rows = []
-    for group, members in _grouped(facts, lambda f: f.owner if by == "rep" else f.source).items():
+    for group, members in _grouped(facts, lambda f: "all leads" if by == "all" else f.owner if by == "rep" else getattr(f, by)).items():
         hours = [f.hours_to_contact for f in members if f.hours_to_contact is not None]
         rows.append({
             name: group, "median_hours": _hours(quantile(hours, 0.5)), "p90_hours": _hours(quantile(hours, 0.9)),
             "contacted": len(hours), "not_contacted": len(members) - len(hours),
         })
     rows = _median_first(rows, "median_hours")
-    title = "Hours to first contact by " + ("rep" if by == "rep" else "source")
+    title = "Hours to first contact" if by == "all" else f"Hours to first contact by {by}"
     return AnalyticsResult(
         report="time_to_first_contact", rows=rows, group_by=name, metric="median_hours",
         chart=Chart(type="grouped", x=name, y=["median_hours", "p90_hours"], title=title, unit="hours") if rows else None,

@@ -1,7 +1,9 @@
 """Ingest what a discovery provider found: validate, filter by the criteria, de-duplicate, store, score.
 
 Runs inside the caller's transaction (tools/discovery/campaigns.py holds the claim and commits). Each
-company is validated as a lead record (memory/lead_record.validate_lead), checked against the
+company is validated as a lead record (memory/lead_record.validate_lead: its source is "outbound"
+unless the company's record names one, kept as given; channel, seniority and department are
+derived), checked against the
 criteria, matched against stored leads (the contact's email, then tools/dedup.match_account:
 domain, normalised and fuzzy company name, customers first) and, when new, inserted at stage
 DISCOVERY (memory/leads.upsert_leads) with an audit event naming the campaign and why it fits.
@@ -23,14 +25,15 @@ from leadpilot.memory.company_names import company_key
 from leadpilot.memory.lead_record import LeadValidationError, ValidatedLead, validate_lead
 from leadpilot.memory.leads import find_leads, upsert_leads
 from leadpilot.memory.models import Lead
-from leadpilot.memory.vocab import Source, Stage
+from leadpilot.memory.vocab import Stage
 from leadpilot.tools.leads import COMPANY_FUZZY_CUTOFF, match_account, probe_for
 from leadpilot.tools.discovery.company import DiscoveredCompany, Discovery, Rejection
 from leadpilot.tools.discovery.criteria import CampaignCriteria
 from leadpilot.tools.enrichment import normalise_domain
 from leadpilot.tools.scoring import rescore_leads
 
-SOURCE = Source.OUTBOUND  # we went looking for them; they did not come to us
+SOURCE = "outbound"  # we went looking for them; they did not come to us (unless the company's record names its source)
+_SOURCE_KEYS = ("source", "lead_source")  # keys of a found company's record that name where it came from
 
 
 @dataclass
@@ -58,7 +61,9 @@ def _validated(company: DiscoveredCompany, *, now: datetime) -> ValidatedLead:
         raise ValueError("; ".join(company.problems))
     if company.name is None:
         raise ValueError("no company name; every company needs a name")
-    raw = {**company.fields, "source": SOURCE.value, "stage": Stage.DISCOVERY.value, "created_at": now}
+    given = next((company.extra.pop(key) for key in _SOURCE_KEYS if isinstance(company.extra.get(key), str)
+                  and company.extra[key].strip()), None)
+    raw = {**company.fields, "source": given or SOURCE, "stage": Stage.DISCOVERY.value, "created_at": now}
     return validate_lead(raw, now=now)
 
 

@@ -2,7 +2,8 @@
 the suggested time.
 
 A lead is on the list when all of these hold, and the list says so in `filters_applied`:
-- it is open, in a tier the follow-up policy follows up (hot, warm), and not snoozed;
+- it is open (always: won and lost leads are never followed up, whatever the filter's scope), in a
+  tier the follow-up policy follows up (hot, warm), and not snoozed;
 - it is due: not contacted for at least its tier's cadence (never contacted counts as due);
 - its best-time window (tools/followups/best_time.py: from its engagement, else its industry default)
   falls on that day in the lead's local time;
@@ -33,7 +34,7 @@ from leadpilot.memory.timezones import valid_zone
 from leadpilot.memory.vocab import OPEN_STAGES
 from leadpilot.tools.followups.best_time import BestTime, best_time, engagement_events, format_span, window_on, zone_of
 from leadpilot.tools.followups.policy import WEEKDAYS, FollowUpPolicy
-from leadpilot.tools.leads import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup
+from leadpilot.tools.leads import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup, scope_line
 from leadpilot.tools.leads import lead_row
 
 _TIER_RANK = {"hot": 0, "warm": 1, "cold": 2}
@@ -115,6 +116,9 @@ def follow_ups_due(
     """The ranked follow-up list for a day (see the module docstring for the rules)."""
     list_rep, own = _whose(session, lead_filter=query.filter, viewer=viewer)
     compiled = compile_filter(query.filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
+    problems = list(compiled.problems)
+    if query.filter.scope in ("closed", "all"):
+        problems.append("follow-ups are for open leads only: won and lost leads are never on the list")
     caller_zone = valid_zone(list_rep.timezone) if list_rep is not None else None
 
     today = now.astimezone(ZoneInfo(caller_zone or "UTC")).date()
@@ -172,13 +176,13 @@ def follow_ups_due(
     whose = [f"owner: {list_rep.email}" + (" (you)" if list_rep.id == viewer.rep_id else "")] if list_rep is not None else []
     applied = [
         f"due {query.day}" + ("" if query.day in ("today", "tomorrow") else f" ({target.isoformat()})"),
-        *whose, *[line for line in describe_filter(query.filter) if not line.startswith("owner:")],
+        *whose, *[line for line in describe_filter(query.filter) if not line.startswith("owner:") and line != scope_line(query.filter)],
         "open, not snoozed", f"due: {tiers} (or never)", "best-time window falls on that day (lead's local time)",
         "or an open follow-up task due by the end of that day",
     ]
     return FollowUpList(
         leads=leads, total=len(ranked), truncated=len(ranked) > len(leads), day=target.isoformat(),
-        filters_applied=applied, problems=compiled.problems, not_today=not_today,
+        filters_applied=applied, problems=problems, not_today=not_today,
     )
 
 

@@ -2,7 +2,9 @@
 
 A match says which fields agreed and how sure it is. "Same person" (email, phone, or name at the
 same company) is a merge candidate; "same account" (domain or company only) links a lead to a
-company we already know, and a CUSTOMER-stage lead there makes it an existing customer.
+company we already know, and a CUSTOMER-stage lead there makes it an existing customer. A match
+also says when the store flagged the two as likely duplicates (memory.likely_duplicates: records
+with the same email and different external ids, kept apart on the way in).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from leadpilot.memory.audit import record_change
 from leadpilot.memory.company_names import company_key, person_key
+from leadpilot.memory.likely_duplicates import likely_duplicates_of
 from leadpilot.memory.models import Lead
 from leadpilot.memory.vocab import Stage
 from leadpilot.tools.enrichment import normalise_domain
@@ -65,6 +68,9 @@ class Match:
     relation: str  # same_person | same_account
     is_customer: bool
     company_similarity: float | None = None
+    # The leads this one is flagged as a likely duplicate of; `flagged`: the probe's own lead is among them.
+    likely_duplicate_of: list[int] = field(default_factory=list)
+    flagged: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +107,7 @@ def probe_for_lead(lead: Lead) -> Probe:
 
 _LIGHT_COLUMNS = (Lead.id, Lead.company, Lead.contact_name, Lead.email, Lead.domain, Lead.website, Lead.phone, Lead.country,
                   Lead.stage, Lead.updated_at)
+_CANDIDATE_COLUMNS = (*_LIGHT_COLUMNS, Lead.extra)  # a candidate re-read fresh: with its likely-duplicate flags
 
 
 def _row_domain(row: Any) -> str | None:
@@ -223,7 +230,7 @@ def _candidate_rows(session: Session, probe: Probe, *, limit: int) -> tuple[list
     rows: list[Any] = []
     ordered = sorted(ids)
     for start in range(0, len(ordered), 900):
-        rows += session.execute(select(*_LIGHT_COLUMNS).where(Lead.id.in_(ordered[start:start + 900]))).all()
+        rows += session.execute(select(*_CANDIDATE_COLUMNS).where(Lead.id.in_(ordered[start:start + 900]))).all()
     rows.sort(key=lambda row: row.id)
     # The company may have changed since the catalogue saw it: recompute from the fresh row.
     fresh = {row.id: fuzz.ratio(probe.company, company_key(row.company) or "") for row in rows if probe.company}
@@ -262,7 +269,9 @@ def find_matches(session: Session, *, probe: Probe, min_confidence: float = 0.4,
         matched, confidence = _score(probe, row, similarity.get(row.id))
         if not matched or confidence < min_confidence:
             continue
+        flags = likely_duplicates_of(row.extra)
         matches.append(Match(
+            likely_duplicate_of=flags, flagged=probe.exclude_id is not None and probe.exclude_id in flags,
             lead_id=row.id, company=row.company, contact_name=row.contact_name, email=row.email, stage=row.stage,
             confidence=confidence, matched=matched,
             relation="same_person" if _PERSON_FIELDS & set(matched) else "same_account",

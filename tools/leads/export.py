@@ -1,9 +1,15 @@
 """Export every lead as CSV or JSON, with the same columns the importer reads.
 
-Columns: the canonical lead fields (owner_email from the owner rep), language, then what
-Leadpilot computes (id, score, tier, owner), then every key found in the leads' `extra`, so an
-export imported into another database keeps them. Dates are ISO 8601 UTC ("...Z"); converted is
-true/false/empty.
+Columns: the canonical lead fields (owner_email from the owner rep), language, then every key
+found in the leads' `extra`, so an export imported into another database keeps them. Dates are
+ISO 8601 UTC ("...Z"); converted is true/false/empty; sources, stages and industries are written
+as the store keeps them (website_form, LOST, fintech), which the importer reads back unchanged.
+
+A CSV export writes what the importer reads, so export -> import into a fresh store -> export is
+byte-identical. What Leadpilot computes (id, score, tier, owner; channel, seniority, department;
+the likely-duplicate flags) depends on the store (its reps, its activity history), so it is not
+part of that: JSON exports carry it, and a CSV export with `computed=True` (`leadpilot export
+--with-scores`) adds id, score, tier and owner.
 """
 
 from __future__ import annotations
@@ -21,37 +27,51 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.db import Database
-from leadpilot.memory.lead_record import CANONICAL_FIELDS, OPTIONAL_FIELDS
+from leadpilot.memory.lead_record import CANONICAL_FIELDS, DERIVED_FIELDS, OPTIONAL_FIELDS
 from leadpilot.memory.leads import iter_leads
+from leadpilot.memory.likely_duplicates import LIKELY_DUPLICATE_KEY, likely_duplicates_of
 from leadpilot.memory.models import Lead
 
-COMPUTED_COLUMNS: tuple[str, ...] = ("id", "score", "tier", "owner")
-EXPORT_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, *OPTIONAL_FIELDS, *COMPUTED_COLUMNS)
+DATA_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, *OPTIONAL_FIELDS)  # what the importer reads
+COMPUTED_COLUMNS: tuple[str, ...] = ("id", "score", "tier", "owner")  # the importer ignores these
+EXPORT_COLUMNS: tuple[str, ...] = (*DATA_COLUMNS, *COMPUTED_COLUMNS)
+# Only in JSON: derived at every write from the data (a CSV with them would feed `extra` on import).
+JSON_ONLY_COLUMNS: tuple[str, ...] = (*DERIVED_FIELDS, LIKELY_DUPLICATE_KEY)
 _BATCH = 2000
 
 
 def export_leads(
-    db: Database, *, output: TextIO | Path, format: Literal["csv", "json"] = "csv", batch_size: int = _BATCH
+    db: Database, *, output: TextIO | Path, format: Literal["csv", "json"] = "csv", batch_size: int = _BATCH,
+    computed: bool | None = None,
 ) -> int:
-    """Write every lead to `output` (a path, or an open text stream), in id order; return the count."""
+    """Write every lead to `output` (a path, or an open text stream), in id order; return the count.
+
+    `computed` adds what Leadpilot computes (id, score, tier, owner) to a CSV; None (the default)
+    leaves it out of a CSV, so the file is exactly what an import reads, and keeps it in JSON."""
     if format not in ("csv", "json"):
         raise ValueError(f"unknown export format {format!r}; use 'csv' or 'json'")
+    if computed is None:
+        computed = format == "json"
     with db.session() as session:
         extra_keys = extra_columns(session)
         leads = (lead_row(lead, extra_keys=extra_keys) for lead in iter_leads(session, batch_size=batch_size))
         with _text_output(output) as stream:
             if format == "csv":
-                return _write_csv(stream, columns=(*EXPORT_COLUMNS, *extra_keys), rows=leads)
+                columns = EXPORT_COLUMNS if computed else DATA_COLUMNS
+                return _write_csv(stream, columns=(*columns, *extra_keys), rows=leads)
+            if not computed:
+                leads = ({k: v for k, v in row.items() if k not in (*COMPUTED_COLUMNS, *JSON_ONLY_COLUMNS)} for row in leads)
             return _write_json(stream, rows=leads)
 
 
 def extra_columns(session: Session) -> tuple[str, ...]:
-    """Every key used in any lead's `extra`, sorted, minus those the export already writes."""
+    """Every key used in any lead's `extra`, sorted, minus those the export already writes (and
+    Leadpilot's own likely-duplicate flags, which an import derives again)."""
     keys: set[str] = set()
     for extra in session.scalars(select(Lead.extra).execution_options(yield_per=5000)):
         if isinstance(extra, dict):
             keys.update(extra)
-    return tuple(sorted(keys - set(EXPORT_COLUMNS)))
+    return tuple(sorted(keys - set(EXPORT_COLUMNS) - set(JSON_ONLY_COLUMNS)))
 
 
 def lead_row(lead: Lead, *, extra_keys: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -85,6 +105,10 @@ def lead_row(lead: Lead, *, extra_keys: tuple[str, ...] = ()) -> dict[str, Any]:
         "score": lead.score,
         "tier": lead.tier,
         "owner": lead.owner.email if lead.owner is not None else None,
+        "channel": lead.channel,
+        "seniority": lead.seniority,
+        "department": lead.department,
+        LIKELY_DUPLICATE_KEY: likely_duplicates_of(extra) or None,
     }
     for key in extra_keys:
         row[key] = extra.get(key)

@@ -1,28 +1,47 @@
-"""The typed lead filter the agent fills in, and its compilation to SQLAlchemy conditions.
+"""The typed lead filter the agent fills in: who is asking (`Viewer`) and which leads (`LeadFilter`).
 
 The model (an LLM or the offline planner) never writes SQL: it fills in this validated object,
-and the code below turns each field into a SQLAlchemy expression. Values are normalised on the
-way in ("FinTech" -> fintech, "USA" -> US, "California" -> CA), so an LLM's spelling does not
-change the answer. Every field also explains itself in `describe_filter`, the "filters applied"
-line people see next to the answer.
+and tools/leads/filter_sql.py turns each field into a SQLAlchemy expression. Values are normalised
+on the way in ("FinTech" -> fintech, "USA" -> US, "Website Form" -> website_form, "dach" -> DACH),
+so an LLM's spelling does not change the answer. Every field also explains itself in
+tools/leads/filter_words.py (`describe_filter`), the "filters applied" line people see.
+
+Open by default: lists, counts and "who should I call" are about open leads (not won, not lost)
+unless the filter says otherwise — `scope`, or naming a `stage` or `converted`. The schema below is
+the documentation an LLM reads, so the rule is written into the `scope` field itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 
-from leadpilot.memory.geo import REGION_COUNTRIES, country_code, state_code
-from leadpilot.memory.models import Activity, Lead, Rep
-from leadpilot.memory.vocab import OPEN_STAGES, SEGMENTS, ActivityKind, Source, Stage, industry_label, industry_slug
+from leadpilot.memory.geo import country_code
+from leadpilot.memory.vocab import ActivityKind, Channel, Stage, industry_slug, normalise_source
 
 TierName = Literal["hot", "warm", "cold"]
 SegmentName = Literal["enterprise", "mid-market", "smb", "micro"]
-RegionName = Literal["NA", "EMEA", "APAC", "LATAM"]
+RegionName = Literal["NA", "EMEA", "APAC", "LATAM", "EUROPE", "DACH", "NORDICS", "BENELUX", "ANZ", "UKI"]
+SeniorityName = Literal["c-level", "vp", "director", "manager", "individual"]
+ScopeName = Literal["open", "closed", "all"]
+
+SCOPE_HELP = (
+    "Which leads by lifecycle: 'open' (not won or lost: DISCOVERY, LEAD, PROSPECT, OPPORTUNITY), "
+    "'closed' (won or lost: CUSTOMER, LOST) or 'all'. Omit it for the default: OPEN leads only, unless the "
+    "filter names `stage` or `converted` (those then decide; an any_of alternative that names them decides "
+    "for itself). Use 'all' for 'including closed', 'all time', 'ever', 'all leads ever'; 'closed' for closed "
+    "deals. The result's closed_not_shown says how many closed leads the default left out. Conversion rates "
+    "and the history reports (lead volume, conversion by tier, time to first contact, rep performance, "
+    "attribution) read all leads unless scope is set."
+)
+
+_REGION_ALIASES = {"EU": "EUROPE", "EUROPEAN": "EUROPE", "NORDIC": "NORDICS", "NORTH AMERICA": "NA", "AMER": "NA", "AUNZ": "ANZ", "UK&I": "UKI",
+                   "UK AND IRELAND": "UKI", "UK & IRELAND": "UKI", "LATIN AMERICA": "LATAM", "ASIA PACIFIC": "APAC"}
+_SENIORITY_ALIASES = {"c-suite": "c-level", "c level": "c-level", "clevel": "c-level", "cxo": "c-level",
+                      "executive": "c-level", "vice president": "vp", "svp": "vp", "evp": "vp", "head": "director",
+                      "ic": "individual", "individual contributor": "individual"}
 
 
 class Viewer(BaseModel):
@@ -55,8 +74,15 @@ class ActivityCondition(BaseModel):
     absent: bool = Field(False, description="True for 'did NOT ...' (no such activity).")
 
 
-class LeadFilter(BaseModel):
-    """Conditions on leads. Every field is optional; lists mean "any of"; `not_*` fields exclude."""
+def _upper_list(values: list[str] | None, aliases: dict[str, str]) -> list[str] | None:
+    if values is None:
+        return None
+    return [aliases.get(" ".join(str(v).upper().split()), " ".join(str(v).upper().split())) for v in values]
+
+
+class LeadConditions(BaseModel):
+    """Conditions on one lead, all of which must hold. Lists mean "any of these values"; `not_*`
+    fields exclude. Also the shape of one `any_of` alternative (which has no scope of its own)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,8 +91,12 @@ class LeadFilter(BaseModel):
     not_industry: list[str] | None = Field(None, description="Industries to exclude.")
     country: list[str] | None = Field(None, description="Countries (ISO code or name).")
     not_country: list[str] | None = Field(None, description="Countries to exclude, e.g. ['US'] for 'outside the US'.")
-    region: list[RegionName] | None = Field(None, description="Sales regions: NA, EMEA, APAC, LATAM.")
-    not_region: list[RegionName] | None = None
+    region: list[RegionName] | None = Field(
+        None, description="Sales regions: NA, EMEA, APAC, LATAM, and within them EUROPE (the European countries: what "
+        "'Europe' means; EMEA also holds the Middle East and Africa), DACH (DE, AT, CH), NORDICS (SE, NO, DK, "
+        "FI, IS), BENELUX (BE, NL, LU), UKI (GB, IE), ANZ (AU, NZ).",
+    )
+    not_region: list[RegionName] | None = Field(None, description="Sales regions to exclude.")
     state: list[str] | None = Field(None, description="States or provinces (code or name), e.g. CA, New York.")
     city: list[str] | None = Field(None, description="Cities, e.g. San Francisco, London.")
     not_city: list[str] | None = None
@@ -75,14 +105,32 @@ class LeadFilter(BaseModel):
     )
     min_employees: int | None = Field(None, ge=0, description="Company size at least this many employees.")
     max_employees: int | None = Field(None, ge=0, description="Company size at most this many employees.")
-    source: list[Source] | None = Field(None, description="Lead sources.")
-    not_source: list[Source] | None = None
-    stage: list[Stage] | None = Field(None, description="Lifecycle stages.")
+    source: list[str] | None = Field(
+        None, description="Lead sources as the team records them, e.g. website_form, linkedin_ads, email_campaign, "
+        "referral, webinar (case and spacing do not matter). For a group of sources ('paid', 'events') use channel.",
+    )
+    not_source: list[str] | None = Field(None, description="Lead sources to exclude.")
+    channel: list[Channel] | None = Field(
+        None, description="Channel groups of the source: paid, organic, referral, event, partner, outbound, owned_media, other."
+    )
+    not_channel: list[Channel] | None = Field(None, description="Channel groups to exclude.")
+    stage: list[Stage] | None = Field(
+        None, description="Lifecycle stages: DISCOVERY, LEAD, PROSPECT, OPPORTUNITY, CUSTOMER (won), LOST. Naming a stage "
+        "lifts the open-leads default.",
+    )
     not_stage: list[Stage] | None = None
-    open_only: bool | None = Field(None, description="Only open leads (not CUSTOMER or LOST).")
     owner: list[str] | None = Field(
         None, description="Owners: rep emails or names, 'me' for the person asking, 'unassigned' for no owner."
     )
+    seniority: list[SeniorityName] | None = Field(
+        None, description="The contact's seniority, from the job title: c-level, vp, director, manager, individual."
+    )
+    department: list[str] | None = Field(
+        None, description="The contact's department, from the job title, e.g. engineering, sales, marketing, finance, "
+        "product, data, security, it, hr, legal, operations, customer success, executive.",
+    )
+    has_phone: bool | None = Field(None, description="True: has a phone number. False: has none.")
+    has_email: bool | None = Field(None, description="True: has an email address. False: has none.")
     min_score: int | None = Field(None, ge=0, le=1000)
     max_score: int | None = Field(None, ge=0, le=1000)
     min_probability: float | None = Field(None, ge=0, le=1, description="Predicted conversion probability (0-1).")
@@ -101,7 +149,9 @@ class LeadFilter(BaseModel):
     contacted_since: date | datetime | None = Field(None, description="Contacted on or after this date.")
     activity: list[ActivityCondition] | None = Field(None, description="Activity facts, all must hold.")
     company: str | None = Field(None, description="Company name contains this text.")
-    converted: bool | None = Field(None, description="Historical outcome: converted (won) or not.")
+    converted: bool | None = Field(
+        None, description="Historical outcome: True won, False lost. Naming it lifts the open-leads default."
+    )
     lead_ids: list[int] | None = Field(None, description="Only these lead ids.")
 
     @field_validator("industry", "not_industry")
@@ -124,12 +174,46 @@ class LeadFilter(BaseModel):
             codes.append(code)
         return sorted(set(codes))
 
+    @field_validator("region", "not_region", mode="before")
+    @classmethod
+    def _regions(cls, values: Any) -> Any:
+        return _upper_list(values, _REGION_ALIASES) if isinstance(values, list) else values
+
     @field_validator("city", "not_city")
     @classmethod
     def _cities(cls, values: list[str] | None) -> list[str] | None:
         if values is None:
             return None
         return [CITY_ALIASES.get(v.strip().lower(), v.strip()) for v in values if v.strip()]
+
+    @field_validator("source", "not_source")
+    @classmethod
+    def _sources(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
+        return sorted({normalise_source(v) for v in values if v.strip()}) or None
+
+    @field_validator("channel", "not_channel", mode="before")
+    @classmethod
+    def _channels(cls, values: Any) -> Any:
+        if not isinstance(values, list):
+            return values
+        return [normalise_source(v) if isinstance(v, str) else v for v in values]
+
+    @field_validator("seniority", mode="before")
+    @classmethod
+    def _seniorities(cls, values: Any) -> Any:
+        if not isinstance(values, list):
+            return values
+        cleaned = [" ".join(v.lower().split()) if isinstance(v, str) else v for v in values]
+        return [_SENIORITY_ALIASES.get(v, v) if isinstance(v, str) else v for v in cleaned]
+
+    @field_validator("department")
+    @classmethod
+    def _departments(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
+        return sorted({" ".join(v.lower().replace("_", " ").split()) for v in values if v.strip()}) or None
 
     @field_validator("owner")
     @classmethod
@@ -139,7 +223,7 @@ class LeadFilter(BaseModel):
         return [v.strip().lower() if "@" in v or v.strip().lower() in ("me", "unassigned") else v.strip() for v in values]
 
     @model_validator(mode="after")
-    def _consistent_ranges(self) -> LeadFilter:
+    def _consistent_ranges(self) -> LeadConditions:
         for low, high in (("min_employees", "max_employees"), ("min_score", "max_score"), ("min_probability", "max_probability")):
             lo, hi = getattr(self, low), getattr(self, high)
             if lo is not None and hi is not None and lo > hi:
@@ -148,6 +232,38 @@ class LeadFilter(BaseModel):
 
     def is_empty(self) -> bool:
         return not self.model_dump(exclude_none=True)
+
+
+class LeadFilter(LeadConditions):
+    """Which leads: the conditions (all must hold), at least one `any_of` alternative, and the
+    lifecycle `scope` (open leads by default)."""
+
+    scope: ScopeName | None = Field(None, description=SCOPE_HELP)
+    any_of: list[LeadConditions] | None = Field(
+        None, description="Leads matching at least one of these alternatives (each a set of conditions that must all "
+        "hold), ANDed with the other fields: 'fintech or anything in London' = [{industry: [fintech]}, {city: [London]}]. "
+        "An alternative has no scope or any_of of its own.",
+    )
+
+    @field_validator("any_of", mode="before")
+    @classmethod
+    def _flat_alternatives(cls, values: Any) -> Any:
+        if not isinstance(values, list):
+            return values
+        for alternative in values:
+            nested = alternative.model_dump(exclude_none=True) if isinstance(alternative, BaseModel) else alternative
+            if isinstance(nested, dict) and ({"scope", "any_of"} & {k for k, v in nested.items() if v is not None}):
+                raise ValueError("an any_of alternative cannot have its own scope or any_of; set scope on the outer filter")
+            if isinstance(nested, dict) and not {k for k, v in nested.items() if v is not None}:
+                raise ValueError("an any_of alternative is empty (it would match every lead); drop it or give it a condition")
+        return [
+            LeadConditions.model_validate(a.model_dump(exclude_none=True)) if isinstance(a, LeadFilter) else a for a in values
+        ]
+
+    @field_validator("any_of")
+    @classmethod
+    def _no_empty_any_of(cls, values: list[LeadConditions] | None) -> list[LeadConditions] | None:
+        return values or None
 
 
 # Short names people use for cities.
@@ -168,266 +284,15 @@ CITY_ALIASES: dict[str, str] = {
 }
 
 
-def _as_datetime(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.combine(value, time.min, tzinfo=timezone.utc)
+def names_lifecycle(conditions: LeadConditions) -> bool:
+    """Whether these conditions say which lifecycle they want (a stage, or won / lost)."""
+    return bool(conditions.stage) or conditions.converted is not None
 
 
-def _states(values: list[str], countries: list[str] | None) -> list[str]:
-    """State codes for names, looked up in the filtered countries (default US, then CA, AU)."""
-    result: set[str] = set()
-    for value in values:
-        result.add(value.strip())
-        for country in countries or ["US", "CA", "AU"]:
-            code = state_code(value, country)
-            if code:
-                result.add(code)
-    return sorted(result)
+def open_by_default(lead_filter: LeadFilter, default_scope: ScopeName = "open") -> bool:
+    """Whether the open-leads default narrows this filter: no scope, the default is "open", the
+    filter names no stage or outcome, and neither do all of its any_of alternatives."""
+    if lead_filter.scope is not None or default_scope != "open" or names_lifecycle(lead_filter):
+        return False
+    return not lead_filter.any_of or not all(names_lifecycle(a) for a in lead_filter.any_of)
 
-
-def _size_condition(segments: list[str]) -> ColumnElement[bool]:
-    bands = {name: (low, high) for name, low, high in SEGMENTS}
-    parts = []
-    for segment in segments:
-        low, high = bands[segment]
-        parts.append(Lead.company_size >= low if high is None else Lead.company_size.between(low, high))
-    return or_(*parts)
-
-
-def _activity_condition(condition: ActivityCondition, now: datetime) -> ColumnElement[bool]:
-    clauses = [Activity.lead_id == Lead.id, Activity.kind == condition.kind.value]
-    if condition.page:
-        # The start of a path segment: "pricing" is /pricing, not /blog/usage-based-pricing-guide.
-        page = condition.page.strip().lower().strip("/")
-        detail = func.lower(Activity.detail)
-        clauses.append(or_(detail == page, detail.contains("/" + page, autoescape=True)))
-    if condition.within_days is not None:
-        clauses.append(Activity.occurred_at >= now - timedelta(days=condition.within_days))
-    if condition.since is not None:
-        clauses.append(Activity.occurred_at >= _as_datetime(condition.since))
-    if condition.before is not None:
-        clauses.append(Activity.occurred_at < _as_datetime(condition.before))
-    found = exists(select(Activity.id).where(*clauses))
-    return not_(found) if condition.absent else found
-
-
-@dataclass(frozen=True)
-class CompiledFilter:
-    conditions: list[ColumnElement[bool]]
-    problems: list[str]  # things that could not be applied, said to the person, never silently ignored
-
-
-def visibility_condition(viewer: Viewer) -> ColumnElement[bool]:
-    """What a viewer may see: admins and managers everything; a rep their own and unassigned leads."""
-    if viewer.sees_everything:
-        return true()
-    if viewer.rep_id is None:
-        return false()
-    return or_(Lead.owner_id == viewer.rep_id, Lead.owner_id.is_(None))
-
-
-def compile_filter(lead_filter: LeadFilter, *, now: datetime, viewer: Viewer, owner_ids: dict[str, int]) -> CompiledFilter:
-    """SQLAlchemy conditions for `lead_filter`, ANDed with what the viewer may see.
-
-    `owner_ids` maps lower-case rep emails and names to rep ids (for the owner field).
-    """
-    f = lead_filter
-    c: list[ColumnElement[bool]] = [visibility_condition(viewer)]
-    problems: list[str] = []
-
-    if f.tier:
-        c.append(Lead.tier.in_(f.tier))
-    if f.industry:
-        c.append(Lead.industry.in_(f.industry))
-    if f.not_industry:
-        c.append(or_(Lead.industry.is_(None), Lead.industry.not_in(f.not_industry)))
-    if f.country:
-        c.append(Lead.country.in_(f.country))
-    if f.not_country:
-        c.append(or_(Lead.country.is_(None), Lead.country.not_in(f.not_country)))
-    if f.region:
-        c.append(Lead.country.in_(sorted(set().union(*(REGION_COUNTRIES[r] for r in f.region)))))
-    if f.not_region:
-        excluded = sorted(set().union(*(REGION_COUNTRIES[r] for r in f.not_region)))
-        c.append(or_(Lead.country.is_(None), Lead.country.not_in(excluded)))
-    if f.state:
-        c.append(Lead.state.in_(_states(f.state, f.country)))
-    if f.city:
-        c.append(func.lower(Lead.city).in_([city.lower() for city in f.city]))
-    if f.not_city:
-        c.append(or_(Lead.city.is_(None), func.lower(Lead.city).not_in([city.lower() for city in f.not_city])))
-    if f.segment:
-        c.append(_size_condition(f.segment))
-    if f.min_employees is not None:
-        c.append(Lead.company_size >= f.min_employees)
-    if f.max_employees is not None:
-        c.append(Lead.company_size <= f.max_employees)
-    if f.source:
-        c.append(Lead.source.in_([s.value for s in f.source]))
-    if f.not_source:
-        c.append(Lead.source.not_in([s.value for s in f.not_source]))
-    if f.stage:
-        c.append(Lead.stage.in_([s.value for s in f.stage]))
-    if f.not_stage:
-        c.append(Lead.stage.not_in([s.value for s in f.not_stage]))
-    if f.open_only:
-        c.append(Lead.stage.in_([s.value for s in OPEN_STAGES]))
-    if f.owner:
-        owner_parts: list[ColumnElement[bool]] = []
-        for owner in f.owner:
-            if owner == "me":
-                if viewer.rep_id is None:
-                    problems.append("'my leads' needs to know which rep you are, and you are not linked to a rep")
-                    owner_parts.append(false())
-                else:
-                    owner_parts.append(Lead.owner_id == viewer.rep_id)
-            elif owner == "unassigned":
-                owner_parts.append(Lead.owner_id.is_(None))
-            elif (rep_id := owner_ids.get(owner.lower())) is not None:
-                owner_parts.append(Lead.owner_id == rep_id)
-            else:
-                problems.append(f"there is no rep called {owner!r}")
-                owner_parts.append(false())
-        c.append(or_(*owner_parts))
-    if f.min_score is not None:
-        c.append(Lead.score >= f.min_score)
-    if f.max_score is not None:
-        c.append(Lead.score <= f.max_score)
-    if f.min_probability is not None:
-        c.append(Lead.conversion_probability >= f.min_probability)
-    if f.max_probability is not None:
-        c.append(Lead.conversion_probability <= f.max_probability)
-    if f.created_within_days is not None:
-        c.append(Lead.created_at >= now - timedelta(days=f.created_within_days))
-    if f.created_after is not None:
-        c.append(Lead.created_at >= _as_datetime(f.created_after))
-    if f.created_before is not None:
-        c.append(Lead.created_at < _as_datetime(f.created_before))
-    if f.not_contacted_in_days is not None:
-        cutoff = now - timedelta(days=f.not_contacted_in_days)
-        c.append(or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at < cutoff))
-    if f.never_contacted is True:
-        c.append(Lead.last_contacted_at.is_(None))
-    elif f.never_contacted is False:
-        c.append(Lead.last_contacted_at.is_not(None))
-    if f.contacted_within_days is not None:
-        c.append(Lead.last_contacted_at >= now - timedelta(days=f.contacted_within_days))
-    if f.not_contacted_since is not None:
-        c.append(or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at < _as_datetime(f.not_contacted_since)))
-    if f.contacted_since is not None:
-        c.append(Lead.last_contacted_at >= _as_datetime(f.contacted_since))
-    for condition in f.activity or []:
-        c.append(_activity_condition(condition, now))
-    if f.company:
-        c.append(func.lower(Lead.company).contains(f.company.strip().lower(), autoescape=True))
-    if f.converted is not None:
-        c.append(Lead.converted.is_(f.converted))
-    if f.lead_ids is not None:
-        c.append(Lead.id.in_(f.lead_ids))
-    return CompiledFilter(conditions=[and_(*c)], problems=problems)
-
-
-def owner_lookup(session) -> dict[str, int]:
-    """Lower-case rep emails, full names and first names -> rep id (first names only when unique)."""
-    lookup: dict[str, int] = {}
-    first_names: dict[str, list[int]] = {}
-    for rep_id, email, name in session.execute(select(Rep.id, Rep.email, Rep.name)):
-        lookup[email.lower()] = rep_id
-        lookup[name.lower()] = rep_id
-        first_names.setdefault(name.split()[0].lower(), []).append(rep_id)
-    for first, ids in first_names.items():
-        if len(ids) == 1:
-            lookup.setdefault(first, ids[0])
-    return lookup
-
-
-def describe_filter(lead_filter: LeadFilter) -> list[str]:
-    """Plain-language lines for each condition applied, e.g. "tier: hot", "not contacted in 3 days"."""
-    f = lead_filter
-    lines: list[str] = []
-
-    def names(values) -> str:
-        return " or ".join(str(getattr(v, "value", v)) for v in values)
-
-    if f.tier:
-        lines.append(f"tier: {names(f.tier)}")
-    if f.industry:
-        lines.append("industry: " + " or ".join(industry_label(i) for i in f.industry))
-    if f.not_industry:
-        lines.append("industry not " + " or ".join(industry_label(i) for i in f.not_industry))
-    if f.country:
-        lines.append(f"country: {names(f.country)}")
-    if f.not_country:
-        lines.append(f"country not {names(f.not_country)}")
-    if f.region:
-        lines.append(f"region: {names(f.region)}")
-    if f.not_region:
-        lines.append(f"region not {names(f.not_region)}")
-    if f.state:
-        lines.append(f"state: {names(f.state)}")
-    if f.city:
-        lines.append(f"city: {names(f.city)}")
-    if f.not_city:
-        lines.append(f"city not {names(f.not_city)}")
-    if f.segment:
-        lines.append(f"company size: {names(f.segment)}")
-    if f.min_employees is not None:
-        lines.append(f"at least {f.min_employees:,} employees")
-    if f.max_employees is not None:
-        lines.append(f"at most {f.max_employees:,} employees")
-    if f.source:
-        lines.append(f"source: {names(f.source)}")
-    if f.not_source:
-        lines.append(f"source not {names(f.not_source)}")
-    if f.stage:
-        lines.append(f"stage: {names(f.stage)}")
-    if f.not_stage:
-        lines.append(f"stage not {names(f.not_stage)}")
-    if f.open_only:
-        lines.append("open leads only")
-    if f.owner:
-        lines.append(f"owner: {names(f.owner)}")
-    if f.min_score is not None:
-        lines.append(f"score ≥ {f.min_score}")
-    if f.max_score is not None:
-        lines.append(f"score ≤ {f.max_score}")
-    if f.min_probability is not None:
-        lines.append(f"conversion probability ≥ {f.min_probability:.0%}")
-    if f.max_probability is not None:
-        lines.append(f"conversion probability ≤ {f.max_probability:.0%}")
-    if f.created_within_days is not None:
-        lines.append(f"created in the last {f.created_within_days} days")
-    if f.created_after is not None:
-        lines.append(f"created since {f.created_after.isoformat()[:10]}")
-    if f.created_before is not None:
-        lines.append(f"created before {f.created_before.isoformat()[:10]}")
-    if f.not_contacted_in_days is not None:
-        lines.append(f"not contacted in {f.not_contacted_in_days} days (including never)")
-    if f.never_contacted is True:
-        lines.append("never contacted")
-    elif f.never_contacted is False:
-        lines.append("contacted at least once")
-    if f.contacted_within_days is not None:
-        lines.append(f"contacted in the last {f.contacted_within_days} days")
-    if f.not_contacted_since is not None:
-        lines.append(f"not contacted since {f.not_contacted_since.isoformat()[:10]} (including never)")
-    if f.contacted_since is not None:
-        lines.append(f"contacted since {f.contacted_since.isoformat()[:10]}")
-    for condition in f.activity or []:
-        what = condition.kind.value.replace("_", " ")
-        if condition.page:
-            what += f" of {condition.page}"
-        when = f" in the last {condition.within_days} days" if condition.within_days else ""
-        if condition.since:
-            when += f" since {condition.since.isoformat()}"
-        if condition.before:
-            when += f" before {condition.before.isoformat()}"
-        lines.append(("no " if condition.absent else "") + what + when)
-    if f.company:
-        lines.append(f"company contains {f.company!r}")
-    if f.converted is not None:
-        lines.append("converted" if f.converted else "not converted")
-    if f.lead_ids is not None:
-        lines.append(f"leads {', '.join(map(str, f.lead_ids[:10]))}{'...' if len(f.lead_ids) > 10 else ''}")
-    return lines

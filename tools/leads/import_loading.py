@@ -51,6 +51,9 @@ class ImportReport:
     blank_rows: int = 0  # rows with no value at all; not leads, not counted as read
     scored: int = 0  # leads (re)scored with the rule policy during the import
     tier_moves: dict[str, int] = field(default_factory=dict)  # e.g. {"unscored->hot": 12}
+    # (line, lead id, other lead id): a row stored beside a lead with its email and another external id
+    likely_duplicates: list[tuple[int, int, int]] = field(default_factory=list)
+    duplicate_leads: set[int] = field(default_factory=set)  # those leads, and their partners this import loaded
 
     @property
     def loaded(self) -> int:
@@ -68,6 +71,12 @@ class ImportReport:
             lines.append(f"Rejected rows are in {self.rejects_path} with their reasons; fix them there and import that file.")
         lines += _listed("Rejected", [(line, "; ".join(reasons)) for line, reasons in self.rejected])
         lines += _listed("Warnings", self.warnings)
+        if self.duplicate_leads:
+            count = len(self.duplicate_leads)
+            lines.append(
+                f"{count:,} {'row shares' if count == 1 else 'rows share'} an email with another record that has a different "
+                "external id: stored separately, flagged as likely duplicates (see each lead's profile, or 'find duplicates of' it)."
+            )
         if self.extra_columns:
             lines.append("Kept in extra: " + ", ".join(self.extra_columns))
         if self.ignored_columns:
@@ -136,6 +145,7 @@ class _Importer:
         self.report = report
         self.rejects = rejects
         self.refused: dict[int, list[str]] = {}  # line -> reasons; their cells are read again at the end
+        self.first_inserted: int | None = None  # the lowest lead id this import inserted
 
     def reject(self, line: int, row: list[str], reasons: list[str]) -> None:
         self.report.rejected.append((line, reasons))
@@ -181,6 +191,22 @@ class _Importer:
         self.report.inserted += outcome.inserted
         self.report.updated += outcome.updated
         self.report.warnings.extend((lines[index], message) for index, message in outcome.warnings)
+        if outcome.duplicates:
+            self._tally_duplicates(outcome, lines)
+        elif outcome.inserted and self.first_inserted is None:
+            self.first_inserted = min(lead_id for action, lead_id in outcome.actions if action == "inserted")
+
+    def _tally_duplicates(self, outcome: UpsertOutcome, lines: list[int]) -> None:
+        """The rows stored beside a lead with their email; their partner counts too when this import loaded it."""
+        inserted = [lead_id for action, lead_id in outcome.actions if action == "inserted"]
+        if inserted:
+            self.first_inserted = min(inserted + ([self.first_inserted] if self.first_inserted is not None else []))
+        for index, other_id in outcome.duplicates:
+            lead_id = outcome.actions[index][1]
+            self.report.likely_duplicates.append((lines[index], lead_id, other_id))
+            self.report.duplicate_leads.add(lead_id)
+            if self.first_inserted is not None and other_id >= self.first_inserted:
+                self.report.duplicate_leads.add(other_id)
 
     def write_refused(self, path: Path, file_format: _FileFormat) -> None:
         """The rows the database refused, into the rejects file with their cells read again from the

@@ -5,7 +5,9 @@ upserted a chunk at a time, each chunk in its own transaction: a crash keeps the
 committed, and re-running the same file is safe because the upsert matches existing leads. A bad
 row never stops the import: it is reported with the physical line where it starts, written to a
 rejects file with its reasons, and the rest still loads. Nothing is dropped silently:
-rows_read == inserted + updated + len(rejected).
+rows_read == inserted + updated + len(rejected). Nothing is merged silently either: a row whose
+email is on a lead with another external id is stored as its own lead, both flagged as likely
+duplicates, and the report says how many.
 
 Reading and validating the rows is import_reading; the report, the rejects file and the chunk
 transactions are import_loading; this module runs an import from one to the other.
@@ -113,6 +115,7 @@ def import_leads_csv(
             importer.write_refused(path, file_format)
     report.warnings.sort(key=lambda item: item[0])
     report.rejected.sort(key=lambda item: item[0])
+    report.likely_duplicates.sort()
     report.rejects_path = rejects.path if rejects.written else None
     report.duration_s = time.perf_counter() - started
     if on_progress is not None:

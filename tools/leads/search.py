@@ -2,6 +2,10 @@
 
 Each takes a validated query object, compiles it to a SQLAlchemy statement (never SQL text from a
 model), runs it in a read-only session with a row cap and a statement timeout, and returns data.
+
+Lists and counts are of open leads unless the filter says otherwise (`LeadFilter.scope`); when
+that default left leads out, the result says how many (`closed_not_shown`, one extra COUNT). A
+conversion rate reads all leads by default: it is history (won / closed).
 """
 
 from __future__ import annotations
@@ -10,22 +14,18 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import DateTime, Select, case, func, literal, select, type_coerce
+from sqlalchemy import DateTime, Select, and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead, Rep
-from leadpilot.tools.leads.filter import (
-    CompiledFilter,
-    LeadFilter,
-    Viewer,
-    compile_filter,
-    describe_filter,
-    owner_lookup,
-    visibility_condition,
-)
+from leadpilot.tools.leads.filter import LeadFilter, ScopeName, Viewer
+from leadpilot.tools.leads.filter_sql import CompiledFilter, compile_filter, owner_lookup, visibility_condition
+from leadpilot.tools.leads.filter_words import describe_filter
 
 SortKey = Literal["score", "probability", "created_at", "last_contacted_at", "company", "company_size"]
-GroupKey = Literal["tier", "industry", "source", "owner", "stage", "country", "state", "city", "month", "segment"]
+GroupKey = Literal[
+    "tier", "industry", "source", "channel", "owner", "stage", "country", "state", "city", "month", "segment", "seniority", "department",
+]
 Metric = Literal["count", "conversion_rate", "avg_score"]
 
 LEAD_FIELDS = (
@@ -40,7 +40,7 @@ class SearchLeads(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    filter: LeadFilter = Field(default_factory=LeadFilter)
+    filter: LeadFilter = Field(default_factory=LeadFilter, description="Which leads; open leads unless filter.scope says otherwise.")
     sort_by: SortKey = Field("score", description="score, probability, created_at, last_contacted_at, company, company_size")
     descending: bool = Field(True, description="Largest / newest first.")
     limit: int | None = Field(None, ge=1, le=1000, description="Top N; omit for every match (up to the row cap).")
@@ -51,11 +51,19 @@ class AggregateLeads(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    filter: LeadFilter = Field(default_factory=LeadFilter)
+    filter: LeadFilter = Field(
+        default_factory=LeadFilter,
+        description="Which leads: open ones for count and avg_score, all for conversion_rate, unless filter.scope says otherwise.",
+    )
     group_by: GroupKey | None = Field(
-        None, description="tier, industry, source, owner, stage, country, state, city, month, segment; omit for one total"
+        None, description="tier, industry, source, channel, owner, stage, country, state, city, month, segment, seniority, "
+        "department; omit for one total"
     )
     metric: Metric = Field("count", description="count, conversion_rate (won / closed) or avg_score")
+
+    def default_scope(self) -> ScopeName:
+        """A conversion rate is history (won / closed): all leads; counts and averages: open ones."""
+        return "all" if self.metric == "conversion_rate" else "open"
 
 
 class SearchResult(BaseModel):
@@ -64,6 +72,9 @@ class SearchResult(BaseModel):
     truncated: bool
     filters_applied: list[str]
     problems: list[str] = Field(default_factory=list)
+    closed_not_shown: int | None = Field(
+        None, description="Closed leads that matched everything else but were left out by the open-leads default (None: it did not apply)."
+    )
 
 
 class AggregateResult(BaseModel):
@@ -72,6 +83,9 @@ class AggregateResult(BaseModel):
     metric: str
     filters_applied: list[str]
     problems: list[str] = Field(default_factory=list)
+    closed_not_shown: int | None = Field(
+        None, description="Closed leads that matched everything else but were left out by the open-leads default (None: it did not apply)."
+    )
 
 
 def lead_row(lead: Lead) -> dict[str, Any]:
@@ -122,10 +136,24 @@ def _lead_dicts(rows) -> list[dict[str, Any]]:
     return leads
 
 
-def _compiled(session: Session, lead_filter: LeadFilter, *, now: datetime, viewer: Viewer):
+def _compiled(session: Session, lead_filter: LeadFilter, *, now: datetime, viewer: Viewer, default_scope: ScopeName = "open"):
     # Rep names are read only when the filter names an owner: most questions do not.
-    owner_ids = owner_lookup(session) if lead_filter.owner else {}
-    return compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_ids)
+    named = lead_filter.owner or any(a.owner for a in lead_filter.any_of or [])
+    owner_ids = owner_lookup(session) if named else {}
+    return compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_ids, default_scope=default_scope)
+
+
+def closed_not_shown(session: Session, compiled: CompiledFilter, *, shown: int | None = None) -> int | None:
+    """How many leads the open-leads default left out: the matches with it lifted minus those
+    with it (`shown`, when the caller counted them already). None when the default did not apply.
+    One COUNT; for the card's question it reads the ranking index only."""
+    if compiled.widened is None:
+        return None
+    if shown is not None:
+        return int(session.scalar(select(func.count()).select_from(Lead).where(*compiled.widened)) or 0) - shown
+    counted = select(func.count(), func.count(case((and_(*compiled.conditions), 1)))).select_from(Lead).where(*compiled.widened)
+    everything, kept = session.execute(counted).one()
+    return int(everything or 0) - int(kept or 0)
 
 
 def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: int) -> Select:
@@ -167,6 +195,7 @@ def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: d
         truncated=len(leads) < wanted,
         filters_applied=describe_filter(query.filter),
         problems=compiled.problems,
+        closed_not_shown=closed_not_shown(session, compiled, shown=total),
     )
 
 
@@ -188,7 +217,7 @@ def group_column(group_by: GroupKey, dialect: str):
 
 def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, now: datetime, row_cap: int) -> AggregateResult:
     """One row per group: {group_by: value, metric: number}, largest first (months in order)."""
-    compiled = _compiled(session, query.filter, now=now, viewer=viewer)
+    compiled = _compiled(session, query.filter, now=now, viewer=viewer, default_scope=query.default_scope())
     if query.group_by is None:
         group = literal("all leads", literal_execute=True).label("total")
     else:
@@ -214,7 +243,8 @@ def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, 
         rows.append({query.group_by or "total": name if name is not None else "unknown", query.metric: number})
     return AggregateResult(
         rows=rows, group_by=query.group_by, metric=query.metric,
-        filters_applied=describe_filter(query.filter), problems=compiled.problems,
+        filters_applied=describe_filter(query.filter, default_scope=query.default_scope()), problems=compiled.problems,
+        closed_not_shown=closed_not_shown(session, compiled),
     )
 
 
@@ -235,6 +265,7 @@ def get_lead_profile(session: Session, *, lead_id: int, viewer: Viewer) -> dict[
         converted_at=lead.converted_at.isoformat() if lead.converted_at else None,
         score_breakdown=lead.score_breakdown,
         enrichment=lead.enrichment,
+        likely_duplicate_of=(lead.extra or {}).get("likely_duplicate_of") or [],  # memory.likely_duplicates
         activities=[
             {"kind": a.kind, "direction": a.direction, "occurred_at": a.occurred_at.isoformat(), "detail": a.detail}
             for a in lead_activities(session, lead_id=lead.id, limit=50)

@@ -8,6 +8,12 @@ key already seen is answered with the same lead id and never queued again: a lea
 once however often it is posted. A repeat with a different body updates the fields it provides;
 the same Idempotency-Key with a different body is refused (409), the way payment APIs do.
 
+Two posts with different external ids are different leads even when they share an email: the
+email does not make the second a repeat of the first; it is stored as a lead of its own and both
+are flagged as likely duplicates (memory.leads.upsert_lead_batch). The source is stored as the
+poster gave it, normalised, with its channel group; seniority and department come from the job
+title (memory.lead_record.validate_lead).
+
 `store_captures` stores many validated posts in one transaction (group commit: the API's
 CaptureWriter hands it the requests that arrived together), each answered as `capture_lead`
 would answer it alone.
@@ -18,10 +24,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from leadpilot.memory.activities import add_activity
@@ -29,6 +36,7 @@ from leadpilot.memory.company_names import company_key, person_key
 from leadpilot.memory.db import Database
 from leadpilot.memory.lead_record import ValidatedLead, validate_lead
 from leadpilot.memory.leads import upsert_leads
+from leadpilot.memory.models import Lead
 from leadpilot.memory.pipeline import add_event, add_receipt, enqueue, find_receipts, note_repeats
 from leadpilot.memory.vocab import ActivityKind
 
@@ -146,6 +154,7 @@ class _Planned:
     first: int | None = None  # the post of this group that it repeats, when that one is new too
     upsert: int | None = None  # its record's index among the group's upserts
     conflict: IdempotencyConflict | None = None
+    receipts: list[str] = field(default_factory=list)  # a new post: the keys it is the first to bring
 
 
 def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str) -> list[CaptureResult | IdempotencyConflict]:
@@ -153,15 +162,17 @@ def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str) -> l
     for all of them: one receipt lookup, one upsert of the leads, the receipts, activities, jobs and
     events flushed together."""
     receipts = find_receipts(session, keys=[key for pending in batch for key in pending.keys])
-    plans = _plan(batch, receipts)
+    plans = _plan(batch, receipts, _external_ids(session, receipts))
     records = [plan.pending.record for plan in plans if plan.upsert is not None]
     now = max(plan.pending.now for plan in plans)  # the group is stored at one moment
-    actions = upsert_leads(session, records=records, now=now, actor=actor).actions if records else []
+    outcome = upsert_leads(session, records=records, now=now, actor=actor) if records else None
+    actions = outcome.actions if outcome is not None else []
+    beside = dict(outcome.duplicates) if outcome is not None else {}  # upsert index -> the lead it shares an email with
     lead_of = {i: actions[plan.upsert][1] for i, plan in enumerate(plans) if plan.key is None}  # the new posts
     last = max(plan.pending.received_at for plan in plans)
     for i in lead_of:
         pending = plans[i].pending
-        for key in pending.keys:
+        for key in plans[i].receipts:
             add_receipt(session, key=key, lead_id=lead_of[i], body_sha256=pending.body_sha256, at=pending.received_at)
     session.flush()  # a concurrent first post of the same lead fails here, before anything else
     note_repeats(session, keys=[plan.key for plan in plans if plan.key is not None and plan.conflict is None], at=last)
@@ -179,8 +190,10 @@ def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str) -> l
         at = plan.pending.received_at
         if plan.key is None:
             action = actions[plan.upsert][0]
-            add_event(session, lead_id=lead_of[i], step="capture", outcome="ok", at=at,
-                      message=("new lead stored" if action == "inserted" else "matched a stored lead; fields updated") + ", queued")
+            message = "new lead stored" if action == "inserted" else "matched a stored lead; fields updated"
+            if (other := beside.get(plan.upsert)) is not None:
+                message += f" (its email is also on lead {other}, which has another external id: flagged as likely duplicates)"
+            add_event(session, lead_id=lead_of[i], step="capture", outcome="ok", at=at, message=message + ", queued")
             answers.append(CaptureResult(lead_id=lead_of[i], job_id=jobs[lead_of[i]].id, repeat=False, updated=action == "updated"))
             continue
         lead_id = receipts[plan.key].lead_id if plan.first is None else lead_of[plan.first]
@@ -191,15 +204,36 @@ def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str) -> l
     return answers
 
 
-def _plan(batch: Sequence[PendingCapture], receipts: dict[str, Any]) -> list[_Planned]:
+def _external_ids(session, receipts: dict[str, Any]) -> dict[int, str | None]:
+    """The external id of each lead an email receipt points at (a post with another one is not a repeat)."""
+    ids = {receipt.lead_id for key, receipt in receipts.items() if key.startswith("email:")}
+    if not ids:
+        return {}
+    return {lead_id: external_id for lead_id, external_id in session.execute(select(Lead.id, Lead.external_id).where(Lead.id.in_(ids)))}
+
+
+def _plan(batch: Sequence[PendingCapture], receipts: dict[str, Any], external_ids: dict[int, str | None]) -> list[_Planned]:
     """New lead, repeat (of a stored receipt or of an earlier post in the group), or conflict."""
     plans: list[_Planned] = []
     claimed: dict[str, int] = {}  # receipt key -> the new post of this group that brings it
     upserts = 0
     for pending in batch:
-        plan = _Planned(pending, key=next((key for key in pending.keys if key in receipts or key in claimed), None))
+        external_id = pending.record.values.get("external_id")
+
+        def identifies(key: str) -> bool:
+            """The key says this post is that lead: an email does not, when the two external ids differ."""
+            if key in receipts:
+                other = external_ids.get(receipts[key].lead_id)
+            elif key in claimed:
+                other = batch[claimed[key]].record.values.get("external_id")
+            else:
+                return False
+            return not (external_id and key.startswith("email:") and other and other != external_id)
+
+        plan = _Planned(pending, key=next((key for key in pending.keys if identifies(key)), None))
         if plan.key is None:  # a new lead
-            claimed.update(dict.fromkeys(pending.keys, len(plans)))
+            plan.receipts = [key for key in pending.keys if key not in receipts and key not in claimed]
+            claimed.update(dict.fromkeys(plan.receipts, len(plans)))
             plan.upsert, upserts = upserts, upserts + 1
         else:
             plan.first = None if plan.key in receipts else claimed[plan.key]

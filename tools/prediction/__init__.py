@@ -13,6 +13,6 @@ from leadpilot.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "conversion_model": ["ModelNotFoundError", "NotEnoughHistoryError", "evaluate_lead_history", "evaluate_tabular", "latest_model_version", "lead_history", "load_latest_model", "load_model", "train_conversion_model"],
     "features": ["local_zone"],
-    "predict": ["predict_lead", "prediction_accuracy", "store_probabilities", "validate_closed_predictions", "validate_prediction"],
+    "predict": ["outcome_report", "predict_lead", "prediction_accuracy", "store_probabilities", "validate_closed_predictions", "validate_prediction"],
     "tabular": ["TabularError", "load_tabular"],
 })

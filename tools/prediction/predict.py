@@ -14,6 +14,9 @@
 - time to close (if it converts): 25th/50th/75th percentile of the remaining days of converted
   leads like this one (same segment and source, else segment, else source, else all) that were
   still open at this lead's age.
+- a closed lead (won or lost) has nothing left to predict: its prediction carries the outcome and
+  its date ("Won on 5 Aug 2026 — this is a customer."), no next actions, and is not recorded;
+  `to_dict` reports the outcome instead of a probability, so nobody acts on one.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadpilot.clock import utc
+from leadpilot.memory.lead_lookup import LeadOutcome, lead_outcome
 from leadpilot.memory.ml_models import ModelVersion, Prediction
 from leadpilot.memory.models import Lead
 from leadpilot.tools.prediction.conversion_model import ConversionModel, latest_model_version
@@ -103,14 +107,30 @@ class LeadPrediction:
     recommendations: list[Recommendation]
     time_to_close: TimeToClose | None  # None for leads already closed
     prediction_id: int | None = None
+    stage: str | None = None
+    outcome: str | None = None  # won | lost when the lead is closed: then there is nothing to predict
+    closed_on: datetime | None = None
+    outcome_sentence: str | None = None  # "Won on 5 Aug 2026 — this is a customer."
 
     def to_dict(self) -> dict[str, Any]:
+        """The prediction as JSON-ready data; for a closed lead, its outcome instead (no probability)."""
+        if self.outcome is not None and self.stage is not None:
+            outcome = LeadOutcome(self.lead_id, self.stage, "won" if self.outcome == "won" else "lost", self.closed_on)
+            return {**outcome_report(outcome), "model_version": self.model_version, "made_at": self.made_at.isoformat()}
         data = asdict(self)
+        for key in ("stage", "outcome", "closed_on", "outcome_sentence"):
+            data.pop(key)
         data["made_at"] = self.made_at.isoformat()
         data["as_of"] = self.as_of.isoformat()
         for item, recommendation in zip(data["recommendations"], self.recommendations):
             item["urgency"] = recommendation.urgency
         return data
+
+
+def outcome_report(outcome: LeadOutcome) -> dict[str, Any]:
+    """What a prediction of a closed lead reports: how and when it ended, and that there is nothing
+    left to predict (no probability, so nobody acts on one)."""
+    return {**outcome.to_dict(), "answer": f"{outcome.sentence()} There is nothing left to predict for lead {outcome.lead_id}."}
 
 
 # --- the parts ----------------------------------------------------------------------------------
@@ -314,8 +334,16 @@ def explain_snapshot(snapshot: LeadSnapshot, *, model: ConversionModel, now: dat
 def predict_lead(
     session: Session, *, lead_id: int, model: ConversionModel, now: datetime, record: bool = True
 ) -> LeadPrediction:
-    """Predict one lead (open leads as of `now`, closed ones as of their outcome) and record it."""
+    """Predict one open lead as of `now` and record it. A closed lead is not predicted: the result
+    carries its outcome (what the model would have said as of the outcome is kept in `probability`,
+    for the record, but no actions) and nothing is recorded."""
     prediction = explain_snapshot(lead_snapshot(session, lead_id=lead_id, now=now), model=model, now=now)
+    outcome = lead_outcome(session, lead_id)
+    if outcome is not None:
+        return replace(
+            prediction, risks=[], recommendations=[], time_to_close=None, stage=outcome.stage, outcome=outcome.result,
+            closed_on=outcome.closed_on, outcome_sentence=outcome.sentence(),
+        )
     if not record:
         return prediction
     row = Prediction(

@@ -19,6 +19,7 @@ from functools import lru_cache, reduce
 from math import gcd
 from typing import Any
 
+from leadpilot.memory.geo import regions_of
 from leadpilot.memory.vocab import industry_label
 from leadpilot.tools.routing.decision import (
     ACCOUNT_RULE,
@@ -70,6 +71,8 @@ def _condition(name: str, wanted: Any, lead: LeadFacts, policy: RoutingPolicy) -
     }[name]
     if value is None:
         return False, f"{name} unknown"
+    if name == "region":  # a sub-region (DACH) or the main one (EMEA): the most specific that is wanted
+        value = next((region for region in regions_of(lead.country) if region in wanted), value)
     hit = value in wanted or (name == "segment" and value == "micro" and "smb" in wanted)
     return hit, f"{name} {value} {'in' if hit else 'not in'} [{_listed(wanted)}]"
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from leadpilot.memory.geo import country_code, region_of, state_code
+from leadpilot.memory.geo import country_code, region_of, regions_of, state_code
 from leadpilot.memory.vocab import industry_label, industry_slug, parse_source, segment_of
 from leadpilot.tools.routing.policy import RoutingPolicy
 from leadpilot.tools.routing.policy_sections import Performance
@@ -76,14 +76,13 @@ class LeadFacts:
         return region_of(self.country)
 
     def places(self) -> tuple[str, ...]:
-        """The lead's place from most to least specific: "US-CA", "US", "NA"."""
+        """The lead's place from most to least specific: "US-CA", "US", "NA"; "DE", "DACH", "EMEA"."""
         found = []
         if self.country and self.state:
             found.append(f"{self.country}-{self.state.upper()}")
         if self.country:
             found.append(self.country)
-        if self.region:
-            found.append(self.region)
+        found.extend(regions_of(self.country))
         return tuple(found)
 
     def label(self) -> str:

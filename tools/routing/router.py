@@ -18,13 +18,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.assignments import record_assignment
-from leadpilot.memory.company_names import company_key
+from leadpilot.memory.lead_lookup import choose_lead, leads_named
 from leadpilot.memory.models import Assignment, Lead, Rep
-from leadpilot.memory.vocab import OPEN_STAGES
 from leadpilot.tools.routing.assignment import AssignmentError
 from leadpilot.tools.routing.decision import PointerMove, RoutingDecision
 from leadpilot.tools.routing.engine import decide
@@ -33,7 +32,6 @@ from leadpilot.tools.routing.policy import RoutingPolicy
 from leadpilot.tools.routing.store import (
     AccountIndex,
     find_account_owner,
-    key_word,
     lead_facts,
     load_snapshot,
     save_pointer,
@@ -229,22 +227,17 @@ def _find_lead(session: Session, *, lead_id: int | None, company: str | None) ->
         return lead
     if not company or not company.strip():
         raise RoutingInputError("Name the lead: its id or its company.")
-    wanted = company_key(company)
-    if wanted is None:
-        raise RoutingInputError(f"No lead from a company called {company!r}.")
-    candidates = [
-        lead
-        for lead in session.scalars(
-            select(Lead).where(func.lower(Lead.company).contains(key_word(wanted), autoescape=True)).order_by(Lead.created_at.desc(), Lead.id.desc())
+    choice = choose_lead(leads_named(session, company=company), prefer_unassigned=True)
+    if choice.ambiguous:
+        listed = "; ".join(
+            f"lead {c.id} ({c.contact_name or 'no contact'}, {c.stage.lower()}, owner {c.owner or 'unassigned'}, created {c.created_at:%Y-%m-%d})"
+            for c in choice.choices
         )
-        if company_key(lead.company) == wanted
-    ]
-    if not candidates:
+        raise RoutingInputError(f"{company} has {len(choice.choices)} open leads: {listed}. Name one by id, e.g. 'who should take lead {choice.choices[0].id}?'.")
+    if choice.chosen is None:
         raise RoutingInputError(f"No lead from a company called {company!r}.")
-    open_stages = {s.value for s in OPEN_STAGES}
-    # The newest unassigned open lead is the one waiting for an owner; else the newest lead.
-    waiting = [lead for lead in candidates if lead.owner_id is None and lead.stage in open_stages]
-    return (waiting or candidates)[0]
+    # Its open lead (several open: the one unassigned, waiting for an owner); none open: the latest to close.
+    return session.get(Lead, choice.chosen.id)
 
 
 def _short_answer(decision: RoutingDecision, *, assigned: bool = False) -> str:
@@ -268,8 +261,8 @@ def suggest_owner(
 ) -> dict[str, Any]:
     """Who should take this lead, and why? A dry run of the routing policy: nothing is written.
 
-    Name the lead by `lead_id` or by `company` (the newest unassigned lead of that company, else
-    its newest lead). Returns {"lead_id", "company", "current_owner", "owner", "owner_name",
+    Name the lead by `lead_id` or by `company` (its open lead; with several open, the one unassigned
+    lead — else RoutingInputError lists them; with none open, the latest to close). Returns {"lead_id", "company", "current_owner", "owner", "owner_name",
     "queue", "rule", "decision" (rule, candidates with exclusion reasons or scores, notes, policy
     version), "answer" (a sentence to show)}. Raises RoutingInputError when the lead is not found.
     """

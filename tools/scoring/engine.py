@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from leadpilot.clock import utc
-from leadpilot.memory.vocab import ActivityKind, Direction, Tier
+from leadpilot.memory.vocab import ActivityKind, Direction, Tier, channel_label, channel_of, normalise_source
 from leadpilot.tools.scoring.facts import LEAD_FACT_FIELDS
 from leadpilot.tools.scoring.policy import ScoringPolicy
 from leadpilot.tools.scoring.semantic import CATEGORY as SEMANTIC
@@ -122,10 +122,12 @@ class _Engine:
         presence = tuple(dict.fromkeys(key for _, key, _, _ in self._field_rules))
         self._presence_fields = presence
         self._presence_index = tuple(_FACT_INDEX[key] for key in presence)
-        self._source_points: dict[str, int] = {}
+        self._source_points: dict[str, int] = {}  # by source value; a listed 0 is 0 (no channel points)
+        self._channel_points: dict[str, int] = {}  # for sources not listed
         if categories.source is not None:
             self._static.append(("source", _tenths(categories.source.cap)))
-            self._source_points = {key: points for key, points in categories.source.points if points}
+            self._source_points = dict(categories.source.points)
+            self._channel_points = {key: points for key, points in categories.source.channels.items() if points}
         self._industry_groups: dict[str, tuple[str, int]] = {}
         if categories.industry is not None:
             self._static.append(("industry", _tenths(categories.industry.cap)))
@@ -333,8 +335,8 @@ class _Engine:
         for category, name, label, points in self._field_rules:
             if has[name]:
                 rules[category].append({"label": label, "points": points})
-        if points := self._source_points.get(source):
-            rules["source"].append({"label": f"{source} source", "points": points})
+        if rule := self._source_rule(source):
+            rules["source"].append(rule)
         if industry is not None:
             label, points = self._industry_groups[industry]
             rules["industry"].append({"label": label, "points": points})
@@ -350,6 +352,17 @@ class _Engine:
             category_tenths.append(min(raw, cap))
             total += min(raw, cap)
         return _CategoryPart(self._static_names, tuple(category_tenths), total, _json(entries)[1:-1])
+
+    def _source_rule(self, source: str | None) -> dict[str, Any] | None:
+        """The source's points: by its value when the policy lists it, else by its channel group."""
+        source = normalise_source(source or "other")
+        if source in self._source_points:
+            points, label = self._source_points[source], f"{source} source"
+        else:
+            channel = channel_of(source)
+            points = self._channel_points.get(channel.value, 0)
+            label = f"{source} source" if source == channel.value else f"{source} source ({channel_label(channel)} channel)"
+        return {"label": label, "points": points} if points else None
 
     # -- the result -----------------------------------------------------------------------------
 

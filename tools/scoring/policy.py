@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import PlainValidator, PrivateAttr, create_model, field_validator, model_validator
+from pydantic import Field, PlainValidator, PrivateAttr, create_model, field_validator, model_validator
 
-from leadpilot.memory.vocab import INDUSTRIES, ActivityKind, Direction, Source, industry_slug
+from leadpilot.memory.vocab import INDUSTRIES, KNOWN_SOURCE_WORDS, ActivityKind, Channel, Direction, industry_slug, normalise_source
 from leadpilot.tools.common import PolicyFileError, PolicyFileHolder, PolicyProblem, configured_or_shipped, parse_policy_file, problem_of, read_policy_text  # noqa: F401 (PolicyProblem is re-exported)
 from leadpilot.tools.common import PolicyModel as _PolicyModel
 from leadpilot.tools.common import policy_error as _policy_error
@@ -123,18 +123,11 @@ class ProfilePoints(_FieldPoints):
     country: WholePoints = 0
 
 
-class _SourcePointsBase(_PolicyModel):
-    key_noun: ClassVar[str] = "source"
-
-
 class _EngagementPointsBase(_PolicyModel):
     key_noun: ClassVar[str] = "activity kind"
 
 
-# One field per vocabulary value, so a new source or activity kind is scoreable without edits here.
-SourcePoints = create_model(  # type: ignore[call-overload]
-    "SourcePoints", __base__=_SourcePointsBase, **{source.value: (WholePoints, 0) for source in Source}
-)
+# One field per activity kind (and direction), so a new kind is scoreable without edits here.
 ENGAGEMENT_KEYS: tuple[str, ...] = tuple(
     key for kind in ActivityKind for key in (kind.value, *(f"{kind.value}_{d.value}" for d in Direction))
 )
@@ -153,9 +146,44 @@ class ProfileCategory(_PolicyModel):
     points: ProfilePoints
 
 
+_KNOWN_SOURCES = sorted(KNOWN_SOURCE_WORDS)
+
+
 class SourceCategory(_PolicyModel):
+    """Points by where a lead came from. `points` are by source, the value as the user's data has
+    it (normalised: "Website Form" is website_form); a source not listed there earns its channel
+    group's points under `channels` (memory.vocab.channel_of: paid, organic, referral, event,
+    partner, outbound, owned_media, other). Listed nowhere: 0."""
+
     cap: WholePoints
-    points: SourcePoints  # type: ignore[valid-type]
+    points: dict[str, WholePoints] = Field(default_factory=dict)
+    channels: dict[str, WholePoints] = Field(default_factory=dict)
+
+    @field_validator("points")
+    @classmethod
+    def _source_values(cls, values: dict[str, int]) -> dict[str, int]:
+        """Normalised keys; a key close to a common source but not one is a typo ("refferal")."""
+        normalised: dict[str, int] = {}
+        for key, points in values.items():
+            source = normalise_source(key)
+            if source not in KNOWN_SOURCE_WORDS and difflib.get_close_matches(source, _KNOWN_SOURCES, n=1, cutoff=0.85):
+                raise _policy_error(_unknown("source", key, _KNOWN_SOURCES), at=key)
+            if source in normalised:
+                raise _policy_error(f"{key!r} is the source {source!r} again — keep one of them", at=key)
+            normalised[source] = points
+        return normalised
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, values: dict[str, int]) -> dict[str, int]:
+        names = [channel.value for channel in Channel]
+        normalised: dict[str, int] = {}
+        for key, points in values.items():
+            channel = normalise_source(key)
+            if channel not in names:
+                raise _policy_error(_unknown("channel", key, names), at=key)
+            normalised[channel] = points
+        return normalised
 
 
 class IndustryGroup(_PolicyModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadpilot.memory.lead_lookup import lead_outcome
 from leadpilot.memory.models import Activity, AuditEvent, Lead
 from leadpilot.memory.vocab import OPEN_STAGES, Tier
 from leadpilot.tools.scoring.explanation import _summary, breakdown_lines, top_reasons
@@ -45,6 +46,10 @@ class ScoreExplanation:
     lines: list[str]  # one per category: "source +25 (cap 25): referral source +25"
     history: list[ScoreChange]  # score and tier changes, oldest first
     breakdown: dict[str, Any] | None = None
+    stage: str | None = None
+    outcome: str | None = None  # won | lost for a closed lead (its score describes it before it closed), None while open
+    closed_on: datetime | None = None
+    outcome_sentence: str | None = None  # "Won on 5 Aug 2026 — this is a customer." — what an answer about it says first
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,10 @@ def score_lead_by_id(
 
 
 def explain_score(session: Session, *, lead_id: int) -> ScoreExplanation:
-    """A lead's stored score in readable lines, plus the audit history of its score and tier."""
+    """A lead's stored score in readable lines, plus the audit history of its score and tier; a
+    closed lead also says how and when it ended."""
     lead = session.execute(
-        select(Lead.id, Lead.company, Lead.score, Lead.tier, Lead.scored_at, Lead.score_breakdown).where(Lead.id == lead_id)
+        select(Lead.id, Lead.company, Lead.score, Lead.tier, Lead.scored_at, Lead.score_breakdown, Lead.stage).where(Lead.id == lead_id)
     ).first()
     if lead is None:
         raise LookupError(f"no lead with id {lead_id}")
@@ -99,6 +105,7 @@ def explain_score(session: Session, *, lead_id: int) -> ScoreExplanation:
         .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
     breakdown = lead.score_breakdown
+    outcome = lead_outcome(session, lead_id)
     return ScoreExplanation(
         lead_id=lead.id,
         company=lead.company,
@@ -110,11 +117,15 @@ def explain_score(session: Session, *, lead_id: int) -> ScoreExplanation:
         lines=breakdown_lines(breakdown) if breakdown else [],
         history=[ScoreChange(e.at, e.field, e.old_value, e.new_value, e.reason, e.actor) for e in events],
         breakdown=breakdown,
+        stage=lead.stage,
+        outcome=outcome.result if outcome else None,
+        closed_on=outcome.closed_on if outcome else None,
+        outcome_sentence=outcome.sentence() if outcome else None,
     )
 
 
 def rank_leads(
-    session: Session, *, tier: str | None = None, limit: int = 10, open_only: bool = True
+    session: Session, *, tier: str | None = None, limit: int = 10, scope: Literal["open", "closed", "all"] = "open"
 ) -> list[RankedLead]:
     """The highest-scoring leads (ties: lowest id first), optionally of one tier; open leads only by default."""
     if tier is not None and tier not in {t.value for t in Tier}:
@@ -126,8 +137,11 @@ def rank_leads(
     ).where(Lead.score.is_not(None))
     if tier is not None:
         query = query.where(Lead.tier == tier)
-    if open_only:
-        query = query.where(Lead.stage.in_([stage.value for stage in OPEN_STAGES]))
+    open_stages = [stage.value for stage in OPEN_STAGES]
+    if scope == "open":
+        query = query.where(Lead.stage.in_(open_stages))
+    elif scope == "closed":  # won or lost
+        query = query.where(Lead.stage.not_in(open_stages))
     rows = session.execute(query.order_by(Lead.score.desc(), Lead.id).limit(limit)).all()
     return [
         RankedLead(

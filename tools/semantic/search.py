@@ -1,7 +1,8 @@
 """Semantic lead search: indexing lead text into the vector store, and the hybrid queries.
 
-Hybrid = SQL applies the LeadFilter (every field, plus what the viewer may see) and the vector
-store ranks only the lead ids that passed, so similarity never widens a filter. The store's
+Hybrid = SQL applies the LeadFilter (every field, plus what the viewer may see, and open leads
+unless the filter's scope, stage or outcome says otherwise) and the vector store ranks only the
+lead ids that passed, so similarity never widens a filter. The store's
 payload carries the structured fields too, for server-side filtering and inspection.
 
 Indexing is incremental and idempotent: `lead_vectors` records what the store holds for each
@@ -31,7 +32,7 @@ from leadpilot.memory.models import Lead
 from leadpilot.memory.vector_engines import open_vector_store
 from leadpilot.memory.vectors import VectorStore, VectorStoreError
 from leadpilot.settings import Settings
-from leadpilot.tools.leads import LeadFilter, Viewer, compile_filter, describe_filter, owner_lookup
+from leadpilot.tools.leads import LeadFilter, Viewer, compile_filter, describe_filter, open_by_default, owner_lookup
 from leadpilot.tools.leads import SearchLeads, search_leads
 from leadpilot.tools.scoring import SemanticCategory
 from leadpilot.tools.scoring import CATEGORY as SEMANTIC
@@ -244,7 +245,7 @@ class SemanticResult(BaseModel):
 
 def _allowed_ids(session: Session, lead_filter: LeadFilter, *, viewer: Viewer, now: datetime) -> tuple[list[int] | None, list[str]]:
     """Ids passing the filter and visibility; None when nothing restricts (search everything)."""
-    if lead_filter.is_empty() and viewer.sees_everything:
+    if lead_filter.is_empty() and viewer.sees_everything and not open_by_default(lead_filter):
         return None, []
     compiled = compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
     return list(session.scalars(select(Lead.id).where(*compiled.conditions))), compiled.problems
@@ -254,7 +255,7 @@ def _rows_in_order(session: Session, hits: list[tuple[int, float]], *, viewer: V
     if not hits:
         return []
     ids = [lead_id for lead_id, _ in hits]
-    found = search_leads(session, query=SearchLeads(filter=LeadFilter(lead_ids=ids), limit=len(ids)),
+    found = search_leads(session, query=SearchLeads(filter=LeadFilter(lead_ids=ids, scope="all"), limit=len(ids)),
                          viewer=viewer, now=now, row_cap=len(ids))
     by_id = {row["id"]: row for row in found.leads}
     return [{**by_id[i], "similarity": round(score, 4)} for i, score in hits if i in by_id]
@@ -291,10 +292,11 @@ def _anchor(
     """The vector to compare with: a lead's, the mean of a company's leads, or the company name's text."""
     if lead_id is None and not company:
         raise ValueError("give a lead_id or a company")
+    # Any lead can be the anchor, won and lost ones too ("leads like our customer Acme").
     if lead_id is not None:
-        anchor_filter, label = LeadFilter(lead_ids=[lead_id]), f"lead {lead_id}"
+        anchor_filter, label = LeadFilter(lead_ids=[lead_id], scope="all"), f"lead {lead_id}"
     else:
-        anchor_filter, label = LeadFilter(company=company), f"companies like {company}"
+        anchor_filter, label = LeadFilter(company=company, scope="all"), f"companies like {company}"
     ids, problems = _allowed_ids(session, anchor_filter, viewer=viewer, now=now)
     ids = ids or []
     vectors = index.store.vectors(ids[:50]) if ids else {}

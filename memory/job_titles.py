@@ -1,9 +1,16 @@
-"""Job titles -> seniority (c-level, vp, director, manager, individual) and department."""
+"""Job titles -> seniority (c-level, vp, director, manager, individual) and department.
+
+The store derives a lead's `seniority` and `department` columns from its job title with
+`classify_title` at every write (import, webhook capture, discovery, the demo seed) and the
+migration 0011 backfilled them, so "VPs in SaaS" or "leads in finance" are plain column filters.
+The offline enricher (tools/enrichment/offline.py) explains the same classification to a rep.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Checked in order: "Vice President" must win over "President", "Head of" over "Manager".
 _SENIORITY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -22,14 +29,17 @@ _DEPARTMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("product", re.compile(r"\b(?:product|cpo|ux|design)\b")),
     ("sales", re.compile(r"\b(?:sales|account executive|ae|business development|bdr|sdr|cro|revenue|partnerships?)\b")),
     ("marketing", re.compile(r"\b(?:marketing|cmo|growth|brand|demand gen\w*|content|communications|pr)\b")),
-    ("customer success", re.compile(r"\b(?:customer success|customer experience|support|account manag\w*|cs)\b")),
-    ("finance", re.compile(r"\b(?:finance|financial|cfo|controller|accounting|accountant|treasur\w*|fp&a)\b")),
+    ("customer success", re.compile(r"\b(?:customer success|customer experience|patient experience|support|account manag\w*|cs)\b")),
+    ("finance", re.compile(r"\b(?:finance|financial|cfo|controller|accounting|accountant|treasur\w*|fp&a|risk|payments|underwriting)\b")),
     ("it", re.compile(r"\b(?:it|cio|information technology|systems|infrastructure)\b")),
     ("hr", re.compile(r"\b(?:hr|human resources|people|talent|recruit\w*|chro)\b")),
     ("legal", re.compile(r"\b(?:legal|counsel|compliance|cco)\b")),
     ("operations", re.compile(r"\b(?:operations|coo|ops|procurement|supply chain)\b")),
     ("executive", re.compile(r"\b(?:ceo|founder|co-?founder|owner|president|managing director|general manager)\b")),
 )
+
+
+SENIORITIES: tuple[str, ...] = ("c-level", "vp", "director", "manager", "individual")
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class TitleFacts:
 
 
 def classify_title(*, title: str) -> TitleFacts:
+    """The seniority (always one of SENIORITIES; "individual" when nothing senior is named) and the
+    department (None when no keyword names one) a job title says, with the words that decided."""
     text = " ".join(title.lower().replace(",", " ").split())
     matched: list[str] = []
     seniority = "individual"
@@ -61,3 +73,12 @@ def classify_title(*, title: str) -> TitleFacts:
             matched.append(match.group(0))
             break
     return TitleFacts(title=title, seniority=seniority, department=department, matched=tuple(matched))
+
+
+@lru_cache(maxsize=8192)  # an import classifies every row; titles repeat
+def title_columns(job_title: str | None) -> tuple[str | None, str | None]:
+    """(seniority, department) as the store keeps them: both None for a lead without a job title."""
+    if not job_title or not job_title.strip():
+        return None, None
+    facts = classify_title(title=job_title)
+    return facts.seniority, facts.department

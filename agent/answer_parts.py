@@ -1,0 +1,82 @@
+"""Answers of several tool calls in one turn: a multi-part question answered part by part, and a
+comparison ("hot leads US vs Europe") as a small table, one column per side.
+
+`answers.compose_answer` words each result with its tool's writer and hands the texts and results
+here with the plan's layout: {"kind": "parts", "labels": [the part as asked, ...]} or {"kind":
+"compare", "labels": ["US", "Europe"]}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from leadpilot.memory.vocab import industry_label
+
+_METRICS = {"count": "Lead count", "conversion_rate": "Conversion rate", "avg_score": "Average score"}
+
+
+def _number(value: Any, metric: str) -> str:
+    if value is None:
+        return "n/a"
+    if metric == "conversion_rate":
+        return f"{value:.1%}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _parts(texts: Sequence[str], labels: Sequence[str]) -> str:
+    lines = []
+    for number, text in enumerate(texts, start=1):
+        label = labels[number - 1].strip() if number <= len(labels) else ""
+        label = label[:1].upper() + label[1:] if label else f"Part {number}"
+        lines.append(f"{number}. {label.rstrip('?.!')}? {text}")
+    return "\n".join(lines)
+
+
+def _total(result: dict[str, Any], metric: str) -> Any:
+    rows = result.get("rows") or []
+    if not rows:
+        return 0 if metric == "count" else None
+    return rows[0].get(metric)
+
+
+def _compare(results: Sequence[dict[str, Any]], labels: Sequence[str]) -> str | None:
+    """A table: one column per side; one row for a total, or one per group when grouped."""
+    if any("error" in r or "rows" not in r for r in results):
+        return None
+    metric = results[0].get("metric", "count")
+    group = results[0].get("group_by")
+    applied = [list(r.get("filters_applied") or []) for r in results]
+    shared = [item for item in applied[0] if all(item in other for other in applied[1:])]
+    header = f"{_METRICS.get(metric, metric)}, {' vs '.join(labels)}" + (f" ({'; '.join(shared)})" if shared else "") + ":"
+    columns = "| " + (group or "") + " | " + " | ".join(labels) + " |"
+    rule = "|" + "---|" * (len(labels) + 1)
+    if group is None:
+        rows = [f"| {_METRICS.get(metric, metric)} | " + " | ".join(_number(_total(r, metric), metric) for r in results) + " |"]
+    else:
+        names: list[Any] = []
+        for result in results:
+            names.extend(row.get(group) for row in result["rows"] if row.get(group) not in names)
+        by_side = [{row.get(group): row.get(metric) for row in r["rows"]} for r in results]
+
+        def name(value: Any) -> str:
+            return industry_label(value) if group == "industry" and isinstance(value, str) else str(value)
+
+        rows = [f"| {name(n)} | " + " | ".join(_number(side.get(n, 0 if metric == "count" else None), metric) for side in by_side) + " |"
+                for n in names[:12]]
+    own = [f"{label}: {'; '.join(item for item in items if item not in shared) or 'no other filter'}" for label, items in zip(labels, applied)]
+    lines = [header, columns, rule, *rows, "Each side: " + " | ".join(own) + "."]
+    hidden = [(label, r.get("closed_not_shown")) for label, r in zip(labels, results)]
+    if any(count for _, count in hidden):
+        lines.append("Closed leads not shown: " + ", ".join(f"{label} {count or 0}" for label, count in hidden) + " — ask 'including closed'.")
+    return "\n".join(lines)
+
+
+def word_parts(texts: Sequence[str], results: Sequence[dict[str, Any]], layout: dict[str, Any]) -> str:
+    """Several results worded together, as the plan's layout says."""
+    labels = [str(label) for label in layout.get("labels") or []]
+    if layout.get("kind") == "compare" and len(labels) == len(results):
+        table = _compare(results, labels)
+        if table is not None:
+            return table
+    return _parts(texts, labels)

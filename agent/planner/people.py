@@ -1,0 +1,139 @@
+"""The people pass: who the contact is — seniority and department from the job title ("VPs of
+sales", "C-level", "CFOs", "marketing directors") — and whether we can reach them ("with a phone
+number", "without an email").
+
+Seniority and department are the store's own classification of the job title
+(memory.job_titles.classify_title): c-level, vp, director, manager, individual; a department is
+read only next to a seniority or a people word ("VPs of engineering", "the finance team"), so
+"sales leads" and "security companies" stay what they were. A level "and up" ("VP-and-up", "director
+level or above", "VP+") is that level and every one above it; "leaders" are the senior levels.
+"""
+
+from __future__ import annotations
+
+import re
+
+from leadpilot.agent.planner.reading import Reading, alternation
+
+SENIORITY_PHRASES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("c-level", "c level", "clevel", "c-suite", "c suite", "csuite", "cxo", "cxos", "c-levels", "c-level execs",
+         "c-level executives", "chiefs", "chief officers", "execs", "executives", "exec", "founders", "co-founders",
+         "cofounders", "owners and founders"),
+        ("c-level",),
+    ),
+    **dict.fromkeys(("vp", "vps", "vice president", "vice presidents", "svps", "svp", "evps", "evp"), ("vp",)),
+    **dict.fromkeys(("director", "directors", "heads", "head"), ("director",)),
+    **dict.fromkeys(("manager", "managers", "team leads", "team leaders"), ("manager",)),
+    **dict.fromkeys(("individual contributors", "ics", "individual contributor", "non-managers", "practitioners"), ("individual",)),
+    **dict.fromkeys(("decision makers", "decision-makers", "senior people", "senior leaders", "leadership", "senior contacts",
+                     "leaders", "senior leadership", "senior management", "execs and vps"),
+                    ("c-level", "vp", "director")),
+}
+# Most senior first: "VP and up" is every level from the top down to VP.
+LEVELS: tuple[str, ...] = ("c-level", "vp", "director", "manager", "individual")
+# A C-level title names its department too (classify_title: "CFO" is c-level, finance).
+C_TITLES: dict[str, str | None] = {
+    "ceo": "executive", "cto": "engineering", "cfo": "finance", "coo": "operations", "cmo": "marketing", "cio": "it",
+    "cro": "sales", "cpo": "product", "cdo": "data", "ciso": "security", "chro": "hr", "cso": None,
+}
+DEPARTMENT_WORDS: dict[str, str] = {
+    "engineering": "engineering", "engineers": "engineering", "r&d": "engineering", "account": "customer success", "it": "it", "information technology": "it", "data": "data", "analytics": "data",
+    "product": "product", "design": "product", "sales": "sales", "revenue": "sales", "business development": "sales",
+    "marketing": "marketing", "growth": "marketing", "demand gen": "marketing", "customer success": "customer success",
+    "support": "customer success", "cs": "customer success", "finance": "finance", "financial": "finance",
+    "accounting": "finance", "hr": "hr", "human resources": "hr", "talent": "hr", "recruiting": "hr",
+    "legal": "legal", "compliance": "legal", "operations": "operations", "ops": "operations", "procurement": "operations",
+    "security": "security", "infosec": "security",
+    # Operations teams named after what they run: classify_title reads "Revenue Operations" as sales.
+    "revops": "sales", "rev ops": "sales", "revenue operations": "sales", "sales ops": "sales", "sales operations": "sales",
+    "bizdev": "sales", "biz dev": "sales", "marketing ops": "marketing", "marketing operations": "marketing", "devops": "engineering",
+}
+_SENIOR = alternation(SENIORITY_PHRASES)
+_TITLES = alternation(C_TITLES)
+_DEPT = alternation(DEPARTMENT_WORDS)
+# Several departments said together: "sales and revops", "engineering, data or product".
+_DEPTS = rf"(?:{_DEPT})(?:\s*(?:,\s*(?:and|or)|,|/|&|and|or)\s*(?:{_DEPT}))*"
+_PEOPLE = (r"(?:people|folks|contacts|teams?|departments?|dept|org|functions?|leaders|leadership|persona|buyers|staff|"
+           r"roles?|positions?|titles?|jobs?|seats?|side)")
+# "VP-level", "director level", "VP and up", "director or above", "VP+": a level and every one above it.
+_LEVEL_WORD = r"(?:[\s-]+(?:level|levels|titles?|roles?|grade|types?))?"
+_AND_UP = r"(?:\s*\+|[\s-]+(?:and|or|&)[\s-]+(?:up|above|higher|over|beyond|upwards?|more\s+senior))"
+# The contact the conditions are about, said outright: "where the contact is a", "whose buyer is an".
+_WHO_IS = (
+    r"\b(?:where|whose|in\s+which|with)\s+(?:the\s+)?(?:main\s+|primary\s+|key\s+)?(?:contact|buyer|person|champion|"
+    r"decision[\s-]maker|point\s+of\s+contact|poc)(?:'s|\s+is|\s+are|\s+was)?(?:\s+(?:an?|the|our))?"
+    r"|\b(?:contacts?|people|persons?|leads?|buyers|ones)\s+(?:who|that|which)\s+(?:are|is)(?:\s+(?:an?|the))?"
+)
+
+
+class People(Reading):
+    """Reads seniority, department and reachability conditions on the lead's contact."""
+
+    def read_people(self) -> None:
+        self.read_reachability()
+
+        def senior(m: re.Match[str]) -> None:
+            levels = SENIORITY_PHRASES[m.group("level")]
+            if m.group("up") or m.group("least"):
+                levels = LEVELS[: max(LEVELS.index(level) for level in levels) + 1]
+            for level in levels:
+                self.add("seniority", level)
+            for said in (m.group("dept"), m.group("dept2")):
+                for department in re.finditer(rf"\b(?:{_DEPT})\b", said or ""):
+                    self.add("department", DEPARTMENT_WORDS[department.group(0)])
+
+        def titled(m: re.Match[str]) -> None:
+            self.add("seniority", "c-level")
+            department = C_TITLES[m.group("title")]
+            if department:
+                self.add("department", department)
+
+        # "where the contact is a manager", "contacts who are VPs": the words say whose conditions follow.
+        self.take(rf"(?:{_WHO_IS})(?=\s+(?:{_SENIOR}|{_TITLES}|{_DEPT})\b)", lambda m: None)
+        # "VPs of sales", "heads of engineering", "marketing directors", "C-level in finance",
+        # "VP-level contacts in sales and revops", "director level or above", "VP-and-up".
+        self.take(
+            rf"\b(?:(?P<dept>{_DEPTS})\s+)?(?P<least>at\s+least\s+|minimum\s+)?(?P<level>{_SENIOR}){_LEVEL_WORD}(?P<up>{_AND_UP})?{_LEVEL_WORD}"
+            rf"(?:\s+{_PEOPLE})?(?:\s+(?:of|in|for|from|on|within)\s+(?:the\s+)?(?P<dept2>{_DEPTS})(?:\s+{_PEOPLE})?)?(?![\w+-])",
+            self._only_with_level(senior),
+        )
+        self.take(rf"\b(?P<title>{_TITLES})s?\b", titled)
+        # "people in marketing", "the finance team", "contacts in engineering", "in finance roles".
+        def departments(m: re.Match[str]) -> None:
+            for department in re.finditer(rf"\b(?:{_DEPT})\b", m.group("a") or m.group("b")):
+                self.add("department", DEPARTMENT_WORDS[department.group(0)])
+
+        roles = r"(?:team|department|dept|org|function|people|folks|persona|role|position|job|title|seat|leader)s?"
+        self.take(
+            rf"\b(?:(?:people|folks|contacts|someone|anyone|leads?|buyers)\s+(?:in|from|on|within)\s+(?:the\s+)?(?P<a>{_DEPTS})(?:\s+{_PEOPLE})?(?:\s+{roles})?"
+            rf"|(?:(?:in|with|from|on|within)\s+(?:an?\s+|the\s+)?)?(?P<b>{_DEPTS})\s+{roles})\b",
+            departments,
+        )
+
+    @staticmethod
+    def _only_with_level(handle):  # type: ignore[no-untyped-def]
+        def checked(m: re.Match[str]) -> bool | None:
+            level = m.group("level")
+            if level in ("head", "heads") and not re.match(r"\s+of\b", m.string[m.end("level") :]) and not m.group("dept"):
+                return False  # "head" alone is not a seniority ("head count")
+            if level == "leaders" and not m.group("dept") and re.search(r"\b(?:market|industry|category|thought|team)\s*$", m.string[: m.start()]):
+                return False  # "market leaders" are companies, not the people in them
+            handle(m)
+            return None
+
+        return checked
+
+    def read_reachability(self) -> None:
+        phone = r"(?:phone(?:\s+numbers?|\s+#)?|phones|(?:mobile|cell)(?:\s+numbers?)?|numbers?\s+to\s+call|direct\s+dials?)"
+        email = r"(?:e-?mail(?:\s+address(?:es)?)?s?|e-?mail\s+on\s+file|contact\s+e-?mails?)"
+        has = r"(?:with|having|that\s+(?:have|has)|who\s+(?:have|has)|which\s+(?:have|has)|has|have|incl(?:uding)?)\s+(?:an?\s+|the(?:ir)?\s+|a\s+valid\s+|valid\s+|any\s+)?"
+        lacks = (
+            r"(?:without|with\s+no|having\s+no|lacking|missing|no|(?:that|who|which)\s+(?:don't|do\s+not|doesn't|does\s+not)\s+have|"
+            r"(?:that|who|which)\s+(?:have|has)\s+no|(?:we|i)\s+(?:(?:don't|do\s+not)\s+have|(?:haven't|have\s+not)(?:\s+got)?))"
+            r"\s+(?:an?\s+|the(?:ir)?\s+|any\s+|valid\s+)?"
+        )
+        self.take(rf"\b{lacks}{phone}(?:\s+for)?\b", lambda m: self.filter.update(has_phone=False))
+        self.take(rf"\b{lacks}{email}(?:\s+for)?\b", lambda m: self.filter.update(has_email=False))
+        self.take(rf"\b{has}{phone}(?:\s+on\s+file)?\b", lambda m: self.filter.update(has_phone=True))
+        self.take(rf"\b{has}{email}(?:\s+on\s+file)?\b", lambda m: self.filter.update(has_email=True))

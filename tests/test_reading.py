@@ -1,0 +1,583 @@
+"""Reading what people type (issue #15, part 3): typos, chat shorthand, sales vocabulary, scope
+phrases, comparisons, multi-part questions and write requests.
+
+The questions are written the way people type in Slack, and each expectation is what the person
+means, not what a phrase list happens to hold. Planner tests check the tool calls; the end-to-end
+tests run the agent over a small store and check the answer a person reads.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from leadpilot.agent.planner import Context, ToolCall, Vocabulary, plan
+from leadpilot.agent.planner.shorthand import normalise_chat
+from leadpilot.agent.runner import run_agent
+from leadpilot.interfaces.deps_factory import make_deps, viewer_for
+from leadpilot.memory.db import open_database
+from leadpilot.memory.lead_record import validate_lead
+from leadpilot.memory.leads import get_lead, set_score, upsert_leads
+from leadpilot.memory.reps import upsert_rep
+
+from conftest import NOW
+
+STORE_NAMES = Vocabulary(
+    cities={"london": "London", "san francisco": "San Francisco", "berlin": "Berlin", "kent": "Kent", "kant": "Kant"},
+    companies={"northgate capital": "Northgate Capital", "ledgerly pay": "Ledgerly Pay"},
+    reps={"diego": "diego@team.io", "diego ramirez": "diego@team.io"},
+    sources={"paid_search": "paid_search", "website_form": "website_form", "referral": "referral"},
+)
+
+
+def calls(question: str, vocabulary: Vocabulary = STORE_NAMES, context: Context | None = None) -> list[tuple[str, dict]]:
+    return [(c.name, c.args) for c in plan(question, now=NOW, vocabulary=vocabulary, context=context).calls]
+
+
+def only_filter(question: str, vocabulary: Vocabulary = STORE_NAMES) -> dict:
+    (name, args), = calls(question, vocabulary)
+    assert name == "search_leads", (question, name, args)
+    return args["filter"]
+
+
+# -- 1. typos and near-misses ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "said"),
+    [
+        ("hot leads in helthcare", {"tier": ["hot"], "industry": ["healthcare"]}, "Read 'helthcare' as healthcare."),
+        ("fintch leeds not contcted in 3 days", {"industry": ["fintech"], "not_contacted_in_days": 3},
+         "Read 'fintch' as fintech, 'leeds' as leads and 'contcted' as contacted."),
+        ("show me leads in san fransisco", {"city": ["San Francisco"]}, "'fransisco' as San Francisco"),
+        ("any enterprize leads in germny?", {"segment": ["enterprise"], "country": ["DE"]}, "'germny' as germany"),
+        ("leads owned by deigo", {"owner": ["diego@team.io"]}, "'deigo' as Diego"),
+        ("custmers in fintech", {"stage": ["CUSTOMER"], "industry": ["fintech"]}, "'custmers' as customers"),
+    ],
+)
+def test_a_typo_of_a_known_word_is_read_and_said_back(question, expected, said):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert [c.name for c in decided.calls] == ["search_leads"]
+    assert decided.calls[0].args["filter"] == expected
+    assert any(said in line for line in decided.readings), decided.readings
+
+
+def test_a_typo_in_a_company_name_finds_the_company():
+    decided = plan("why is northgte capital hot?", now=NOW, vocabulary=STORE_NAMES)
+    assert [(c.name, c.args) for c in decided.calls] == [("explain_score", {"company": "Northgate Capital"})]
+    assert decided.readings == ["Read 'northgte' as Northgate Capital."]
+
+
+def test_a_slip_of_a_filler_word_is_read_but_not_said():
+    decided = plan("whcih leads r hot", now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls[0].args["filter"] == {"tier": ["hot"]} and decided.readings == []
+
+
+def test_two_equally_close_readings_are_not_guessed():
+    decided = plan("hot leads in Kint", now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls == []
+    assert "I don't understand 'kint'" in decided.message
+    assert "'Kent' or 'Kant'" in decided.message or "'Kant' or 'Kent'" in decided.message
+
+
+@pytest.mark.parametrize("question", ["show leads with purple logos", "which leads like pizza?", "asdfgh qwerty", "hot leads in xyz"])
+def test_what_still_cannot_be_read_is_refused(question):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls == [] and "I don't understand" in decided.message
+
+
+def test_a_refusal_suggests_the_closest_known_words():
+    decided = plan("leads in helthcair or finnntek", now=NOW, vocabulary=STORE_NAMES)
+    if decided.calls:  # both close enough to correct: then it must say so
+        assert decided.readings
+    else:
+        assert "did you mean" in decided.message
+
+
+def test_a_city_named_like_a_word_needs_a_preposition():
+    leeds = Vocabulary(cities={"leeds": "Leeds"})
+    assert only_filter("hot leads in Leeds", leeds) == {"tier": ["hot"], "city": ["Leeds"]}
+    decided = plan("hot leeds in fintech", now=NOW, vocabulary=leeds)
+    assert decided.calls[0].args["filter"] == {"tier": ["hot"], "industry": ["fintech"]}
+    assert decided.readings == ["Read 'leeds' as leads."]
+
+
+# -- 2. chat filler and shorthand -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("@Leadpilot r there any hot leads w/ a phone # pls", "are there any hot leads with a phone number please"),
+        ("<@U0123ABC> how many leads havent we contacted in 3d thx", "how many leads haven't we contacted in 3 days thanks"),
+        ("hot leads w/o email", "hot leads without email"),
+        ("*hot* leads in fintech", "hot leads in fintech"),
+        ("show lead #42", "show lead #42"),
+        ("# of leads by source", "number of leads by source"),
+        ("leads in the U.S.", "leads in the U.S."),
+    ],
+)
+def test_chat_shorthand_is_spelled_out(typed, plain):
+    assert normalise_chat(typed) == plain
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("@Leadpilot r there any hot leads w/ a phone # pls", {"tier": ["hot"], "has_phone": True}),
+        ("<@U0123ABC> which fintech leads havent we contacted in 3d?", {"industry": ["fintech"], "not_contacted_in_days": 3}),
+        ("u got any warm leads in the uk? thx", {"tier": ["warm"], "country": ["GB"]}),
+        ("hot leads w/o an email", {"tier": ["hot"], "has_email": False}),
+        ("show me the leads we dont own pls", None),  # "we don't own" is not a condition it knows: refused below
+    ],
+)
+def test_chat_questions_are_read(question, expected):
+    if expected is None:
+        assert calls(question) == [] or calls(question)[0][0] == "search_leads"
+        return
+    assert only_filter(question) == expected
+
+
+# -- 3. sales vocabulary --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("hot leads in NA", {"tier": ["hot"], "region": ["NA"]}),
+        ("emea leads", {"region": ["EMEA"]}),
+        ("anything in APAC?", {"region": ["APAC"]}),
+        ("latam leads", {"region": ["LATAM"]}),
+        ("DACH leads", {"region": ["DACH"]}),
+        ("leads in the nordics", {"region": ["NORDICS"]}),
+        ("benelux accounts", {"region": ["BENELUX"]}),
+        ("ANZ leads", {"region": ["ANZ"]}),
+        ("UKI leads", {"region": ["UKI"]}),
+        ("uk leads", {"country": ["GB"]}),
+        ("ent leads", {"segment": ["enterprise"]}),
+        ("mid-mkt leads in saas", {"segment": ["mid-market"], "industry": ["saas"]}),
+        ("SMB leads", {"segment": ["smb"]}),
+        ("e-comm leads", {"industry": ["ecommerce"]}),
+        ("VPs in SaaS", {"seniority": ["vp"], "industry": ["saas"]}),
+        ("c-level contacts at fintechs", {"seniority": ["c-level"], "industry": ["fintech"]}),
+        ("CFOs in banking", {"seniority": ["c-level"], "department": ["finance"], "industry": ["banking"]}),
+        ("directors of engineering", {"seniority": ["director"], "department": ["engineering"]}),
+        ("marketing managers", {"seniority": ["manager"], "department": ["marketing"]}),
+        ("execs in healthcare", {"seniority": ["c-level"], "industry": ["healthcare"]}),
+        ("leads with a phone number", {"has_phone": True}),
+        ("leads without an email", {"has_email": False}),
+        ("paid leads", {"channel": ["paid"]}),
+        ("paid search leads", {"source": ["paid_search"]}),
+        ("leads from website forms", {"source": ["website_form"]}),
+        ("referral leads", {"channel": ["referral"]}),
+    ],
+)
+def test_sales_vocabulary(question, expected):
+    assert only_filter(question) == expected
+
+
+def test_paid_search_without_that_source_in_the_store_is_the_paid_channel():
+    assert only_filter("paid search leads", Vocabulary()) == {"channel": ["paid"]}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("leads created in q4", {"created_after": "2026-10-01"}),  # the current quarter: no end yet
+        ("leads from Q3 2026", {"created_after": "2026-07-01", "created_before": "2026-10-01"}),
+        ("q1 leads", {"created_after": "2026-01-01", "created_before": "2026-04-01"}),
+        ("leads that came in in October", {"created_after": "2026-10-01", "created_before": "2026-11-01"}),
+        ("leads added since September", {"created_after": "2026-09-01"}),
+        ("leads from the past fortnight", {"created_within_days": 14}),
+        ("leads created last quarter", {"created_after": "2026-07-01", "created_before": "2026-10-01"}),
+        ("leads from october 2025", {"created_after": "2025-10-01", "created_before": "2025-11-01"}),
+    ],
+)
+def test_quarters_and_months(question, expected):
+    assert only_filter(question) == expected
+
+
+# -- 4. comparisons and several questions ---------------------------------------------------------
+
+
+def test_a_comparison_is_one_count_per_side():
+    decided = plan("hot leads US vs Europe", now=NOW, vocabulary=STORE_NAMES)
+    assert [(c.name, c.args) for c in decided.calls] == [
+        ("aggregate_leads", {"filter": {"tier": ["hot"], "country": ["US"]}, "metric": "count"}),
+        ("aggregate_leads", {"filter": {"tier": ["hot"], "region": ["EUROPE"]}, "metric": "count"}),
+    ]
+    assert decided.layout == {"kind": "compare", "labels": ["US", "Europe"]}
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [
+        ("SMB vs enterprise", [{"segment": ["smb"]}, {"segment": ["enterprise"]}]),
+        ("compare fintech and healthcare", [{"industry": ["fintech"]}, {"industry": ["healthcare"]}]),
+        ("paid versus organic leads this month", [{"channel": ["paid"], "created_after": "2026-11-01"},
+                                                  {"channel": ["organic"], "created_after": "2026-11-01"}]),
+    ],
+)
+def test_comparisons(question, sides):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"] for c in decided.calls] == sides and decided.layout["kind"] == "compare"
+
+
+def test_conversion_rate_compared_keeps_the_metric():
+    decided = plan("conversion rate SMB vs ent", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args for c in decided.calls] == [
+        {"filter": {"segment": ["smb"]}, "metric": "conversion_rate"},
+        {"filter": {"segment": ["enterprise"]}, "metric": "conversion_rate"},
+    ]
+
+
+def test_a_multi_part_question_is_answered_part_by_part():
+    decided = plan("how many came in this week and how many are hot?", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.name for c in decided.calls] == ["aggregate_leads", "aggregate_leads"]
+    assert decided.calls[0].args["filter"] == {"created_after": "2026-11-16"}
+    assert decided.calls[1].args["filter"] == {"tier": ["hot"]}
+    assert decided.layout["kind"] == "parts"
+
+
+def test_a_later_part_that_points_back_follows_the_first():
+    decided = plan("show hot leads in fintech, and how many of them are in London?", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.name for c in decided.calls] == ["search_leads", "aggregate_leads"]
+    assert decided.calls[1].args["filter"] == {"tier": ["hot"], "industry": ["fintech"], "city": ["London"]}
+
+
+def test_a_part_it_cannot_read_is_refused_not_dropped():
+    decided = plan("how many hot leads are there and which ones like pizza?", now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls == [] and "I don't understand" in decided.message
+
+
+def test_an_or_across_two_fields_is_an_any_of():
+    assert only_filter("fintech leads or anything in London") == {"any_of": [{"industry": ["fintech"]}, {"city": ["London"]}]}
+    assert only_filter("hot or warm leads in London") == {"tier": ["hot", "warm"], "city": ["London"]}  # one field: a list
+
+
+# -- 5. scope phrases -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("fintech leads including closed", {"industry": ["fintech"], "scope": "all"}),
+        ("fintech leads incl. closed", {"industry": ["fintech"], "scope": "all"}),
+        ("all leads ever from referrals", {"scope": "all", "channel": ["referral"]}),
+        ("hot leads of all time", {"tier": ["hot"], "scope": "all"}),
+        ("all leads including customers", {"scope": "all"}),
+        ("closed deals in fintech", {"industry": ["fintech"], "scope": "closed"}),
+        ("won deals in fintech", {"stage": ["CUSTOMER"], "industry": ["fintech"]}),
+        ("our customers in the UK", {"stage": ["CUSTOMER"], "country": ["GB"]}),
+        ("lost deals this quarter", {"stage": ["LOST"], "created_after": "2026-10-01"}),
+        ("active leads in the pipeline", {"scope": "open"}),
+        ("fintech leads that are not lost", {"industry": ["fintech"], "not_stage": ["LOST"], "scope": "all"}),
+    ],
+)
+def test_scope_phrases(question, expected):
+    assert only_filter(question) == expected
+
+
+# -- 6. write requests ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["delete the cold leads", "assign all fintech leads to me", "email them", "update the stage of lead 12 to opportunity",
+     "mark lead 3 as won", "pls reassign lead 4 to diego", "@Leadpilot can you snooze lead 9 till monday",
+     "show hot leads and email them"],
+)
+def test_a_write_request_says_where_to_make_the_change(question):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls == []
+    assert decided.message.startswith("I can't change data from the chat — use Assign/Snooze in Slack or the web chat")
+
+
+@pytest.mark.parametrize("question", ["close rate by source", "remove the cold ones", "add healthcare", "give me the hot ones",
+                                      "who should I call today?", "score distribution"])
+def test_read_questions_that_start_like_writes_are_still_read(question):
+    context = Context(last_call=ToolCall("search_leads", {"filter": {"tier": ["hot"]}}))
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES, context=context)
+    assert decided.calls, decided.message
+
+
+# -- end to end: what the person reads -------------------------------------------------------------
+
+# company, industry, country, city, tier, score, job title, phone, stage, days ago created
+LEADS = [
+    ("Ledgerly Pay", "fintech", "US", "San Francisco", "hot", 91, "VP Finance", "+1 415 555 0101", "LEAD", 2),
+    ("Coinbridge", "fintech", "US", "New York", "hot", 88, "Head of Payments", None, "PROSPECT", 3),
+    ("Vaultline", "fintech", "GB", "London", "hot", 84, "CFO", "+44 20 7946 0001", "LEAD", 20),
+    ("Paywise", "fintech", "DE", "Berlin", "warm", 60, "Engineer", None, "LEAD", 1),
+    ("Medicore", "healthcare", "US", "Boston", "hot", 80, "CTO", "+1 617 555 0102", "LEAD", 1),
+    ("Carepath", "healthcare", "GB", "London", "hot", 75, "Office Manager", None, "CUSTOMER", 40),
+    ("Shopora", "ecommerce", "DE", "Berlin", "cold", 20, "Marketing Manager", None, "LOST", 50),
+]
+
+
+@pytest.fixture
+def store(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'reading.db'}")
+    with db.transaction() as session:
+        upsert_rep(session, email="diego@team.io", name="Diego Ramirez", slack_user_id="UDIEGO", now=NOW)
+        records = [
+            validate_lead({
+                "external_id": f"R-{i}", "company": company, "industry": industry, "country": country, "city": city,
+                "email": f"buyer@{company.lower().replace(' ', '')}.com", "job_title": title, "phone": phone, "stage": stage,
+                "source": "Website Form" if i % 2 else "referral", "created_at": (NOW - timedelta(days=days)).isoformat(),
+            }, now=NOW)
+            for i, (company, industry, country, city, _tier, _score, title, phone, stage, days) in enumerate(LEADS)
+        ]
+        outcome = upsert_leads(session, records=records, now=NOW)
+        for (_, lead_id), row in zip(outcome.actions, LEADS):
+            set_score(session, lead=get_lead(session, lead_id=lead_id), score=row[5], tier=row[4], breakdown={}, reason="test", at=NOW)
+    yield db
+    db.dispose()
+
+
+def ask(db, question: str, conversation: str | None = None):
+    return run_agent(question, deps=make_deps(db, viewer=viewer_for(db, email=None), conversation_id=conversation))
+
+
+def test_the_answer_says_what_it_read(store):
+    answer = ask(store, "hot leads in helthcare")
+    assert answer.answer.startswith("Read 'helthcare' as healthcare. ")
+    assert {lead["company"] for lead in answer.leads} == {"Medicore"}  # Carepath is a customer: not an open lead
+
+
+def test_a_comparison_answer_is_a_small_table(store):
+    answer = ask(store, "hot leads US vs Europe")
+    assert [call["args"]["filter"].get("region") or call["args"]["filter"].get("country") for call in answer.tool_calls] == [["US"], ["EUROPE"]]
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("Lead count, US vs Europe")
+    assert lines[1].replace(" ", "") == "||US|Europe|"
+    assert lines[3].replace(" ", "") == "|Leadcount|3|1|"  # open hot leads: 3 in the US, Vaultline in London
+    assert [part["rows"] for part in answer.parts] == [[{"total": "all", "count": 3}], [{"total": "all", "count": 1}]] or len(answer.parts) == 2
+
+
+def test_a_multi_part_answer_has_every_part(store):
+    answer = ask(store, "how many leads came in this week and how many are hot?")
+    assert len(answer.tool_calls) == 2 and len(answer.parts) == 2
+    first, second = answer.answer.splitlines()
+    assert first.startswith("1. How many leads came in this week?") and second.startswith("2. How many are hot?")
+
+
+def test_people_fields_and_channels_reach_the_store(store):
+    assert {lead["company"] for lead in ask(store, "VPs in fintech").leads} == {"Ledgerly Pay"}
+    assert {lead["company"] for lead in ask(store, "c-level contacts w/ a phone number").leads} == {"Vaultline", "Medicore"}
+    assert {lead["company"] for lead in ask(store, "leads from website forms").leads} == {"Coinbridge", "Paywise"}
+
+
+def test_scope_phrases_reach_the_store(store):
+    assert {lead["company"] for lead in ask(store, "healthcare leads including closed").leads} == {"Medicore", "Carepath"}
+    assert {lead["company"] for lead in ask(store, "closed deals").leads} == {"Carepath", "Shopora"}
+
+
+def test_a_write_request_changes_nothing_and_says_where(store):
+    answer = ask(store, "assign all fintech leads to me")
+    assert answer.tool_calls == [] and "I can't change data from the chat" in answer.answer
+
+
+# -- 7. courtesy, chat spellings, people phrasing, longer scope phrases (issue #15 tuning) ----------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Good afternoon! Would you mind showing me the cold leads in fintech?", {"tier": ["cold"], "industry": ["fintech"]}),
+        ("Dear Leadpilot, sorry to bother you - when you have a moment, could you list the warm leads in Berlin?",
+         {"tier": ["warm"], "city": ["Berlin"]}),
+        ("Hope you're doing well! Is it possible to see hot leads in London? Many thanks in advance", {"tier": ["hot"], "city": ["London"]}),
+        ("I'd be so grateful... actually, I'd really appreciate it if you could pull up hot saas leads for me, please",
+         None),  # "grateful" is not a word it knows: refused, never guessed
+        ("hey there, hot leads in healthcare lol", {"tier": ["hot"], "industry": ["healthcare"]}),
+        ("morning team! warm fintech leads pls, thank you so much", {"tier": ["warm"], "industry": ["fintech"]}),
+        ("Hiya, would you be able to show unassigned leads in Berlin? No rush. Kind regards, Sam", {"owner": ["unassigned"], "city": ["Berlin"]}),
+    ],
+)
+def test_greetings_thanks_and_polite_framing_carry_no_condition(question, expected):
+    if expected is None:
+        assert calls(question) == []
+        return
+    assert only_filter(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("hot leads created this morning", "hot leads created this morning"),  # a time, not a greeting
+        ("leads for me", "leads for me"),  # my leads
+        ("Tyler's hot leads", "Tyler's hot leads"),  # "ty" (thank you) only as a word
+        ("good morning! hot leads", "hot leads"),
+        ("hot leads, thanks so much!", "hot leads"),
+        ("could you show the hot leads for me please?", "could you show the hot leads please"),  # "please" is a filler word
+    ],
+)
+def test_courtesy_is_taken_out_and_nothing_else(typed, kept):
+    from leadpilot.agent.planner.courtesy import strip_courtesy
+
+    assert strip_courtesy(typed).rstrip("?") == kept
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("who's the vp of sales at northgate capital", {"company": "Northgate Capital", "seniority": ["vp"], "department": ["sales"]}),
+        ("wats the number of hot leads", None),  # a count: checked by its tool below
+        ("wich leads are warm", {"tier": ["warm"]}),
+        ("hot leads we dont have a phone number for", {"has_phone": False, "tier": ["hot"]}),
+        ("leads we haven't got an email for", {"has_email": False}),
+    ],
+)
+def test_chat_spellings_of_question_words(question, expected):
+    if expected is None:
+        assert [name for name, _ in calls(question)] == ["aggregate_leads"]
+        return
+    assert only_filter(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("VP-level people in finance", {"seniority": ["vp"], "department": ["finance"]}),
+        ("director level or above at banks", {"seniority": ["c-level", "vp", "director"], "industry": ["banking"]}),
+        ("VP and up in healthcare", {"seniority": ["c-level", "vp"], "industry": ["healthcare"]}),
+        ("managers+ in ops", {"seniority": ["c-level", "vp", "director", "manager"], "department": ["operations"]}),
+        ("at least director level contacts", {"seniority": ["c-level", "vp", "director"]}),
+        ("engineering leaders", {"seniority": ["c-level", "vp", "director"], "department": ["engineering"]}),
+        ("contacts in product or data roles", {"department": ["product", "data"]}),
+        ("heads of revops", {"seniority": ["director"], "department": ["sales"]}),  # revenue operations is sales
+        ("warm leads where the main contact is a director in engineering",
+         {"seniority": ["director"], "department": ["engineering"], "tier": ["warm"]}),
+        ("contacts who are CFOs", {"seniority": ["c-level"], "department": ["finance"]}),
+    ],
+)
+def test_people_phrasing(question, expected):
+    assert only_filter(question) == expected
+
+
+@pytest.mark.parametrize("question", ["market leaders in fintech", "head count in fintech"])
+def test_people_words_that_are_not_people_are_not_read_as_them(question):
+    assert calls(question) == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["saas leads including the ones that have closed since", "saas leads, incl. those we've won or lost",
+     "saas leads - closed ones too", "saas leads even the ones that already converted"],
+)
+def test_including_closed_inside_a_longer_phrase(question):
+    assert only_filter(question) == {"industry": ["saas"], "scope": "all"}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("warm leads last contacted back in september", {"contacted_since": "2026-09-01", "not_contacted_since": "2026-10-01", "tier": ["warm"]}),
+        ("leads whose last contact was in october", {"contacted_since": "2026-10-01", "not_contacted_since": "2026-11-01"}),
+        # a last contact more than N days ago: there was one (never-contacted leads have no last contact)
+        ("leads we last emailed over 3 weeks ago", {"not_contacted_in_days": 21, "never_contacted": False}),
+        ("leads not contacted in 21 days", {"not_contacted_in_days": 21}),  # "not contacted" includes never
+    ],
+)
+def test_when_a_lead_was_last_contacted(question, expected):
+    assert only_filter(question) == expected
+
+
+def test_speed_to_lead_without_a_grouping_is_one_total():
+    assert calls("how fast do we get back to new leads?") == [("time_to_first_contact", {"by": "all"})]
+    assert calls("whats our average response time") == [("time_to_first_contact", {"by": "all"})]
+    assert calls("response time per rep") == [("time_to_first_contact", {"by": "rep"})]
+    assert calls("lead volume by channel") == [("lead_volume", {"by": "channel"})]
+
+
+@pytest.mark.parametrize(
+    ("question", "groups"),
+    [
+        ("hot leads by industry, then warm leads by source", ["industry", "source"]),
+        ("open leads by owner; also customers by country", ["owner", "country"]),
+    ],
+)
+def test_a_second_part_of_another_shape_is_its_own_part(question, groups):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args.get("group_by") for c in decided.calls] == groups and decided.layout["kind"] == "parts"
+
+
+def test_a_list_then_a_count_of_it():
+    decided = plan("show warm leads in saas and then count them by owner", now=NOW, vocabulary=STORE_NAMES)
+    assert [(c.name, c.args["filter"]) for c in decided.calls] == [
+        ("search_leads", {"tier": ["warm"], "industry": ["saas"]}),
+        ("aggregate_leads", {"tier": ["warm"], "industry": ["saas"]}),
+    ]
+    assert decided.calls[1].args["group_by"] == "owner"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Berlin vs London?", "berlin vs london, how many leads", "berlin vs london - how many leads do we have",
+     "Berlin or London, which has more leads?", "which city has more leads: Berlin or London?"],
+)
+def test_two_cities_compared(question):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"] for c in decided.calls] == [{"city": ["Berlin"]}, {"city": ["London"]}]
+    assert decided.layout == {"kind": "compare", "labels": ["Berlin", "London"]} or [x.lower() for x in decided.layout["labels"]] == ["berlin", "london"]
+
+
+def test_what_to_count_after_bare_sides_applies_to_each_side():
+    decided = plan("fintech vs saas: how many warm leads?", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"] for c in decided.calls] == [{"tier": ["warm"], "industry": ["fintech"]}, {"tier": ["warm"], "industry": ["saas"]}]
+
+
+def test_an_or_alternative_with_nothing_else_still_asks_for_leads():
+    assert only_filter("any saas leads, or anything at all in London?") == {"any_of": [{"industry": ["saas"]}, {"city": ["London"]}]}
+
+
+@pytest.mark.parametrize("question", ["can you book me a table for two tonight", "please order lunch for the team",
+                                      "schedule my dentist appointment", "update my laptop"])
+def test_an_action_on_something_other_than_data_is_out_of_scope(question):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls == [] and decided.message.startswith("I don't understand")
+
+
+@pytest.mark.parametrize("question", ["book a demo with Northgate Capital", "schedule a call with the hot leads",
+                                      "log a meeting for lead 12", "wipe the database"])
+def test_an_action_on_leads_is_a_write_request(question):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls == [] and decided.message.startswith("I can't change data from the chat")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("hot leads in Europe", {"tier": ["hot"], "region": ["EUROPE"]}),
+        ("european leads", {"region": ["EUROPE"]}),
+        ("EU leads in fintech", {"region": ["EUROPE"], "industry": ["fintech"]}),
+        ("leads outside europe", {"not_region": ["EUROPE"]}),
+        ("EMEA leads", {"region": ["EMEA"]}),  # the sales region: Europe, the Middle East and Africa
+        ("leads in the Americas", {"region": ["NA", "LATAM"]}),
+        ("inbound leads", {"not_channel": ["outbound"]}),
+    ],
+)
+def test_europe_is_the_european_countries_not_emea(question, expected):
+    assert only_filter(question) == expected
+
+
+def test_the_europe_region_holds_the_european_countries_only():
+    from leadpilot.memory.geo import REGION_COUNTRIES, regions_of
+    from leadpilot.tools.leads import LeadFilter
+
+    europe = REGION_COUNTRIES["EUROPE"]
+    assert {"GB", "IE", "DE", "FR", "ES", "NL", "SE", "CH", "NO", "PL", "IT"} <= europe
+    assert not {"AE", "SA", "IL", "ZA", "NG", "EG", "TR", "US"} & europe  # Dubai is EMEA, not Europe
+    assert europe < REGION_COUNTRIES["EMEA"]
+    assert regions_of("DE") == ("DACH", "EUROPE", "EMEA") and regions_of("AE") == ("EMEA",)
+    assert LeadFilter(region=["eu"]).region == ["EUROPE"] and LeadFilter(region=["Europe"]).region == ["EUROPE"]
+
+
+def test_europe_and_speed_to_lead_reach_the_store(store):
+    europe = ask(store, "hot leads in Europe pls, thank you!")
+    assert {lead["company"] for lead in europe.leads} == {"Vaultline"}  # Carepath (London) is a customer
+    speed = ask(store, "what's our median speed to lead?")
+    assert speed.tool_calls == [{"name": "time_to_first_contact", "args": {"by": "all"}}]
+    assert len(speed.rows) == 1 and speed.answer.startswith("Median time to first contact:")

@@ -1,0 +1,371 @@
+"""Keep the user's values (#15 part 4): sources as given with a channel group, people fields from the
+job title, export -> import -> export byte-identical, and records with different external ids never
+merged because they share an email. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from conftest import NOW, _drop_postgres_database, _fresh_postgres_database
+from leadpilot.memory.audit import lead_history
+from leadpilot.memory.db import migrate, open_database
+from leadpilot.memory.lead_record import derived_columns, validate_lead
+from leadpilot.memory.leads import upsert_leads
+from leadpilot.memory.models import Activity, Lead
+from leadpilot.memory.reps import upsert_rep
+from leadpilot.memory.seed import build_demo_dataset
+from leadpilot.memory.vocab import Channel, Source, channel_of, normalise_source
+from leadpilot.settings import get_settings
+from leadpilot.tools.analytics.attribution import source_attribution
+from leadpilot.tools.analytics.reports import lead_volume, time_to_first_contact
+from leadpilot.tools.leads import Viewer
+from leadpilot.tools.leads.dedup import find_duplicates
+from leadpilot.tools.leads.export import export_leads
+from leadpilot.tools.leads.importer import import_leads_csv
+from leadpilot.tools.leads.search import get_lead_profile
+from leadpilot.tools.pipeline.capture import body_digest, capture_lead
+from leadpilot.tools.scoring import PolicyError, load_policy
+from leadpilot.tools.scoring.facts import LeadFacts
+from leadpilot.tools.scoring.policy import parse_policy
+from leadpilot.tools.scoring.rules import score_lead
+
+ADMIN = Viewer(role="admin")
+
+
+@pytest.fixture
+def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second empty database on the same backend as `db_url`."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url = _fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        _drop_postgres_database(url)
+
+
+def _write(path: Path, body: str) -> Path:
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def _leads(db) -> list[Lead]:
+    with db.session() as session:
+        return list(session.scalars(select(Lead).order_by(Lead.id)))
+
+
+# --- sources as given, and their channel groups -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "source", "channel"),
+    [
+        ("Website Form", "website_form", "organic"), ("social", "social", "organic"), ("SEO", "seo", "organic"),
+        ("Direct Traffic", "direct_traffic", "organic"), ("Organic Search", "organic_search", "organic"),
+        ("LinkedIn Ads", "linkedin_ads", "paid"), ("google_ads", "google_ads", "paid"), ("PPC", "ppc", "paid"),
+        ("Paid-Social", "paid_social", "paid"), ("AdWords", "adwords", "paid"),
+        ("Email Campaign", "email_campaign", "owned_media"), ("newsletter", "newsletter", "owned_media"),
+        ("Webinar", "webinar", "owned_media"), ("EMAIL_MARKETING", "email_marketing", "owned_media"),
+        ("Referrals", "referrals", "referral"), ("word of mouth", "word_of_mouth", "referral"),
+        ("Trade Show", "trade_show", "event"), ("Conference", "conference", "event"), ("Partner", "partner", "partner"),
+        ("Seminar - Partner", "seminar_partner", "partner"), ("Cold Email", "cold_email", "outbound"),
+        ("cold  call", "cold_call", "outbound"), ("Purchased List", "purchased_list", "outbound"),
+        ("Carrier pigeon", "carrier_pigeon", "other"), ("inbound leads", "inbound_leads", "organic"), ("  ", "other", "other"),
+    ],
+)
+def test_a_source_is_kept_as_given_and_grouped_by_its_words(raw, source, channel):
+    assert (normalise_source(raw), channel_of(raw)) == (source, Channel(channel))
+    record = validate_lead({"company": "Acme", "source": raw}, now=NOW)
+    assert (record.values["source"], record.values["channel"], record.warnings) == (source, channel, [])
+
+
+def test_the_demo_sources_are_their_own_channels_but_webinar_is_owned_media():
+    assert {s.value: channel_of(s.value).value for s in Source} == {
+        "referral": "referral", "organic": "organic", "paid": "paid", "event": "event", "partner": "partner",
+        "outbound": "outbound", "webinar": "owned_media", "other": "other",
+    }
+
+
+def test_people_fields_come_from_the_title_and_an_update_without_a_title_keeps_them(db):
+    record = validate_lead({"company": "Acme", "email": "ann@acme.io", "job_title": "VP of Engineering"}, now=NOW)
+    assert (record.values["seniority"], record.values["department"]) == ("vp", "engineering")
+    assert {"seniority", "department", "channel"} <= set(record.values) and "seniority" in record.provided
+    with db.transaction() as session:
+        upsert_leads(session, records=[record], now=NOW)
+    with db.transaction() as session:  # no title in this record: seniority and department stay
+        upsert_leads(session, records=[validate_lead({"email": "ann@acme.io", "city": "Paris", "seniority": "x"}, now=NOW)], now=NOW)
+    (lead,) = _leads(db)
+    assert (lead.city, lead.seniority, lead.department, lead.channel) == ("Paris", "vp", "engineering", "other")
+    with db.transaction() as session:  # a new title and source: derived again
+        upsert_leads(session, records=[validate_lead({"email": "ann@acme.io", "job_title": "CFO", "source": "LinkedIn Ads"}, now=NOW)], now=NOW)
+    (lead,) = _leads(db)
+    assert (lead.seniority, lead.department, lead.source, lead.channel) == ("c-level", "finance", "linkedin_ads", "paid")
+
+
+def test_an_orm_write_derives_them_too(db):
+    with db.transaction() as session:
+        lead = Lead(company="Acme", source="LinkedIn Ads", job_title="CTO", created_at=NOW, updated_at=NOW)
+        session.add(lead)
+    with db.transaction() as session:
+        lead = session.get(Lead, lead.id)
+        assert (lead.source, lead.channel, lead.seniority, lead.department) == ("linkedin_ads", "paid", "c-level", "engineering")
+        lead.job_title = "Marketing Manager"  # e.g. a merge filling the title
+    with db.session() as session:
+        assert (session.get(Lead, lead.id).seniority, session.get(Lead, lead.id).department) == ("manager", "marketing")
+
+
+def test_a_source_longer_than_the_column_is_rejected_not_cut():
+    with pytest.raises(ValueError, match="source: longer than 64 characters"):
+        validate_lead({"company": "Acme", "source": "x" * 65}, now=NOW)
+
+
+def test_the_demo_seed_fills_the_derived_columns():
+    dataset = build_demo_dataset(seed=7, now=NOW, n_leads=300)
+    for lead in dataset.leads:
+        assert {k: lead[k] for k in ("channel", "seniority", "department")} == derived_columns(source=lead["source"], job_title=lead["job_title"])
+    assert {lead["seniority"] for lead in dataset.leads} == {"c-level", "vp", "director", "manager", "individual"}
+
+
+# --- volume and attribution by the stored source, or by channel -------------------------------
+
+USER_SOURCES = (
+    "external_id,company,email,job_title,source,created_at,converted,converted_at\n"
+    "S-1,Ant,a@ant.io,Head of Growth,Website Form,2026-10-01,true,2026-10-20\n"
+    "S-2,Bee,b@bee.io,Engineer,social,2026-10-02,,\n"
+    "S-3,Cat,c@cat.io,CEO,email_campaign,2026-10-03,true,2026-10-25\n"
+    "S-4,Dog,d@dog.io,VP Sales,LinkedIn Ads,2026-10-04,,\n"
+    "S-5,Eel,e@eel.io,,Email Campaign,2026-10-05,,\n"
+)
+
+
+def test_volume_and_attribution_count_the_users_sources_and_their_channels(db, tmp_path):
+    report = import_leads_csv(db, path=_write(tmp_path / "leads.csv", USER_SOURCES), now=NOW)
+    assert (report.inserted, report.warnings) == (5, [])
+    with db.session() as session:
+        by_source = lead_volume(session, lead_filter=None, by="source", viewer=ADMIN, now=NOW, row_cap=100)
+        by_channel = lead_volume(session, lead_filter=None, by="channel", viewer=ADMIN, now=NOW, row_cap=100)
+        per_month = lead_volume(session, lead_filter=None, by="channel_by_month", viewer=ADMIN, now=NOW, row_cap=100)
+        speed = time_to_first_contact(session, lead_filter=None, by="channel", viewer=ADMIN, now=NOW)
+        first_by_source = source_attribution(session, lead_filter=None, viewer=ADMIN, now=NOW)
+        first_by_channel = source_attribution(session, lead_filter=None, viewer=ADMIN, now=NOW, by="channel")
+    assert {row["source"]: row["count"] for row in by_source.rows} == {"email_campaign": 2, "website_form": 1, "social": 1, "linkedin_ads": 1}
+    assert {row["channel"]: row["count"] for row in by_channel.rows} == {"owned_media": 2, "organic": 2, "paid": 1}
+    assert by_channel.group_by == "channel" and any("channel =" in d for d in by_channel.definitions)
+    assert per_month.rows == [{"month": "2026-10", "owned_media": 2, "organic": 2, "paid": 1, "count": 5}]
+    assert {row["channel"] for row in speed.rows} == {"owned_media", "organic", "paid"} and speed.group_by == "channel"
+    assert {row["channel"]: row["first_touch"] for row in first_by_source.rows} == {"website_form": 1, "email_campaign": 1}
+    assert {row["channel"]: row["first_touch"] for row in first_by_channel.rows} == {"organic": 1, "owned_media": 1}
+    assert [(lead.seniority, lead.department) for lead in _leads(db)] == [
+        ("director", "marketing"), ("individual", "engineering"), ("c-level", "executive"), ("vp", "sales"), (None, None)]
+
+
+# --- scoring by source value and by channel ----------------------------------------------------
+
+SOURCE_POLICY = """
+tiers: {hot: 70, warm: 40}
+categories:
+  source:
+    cap: 100
+    points: {Website Form: 30, other: 0}
+    channels: {paid: 20, owned media: 10, other: 3}
+"""
+
+
+def test_a_policy_gives_points_by_source_value_then_by_channel(tmp_path):
+    policy = parse_policy(SOURCE_POLICY, path=tmp_path / "scoring.yaml")
+
+    def source_rule(source: str) -> list[dict]:
+        return score_lead(lead=LeadFacts(source=source), activities=[], policy=policy, now=NOW).breakdown["categories"]["source"]["rules"]
+
+    assert source_rule("website_form") == [{"label": "website_form source", "points": 30}]  # listed: its own points
+    assert source_rule("linkedin_ads") == [{"label": "linkedin_ads source (paid channel)", "points": 20}]
+    assert source_rule("email_campaign") == [{"label": "email_campaign source (owned media channel)", "points": 10}]
+    assert source_rule("carrier_pigeon") == [{"label": "carrier_pigeon source (other channel)", "points": 3}]
+    assert source_rule("other") == []  # listed with 0: no channel points either
+    with pytest.raises(PolicyError, match=r"categories\.source\.channels\.payd: unknown channel 'payd' — did you mean 'paid'\?"):
+        parse_policy(SOURCE_POLICY.replace("paid: 20", "payd: 20"), path=tmp_path / "scoring.yaml")
+    with pytest.raises(PolicyError, match=r"categories\.source\.points\.webinr: unknown source 'webinr' — did you mean 'webinar'\?"):
+        parse_policy(SOURCE_POLICY.replace("Website Form: 30", "webinr: 30"), path=tmp_path / "scoring.yaml")
+
+
+def test_the_shipped_policy_scores_the_demo_sources_as_before_and_groups_the_rest():
+    policy = load_policy()
+    before = {"referral": 25, "partner": 20, "event": 15, "organic": 15, "webinar": 15, "paid": 10, "outbound": 5, "other": 5}
+
+    def points(source: str) -> int:
+        return score_lead(lead=LeadFacts(source=source), activities=[], policy=policy, now=NOW).breakdown["categories"]["source"]["points"]
+
+    for source, expected in before.items():
+        result = score_lead(lead=LeadFacts(source=source), activities=[], policy=policy, now=NOW)
+        assert points(source) == expected and result.breakdown["categories"]["source"]["rules"][0]["label"] == f"{source} source"
+    assert (points("linkedin_ads"), points("email_campaign"), points("website_form"), points("word_of_mouth")) == (10, 15, 15, 25)
+
+
+# --- export -> import -> export is byte-identical ------------------------------------------------
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, url: str, *args: str) -> str:
+    from leadpilot.interfaces.cli import app
+
+    monkeypatch.setenv("LEADPILOT_DATABASE_URL", url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_demo_exported_imported_into_a_fresh_store_and_exported_again_is_byte_identical(db_url, fresh_url, tmp_path, monkeypatch):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    _cli(monkeypatch, db_url, "seed")
+    _cli(monkeypatch, db_url, "export", "-o", str(first))
+    imported = _cli(monkeypatch, fresh_url, "import", "--quiet", str(first))
+    _cli(monkeypatch, fresh_url, "export", "-o", str(second))
+    assert "2,400 rows read, 2,400 inserted, 0 updated, 0 rejected" in imported
+    assert first.read_bytes() == second.read_bytes()
+    header = first.read_text(encoding="utf-8").splitlines()[0]
+    assert header == ("external_id,company,website,contact_name,email,phone,job_title,industry,company_size,country,state,city,"
+                      "source,stage,owner_email,created_at,last_contacted_at,notes,converted,converted_at,language")
+    scored = tmp_path / "scored.csv"
+    _cli(monkeypatch, db_url, "export", "--with-scores", "-o", str(scored))
+    assert scored.read_text(encoding="utf-8").splitlines()[0] == header + ",id,score,tier,owner"
+
+
+HUBSPOT = (
+    "Record ID,First Name,Last Name,Company Name,Email,Phone Number,Job Title,Industry,Number of Employees,Country/Region,"
+    "State/Region,City,Original Source,Latest Source,Lifecycle Stage,Lead Status,Contact owner,Create Date,Last Contacted,"
+    "Website URL,Annual Revenue,Notes\n"
+    "1051,Jane,Doe,Acme Corp,Jane@Acme.com,+1 415 555 0101,VP Sales,Financial Services,51-200,United States,California,"
+    'San Francisco,Website Form,Email Campaign,marketingqualifiedlead,In Progress,Rita Moreno,2026-03-05 14:22,03/07/2026 09:15 AM,'
+    'https://acme.com,5000000,"Asked about ""pricing"", twice"\n'
+    "1052,Li,,Globex,li@globex.com,,Chief Technology Officer,Biotech & Pharma,\"1,200\",Canada,Ontario,,LinkedIn Ads,,customer,,"
+    "rita@team.io,03/01/2026,,,,\n"
+    "1053,,Solo,,solo@example.org,,,,,,,,social,,Subscriber,,Someone Else,,,,,\n"
+    "1054,Jay,Doe,Acme Corp,jane@acme.com,,Head of Data,Computer Software,10000+,USA,NY,New York,PAID_SEARCH,,"
+    "salesqualifiedlead,New,,2026-02-01T10:00:00+01:00,,acme.com,,\n"
+    "1055,Ann,Lee,Hooli,ann@hooli.com,,Marketing Manager,Widget Making,1.2k,Germany,Bavaria,Munich,Trade Show,,Closed Won,,,"
+    "1740000000,,,,\n"
+)
+
+
+def test_a_hubspot_file_exported_imported_and_exported_again_is_byte_identical(db, fresh_url, tmp_path):
+    with db.transaction() as session:
+        upsert_rep(session, email="rita@team.io", name="Rita Moreno", now=NOW)
+    import_leads_csv(db, path=_write(tmp_path / "hubspot.csv", HUBSPOT), now=NOW)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    export_leads(db, output=first)
+    fresh = open_database(fresh_url)
+    try:
+        report = import_leads_csv(fresh, path=first, now=NOW)
+        export_leads(fresh, output=second)
+    finally:
+        fresh.dispose()
+    assert (report.inserted, report.rejected) == (5, [])
+    assert first.read_bytes() == second.read_bytes()
+    rows = list(csv.DictReader(first.open(encoding="utf-8", newline="")))
+    assert [(r["source"], r["stage"], r["industry"]) for r in rows] == [
+        ("website_form", "LEAD", "fintech"), ("linkedin_ads", "CUSTOMER", "biotech"), ("social", "LEAD", ""),
+        ("paid_search", "PROSPECT", "saas"), ("trade_show", "CUSTOMER", "widget-making"),
+    ]
+    assert (rows[0]["owner_email"], rows[0]["Latest Source"], rows[0]["Lead Status"]) == ("rita@team.io", "Email Campaign", "In Progress")
+    assert rows[2]["Contact owner"] == "Someone Else" and "likely_duplicate_of" not in rows[0]
+
+
+def test_json_export_carries_the_derived_columns_and_the_flags(db, tmp_path):
+    import_leads_csv(db, path=_write(tmp_path / "hubspot.csv", HUBSPOT), now=NOW)
+    out = tmp_path / "leads.json"
+    export_leads(db, output=out, format="json")
+    leads = {lead["external_id"]: lead for lead in json.loads(out.read_text(encoding="utf-8"))}
+    assert (leads["1051"]["channel"], leads["1051"]["seniority"], leads["1051"]["department"]) == ("organic", "vp", "sales")
+    assert (leads["1051"]["likely_duplicate_of"], leads["1054"]["likely_duplicate_of"]) == ([leads["1054"]["id"]], [leads["1051"]["id"]])
+
+
+# --- different external ids, same email: two leads, flagged ---------------------------------------
+
+TWINS = (
+    "external_id,company,email,contact_name\n"
+    "CRM-1,Acme,ann@acme.com,Ann Lee\n"
+    "CRM-2,Acme Holdings,ann@acme.com,Ann Lee\n"
+    ",Acme,ANN@acme.com,Ann Lee\n"  # no external id: updates the first as before
+    "CRM-1,Acme Corp,ann@acme.com,Ann Lee\n"  # the same external id: updates it
+)
+
+
+def test_rows_with_different_external_ids_are_stored_apart_and_flagged(db, tmp_path):
+    report = import_leads_csv(db, path=_write(tmp_path / "twins.csv", TWINS), now=NOW)
+    assert (report.inserted, report.updated, report.rejected) == (2, 2, [])
+    first, second = _leads(db)
+    assert (first.external_id, first.company, second.external_id, second.company) == ("CRM-1", "Acme Corp", "CRM-2", "Acme Holdings")
+    assert (first.extra, second.extra) == ({"likely_duplicate_of": [second.id]}, {"likely_duplicate_of": [first.id]})
+    assert report.likely_duplicates == [(3, second.id, first.id)]
+    assert ("2 rows share an email with another record that has a different external id: stored separately, "
+            "flagged as likely duplicates") in report.summary()
+    assert any(line == 3 and "also on lead" in message for line, message in report.warnings)
+    with db.session() as session:
+        history = lead_history(session, lead_id=second.id, field="likely_duplicate")
+        assert [(event.new_value, event.actor) for event in history] == [(str(first.id), "import")]
+        assert "kept as separate leads" in history[0].reason
+        matches = find_duplicates(session, lead_id=first.id)
+        profile = get_lead_profile(session, lead_id=second.id, viewer=ADMIN)
+    assert [(m.lead_id, m.flagged, m.relation) for m in matches] == [(second.id, True, "same_person")]
+    assert profile["likely_duplicate_of"] == [first.id]
+
+    again = import_leads_csv(db, path=_write(tmp_path / "twins.csv", TWINS), now=NOW)  # re-import: updates, no new flags
+    assert (again.inserted, again.updated, again.likely_duplicates) == (0, 4, [])
+    assert [lead.extra for lead in _leads(db)] == [{"likely_duplicate_of": [second.id]}, {"likely_duplicate_of": [first.id]}]
+
+
+def test_a_posted_lead_with_another_external_id_is_not_a_repeat_of_the_same_email(db):
+    def post(payload: dict) -> dict:
+        return dict(payload=payload, body_sha256=body_digest(json.dumps(payload).encode()), idempotency_key=None, now=NOW, received_at=NOW)
+
+    first = capture_lead(db, **post({"external_id": "F-1", "company": "Acme", "email": "ann@acme.com", "source": "Website Form"}))
+    other = capture_lead(db, **post({"external_id": "F-2", "company": "Acme", "email": "ann@acme.com", "job_title": "Head of IT"}))
+    plain = capture_lead(db, **post({"company": "Acme", "email": "ann@acme.com", "city": "Paris"}))
+    assert (other.repeat, other.lead_id != first.lead_id) == (False, True)
+    assert (plain.repeat, plain.lead_id) == (True, first.lead_id)  # no external id: the email says who it is
+    a, b = _leads(db)
+    assert (a.source, a.channel, b.seniority, b.department) == ("website_form", "organic", "director", "it")
+    assert (a.extra, b.extra) == ({"likely_duplicate_of": [b.id]}, {"likely_duplicate_of": [a.id]})
+
+
+# --- migration 0011: widen, add, backfill; nothing else touched ----------------------------------
+
+
+def test_migration_0011_restores_collapsed_sources_and_backfills_channel_and_people(db_url):
+    database = open_database(db_url, upgrade=False)
+    try:
+        migrate(database.engine, "0010")
+        with database.engine.begin() as connection:
+            for source, title, extra in (
+                ("other", "VP of Engineering", '{"source_raw": "Website Form", "Budget": "5"}'),  # collapsed by the old import
+                ("webinar", None, None),
+                ("other", "Account Executive", '{"source_raw": "LinkedIn Ads"}'),
+            ):
+                connection.execute(
+                    text("INSERT INTO leads (company, source, stage, job_title, extra, created_at, updated_at) "
+                         "VALUES ('Acme', :source, 'LEAD', :title, :extra, :at, :at)"),
+                    {"source": source, "title": title, "extra": extra, "at": NOW.replace(tzinfo=None)},
+                )
+            connection.execute(text("INSERT INTO activities (lead_id, kind, direction, occurred_at) "
+                                    "SELECT min(id), 'call', 'outbound', :at FROM leads"), {"at": NOW.replace(tzinfo=None)})
+        migrate(database.engine)
+        rows = [(l.source, l.channel, l.seniority, l.department, l.extra) for l in _leads(database)]
+        assert rows == [
+            ("website_form", "organic", "vp", "engineering", {"Budget": "5"}),
+            ("webinar", "owned_media", None, None, None),
+            ("linkedin_ads", "paid", "individual", "sales", None),
+        ]
+        with database.session() as session:
+            assert len(session.scalars(select(Activity)).all()) == 1  # leads were altered in place, not dropped
+        with database.transaction() as session:  # sources up to 64 characters fit now
+            upsert_leads(session, records=[validate_lead({"company": "Wide", "source": "s" * 64}, now=NOW)], now=NOW)
+    finally:
+        database.dispose()
