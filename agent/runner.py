@@ -163,10 +163,21 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
     return answer
 
 
+def _events(message: Any) -> Iterator[tuple[str, Any]]:
+    """What the chat surfaces show of one new message: each tool call, then each tool's result."""
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    if isinstance(message, AIMessage):
+        for call in message.tool_calls:
+            yield "tool_call", {"name": call["name"], "args": call["args"]}
+    elif isinstance(message, ToolMessage):
+        yield "tool_result", {"name": message.name, "artifact": message.artifact}
+
+
 def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]:
     """Run like `run_agent`, yielding ("tool_call", {...}), ("tool_result", {...}) and ("token", str)
     events as they happen, then ("answer", AgentAnswer)."""
-    from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+    from langchain_core.messages import AIMessageChunk, HumanMessage
 
     started = time.perf_counter()
     backend = deps.settings.effective_llm_backend
@@ -177,11 +188,7 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
 
         for message in offline_turn([*history, HumanMessage(question)], deps):
             new_messages.append(message)
-            if isinstance(message, AIMessage):
-                for call in message.tool_calls:
-                    yield "tool_call", {"name": call["name"], "args": call["args"]}
-            elif isinstance(message, ToolMessage):
-                yield "tool_result", {"name": message.name, "artifact": message.artifact}
+            yield from _events(message)
         answer = _collect(question, new_messages[1:], backend)
         _save_turn(deps, answer, new_messages, started)
         yield "answer", answer
@@ -198,11 +205,7 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
             for update in payload.values():
                 for message in (update or {}).get("messages", []):
                     new_messages.append(message)
-                    if isinstance(message, AIMessage):
-                        for call in message.tool_calls:
-                            yield "tool_call", {"name": call["name"], "args": call["args"]}
-                    elif isinstance(message, ToolMessage):
-                        yield "tool_result", {"name": message.name, "artifact": message.artifact}
+                    yield from _events(message)
     answer = _collect(question, new_messages[1:], backend)
     _save_turn(deps, answer, new_messages, started)
     yield "answer", answer

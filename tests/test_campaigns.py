@@ -146,7 +146,7 @@ def test_criteria_and_campaign_errors_name_every_problem_and_the_fix(tmp_path):
     with pytest.raises(CampaignError) as caught:
         parse_criteria({"industries": ["fintec"], "countries": ["Narnia", "EMEA"], "min_size": 500, "max_size": 50, "limit": 0, "colour": "red"})
     text = str(caught.value)
-    for expected in ("unknown industry 'fintec'", "use one of", "unknown country or region 'Narnia'", "region (NA, LATAM, EMEA, APAC)",
+    for expected in ("unknown industry 'fintec'", "use one of", "unknown country or region 'Narnia'", "region (NA, LATAM, EMEA, APAC, DACH, NORDICS, BENELUX, UKI, ANZ, EUROPE)",
                      "min_size 500 is above max_size 50", "limit: 0 is out of range", "colour: not a campaign criterion"):
         assert expected in text
     assert parse_criteria({"industries": "Financial Services, saas", "countries": ["germany", "us-ca"], "keywords": ["AI"]}).as_dict() == {

@@ -48,14 +48,14 @@ HANDMADE = [
     (5, "Carepath", "healthcare", None, None, None, "organic", "OPPORTUNITY", None, 91, "hot", at(1, 12, 9), None, None),
     (6, "Shopora", "ecommerce", "DE", "Berlin", 8, "referral", "LOST", "ana", None, None, at(1, 0), NOW - timedelta(days=10), False),
 ]
-# id: channel, seniority, department, phone, email (the columns derived at every write, set by hand here)
+# id: job title (seniority and department are derived from it at every write), phone, email
 PEOPLE = {
-    1: ("referral", "vp", "sales", "+1 415 555 0101", "ana@ledgerly.io"),
-    2: ("paid", "c-level", "finance", None, "cfo@coinbridge.com"),
-    3: ("referral", "director", "engineering", "+44 20 7946 0000", None),
-    4: ("event", "manager", "marketing", "  ", "  "),
-    5: ("organic", None, None, None, None),
-    6: ("referral", "individual", "sales", "+49 30 1234567", "hi@shopora.de"),
+    1: ("VP Sales", "+1 415 555 0101", "ana@ledgerly.io"),
+    2: ("CFO", None, "cfo@coinbridge.com"),
+    3: ("Director of Engineering", "+44 20 7946 0000", None),
+    4: ("Marketing Manager", "  ", "  "),
+    5: (None, None, None),
+    6: ("Sales Associate", "+49 30 1234567", "hi@shopora.de"),
 }
 ACTIVITIES = [
     (1, "page_view", at(18), "/pricing"),
@@ -77,12 +77,12 @@ def handmade(sqlite_db):
         session.flush()
         for (lead_id, company, industry, country, city, size, source, stage, owner, score, tier, created, contacted,
              converted) in HANDMADE:
-            channel, seniority, department, phone, email = PEOPLE[lead_id]
+            job_title, phone, email = PEOPLE[lead_id]
             session.add(Lead(
                 id=lead_id, company=company, industry=industry, country=country, city=city, company_size=size,
                 source=source, stage=stage, owner_id=reps[owner].id if owner else None, score=score, tier=tier,
                 created_at=created, updated_at=created, last_contacted_at=contacted, converted=converted,
-                channel=channel, seniority=seniority, department=department, phone=phone, email=email,
+                job_title=job_title, phone=phone, email=email,
             ))
         session.flush()
         for lead_id, kind, when, detail in ACTIVITIES:

@@ -428,6 +428,7 @@ def test_courtesy_is_taken_out_and_nothing_else(typed, kept):
         ("wich leads are warm", {"tier": ["warm"]}),
         ("hot leads we dont have a phone number for", {"has_phone": False, "tier": ["hot"]}),
         ("leads we haven't got an email for", {"has_email": False}),
+        ("pls send me the cold leads in berlin", {"tier": ["cold"], "city": ["Berlin"]}),  # "send me": show me
     ],
 )
 def test_chat_spellings_of_question_words(question, expected):

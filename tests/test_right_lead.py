@@ -261,8 +261,9 @@ def test_slack_mention_explains_the_open_lead(demo, northgate):
             server.should_exit = True
             thread.join(timeout=10)
             sock.close()
-    text = next(b for b in reply["blocks"] if b.get("block_id") == "answer")["text"]["text"]
-    assert "this is the open one" in text and f"Lead {northgate['open'].id} (Northgate Capital" in text
+    # The answer line and the score card under it: the open lead, why it was chosen, the others listed.
+    text = " ".join(b["text"]["text"] for b in reply["blocks"] if b.get("block_id") in ("answer", "score"))
+    assert "this is the open one" in text and f"Northgate Capital (lead {northgate['open'].id})" in text
     assert f"lead {northgate['won'].id} (" in text
     owner_text = next(b for b in owner["blocks"] if b.get("block_id") == "answer")["text"]["text"]
     assert f"Lead {northgate['open'].id}:" in owner_text and northgate["open"].owner.email in owner_text

@@ -214,6 +214,24 @@ def test_follow_ups_in_the_thread_narrow_the_list(slack):
     assert agent_runs(slack.db) == runs
 
 
+def test_a_multi_part_question_is_answered_part_by_part(slack):
+    """"how many came in this week and how many of those are hot?": two counts, neither part dropped,
+    both of open leads (the default), each checked against the store."""
+    monday = (NOW - timedelta(days=NOW.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    with slack.db.session() as session:
+        this_week = [lead for lead in session.scalars(select(Lead))
+                     if lead.created_at.replace(tzinfo=NOW.tzinfo) >= monday and lead.stage not in ("CUSTOMER", "LOST")]
+    hot = [lead for lead in this_week if lead.tier == "hot"]
+    assert this_week and hot and len(hot) < len(this_week)  # two different, non-trivial numbers
+
+    ts = slack.new_ts()
+    slack.send.mention(user=MANAGER, channel=CHANNEL, text="how many leads came in this week and how many of those are hot?", ts=ts)
+    said = json.dumps(slack.reply_in(ts)["args"]["blocks"])
+    first, _, second = said.partition("2.")
+    assert "1." in first and f"Open lead count: {len(this_week)} " in first
+    assert f"hot {len(hot)}." in second
+
+
 # -- writes: confirmation first, then the write, audited with the Slack user's rep -----------------------
 
 

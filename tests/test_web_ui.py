@@ -209,7 +209,7 @@ def test_demo_web_chat_answers_the_card_question_with_exactly_the_expected_leads
         page.get_by_text('"not_contacted_in_days": 3').first.wait_for(timeout=10_000)
 
         # "Show more" adds the next page.
-        page.get_by_text(f"Show {PAGE} more").first.click()
+        page.get_by_text(f"Show {min(PAGE, len(expected) - PAGE)} more").first.click()
         page.wait_for_function(f"document.querySelectorAll('{ASSISTANT} table').length >= 2", timeout=30_000)
         assert table_ids(page.locator(ASSISTANT).last) == expected[PAGE : 2 * PAGE]
 
@@ -275,7 +275,8 @@ def test_analytics_answers_come_with_a_table_and_a_chart(demo, workdir, browser)
     db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
     try:
         with db.session() as session:
-            tiers = {tier: count for tier, count in session.execute(select(Lead.tier, func.count()).group_by(Lead.tier))}
+            open_leads = select(Lead.tier, func.count()).where(Lead.stage.not_in(("CUSTOMER", "LOST"))).group_by(Lead.tier)
+            tiers = {tier: count for tier, count in session.execute(open_leads)}  # the pipeline as it stands: open leads
     finally:
         db.dispose()
     context, page = open_chat(browser, demo.url)
@@ -304,5 +305,97 @@ def test_analytics_answers_come_with_a_table_and_a_chart(demo, workdir, browser)
         headers = [h.strip().lower() for h in calls.locator("table thead th").all_inner_texts()]
         assert headers == ["id", "company", "tier", "score", "owner", "call at", "why"]
         assert "follow-ups for 2026-11-20" in calls.inner_text()
+    finally:
+        context.close()
+
+
+def _open_hot_lead(workdir: Path) -> Lead:
+    db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
+    try:
+        with db.session() as session:
+            return session.scalars(select(Lead).where(Lead.tier == "hot", Lead.stage.not_in(("CUSTOMER", "LOST")))
+                                   .order_by(Lead.score.desc(), Lead.id)).first()
+    finally:
+        db.dispose()
+
+
+def test_the_chat_is_leadpilots_with_a_score_card_and_a_lead_card(demo, workdir, browser):
+    """Leadpilot's name, logo and favicon, no warning logged for a page load; "why is X hot?" as a
+    score card (tier, score, a bar per category, the top reasons, no policy ids); "show lead N" as a
+    card without an empty header row. Screenshots: the landing page and the score card."""
+    lead = _open_hot_lead(workdir)
+    logged = len(demo.output)
+    context, page = open_chat(browser, demo.url)
+    try:
+        page.wait_for_selector("#chat-input", timeout=30_000)
+        assert page.title() == "Leadpilot"
+        favicon = page.evaluate("() => document.querySelector('link[rel=icon]').href")
+        assert 'aria-label="Leadpilot"' in httpx.get(favicon).text
+        logo = page.locator("img[src*='/logo']").first
+        logo.wait_for(timeout=10_000)
+        assert logo.evaluate("img => img.naturalWidth") > 0
+        assert 'aria-label="Leadpilot"' in httpx.get(demo.url + "/logo?theme=light").text
+        page.wait_for_timeout(500)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-landing.png"))
+
+        ask(page, f"why is {lead.company} hot?")
+        card = page.locator(ASSISTANT).last
+        card.locator("table").wait_for(timeout=30_000)
+        text = card.inner_text()
+        assert f"{lead.company} (lead {lead.id})" in text and f"Score {lead.score} of 100" in text
+        assert "Top reasons" in text and "█" in text
+        assert "policy" not in text.lower() and "capped at" not in text and "earned" not in text
+        headers = [h.strip().lower() for h in card.locator("table thead th").all_inner_texts()]
+        assert headers[:2] == ["category", "points"]
+        categories = [row.locator("td").first.inner_text().strip() for row in card.locator("table tbody tr").all()]
+        assert set(categories) >= {"source", "industry", "company size"}
+        card.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(ARTIFACTS / "web-score-card.png"))
+
+        ask(page, f"show lead {lead.id}")
+        shown = page.locator(ASSISTANT).last
+        shown.locator("table").first.wait_for(timeout=30_000)
+        headers = [[h.strip() for h in table.locator("thead th").all_inner_texts()] for table in shown.locator("table").all()]
+        assert headers[0][:2] == ["Industry", "Where"] and headers[1][:2] == ["category", "points"]
+        assert all(all(row) for row in headers), headers  # no empty header row or cell
+        shown.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(ARTIFACTS / "web-lead-card.png"))
+    finally:
+        context.close()
+    warnings = [line for line in demo.output[logged:] if " - WARNING - " in line or "Missing custom logo" in line]
+    assert not warnings, warnings
+
+
+def test_the_right_lead_and_a_multi_part_question_in_the_browser(demo, workdir, browser):
+    """"why is Northgate Capital hot?" explains its OPEN lead (not the won customer record), and a
+    two-part question gets both parts, each checked against the store."""
+    db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
+    monday = (NOW - timedelta(days=NOW.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        with db.session() as session:
+            northgate = session.scalars(select(Lead).where(Lead.company == "Northgate Capital")).all()
+            this_week = [lead for lead in session.scalars(select(Lead).where(Lead.stage.not_in(("CUSTOMER", "LOST"))))
+                         if lead.created_at.replace(tzinfo=NOW.tzinfo) >= monday]
+    finally:
+        db.dispose()
+    open_leads = [lead for lead in northgate if lead.stage not in ("CUSTOMER", "LOST")]
+    assert len(open_leads) == 1 and any(lead.stage == "CUSTOMER" for lead in northgate)
+    hot = [lead for lead in this_week if lead.tier == "hot"]
+    assert hot and len(hot) < len(this_week)
+
+    context, page = open_chat(browser, demo.url)
+    try:
+        ask(page, "why is Northgate Capital hot?")
+        card = page.locator(ASSISTANT).last
+        card.locator("table").wait_for(timeout=30_000)
+        text = card.inner_text()
+        assert f"Northgate Capital (lead {open_leads[0].id})" in text and "this is the open one" in text
+
+        ask(page, "how many leads came in this week and how many of those are hot?")
+        answer = page.locator(ASSISTANT).last
+        answer.locator("li").nth(1).wait_for(timeout=30_000)  # the parts come as a numbered list
+        parts = answer.locator("li").all_inner_texts()
+        assert f"Open lead count: {len(this_week)} " in parts[0] and f"hot {len(hot)}." in parts[1]
     finally:
         context.close()

@@ -102,6 +102,7 @@ class Categories(Reading):
     def read_misc(self) -> None:
         # Ways of asking that carry no condition: "I'd like to see", "who owns Acme?" (the answer shows owners).
         self.take(r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:like|love)\s+to\s+(?:see|get|have|know|look\s+at|pull(?:\s+up)?)\b", lambda m: None)
+        self.take(r"\b(?:send|shoot|dm|ping)\s+(?:me|us)(?:\s+(?:over|across))?\b", lambda m: None)  # "send me the hot leads": show them
         self.take(r"\bwho(?:'s|\s+is)?\s+(?:the\s+)?(?:owner|rep|ae|account\s+exec(?:utive)?)\s+(?:of|for|on)\b|\bwho\s+owns\b", lambda m: None)
         self.take(r"\bwhat(?:'s|\s+is)\s+(?:the\s+(?:deal|story|status|situation)|up|going\s+on|happening)\s+(?:with|on)\b|\bhow\s+are\s+we\s+doing\s+(?:with|on)\b", lambda m: None)
         self.take(r"^\s*(?:add|include)\b(?!\s+(?:an?|new|the)\b)", lambda m: None)  # "add healthcare": widen the last list

@@ -37,6 +37,10 @@ def main() -> None:
     from leadpilot.settings import SettingsError
 
     as_json = "--json" in sys.argv[1:]
+    if sys.argv[1:2] == ["ask"]:  # one question, then exit: its imports alone would set off dozens of full
+        import gc                 # garbage collections (a fifth of its start); collect rarely instead
+
+        gc.set_threshold(200_000, 50, 1000)
     try:
         if not as_json:
             app()
@@ -49,3 +53,14 @@ def main() -> None:
         if as_json and hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int):  # Click's errors
             raise SystemExit(fail(error.format_message(), as_json=True, code=error.exit_code).exit_code) from None
         raise
+    finally:
+        _quick_exit()
+
+
+def _quick_exit() -> None:
+    """The command is done: spare the interpreter's last garbage collection over every object the
+    command's libraries made (a tenth of a second of `leadpilot ask`); reference counting still
+    closes what is left, as at any exit."""
+    import gc
+
+    gc.freeze()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from leadpilot.interfaces.cli.shared import _console, _err_console, app, fail, open_store
+from leadpilot.interfaces.cli.shared import _console, app, fail, open_store
 
 
 def _render_answer(console, answer) -> None:

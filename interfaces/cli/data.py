@@ -18,7 +18,7 @@ def _print_seed_summary(summary) -> None:
 
     table = Table(title="Demo data loaded", show_header=False)
     for key, value in summary.as_dict().items():
-        table.add_row(key, str(value))
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
     _console().print(table)
 
 

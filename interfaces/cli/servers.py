@@ -46,7 +46,8 @@ def demo(
         with db.session() as session:
             existing = count_leads(session)
         if existing:
-            _console().print(f"Store already holds {existing:,} leads ({settings.resolved_database_url}); not reseeding.")
+            _console().print(f"Store already holds {existing:,} leads ({settings.resolved_database_url}); not reseeding.",
+                             markup=False, highlight=False, soft_wrap=True)
         else:
             now = current_clock().now()
             pinned = " (LEADPILOT_NOW)" if settings.now else ""

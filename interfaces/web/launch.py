@@ -5,8 +5,8 @@ Chainlit writes `.chainlit/`, `chainlit.md` and `.files/` into its app root (on 
 root and the working directory stay clean. Password login needs a JWT secret
 (`CHAINLIT_AUTH_SECRET`): one is generated once and kept in that folder (mode 0600).
 
-The chat looks like Leadpilot: its logo (`public/logo_light.svg`, `logo_dark.svg`) and favicon
-(`public/favicon.svg`) come from `assets/`, and the welcome page is written for each language
+The chat looks like Leadpilot: its logo (`public/logo_light.svg`, `logo_dark.svg`), favicon
+(`public/favicon.svg`) and accent colour (`public/theme.json`) come from `assets/`, and the welcome page is written for each language
 Chainlit has a translation for (`chainlit_<lang>.md`), so a page load logs no missing-file warning.
 """
 
@@ -23,7 +23,7 @@ from leadpilot.settings import Settings
 
 APP_FILE = Path(__file__).with_name("app.py")
 ASSETS = Path(__file__).with_name("assets")
-PUBLIC_FILES = ("logo_light.svg", "logo_dark.svg", "favicon.svg")
+PUBLIC_FILES = ("logo_light.svg", "logo_dark.svg", "favicon.svg", "theme.json")  # theme.json: the logo's blue as the accent
 
 CONFIG_TOML = """\
 # Chainlit settings for the Leadpilot web chat, written once by `leadpilot ui`; edit freely.

@@ -148,32 +148,33 @@ def chart_png(rows: Sequence[Mapping[str, Any]], *, chart: Mapping[str, Any] | N
     return buffer.getvalue()
 
 
-TIER_MARK = {"hot": "🔥", "warm": "🌤️", "cold": "🧊"}
-
-
 def _tier_text(tier: str | None, score: Any) -> str:
+    """'hot, 91' (no emoji: a browser without an emoji font would show a box)."""
     if not tier and score is None:
         return "not scored"
-    return " ".join(str(part) for part in (TIER_MARK.get(tier or "", ""), f"**{tier}**" if tier else "", score) if part not in ("", None))
+    return ", ".join(str(part) for part in (tier, score) if part not in ("", None))
 
 
 def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = ()) -> str:
-    """One lead in detail: facts (label: value lines, no table header to leave empty), the score
-    card (when the lead has a breakdown; else `score_lines`), latest activities."""
+    """One lead in detail: the person, its facts (a one-row table under their labels), the score card
+    (when the lead has a breakdown; else `score_lines`), latest activities."""
     from leadpilot.interfaces.score_card import from_lead
 
     name = md(lead.get("company") or lead.get("contact_name") or "Lead " + str(lead["id"]))
+    person = ", ".join(x for x in (lead.get("contact_name"), lead.get("job_title")) if x)
+    contact = " · ".join(md(x) for x in (person, lead.get("email")) if x)
     facts = [
-        ("Contact", ", ".join(md(x) for x in (lead.get("contact_name"), lead.get("job_title"), lead.get("email")) if x) or "—"),
         ("Industry", md(lead.get("industry") or "—")),
-        ("Where", ", ".join(md(x) for x in (lead.get("city"), lead.get("state"), lead.get("country")) if x) or "—"),
+        ("Where", ", ".join(md(x) for x in (lead.get("city"), lead.get("country")) if x) or "—"),
         ("Stage", md(lead.get("stage") or "—")),
         ("Owner", md(lead.get("owner") or "unassigned")),
         ("Last contact", (lead.get("last_contacted_at") or "never")[:10]),
         ("Source", md(lead.get("source") or "—")),
     ]
-    parts = [f"### {name} (lead {lead['id']}) · {_tier_text(lead.get('tier'), lead.get('score'))}", "",
-             "  \n".join(f"**{label}:** {value}" for label, value in facts)]
+    parts = [f"### {name} (lead {lead['id']}) — {_tier_text(lead.get('tier'), lead.get('score'))}", "",
+             *([contact, ""] if contact else []),
+             "| " + " | ".join(label for label, _ in facts) + " |", "|" + "---|" * len(facts),
+             "| " + " | ".join(value for _, value in facts) + " |"]
     if lead.get("score_breakdown"):
         parts += ["", score_card_body(from_lead(lead))]
     elif score_lines:
@@ -188,7 +189,7 @@ def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = ()) -> st
 def score_card(card: Any) -> str:
     """Why a lead has its score (interfaces.score_card.ScoreCard), as Markdown: the tier and score,
     a bar per category against its cap, the top reasons in words."""
-    parts = [f"### {md(card.title)} · {_tier_text(card.tier, card.score)}"]
+    parts = [f"### {md(card.title)} — {_tier_text(card.tier, card.score)}"]
     notes = [note for note in (card.outcome, card.others) if note]
     if notes:
         parts.append("_" + md(" ".join(notes)) + "_")
@@ -203,7 +204,7 @@ def score_card_body(card: Any) -> str:
         return "_Not scored yet._"
     lines = [f"**Score {card.score} of 100**" + (f" — {card.threshold_note}" if card.threshold_note else "")]
     if card.categories:
-        lines += ["", "| category | points | |", "|---|---:|---|"]
+        lines += ["", "| category | points | of its cap |", "|---|---:|---|"]
         lines += [f"| {md(c.label)} | {number(c.points)}" + (f" of {number(c.cap)}" if c.cap is not None else "")
                   + f" | `{bar(c.share)}` |" for c in card.categories]
     if card.reasons:
