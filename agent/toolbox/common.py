@@ -105,6 +105,15 @@ def which_lead(resolved: Resolved, *, tool: str) -> tuple[str, dict[str, Any]]:
     return to_json(data), {"kind": "choice", "tool": tool, **data, "problems": []}
 
 
+def unresolved(deps: AgentDeps, session, found: Resolved, *, asked_id: int | None, tool: str) -> tuple[str, dict[str, Any]] | None:
+    """The reply when `found` is not one lead the viewer may see (ask which, or "no such lead"); None when it is."""
+    if found.choices:
+        return which_lead(found, tool=tool)
+    if found.lead_id is None or not visible(deps, session, found.lead_id):
+        return not_visible(asked_id, named=found.named)
+    return None
+
+
 def not_visible(lead_id: int | None, *, named: str | None = None) -> tuple[str, dict[str, Any]]:
     if lead_id is not None:
         message = f"No lead {lead_id} that you can see."

@@ -7,7 +7,7 @@ from typing import Any
 from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import MODEL_ROWS, error_result, not_visible, resolve_lead, to_json, visible, which_lead
+from leadpilot.agent.toolbox.common import MODEL_ROWS, error_result, resolve_lead, to_json, unresolved
 from leadpilot.tools.leads import LeadFilter
 
 
@@ -43,12 +43,9 @@ def best_time_to_contact_tool(
         return error_result("best_time", str(error))
     with deps.read() as session:
         found = resolve_lead(deps, session, lead_id, company, contact)  # a company or person means its open lead
-        if found.choices:
-            return which_lead(found, tool="best_time_to_contact")
-        lead_id = found.lead_id
-        if lead_id is None or not visible(deps, session, lead_id):
-            return not_visible(lead_id, named=found.named)
-        lead = session.get(Lead, lead_id)
+        if (reply := unresolved(deps, session, found, asked_id=lead_id, tool="best_time_to_contact")) is not None:
+            return reply
+        lead = session.get(Lead, found.lead_id)
         best = best_time_for_lead(session, lead=lead, policy=policy, now=deps.now, viewer_zone=_viewer_zone(deps, session))
         row = lead_row(lead)
     data = best.model_dump(mode="json")

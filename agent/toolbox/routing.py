@@ -8,7 +8,7 @@ from typing import Any
 from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import error_result, not_visible, resolve_lead, to_json, visible, which_lead
+from leadpilot.agent.toolbox.common import error_result, not_visible, resolve_lead, to_json, unresolved, visible
 from leadpilot.tools.routing import PoolMembership
 
 
@@ -30,10 +30,8 @@ def suggest_owner_tool(
     deps = runtime.context
     with deps.read() as session:
         found = resolve_lead(deps, session, lead_id, company, contact, prefer_unassigned=True)
-        if found.choices:
-            return which_lead(found, tool="suggest_owner")
-        if found.lead_id is None or not visible(deps, session, found.lead_id):
-            return not_visible(lead_id, named=found.named)
+        if (reply := unresolved(deps, session, found, asked_id=lead_id, tool="suggest_owner")) is not None:
+            return reply
         try:
             result = {**suggest_owner(session, policy=_routing_policy(deps), now=deps.now, lead_id=found.lead_id), **found.context()}
         except RoutingInputError as error:

@@ -14,7 +14,7 @@ from typing import Any
 from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import not_visible, resolve_lead, to_json, visible, which_lead
+from leadpilot.agent.toolbox.common import resolve_lead, to_json, unresolved
 
 
 @tool("explain_score", response_format="content_and_artifact")
@@ -32,10 +32,8 @@ def explain_score_tool(
     deps = runtime.context
     with deps.read() as session:
         found = resolve_lead(deps, session, lead_id, company, contact)
-        if found.choices:
-            return which_lead(found, tool="explain_score")
-        if found.lead_id is None or not visible(deps, session, found.lead_id):
-            return not_visible(lead_id, named=found.named)
+        if (reply := unresolved(deps, session, found, asked_id=lead_id, tool="explain_score")) is not None:
+            return reply
         explanation = asdict(explain_score(session, lead_id=found.lead_id))
     explanation.update(found.context())
     breakdown = explanation.pop("breakdown", None)
@@ -63,10 +61,8 @@ def predict_conversion_tool(
     deps = runtime.context
     with deps.read() as session:
         found = resolve_lead(deps, session, lead_id, company, contact)
-        if found.choices:
-            return which_lead(found, tool="predict_conversion")
-        if found.lead_id is None or not visible(deps, session, found.lead_id):
-            return not_visible(lead_id, named=found.named)
+        if (reply := unresolved(deps, session, found, asked_id=lead_id, tool="predict_conversion")) is not None:
+            return reply
         outcome = lead_outcome(session, found.lead_id)
     if outcome is not None:  # won or lost: the outcome, with or without a trained model
         result = outcome_report(outcome)
