@@ -95,8 +95,12 @@ def from_explanation(result: Mapping[str, Any]) -> ScoreCard | None:
     chosen, other_leads, named = result.get("chosen"), result.get("other_leads") or [], result.get("named")
     others = None
     if chosen and other_leads and named:
+        from leadpilot.agent.toolbox.common import brief_line
+
         which = "the open one" if not chosen.get("outcome") else "the latest to close"
-        others = f"{named} has {len(other_leads) + 1} leads; this is {which}."
+        listed = "; ".join(brief_line(lead, named=named) for lead in other_leads[:5])
+        more = f"; and {len(other_leads) - 5} more" if len(other_leads) > 5 else ""
+        others = f"{named} has {len(other_leads) + 1} leads; this is {which}. The others: {listed}{more}."
     return from_breakdown(lead_id=result["lead_id"], company=result.get("company"), score=result.get("score"),
                           tier=result.get("tier"), breakdown=result.get("breakdown"),
                           outcome=result.get("outcome_sentence"), others=others)

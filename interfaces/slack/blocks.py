@@ -235,11 +235,8 @@ def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int 
         header = f"<@{asked_by}> asked: _{escape(answer.question)}_\n{header}"
     card = _score_card_of(answer)
     if card is not None and len(answer.tool_calls) == 1:  # the card says it all; the full text is the notification's
-        # The other leads under the name asked about stay in view (the card names only the chosen one).
-        _, _, others = (answer.answer or "").partition(" Other leads under ")
         header = (f"<@{asked_by}> asked: _{escape(answer.question)}_\n" if asked_by else "") + (
-            f"Why *{escape(card.title)}* is {escape(card.tier)}:" if card.tier else f"*{escape(card.title)}* has no score yet.") + (
-            f"\n_Other leads under {escape(others)}_" if others else "")
+            f"Why *{escape(card.title)}* is {escape(card.tier)}:" if card.tier else f"*{escape(card.title)}* has no score yet.")
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "answer", "text": _mrkdwn(header)}]
     looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
     if card is not None:
