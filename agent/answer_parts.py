@@ -80,3 +80,26 @@ def word_parts(texts: Sequence[str], results: Sequence[dict[str, Any]], layout: 
         if table is not None:
             return table
     return _parts(texts, labels)
+
+
+def _said(value: Any) -> str:
+    if isinstance(value, list):
+        return " or ".join(_said(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_said(v)}" for k, v in value.items())
+    return str(value)
+
+
+def part_labels(calls: Sequence[dict[str, Any]]) -> list[str]:
+    """A short label per tool call of a several-part answer, from what sets it apart from the others:
+    "country US" and "region EUROPE" for a comparison, "tier hot" for one part of several questions
+    (the calls' own words, so it holds for any backend); "part N" when nothing does."""
+    same_tool = len({c.get("name") for c in calls}) == 1  # else "metric count" says only which tool it was
+    arguments = [{**{k: v for k, v in (c.get("args") or {}).items() if k != "filter" and same_tool},
+                  **((c.get("args") or {}).get("filter") or {})} for c in calls]
+    labels = []
+    for number, args in enumerate(arguments, start=1):
+        own = {k: v for k, v in args.items() if len(calls) < 2 or any(other.get(k) != v for other in arguments if other is not args)}
+        said = "; ".join(f"{key.replace('_', ' ')} {_said(value)}" for key, value in own.items())
+        labels.append(said or f"part {number}")
+    return labels

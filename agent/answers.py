@@ -144,7 +144,7 @@ def _score(result: dict[str, Any]) -> str:
     if result.get("score") is None:
         return _about(result, text + "not scored yet.")
     tiers = result.get("thresholds") or {}
-    bands = ", ".join(f"{tier} from {tiers[tier]}" for tier in ("hot", "warm") if tier in tiers)
+    bands = result.get("axes") or ", ".join(f"{tier} from {tiers[tier]}" for tier in ("hot", "warm") if tier in tiers)  # axes: fit × engagement
     text += f"{result['score']}, {result.get('tier') or 'no tier'}" + (f" ({bands})." if bands else ".")
     reasons = [(label, points) if label else (points, "") for label, _, points in
                (reason.rpartition(" +") for reason in result.get("top_reasons") or [])]  # "1,000+ employees +25"
@@ -224,9 +224,9 @@ def _semantic(result: dict[str, Any]) -> str:
     leads = result.get("leads", [])
     where = f" ({_filters(result.get('filters_applied', []))})" if result.get("filters_applied") else ""
     if not leads:
-        return f"No leads match {result.get('query')!r}{where}."
+        return f"No leads match {result.get('query')!r}{where}." + _closed_not_shown(result)
     top = ", ".join(f"{l.get('company')} ({l.get('similarity') or 0:.2f})" for l in leads[:3])
-    return f"Found {len(leads)} leads most like {result.get('query')!r}{where}. Closest: {top}."
+    return f"Found {len(leads)} leads most like {result.get('query')!r}{where}." + _closed_not_shown(result) + f" Closest: {top}."
 
 
 def _pct(value: float | None) -> str:

@@ -5,7 +5,9 @@ last month" and "past month" are the last 30 days (likewise week = 7, year = 365
 is the latest Saturday and Sunday. "Before October" ends where the latest 1 October begins.
 Quarters are calendar quarters: "q4", "Q3 2026", "the second quarter" ("q4" alone is the latest Q4
 that has begun); "in October 2025" and "in 2025" are that month and year; "past 48 hours" is 2 days;
-"between Oct 1 and Oct 15" includes both days.
+"between Oct 1 and Oct 15" includes both days. "Last Tuesday" and "on Monday" are that one day, the
+latest before today; "since the 1st" starts on the latest 1st. Windows said together ("yesterday or
+today") are one span when they touch (`joined`).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def _add_months(day: date, months: int) -> date:
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 _QUARTER_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 4}
 _YEAR = r"(?:20\d{2}|'\d{2})"
-_MONTH_NAMES = "|".join(sorted(_MONTH_ABBR, key=len, reverse=True))
+MONTH_NAMES = _MONTH_NAMES = "|".join(sorted(_MONTH_ABBR, key=len, reverse=True))  # a regex alternation
 _DAY = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})|(?:{_MONTH_NAMES}))"
 WINDOW_PATTERN = (
     rf"(?:between|from)\s+(?:the\s+)?(?P<range_a>{_DAY})\s+(?:and|to|till|until|through|thru|-)\s+(?:the\s+)?(?P<range_b>{_DAY})\b"
@@ -59,9 +61,11 @@ WINDOW_PATTERN = (
     r"|(?:in|during|for|over)\s+(?:the\s+year\s+)?(?P<year>20\d{2})\b(?!\s*(?:employees|people|staff|\+|or\b))"
     r"|(?P<rel>today|yesterday|this\s+week|this\s+month|this\s+quarter|this\s+year|last\s+week|last\s+month|last\s+quarter|last\s+year|past\s+week|past\s+month|past\s+quarter|past\s+year|last\s+day|past\s+day|year\s+to\s+date|ytd|month\s+to\s+date|mtd|quarter\s+to\s+date|qtd|week\s+to\s+date|wtd)"
     r"|since\s+(?:last\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|(?:(?:on|from)\s+)?(?:last\s+|this\s+past\s+|(?<=on\s))(?P<day_of_week>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|since\s+(?:the\s+)?(?P<since_nth>[1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b(?!\s*(?:of\b|-|/|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))"
     r"|since\s+(?P<iso>\d{4}-\d{2}-\d{2})"
     rf"|since\s+(?:the\s+)?(?:(?P<day_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon_a>{_MONTH_NAMES})|(?P<mon_b>{_MONTH_NAMES})\.?\s+(?P<day_b>\d{{1,2}})(?:st|nd|rd|th)?|(?P<mon_c>{_MONTH_NAMES}))\b"
-    rf"|(?:in|during|for)\s+(?:the\s+month\s+of\s+)?(?P<in_month>{_MONTH_NAMES})\b"
+    rf"|(?:in|during|for|from)\s+(?:the\s+month\s+of\s+)?(?P<in_month>{_MONTH_NAMES})\b"
     r"|before\s+(?P<before_iso>\d{4}-\d{2}-\d{2})"
     rf"|before\s+(?:the\s+)?(?:(?P<bday_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<bmon_a>{_MONTH_NAMES})|(?P<bmon_b>{_MONTH_NAMES})\.?\s+(?P<bday_b>\d{{1,2}})(?:st|nd|rd|th)?|(?P<bmon_c>{_MONTH_NAMES}))\b"
     r"|since\s+(?:the\s+)?start\s+of\s+(?:the\s+)?(?P<start_of>week|month|quarter|year)"
@@ -119,7 +123,7 @@ def resolve_window(match: re.Match[str], *, today: date) -> Window:
         return Window(days=int(g["hours"]) // 24)
     if g["since_rel"]:
         said = " ".join(g["since_rel"].split())
-        start = resolve_window(re.match(WINDOW_PATTERN, said), today=today).start
+        start = resolve_window(WINDOW_RE.match(said), today=today).start
         return Window(start=start)
     if g["qord"]:
         return _quarter(_QUARTER_ORDINALS[g["qord"]], _year(g["qord_year"], today), today)
@@ -176,6 +180,18 @@ def resolve_window(match: re.Match[str], *, today: date) -> Window:
     if weekday := g["weekday"]:
         back = (today.weekday() - WEEKDAYS.index(weekday)) % 7
         return Window(start=today - timedelta(days=back))
+    if day_of_week := g["day_of_week"]:  # "last Tuesday", "on Monday": that one day, the latest before today
+        back = (today.weekday() - WEEKDAYS.index(day_of_week)) % 7 or 7
+        day = today - timedelta(days=back)
+        return Window(start=day, end=day + timedelta(days=1))
+    if nth := g["since_nth"]:  # "since the 1st": the latest such day of a month, on or before today
+        day = int(nth)
+        month = today.replace(day=1) if day <= today.day else _add_months(today.replace(day=1), -1)
+        while True:  # "since the 31st" in a 30-day month: the month before that has one
+            try:
+                return Window(start=month.replace(day=day))
+            except ValueError:
+                month = _add_months(month, -1)
     if iso := g["iso"]:
         return Window(start=date.fromisoformat(iso))
     month_name = g["mon_a"] or g["mon_b"] or g["mon_c"]
@@ -191,9 +207,26 @@ def resolve_window(match: re.Match[str], *, today: date) -> Window:
         start = date(year, month, 1)
         return Window(start=start, end=_add_months(start, 1))
     if start_of := g["start_of"]:
-        fake = re.match(WINDOW_PATTERN, f"this {start_of}")
+        fake = WINDOW_RE.match(f"this {start_of}")
         return resolve_window(fake, today=today)
     raise ValueError(f"unhandled window {match.group(0)!r}")
+
+
+def joined(windows: list[Window], *, today: date) -> Window | None:
+    """One window for several said together ("yesterday or today", "last week and this week"): the
+    span from the earliest start to the latest end, when they touch or overlap; None when there is a
+    gap between them ("in October or December"), which one window cannot say."""
+    if len(windows) == 1:
+        return windows[0]
+    if all(w.days is not None for w in windows):
+        return Window(days=max(w.days for w in windows))  # type: ignore[type-var]
+    spans = sorted(((w.start or date.min) if w.days is None else today - timedelta(days=w.days), w.end) for w in windows)
+    start, end = spans[0]
+    for next_start, next_end in spans[1:]:
+        if end is not None and next_start > end:
+            return None
+        end = None if end is None or next_end is None else max(end, next_end)
+    return Window(start=None if start == date.min else start, end=end)
 
 
 def window_as_datetime_bounds(window: Window) -> tuple[datetime | None, datetime | None]:

@@ -1,16 +1,16 @@
-"""The agent graph: LangChain's tool-calling loop, compiled once per backend configuration.
+"""The agent graph: LangChain's tool-calling loop around the offline planner model, compiled once.
 
-Compiling the graph (create_agent) costs milliseconds, so it is built on first use and kept; what
-belongs to one run (the clock's now, who is asking, the store's vocabulary) reaches the model
-through the run's context (`AgentDeps`), read by one middleware that writes the system prompt for
-the person asking and gives the offline model the run's clock and vocabulary.
+`leadpilot ask` runs the offline planner in agent/loop.py (no LangGraph imports) and an
+OpenAI-compatible model in agent/llm_loop.py (its own wire, budget and grounding checks); this graph
+is the LangChain form of the offline turn, which tests hold agent/loop.py to. Compiling it costs
+milliseconds, so it is built on first use and kept; what belongs to one run (the clock's now, who is
+asking, the store's vocabulary) reaches the model through the run's context (`AgentDeps`), read by
+one middleware. `AgentError` is the error every backend raises for the interfaces to show.
 """
 
 from __future__ import annotations
 
 import threading
-from functools import cache
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from leadpilot.agent.deps import AgentDeps
@@ -25,34 +25,15 @@ class AgentError(RuntimeError):
     """The model backend failed (unreachable, bad key...); the message says what to check."""
 
 
-@cache
-def _system_template() -> str:
-    return files("leadpilot.prompts").joinpath("system.md").read_text(encoding="utf-8")
-
-
 def system_prompt(deps: AgentDeps) -> str:
-    """The system prompt for this run: today's date and the person asking."""
-    user = deps.viewer.email or "a local administrator"
-    if deps.viewer.name:
-        user = f"{deps.viewer.name} <{user}> ({deps.viewer.role})"
-    return _system_template().format(today=deps.now.date().isoformat(), user=user)
+    """The system prompt (the same for every run) followed by this run's facts: date and asker."""
+    from leadpilot.agent.llm_loop import run_facts, static_prompt
+
+    return f"{static_prompt()}\n\n{run_facts(deps)}"
 
 
 def build_model(settings: Settings) -> BaseChatModel:
-    """The chat model: OpenAI-compatible when configured, else the offline planner."""
-    if settings.effective_llm_backend == "openai":
-        from langchain_openai import ChatOpenAI
-
-        if not settings.openai_api_key:
-            raise AgentError("LEADPILOT_LLM_BACKEND=openai needs OPENAI_API_KEY (any value for a local server).")
-        return ChatOpenAI(
-            model=settings.model,
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
-            temperature=0,
-            max_retries=1,
-            timeout=120,
-        )
+    """The chat model of the graph: the offline planner (an OpenAI-compatible model runs in agent/llm_loop.py)."""
     from leadpilot.agent.offline_model import OfflinePlannerModel
 
     return OfflinePlannerModel()
@@ -66,7 +47,7 @@ def validating_model_arguments_only(tool: BaseTool) -> BaseTool:
     return tool.model_copy(update={"args_schema": tool.tool_call_schema})
 
 
-def _middleware(backend: str) -> list:
+def _middleware() -> list:
     from langchain.agents.middleware import AgentMiddleware, ModelRequest
     from langchain_core.messages import SystemMessage
 
@@ -78,8 +59,6 @@ def _middleware(backend: str) -> list:
         def wrap_model_call(self, request: ModelRequest, handler):
             deps: AgentDeps = request.runtime.context
             prompt = SystemMessage(system_prompt(deps))
-            if backend == "openai":
-                return handler(request.override(system_message=prompt))
             model = request.model.for_run(now=deps.now, vocabulary=_vocabulary_if_planning(deps, request.messages))
             return handler(request.override(system_message=prompt, model=model))
 
@@ -101,15 +80,13 @@ _graphs_lock = threading.Lock()
 
 
 def agent_graph(settings: Settings):
-    """The compiled agent for these settings' backend and the registered tools, built on first use.
+    """The compiled agent (the offline planner model) with the registered tools, built on first use.
 
     Safe to share between threads and runs: a compiled graph keeps no per-run state.
     """
     from leadpilot.agent.toolbox import READ_TOOLS
 
-    backend = settings.effective_llm_backend
-    model_key = (settings.model, settings.openai_base_url, settings.openai_api_key) if backend == "openai" else ()
-    key = (backend, *model_key, tuple(t.name for t in READ_TOOLS))
+    key = tuple(t.name for t in READ_TOOLS)
     graph = _graphs.get(key)
     if graph is None:
         with _graphs_lock:
@@ -118,6 +95,6 @@ def agent_graph(settings: Settings):
                 from langchain.agents import create_agent
 
                 tools = [validating_model_arguments_only(t.langchain) for t in READ_TOOLS]
-                graph = create_agent(build_model(settings), tools, middleware=_middleware(backend), context_schema=AgentDeps)
+                graph = create_agent(build_model(settings), tools, middleware=_middleware(), context_schema=AgentDeps)
                 _graphs[key] = graph
     return graph

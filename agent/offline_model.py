@@ -48,9 +48,14 @@ def _context_before(messages: Sequence[BaseMessage]) -> Context:
     last_query: ToolCall | None = None
     last_ids: tuple[int, ...] = ()
     last_lead: int | None = None
+    last_calls: tuple[ToolCall, ...] = ()  # every query of the last answer, and its layout (a comparison's sides)
+    last_layout: dict | None = None
     for message in messages:
         if not isinstance(message, AIMessage):
             continue
+        if queries := [ToolCall(c["name"], dict(c["args"])) for c in message.tool_calls
+                       if c["name"] in ("search_leads", "aggregate_leads") or c["name"] in REPORT_TOOLS]:
+            last_calls, last_layout = tuple(queries), message.additional_kwargs.get(_WORDING, {}).get("layout")
         for call in message.tool_calls:
             if call["name"] in ("search_leads", "aggregate_leads") or call["name"] in REPORT_TOOLS:
                 last_query = ToolCall(call["name"], dict(call["args"]))
@@ -72,7 +77,7 @@ def _context_before(messages: Sequence[BaseMessage]) -> Context:
                 last_lead = _one_lead(call, content) if "error" not in content else last_lead
             else:  # a count or a report: "it" no longer means one lead
                 last_lead = None
-    return Context(last_call=last_query, last_lead_ids=last_ids, last_lead_id=last_lead)
+    return Context(last_call=last_query, last_lead_ids=last_ids, last_lead_id=last_lead, last_calls=last_calls, last_layout=last_layout)
 
 
 def _picked(earlier: Sequence[BaseMessage], reply: str) -> ToolCall | None:

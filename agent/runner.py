@@ -1,10 +1,11 @@
 """One agent loop for every interface: question in, answer with its tool calls, leads and rows out.
 
-The loop is LangChain's tool-calling agent (agent/graph.py, compiled once) for an OpenAI-compatible
-LLM; the offline planner runs the same turn — same tool calls, same answers — in agent/loop.py,
-which needs neither LangGraph nor LangChain's tool wrappers (a `leadpilot ask` starts in well under
-a second). The conversation so far is loaded from the store and
-the new turn saved, and every run is logged (question, tool calls, answer, backend, duration).
+An OpenAI-compatible model runs in agent/llm_loop.py (its wire, budget and grounding checks); the
+offline planner runs the same turn — same tool calls, same answers — in agent/loop.py (the
+LangChain graph in agent/graph.py drives the same planner model; tests compare the two). The
+conversation so far is loaded from the store and the new turn saved, and every run is logged
+(question, every tool call that ran — also when the run fails —, answer, backend, duration).
+On the LLM path the leads and rows come from the tools' artifacts, never from the model's text.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.graph import AgentError, agent_graph
+from leadpilot.agent.graph import AgentError
+from leadpilot.agent.llm_loop import RESOLVED
 
 __all__ = ["AgentAnswer", "AgentError", "run_agent", "stream_agent"]
 
@@ -38,6 +40,8 @@ class AgentAnswer:
     parts: list[dict[str, Any]] = field(default_factory=list)
     # The last explain_score result (its breakdown included): the chat surfaces draw a score card from it.
     score_explanation: dict[str, Any] | None = None
+    # The LLM path: round trips, prompt and completion tokens, seconds, tool set (agent/llm_loop.Usage).
+    usage: dict[str, Any] | None = None
 
     def contract(self) -> dict[str, Any]:
         return {
@@ -75,8 +79,11 @@ def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
     calls: dict[str | None, dict[str, Any]] = {}
     for message in new_messages:
         if isinstance(message, AIMessage):
-            for call in message.tool_calls:
-                answer.tool_calls.append({"name": call["name"], "args": call["args"]})
+            # On the LLM path, the toolbox calls behind the model's (`report` is the report's own tool).
+            behind = message.additional_kwargs.get(RESOLVED) or []
+            for n, call in enumerate(message.tool_calls):
+                shown = behind[n] if n < len(behind) else {"name": call["name"], "args": call["args"]}
+                answer.tool_calls.append({"name": shown["name"], "args": shown["args"]})
                 calls[call.get("id")] = answer.tool_calls[-1]
             if message.content and not message.tool_calls:
                 answer.answer = message.content if isinstance(message.content, str) else str(message.content)
@@ -99,8 +106,16 @@ def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
     return answer
 
 
+def _bounded(value: Any, limit: int) -> Any:
+    """`value` as stored: JSON of at most `limit` characters (else a note saying it was cut)."""
+    import json
+
+    text = json.dumps(value, default=str)
+    return value if len(text) <= limit else {"cut_at_chars": limit, "start": text[: min(limit, 500)]}
+
+
 def _save_turn(deps: AgentDeps, answer: AgentAnswer, new_messages: list, started: float) -> None:
-    from langchain_core.messages import ToolMessage, message_to_dict
+    from langchain_core.messages import AIMessage, ToolMessage, message_to_dict
 
     from leadpilot.memory.conversations import append_messages, ensure_conversation, log_run
 
@@ -110,9 +125,12 @@ def _save_turn(deps: AgentDeps, answer: AgentAnswer, new_messages: list, started
                 session, conversation_id=deps.conversation_id, channel=deps.channel, user_email=deps.viewer.email, at=deps.now
             )
             stored = []
+            limit = deps.settings.llm_max_stored_chars
             for message in new_messages:
                 if isinstance(message, ToolMessage):  # keep the compact content, not the full artifact
                     message = message.model_copy(update={"artifact": None})
+                if isinstance(message, AIMessage) and message.tool_calls:  # a model's arguments, bounded
+                    message = message.model_copy(update={"tool_calls": [{**c, "args": _bounded(c["args"], limit)} for c in message.tool_calls]})
                 stored.append(message_to_dict(message))
             append_messages(session, conversation_id=deps.conversation_id, messages=stored, at=deps.now)
         log_run(
@@ -123,8 +141,8 @@ def _save_turn(deps: AgentDeps, answer: AgentAnswer, new_messages: list, started
             backend=answer.backend,
             model=deps.settings.model if answer.backend == "openai" else None,
             question=answer.question,
-            answer=answer.answer,
-            tool_calls=answer.tool_calls,
+            answer=answer.answer[: deps.settings.llm_max_answer_chars + 200],
+            tool_calls=[{"name": c["name"], "args": _bounded(c["args"], deps.settings.llm_max_stored_chars)} for c in answer.tool_calls],
             duration_ms=int((time.perf_counter() - started) * 1000),
             error=answer.error,
         )
@@ -144,23 +162,47 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
         answer = _collect(question, new_messages[1:], backend)
         _save_turn(deps, answer, new_messages, started)
         return answer
-    try:
-        agent = agent_graph(deps.settings)
-        result = agent.invoke({"messages": [*history, HumanMessage(question)]}, context=deps, config={"recursion_limit": 16})
-    except AgentError:
-        raise
-    except Exception as error:  # the model backend failed: say so, keep the log
-        if backend != "openai":
-            raise
-        answer = AgentAnswer(question=question, answer=f"The language model did not answer: {error}", backend=backend, error=str(error))
-        _save_turn(deps, answer, [], started)
-        raise AgentError(
-            f"The OpenAI-compatible backend at {deps.settings.openai_base_url or 'api.openai.com'} failed: {error}"
-        ) from error
-    new_messages = result["messages"][len(history) :]
+    new_messages = _Kept([HumanMessage(question)])
+    for _event in _llm_events(question, history, new_messages, deps, started):
+        pass
     answer = _collect(question, new_messages[1:], backend)
+    answer.usage = _usage_of(new_messages)
     _save_turn(deps, answer, new_messages, started)
     return answer
+
+
+def _usage_of(messages: list) -> dict[str, Any] | None:
+    return getattr(messages, "usage", None)
+
+
+class _Kept(list):
+    """The new messages of a run, with the run's model usage."""
+
+    usage: dict[str, Any] | None = None
+
+
+def _llm_events(question: str, history: list, new_messages: list, deps: AgentDeps, started: float) -> Iterator[Any]:
+    """Run the question on the model, appending each kept message to `new_messages` as it comes;
+    on failure, log the run with every tool call that ran and the error, then raise."""
+    from leadpilot.agent.llm_loop import Usage, llm_turn
+
+    usage = Usage()
+    try:
+        for message in llm_turn(history, question, deps, usage):
+            new_messages.append(message)
+            yield message
+    except AgentError as error:
+        failed = _collect(question, new_messages[1:], "openai")
+        failed.answer, failed.error, failed.usage = str(error), str(error), usage.as_dict()
+        _save_turn(deps, failed, [], started)
+        raise
+    except Exception as error:  # a bug or an unexpected reply: say so, keep the log
+        failed = _collect(question, new_messages[1:], "openai")
+        failed.answer, failed.error, failed.usage = f"The language model did not answer: {error}", str(error), usage.as_dict()
+        _save_turn(deps, failed, [], started)
+        raise AgentError(f"The OpenAI-compatible backend at {deps.settings.openai_base_url or 'api.openai.com'} failed: {error}") from error
+    if isinstance(new_messages, _Kept):
+        new_messages.usage = usage.as_dict()
 
 
 def _events(message: Any) -> Iterator[tuple[str, Any]]:
@@ -168,8 +210,10 @@ def _events(message: Any) -> Iterator[tuple[str, Any]]:
     from langchain_core.messages import AIMessage, ToolMessage
 
     if isinstance(message, AIMessage):
-        for call in message.tool_calls:
-            yield "tool_call", {"name": call["name"], "args": call["args"]}
+        behind = message.additional_kwargs.get(RESOLVED) or []
+        for n, call in enumerate(message.tool_calls):
+            shown = behind[n] if n < len(behind) else call
+            yield "tool_call", {"name": shown["name"], "args": shown["args"]}
     elif isinstance(message, ToolMessage):
         yield "tool_result", {"name": message.name, "artifact": message.artifact}
 
@@ -177,7 +221,7 @@ def _events(message: Any) -> Iterator[tuple[str, Any]]:
 def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]:
     """Run like `run_agent`, yielding ("tool_call", {...}), ("tool_result", {...}) and ("token", str)
     events as they happen, then ("answer", AgentAnswer)."""
-    from langchain_core.messages import AIMessageChunk, HumanMessage
+    from langchain_core.messages import AIMessage, HumanMessage
 
     started = time.perf_counter()
     backend = deps.settings.effective_llm_backend
@@ -193,19 +237,12 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
         _save_turn(deps, answer, new_messages, started)
         yield "answer", answer
         return
-    agent = agent_graph(deps.settings)
-    for mode, payload in agent.stream(
-        {"messages": [*history, HumanMessage(question)]}, context=deps, config={"recursion_limit": 16}, stream_mode=["messages", "updates"]
-    ):
-        if mode == "messages":
-            chunk, _meta = payload
-            if isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str) and chunk.content:
-                yield "token", chunk.content
-        elif mode == "updates":
-            for update in payload.values():
-                for message in (update or {}).get("messages", []):
-                    new_messages.append(message)
-                    yield from _events(message)
+    new_messages = _Kept(new_messages)
+    for message in _llm_events(question, history, new_messages, deps, started):
+        yield from _events(message)
+        if isinstance(message, AIMessage) and not message.tool_calls and message.content:
+            yield "token", message.content  # the answer, once checked against the tool results
     answer = _collect(question, new_messages[1:], backend)
+    answer.usage = _usage_of(new_messages)
     _save_turn(deps, answer, new_messages, started)
     yield "answer", answer

@@ -42,7 +42,7 @@ def store_fingerprint(session: Session) -> tuple:
 
 def build_vocabulary(session: Session) -> Vocabulary:
     """Cities, reps, companies, contacts and source values in the store, for the offline planner to
-    recognise by name."""
+    recognise by name; its industries and departments, to check the values a question names."""
     from leadpilot.agent.planner import Vocabulary
 
     cities = {c.lower(): c for c in session.scalars(select(Lead.city).distinct().where(Lead.city.is_not(None)))}
@@ -52,7 +52,10 @@ def build_vocabulary(session: Session) -> Vocabulary:
     companies = {c.lower(): c for c in session.scalars(select(Lead.company).distinct().where(Lead.company.is_not(None)))}
     contacts = {c.lower(): c for c in session.scalars(select(Lead.contact_name).distinct().where(Lead.contact_name.is_not(None)))}
     sources = {s: s for s in session.scalars(select(Lead.source).distinct().where(Lead.source.is_not(None)))}
-    return Vocabulary(cities=cities, reps=reps, companies=companies, contacts=contacts, sources=sources)
+    industries = frozenset(session.scalars(select(Lead.industry).distinct().where(Lead.industry.is_not(None))))
+    departments = frozenset(d.lower() for d in session.scalars(select(Lead.department).distinct().where(Lead.department.is_not(None))))
+    return Vocabulary(cities=cities, reps=reps, companies=companies, contacts=contacts, sources=sources, industries=industries,
+                      departments=departments)
 
 
 def cached_vocabulary(db: Database, session: Session, *, cache_dir: Path | None = None) -> Vocabulary:

@@ -2,7 +2,8 @@
 
 A generated team of 50 reps (five regions, ten reps each, with time zones, languages, industries and
 working hours), a policy that uses every strategy (round robin, weighted, least loaded,
-performance weighted), single-rep territory rules, constraints and sticky accounts, and a store
+performance weighted), single-rep territory rules, the richer conditions (any/not, comparisons,
+missing, dates), a pool filtered on rep attributes, a queue, constraints and sticky accounts, and a store
 with 5,000 closed historical leads (for performance weighting and account matching) plus 10,000
 new unassigned leads. Three measurements, each a median of 3 rounds:
 
@@ -84,7 +85,18 @@ pools:
   apac: {{strategy: round_robin, members: {members("apac")}}}
   latam: {{strategy: round_robin, members: {members("latam")}}}
   global: {{strategy: least_loaded, members: {members("global")}}}
+  german: {{strategy: least_loaded, where: {{language: [de]}}}}
+queues:
+  research: {{description: Leads we know too little about.}}
 rules:
+  - name: dach-small
+    when:
+      any: [{{country: [DE], company_size: {{lt: 1000}}}}, {{country: [CH]}}]
+      not: {{source: [paid]}}
+    route_to: {{pool: german}}
+  - name: recent-unknown-size
+    when: {{company_size: {{missing: true}}, created_at: {{within_days: 1}}, industry: {{not_in: [energy]}}, score: {{gte: 95}}}}
+    route_to: {{queue: research}}
   - name: na-hot
     when: {{region: [NA], source: [referral, partner], score: {{at_least: 70}}}}
     route_to: {{pool: na-hot}}

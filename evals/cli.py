@@ -57,6 +57,7 @@ def scoring(
     positive: Annotated[str | None, typer.Option("--positive", help="The label value that means converted, if not obvious.")] = None,
     min_auc: Annotated[float | None, typer.Option("--min-auc", help="Exit 1 when the held-out AUC is below this.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random state of the split and the model.")] = 42,
+    folds: Annotated[int | None, typer.Option("--folds", help="Also: mean ± sd AUC over K stratified folds, with the baselines.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Conversion model: held-out AUC, Brier score, calibration table and top features."""
@@ -72,7 +73,7 @@ def scoring(
     try:
         if data is not None:
             with console.status(f"training and evaluating on {data}…"):
-                report = evaluate_csv(path=data, label=label or "", drop=drop or (), positive=positive, random_state=seed)
+                report = evaluate_csv(path=data, label=label or "", drop=drop or (), positive=positive, random_state=seed, folds=folds)
         else:
             from leadpilot.clock import clock_from_settings
             from leadpilot.memory.db import open_database
@@ -82,12 +83,12 @@ def scoring(
             db = open_database(settings.resolved_database_url)
             try:
                 with console.status("training and evaluating on the store's closed leads…"):
-                    report = evaluate_store(db=db, now=clock_from_settings(settings).now(), random_state=seed)
+                    report = evaluate_store(db=db, now=clock_from_settings(settings).now(), random_state=seed, folds=folds)
             finally:
                 db.dispose()
     except NotEnoughHistoryError as error:
         raise fail(f"{error} (try `leadpilot seed` for demo history, or --data FILE.csv)", as_json=as_json) from None
-    except TabularError as error:
+    except (TabularError, ValueError) as error:
         raise fail(str(error), as_json=as_json) from None
 
     report = with_threshold(report, min_auc=min_auc)
@@ -100,23 +101,46 @@ def scoring(
 
 
 @app.command()
+def compare(
+    reports: Annotated[list[Path], typer.Argument(help="`evals nlq --json` outputs, one per backend or server.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML page.")] = Path("nlq-compare.html"),
+) -> None:
+    """Put nlq reports of several backends side by side (accuracy, errors, model calls, tokens, latency, each case)."""
+    from leadpilot.evals.report import render_comparison
+
+    loaded = []
+    for path in reports:
+        try:
+            loaded.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            raise fail(f"{path}: not an `evals nlq --json` report ({error})", as_json=False) from None
+    out.write_text(render_comparison(loaded), encoding="utf-8")
+    Console().print(f"Wrote {out}")
+
+
+@app.command()
 def nlq(
     backend: Annotated[str, typer.Option("--backend", help="offline (the rule-based planner) or openai (the OPENAI_* model).")] = "offline",
     now: Annotated[str | None, typer.Option("--now", help="The clock, ISO 8601; default LEADPILOT_NOW, else 2026-11-20T12:00:00Z.")] = None,
     dataset: Annotated[
         list[Path] | None,
-        typer.Option("--dataset", help="A cases YAML (repeatable); default: the shipped nlq.yaml and nlq_messy.yaml."),
+        typer.Option("--dataset", help="A cases YAML (repeatable); default: the shipped nlq.yaml and every nlq_*.yaml."),
     ] = None,
     case: Annotated[list[str] | None, typer.Option("--case", help="Run only this case id (repeatable).")] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Run every N-th case of each category, for a quick look.")] = 1,
     min_accuracy: Annotated[
         float, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 below this overall exact-set accuracy.")
     ] = DEFAULT_MIN_ACCURACY,
+    case_timeout: Annotated[
+        float | None, typer.Option("--case-timeout", min=0.1, help="--backend openai: seconds one case may take (default 120); over it is a miss.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Query understanding: the agent answers every dataset question over fresh demo data; its leads
     and rows must equal the truth exactly. Accuracy overall, per dataset, per split (tuning /
-    held_out) and per category."""
+    held_out) and per category. With --backend openai, any OpenAI-compatible server: a backend error
+    is that case's miss with its reason, Ctrl-C keeps the partial results, and each question's model
+    calls, tokens and latency are reported."""
     from leadpilot.agent.runner import AgentError
     from leadpilot.evals.nlq import EvalSetupError, render_nlq, resolve_now, run_nlq_eval
     from leadpilot.evals.nlq_cases import DatasetError
@@ -129,10 +153,15 @@ def nlq(
         raise fail(f"--now {now!r} is not an ISO 8601 time, e.g. 2026-11-20T12:00:00Z", as_json=as_json) from None
     console = Console(stderr=as_json)
     try:
+        if backend == "openai":
+            from leadpilot.evals.llm_backend_run import check_reachable
+            from leadpilot.settings import get_settings
+
+            check_reachable(get_settings())
         with console.status("asking the agent…") as status:
             report = run_nlq_eval(
                 backend=backend, now=clock, datasets=dataset, case_ids=case, every=every, min_accuracy=min_accuracy,  # type: ignore[arg-type]
-                progress=lambda done, total: status.update(f"asking the agent… {done}/{total}"),
+                progress=lambda done, total: status.update(f"asking the agent… {done}/{total}"), case_timeout_s=case_timeout,
             )
     except (DatasetError, EvalSetupError, AgentError) as error:
         raise fail(str(error), as_json=as_json) from None

@@ -145,6 +145,11 @@ class CaseResult:
     tool_calls: list[dict[str, Any]]
     answer: str
     seconds: float
+    usage: dict[str, Any] | None = None  # model calls, tokens, latency (evals/llm_backend_run.py)
+    error: str | None = None  # the backend error that made this case a miss
+
+    def row(self) -> dict[str, Any]:
+        return {"id": self.case.id, "correct": self.verdict.correct, "error": self.error, **(self.usage or {})}
 
     def miss(self) -> dict[str, Any]:
         return {
@@ -162,21 +167,23 @@ class CaseResult:
             "expected_not_got": self.verdict.missing,
             "got_not_expected": self.verdict.extra,
             "answer": self.answer.splitlines()[0][:200] if self.answer else "",
+            "error": self.error,
         }
 
 
 def _run_case(case: Case, expected: Expected, *, db: Any, settings: Any, now: datetime) -> CaseResult:
     """Ask the case's turns in one conversation, as its user; judge the last answer."""
     from leadpilot.agent.deps import AgentDeps
-    from leadpilot.agent.runner import run_agent
+    from leadpilot.evals.llm_backend_run import ask_case, error_verdict
     from leadpilot.interfaces.deps_factory import viewer_for
 
     viewer = viewer_for(db, email=case.as_user)
     deps = AgentDeps(db=db, settings=settings, now=now, viewer=viewer, conversation_id=f"nlq:{case.id}", channel="evals")
     started = time.perf_counter()
-    answers = [run_agent(turn, deps=deps) for turn in case.turns]
-    last = answers[-1]
-    return CaseResult(case, expected, judge(expected, last), last.tool_calls, last.answer, time.perf_counter() - started)
+    last, usage, error = ask_case(case.turns, deps)  # an AgentError is this case's miss, with its reason
+    if last is None:
+        return CaseResult(case, expected, error_verdict(error or "no answer"), [], "", time.perf_counter() - started, usage, error)
+    return CaseResult(case, expected, judge(expected, last), last.tool_calls, last.answer, time.perf_counter() - started, usage)
 
 
 def _select(cases: list[Case], case_ids: Sequence[str] | None, every: int) -> list[Case]:
@@ -189,10 +196,12 @@ def _select(cases: list[Case], case_ids: Sequence[str] | None, every: int) -> li
 
 
 def _ask_all(
-    cases: Sequence[Case], *, backend: Backend, now: datetime, progress: Callable[[int, int], None] | None
+    cases: Sequence[Case], *, backend: Backend, now: datetime, progress: Callable[[int, int], None] | None,
+    case_timeout_s: float | None = None,
 ) -> tuple[list[CaseResult], bool, str]:
     """Seed a throwaway store, score it, and run every case. Returns results, whether scores were
     applied, and the model name."""
+    from leadpilot.evals.llm_backend_run import case_settings
     from leadpilot.memory.db import open_database
     from leadpilot.memory.seed import seed_demo
     from leadpilot.settings import load_settings
@@ -205,15 +214,23 @@ def _ask_all(
             truth = Truth.from_store(db, now=now)
             truth.check(cases)
             # No row cap: result sets compare in full.
-            settings = load_settings(now=now, llm_backend=backend, query_row_cap=100_000, data_dir=Path(tmp))
+            settings = load_settings(now=now, llm_backend=backend, query_row_cap=100_000, data_dir=Path(tmp),
+                                     **case_settings(backend, case_timeout_s))
             results = []
-            for index, case in enumerate(cases, start=1):
-                results.append(_run_case(case, truth.expected(case), db=db, settings=settings, now=now))
-                if progress:
-                    progress(index, len(cases))
+            try:
+                for index, case in enumerate(cases, start=1):
+                    results.append(_run_case(case, truth.expected(case), db=db, settings=settings, now=now))
+                    if progress:
+                        progress(index, len(cases))
+            except KeyboardInterrupt:  # Ctrl-C: report the cases asked so far
+                results = _Interrupted(results)
         finally:
             db.dispose()
     return results, scored, settings.model if backend == "openai" else "offline planner"
+
+
+class _Interrupted(list):
+    """The results asked before an interruption."""
 
 
 def _summary(results: Sequence[CaseResult], key: Callable[[Case], str]) -> dict[str, dict[str, Any]]:
@@ -247,19 +264,22 @@ def run_nlq_eval(
     every: int = 1,
     min_accuracy: float = DEFAULT_MIN_ACCURACY,
     progress: Callable[[int, int], None] | None = None,
+    case_timeout_s: float | None = None,
 ) -> dict[str, Any]:
-    """Seed a throwaway store at `now`, ask every case of `datasets` (default: nlq.yaml and, when
-    present, nlq_messy.yaml) or only `case_ids`, or every `every`-th case of each category, and
-    report exact-set accuracy overall (the threshold), per dataset, split and category, and every miss.
+    """Seed a throwaway store at `now`, ask every case of `datasets` (default: nlq.yaml and every
+    other shipped nlq_*.yaml: nlq_messy, nlq_fresh) or only `case_ids`, or every `every`-th case of
+    each category, and report exact-set accuracy overall (the threshold), per dataset, split and category, and every miss.
 
     Raises DatasetError for a malformed dataset, EvalSetupError when the store cannot be prepared
-    and AgentError when the model backend fails.
+    (a backend error is that case's miss, with its reason; Ctrl-C reports the cases asked so far).
     """
+    from leadpilot.evals.llm_backend_run import usage_summary
+
     started = time.perf_counter()
     now = now or resolve_now()
     paths = [Path(p) for p in datasets] if datasets else default_dataset_paths()
     cases = _select(load_datasets(paths), case_ids, every)
-    results, scored, model = _ask_all(cases, backend=backend, now=now, progress=progress)
+    results, scored, model = _ask_all(cases, backend=backend, now=now, progress=progress, case_timeout_s=case_timeout_s)
     correct = sum(r.verdict.correct for r in results)
     accuracy = round(correct / len(results), 4) if results else 0.0
     turns = sum(len(r.case.turns) for r in results)
@@ -278,6 +298,9 @@ def run_nlq_eval(
         **_breakdowns(results),
         "empty_expectations": [r.case.id for r in results if r.expected.kind in ("set", "ordered") and not r.expected.ids],
         "misses": [r.miss() for r in results if not r.verdict.correct],
+        "interrupted": isinstance(results, _Interrupted),
+        "per_case": [r.row() for r in results],
+        "usage": usage_summary([r.row() for r in results]),
         "seconds_per_question": round(sum(r.seconds for r in results) / max(1, turns), 4),
         "seconds_total": round(time.perf_counter() - started, 2),
     }
@@ -289,6 +312,8 @@ def run_nlq_eval(
 
 
 def render_nlq(report: dict[str, Any], console: Console) -> None:
+    from leadpilot.evals.llm_backend_run import usage_line
+
     verdict = "[green]pass[/green]" if report["passed"] else "[red]FAIL[/red]"
     console.print(
         f"[bold]NLQ eval[/bold] — {report['cases']} cases, backend {report['backend']} ({report['model']}), "
@@ -319,3 +344,5 @@ def render_nlq(report: dict[str, Any], console: Console) -> None:
     if report["empty_expectations"]:
         console.print(f"[yellow]note:[/yellow] cases expecting no leads (weak checks): {', '.join(report['empty_expectations'])}")
     console.print(f"{report['seconds_per_question'] * 1000:.0f} ms per question, {report['seconds_total']:.1f} s in all")
+    if report["backend"] == "openai" or report.get("interrupted"):
+        console.print(usage_line(report))

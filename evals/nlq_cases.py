@@ -65,9 +65,9 @@ def default_dataset_path() -> Path:
 
 
 def default_dataset_paths() -> list[Path]:
-    """The shipped case files: nlq.yaml, and nlq_messy.yaml when it is there."""
-    messy = datasets_dir() / "nlq_messy.yaml"
-    return [default_dataset_path(), *([messy] if messy.exists() else [])]
+    """The shipped case files: nlq.yaml, then every other datasets/nlq_*.yaml (nlq_messy, nlq_fresh,
+    each new batch) by name."""
+    return [default_dataset_path(), *sorted(datasets_dir().glob("nlq_*.yaml"))]
 
 
 def load_cases(path: Path | None = None) -> list[Case]:

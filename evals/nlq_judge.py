@@ -85,7 +85,7 @@ def _judge_data(expected: Expected, answer: Any, *, sample: int) -> Verdict:
         return Verdict(ok, len(answer.tool_calls), "" if ok else "different tool call", [want], answer.tool_calls[:sample])
     if expected.kind in ("rows", "total"):
         return _judge_rows(expected, answer.rows, sample=sample)
-    got = [lead["id"] for lead in answer.leads]
+    got = _lead_ids(answer)
     if expected.kind == "ordered":
         ok = got == list(expected.ids)
         first_diff = next((i for i, (a, b) in enumerate(zip(got, expected.ids)) if a != b), min(len(got), len(expected.ids)))
@@ -95,6 +95,15 @@ def _judge_data(expected: Expected, answer: Any, *, sample: int) -> Verdict:
     extra = sorted(set(got) - set(expected.ids))
     ok = not missing and not extra and len(got) == len(set(got))
     return Verdict(ok, len(set(got)), "" if ok else "different leads", missing=missing[:sample], extra=extra[:sample])
+
+
+def _lead_ids(answer: Any) -> list[int]:
+    """The leads the answer is about: its list, else the one lead a score explanation was about
+    ("why is Northgate Systems hot?" names the lead it explains, not a list)."""
+    if answer.leads:
+        return [lead["id"] for lead in answer.leads]
+    explained = getattr(answer, "score_explanation", None) or {}
+    return [explained["lead_id"]] if isinstance(explained.get("lead_id"), int) else []
 
 
 def _judge_parts(expected: Expected, answer: Any, *, sample: int) -> Verdict:

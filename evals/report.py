@@ -262,11 +262,47 @@ def _nlq_section(report: dict[str, Any]) -> str:
     if categories:
         parts.append(_img(bars_png(list(categories), [c["accuracy"] for c in categories.values()], title="Accuracy by question category", xlabel="accuracy"), "nlq accuracy by category"))
         parts.append(_table(["category", "cases", "correct", "accuracy"], [[k, v["cases"], v["correct"], f"{v['accuracy']:.0%}"] for k, v in categories.items()]))
+    usage = report.get("usage") or {}
+    if report.get("backend") == "openai" and usage:
+        parts.append(f"<p>Per question: {usage.get('mean_round_trips', 0):g} model calls, {usage.get('mean_prompt_tokens', 0):,.0f} prompt "
+                     f"and {usage.get('mean_completion_tokens', 0):,.0f} completion tokens, {usage.get('mean_seconds', 0):.2f} s; "
+                     f"{usage.get('errors', 0)} backend errors counted as misses.</p>")
+    if report.get("interrupted"):
+        parts.append("<p><b>Interrupted:</b> these are the cases asked before the run was stopped.</p>")
     misses = report.get("misses", [])
     if misses:
         rows = [[m.get("id"), m.get("split", ""), " → ".join(m.get("turns", [])), m.get("why")] for m in misses[:40]]
         parts.append("<h3>Misses</h3>" + _table(["case", "split", "question", "why"], rows))
     return "".join(parts)
+
+
+def render_comparison(reports: list[dict[str, Any]]) -> str:
+    """nlq reports of several backends (or servers) side by side, as one self-contained HTML page:
+    accuracy, errors, model calls, tokens and latency per backend, then each case's verdict."""
+    from leadpilot.evals.llm_backend_run import compare_backends
+
+    compared = compare_backends(reports)
+    names = [b["name"] for b in compared["backends"]]
+    overview = _table(
+        ["backend", "accuracy", "cases", "errors", "model calls / question", "prompt tokens / question", "completion tokens / question",
+         "seconds / question", "interrupted"],
+        [[b["name"], f"{(b.get('accuracy') or 0):.1%}", b.get("cases"), b.get("errors", 0), b.get("mean_round_trips", "—"),
+          b.get("mean_prompt_tokens", "—"), b.get("mean_completion_tokens", "—"), b.get("mean_seconds", "—"), b.get("interrupted")]
+         for b in compared["backends"]],
+    )
+
+    def cell(case: dict[str, Any] | None) -> str:
+        if case is None:
+            return "not asked"
+        mark = "right" if case.get("correct") else ("error: " + str(case["error"])[:80] if case.get("error") else "wrong")
+        return f"{mark} ({case.get('round_trips', 0)} calls, {case.get('seconds', 0):.2f} s)"
+
+    rows = [[case_id, *(cell(per.get(name)) for name in names)] for case_id, per in sorted(compared["cases"].items())]
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Leadpilot nlq: backends compared</title>"
+        f"<style>{_STYLE}</style></head><body><h1>Query understanding: backends side by side</h1>{overview}"
+        f"{_table(['case', *names], rows)}</body></html>"
+    )
 
 
 def _scoring_section(report: dict[str, Any]) -> str:
@@ -283,12 +319,31 @@ def _scoring_section(report: dict[str, Any]) -> str:
         f"<p>{_e(report.get('model', ''))} on the demo store's closed leads.</p>",
         _table(["metric", "value"], [[k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else v)] for k, v in metrics]),
     ]
+    parts += _rule_tier_parts(report)
     if report.get("calibration"):
         parts.append(_img(calibration_png(report["calibration"]), "calibration curve"))
     features = report.get("top_features", [])[:12]
     if features:
         parts.append(_img(bars_png([f["name"] for f in features], [f["importance"] for f in features], title="Top features (held-out AUC drop when shuffled)", xlabel="AUC drop", limit=None), "top features"))
     return "".join(parts)
+
+
+def _rule_tier_parts(report: dict[str, Any]) -> list[str]:
+    """The rule policy's tiers on closed history (as `leadpilot calibrate` shows them), a chart, and fold AUCs."""
+    from leadpilot.evals.scoring import TIER_HEADERS, fold_rows, tier_rows
+
+    parts = []
+    if report.get("tiers"):
+        tiers = report["tiers"]
+        parts.append(f"<h3>Rule tiers (policy {_e(tiers['policy_version'])})</h3>" + _table(TIER_HEADERS, tier_rows(tiers)))
+        rows = [row for row in tiers["tiers"] if row["conversion"] is not None]
+        if rows:
+            parts.append(_img(bars_png([row["tier"] for row in rows], [row["conversion"] for row in rows],
+                                       title="Conversion on closed history by rule tier", xlabel="conversion rate", limit=None), "conversion by tier"))
+    if report.get("cross_validation"):
+        parts.append(f"<h3>AUC over {report['cross_validation']['folds']} stratified folds</h3>"
+                     + _table(["scorer", "mean ± sd", "per fold"], fold_rows(report["cross_validation"])))
+    return parts
 
 
 _SECTIONS = {"routing": ("Routing", _routing_section), "nlq": ("Query understanding (nlq)", _nlq_section), "scoring": ("Lead scoring", _scoring_section)}

@@ -36,8 +36,11 @@ DEFAULT_NOW = "2026-11-20T12:00:00Z"
 DEFAULT_MIN_ACCURACY = 0.98
 REP_DOMAIN = "leadpilot.demo"
 Backend = Literal["offline", "openai"]
-LEAD_KEYS = frozenset({"company", "domain", "country", "state", "city", "industry", "employees", "source", "score", "tier", "language"})
-ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_today", "pointers", "accounts"})
+LEAD_KEYS = frozenset({"company", "domain", "country", "state", "city", "industry", "employees", "source", "score", "tier", "language",
+                       "created", "extra"})
+ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_today", "pointers", "accounts", "attributes", "imported"})
+# Each shipped dataset and the policy its labels were written from (datasets/<name>_policy.md in words).
+SUITES = (("routing.yaml", None), ("routing_constructs.yaml", "routing_constructs_policy.yaml"))
 CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "rule", "why"})
 
 
@@ -184,6 +187,14 @@ def _apply_roster(session: Any, case: Case, *, now: datetime, roster: _Roster) -
         last = roster.id(spec["last"], case) if "last" in spec else None
         position = int(spec.get("next_slot", 1)) - 1
         session.merge(RoutingPointer(pool=pool, position=position, last_rep_id=last, updated_at=now))
+    for handle, attributes in (state.get("attributes") or {}).items():
+        session.execute(update(Rep).where(Rep.id == roster.id(handle, case)).values(attributes=attributes))
+    for entry in state.get("imported", []):
+        from leadpilot.memory.company_names import company_key
+        from leadpilot.memory.routing_state import RoutingAccount
+
+        session.add(RoutingAccount(domain=entry.get("domain"), company=entry.get("company"), company_key=company_key(entry.get("company")),
+                                   owner_email=rep_email(entry["owner"]), team=entry.get("team"), source="eval case", updated_at=now))
     for account in state.get("accounts", []):
         created = _moment(account.get("created"), now - timedelta(days=10))
         session.add(Lead(
@@ -213,8 +224,9 @@ def _insert_lead(session: Any, fields: dict[str, Any], *, now: datetime, index: 
         tier=fields.get("tier"),
         language=fields.get("language"),
         stage="LEAD",
-        created_at=now,
+        created_at=_moment(fields.get("created"), now),
         updated_at=now,
+        extra=fields.get("extra"),
     )
     session.add(lead)
     session.flush()
@@ -315,13 +327,17 @@ def run_routing_eval(
     started = time.perf_counter()
     now = now or parse_now(None)
     path = dataset or default_dataset_path()
-    cases = load_cases(path)
+    suites = [(path, load_cases(path), load_policy(policy_path))]
+    if dataset is None:  # the shipped datasets: each with the policy its labels were written from
+        folder = default_dataset_path().parent
+        suites += [(folder / name, load_cases(folder / name), load_policy(folder / own)) for name, own in SUITES[1:]]
     if case_ids:
-        unknown = set(case_ids) - {c.id for c in cases}
+        unknown = set(case_ids) - {c.id for _, cases, _ in suites for c in cases}
         if unknown:
             raise DatasetError(f"no such case ids: {', '.join(sorted(unknown))}")
-        cases = [c for c in cases if c.id in set(case_ids)]
-    policy = load_policy(policy_path)
+        suites = [(where, [c for c in cases if c.id in set(case_ids)], rules) for where, cases, rules in suites]
+    policy = suites[0][2]
+    total = sum(len(cases) for _, cases, _ in suites)
     agent: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="leadpilot-routing-") as tmp:
         db = open_database(f"sqlite:///{Path(tmp) / 'routing.db'}")
@@ -331,15 +347,18 @@ def run_routing_eval(
             with db.session() as session:
                 roster = _Roster(session)
             results = []
-            for index, case in enumerate(cases):
-                results.append(run_case(db, case, policy=policy, roster=roster, default_now=now))
-                if progress:
-                    progress(index + 1, len(cases))
+            for _, cases, rules in suites:
+                for case in cases:
+                    results.append(run_case(db, case, policy=rules, roster=roster, default_now=now))
+                    if progress:
+                        progress(len(results), total)
             routing_seconds = time.perf_counter() - seeded
-            if backend is not None:
-                agent = check_agent_answers(db, cases, backend=backend, default_now=now, data_dir=Path(tmp))
+            if backend is not None:  # the agent routes by the configured policy: the first suite's
+                agent = check_agent_answers(db, suites[0][1], backend=backend, default_now=now, data_dir=Path(tmp))
         finally:
             db.dispose()
+    by_suite = [{"dataset": str(where), "policy": str(rules.path), "policy_version": rules.version, "cases": len(cases),
+                 "correct": sum(r.correct for r in results if r.case in cases)} for where, cases, rules in suites]
     correct = sum(r.correct for r in results)
     decisions = sum(len(r.got) for r in results)
     accuracy = round(correct / len(results), 4) if results else 0.0
@@ -349,6 +368,7 @@ def run_routing_eval(
         "dataset": str(path),
         "policy": str(policy.path),
         "policy_version": policy.version,
+        "suites": by_suite,
         "cases": len(results),
         "decisions": decisions,
         "correct": correct,
@@ -457,6 +477,9 @@ def render_routing(report: dict[str, Any], console: Console) -> None:
         f"policy {report['policy_version']}, clock {report['now']}: accuracy [bold]{report['accuracy']:.1%}[/bold] "
         f"({report['correct']}/{report['cases']}), threshold {report['min_accuracy']:.0%}: {verdict}"
     )
+    for suite in report.get("suites") or []:
+        console.print(f"  {escape(Path(suite['dataset']).name)} with {escape(Path(suite['policy']).name)} "
+                      f"({suite['policy_version']}): {suite['correct']}/{suite['cases']}", highlight=False)
     console.print(accuracy_table("By rule (the rule the labeller expected)", group="rule", rows=report["by_rule"]))
 
     confusion = report["confusion"]

@@ -21,37 +21,55 @@ MODEL_DESCRIPTION = "HistGradientBoostingClassifier + CalibratedClassifierCV"
 
 
 def evaluate_csv(
-    *, path: Path, label: str, drop: Sequence[str] = (), positive: str | None = None, random_state: int = 42
+    *, path: Path, label: str, drop: Sequence[str] = (), positive: str | None = None, random_state: int = 42,
+    folds: int | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate on a CSV file. Raises TabularError / ValueError on unusable input."""
+    """Train and evaluate on a CSV file (and on `folds` stratified folds). Raises TabularError /
+    ValueError on unusable input."""
     from leadpilot.tools.prediction import evaluate_tabular
-    from leadpilot.tools.prediction import load_tabular
+    from leadpilot.tools.prediction import load_tabular, tabular_fold_aucs
 
     started = time.perf_counter()
     dataset = load_tabular(path, label=label, drop=drop, positive=positive)
     evaluation = evaluate_tabular(dataset, random_state=random_state)
+    cross = tabular_fold_aucs(dataset, folds=folds, random_state=random_state).to_dict() if folds else None
     return {
         "eval": "scoring",
         "data": "csv",
         "model": MODEL_DESCRIPTION,
         "dataset": dataset.describe(),
         **evaluation.to_dict(),
+        "cross_validation": cross,
         "seconds_total": round(time.perf_counter() - started, 2),
     }
 
 
-def evaluate_store(*, db: Any, now: datetime, random_state: int = 42) -> dict[str, Any]:
-    """The lead model on the store's closed leads vs the rule score, on the same held-out leads.
+def evaluate_store(*, db: Any, now: datetime, random_state: int = 42, folds: int | None = None) -> dict[str, Any]:
+    """The lead model on the store's closed leads vs the rule score, on the same held-out leads (and
+    on `folds` stratified folds), plus the policy's tiers on closed history (`leadpilot calibrate`).
 
+    The rule score of a closed lead is the one the policy in force gave it as of its outcome date
+    (its stored score describes it today, activities long decayed); the stored one is reported too.
     Nothing is written: no model version is stored. Raises NotEnoughHistoryError.
     """
-    from leadpilot.tools.prediction import evaluate_lead_history, lead_history
+    import numpy as np
+
+    from leadpilot.tools.prediction import evaluate_lead_history, history_fold_aucs, lead_history
+    from leadpilot.tools.scoring import calibrate_policy, load_policy, rule_scores_as_of_outcome
 
     started = time.perf_counter()
+    policy = load_policy()
     with db.session() as session:
         history = lead_history(session, now=now)
-    run, rule_auc, rule_n = evaluate_lead_history(history, random_state=random_state)
+        rule_of = rule_scores_as_of_outcome(session, policy=policy, now=now)
+        calibration = calibrate_policy(session, policy=policy, now=now, weights=False)
+    run, stored_auc, _ = evaluate_lead_history(history, random_state=random_state)
     evaluation = run.evaluation
+    rule = np.array([rule_of.get(s.lead_id, np.nan) for s in history.snapshots], dtype=float)
+    rule_auc, rule_n = _auc_on(history.y, rule, run.test_index)
+    cross = None
+    if folds:
+        cross = history_fold_aucs(history, folds=folds, random_state=random_state, extra_scores={"rule_score": rule}).to_dict()
     return {
         "eval": "scoring",
         "data": "store",
@@ -66,9 +84,23 @@ def evaluate_store(*, db: Any, now: datetime, random_state: int = 42) -> dict[st
         **evaluation.to_dict(),
         "rule_score_auc": rule_auc,
         "rule_score_n": rule_n,
+        "rule_score_auc_stored": stored_auc,
+        "rule_policy": policy.version,
         "model_beats_rule_score": None if rule_auc is None else evaluation.auc > rule_auc,
+        "cross_validation": cross,
+        "tiers": calibration.to_dict(),
         "seconds_total": round(time.perf_counter() - started, 2),
     }
+
+
+def _auc_on(y: Any, scores: Any, index: Any) -> tuple[float | None, int]:
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    keep = index[~np.isnan(scores[index])]
+    if len(keep) < 2 or y[keep].min() == y[keep].max():
+        return None, int(len(keep))
+    return float(roc_auc_score(y[keep], scores[keep])), int(len(keep))
 
 
 def with_threshold(report: dict[str, Any], *, min_auc: float | None) -> dict[str, Any]:
@@ -103,7 +135,8 @@ def render_scoring(report: dict[str, Any], console: Console) -> None:
     metrics.add_row("AUC (logistic regression baseline)", _num(report.get("logistic_auc")))
     if report["data"] == "store":
         rule = report.get("rule_score_auc")
-        metrics.add_row(f"AUC (rule score, {report['rule_score_n']} scored leads)", _num(rule) if rule is not None else "no scores")
+        metrics.add_row(f"AUC (rule score as of each outcome, {report['rule_score_n']} leads)", _num(rule) if rule is not None else "no scores")
+        metrics.add_row("AUC (rule score as stored today)", _num(report.get("rule_score_auc_stored")))
     metrics.add_row("Brier score (model)", _num(report["brier"], 4))
     metrics.add_row("Brier score (always the base rate)", _num(report["baseline_brier"], 4))
     metrics.add_row("expected calibration error", _num(report["expected_calibration_error"], 4))
@@ -114,6 +147,10 @@ def render_scoring(report: dict[str, Any], console: Console) -> None:
         metrics.add_row("threshold", f"AUC ≥ {report['min_auc']:.3f}: {verdict}")
     metrics.add_row("time", f"{report['seconds_total']:.1f} s")
     console.print(metrics)
+    if report.get("cross_validation"):
+        render_folds(report["cross_validation"], console)
+    if report.get("tiers"):
+        render_tiers(report["tiers"], console)
 
     reliability = Table(title="Calibration (reliability bins, held-out)", header_style="bold")
     for column in ("predicted", "count", "mean predicted", "observed rate"):
@@ -161,3 +198,46 @@ def _render_data_notes(dataset: dict[str, Any], console: Console) -> None:
             f"{len(dataset['rows_malformed']):,}+ with the wrong number of fields (lines {dataset['rows_malformed'][:5]})",
             highlight=False,
         )
+
+
+_FOLD_NAMES = {"model": "model (boosting)", "logistic": "logistic regression", "gradient_boosting": "gradient boosting (sklearn defaults)",
+               "rule_score": "rule score"}
+
+
+def fold_rows(cross: dict[str, Any]) -> list[list[str]]:
+    """(scorer, mean ± sd, per fold) rows of a `--folds` report."""
+    return [[_FOLD_NAMES.get(name, name), f"{stats['mean']:.3f} ± {stats['sd']:.3f}",
+             " ".join(f"{value:.3f}" for value in cross["per_fold"][name])] for name, stats in cross["summary"].items()]
+
+
+def render_folds(cross: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"AUC over {cross['folds']} stratified folds (same folds for each)", header_style="bold")
+    for column in ("scorer", "mean ± sd", "per fold"):
+        table.add_column(column, justify="left" if column == "scorer" else "right")
+    for row in fold_rows(cross):
+        table.add_row(*row)
+    console.print(table)
+
+
+def tier_rows(tiers: dict[str, Any]) -> list[list[str]]:
+    """The tier table of a calibration report (as `leadpilot calibrate` shows it), as text cells."""
+    rows = []
+    for row in tiers["tiers"]:
+        interval = "—" if row["interval"] is None else f"{row['interval'][0]:.1%}–{row['interval'][1]:.1%}"
+        rows.append([row["tier"], f"{row['open_leads']:,}", f"{row['open_share']:.1%}", f"{row['closed_leads']:,}",
+                     f"{row['converted']:,}", "—" if row["conversion"] is None else f"{row['conversion']:.1%}", interval,
+                     "—" if row["lift"] is None else f"{row['lift']:.2f}×"])
+    return rows
+
+
+TIER_HEADERS = ["tier", "open leads", "share of open", "closed", "converted", "conversion", "95% interval (Wilson)", "× overall"]
+
+
+def render_tiers(tiers: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"Rule tiers (policy {tiers['policy_version']}): open share and conversion on closed history",
+                  header_style="bold")
+    for column in TIER_HEADERS:
+        table.add_column(column, justify="left" if column == "tier" else "right")
+    for row in tier_rows(tiers):
+        table.add_row(*row)
+    console.print(table)

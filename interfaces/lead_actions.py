@@ -37,6 +37,16 @@ def visible_lead(db: Database, *, viewer: Viewer, lead_id: int) -> dict[str, Any
         return get_lead_profile(session, lead_id=lead_id, viewer=viewer)
 
 
+def visible_rows(db: Database, *, viewer: Viewer, leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Those of `leads` (rows remembered from someone's answer) that `viewer` may see now: a list
+    shown in a channel is paged for whoever clicks, through their own eyes (memory.visibility)."""
+    from leadpilot.memory.visibility import visible_lead_ids
+
+    with db.read_only(timeout_ms=get_settings().query_timeout_ms) as session:
+        seen = visible_lead_ids(session, viewer, [lead.get("id") for lead in leads])
+    return [lead for lead in leads if lead.get("id") in seen]
+
+
 def assign_to_me(db: Database, *, viewer: Viewer, lead_id: int, now: datetime, via: str) -> ActionResult:
     """Give the lead to the person asking (a rep), after they confirmed; audited with them as actor."""
     if viewer.rep_id is None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from leadpilot.clock import utc
 from leadpilot.memory.company_names import company_key, person_key
 from leadpilot.memory.models import AuditEvent, Lead, Rep
+from leadpilot.memory.visibility import LeadViewer, lead_visibility
 from leadpilot.memory.vocab import Stage
 
 CLOSED_STAGES = (Stage.CUSTOMER.value, Stage.LOST.value)
@@ -131,10 +132,11 @@ def _any_word(column, key: str) -> ColumnElement[bool]:
 
 
 def leads_named(
-    session: Session, *, company: str | None = None, contact: str | None = None, where: ColumnElement[bool] | None = None
+    session: Session, *, company: str | None = None, contact: str | None = None, where: ColumnElement[bool] | None = None,
+    viewer: LeadViewer | None = None,
 ) -> list[LeadCandidate]:
-    """Every lead at `company` or of the person `contact` (optionally also matching `where`, e.g.
-    what a viewer may see): open leads first, then the newest."""
+    """Every lead at `company` or of the person `contact` that `viewer` may see (None: the system,
+    every lead; memory.visibility), optionally also matching `where`: open leads first, then the newest."""
     if company:
         key, column, keyed = company_key(company), Lead.company, company_key
     elif contact:
@@ -146,7 +148,7 @@ def leads_named(
     query = (
         select(Lead.id, Lead.company, Lead.contact_name, Lead.stage, Rep.name, Lead.created_at, Lead.score, Lead.tier)
         .outerjoin(Rep, Rep.id == Lead.owner_id)
-        .where(_any_word(column, key))
+        .where(_any_word(column, key), lead_visibility(viewer))
     )
     if where is not None:
         query = query.where(where)

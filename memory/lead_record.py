@@ -137,7 +137,10 @@ def parse_datetime(text: str) -> datetime:
             raise ValueError("not a date; use ISO 8601 such as 2026-03-05 or 2026-03-05T14:22:00Z") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise ValueError("out of range; use a date between the years 1 and 9999") from None
 
 
 def parse_company_size(text: str) -> int:
@@ -249,9 +252,11 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     if isinstance(size, bool):
         problems.append(FieldProblem("company_size", str(size), "must be a number of employees"))
     elif isinstance(size, int):
-        values["company_size"] = size if size >= 0 else None
+        values["company_size"] = size if 0 <= size <= 10_000_000 else None
         if size < 0:
             problems.append(FieldProblem("company_size", str(size), "must not be negative"))
+        elif size > 10_000_000:  # as for text sizes; a bigger number is a typo and does not fit the column
+            problems.append(FieldProblem("company_size", str(size), "must be at most 10,000,000 employees"))
     elif (size_text := text_of("company_size")) is not None:
         try:
             values["company_size"] = parse_company_size(size_text)

@@ -15,7 +15,7 @@ from leadpilot.memory.vocab import OPEN_STAGES
 REP_FIELDS = frozenset(
     {
         "name", "slack_user_id", "team", "role", "territories", "industries", "segments", "languages",
-        "timezone", "working_hours", "capacity", "daily_cap", "routing_weight", "active",
+        "timezone", "working_hours", "capacity", "daily_cap", "routing_weight", "active", "attributes",
     }
 )
 

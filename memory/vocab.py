@@ -154,8 +154,9 @@ def parse_stage(raw: str) -> Stage | None:
 def parse_source(raw: str) -> Source | None:
     """The demo value a CRM spelling stands for ("Organic Search" -> organic), or None.
 
-    Legacy reading, kept for callers that compare with the demo's values; the store keeps the
-    user's own value (`normalise_source`) and groups it with `channel_of`.
+    Legacy reading, kept for callers that compare with the demo's values: it collapses the user's
+    values ("email_marketing" -> other). What a lead came from is `source_facet` (the value as
+    given and its channel group); a policy's source value is `policy_source`.
     """
     key = raw.strip().lower()
     try:
@@ -259,6 +260,43 @@ def channel_of(source: str | None) -> Channel:
 def channel_label(channel: str) -> str:
     """How people say a channel: owned_media -> "owned media"."""
     return channel.replace("_", " ")
+
+
+def source_facet(raw: str | None) -> tuple[str, Channel] | None:
+    """A lead's source as every reader should see it: the value as given (normalised) and its
+    channel group — ("website_form", organic), ("email_marketing", owned_media). None for no source.
+    Routing facts, reports and scoring read this, never the demo's collapsed values (parse_source)."""
+    if raw is None or not str(raw).strip():
+        return None
+    value = normalise_source(str(raw))
+    return value, channel_of(value)
+
+
+def describe_source(raw: str | None) -> str:
+    """A source said with its group, for explanations: "website_form (organic)", "referral"."""
+    facet = source_facet(raw)
+    if facet is None:
+        return "unknown"
+    value, channel = facet
+    return value if value == channel.value else f"{value} ({channel_label(channel.value)})"
+
+
+_KNOWN_SOURCE_LIST = sorted(KNOWN_SOURCE_WORDS)
+
+
+def policy_source(raw: str) -> str:
+    """A source value a policy file names (a routing rule, scoring points): the value as the store
+    keeps it (normalise_source), so a rule for "Website Form" matches leads from website_form. A
+    near-miss of a common source word that is not one ("refferal") is a typo: ValueError naming the
+    closest words. A channel group's name (paid, organic, ...) stays the group's."""
+    import difflib
+
+    value = normalise_source(raw)
+    if value not in KNOWN_SOURCE_WORDS and value not in set(Channel) and (
+        close := difflib.get_close_matches(value, _KNOWN_SOURCE_LIST, n=3, cutoff=0.85)
+    ):
+        raise ValueError(f"unknown source {raw!r}: did you mean {' or '.join(close)}?")
+    return value
 
 
 # Industries are stored as slugs; labels are for people. Unknown industries are kept, slugified.

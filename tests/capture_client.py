@@ -12,7 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ import httpx
 from leadpilot.interfaces.api.signature import sign
 
 SECRET = "test-webhook-secret-0123456789"
+TOKEN = "test-api-token-0123456789"  # LEADPILOT_API_TOKEN of the servers started here
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  # what a reader of /leads and /metrics sends
 INDUSTRIES = ("fintech", "healthcare", "saas", "retail", "manufacturing", "education")
 SOURCES = ("referral", "organic", "paid", "event", "partner", "webinar")
 PLACES = (("US", "CA", "San Francisco"), ("US", "NY", "New York"), ("GB", None, "London"), ("DE", None, "Berlin"),
@@ -32,6 +35,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port in a thread (lifespan included); yields its URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,8 @@ def _die_with_parent() -> None:
 
 
 class ServerProcess:
-    """`leadpilot serve` in its own process group, so kill -9 takes it down at once."""
+    """`leadpilot serve` in its own process group, so kill -9 takes it down at once. Its API token is
+    TOKEN unless `env` sets LEADPILOT_API_TOKEN (blank: the server generates one into its data dir)."""
 
     def __init__(self, *, env: dict[str, str], cwd: Path, workers: int = 2):
         self.port = free_port()
@@ -141,7 +164,7 @@ class ServerProcess:
     def start(self, *, timeout_s: float = 60) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "leadpilot.interfaces.cli", "serve", "--port", str(self.port), "--workers", str(self.workers)],
-            env={**os.environ, **self.env}, cwd=self.cwd, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            env={**os.environ, "LEADPILOT_API_TOKEN": TOKEN, **self.env}, cwd=self.cwd, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout_s

@@ -16,33 +16,60 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 # A reply: {"content": str} or {"tool_calls": [{"name": str, "arguments": dict}]}; optionally
-# "delay" (seconds before answering) or "status" (an HTTP error status instead of a completion).
+# "delay" (seconds before answering) or "status" (an HTTP error status instead of a completion;
+# "error" then gives the whole error body).
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
+# A server's quirk, run on each chat request before the responder: returns (status, body) to refuse
+# the request as that server would, or None (it may change the request, e.g. drop the tools).
+Quirk = Callable[[dict[str, Any]], "tuple[int, dict[str, Any]] | None"]
+# Other endpoints a server family has: (method, path) -> handler(body) -> (status, body).
+Route = Callable[[dict[str, Any]], "tuple[int, Any]"]
 
 
 class OpenAIStub:
-    def __init__(self, responder: Responder):
+    def __init__(self, responder: Responder, *, quirks: list[Quirk] = (), routes: dict[tuple[str, str], Route] | None = None):
         self.responder = responder
+        self.quirks = list(quirks)
+        self.routes = dict(routes or {})
         self.requests: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []  # every chat request as sent, refused ones too
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
+            def do_GET(self) -> None:
+                route = stub.routes.get(("GET", self.path.rstrip("/")))
+                if route is None:
+                    self._json(404, {"error": {"message": f"unknown path {self.path}"}})
+                    return
+                self._json(*route({}))
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                route = stub.routes.get(("POST", self.path.rstrip("/")))
+                if route is not None:
+                    self._json(*route(body))
+                    return
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._json(404, {"error": {"message": f"unknown path {self.path}", "type": "invalid_request_error"}})
                     return
                 if self.headers.get("Authorization", "") != "Bearer sk-test":
                     self._json(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
                     return
+                stub.received.append(json.loads(json.dumps(body)))
+                for quirk in stub.quirks:
+                    refused = quirk(body)
+                    if refused is not None:
+                        self._json(*refused)
+                        return
                 stub.requests.append(body)
                 reply = stub.responder(body)
                 time.sleep(reply.get("delay", 0))
                 if "status" in reply:
-                    self._json(reply["status"], {"error": {"message": reply.get("content") or "server error", "type": "server_error"}})
+                    error = reply.get("error") or {"error": {"message": reply.get("content") or "server error", "type": "server_error"}}
+                    self._json(reply["status"], error)
                 elif body.get("stream"):
                     self._stream(body, reply)
                 else:
@@ -102,8 +129,15 @@ class OpenAIStub:
             "created": int(time.time()),
             "model": body.get("model", "stub"),
             "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            "usage": self.usage(body, reply),
         }
+
+    @staticmethod
+    def usage(body: dict[str, Any], reply: dict[str, Any]) -> dict[str, int]:
+        """Token counts as a server reports them (here: 4 characters a token)."""
+        prompt = len(json.dumps(body.get("messages", []))) // 4 + len(json.dumps(body.get("tools", []))) // 4
+        completion = max(1, len(json.dumps(reply.get("tool_calls") or reply.get("content") or "")) // 4)
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     def chunks(self, body: dict[str, Any], reply: dict[str, Any]) -> list[dict[str, Any]]:
         base = {"id": f"chatcmpl-{uuid.uuid4().hex[:10]}", "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model", "stub")}

@@ -18,7 +18,8 @@ import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -263,3 +264,29 @@ class SlackSender:
             "response_urls": [], "is_enterprise_install": False, "enterprise": None,
         }
         return self.interaction(payload)
+
+
+@contextmanager
+def serve_slack_app(settings: Any, db: Any) -> Iterator[str]:
+    """The real Bolt app (HTTP mode) served by uvicorn on a free loopback port, in a thread; yields
+    the URL Slack would post to (`.../slack/events`)."""
+    import socket
+
+    import uvicorn
+
+    from leadpilot.interfaces.slack.app import build_http_app, build_slack_app
+
+    server = uvicorn.Server(uvicorn.Config(build_http_app(build_slack_app(settings, db)), log_level="warning", lifespan="off"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

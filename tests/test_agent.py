@@ -21,6 +21,7 @@ from leadpilot.memory.reps import upsert_rep
 from leadpilot.settings import get_settings
 
 from conftest import NOW
+from llm_stubs import unwrapped
 from openai_stub import OpenAIStub
 
 CARD = "show hot leads in fintech not contacted in 3 days"
@@ -103,7 +104,7 @@ def _planner_llm(body: dict[str, Any]) -> dict[str, Any]:
     """The stub LLM: reads the OpenAI request like a model would and plans with the same vocabulary."""
     messages = body["messages"]
     if messages[-1]["role"] == "tool":
-        result = json.loads(messages[-1]["content"])
+        result = unwrapped(messages[-1]["content"])  # the tool result inside the untrusted-data wrapper
         return {"content": f"I found {result.get('total')} leads ({'; '.join(result.get('filters_applied', []))})."}
     question = messages[-1]["content"]
     decided = plan(question, now=NOW)
@@ -130,11 +131,14 @@ def test_openai_backend_round_trip_gives_same_tool_call_and_leads(store, monkeyp
     assert first["model"] == "stub-model"
     assert first["messages"][0]["role"] == "system" and "Leadpilot" in first["messages"][0]["content"]
     tools = {t["function"]["name"]: t["function"] for t in first["tools"]}
-    # read-only tools only: nothing the model can call writes
+    # read-only tools only: nothing the model can call writes (the reports are one `report` tool)
     assert set(tools) == {"search_leads", "aggregate_leads", "get_lead", "explain_score", "predict_conversion", "enrich",
                           "find_duplicates", "suggest_owner", "explain_assignment", "routing_what_if",
-                          "semantic_search_leads", "similar_leads", "lead_volume", "conversion_by_tier", "time_to_first_contact",
-                          "rep_performance", "score_distribution", "source_attribution", "best_time_to_contact", "follow_ups_due"}
+                          "semantic_search_leads", "similar_leads", "best_time_to_contact", "report", "tier_calibration", "score_drift"}
+    assert set(tools["report"]["parameters"]["properties"]["report"]["enum"]) == {
+        "lead_volume", "conversion_by_tier", "time_to_first_contact", "rep_performance", "score_distribution", "source_attribution",
+        "follow_ups_due"}
+    assert first["tool_choice"] == "auto"
     schema = json.dumps(tools["search_leads"]["parameters"])
     assert "not_contacted_in_days" in schema and "runtime" not in schema
     assert second["messages"][-1]["role"] == "tool" and '"total": 3' in second["messages"][-1]["content"]
@@ -150,7 +154,8 @@ def test_openai_backend_streams_tool_calls_and_tokens(store, monkeypatch):
     answer = events[-1][1]
     assert tokens == answer.answer == "I found 3 leads (open leads; tier: hot; industry: Fintech; not contacted in 3 days (including never))."
     assert {lead["id"] for lead in answer.leads} == expected_card_ids(store)
-    assert all(request.get("stream") for request in stub.requests)
+    # The answer is shown once checked against the tool results (agent/llm_grounding.py), not streamed before.
+    assert kinds.count("token") == 1 and not any(request.get("stream") for request in stub.requests)
 
 
 def test_unreachable_llm_is_a_clear_error(store, monkeypatch):

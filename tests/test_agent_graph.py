@@ -79,15 +79,31 @@ def _use_stub(monkeypatch, stub: OpenAIStub) -> None:
     get_settings.cache_clear()
 
 
-def test_openai_system_prompt_names_each_runs_user_and_date(store, monkeypatch):
+def test_openai_prompt_prefix_is_the_same_for_everyone_and_the_run_facts_come_later(store, monkeypatch):
+    """The static system prompt and the tools lead every request, the same for every person and day
+    (a server's prompt cache keeps them); the date and the asker come in a later message."""
     with OpenAIStub(lambda body: {"content": "Hello."}) as stub:
         _use_stub(monkeypatch, stub)
         run_agent("hello", deps=deps_at(store, NOW, email="ana@team.io"))
         run_agent("hello", deps=deps_at(store, NOW + timedelta(days=1), email="ben@team.io"))
-    first, second = (request["messages"][0] for request in stub.requests)
-    assert first["role"] == second["role"] == "system"
-    assert "Ana Lima <ana@team.io> (rep)" in first["content"] and "Today is 2026-11-20" in first["content"]
-    assert "Ben Okafor <ben@team.io> (manager)" in second["content"] and "Today is 2026-11-21" in second["content"]
+    first, second = stub.requests
+    assert first["messages"][0] == second["messages"][0] and first["messages"][0]["role"] == "system"
+    assert first["tools"] == second["tools"]
+    assert "ana@team.io" not in json.dumps(first["messages"][0]) and "2026-11-20" not in json.dumps(first["messages"][0])
+    facts_first, facts_second = first["messages"][-2], second["messages"][-2]
+    assert "Ana Lima <ana@team.io> (rep)" in facts_first["content"] and "Today is 2026-11-20" in facts_first["content"]
+    assert "Ben Okafor <ben@team.io> (manager)" in facts_second["content"] and "Today is 2026-11-21" in facts_second["content"]
+    assert first["messages"][-1] == {"role": "user", "content": "hello"}
+
+
+def test_run_facts_can_ride_in_the_question_for_single_system_message_templates(store, monkeypatch):
+    monkeypatch.setenv("LEADPILOT_LLM_FACTS_ROLE", "user")
+    with OpenAIStub(lambda body: {"content": "Hello."}) as stub:
+        _use_stub(monkeypatch, stub)
+        run_agent("hello", deps=deps_at(store, NOW, email="ana@team.io"))
+    (request,) = stub.requests
+    assert [m["role"] for m in request["messages"]] == ["system", "user"]
+    assert request["messages"][1]["content"].startswith("Today is 2026-11-20") and request["messages"][1]["content"].endswith("hello")
 
 
 def test_model_arguments_are_still_validated(store, monkeypatch):

@@ -115,21 +115,21 @@ def test_import_with_bad_rows_reports_lines_keeps_good_rows_and_scores_them(data
 def test_editing_the_policy_changes_tiers_on_rescore_with_audit_and_a_broken_one_changes_nothing(data_dir, tmp_path, monkeypatch):
     policy = tmp_path / "scoring.yaml"
     text = files("leadpilot.config").joinpath("scoring.yaml").read_text()
-    assert "  hot: 70" in text
-    policy.write_text(text.replace("  hot: 70", "  hot: 95"))
+    assert "  hot: [A1, A2, B1, B2]" in text and "  warm: [A3," in text
+    policy.write_text(text.replace("  hot: [A1, A2, B1, B2]", "  hot: [A1]").replace("  warm: [A3,", "  warm: [A2, B1, B2, A3,"))
     monkeypatch.setenv("LEADPILOT_SCORING_POLICY", str(policy))
     result = run("rescore")
     assert "hot->warm" in result.stdout
     db = db_of(data_dir)
     with db.session() as session:
-        assert session.scalar(select(Lead).where(Lead.tier == "hot", Lead.score < 95)) is None
+        assert {breakdown["cell"] for breakdown in session.scalars(select(Lead.score_breakdown).where(Lead.tier == "hot"))} == {"A1"}
         event = session.scalar(select(AuditEvent).where(AuditEvent.field == "tier", AuditEvent.new_value == "warm", AuditEvent.old_value == "hot"))
         assert event is not None and "policy" in event.reason
         before = session.execute(select(Lead.id, Lead.score, Lead.tier).order_by(Lead.id)).all()
-    policy.write_text(text.replace("  hot: 70", "  hot: 20"))  # below warm: invalid
+    policy.write_text(text.replace("    A: 65", "    A: 20"))  # grade A below B: invalid
     broken = run("rescore", check=False)
     assert broken.returncode == 2
-    assert str(policy) in broken.stderr and "tiers.hot" in broken.stderr
+    assert str(policy) in broken.stderr and "grid.fit" in broken.stderr
     with db.session() as session:
         assert session.execute(select(Lead.id, Lead.score, Lead.tier).order_by(Lead.id)).all() == before
     db.dispose()
@@ -149,3 +149,30 @@ def test_train_predict_and_feedback(data_dir):
     feedback = json.loads(run("feedback", "--lead", str(open_lead.id), "--lost", "--json").stdout)
     assert feedback["validated"] == 1 and feedback["predictions"] == 1
     assert feedback["correct"] == (1 if prediction["probability"] < 0.5 else 0)
+
+
+def test_ask_json_carries_every_part_of_a_comparison_and_the_table_shows_both(data_dir):
+    output = json.loads(run("ask", "hot leads US vs Europe", "--json").stdout)
+    assert {"question", "answer", "tool_calls", "leads", "rows"} <= set(output)
+    assert [part["label"] for part in output["parts"]] == ["country US", "region EUROPE"]
+    assert [row["part"] for row in output["rows"]] == ["country US", "region EUROPE"]  # both sides, not the last one only
+    assert [row["count"] for row in output["rows"]] == [part["rows"][0]["count"] for part in output["parts"]]
+    assert [part["args"]["filter"] for part in output["parts"]] == [call["args"]["filter"] for call in output["tool_calls"]]
+    shown = run("ask", "hot leads US vs Europe").stdout
+    assert "Part 1 (country US)" in shown and "Part 2 (region EUROPE)" in shown
+    several = json.loads(run("ask", "how many leads came in this week and show me the hot ones in fintech", "--json").stdout)
+    counted, listed = several["parts"]
+    assert counted["tool"] == "aggregate_leads" and listed["tool"] == "search_leads"
+    assert listed["leads"] and {lead["id"] for lead in several["leads"]} == {lead["id"] for lead in listed["leads"]}
+    assert several["rows"] == [{"part": counted["label"], **counted["rows"][0]}]
+
+
+def test_ask_with_numbers_no_store_can_hold_answers_in_words(data_dir):
+    for question, said in (
+        ("show lead 99999999999999999999999999", "No lead 99999999999999999999999999"),
+        ("top 99999999999999999999999 leads", "as a top N"),
+        ("leads with more than 99999999999999999999999 employees", "as a company size"),
+    ):
+        result = run("ask", question, "--json")
+        assert "Traceback" not in result.stderr
+        assert said in json.loads(result.stdout)["answer"]

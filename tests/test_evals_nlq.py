@@ -330,6 +330,15 @@ def test_judge_wants_the_reading_said():
     assert not judge(want, answer(leads=[2], text=said)).correct  # the data still has to be right
 
 
+def test_judge_reads_the_lead_a_score_explanation_is_about():
+    """ "why is Northgate Systems hot?" answers about one lead without listing it: that lead is what
+    the answer is about."""
+    explained = SimpleNamespace(tool_calls=[{"name": "explain_score", "args": {"company": "Northgate Systems"}}], leads=[], rows=[],
+                                answer="Lead 7 ...", parts=[], score_explanation={"kind": "score", "lead_id": 7})
+    assert judge(Expected(kind="set", ids=(7,)), explained).correct
+    assert not judge(Expected(kind="set", ids=(8,)), explained).correct
+
+
 def test_judge_takes_parts_in_order():
     parts = Expected(kind="parts", parts=(
         Expected(kind="total", rows=(("total", 5),), metric="count"),
@@ -367,11 +376,11 @@ def test_every_case_has_a_split_and_each_dataset_holds_some_out():
     assert 0.25 <= sum(case.split == "held_out" for case in clean) / len(clean) <= 0.35
     big = {c.category for c in clean if sum(o.category == c.category for o in clean) >= 4}
     assert big <= {c.category for c in clean if c.split == "held_out"}
-    for case in load_datasets():
-        assert case.dataset in ("nlq", "nlq_messy")
-    messy = datasets_dir() / "nlq_messy.yaml"
-    if messy.exists():
-        assert {case.split for case in load_cases(messy)} == {"tuning", "held_out"}
+    shipped = sorted(path.stem for path in datasets_dir().glob("nlq*.yaml"))
+    assert {case.dataset for case in load_datasets()} == set(shipped)  # every shipped batch is run, nlq_fresh too
+    for name in shipped:
+        if name != "nlq":
+            assert {case.split for case in load_cases(datasets_dir() / f"{name}.yaml")} == {"tuning", "held_out"}
 
 
 def test_datasets_load_together_with_unique_ids(tmp_path: Path):

@@ -107,9 +107,43 @@ def test_store_history_model_vs_rule_score(store_url: str):
     assert report["data"] == "store" and report["dataset"]["closed_leads"] == 400
     assert report["rule_score_n"] == report["n_test"] == 80
     assert report["auc"] > report["rule_score_auc"] and report["model_beats_rule_score"] is True
+    assert report["tiers"]["closed_leads"] == 400 and [row["tier"] for row in report["tiers"]["tiers"]] == ["hot", "warm", "cold"]
     console = Console(record=True, width=120)
     render_scoring(report, console)
-    assert "AUC (rule score, 80 scored leads)" in console.export_text()
+    text = console.export_text()
+    assert "AUC (rule score as of each outcome, 80 leads)" in text and "Rule tiers (policy" in text
+
+
+def test_folds_report_mean_and_sd_beside_the_baselines_on_the_same_folds(store_url: str, tmp_path: Path):
+    db = open_database(store_url)
+    add_history(db, now=NOW, n_closed=300, n_open=5, seed=4)
+    db.dispose()
+    report = json.loads(_scoring("--json", "--folds", "3").stdout)
+    cross = report["cross_validation"]
+    assert cross["folds"] == 3 and set(cross["summary"]) == {"model", "logistic", "gradient_boosting", "rule_score"}
+    for name, per_fold in cross["per_fold"].items():
+        assert len(per_fold) == 3 and all(0.0 <= auc <= 1.0 for auc in per_fold)
+        assert math.isclose(cross["summary"][name]["mean"], sum(per_fold) / 3)
+    csv = _scoring("--data", str(_write_deals_csv(tmp_path / "deals.csv", n=400)), "--label", "closed", "--folds", "4")
+    shown = " ".join(csv.stdout.split())
+    assert csv.exit_code == 0 and "AUC over 4 stratified folds" in shown and "gradient boosting" in shown
+    too_many = _scoring("--data", str(tmp_path / "deals.csv"), "--label", "closed", "--folds", "100000")
+    assert too_many.exit_code == 2 and "--folds must be from 2 to" in " ".join(too_many.stderr.split())
+
+
+def test_a_forms_unanswered_first_option_is_read_as_missing(tmp_path: Path):
+    from leadpilot.tools.prediction import load_tabular
+
+    path = tmp_path / "forms.csv"
+    rows = ["industry,budget,won"] + [
+        f"{['Select…', '-- select --', 'Choose one', 'fintech', 'retail', 'Select Plus'][i % 6]},{i % 7},{'yes' if i % 3 else 'no'}"
+        for i in range(120)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_tabular(path, label="won").describe()
+    industry = dataset["columns"]["industry"]
+    assert set(industry["placeholders"]) == {"Select…", "-- select --", "Choose one"}  # each 20 times
+    assert industry["missing"] == 60 and industry["distinct"] == 3  # fintech, retail and the real value "Select Plus"
 
 
 def test_empty_store_says_how_much_history_is_needed(store_url: str):

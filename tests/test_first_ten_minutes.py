@@ -57,7 +57,10 @@ def test_why_is_x_hot_is_a_score_card_in_words_without_internal_ids(demo_db):
     breakdown = answer.score_explanation["breakdown"]
     policy = breakdown["policy_version"]
     # The answer a rep reads: tier, score, thresholds, top reasons and points per category; no ids.
-    assert re.search(rf"\): {answer.score_explanation['score']}, hot \(hot from 70, warm from 40\)\. Top reasons: ", answer.answer)
+    axes = breakdown["axes"]
+    assert breakdown["cell"] in breakdown["grid"]["hot"]  # hot: fit and engagement both high enough
+    assert (f"): {answer.score_explanation['score']}, hot (fit {axes['fit']['score']} ({axes['fit']['grade']}), engagement "
+            f"{axes['engagement']['score']} (level {axes['engagement']['level']}): cell {breakdown['cell']}). Top reasons: ") in answer.answer
     assert "Points by category: " in answer.answer
     for text in (answer.answer, json.dumps(slack_blocks.answer_blocks(answer)), render.score_card(from_explanation(answer.score_explanation))):
         assert policy not in text and "capped at" not in text and "earned" not in text

@@ -124,6 +124,9 @@ def test_template_summary_states_the_leads_facts(db: Database) -> None:
     with db.session() as session:
         lead = session.get(Lead, lead_id)
         score, tier, reasons = lead.score, lead.tier, top_reasons(lead.score_breakdown)
+        fit, engagement = lead.score_breakdown["axes"]["fit"], lead.score_breakdown["axes"]["engagement"]
+        axes = (f"fit {fit['score']} ({fit['grade']}), engagement {engagement['score']} (level {engagement['level']}):"
+                f" cell {lead.score_breakdown['cell']}")
         assignment = session.scalars(select(Assignment).where(Assignment.lead_id == lead_id)).one()
     assert tier == "hot" and assignment.rule == "dach" and len(reasons) == 3
 
@@ -136,7 +139,7 @@ def test_template_summary_states_the_leads_facts(db: Database) -> None:
                           "1 form submitted (demo-request), 1 email clicked, 1 email opened; "
                           "latest: pricing page visit (/pricing) 2 hours ago. Last contacted 5 days ago.")
     assert why.endswith('Notes: "Evaluating card issuing for their expense product."')
-    assert scored == f"Score: {score}/100, hot (hot from 70, warm from 40). Top reasons: {'; '.join(reasons)}."
+    assert scored == f"Score: {score}/100, hot ({axes}). Top reasons: {'; '.join(reasons)}."
     # A fresh store has an empty semantic index: the bullet says so and names no account.
     assert similar == "Similar past accounts: not available, the semantic index is empty (run leadpilot reindex)."
     assert owner.startswith("Owner: Ben Weber (ben@t.co), routed by rule 'dach' on 2026-11-20 12:00 UTC. Why: ")

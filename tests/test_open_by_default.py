@@ -224,3 +224,36 @@ def test_the_card_question_on_the_demo_returns_only_open_hot_fintech_leads_not_c
                and (lead["last_contacted_at"] is None or lead["last_contacted_at"] < cutoff.isoformat()) for lead in output["leads"])
     assert output["answer"].startswith(f"Found {len(open_ids)} open leads (tier: hot; industry: Fintech; not contacted in 3 days")
     assert f"{closed} closed ones not shown — ask 'including closed'." in output["answer"]
+
+
+class _WordEmbedder:
+    """A tiny stand-in embedder (no model file): one dimension per word of a small vocabulary."""
+
+    model_id = "test-words-1"
+    words = ("fintech", "healthcare", "ecommerce", "payments", "card", "hospital", "checkout")
+    dimension = len(words)
+
+    def embed(self, texts):
+        import numpy as np
+
+        vectors = np.array([[1.0 if word in text.lower() else 0.0 for word in self.words] for text in texts], np.float32) + 1e-3
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_semantic_search_says_how_many_closed_leads_it_left_out(store, tmp_path):
+    from leadpilot.memory.numpy_vectors import NumpyVectorStore
+    from leadpilot.tools.semantic.search import SemanticIndex, reindex, semantic_search_leads
+
+    index = SemanticIndex(store=NumpyVectorStore(tmp_path / "vectors", dimension=_WordEmbedder.dimension), embedder=_WordEmbedder())
+    reindex(store, index)
+    with store.read_only(timeout_ms=5000) as session:
+        found = semantic_search_leads(session, index=index, text="fintech card payments", viewer=ADMIN, now=NOW, limit=10,
+                                      min_similarity=0.5)
+        everything = semantic_search_leads(session, index=index, text="fintech card payments", filter=LeadFilter(scope="all"),
+                                           viewer=ADMIN, now=NOW, limit=10, min_similarity=0.5)
+    open_ids = {lead["id"] for lead in found.leads}
+    closed_close = {lead["id"] for lead in everything.leads} - open_ids
+    assert open_ids and closed_close == {2, 3}  # Coinbridge (won) and Vaultline (lost) are fintech too
+    assert found.closed_not_shown == 2 and everything.closed_not_shown is None
+    said = answer_for("semantic_search_leads", found)
+    assert "2 closed ones not shown — ask 'including closed'" in said

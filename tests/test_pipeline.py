@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from capture_client import SECRET, free_port
 from conftest import NOW
 from leadpilot.clock import Clock
+from leadpilot.interfaces.api.access import api_token
 from leadpilot.interfaces.api.app import create_app
 from leadpilot.interfaces.api.runtime import build_worker
 from leadpilot.interfaces.api.signature import sign
@@ -38,7 +39,7 @@ ACME = {"company": "ACME Corp", "contact_name": "Wile Coyote", "email": "wile@ac
 class Api:
     def __init__(self, db: Database, base_url: str, settings):
         self.db, self.base_url, self.settings = db, base_url, settings
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.http = httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {api_token(settings)}"})
 
     def post(self, payload, *, key: str | None = None, secret: str = SECRET, signed: bool = True) -> httpx.Response:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -90,7 +91,30 @@ def _lead_id(answer: httpx.Response) -> int:
     return answer.json()["lead_id"]
 
 
-def test_the_seed_example_lead_is_captured_processed_and_announced(api: Api, slack: SlackAPIStub) -> None:
+def test_the_readme_lead_fits_but_has_not_engaged_so_it_is_not_announced(api: Api, slack: SlackAPIStub) -> None:
+    """Under the shipped fit × engagement grid the README's lead is A4: a perfect fit with no
+    engagement yet (the capture form alone) is warm — an email task, no hot alert."""
+    lead_id = _lead_id(api.post(ACME))
+    assert api.worker().drain() == 1
+    status = api.http.get(f"/leads/{lead_id}").json()
+    breakdown = status["lead"]["score_breakdown"]
+    assert status["status"] == "done" and status["lead"]["tier"] == "warm" and breakdown["cell"] == "A4"
+    assert status["tasks"] and status["tasks"][0]["kind"] == "email"
+    assert status["steps"]["alert"]["message"] == "no alert: not hot"
+    assert not [c for c in slack.calls if c["method"] == "chat.postMessage"]
+
+
+def _every_a_fit_lead_is_hot(api: Api, tmp_path: Path) -> None:
+    """A team whose policy makes every A-fit lead hot, engaged or not (hot cells A1-A4, B1, B2):
+    the README's lead (fit A, no engagement yet) is then hot."""
+    policy = tmp_path / "scoring.yaml"
+    shipped = (Path(__file__).resolve().parents[1] / "config" / "scoring.yaml").read_text()
+    policy.write_text(shipped.replace("hot: [A1, A2, B1, B2]", "hot: [A1, A2, A3, A4, B1, B2]").replace("warm: [A3, B3, C1, C2, A4]", "warm: [B3, C1, C2]"))
+    api.settings = api.settings.model_copy(update={"scoring_policy": policy})
+
+
+def test_the_seed_example_lead_is_captured_processed_and_announced(api: Api, slack: SlackAPIStub, tmp_path: Path) -> None:
+    _every_a_fit_lead_is_hot(api, tmp_path)
     lead_id = _lead_id(api.post(ACME))
     first = api.http.get(f"/leads/{lead_id}").json()
     assert first["status"] == "queued" and first["lead"]["company"] == "ACME Corp"
@@ -330,7 +354,8 @@ def test_a_worker_that_lost_its_lease_commits_nothing(api: Api) -> None:
                               .where(PipelineEvent.lead_id == lead_id, PipelineEvent.step == "dedup")) == 1
 
 
-def test_an_alert_interrupted_mid_post_is_never_posted_twice(api: Api, slack: SlackAPIStub) -> None:
+def test_an_alert_interrupted_mid_post_is_never_posted_twice(api: Api, slack: SlackAPIStub, tmp_path: Path) -> None:
+    _every_a_fit_lead_is_hot(api, tmp_path)
     lead_id = _lead_id(api.post(ACME))
     worker = api.worker()
     worker.drain()
@@ -350,7 +375,7 @@ def test_an_alert_interrupted_mid_post_is_never_posted_twice(api: Api, slack: Sl
 def test_warm_and_cold_leads_get_a_task_or_nurture(api: Api) -> None:
     cold = _lead_id(api.post({"email": "sam.small@gmail.com", "source": "other"}))
     warm = _lead_id(api.post({"company": "Tiny Shop", "contact_name": "Sam Small", "email": "sam@tinyshop.example",
-                              "industry": "retail", "company_size": 2, "source": "paid"}))
+                              "industry": "fintech", "company_size": 40, "source": "referral"}))  # fits (A), not engaged yet: A4
     api.worker().drain()
     status = api.http.get(f"/leads/{cold}").json()
     assert status["lead"]["tier"] == "cold" and not status["tasks"]

@@ -26,7 +26,7 @@ VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.di
 
 @pytest.fixture
 def base_url(db, tmp_path):
-    settings = load_settings(webhook_secret=SECRET, data_dir=tmp_path / "data")
+    settings = load_settings(webhook_secret=SECRET, api_token="fuzz-token", data_dir=tmp_path / "data")
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings=settings, db=db), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -39,14 +39,15 @@ def base_url(db, tmp_path):
 
 
 def test_no_body_or_path_makes_the_api_fail(base_url: str) -> None:
-    spec = httpx.get(base_url + "/openapi.json").json()
+    auth = {"Authorization": "Bearer fuzz-token"}
+    spec = httpx.get(base_url + "/openapi.json", headers=auth).json()
     fields = sorted(spec["paths"]["/webhooks/lead"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"])
     bodies = st.one_of(
         st.fixed_dictionaries({}, optional={name: VALUES for name in fields}),
         st.dictionaries(st.sampled_from(fields) | st.text(max_size=20), VALUES, max_size=8),
         VALUES,
     )
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers=auth) as http:
 
         @hsettings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
         @given(body=bodies, key=st.none() | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=300))

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from capture_client import SECRET, SendReport, ServerProcess, load_posts, send_all
+from capture_client import AUTH, SECRET, SendReport, ServerProcess, load_posts, send_all
 from conftest import NOW
 from leadpilot.memory.db import open_database
 from leadpilot.memory.models import Assignment, Lead
@@ -100,7 +100,7 @@ def test_concurrent_posts_with_repeats_are_stored_and_processed_once(store, db_u
             report = send_all(server.url, posts, clients=8)
             assert not report.failed
             _wait_processed(store, unique, timeout_s=900)
-            metrics = httpx.get(server.url + "/metrics").text
+            metrics = httpx.get(server.url + "/metrics", headers=AUTH).text
             assert f"leadpilot_leads_processed_total {unique}" in metrics
         finally:
             server.stop()

@@ -582,3 +582,167 @@ def test_europe_and_speed_to_lead_reach_the_store(store):
     speed = ask(store, "what's our median speed to lead?")
     assert speed.tool_calls == [{"name": "time_to_first_contact", "args": {"by": "all"}}]
     assert len(speed.rows) == 1 and speed.answer.startswith("Median time to first contact:")
+
+
+# -- session 5: dates said together or as a point, big numbers, "vs" in reports, named values ------
+
+
+def test_two_contact_windows_said_together_are_one_span_not_a_creation_date():
+    lead_filter = only_filter("leads contacted yesterday or today")
+    assert lead_filter == {"contacted_since": "2026-11-19"}  # not "created today" for the second window
+    assert only_filter("leads we contacted last week or this week") == {"contacted_since": "2026-11-09"}
+
+
+def test_windows_with_a_gap_between_them_are_refused_with_the_reason():
+    decided = plan("leads contacted in october or december", now=NOW, vocabulary=STORE_NAMES)
+    assert not decided.calls and "one time period per condition" in decided.message and "october or december" in decided.message
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("leads created last tuesday", {"created_after": "2026-11-17", "created_before": "2026-11-18"}),  # NOW is a Friday
+        ("new leads on monday", {"created_after": "2026-11-16", "created_before": "2026-11-17"}),
+        ("leads created last friday", {"created_after": "2026-11-13", "created_before": "2026-11-14"}),  # a week ago, not today
+        ("leads created since the 1st", {"created_after": "2026-11-01"}),
+        ("leads since the 21st", {"created_after": "2026-10-21"}),  # the 21st of this month is still to come
+        ("leads created in the past fortnight", {"created_within_days": 14}),
+        ("UKI leads from october", {"region": ["UKI"], "created_after": "2026-10-01", "created_before": "2026-11-01"}),
+    ],
+)
+def test_single_days_and_the_first_of_the_month(question, expected):
+    assert only_filter(question) == expected
+
+
+@pytest.mark.parametrize("question", ["leads created 2 weeks ago", "hot leads contacted a month ago", "leads contacted 3 days ago"])
+def test_a_moment_ago_is_refused_with_how_to_ask(question):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert not decided.calls and "is a moment, not a period" in decided.message and "in the last" in decided.message
+
+
+def test_more_than_n_weeks_ago_is_still_a_period():
+    assert only_filter("leads created more than 2 weeks ago") == {"created_before": "2026-11-06T12:00:00+00:00"}
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("top 99999999999999999999999 leads", "99999999999999999999999 as a top N"),
+        ("leads with more than 99999999999999999999999 employees", "100000000000000000000000 as a company size"),
+        ("leads not contacted in 99999999999999999999 days", "99999999999999999999 as a number of days"),
+        ("leads with score above 99999999999999", "as a score"),
+    ],
+)
+def test_a_number_out_of_any_range_is_said_not_run(question, said):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert not decided.calls and said in decided.message and "smaller number" in decided.message
+
+
+def test_vs_inside_a_report_runs_the_report_once_per_side():
+    (first, a), (second, b) = calls("volume this month vs last month")
+    assert first == second == "lead_volume"
+    assert a["filter"] == {"created_after": "2026-11-01"}
+    assert b["filter"] == {"created_after": "2026-10-01", "created_before": "2026-11-01"}  # not one filter with both windows
+    decided = plan("speed to lead paid vs organic", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"] for c in decided.calls] == [{"channel": ["paid"]}, {"channel": ["organic"]}]
+    assert decided.layout == {"kind": "parts", "labels": ["paid", "organic"]}
+
+
+def test_vs_in_a_report_that_does_not_split_is_refused():
+    decided = plan("volume this month vs blah", now=NOW, vocabulary=STORE_NAMES)
+    assert not decided.calls and "two sides to compare" in decided.message
+
+
+STORE_VALUES = Vocabulary(
+    sources={"webinar": "webinar", "website_form": "website_form", "referral": "referral"},
+    industries=frozenset({"fintech", "saas"}), departments=frozenset({"finance", "sales"}),
+    contacts={"johanna krüger": "Johanna Krüger"}, reps={"diego": "diego@team.io"},
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("leads where source is webinar", {"source": ["webinar"]}),
+        ("source: website form", {"source": ["website_form"]}),
+        ("hot leads where the source isn't webinar", {"tier": ["hot"], "not_source": ["webinar"]}),
+        ("leads with stage opportunity", {"stage": ["OPPORTUNITY"]}),
+        ("leads where the contact sits in the finance department", {"department": ["finance"]}),
+        ("who's Johanna Krüger?", {"contact": "Johanna Krüger"}),
+        ("every lead we've ever had in fintech, won, lost or open", {"scope": "all", "industry": ["fintech"]}),
+    ],
+)
+def test_values_named_with_their_field(question, expected):
+    assert only_filter(question, STORE_VALUES) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "field", "listed"),
+    [
+        ("leads with source tiktok", "source 'tiktok'", "referral, webinar, website_form"),
+        ("leads from tiktok", "source 'tiktok'", "referral, webinar, website_form"),
+        ("leads in the negotiation stage", "stage 'negotiation'", "DISCOVERY, LEAD, PROSPECT"),
+        ("leads where industry is aerospace", "industry 'aerospace'", "Fintech, SaaS"),
+        ("tier platinum leads", "tier 'platinum'", "hot, warm, cold"),
+    ],
+)
+def test_a_value_the_data_does_not_hold_is_said_with_what_it_holds(question, field, listed):
+    decided = plan(question, now=NOW, vocabulary=STORE_VALUES)
+    assert not decided.calls
+    assert f"No lead in your data has the {field}" in decided.message and listed in decided.message
+
+
+def test_a_known_value_no_lead_has_is_said_before_the_answer():
+    decided = plan("hot leads in energy", now=NOW, vocabulary=STORE_VALUES)
+    assert decided.calls[0].args["filter"] == {"tier": ["hot"], "industry": ["energy"]}
+    assert any("No lead in your data has the industry 'Energy & Utilities'" in line for line in decided.readings)
+
+
+def test_grouping_by_a_field_is_not_a_value():
+    (name, args), = calls("leads by source", STORE_VALUES)
+    assert name == "aggregate_leads" and args["group_by"] == "source"
+
+
+def test_a_follow_up_to_a_comparison_narrows_every_side():
+    sides = (ToolCall("aggregate_leads", {"filter": {"country": ["US"]}, "metric": "count"}),
+             ToolCall("aggregate_leads", {"filter": {"region": ["EUROPE"]}, "metric": "count"}))
+    context = Context(last_call=sides[-1], last_calls=sides, last_layout={"kind": "compare", "labels": ["US", "Europe"]})
+    decided = plan("and only hot ones?", now=NOW, vocabulary=STORE_NAMES, context=context)
+    assert [c.args for c in decided.calls] == [
+        {"filter": {"country": ["US"], "tier": ["hot"]}, "metric": "count"},
+        {"filter": {"region": ["EUROPE"], "tier": ["hot"]}, "metric": "count"},
+    ]
+    assert decided.layout == {"kind": "compare", "labels": ["US", "Europe"]}
+    metric = plan("what about the average score?", now=NOW, vocabulary=STORE_NAMES, context=context)
+    assert [c.args["metric"] for c in metric.calls] == ["avg_score", "avg_score"]
+    # A follow-up about what was compared asks about that instead (not "Europe and Canada").
+    (canada,) = plan("what about Canada?", now=NOW, vocabulary=STORE_NAMES, context=context).calls
+    assert canada.args["filter"] == {"country": ["CA"]}
+
+
+def test_then_by_another_field_is_a_second_grouping():
+    assert [args.get("group_by") for _, args in calls("count leads by source, then by industry")] == ["source", "industry"]
+    rates = calls("conversion rate by source, then by industry")
+    assert [(args["metric"], args["group_by"]) for _, args in rates] == [("conversion_rate", "source"), ("conversion_rate", "industry")]
+
+
+def test_the_first_question_compiles_the_window_grammar_once():
+    """Cold start: the time-window grammar is compiled once, not into each phrase that can carry a
+    window (a dozen copies cost ~0.1 s of a `leadpilot ask`)."""
+    import re
+
+    from leadpilot.agent.dates import WINDOW_PATTERN
+
+    re.purge()
+    plan("show hot leads in fintech not contacted in 3 days", now=NOW, vocabulary=STORE_NAMES)
+    plan("leads that opened an email this week or visited the pricing page since monday", now=NOW, vocabulary=STORE_NAMES)
+    cached = [key for key in re._cache if isinstance(key[1], str) and "(?P<range_a>" in key[1]]  # type: ignore[attr-defined]
+    assert len(cached) <= 1, [key[1][:80] for key in cached]
+    assert all(key[1] == WINDOW_PATTERN for key in cached)
+
+
+def test_a_follow_up_to_a_comparison_in_a_conversation_narrows_both_sides(store):
+    ask(store, "leads US vs Europe", conversation="compare-then-narrow")
+    answer = ask(store, "and only hot ones?", conversation="compare-then-narrow")
+    assert [call["args"]["filter"] for call in answer.tool_calls] == [{"country": ["US"], "tier": ["hot"]}, {"region": ["EUROPE"], "tier": ["hot"]}]
+    assert answer.answer.startswith("Lead count, US vs Europe (open leads; tier: hot):")

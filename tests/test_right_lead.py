@@ -333,3 +333,26 @@ def test_read_choice_picks_from_the_listed_leads():
     assert {reply: read_choice(reply, listed) for reply in picks} == picks
     for reply in ("lead 44", "the third one", "show hot leads in fintech not contacted in 3 days please", "beacon"):
         assert read_choice(reply, listed) is None
+
+
+def test_a_company_with_no_open_lead_shows_its_closed_one_with_the_outcome(demo):
+    with demo.session() as session:
+        companies = {}
+        for company, stage in session.execute(select(Lead.company, Lead.stage)):
+            companies.setdefault(company, set()).add(stage)
+    closed_only = sorted(c for c, stages in companies.items() if stages <= set(CLOSED) and len(stages) == 1)
+    assert closed_only, "the demo has companies whose every lead is closed"
+    company = closed_only[0]
+    expected = {lead.id for lead in leads_at(demo, company)}
+    answer = run_agent(f"pull up {company}", deps=deps_for(demo))
+    assert {lead["id"] for lead in answer.leads} == expected  # not "no open leads match"
+    outcome = "won (a customer)" if companies[company] == {"CUSTOMER"} else "lost"
+    assert f"no open lead for '{company}': showing its closed" in answer.answer and outcome in answer.answer
+
+
+def test_a_person_asked_about_by_name_is_their_lead(demo):
+    with demo.session() as session:
+        lead = session.scalar(select(Lead).where(Lead.stage.not_in(CLOSED), Lead.contact_name.is_not(None)).order_by(Lead.id))
+        same_name = set(session.scalars(select(Lead.id).where(Lead.contact_name == lead.contact_name, Lead.stage.not_in(CLOSED))))
+    answer = run_agent(f"who's {lead.contact_name}?", deps=deps_for(demo))
+    assert {found["id"] for found in answer.leads} == same_name and lead.id in same_name

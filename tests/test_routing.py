@@ -347,7 +347,7 @@ def test_shipped_policy_loads_and_the_setting_points_at_another_file(tmp_path: P
         load_policy(tmp_path / "missing.yaml")
     toml = tmp_path / "routing.toml"
     toml.write_text('[fallback]\nqueue = "triage"\n[[rules]]\nname = "all"\nroute_to = {queue = "x"}\n')
-    assert "rules[0].route_to.queue: unknown key 'queue' — use one of: rep, pool" in str(pytest.raises(RoutingPolicyError, load_policy, toml).value)
+    assert "rules[0].route_to.queue: unknown queue 'x' — add it under queues" in str(pytest.raises(RoutingPolicyError, load_policy, toml).value)
 
 
 def test_holder_keeps_the_old_policy_on_a_bad_edit_and_lists_what_changed(tmp_path: Path):
@@ -437,7 +437,8 @@ def test_sticky_account_owner_unless_away(db):
     with db.session() as session:
         away = route_lead(session, lead=by_domain, policy=policy, now=NOW)
     assert (away.owner, away.rule) == ("ben@t.co", "dach")
-    assert any("account owner Cy Rep" in note and "out of office" in note for note in away.notes)
+    # The unavailable account owner is said in the Why, not only as a note.
+    assert "the account owner Cy Rep" in away.reason and "out of office" in away.reason and "Why: the account owner Cy Rep" in away.explanation()
     assert "account owner Cy Rep" in away.explanation()
 
 

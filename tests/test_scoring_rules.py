@@ -175,8 +175,18 @@ def test_the_shipped_policy_loads_and_scores():
     assert policy.path is not None and policy.path.name == "scoring.yaml"
     lead = LeadFacts(email="a@b.io", phone="1", industry="fintech", company_size=5000, source="referral")
     result = score_lead(lead=lead, activities=[], policy=policy, now=NOW)
-    assert _points(result)["source"] == 25 and _points(result)["industry"] == 20
-    assert result.tier == "hot"
+    assert _points(result)["source"] == 30 and _points(result)["industry"] == 25
+    # A perfect fit that never engaged is nurture (A4), not hot: hot needs fit and engagement.
+    axes = result.breakdown["axes"]
+    assert axes["fit"]["grade"] == "A" and axes["engagement"]["level"] == "4" and result.breakdown["cell"] == "A4"
+    assert result.tier == "warm"
+    engaged = [
+        ActivityFacts(kind="meeting", occurred_at=NOW - timedelta(days=2), direction="outbound"),
+        ActivityFacts(kind="form_submit", occurred_at=NOW - timedelta(days=3), detail="/demo-request"),
+        ActivityFacts(kind="page_view", occurred_at=NOW - timedelta(days=3), detail="/pricing"),
+    ]
+    result = score_lead(lead=lead, activities=engaged, policy=policy, now=NOW)
+    assert result.breakdown["cell"] in policy.grid.hot and result.tier == "hot"
 
 
 def test_the_policy_setting_points_at_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

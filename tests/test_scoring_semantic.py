@@ -215,7 +215,7 @@ def test_no_closed_accounts_yet_is_an_honest_zero(db, index):
 
 def test_the_shipped_policy_has_the_semantic_category_on():
     semantic = load_policy().categories.semantic
-    assert semantic is not None and semantic.enabled and semantic.cap == 30 and semantic.neighbours == 15
+    assert semantic is not None and semantic.enabled and semantic.cap == 10 and semantic.neighbours == 15
 
 
 def test_semantic_policy_mistakes_are_named_with_the_fix():

@@ -13,21 +13,19 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from leadpilot.interfaces.slack import blocks as slack_blocks
 from leadpilot.interfaces.slack.alerts import post_hot_lead_alert
-from leadpilot.interfaces.slack.app import SlackConfigError, build_http_app, build_slack_app
+from leadpilot.interfaces.slack.app import SlackConfigError, build_slack_app
 from leadpilot.interfaces.lead_actions import score_lines
 from leadpilot.interfaces.slack.runtime import question_from_text
 from leadpilot.memory.conversations import AgentRun
@@ -38,7 +36,7 @@ from leadpilot.settings import SettingsError, load_settings
 from leadpilot.tools.leads.search import lead_row
 
 from conftest import NOW
-from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackAPIStub, SlackSender, sign
+from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackAPIStub, SlackSender, serve_slack_app, sign
 
 CARD = "show hot leads in fintech not contacted in 3 days"
 CHANNEL = "C0SALES"
@@ -91,22 +89,8 @@ class Harness:
 def slack(store):
     with SlackAPIStub() as api:
         settings = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.base_url)
-        asgi = build_http_app(build_slack_app(settings, store))
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        try:
-            yield Harness(api, SlackSender(f"http://127.0.0.1:{port}/slack/events"), store)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
+        with serve_slack_app(settings, store) as url:
+            yield Harness(api, SlackSender(url), store)
 
 
 # -- expectations from the store ------------------------------------------------------------------

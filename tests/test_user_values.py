@@ -196,17 +196,40 @@ def test_a_policy_gives_points_by_source_value_then_by_channel(tmp_path):
         parse_policy(SOURCE_POLICY.replace("Website Form: 30", "webinr: 30"), path=tmp_path / "scoring.yaml")
 
 
-def test_the_shipped_policy_scores_the_demo_sources_as_before_and_groups_the_rest():
+def test_the_shipped_policy_scores_the_demo_sources_by_name_and_groups_the_rest():
+    """Every demo source is listed in the shipped policy and earns its own points (labelled with its
+    name); a source the policy does not list earns its channel group's points."""
+    import yaml
+
+    from leadpilot.tools.scoring.policy import default_policy_path
+
+    shipped = yaml.safe_load(default_policy_path().read_text())
+    source_section = next(v for v in _sections(shipped) if isinstance(v, dict) and "points" in v and "channels" in v)
+    listed, channels = source_section["points"], source_section["channels"]
     policy = load_policy()
-    before = {"referral": 25, "partner": 20, "event": 15, "organic": 15, "webinar": 15, "paid": 10, "outbound": 5, "other": 5}
 
-    def points(source: str) -> int:
-        return score_lead(lead=LeadFacts(source=source), activities=[], policy=policy, now=NOW).breakdown["categories"]["source"]["points"]
+    def scored(source: str) -> dict:
+        return score_lead(lead=LeadFacts(source=source), activities=[], policy=policy, now=NOW).breakdown["categories"]["source"]
 
-    for source, expected in before.items():
-        result = score_lead(lead=LeadFacts(source=source), activities=[], policy=policy, now=NOW)
-        assert points(source) == expected and result.breakdown["categories"]["source"]["rules"][0]["label"] == f"{source} source"
-    assert (points("linkedin_ads"), points("email_campaign"), points("website_form"), points("word_of_mouth")) == (10, 15, 15, 25)
+    for source in Source:
+        assert source.value in listed
+        result = scored(source.value)
+        assert result["points"] == listed[source.value]
+        assert not listed[source.value] or result["rules"][0]["label"] == f"{source.value} source"
+    for unlisted in ("linkedin_ads", "email_campaign", "website_form", "word_of_mouth"):
+        assert unlisted not in listed
+        assert scored(unlisted)["points"] == channels[channel_of(unlisted).value], unlisted
+
+
+def _sections(tree):
+    """Every mapping inside a YAML tree (to find the source category wherever the file nests it)."""
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from _sections(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _sections(value)
 
 
 # --- export -> import -> export is byte-identical ------------------------------------------------
@@ -369,3 +392,58 @@ def test_migration_0011_restores_collapsed_sources_and_backfills_channel_and_peo
             upsert_leads(session, records=[validate_lead({"company": "Wide", "source": "s" * 64}, now=NOW)], now=NOW)
     finally:
         database.dispose()
+
+
+# --- routing sees the source as given, and its channel group ---------------------------------------
+
+ROUTING_POLICY = """\
+constraints: {capacity: false, daily_cap: false, working_hours: ignored, language: ignored}
+rules:
+  - name: web-forms
+    description: Website forms go to Ana.
+    when: {source: [Website Form]}
+    route_to: {rep: ana@t.co}
+  - name: paid
+    description: Anything from a paid channel goes to Ben.
+    when: {source: [paid]}
+    route_to: {rep: ben@t.co}
+fallback: {rep: max@t.co}
+"""
+
+
+def test_routing_reads_the_source_as_given_and_its_channel_group():
+    from datetime import datetime, timezone
+
+    from leadpilot.tools.routing.engine import decide
+    from leadpilot.tools.routing.facts import LeadFacts, PerformanceBook, RepRow, RoutingSnapshot, Workload, build_roster
+    from leadpilot.tools.routing.policy import parse_policy
+
+    policy = parse_policy(ROUTING_POLICY, path=Path("routing.yaml"))
+    hours = {"start": "00:00", "end": "24:00", "days": list(range(7))}
+    team = tuple(RepRow(id=n, email=email, name=email, working_hours=hours) for n, email in enumerate(("ana@t.co", "ben@t.co", "max@t.co"), 1))
+    snapshot = RoutingSnapshot(reps=build_roster(team, policy), workload=Workload({}, {}), performance_loader=lambda: PerformanceBook(()))
+
+    def routed(source: str):
+        facts = LeadFacts.of({"country": "US", "source": source})
+        return facts, decide(lead=facts, account=None, snapshot=snapshot, policy=policy, now=datetime(2026, 11, 20, tzinfo=timezone.utc))
+
+    facts, decision = routed("website_form")
+    assert facts.source == "website_form" and decision.rule == "web-forms"  # not collapsed to "organic"
+    facts, decision = routed("Email Marketing")
+    assert facts.source == "email_marketing" and decision.rule == "fallback"  # as given, not "other"
+    assert "email_marketing" in decision.explanation()
+    assert routed("LinkedIn Ads")[1].rule == "paid"  # linkedin_ads is in the paid channel group
+    with pytest.raises(Exception, match=r"unknown source 'refferal': did you mean referral\?"):
+        parse_policy(ROUTING_POLICY.replace("[paid]", "[refferal]"), path=Path("routing.yaml"))
+    assert parse_policy(ROUTING_POLICY.replace("[paid]", "[tiktok_ads]"), path=Path("routing.yaml"))  # the team's own value
+
+
+def test_source_facets_for_every_reader():
+    from leadpilot.memory.vocab import describe_source, policy_source, source_facet
+
+    assert source_facet("Website Form") == ("website_form", Channel.ORGANIC)
+    assert source_facet("  ") is None
+    assert describe_source("email_marketing") == "email_marketing (owned media)" and describe_source("referral") == "referral"
+    assert policy_source("LinkedIn Ads") == "linkedin_ads" and policy_source("paid") == "paid"
+    with pytest.raises(ValueError, match="did you mean referral"):
+        policy_source("refferal")

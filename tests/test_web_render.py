@@ -1,4 +1,4 @@
-"""The web chat's pure parts: tables, charts, CSV, its Chainlit files under the data dir, and login."""
+"""The web chat's pure parts: tables, charts, CSV, its Chainlit files under the data dir (logins: test_web_logins.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import os
 import tomllib
 
 from leadpilot.interfaces.web import launch, render
-from leadpilot.memory.reps import upsert_rep
 from leadpilot.settings import load_settings
-
-from conftest import NOW
 
 LEAD = {"id": 7, "external_id": "X-7", "company": "Pipe | Co *Bold*", "contact_name": "Ana <b>Lima</b>", "industry": "fintech",
         "city": "San Francisco", "tier": "hot", "score": 91, "owner": None, "last_contacted_at": None, "email": "ana@pipe.co"}
@@ -86,17 +83,6 @@ def test_each_web_chat_process_keeps_its_files_in_its_own_folder(tmp_path):
             assert not stale.exists()  # a process that has ended leaves nothing behind
         finally:
             other.kill()
-
-
-def test_login_is_the_admin_name_or_a_reps_email_with_the_shared_password(sqlite_db):
-    with sqlite_db.transaction() as session:
-        upsert_rep(session, email="ana@team.io", name="Ana Lima", now=NOW)
-    settings = load_settings(ui_password="s3cret")
-    assert launch.login(settings, sqlite_db, "admin", "s3cret") == {"email": None, "role": "admin", "name": "admin"}
-    assert launch.login(settings, sqlite_db, " ANA@team.io ", "s3cret") == {"email": "ana@team.io", "role": "rep", "name": "Ana Lima"}
-    assert launch.login(settings, sqlite_db, "admin", "wrong") is None
-    assert launch.login(settings, sqlite_db, "mallory@evil.io", "s3cret") is None
-    assert launch.login(load_settings(), sqlite_db, "admin", "") is None  # no password set: no login at all
 
 
 def test_an_analytics_chart_spec_draws_every_series():

@@ -229,20 +229,29 @@ def test_demo_web_chat_answers_the_card_question_with_exactly_the_expected_leads
         context.close()
 
 
+def _leadpilot(workdir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    script = Path(sys.executable).with_name("leadpilot")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "leadpilot.interfaces.cli"]
+    return subprocess.run([*command, *args], cwd=workdir, env=_env(workdir), input=stdin, capture_output=True, text=True, timeout=120)
+
+
 def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
-    """`leadpilot ui` with LEADPILOT_UI_PASSWORD: log in as a rep (email); "my leads" are theirs."""
-    server = Server(["ui"], workdir=workdir, env=_env(workdir, LEADPILOT_UI_PASSWORD="demo-pass"))
+    """A rep's own web login (`leadpilot user add --password-stdin`): log in with their email and
+    password; a wrong one is refused; "my leads" are theirs."""
+    db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
+    try:
+        with db.session() as session:
+            maya = session.scalar(select(Rep).where(Rep.slack_user_id == "U0DEMO02"))
+            owned = select(Lead).where(Lead.owner_id == maya.id, Lead.stage.not_in(("CUSTOMER", "LOST")))  # open: the default
+            mine = sorted(session.scalars(owned), key=lambda l: (l.score is None, -(l.score or 0), l.id))
+            email = maya.email
+    finally:
+        db.dispose()
+    added = _leadpilot(workdir, "user", "add", email, "--role", "rep", "--password-stdin", stdin="maya's own passphrase\n")
+    assert added.returncode == 0, added.stderr
+    server = Server(["ui"], workdir=workdir, env=_env(workdir))
     try:
         server.wait_ready()
-        db = open_database(f"sqlite:///{workdir / 'data' / 'leadpilot.db'}", upgrade=False)
-        try:
-            with db.session() as session:
-                maya = session.scalar(select(Rep).where(Rep.slack_user_id == "U0DEMO02"))
-                owned = select(Lead).where(Lead.owner_id == maya.id, Lead.stage.not_in(("CUSTOMER", "LOST")))  # open: the default
-                mine = sorted(session.scalars(owned), key=lambda l: (l.score is None, -(l.score or 0), l.id))
-                email = maya.email
-        finally:
-            db.dispose()
         secret = workdir / "data" / "chainlit" / ".auth-secret"
         assert secret.exists() and oct(secret.stat().st_mode & 0o777) == "0o600"
 
@@ -254,7 +263,7 @@ def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
             page.click("button[type=submit]")
             page.wait_for_timeout(500)
             assert page.locator("#chat-input").count() == 0  # refused
-            page.fill("input[type=password]", "demo-pass")
+            page.fill("input[type=password]", "maya's own passphrase")
             page.click("button[type=submit]")
             page.wait_for_selector("#chat-input", timeout=30_000)
 
@@ -267,6 +276,7 @@ def test_password_login_and_a_rep_sees_only_their_leads(demo, workdir, browser):
             context.close()
     finally:
         server.stop()
+        _leadpilot(workdir, "user", "remove", email)  # nobody has a login again: the demo's chat stays open
 
 
 def test_analytics_answers_come_with_a_table_and_a_chart(demo, workdir, browser):

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from leadpilot.agent.dates import WINDOW_PATTERN, WINDOW_RE, resolve_window
+from leadpilot.agent.dates import Window
 from leadpilot.agent.planner.reading import Reading, alternation
 from leadpilot.agent.planner.windows import set_activity_window
 
@@ -19,17 +19,16 @@ class Activity(Reading):
     """Reads activity conditions: email opens and clicks, page views, forms, demos and meetings."""
 
     def read_activity(self) -> None:
-        window = rf"(?:\s+(?P<win>{WINDOW_PATTERN}))?"
         negation = r"(?P<neg>didn't|did\s+not|haven't|have\s+not|hasn't|has\s+not|never|not)?\s*"
 
-        def activity(kind: str, page: str | None = None) -> Callable[[re.Match[str]], None]:
-            def handle(m: re.Match[str]) -> None:
+        def activity(kind: str, page: str | None = None) -> Callable[[re.Match[str], Window | None], None]:
+            def handle(m: re.Match[str], window: Window | None) -> None:
                 condition: dict[str, Any] = {"kind": kind}
                 found_page = page or (m.groupdict().get("page"))
                 if found_page:
                     condition["page"] = {"documentation": "docs", "case studies": "case-studies"}.get(found_page, found_page)
-                if m.groupdict().get("win"):
-                    set_activity_window(condition, resolve_window(WINDOW_RE.search(m.group("win")), today=self.now.date()))
+                if window is not None:
+                    set_activity_window(condition, window)
                 else:
                     self.unwindowed_activity = (condition, m.end())
                 if m.groupdict().get("neg"):
@@ -38,21 +37,27 @@ class Activity(Reading):
 
             return handle
 
-        pages = alternation(PAGE_WORDS)
+        def take(pattern: str, handle: Callable[[re.Match[str], Window | None], None]) -> None:
+            self.take_windowed(pattern, handle, required=False)
+
+        pages_said = self.said(PAGE_WORDS)
+        pages = alternation(pages_said)
         some = r"(?:(?:an?|our|the|any|my|some|one|all)\s+(?:of\s+(?:our|my|the)\s+)?)?"
-        self.take(rf"\b{negation}(?:opened|opens|open|read)\s+{some}(?:e-?mails?|mails?|newsletters?|messages?|outreach){window}", activity("email_opened"))
-        self.take(rf"\b{negation}(?:clicked|clicks|click)(?:\s+through)?(?:\s+(?:on\s+)?{some}(?:e-?mail|link)s?)?(?:\s+(?:in|on|from)\s+{some}e-?mails?)?{window}", activity("email_clicked"))
+        take(rf"\b{negation}(?:opened|opens|open|read)\s+{some}(?:e-?mails?|mails?|newsletters?|messages?|outreach)", activity("email_opened"))
+        take(rf"\b{negation}(?:clicked|clicks|click)(?:\s+through)?(?:\s+(?:on\s+)?{some}(?:e-?mail|link)s?)?(?:\s+(?:in|on|from)\s+{some}e-?mails?)?", activity("email_clicked"))
         visit = (
             r"(?:visit(?:ed|s)?|view(?:ed|s)?|look(?:ed|s)?\s+at|seen|saw|check(?:ed|s)?\s+out|went\s+to|gone\s+to|go\s+to|"
             r"hit|been\s+(?:to|on)|land(?:ed)?\s+on|brows(?:e|ed)|(?:spent\s+time|were|was)\s+on)"
         )
-        self.take(rf"\b{negation}{visit}\s+(?:the\s+|our\s+)?(?P<page>{pages})(?:\s+page)?s?{window}", activity("page_view"))
-        self.take(rf"\b(?P<page>{pages})\s+page\s+(?:visits?|visitors?|views?|viewers?){window}", activity("page_view"))
-        self.take(rf"\bon\s+(?:the\s+|our\s+)(?P<page>{pages})\s+pages?{window}", activity("page_view"))
-        self.take(
-            rf"\b(?:(?:who\s+)?(?:request(?:ed|s)?|ask(?:ed|s)?\s+for|book(?:ed|s)?|want(?:s|ed)?|signed\s+up\s+for)\s+(?:a\s+|the\s+)?demos?|demo\s+requests?){window}",
+        if pages_said:  # a page view names its page
+            take(rf"\b{negation}{visit}\s+(?:the\s+|our\s+)?(?P<page>{pages})(?:\s+page)?s?", activity("page_view"))
+            take(rf"\b(?P<page>{pages})\s+page\s+(?:visits?|visitors?|views?|viewers?)", activity("page_view"))
+            take(rf"\bon\s+(?:the\s+|our\s+)(?P<page>{pages})\s+pages?", activity("page_view"))
+        take(
+            r"\b(?:(?:who\s+)?(?:request(?:ed|s)?|ask(?:ed|s)?\s+for|book(?:ed|s)?|want(?:s|ed)?|signed\s+up\s+for)\s+(?:a\s+|the\s+)?demos?|demo\s+requests?)",
             activity("form_submit", "demo"),
         )
-        self.take(rf"\b{negation}(?:filled\s+(?:in|out)|submitted)\s+(?:a\s+|the\s+)?forms?{window}", activity("form_submit"))
-        self.take(rf"\b{negation}(?:had|have|has|booked|attended|took)\s+(?:a\s+|any\s+)?meetings?(?:\s+with(?:\s+us)?)?{window}", activity("meeting"))
-        self.take(rf"\bmet\s+with(?:\s+us)?{window}", activity("meeting"))
+        take(rf"\b{negation}(?:filled\s+(?:in|out)|submitted)\s+(?:a\s+|the\s+)?forms?", activity("form_submit"))
+        take(rf"\b{negation}(?:had|have|has|booked|attended|took)\s+(?:a\s+|any\s+)?meetings?(?:\s+with(?:\s+us)?)?", activity("meeting"))
+        take(r"\bmet\s+with(?:\s+us)?", activity("meeting"))
+

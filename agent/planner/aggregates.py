@@ -47,7 +47,8 @@ class Aggregates(Reading):
         self.take(r"\b(?:conversion|win|close)\s+rates?\b|\bconvert(?:s|ed)?\s+(?:best|most)\b|\bhow\s+(?:well|often)\s+.*?\bconvert\b", set_metric("conversion_rate"))
         self.take(r"\b(?:average|avg|mean)\s+(?:lead\s+)?scores?\b", set_metric("avg_score"))
         self.take(r"\b(?:how many|number of|count(?:\s+of)?|total(?:\s+number\s+of)?|tally)\b", set_metric("count"))
-        alternatives = alternation(groups)
+        said = self.said(groups)
+        alternatives = alternation(said) if said else r"(?!)"  # (?!): no grouping word, nothing to match
         spread = r"(?:breakdown|break\s+(?:(?:that|this|it|them|those|these)\s+)?down|split|distribution|mix|spread)"
         self.take(rf"\b{spread}\s+(?:of\s+(?:the\s+)?(?:leads\s+)?)?(?:by|per|across|over)?\s*(?:lead\s+)?({alternatives})\b", lambda m: group(m, breakdown=True))
         self.take(rf"\b(?:lead\s+)?({alternatives})\s+{spread}\b", lambda m: group(m, breakdown=True))
@@ -92,7 +93,7 @@ class Aggregates(Reading):
                 self.search["descending"] = False
 
         self.take(
-            rf"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arrange(?:d)?)\s+(?:them\s+|it\s+)?by\s+(?:their\s+|the\s+)?({alternation(keys)})"
+            rf"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arrange(?:d)?)\s+(?:them\s+|it\s+)?by\s+(?:their\s+|the\s+)?({alternation(self.said(keys)) or '(?!)'})"
             r"(\s+(?:desc(?:ending)?|asc(?:ending)?|high(?:est)?\s+(?:to|first)\s*(?:low(?:est)?)?|low(?:est)?\s+(?:to|first)\s*(?:high(?:est)?)?|smallest first|largest first|biggest first|oldest first|newest first))?",
             sort,
         )

@@ -144,6 +144,16 @@ class Categories(Reading):
             lambda m: self.filter.update(scope="open"),
         )
 
+        def every_outcome(m: re.Match[str]) -> bool:
+            said = set(re.findall(r"open|won|lost|closed|active|customers?", m.group(0)))
+            if "open" in said or "active" in said:  # "won, lost or open": every lead
+                self.filter["scope"] = "all"
+                return True
+            return False  # "won or lost": the stages, read below
+
+        kind = r"(?:open|won|lost|closed|active|customers?)"
+        self.take(rf"\b{kind}(?:\s*(?:,\s*(?:or\s+|and\s+)?|\s+or\s+|\s+and\s+|\s*/\s*|\s*&\s*){kind}){{1,3}}\b", every_outcome)
+
     def read_closed(self) -> None:
         """ "closed" on its own (after "closed won" / "closed lost" were read as stages): won or lost."""
         self.take(r"\bclosed(?:\s+(?:deals?|leads?|ones|accounts|opportunities|opps))?\b", lambda m: self.filter.update(scope="closed"))
@@ -165,7 +175,8 @@ class Categories(Reading):
             if not negated:
                 found.append((key, value))
 
-        pattern = rf"\b(?:{alternation(phrases)})\b"
+        present = self.said(phrases)
+        pattern = rf"\b(?:{alternation(present)})\b" if present else None
         ends: list[int] = []
 
         def match(m: re.Match[str]) -> None:
@@ -176,7 +187,8 @@ class Categories(Reading):
                 ends.append(m.end())
             handle(key, value, negated)
 
-        self.take(pattern, match)
+        if pattern is not None:
+            self.take(pattern, match)
         # "inbound leads": the ones that came to us, i.e. not from outbound prospecting.
         self.take(r"\binbound\b(?!\s+(?:organic|calls?|e-?mails?))", lambda m: self.add("not_channel", "outbound"))
         if self.filter.get("source") and self.filter.get("channel"):
@@ -193,6 +205,16 @@ class Categories(Reading):
             self.filter["source"] = sources + [s for s in known if channel_of(s) in channels and s not in sources]
         else:
             self.filter.setdefault("any_of", []).extend([{"channel": channels}, {"source": sources}])
+
+    def read_contacts(self) -> None:
+        """A person named in full ("who's Johanna Krüger?"): their leads (a rep's name is an owner instead)."""
+        def contact(key: str, start: int, end: int) -> None:
+            if key in self.vocabulary.reps:
+                return
+            self.filter["contact"] = self.vocabulary.contacts[key]
+            self.blank(start, end)
+
+        self.ngrams(self.vocabulary.contacts, contact, max_words=4, min_words=2)
 
     def read_companies(self, *, min_words: int = 1) -> None:
         def company(key: str, start: int, end: int) -> None:

@@ -21,9 +21,10 @@ class Comparatives(Reading):
 
         def bound(key: str, delta: int = 0, scale: float = 1) -> Callable[[re.Match[str]], None]:
             def handle(m: re.Match[str]) -> None:
-                number = float(m.group("n")) * scale
-                value = number + delta if scale == 1 else number + delta * 0.01
-                self.filter[key] = int(value) if scale == 1 else round(value, 4)
+                if scale == 1:  # whole numbers stay exact, however long
+                    self.filter[key] = int(m.group("n")) + delta
+                else:
+                    self.filter[key] = round(float(m.group("n")) * scale + delta * 0.01, 4)
 
             return handle
 

@@ -25,6 +25,7 @@ from leadpilot.agent.planner.activity import Activity
 from leadpilot.agent.planner.aggregates import Aggregates
 from leadpilot.agent.planner.categories import INDUSTRY_PHRASES, SEGMENT_PHRASES, STAGE_PHRASES, Categories
 from leadpilot.agent.planner.comparatives import Comparatives
+from leadpilot.agent.planner.fields import FieldValues
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.owners import Owners
 from leadpilot.agent.planner.people import People
@@ -64,6 +65,10 @@ class Context:
     last_call: ToolCall | None = None
     last_lead_ids: tuple[int, ...] = ()
     last_lead_id: int | None = None  # the one lead the last answer was about: what "it" means
+    # Every query call of the last answer and how it was laid out: a follow-up to a comparison
+    # ("and only hot ones?") narrows each side, not only the last one.
+    last_calls: tuple[ToolCall, ...] = ()
+    last_layout: dict[str, Any] | None = None
 
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -78,13 +83,15 @@ _NOUN = re.compile(r"\b(?:leads?|prospects?|contacts?|accounts?|companies|deals|
 _UNION = re.compile(r"\b(?:also|too|as well|plus)\b|^\s*(?:add|include)\b")
 
 
-class _Reader(Aggregates, Windows, Activity, Comparatives, Owners, People, Categories, Places):
+class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, People, Categories, Places):
     """One pass over a question: fills `filter`, and blanks what it has read."""
 
     # -- passes --
     def read(self) -> None:
         self.read_lead_reference()
         self.read_companies(min_words=2)  # "Credhub Payments" before "payments" is read as an industry
+        self.read_contacts()
+        self.read_field_values()  # "source: webinar", "stage is negotiation"
         self.read_aggregate()
         self.read_sorting()
         self.read_contact()
@@ -117,8 +124,30 @@ class _Reader(Aggregates, Windows, Activity, Comparatives, Owners, People, Categ
         self.take(r"\b(?:number|#|no\.?)\s*(\d+)\b(?!\s*(?:days?|weeks?|months?|employees))", lambda m: setattr(self, "ordinal", int(m.group(1))))
 
 
+_DIMENSIONS = {
+    **dict.fromkeys(("city", "not_city", "state", "country", "not_country", "region", "not_region"), "place"),
+    **dict.fromkeys(("created_within_days", "created_after", "created_before"), "created"),
+    **dict.fromkeys(("contacted_within_days", "contacted_since", "not_contacted_in_days", "not_contacted_since", "never_contacted"), "contacted"),
+    **dict.fromkeys(("segment", "min_employees", "max_employees"), "size"),
+    **dict.fromkeys(("source", "not_source", "channel", "not_channel"), "source"),
+    **dict.fromkeys(("stage", "not_stage", "scope", "converted"), "lifecycle"),
+    **dict.fromkeys(("industry", "not_industry"), "industry"),
+    **dict.fromkeys(("min_score", "max_score"), "score"),
+    **dict.fromkeys(("min_probability", "max_probability"), "probability"),
+}
+
+
+def dimension(key: str) -> str:
+    """The kind of condition a filter key is (a place, a size, a window, ...): comparisons differ on one."""
+    return _DIMENSIONS.get(key, key)
+
+
 def _merge(previous: dict[str, Any], new: dict[str, Any], *, union: bool) -> dict[str, Any]:
-    merged = {k: (list(v) if isinstance(v, list) else v) for k, v in previous.items()}
+    """A follow-up's conditions on top of the last query's. A condition of the same kind replaces the
+    old one ("what about Canada?" after Europe asks about Canada, "last month" after "this week"),
+    unless the follow-up adds ("also Canada"); other conditions narrow."""
+    replaced = set() if union else {dimension(k) for k in new if not k.startswith("not_")}  # "but not Germany" narrows
+    merged = {k: (list(v) if isinstance(v, list) else v) for k, v in previous.items() if dimension(k) not in replaced or k in new}
     opposite = {"industry": "not_industry", "country": "not_country", "city": "not_city", "source": "not_source", "stage": "not_stage", "region": "not_region",
                 "channel": "not_channel"}
     for key, value in new.items():
@@ -216,7 +245,7 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
 
     if aggregate is not None:
         aggregate.setdefault("metric", "count")
-        if "group_by" not in aggregate:
+        if "group_by" not in aggregate and not (is_follow_up and context.last_call is not None and context.last_call.name == "aggregate_leads"):
             single = [k for k in ("source", "industry", "tier", "stage", "country", "city", "state", "owner") if k in lead_filter]
             if len(single) == 1:
                 aggregate["group_by"] = single[0]

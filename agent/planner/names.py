@@ -70,6 +70,9 @@ class Vocabulary:
     companies: dict[str, str] = field(default_factory=dict, repr=False)
     contacts: dict[str, str] = field(default_factory=dict, repr=False)  # lead contact names, so a person names their lead
     sources: dict[str, str] = field(default_factory=dict, repr=False)  # the store's own source values, by how they are said
+    # The values the store holds for these fields (empty: not known, nothing is checked against them).
+    industries: frozenset[str] = field(default_factory=frozenset, repr=False)
+    departments: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cities", _with_aliases(self.cities))

@@ -49,11 +49,14 @@ DEPARTMENT_WORDS: dict[str, str] = {
     "revops": "sales", "rev ops": "sales", "revenue operations": "sales", "sales ops": "sales", "sales operations": "sales",
     "bizdev": "sales", "biz dev": "sales", "marketing ops": "marketing", "marketing operations": "marketing", "devops": "engineering",
 }
-_SENIOR = alternation(SENIORITY_PHRASES)
-_TITLES = alternation(C_TITLES)
-_DEPT = alternation(DEPARTMENT_WORDS)
-# Several departments said together: "sales and revops", "engineering, data or product".
-_DEPTS = rf"(?:{_DEPT})(?:\s*(?:,\s*(?:and|or)|,|/|&|and|or)\s*(?:{_DEPT}))*"
+
+
+def _departments(dept: str) -> str:
+    """Several departments said together: "sales and revops", "engineering, data or product"."""
+    return rf"(?:{dept})(?:\s*(?:,\s*(?:and|or)|,|/|&|and|or)\s*(?:{dept}))*"
+
+
+_NOTHING = r"(?!)"  # a table none of whose words the question says: its pattern cannot match
 _PEOPLE = (r"(?:people|folks|contacts|teams?|departments?|dept|org|functions?|leaders|leadership|persona|buyers|staff|"
            r"roles?|positions?|titles?|jobs?|seats?|side)")
 # "VP-level", "director level", "VP and up", "director or above", "VP+": a level and every one above it.
@@ -62,7 +65,7 @@ _AND_UP = r"(?:\s*\+|[\s-]+(?:and|or|&)[\s-]+(?:up|above|higher|over|beyond|upwa
 # The contact the conditions are about, said outright: "where the contact is a", "whose buyer is an".
 _WHO_IS = (
     r"\b(?:where|whose|in\s+which|with)\s+(?:the\s+)?(?:main\s+|primary\s+|key\s+)?(?:contact|buyer|person|champion|"
-    r"decision[\s-]maker|point\s+of\s+contact|poc)(?:'s|\s+is|\s+are|\s+was)?(?:\s+(?:an?|the|our))?"
+    r"decision[\s-]maker|point\s+of\s+contact|poc)(?:'s|\s+is|\s+are|\s+was|\s+sits|\s+works|\s+belongs|\s+is\s+based)?(?:\s+(?:an?|the|our))?"
     r"|\b(?:contacts?|people|persons?|leads?|buyers|ones)\s+(?:who|that|which)\s+(?:are|is)(?:\s+(?:an?|the))?"
 )
 
@@ -72,6 +75,14 @@ class People(Reading):
 
     def read_people(self) -> None:
         self.read_reachability()
+        # Built from the words the question says (Reading.said), so unused ones cost nothing to compile.
+        senior_said, titles_said, dept_said = self.said(SENIORITY_PHRASES), self.said(C_TITLES), self.said(DEPARTMENT_WORDS)
+        if not (senior_said or titles_said or dept_said):
+            return
+        levels_said = alternation(senior_said) if senior_said else _NOTHING
+        titles = alternation(titles_said) if titles_said else _NOTHING
+        dept = alternation(dept_said) if dept_said else _NOTHING
+        depts = _departments(dept)
 
         def senior(m: re.Match[str]) -> None:
             levels = SENIORITY_PHRASES[m.group("level")]
@@ -80,7 +91,7 @@ class People(Reading):
             for level in levels:
                 self.add("seniority", level)
             for said in (m.group("dept"), m.group("dept2")):
-                for department in re.finditer(rf"\b(?:{_DEPT})\b", said or ""):
+                for department in re.finditer(rf"\b(?:{dept})\b", said or ""):
                     self.add("department", DEPARTMENT_WORDS[department.group(0)])
 
         def titled(m: re.Match[str]) -> None:
@@ -90,24 +101,24 @@ class People(Reading):
                 self.add("department", department)
 
         # "where the contact is a manager", "contacts who are VPs": the words say whose conditions follow.
-        self.take(rf"(?:{_WHO_IS})(?=\s+(?:{_SENIOR}|{_TITLES}|{_DEPT})\b)", lambda m: None)
+        self.take(rf"(?:{_WHO_IS})(?=\s+(?:(?:in|on|within|from)\s+)?(?:the\s+|an?\s+)?(?:{levels_said}|{titles}|{dept})\b)", lambda m: None)
         # "VPs of sales", "heads of engineering", "marketing directors", "C-level in finance",
         # "VP-level contacts in sales and revops", "director level or above", "VP-and-up".
         self.take(
-            rf"\b(?:(?P<dept>{_DEPTS})\s+)?(?P<least>at\s+least\s+|minimum\s+)?(?P<level>{_SENIOR}){_LEVEL_WORD}(?P<up>{_AND_UP})?{_LEVEL_WORD}"
-            rf"(?:\s+{_PEOPLE})?(?:\s+(?:of|in|for|from|on|within)\s+(?:the\s+)?(?P<dept2>{_DEPTS})(?:\s+{_PEOPLE})?)?(?![\w+-])",
+            rf"\b(?:(?P<dept>{depts})\s+)?(?P<least>at\s+least\s+|minimum\s+)?(?P<level>{levels_said}){_LEVEL_WORD}(?P<up>{_AND_UP})?{_LEVEL_WORD}"
+            rf"(?:\s+{_PEOPLE})?(?:\s+(?:of|in|for|from|on|within)\s+(?:the\s+)?(?P<dept2>{depts})(?:\s+{_PEOPLE})?)?(?![\w+-])",
             self._only_with_level(senior),
         )
-        self.take(rf"\b(?P<title>{_TITLES})s?\b", titled)
+        self.take(rf"\b(?P<title>{titles})s?\b", titled)
         # "people in marketing", "the finance team", "contacts in engineering", "in finance roles".
         def departments(m: re.Match[str]) -> None:
-            for department in re.finditer(rf"\b(?:{_DEPT})\b", m.group("a") or m.group("b")):
+            for department in re.finditer(rf"\b(?:{dept})\b", m.group("a") or m.group("b")):
                 self.add("department", DEPARTMENT_WORDS[department.group(0)])
 
         roles = r"(?:team|department|dept|org|function|people|folks|persona|role|position|job|title|seat|leader)s?"
         self.take(
-            rf"\b(?:(?:people|folks|contacts|someone|anyone|leads?|buyers)\s+(?:in|from|on|within)\s+(?:the\s+)?(?P<a>{_DEPTS})(?:\s+{_PEOPLE})?(?:\s+{roles})?"
-            rf"|(?:(?:in|with|from|on|within)\s+(?:an?\s+|the\s+)?)?(?P<b>{_DEPTS})\s+{roles})\b",
+            rf"\b(?:(?:people|folks|contacts|someone|anyone|leads?|buyers)\s+(?:in|from|on|within)\s+(?:the\s+)?(?P<a>{depts})(?:\s+{_PEOPLE})?(?:\s+{roles})?"
+            rf"|(?:(?:in|with|from|on|within)\s+(?:an?\s+|the\s+)?)?(?P<b>{depts})\s+{roles})\b",
             departments,
         )
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-from rapidfuzz.distance import OSA
-
 from leadpilot.agent.planner.reading import FILLER, Place, Reading
 from leadpilot.memory.geo import COUNTRY_ALIASES
 
@@ -97,6 +95,8 @@ _WORDLIKE_CITIES = frozenset({"reading", "nice", "split", "mobile", "orange", "b
 def looks_like_a_word(city: str) -> bool:
     """A city named like a word of a sales question ("Leeds" ~ leads, "Reading", "Enterprise"): it is
     read as the city only after "in", "from", "at", ..."""
+    from rapidfuzz.distance import OSA  # here, not at import: only when a city is named
+
     return city in _WORDLIKE_CITIES or city in FILLER or OSA.distance(city, "leads") <= 1 or OSA.distance(city, "deals") <= 1
 
 

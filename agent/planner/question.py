@@ -15,20 +15,23 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
+from leadpilot.agent.intents import read_report
 from leadpilot.agent.planner import typos
-from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall
+from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall, dimension
 from leadpilot.agent.planner.courtesy import strip_courtesy
+from leadpilot.agent.planner.fields import field_hint, unheld_values
 from leadpilot.agent.planner.core import plan as plan_one
 from leadpilot.agent.planner.core import read_fragment
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.reading import FILLER
 from leadpilot.agent.planner.shorthand import normalise_chat
-from leadpilot.agent.planner.splits import choice_sides, split_alternatives, split_comparison, split_parts
+from leadpilot.agent.planner.splits import VERSUS, choice_sides, split_alternatives, split_comparison, split_parts
 from leadpilot.agent.planner.writes import WRITE_MESSAGE, is_write_request
 
 _QUERY_TOOLS = ("search_leads", "aggregate_leads")
 # A later part that points back at the one before: "... and how many of them are hot?"
-_POINTS_BACK = re.compile(r"\b(?:those|these|them|they|the\s+ones|of\s+them|what\s+about|how\s+about|their)\b")
+_POINTS_BACK = re.compile(r"\b(?:those|these|them|they|the\s+ones|of\s+them|what\s+about|how\s+about|their)\b"
+                          r"|^\s*(?:and\s+)?(?:then\s+)?(?:by|per)\s")  # "..., then by industry": the same again, grouped another way
 _LEADING_JOIN = re.compile(r"^(?:and\s+then|and|also|plus|then|&)(?:\s*,)?\s+(?:also(?:\s*,)?\s+)?", re.I)
 
 
@@ -41,17 +44,76 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         return Plan(message="Ask me about your leads, for example: " + SUGGESTIONS[0])
     if is_write_request(text, names=(vocabulary.companies, vocabulary.contacts, vocabulary.reps)):
         return Plan(message=WRITE_MESSAGE)
+    if context.last_layout and context.last_layout.get("kind") == "compare" and len(context.last_calls) > 1:
+        sides = _follow_comparison(question, now=now, vocabulary=vocabulary, context=context)
+        if sides is not None:
+            return sides
     first = _plan_message(text, now=now, vocabulary=vocabulary, context=context)
     if first.calls:
-        return first
+        return _checked(first, vocabulary)
     unread = first.not_understood  # left unread: a store name here was not read as one ("hot leeds")
     unknown = [w for w in unread if not typos.is_planner_word(w.lower())] if unread else _unknown_words(text, vocabulary)
     if not unknown:
         return first
     corrected = _corrected(text, unknown, now=now, vocabulary=vocabulary, context=context)
     if isinstance(corrected, Plan):
-        return corrected
-    return _refusal(first, unknown, vocabulary, ambiguous=corrected)
+        return _checked(corrected, vocabulary)
+    return _refusal(first, unknown, text, vocabulary, ambiguous=corrected)
+
+
+_ARGUMENT_WORDS = {
+    "limit": "a top N", "min_employees": "a company size", "max_employees": "a company size", "min_score": "a score",
+    "max_score": "a score", "created_within_days": "a number of days", "not_contacted_in_days": "a number of days",
+    "contacted_within_days": "a number of days", "lead_ids": "a lead id",
+}
+
+
+def _checked(planned: Plan, vocabulary: Vocabulary) -> Plan:
+    """The plan, unless a query tool would refuse its arguments (a number out of any range: "top
+    99999999999 leads", "more than 10^20 employees"): then what is wrong, in words, and nothing run.
+    A value the store does not hold (an industry no lead is in) is said before the answer."""
+    from pydantic import ValidationError
+
+    from leadpilot.tools.leads import AggregateLeads, SearchLeads
+
+    models = {"search_leads": SearchLeads, "aggregate_leads": AggregateLeads}
+    for call in planned.calls:
+        if call.name not in models:
+            continue
+        try:
+            models[call.name].model_validate(call.args)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            key = next((str(part) for part in reversed(problem["loc"]) if isinstance(part, str)), "value")
+            said = _ARGUMENT_WORDS.get(key, key.replace("_", " "))
+            if problem["type"] in ("less_than_equal", "greater_than_equal", "less_than", "greater_than", "int_parsing_size"):
+                return Plan(message=f"I can't use {problem.get('input')!r} as {said}: {problem['msg'].lower()}. Ask again with a smaller number.")
+            return Plan(message=f"I can't run that as read ({said}: {problem['msg']}). Try asking it another way, or in two questions.")
+    notes = unheld_values([call.args.get("filter") or {} for call in planned.calls if call.name in models], vocabulary)
+    return replace(planned, readings=[*planned.readings, *notes]) if notes else planned
+
+
+def _follow_comparison(question: str, *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan | None:
+    """ "and only hot ones?" after "hot leads US vs Europe": the follow-up narrows every side, and
+    the answer is the same comparison again. None when the message is not such a follow-up: it
+    reads the same whichever side it follows (a new question), or it changes what was compared
+    ("what about Canada?" asks about Canada, not "US and Canada" vs "Europe and Canada")."""
+    sides = [
+        plan(question, now=now, vocabulary=vocabulary, context=Context(last_call=call, last_lead_ids=context.last_lead_ids))
+        for call in context.last_calls
+    ]
+    if not all(len(side.calls) == 1 for side in sides):
+        return None
+    calls = [side.calls[0] for side in sides]
+    if len({repr(sorted(call.args.items())) for call in calls}) < len(calls):
+        return None
+    before = [dict(call.args.get("filter") or {}) for call in context.last_calls]
+    compared = {dimension(k) for f in before for k in f if len({repr(other.get(k)) for other in before}) > 1}
+    for old, call in zip(before, calls):
+        new = call.args.get("filter") or {}
+        if any(dimension(k) in compared for k in new if new[k] != old.get(k)):
+            return None
+    return Plan(calls=calls, layout=context.last_layout, readings=sides[0].readings)
 
 
 def _plan_message(text: str, *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan:
@@ -128,7 +190,25 @@ def _plan_parts(parts: list[str], *, now: datetime, vocabulary: Vocabulary, cont
     return Plan(calls=calls, layout={"kind": "parts", "labels": labels})
 
 
+def _report_comparison(text: str, *, now: datetime, vocabulary: Vocabulary) -> Plan | None:
+    """ "lead volume this month vs last month", "speed to lead paid vs organic": the report once per
+    side, answered side by side. A "vs" in a report question that does not split into two sides
+    that read is refused, rather than read as one (two windows would overwrite each other)."""
+    if not VERSUS.search(text) or (report := read_report(text)) is None or not VERSUS.search(report.rest):
+        return None
+    comparison = split_comparison(report.rest, now=now, vocabulary=vocabulary)
+    if comparison is None:
+        return Plan(message=(
+            f"I can't read {report.rest.strip()!r} as two sides to compare in that report. Ask for one side, then the other: "
+            "e.g. 'lead volume this month', then 'what about last month?'."
+        ))
+    calls = [ToolCall(report.tool, {**report.args, "filter": side}) for side in comparison.filters]
+    return Plan(calls=calls, layout={"kind": "parts", "labels": comparison.labels})
+
+
 def _plan_question(text: str, *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan:
+    if (sides := _report_comparison(text, now=now, vocabulary=vocabulary)) is not None:
+        return sides
     comparison = split_comparison(text, now=now, vocabulary=vocabulary)
     if comparison is not None:
         calls = [ToolCall("aggregate_leads", {"filter": f, **comparison.aggregate}) for f in comparison.filters]
@@ -169,20 +249,27 @@ def _corrected(
     return [combo for _, combo, _ in read]
 
 
-def _refusal(first: Plan, unknown: list[str], vocabulary: Vocabulary, *, ambiguous: list[list[typos.Correction]]) -> Plan:
+def _refusal(
+    first: Plan, unknown: list[str], text: str, vocabulary: Vocabulary, *, ambiguous: list[list[typos.Correction]]
+) -> Plan:
     """The first reading's refusal, with what the unread words might have meant."""
-    hints = []
+    hints, about_fields = [], []
     if ambiguous:
         for index, word in enumerate(dict.fromkeys(c.said for c in ambiguous[0])):
             meanings = list(dict.fromkeys(combo[index].display for combo in ambiguous if index < len(combo)))
             if len(meanings) > 1:
                 hints.append(f"'{word}' could be {' or '.join(repr(m) for m in meanings)}")
     for word in dict.fromkeys(unknown):
-        close = typos.suggestions(word, vocabulary)
-        if close and not any(h.startswith(f"'{word}'") for h in hints):
+        if any(h.startswith(f"'{word}'") for h in hints):
+            continue
+        if (about_field := field_hint(word, text, vocabulary)) is not None:  # "source tiktok", "the negotiation stage"
+            if about_field not in (first.message or "") and about_field not in about_fields:
+                about_fields.append(about_field)
+        elif close := typos.suggestions(word, vocabulary):
             hints.append(f"'{word}': did you mean {' or '.join(close)}?")
-    if not hints:
+    if not hints and not about_fields:
         return first
     message = first.message or "I don't understand that question."
     head, sep, tail = message.partition(" Try, for example:")
-    return replace(first, message=f"{head} ({'; '.join(hints)}){sep}{tail}")
+    said = f" ({'; '.join(hints)})" if hints else ""
+    return replace(first, message=f"{head}{said}{''.join(' ' + note for note in about_fields)}{sep}{tail}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadpilot.agent.planner.core import Fragment, read_fragment
+from leadpilot.agent.planner.core import Fragment, dimension, read_fragment
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.reading import FILLER
 
@@ -36,7 +36,7 @@ _TRAILING_JOIN = re.compile(r"[\s,]+(?:and|also|plus|then|&)$", re.I)  # "how ma
 # parts, and kept only when every part then reads on its own (question.plan checks).
 _LOOSE_JOINT = re.compile(
     r"(?:\s*;+\s*|\s*[.?!]+\s+|\s*,\s*(?:and\s+)?(?:then|also|plus)\s+|\s+(?:and\s+)?then\s+|\s+also\s+)"
-    r"(?=(?:[\w'-]+\s+){0,3}?(?:leads?|prospects?|accounts?|deals|opps|opportunities|customers|contacts|pipeline)\b)",
+    r"(?=(?:[\w'-]+\s+){0,3}?(?:leads?|prospects?|accounts?|deals|opps|opportunities|customers|contacts|pipeline)\b|(?:by|per)\s+\w)",
     re.I,
 )
 
@@ -70,31 +70,14 @@ def split_parts(text: str, *, loose: bool = False) -> list[str]:
 
 # -- comparisons -------------------------------------------------------------------------------------
 
-_VERSUS = re.compile(
+VERSUS = re.compile(
     r"\s+(?:vs\.?|versus|v\.?|compared\s+(?:to|with)|as\s+opposed\s+to|against|(?:compares?|stacks?\s+up|do(?:es)?)\s+(?:to|with|against))\s+", re.I
 )
 _COMPARE = re.compile(r"^(?P<head>.*?)\b(?:compare|comparing|contrast)\s+(?P<a>.+?)\s+(?:and|with|to|vs\.?|versus|against)\s+(?P<b>.+)$", re.I)
-_DIMENSIONS = {
-    **dict.fromkeys(("city", "not_city", "state", "country", "not_country", "region", "not_region"), "place"),
-    **dict.fromkeys(("created_within_days", "created_after", "created_before"), "created"),
-    **dict.fromkeys(("contacted_within_days", "contacted_since", "not_contacted_in_days", "not_contacted_since", "never_contacted"), "contacted"),
-    **dict.fromkeys(("segment", "min_employees", "max_employees"), "size"),
-    **dict.fromkeys(("source", "not_source", "channel", "not_channel"), "source"),
-    **dict.fromkeys(("stage", "not_stage", "scope", "converted"), "lifecycle"),
-    **dict.fromkeys(("industry", "not_industry"), "industry"),
-    **dict.fromkeys(("min_score", "max_score"), "score"),
-    **dict.fromkeys(("min_probability", "max_probability"), "probability"),
-}
-
-
-def _dimension(key: str) -> str:
-    return _DIMENSIONS.get(key, key)
-
-
 def _dimensions(conditions: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for key, value in conditions.items():
-        found.setdefault(_dimension(key), {})[key] = value
+        found.setdefault(dimension(key), {})[key] = value
     return found
 
 
@@ -127,7 +110,7 @@ def _segments(text: str) -> list[str] | None:
         return sides
     if match := _COMPARE.match(text):
         return [f"{match.group('head')} {match.group('a')}".strip(), match.group("b")]
-    pieces = _VERSUS.split(text)
+    pieces = VERSUS.split(text)
     return pieces if len(pieces) > 1 else None
 
 
@@ -164,8 +147,8 @@ def split_comparison(text: str, *, now: datetime, vocabulary: Vocabulary) -> Com
         return None
     shared: dict[str, Any] = {}
     for side in dims:
-        for dimension, conditions in side.items():
-            if dimension not in compared:
+        for kind, conditions in side.items():
+            if kind not in compared:
                 for key, value in conditions.items():
                     shared.setdefault(key, value)
     filters = [{**shared, **{k: v for d in compared for k, v in side.get(d, {}).items()}} for side in dims]
@@ -216,7 +199,9 @@ def split_alternatives(text: str, *, now: datetime, vocabulary: Vocabulary) -> A
         first, second = before[1], after[1]
         if set(first) & set(second) or "any_of" in first or "any_of" in second:
             continue  # "hot or warm": one field, a list
-        if {_dimension(k) for k in first} == {"place"} == {_dimension(k) for k in second} and (
+        if {dimension(k) for k in first} == {"lifecycle"} == {dimension(k) for k in second}:
+            continue  # "lost or open": which leads by lifecycle, the reader's (scope) not an any_of
+        if {dimension(k) for k in first} == {"place"} == {dimension(k) for k in second} and (
             "state" in first or "state" in second
         ):
             continue  # "California or New York": the reader knows New York is also a state

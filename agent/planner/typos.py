@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA, Indel
-
 from leadpilot.agent.dates import MONTHS, WEEKDAYS
 from leadpilot.agent.planner.activity import PAGE_WORDS
 from leadpilot.agent.planner.categories import CHANNEL_PHRASES, INDUSTRY_PHRASES, SEGMENT_PHRASES, SOURCE_PHRASES, STAGE_PHRASES
@@ -139,6 +136,9 @@ def _is_swap(a: str, b: str) -> bool:
 
 def candidates(word: str, vocabulary: Vocabulary, *, capitalised: bool = False) -> list[Correction]:
     """The closest known words to `word` (all at the same, smallest distance), best first."""
+    from rapidfuzz import process  # here, not at import: most questions have no typo
+    from rapidfuzz.distance import OSA, Indel
+
     word = word.lower()
     if len(word) < 3 or not word.isalpha() and not re.fullmatch(r"[a-z][a-z&'-]+", word) or is_planner_word(word):
         return []
@@ -167,6 +167,9 @@ def candidates(word: str, vocabulary: Vocabulary, *, capitalised: bool = False) 
 
 def suggestions(word: str, vocabulary: Vocabulary, limit: int = 3) -> list[str]:
     """Known words that look like `word`, for "did you mean ...?" (looser than a correction)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Indel
+
     word = word.lower()
     if len(word) < 5:
         return []

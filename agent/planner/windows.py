@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from leadpilot.agent.dates import WINDOW_PATTERN, WINDOW_RE, Window, resolve_window
+from leadpilot.agent.dates import Window
 from leadpilot.agent.planner.reading import Reading
 
 
@@ -24,12 +24,12 @@ def set_activity_window(condition: dict[str, Any], window: Window) -> None:
 class Windows(Reading):
     """Reads when: contact and creation windows, and the window of an activity said before it."""
 
-    def _window_filter(self, match: re.Match[str], *, prefix: str) -> bool:
-        """Apply a time window matched inside a bigger phrase (named groups of WINDOW_PATTERN).
-
-        Returns False (the words stay unread) when the filter cannot say it.
-        """
-        window = resolve_window(match, today=self.now.date())
+    def _window_filter(self, window: Window | None, *, prefix: str) -> bool:
+        """Apply a time window said with a phrase ("contacted", "created"). Returns False (the words
+        stay unread) when the filter cannot say it; None (periods with a gap between them) is
+        read, and the reader says why it cannot answer it."""
+        if window is None:
+            return True
         if prefix == "not_contacted":
             if window.days is not None:
                 self.filter["not_contacted_in_days"] = window.days
@@ -57,31 +57,39 @@ class Windows(Reading):
                     self.filter["created_before"] = window.end.isoformat()
         return True
 
+    def _ago(self, m: re.Match[str]) -> None:
+        said = " ".join(m.group(0).split())
+        n = 1 if m.group("n") in ("a", "an", "one") else int(m.group("n"))
+        unit = m.group("unit") + ("s" if n != 1 else "")
+        self.unsupported = self.unsupported or (
+            f"{said!r} is a moment, not a period, so I can't tell which leads you mean. Ask for a period instead: "
+            f"'in the last {n} {unit}', 'more than {n} {unit} ago', or a date range ('between Nov 2 and Nov 8')."
+        )
+
     def read_contact(self) -> None:
         verbs = (
             r"(?:contacted|touched|reached(?:\s+out(?:\s+to)?)?|called|emailed|followed[\s-]up(?:\s+(?:on|with))?|worked|engaged|"
             r"(?:spoken|talked)\s+(?:to|with)|heard\s+from\s+us)"
         )
-        window = rf"(?:{WINDOW_PATTERN})"
         not_contacted = (
             rf"\b(?:(?:that\s+|who\s+|which\s+)?(?:have|has|had)?\s*(?:not|n't|never)\s+(?:been\s+|yet\s+been\s+)?|(?:haven't|hasn't|weren't|wasn't|aren't|isn't)\s+(?:been\s+)?|(?:haven't|hasn't|have\s+not|didn't|did\s+not)\s+(?:we|you|they|i)\s+|(?:no\s+one|nobody)(?:\s+has|'s)\s+|we\s+haven't\s+|un)"
-            rf"{verbs}(?:\s+(?:with|to|them|yet))?(?:\s+(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?|\s+(?P<win>{window}))?"
+            rf"{verbs}(?:\s+(?:with|to|them|yet))?(?:\s+(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?)?"
         )
 
-        def handle_not(m: re.Match[str]) -> bool:
+        def handle_not(m: re.Match[str], window: Window | None) -> bool:
             if m.group("n_over"):
                 self.filter["not_contacted_in_days"] = int(m.group("n_over")) * {"day": 1, "week": 7, "month": 30}[m.group("u_over")]
-            elif m.group("win"):
-                return self._window_filter(WINDOW_RE.search(m.group("win")), prefix="not_contacted")
+            elif window is not None:
+                return self._window_filter(window, prefix="not_contacted")
             else:
                 self.filter["never_contacted"] = True
             return True
 
         self.take(r"\b(?:never\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached(?:\s+out\s+to)?)|uncontacted|untouched|not\s+yet\s+contacted|no\s+contact\s+yet|with\s+no\s+(?:contact|outreach|touches)(?:\s+(?:at\s+all|ever|yet))?|zero\s+(?:contact|touches))\b(?!\s+(?:in|for|over|since|within))", lambda m: self.filter.update(never_contacted=True))
-        self.take(not_contacted, handle_not)
-        self.take(
-            rf"\b(?:no|without\s+(?:any\s+)?|zero)\s*(?:contact|touch(?:es)?|outreach|follow[\s-]?ups?|activity\s+from\s+us)\s+(?:(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?|(?P<win>{window}))",
-            handle_not,
+        self.take_windowed(not_contacted, handle_not, required=False, unless="n_over")
+        self.take_windowed(
+            r"\b(?:no|without\s+(?:any\s+|a\s+|an\s+|one\s+|a\s+single\s+)?|zero)\s*(?:contact|touch(?:es)?|touchpoints?|outreach|follow[\s-]?ups?|activity\s+from\s+us)\s+(?:(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?)?",
+            handle_not, required=True, unless="n_over",
         )
         def last_contact_ago(m: re.Match[str]) -> None:
             self.filter["not_contacted_in_days"] = int(m.group(1) or m.group(3)) * {"day": 1, "week": 7, "month": 30}[m.group(2) or m.group(4)]
@@ -97,16 +105,16 @@ class Windows(Reading):
             last_contact_ago,
         )
         # "last contacted back in October", "whose last contact was in October": the last contact falls inside the window.
-        self.take(rf"\b(?:(?:were|was|we)\s+)?{last}\s+(?:back\s+|way\s+back\s+)?(?P<win>{window})", lambda m: self._window_filter(WINDOW_RE.search(m.group("win")), prefix="contacted"))
+        def handle_contacted(m: re.Match[str], window: Window | None) -> bool:
+            return self._window_filter(window, prefix="contacted")
 
-        def handle_contacted(m: re.Match[str]) -> bool:
-            return self._window_filter(WINDOW_RE.search(m.group("win")), prefix="contacted")
+        self.take_windowed(rf"\b(?:(?:were|was|we)\s+)?{last}\s+(?:back\s+|way\s+back\s+)?", handle_contacted, required=True)
 
         done = r"(?:contacted|touched|called|emailed|reached\s+out\s+to|followed\s+up\s+(?:on|with)|talked\s+(?:to|with)|spok(?:e|en)\s+(?:to|with))"
         do = r"(?:contact|touch|call|email|reach\s+out\s+to|follow\s+up\s+(?:on|with)|talk\s+(?:to|with)|speak\s+(?:to|with))"
-        self.take(
-            rf"\b(?:(?:(?:were|was|been|have\s+been|has\s+been|we've|we\s+have|we)\s+)?{done}|(?:did|do)\s+we\s+{do})\s+(?:them\s+)?(?P<win>{window})",
-            handle_contacted,
+        self.take_windowed(
+            rf"\b(?:(?:(?:were|was|been|have\s+been|has\s+been|we've|we\s+have|we)\s+)?{done}|(?:did|do)\s+we\s+{do})\s+(?:them\s+)?",
+            handle_contacted, required=True,
         )
         self.take(
             r"\b(?:(?:have|has)\s+(?:already\s+)?been\s+|were\s+|was\s+|already\s+|previously\s+)?(?:contacted|touched)"
@@ -117,15 +125,37 @@ class Windows(Reading):
     def read_created(self) -> None:
         verbs = r"(?:(?:were|was|got|have\s+been|has\s+been)\s+)?(?:created|added|captured|came\s+in|come\s+in|arrived|received|generated|signed\s+up|entered|imported|brought(?:\s+in)?|bring|brings|new|opened|started|logged)"
 
-        def created(m: re.Match[str]) -> bool:
-            window = WINDOW_RE.search(m.group("win"))
-            if m.group("verb") is None and self.unwindowed_activity and self.unwindowed_activity[1] <= m.start():
+        def created(start: int, verb: bool, window: Window | None) -> bool:
+            if window is not None and not verb and self.unwindowed_activity and self.unwindowed_activity[1] <= start:
                 # "demo requests from fintech this month": the time is the activity's, not the lead's.
-                set_activity_window(self.unwindowed_activity[0], resolve_window(window, today=self.now.date()))
+                set_activity_window(self.unwindowed_activity[0], window)
                 self.unwindowed_activity = None
                 return True
             return self._window_filter(window, prefix="created")
 
-        self.take(rf"\b(?P<verb>{verbs}\s+)?(?P<win>{WINDOW_PATTERN})", created)
+        # Each window, said alone or after a verb ("came in this week"), left to right.
+        position = 0
+        while True:
+            bare = next((w for w in self.windows() if w[0] >= position), None)
+            said = next(
+                ((m.start(), *w) for m in re.compile(rf"\b{verbs}\s+").finditer(self.text, position)
+                 if (w := self.window_after(m.end())) is not None),
+                None,
+            )
+            if said is not None and (bare is None or said[0] <= bare[0]):
+                (start, window, end), verb = said, True
+            elif bare is not None:
+                (start, window, end), verb = bare, False
+            else:
+                break
+            if created(start, verb, window):
+                self.blank(start, end)
+            position = end
         self.take(r"\b(?:created|added)\s+(?:more\s+than|over)\s+(\d+)\s+(day|week|month)s?\s+ago\b|\bolder\s+than\s+(\d+)\s+(day|week|month)s?\b",
                   lambda m: self.filter.update(created_before=(self.now - timedelta(days=int(m.group(1) or m.group(3)) * {"day": 1, "week": 7, "month": 30}[m.group(2) or m.group(4)])).isoformat()))
+        # "2 weeks ago" alone is a moment, not a period: say how to ask, rather than guess a window around it.
+        self.take(
+            r"\b(?:(?P<verb>created|added|came\s+in|contacted|touched|called|emailed|reached)\s+)?(?:about\s+|around\s+|roughly\s+|exactly\s+)?"
+            r"(?P<n>\d+|a|an|one)\s+(?P<unit>day|week|month|year)s?\s+ago\b",
+            self._ago,
+        )

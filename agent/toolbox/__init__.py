@@ -5,7 +5,7 @@ calls a read-only capability in a tools/ package and returns data (content for t
 for the interfaces), never UI. The families:
 
 - leads: search the leads, aggregate them, one lead's profile
-- scoring: one lead's score explained and its conversion prediction
+- scoring: one lead's score explained and its conversion prediction; how the tiers convert, score drift
 - enrichment: enrich an email, domain or lead; find duplicates
 - routing: suggest an owner, explain an assignment, what-if re-routing
 - semantic: search by meaning, leads like a given one
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # A module is imported when one of its tools is first used: a question needs one or two families.
 TOOL_MODULES = {
     "search_leads": "leads", "aggregate_leads": "leads", "get_lead": "leads",
-    "explain_score": "scoring", "predict_conversion": "scoring",
+    "explain_score": "scoring", "predict_conversion": "scoring", "tier_calibration": "scoring", "score_drift": "scoring",
     "enrich": "enrichment", "find_duplicates": "enrichment",
     "suggest_owner": "routing", "explain_assignment": "routing", "routing_what_if": "routing",
     "semantic_search_leads": "semantic", "similar_leads": "semantic",

@@ -8,7 +8,7 @@ from typing import Any
 from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import not_visible, resolve_lead, to_json, visible, which_lead
+from leadpilot.agent.toolbox.common import resolve_lead, to_json, which_lead
 
 
 @tool("enrich", response_format="content_and_artifact")
@@ -29,14 +29,10 @@ def enrich_tool(runtime: ToolRuntime[AgentDeps], target: str) -> tuple[str, dict
             return which_lead(found, tool="enrich")
         if found is not None and found.lead_id is not None:
             target = f"lead {found.lead_id}"
-    try:
-        result = enrich_target(deps.db, target=target, now=deps.now)
+    try:  # the account and the lead looked for among the leads the viewer may see (tools.enrichment)
+        result = enrich_target(deps.db, target=target, now=deps.now, viewer=deps.viewer)
     except LookupError as error:
         return to_json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
-    if result.get("lead_id") is not None:
-        with deps.read() as session:
-            if not visible(deps, session, result["lead_id"]):
-                return not_visible(result["lead_id"])
     return to_json(result), {"kind": "enrichment", **json.loads(to_json(result))}
 
 
@@ -48,9 +44,7 @@ def find_duplicates_tool(runtime: ToolRuntime[AgentDeps], query: str | None = No
 
     deps = runtime.context
     try:
-        result = find_duplicates_of(deps.db, query=query, lead_id=lead_id)
+        result = find_duplicates_of(deps.db, query=query, lead_id=lead_id, viewer=deps.viewer)
     except (LookupError, TypeError) as error:
         return to_json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
-    with deps.read() as session:
-        result["matches"] = [m for m in result["matches"] if visible(deps, session, m["lead_id"])]
     return to_json(result), {"kind": "duplicates", **json.loads(to_json(result))}

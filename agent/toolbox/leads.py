@@ -79,9 +79,12 @@ def aggregate_leads_tool(
 @tool("get_lead", response_format="content_and_artifact")
 def get_lead_tool(runtime: ToolRuntime[AgentDeps], lead_id: int) -> tuple[str, dict[str, Any]]:
     """One lead's full profile: contact, company, activities, score breakdown, assignments."""
+    from leadpilot.agent.toolbox.common import as_seen, visible
+
     deps = runtime.context
-    with deps.read() as session:
-        profile = get_lead_profile(session, lead_id=lead_id, viewer=deps.viewer)
+    with deps.read() as session:  # an id out of range, unknown or not the viewer's: the same answer
+        profile = get_lead_profile(session, lead_id=lead_id, viewer=deps.viewer) if visible(deps, session, lead_id) else None
+        profile = as_seen(deps, session, profile)  # its recorded assignments may name other reps' leads
     if profile is None:
         content = {"error": f"No lead {lead_id} that you can see."}
         return to_json(content), {"kind": "lead", "lead": None, "problems": [content["error"]]}

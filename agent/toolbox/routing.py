@@ -8,8 +8,30 @@ from typing import Any
 from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import error_result, not_visible, resolve_lead, to_json, unresolved, visible
+from leadpilot.agent.toolbox.common import as_seen, error_result, not_visible, resolve_lead, to_json, unresolved, visible
 from leadpilot.tools.routing import PoolMembership
+
+
+def _for_viewer(deps: AgentDeps, session, result: dict[str, Any]) -> dict[str, Any]:
+    """A routing result as the person asking may see it (memory.visibility): the decision is made
+    over all leads, but an account owned through a lead they cannot see is not named — not its
+    lead, its owner nor its stage — and recorded reasons naming such leads are withheld."""
+    from leadpilot.memory.visibility import hidden_from
+    from leadpilot.tools.routing import ACCOUNT_RULE
+
+    hidden = hidden_from(session, deps.viewer, result)
+    if not hidden:
+        return result
+    decision = result.get("decision") or {}
+    account = decision.get("account") or {}
+    if account.get("lead_id") in hidden and decision.get("rule") == ACCOUNT_RULE:
+        label = f"lead {result['lead_id']} ({result.get('company') or 'unnamed company'})"
+        answer = (f"By the account-match rule, {label} would go to the owner of its company's account; that account is "
+                  "on a lead you cannot see, so ask a manager who owns it.")
+        return {**{k: result.get(k) for k in ("lead_id", "company", "current_owner", "named", "chosen", "other_leads")},
+                "owner": None, "owner_name": None, "queue": None, "rule": ACCOUNT_RULE, "answer": answer,
+                "decision": {"rule": ACCOUNT_RULE, "account": "withheld", "policy_version": decision.get("policy_version")}}
+    return as_seen(deps, session, result)
 
 
 def _routing_policy(deps: AgentDeps):
@@ -34,6 +56,7 @@ def suggest_owner_tool(
             return reply
         try:
             result = {**suggest_owner(session, policy=_routing_policy(deps), now=deps.now, lead_id=found.lead_id), **found.context()}
+            result = _for_viewer(deps, session, result)
         except RoutingInputError as error:
             return error_result("routing", str(error))
     shown = {k: result.get(k) for k in ("lead_id", "company", "current_owner", "owner_name", "queue", "rule", "answer", "named", "chosen", "other_leads")}
@@ -50,7 +73,7 @@ def explain_assignment_tool(runtime: ToolRuntime[AgentDeps], lead_id: int, rep: 
         if not visible(deps, session, lead_id):
             return not_visible(lead_id)
         try:
-            result = explain_assignment(session, lead_id=lead_id, rep=rep)
+            result = _for_viewer(deps, session, explain_assignment(session, lead_id=lead_id, rep=rep))
         except RoutingInputError as error:
             return error_result("routing_explain", str(error))
     return to_json({"answer": result["answer"], "owner": result.get("owner")}), {"kind": "routing_explain", **json.loads(to_json(result))}

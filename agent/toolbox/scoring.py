@@ -14,7 +14,7 @@ from typing import Any
 from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
 from leadpilot.agent.deps import AgentDeps
-from leadpilot.agent.toolbox.common import resolve_lead, to_json, unresolved
+from leadpilot.agent.toolbox.common import as_seen, resolve_lead, to_json, unresolved
 
 
 @tool("explain_score", response_format="content_and_artifact")
@@ -27,7 +27,7 @@ def explain_score_tool(
     closed lead says first how and when it ended."""
     from dataclasses import asdict
 
-    from leadpilot.tools.scoring import explain_score, top_reasons
+    from leadpilot.tools.scoring import axes_sentence, breakdown_lines, explain_score, top_reasons
 
     deps = runtime.context
     with deps.read() as session:
@@ -35,6 +35,9 @@ def explain_score_tool(
         if (reply := unresolved(deps, session, found, asked_id=lead_id, tool="explain_score")) is not None:
             return reply
         explanation = asdict(explain_score(session, lead_id=found.lead_id))
+        seen = as_seen(deps, session, explanation["breakdown"])
+    if seen != explanation["breakdown"]:  # its closest accounts name leads the viewer may not see: left out, lines re-read
+        explanation.update(breakdown=seen, lines=breakdown_lines(seen), summary=None)
     explanation.update(found.context())
     breakdown = explanation.pop("breakdown", None)
     # The model reads the points per category and the top reasons; the policy version and the raw
@@ -42,6 +45,9 @@ def explain_score_tool(
     shown = {key: value for key, value in explanation.items() if key not in ("summary", "policy_version")}
     if breakdown:
         shown["thresholds"] = breakdown.get("tiers") or {}
+        if breakdown.get("axes"):  # fit × engagement: the cell picks the tier ("fit 78 (A), engagement 11 (level 4): cell A4")
+            shown["axes"] = axes_sentence(breakdown)
+            shown["hot_cells"] = (breakdown.get("grid") or {}).get("hot", [])
         shown["categories"] = [{"category": name.replace("_", " "), "points": part.get("points", 0), "cap": part.get("cap")}
                                for name, part in (breakdown.get("categories") or {}).items()]
         shown["top_reasons"] = top_reasons(breakdown)
@@ -76,3 +82,48 @@ def predict_conversion_tool(
             result = predict_lead(session, lead_id=found.lead_id, model=model, now=deps.now, record=False).to_dict()
     result.update(found.context())
     return to_json(result), {"kind": "prediction", **json.loads(to_json(result))}
+
+
+@tool("tier_calibration", response_format="content_and_artifact")
+def tier_calibration_tool(runtime: ToolRuntime[AgentDeps]) -> tuple[str, dict[str, Any]]:
+    """How well the scoring tiers convert: each tier's share of today's open leads and its
+    conversion on closed history (with a 95% interval and × the overall rate), the rule score's
+    AUC, and thresholds proposed for the policy's targets (a proposal: `leadpilot calibrate --write`
+    applies it). Counts only, no lead is named. For "how well do our tiers convert?"."""
+    from leadpilot.tools.scoring import PolicyError, calibrate_policy, load_policy
+
+    deps = runtime.context
+    if (refused := _whole_pipeline_only(deps, "How the tiers convert")) is not None:
+        return refused
+    try:
+        policy = load_policy()
+    except PolicyError as error:
+        return to_json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
+    with deps.read() as session:
+        data = calibrate_policy(session, policy=policy, now=deps.now, weights=False).as_aggregate()
+    return to_json(data), {"kind": "aggregate", **data}
+
+
+@tool("score_drift", response_format="content_and_artifact")
+def score_drift_tool(runtime: ToolRuntime[AgentDeps], weeks: int = 8) -> tuple[str, dict[str, Any]]:
+    """How tiers and scores of open leads moved week by week (from the audit of every re-score), with
+    the policy versions that re-scored each week: drift after a policy change. Counts only."""
+    from leadpilot.tools.scoring import score_drift
+
+    deps = runtime.context
+    if (refused := _whole_pipeline_only(deps, "The score drift")) is not None:
+        return refused
+    with deps.read() as session:
+        try:
+            data = score_drift(session, now=deps.now, weeks=weeks).as_aggregate()
+        except ValueError as error:
+            return to_json({"error": str(error)}), {"kind": "error", "problems": [str(error)]}
+    return to_json(data), {"kind": "aggregate", **data}
+
+
+def _whole_pipeline_only(deps: AgentDeps, what: str) -> tuple[str, dict[str, Any]] | None:
+    """Policy reports count every lead: only a viewer who sees every lead (manager, admin) gets them."""
+    if deps.viewer.sees_everything:
+        return None
+    message = f"{what} is measured on every lead in the pipeline: ask a manager or an admin (you see your own leads only)."
+    return to_json({"error": message}), {"kind": "error", "problems": [message]}

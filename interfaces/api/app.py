@@ -3,25 +3,30 @@ GET /health, GET /metrics; OpenAPI at /openapi.json and /docs.
 
 Thin by design: parse and check the request, call tools/pipeline/capture.py or the store, render JSON.
 The lead is on disk before the 202; processing happens in the pipeline workers.
+Guards (README "Security"): a Host allow-list and a body limit counted while streaming wrap every
+request (access.py, limits.py); a bearer token guards /leads, /metrics and the docs; webhooks need a
+fresh timestamped signature (signature.py) and JSON within limits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
 import threading
 from collections import Counter
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Header, Path, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, text
 
 from leadpilot.clock import clock_from_settings
+from leadpilot.interfaces.api.access import HostAllowList, allowed_hosts, api_token, token_file, token_problem
 from leadpilot.interfaces.api.capture_writer import CaptureWriter
+from leadpilot.interfaces.api.limits import BadJson, BodyLimit, read_json
 from leadpilot.interfaces.api.schemas import Captured, Invalid, LeadIn, LeadStatus, Problem
 from leadpilot.interfaces.api.signature import HEADER, signature_problem
 from leadpilot.memory.db import Database
@@ -33,7 +38,6 @@ from leadpilot.memory.pipeline import (
 from leadpilot.settings import Settings
 from leadpilot.tools.pipeline import IdempotencyConflict, body_digest, prepare_capture
 
-MAX_BODY = 256 * 1024
 _MAX_KEY = 200
 _MAX_ID = 2**31 - 1  # lead ids are 32-bit integers in both databases
 
@@ -51,8 +55,24 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
     if settings.webhook_secret is None:
         raise ValueError("LEADPILOT_WEBHOOK_SECRET is not set — every webhook must be signed; generate one with "
                          "`python -c \"import secrets; print(secrets.token_hex(32))\"` and give it to the senders")
-    secret = settings.webhook_secret.get_secret_value()
-    api_token = settings.api_token.get_secret_value() if settings.api_token else None
+    secrets = [settings.webhook_secret.get_secret_value()]
+    if settings.webhook_previous_secret is not None:
+        secrets.append(settings.webhook_previous_secret.get_secret_value())
+    token = api_token(settings, create=True)
+    bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                        description="LEADPILOT_API_TOKEN, or the token `leadpilot serve` generated into <data dir>/api_token.")
+
+    def token_required(public: bool = False):
+        async def check(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> None:
+            if public:
+                return
+            given = f"Bearer {credentials.credentials}" if credentials is not None else None
+            if problem := token_problem(given, token):
+                raise HTTPException(401, problem, headers={"WWW-Authenticate": "Bearer"})
+        return Depends(check)
+
+    reader, metrics_reader, docs_reader = (token_required(), token_required(settings.api_public_metrics),
+                                           token_required(settings.api_public_docs))
     clock = clock_from_settings(settings)
     requests: Counter[tuple[str, int]] = Counter()
     counter_lock = threading.Lock()
@@ -69,7 +89,7 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
             if workers is not None:
                 await run_in_threadpool(workers.stop)
 
-    app = FastAPI(title="Leadpilot capture API", version="1", lifespan=lifespan,
+    app = FastAPI(title="Leadpilot capture API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
                   description="Signed lead webhooks in; each lead stored at once, then de-duplicated, enriched, scored, "
                               "routed, summarised and announced by the pipeline workers.")
 
@@ -94,35 +114,43 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
                     requests[(getattr(scope.get("route"), "path", "unmatched"), status)] += 1
         return counted
 
+    hosts = ["*"] if "*" in settings.api_allowed_hosts else allowed_hosts(settings)
+    where = "LEADPILOT_API_TOKEN" if settings.api_token is not None else f"{token_file(settings)} (generated; LEADPILOT_API_TOKEN overrides it)"
+    app.state.token_note = (f"Reads (/leads, /metrics, /docs) need Authorization: Bearer <token>, the token in {where}. "
+                            f"Host names answered: {', '.join(hosts)} (LEADPILOT_API_ALLOWED_HOSTS adds more).")
+    if settings.webhook_legacy_signatures:
+        app.state.token_note += ("\nOld sha256= webhook signatures are accepted (LEADPILOT_WEBHOOK_LEGACY_SIGNATURES): they can be "
+                                 "replayed; turn it off once every sender signs t=...,v1=....")
     app.add_middleware(count_requests)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(HostAllowList, hosts=hosts)
 
-    def authorised(authorization: str | None) -> JSONResponse | None:
-        if api_token is None:
-            return None
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), api_token):
-            return _problem(401, "missing or wrong bearer token — send Authorization: Bearer <LEADPILOT_API_TOKEN>")
-        return None
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[docs_reader])
+    async def openapi_document():
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[docs_reader])
+    async def docs_page() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
 
     @app.post("/webhooks/lead", status_code=202, response_model=Captured, tags=["capture"],
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": LeadIn.model_json_schema()}}}},
               responses={400: {"model": Problem}, 401: {"model": Problem}, 409: {"model": Problem}, 413: {"model": Problem},
                          422: {"model": Invalid}})
     async def capture(request: Request,
-                      x_leadpilot_signature: str | None = Header(None, alias=HEADER, description="sha256=<hex HMAC-SHA256 of the body>"),
+                      x_leadpilot_signature: str | None = Header(None, alias=HEADER, description='t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">'),
                       idempotency_key: str | None = Header(None, alias="Idempotency-Key", description="Same key + same body = the same lead, answered again.")):
         """Capture one lead. 202 once it is durably stored (new or repeat), with its id and status URL."""
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _problem(413, f"body is {len(body):,} bytes; the limit is {MAX_BODY:,} — post one lead per request")
-        if problem := signature_problem(body, x_leadpilot_signature, secret):
+        body = await request.body()  # at most LEADPILOT_API_MAX_BODY_BYTES: BodyLimit stops reading there
+        if problem := signature_problem(body, x_leadpilot_signature, secrets, tolerance_s=settings.webhook_tolerance_s,
+                                        legacy=settings.webhook_legacy_signatures):
             return _problem(401, problem)
         if idempotency_key is not None and not (0 < len(idempotency_key.strip()) <= _MAX_KEY):
             return _problem(400, f"Idempotency-Key must be 1 to {_MAX_KEY} characters")
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _problem(400, f"body is not JSON ({error}) — send one JSON object with the lead's fields")
+            payload = read_json(body, max_depth=settings.api_max_json_depth)
+        except BadJson as error:
+            return _problem(400, str(error))
         if not isinstance(payload, dict):
             return JSONResponse(Invalid(detail="the body must be a JSON object with the lead's fields, e.g. "
                                                '{"company": "ACME Corp", "email": "jane@acme.example"}').model_dump(), status_code=422)
@@ -140,6 +168,7 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
                         updated=result.updated, status_url=f"/leads/{result.lead_id}")
 
     def lead_status(lead_id: int) -> dict[str, Any] | None:
+        from leadpilot.memory.outbox import lead_changes
         from leadpilot.tools.leads import lead_row
 
         with db.session() as session:
@@ -165,14 +194,13 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
                            "rep_id": t.rep_id} for t in tasks],
                 "nurture": None if nurture is None else {"sequence": nurture.sequence, "next_step": nurture.next_step,
                                                          "next_touch_at": _iso(nurture.next_touch_at), "status": nurture.status},
+                "outbox": lead_changes(session, lead_id=lead_id),  # #19: what is owed to CRMs, email, webhooks
             }
 
-    @app.get("/leads/{lead_id}", response_model=LeadStatus, tags=["leads"],
+    @app.get("/leads/{lead_id}", response_model=LeadStatus, tags=["leads"], dependencies=[reader],
              responses={401: {"model": Problem}, 404: {"model": Problem}})
-    async def get_lead(lead_id: int = Path(ge=1, le=_MAX_ID), authorization: str | None = Header(None)):
+    async def get_lead(lead_id: int = Path(ge=1, le=_MAX_ID)):
         """A lead with its processing status, every step's outcome, the summary and the history."""
-        if denied := authorised(authorization):
-            return denied
         status = await run_in_threadpool(lead_status, lead_id)
         if status is None:
             return _problem(404, f"no lead with id {lead_id}")
@@ -192,14 +220,31 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
             requeue(session, lead_id=lead_id, at=wall_clock(), reason=f"retry requested (was {job.status})", actor="api")
             return 202, {"lead_id": lead_id, "status": "queued", "status_url": f"/leads/{lead_id}"}
 
-    @app.post("/leads/{lead_id}/retry", status_code=202, tags=["leads"],
+    @app.post("/leads/{lead_id}/retry", status_code=202, tags=["leads"], dependencies=[reader],
               responses={401: {"model": Problem}, 404: {"model": Problem}, 409: {"model": Problem}})
-    async def retry_lead(lead_id: int = Path(ge=1, le=_MAX_ID), authorization: str | None = Header(None)):
+    async def retry_lead(lead_id: int = Path(ge=1, le=_MAX_ID)):
         """Queue a dead-lettered (or waiting) lead again with fresh attempts; finished steps are not redone."""
-        if denied := authorised(authorization):
-            return denied
         status, body = await run_in_threadpool(retry, lead_id)
         return JSONResponse(body, status_code=status)
+
+    def unsubscribe_now(token: str) -> tuple[int, str]:
+        from leadpilot.tools.crm import CrmError, unsubscribe
+
+        try:
+            return 200, unsubscribe(db, settings, token=token, now=clock.now())
+        except (ValueError, CrmError) as error:
+            return 400, str(error)
+
+    unsubscribe_answers = {400: {"description": "The link is not valid.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+
+    @app.get("/unsubscribe", tags=["email"], response_class=PlainTextResponse, responses=unsubscribe_answers,
+             operation_id="unsubscribe_link")
+    @app.post("/unsubscribe", tags=["email"], response_class=PlainTextResponse, responses=unsubscribe_answers,
+              operation_id="unsubscribe_one_click")
+    async def unsubscribe_link(token: str = Query(min_length=3, max_length=200)):
+        """An email's unsubscribe link (GET) or one-click List-Unsubscribe-Post (POST): no more emails, nurture stopped."""
+        status, message = await run_in_threadpool(unsubscribe_now, token)
+        return PlainTextResponse(message + "\n", status_code=status)
 
     def health() -> tuple[int, dict[str, Any]]:
         try:
@@ -225,7 +270,9 @@ def create_app(*, settings: Settings, db: Database, workers: Any = None) -> Fast
         with db.session() as session:
             return render_metrics(session, http_requests=snapshot)
 
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse, dependencies=[metrics_reader],
+             responses={401: {"description": "No or a wrong bearer token.",
+                              "content": {"application/json": {"schema": Problem.model_json_schema()}}}})
     async def get_metrics():
         """Prometheus text format: received, processed, failed, queue depth, stage latencies."""
         return PlainTextResponse(await run_in_threadpool(metrics_text), media_type="text/plain; version=0.0.4")

@@ -3,6 +3,8 @@ every restart counts: leads received, processed, failed, queue depth, stage late
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -60,7 +62,26 @@ def render_metrics(session: Session, *, http_requests: dict[tuple[str, int], int
     _metric(lines, "leadpilot_pipeline_oldest_queued_timestamp_seconds", "gauge", "When the oldest waiting lead was captured (0 = none).")
     lines.append(f"leadpilot_pipeline_oldest_queued_timestamp_seconds {oldest.timestamp() if oldest else 0:.3f}")
 
+    _outbox_metrics(lines, session)
     _metric(lines, "leadpilot_http_requests_total", "counter", "HTTP requests this process answered.")
     for (route, status), count in sorted(http_requests.items()):
         lines.append(f'leadpilot_http_requests_total{{route="{route}",status="{status}"}} {count}')
     return "\n".join(lines) + "\n"
+
+
+def _outbox_metrics(lines: list[str], session: Session) -> None:
+    """#19: changes owed to CRMs, email and webhooks, by channel and status (dead = dead-lettered), and the oldest pending one's age."""
+    from leadpilot.memory.outbox import outbox_depth
+    from leadpilot.memory.pipeline import wall_clock
+
+    depth = outbox_depth(session)
+    _metric(lines, "leadpilot_outbox_changes", "gauge", "Outbox changes by channel and status (pending, sending, sent, cancelled, dead).")
+    for (channel, status), (count, _) in sorted(depth.items()):
+        lines.append(f'leadpilot_outbox_changes{{channel="{channel}",status="{status}"}} {count}')
+    _metric(lines, "leadpilot_outbox_oldest_pending_age_seconds", "gauge", "Age of the oldest change waiting to be sent, per channel.")
+    waiting: dict[str, Any] = {}
+    for (channel, status), (_, oldest) in depth.items():
+        if status in ("pending", "sending") and oldest is not None:
+            waiting[channel] = min(oldest, waiting.get(channel, oldest))
+    for channel, oldest in sorted(waiting.items()):
+        lines.append(f'leadpilot_outbox_oldest_pending_age_seconds{{channel="{channel}"}} {(wall_clock() - oldest).total_seconds():.3f}')

@@ -79,7 +79,7 @@ def build_worker(db: Database, *, settings: Settings, clock: Clock, alert: Calla
 
     def idle() -> bool:
         """Between leads: nurture touches that are due, then one queued discovery campaign."""
-        sent = advance_nurture(db, policy=context.pipeline_policy(), now=clock.now()).sent
+        sent = advance_nurture(db, policy=context.pipeline_policy(), now=clock.now(), settings=settings).sent
         return bool(sent) or run_next_campaign(db, now=clock.now(), settings=settings) is not None
 
     return PipelineWorker(db=db, context=context, clock=clock, idle=idle,

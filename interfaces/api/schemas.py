@@ -68,3 +68,4 @@ class LeadStatus(BaseModel):
     history: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
     nurture: dict[str, Any] | None
+    outbox: list[dict[str, Any]] = Field(default_factory=list, description="Changes owed to CRMs, email and webhooks: pending, sent, cancelled or dead (with the last error).")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 
-from leadpilot.interfaces.cli import agent, data, scoring, servers  # noqa: F401  (importing registers their commands)
+from leadpilot.interfaces.cli import accounts, agent, data, scoring, servers, users  # noqa: F401  (importing registers their commands)
 from leadpilot.interfaces.cli.shared import app, fail
 
 # `leadpilot --help` lists the commands in this order.
 COMMAND_ORDER = (
-    "seed", "rescore", "reindex", "demo", "ui", "slack", "serve", "worker", "import", "export",
+    "seed", "rescore", "calibrate", "score-drift", "reindex", "demo", "ui", "slack", "serve", "worker", "import", "export",
     "ask", "chat", "train", "predict", "feedback", "migrate", "status", "enrich",
 )
 app.registered_commands.sort(key=lambda command: COMMAND_ORDER.index(command.name or command.callback.__name__))
@@ -26,6 +26,7 @@ def _add_campaign_commands() -> None:
     from leadpilot.interfaces.cli.campaign import campaign_app  # its commands import what they need lazily
 
     app.add_typer(campaign_app, name="campaign")
+    app.add_typer(__import__("leadpilot.interfaces.cli.crm", fromlist=["crm_app"]).crm_app, name="crm")  # #19: CRM sync, outbox, email
 
 
 _add_campaign_commands()
@@ -41,6 +42,7 @@ def main() -> None:
         import gc                 # garbage collections (a fifth of its start); collect rarely instead
 
         gc.set_threshold(200_000, 50, 1000)
+        _only_the_agent_commands()
     try:
         if not as_json:
             app()
@@ -55,6 +57,15 @@ def main() -> None:
         raise
     finally:
         _quick_exit()
+
+
+def _only_the_agent_commands() -> None:
+    """`leadpilot ask ...` runs one command: Typer builds a Click command from the signature of every
+    command it knows before it runs any (tens of milliseconds of a one-question start), so it is
+    shown only the agent's own (ask, and chat so that it stays a group: `leadpilot ask --help` and
+    its usage errors read the same)."""
+    app.registered_commands = [c for c in app.registered_commands if (c.name or c.callback.__name__) in ("ask", "chat")]
+    app.registered_groups = []
 
 
 def _quick_exit() -> None:

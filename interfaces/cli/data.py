@@ -135,6 +135,7 @@ def import_csv(
                 now=current_clock().now(),
                 rejects_path=rejects,
                 chunk_size=get_settings().import_chunk_size,
+                max_field_chars=get_settings().import_max_field_chars,
                 on_progress=on_progress,
                 policy=None if no_score else _scoring_policy(),
             )
@@ -153,18 +154,20 @@ def export(
     format: Annotated[Literal["csv", "json"], typer.Option("--format", "-f", help="csv or json.")] = "csv",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
     with_scores: Annotated[bool, typer.Option("--with-scores", help="CSV: add id, score, tier and owner (JSON always has them).")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="CSV: write cells starting with = + - @ as stored (no ' in front; unsafe to open in a spreadsheet).")] = False,
 ) -> None:
     """Export every lead with the columns `import` reads (export -> import -> export is identical);
-    --with-scores adds id, score, tier and owner."""
+    --with-scores adds id, score, tier and owner. A cell a spreadsheet would run as a formula gets a
+    leading ' (which import removes) unless --raw."""
     from leadpilot.tools.leads import export_leads
 
     db = open_store()
     computed = True if with_scores else None
     try:
         if output is None:
-            count = export_leads(db, output=sys.stdout, format=format, computed=computed)
+            count = export_leads(db, output=sys.stdout, format=format, computed=computed, raw=raw)
         else:
-            count = export_leads(db, output=output, format=format, computed=computed)
+            count = export_leads(db, output=output, format=format, computed=computed, raw=raw)
     finally:
         db.dispose()
     if output is not None:
@@ -181,6 +184,17 @@ def migrate() -> None:
         _console().print(f"Schema at revision {schema_revision(db.engine)} ({db.dialect})")
     finally:
         db.dispose()
+
+
+def _llm_budget(settings) -> dict[str, str]:
+    """The model's token budget (prompt + tools, the tool set chosen, a question's cost); the server
+    is asked for its context only when the OpenAI-compatible backend is on."""
+    from leadpilot.agent.llm_loop import budget_lines
+
+    try:
+        return budget_lines(settings, ask_server=settings.effective_llm_backend == "openai")
+    except Exception as error:  # noqa: BLE001 - status reports, it does not fail
+        return {"llm tokens": f"not counted ({error})"}
 
 
 @app.command()
@@ -205,6 +219,7 @@ def status() -> None:
         "database": settings.resolved_database_url,
         "clock": current_clock().now().isoformat() + (" (pinned by LEADPILOT_NOW)" if settings.now else ""),
         "llm": settings.effective_llm_backend,
+        **_llm_budget(settings),
         **{name: f"{count:,}" for name, count in counts.items()},
     }
     width = max(len(name) for name in lines) + 2  # "activities: 29,152", every value in one column

@@ -24,7 +24,7 @@ def _scoring_policy():
         raise typer.Exit(2) from None
 
 
-def _apply_rule_scores(db) -> None:
+def _apply_rule_scores(db, *, actor: str = "rescore") -> None:
     """Score every lead with the rule policy (config/scoring.yaml or LEADPILOT_SCORING_POLICY); leads
     in the semantic index also get the semantic category."""
     from leadpilot.settings import get_settings
@@ -33,7 +33,7 @@ def _apply_rule_scores(db) -> None:
 
     policy = _scoring_policy()
     index, problem = open_scoring_index(db, category=policy.categories.semantic_in_force, settings=get_settings())
-    report = rescore_leads(db, policy=policy, now=current_clock().now(), semantic=index)
+    report = rescore_leads(db, policy=policy, now=current_clock().now(), semantic=index, actor=actor)
     moves = ", ".join(f"{move} {count:,}" for move, count in sorted(report.tier_moves.items())) or "no changes"
     semantic = f" Semantic category on {report.semantic_scored:,} indexed leads." if report.semantic_scored else ""
     _console().print(
@@ -69,6 +69,125 @@ def rescore() -> None:
         _apply_rule_scores(db)
     finally:
         db.dispose()
+
+
+@app.command()
+def calibrate(
+    write: Annotated[bool, typer.Option("--write", help="Apply the proposed grid thresholds to the policy file and re-score (audited).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """How the scoring policy's tiers convert on your closed leads, the rule score's AUC, proposed grid
+    thresholds for the policy's calibration targets, and learned category weights (a proposal only)."""
+    from leadpilot.tools.scoring import calibrate_policy, write_thresholds
+
+    policy = _scoring_policy()
+    db = open_store()
+    try:
+        with db.session() as session:
+            report = calibrate_policy(session, policy=policy, now=current_clock().now())
+        if as_json and not write:
+            sys.stdout.write(json.dumps(report.to_dict(), default=str) + "\n")
+            return
+        if not as_json:
+            render_calibration(report, _console())
+        if write:
+            from leadpilot.settings import get_settings
+
+            if get_settings().scoring_policy is None:
+                raise fail(f"--write changes your own policy file, not the example shipped with Leadpilot ({policy.path}): copy it, "
+                           "set LEADPILOT_SCORING_POLICY=/path/to/your/scoring.yaml and run it again.", as_json=as_json, code=2)
+            proposal = report.proposal
+            if proposal is None or policy.path is None:
+                raise fail("Nothing to write: " + ("; ".join(report.notes) or "no proposal"), as_json=as_json)
+            if proposal.thresholds == report.current.thresholds:  # type: ignore[union-attr]
+                say("The policy's thresholds are already the proposal: nothing to write.")
+                return
+            before, after = write_thresholds(policy.path, proposal.thresholds)
+            say(f"Wrote {proposal.thresholds.describe()} to {policy.path} (policy {before.version} → {after.version}).")
+            _apply_rule_scores(db, actor="calibrate")
+    finally:
+        db.dispose()
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def render_calibration(report, console) -> None:
+    """The calibration report as tables (also used by `evals scoring`)."""
+    from rich.table import Table
+
+    base = _share(report.base_rate)
+    auc = "—" if report.auc is None else f"{report.auc:.3f}"
+    console.print(
+        f"[bold]Policy {report.policy_version}[/bold] on {report.open_leads:,} open and {report.closed_leads:,} closed leads "
+        f"({report.converted:,} converted, {base}); rule score AUC on closed history: [bold]{auc}[/bold]"
+    )
+    table = Table(title="Tiers: share of open leads, conversion on closed history (Wilson 95% interval)", header_style="bold")
+    for column in ("tier", "open leads", "share", "closed", "converted", "conversion", "95% interval", "× overall", ""):
+        table.add_column(column, justify="left" if column in ("tier", "") else "right")
+    for row in report.tiers:
+        interval = "—" if row.interval is None else f"{row.interval[0]:.1%}–{row.interval[1]:.1%}"
+        lift = "—" if row.lift is None else f"{row.lift:.2f}×"
+        table.add_row(row.tier, f"{row.open_leads:,}", _share(row.open_share), f"{row.closed_leads:,}", f"{row.converted:,}",
+                      _share(row.conversion), interval, lift, "█" * round(20 * (row.conversion or 0)))
+    console.print(table)
+    if report.proposal is not None:
+        targets = report.targets
+        console.print(f"Targets: hot ≈ {targets['hot_share']:.0%} of open leads, converting ≥ {targets['hot_lift']:g}× overall.")
+        for label, item in (("now", report.current), ("proposed", report.proposal)):
+            lift = "—" if item.hot_lift is None else f"{item.hot_lift:.2f}×"
+            console.print(f"  {label:<9} {item.thresholds.describe()}: hot {_share(item.hot_share)} of open, {lift} overall"
+                          + (" [green]meets the targets[/green]" if item.meets_targets else " [yellow]misses the targets[/yellow]"))
+        console.print(f"  {report.proposal.why}. `leadpilot calibrate --write` applies it and re-scores (audited).", highlight=False)
+    if report.weights is not None:
+        weights = Table(title=f"Learned category weights (logistic fit, 5-fold AUC {report.weights.cv_auc:.3f}) — a proposal, not applied",
+                        header_style="bold")
+        for column in ("category", "axis", "cap now", "log-odds per 10 points", "suggested cap"):
+            weights.add_column(column, justify="left" if column in ("category", "axis") else "right")
+        for item in report.weights.categories:
+            weights.add_row(item["category"].replace("_", " "), item["axis"], f"{item['cap']:g}", f"{item['log_odds_per_10_points']:+.3f}",
+                            str(item["suggested_cap"]))
+        console.print(weights)
+    for note in report.notes:
+        console.print(f"note: {note}", highlight=False)
+    from leadpilot.tools.scoring import HISTORY_NOTE
+
+    console.print(f"({HISTORY_NOTE}.)", highlight=False)
+
+
+@app.command("score-drift")
+def score_drift(
+    weeks: Annotated[int, typer.Option("--weeks", help="How many weeks back (1–104).")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Tiers and scores of open leads week by week, from the audit: the drift after a policy change."""
+    from rich.table import Table
+
+    from leadpilot.tools.scoring import score_drift as drift_of
+
+    db = open_store()
+    try:
+        with db.session() as session:
+            try:
+                drift = drift_of(session, now=current_clock().now(), weeks=weeks)
+            except ValueError as error:
+                raise fail(str(error), as_json=as_json, code=2) from None
+    finally:
+        db.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps(drift.to_dict(), default=str) + "\n")
+        return
+    table = Table(title="Open leads by tier, week by week (from the audit)", header_style="bold")
+    for column in ("week ending", "leads", "hot", "warm", "cold", "hot share", "mean score", "tier moves", "policies"):
+        table.add_column(column, justify="left" if column in ("week ending", "tier moves", "policies") else "right")
+    for row in drift.weeks:
+        moves = ", ".join(f"{move} {count:,}" for move, count in list(row.tier_moves.items())[:4])
+        table.add_row(row.week_ending, f"{row.leads:,}", *(f"{row.tiers[t]:,}" for t in ("hot", "warm", "cold")),
+                      _share(row.hot_share), "—" if row.mean_score is None else f"{row.mean_score:.1f}", moves, ", ".join(row.policies))
+    _console().print(table)
+    for note in drift.notes:
+        _console().print(f"note: {note}", highlight=False)
 
 
 @app.command()

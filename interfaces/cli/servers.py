@@ -9,7 +9,7 @@ import typer
 
 from leadpilot.interfaces.cli.data import _build_semantic_index, _print_seed_summary
 from leadpilot.interfaces.cli.scoring import _apply_rule_scores, _train_quietly
-from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, ensure_port_free, open_store, say
+from leadpilot.interfaces.cli.shared import _console, _err_console, app, current_clock, ensure_port_free, fail, open_store, say
 
 
 def _index_for_demo(db) -> None:
@@ -34,6 +34,7 @@ def demo(
 ) -> None:
     """Load demo data if the store is empty, then start the web chat on embedded defaults.
     The data is seeded around the clock (LEADPILOT_NOW when set), so relative questions fit it."""
+    from leadpilot.interfaces.web.launch import WebLoginError, check_login_setup
     from leadpilot.memory.leads import count_leads
     from leadpilot.memory.seed import seed_demo
     from leadpilot.settings import get_settings
@@ -43,6 +44,10 @@ def demo(
     ensure_port_free(host, port)  # before a minute of loading, not after
     db = open_store()
     try:
+        try:
+            check_login_setup(settings, db, host)  # before a minute of loading, not after
+        except WebLoginError as error:
+            raise fail(str(error), code=2) from None
         with db.session() as session:
             existing = count_leads(session)
         if existing:
@@ -67,15 +72,21 @@ def ui(
     port: Annotated[int | None, typer.Option(help="Port (default LEADPILOT_UI_PORT, 8000).")] = None,
 ) -> None:
     """Start the web chat (Chainlit) in the foreground; Ctrl-C stops it."""
-    from leadpilot.interfaces.web.launch import run_web_chat
+    from leadpilot.interfaces.web.launch import WebLoginError, check_login_setup, run_web_chat
     from leadpilot.settings import get_settings
 
     settings = get_settings()
     host, port = host or settings.ui_host, port or settings.ui_port
     ensure_port_free(host, port)
-    open_store().dispose()  # create / migrate the store before the first chat
+    db = open_store()  # create / migrate the store before the first chat
+    try:
+        mode = check_login_setup(settings, db, host)
+    except WebLoginError as error:
+        raise fail(str(error), code=2) from None
+    finally:
+        db.dispose()
     say("Starting the web chat...")
-    if not run_web_chat(settings, host=host, port=port):
+    if not run_web_chat(settings, mode=mode, host=host, port=port):
         _err_console().print(f"The web chat did not start on {host}:{port}.", style="red", markup=False)
         raise typer.Exit(1)
 
@@ -108,10 +119,6 @@ def slack(
         db.dispose()
 
 
-def _loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default LEADPILOT_API_HOST, 127.0.0.1).")] = None,
@@ -132,8 +139,6 @@ def serve(
     if settings.webhook_secret is None:
         problems.append("LEADPILOT_WEBHOOK_SECRET is not set: every webhook must be signed. Generate one with "
                         "`python -c \"import secrets; print(secrets.token_hex(32))\"` and share it with the senders.")
-    if not _loopback(host) and settings.api_token is None:
-        problems.append(f"--host {host} exposes lead data: set LEADPILOT_API_TOKEN (clients send Authorization: Bearer <token>).")
     if problems:
         for problem in problems:
             _err_console().print(f"[red]{problem}[/red]")
@@ -142,10 +147,11 @@ def serve(
     db = open_store()
     count = settings.pipeline_workers if workers is None else workers
     processes = WorkerProcesses(count, embedding_threads=settings.embedding_threads or 1)
+    api = create_app(settings=settings, db=db, workers=processes)  # generates the API token on the first start
     _err_console().print(f"Capture API on http://{host}:{port} (docs /docs) with {count} pipeline worker process(es); "
-                         f"database {db.dialect}.")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings=settings, db=db, workers=processes), host=host, port=port,
-                                           log_level="warning"))
+                         f"database {db.dialect}.", markup=False)
+    _err_console().print(api.state.token_note, markup=False)
+    server = uvicorn.Server(uvicorn.Config(api, host=host, port=port, log_level="warning"))
     try:
         server.run()
     finally:

@@ -4,13 +4,16 @@ HTTP mode (default): Slack posts events, slash commands and interactions to
 ``https://YOUR-HOST/slack/events``; Bolt verifies each request's signature with the signing
 secret and refuses unsigned, badly signed or stale (replayed) ones with 401 before any listener
 runs. Socket Mode (when ``LEADPILOT_SLACK_APP_TOKEN`` is set): the app dials out to Slack over a
-WebSocket, so no public URL is needed.
+WebSocket, so no public URL is needed. Either way an event Slack delivers again (a retry, or a
+replay of a captured request within the signature's 5 minutes) is acknowledged but answered once
+(`SeenEvents`, by event_id).
 """
 
 from __future__ import annotations
 
 import logging
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -61,7 +64,19 @@ def build_slack_app(settings: Settings, db: Database, *, client: AsyncWebClient 
     async def on_error(error: Exception, body: dict) -> None:
         log.exception("Slack listener failed on a %s request: %s", body.get("type") or body.get("command"), error)
 
-    register(app, SlackRuntime(db=db))
+    runtime = SlackRuntime(db=db)
+
+    @app.middleware  # after Bolt's signature check: an unsigned request never reaches it
+    async def answer_each_event_once(body: dict, request, next):  # noqa: A002 - Bolt passes `next` by name
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if isinstance(event_id, str) and not runtime.seen_events.first_time(event_id):
+            retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
+            log.info("Slack event %s again (retry %s, %s): already answered, acknowledged only", event_id, retry,
+                     (request.headers.get("x-slack-retry-reason") or ["replay"])[0])
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    register(app, runtime)
     return app
 
 

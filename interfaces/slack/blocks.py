@@ -330,6 +330,7 @@ def hot_lead_alert_blocks(lead: Mapping[str, Any]) -> list[dict[str, Any]]:
     facts = " · ".join(
         x for x in (
             escape(lead.get("industry") or ""), where, f"score {lead.get('score')}" if lead.get("score") is not None else "",
+            f"model {lead['conversion_probability']:.0%}" if isinstance(lead.get("conversion_probability"), float) else "",
             f"source {escape(lead['source'])}" if lead.get("source") else "", f"owner {_owner(lead)}",
         ) if x
     )
@@ -347,6 +348,7 @@ def hot_lead_alert_blocks(lead: Mapping[str, Any]) -> list[dict[str, Any]]:
                 {"type": "button", "action_id": "lead_explain", "text": _plain("Explain score"), "value": str(lead["id"])},
             ],
         },
+        *([{"type": "context", "block_id": "story", "elements": [_mrkdwn(escape(lead["score_story"]))]}] if lead.get("score_story") else []),
         {"type": "context", "elements": [_mrkdwn(f"lead {lead['id']} · created {_date(lead.get('created_at'))}")]},
     ]
 

@@ -11,6 +11,7 @@ import asyncio
 import html
 import logging
 import re
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -65,11 +66,36 @@ class AnswerCache:
         return found
 
 
+class SeenEvents:
+    """Event ids answered lately, so a retry or a replay of one event is answered once.
+
+    Slack retries an event it thinks failed (no 200 in 3 seconds) up to three times within about
+    5 minutes, with the same `event_id` and an `X-Slack-Retry-Num` header; each retry is signed
+    anew, so request signing does not stop it. An id is remembered for `ttl_s` (default 1 hour),
+    at most `capacity` ids, in this process: one `leadpilot slack` process serves a workspace
+    (several processes behind a load balancer would each answer once)."""
+
+    def __init__(self, *, ttl_s: float = 3600.0, capacity: int = 50_000, clock=time.monotonic):
+        self.ttl_s, self.capacity, self._clock = ttl_s, capacity, clock
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        """True the first time `event_id` is seen within the time to live (and remember it)."""
+        now = self._clock()
+        while self._seen and (next(iter(self._seen.values())) < now - self.ttl_s or len(self._seen) > self.capacity):
+            self._seen.popitem(last=False)
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = now
+        return True
+
+
 @dataclass
 class SlackRuntime:
     db: Database
     page_size: int = blocks.PAGE_SIZE
     answers: AnswerCache = field(default_factory=AnswerCache)
+    seen_events: SeenEvents = field(default_factory=SeenEvents)
 
     async def ask(self, question: str, *, viewer: Viewer, conversation: str | None) -> AgentAnswer:
         deps = make_deps(self.db, viewer=viewer, conversation_id=conversation, channel="slack")

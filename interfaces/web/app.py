@@ -3,7 +3,7 @@
 Thin: each message goes to the agent (memory per chat session: one conversation id per chat),
 each tool call is shown as a step with its arguments and result, and the answer is rendered by
 render.py — leads as a table (with "Show more" and a CSV download), aggregates as a table and a
-chart, one lead as a card. Login is optional (LEADPILOT_UI_PASSWORD).
+chart, one lead as a card. Who is asking comes from a per-person login (see launch.login_mode).
 
 Chainlit loads this file by path; the store is opened on first use, not at import.
 """
@@ -11,6 +11,7 @@ Chainlit loads this file by path; the store is opened on first use, not at impor
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import uuid
 from typing import Any
@@ -20,12 +21,13 @@ from chainlit.utils import utc_now
 
 from leadpilot.agent.planner import SUGGESTIONS
 from leadpilot.agent.runner import AgentAnswer, AgentError, stream_agent
-from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps, viewer_for
+from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps
 from leadpilot.interfaces.lead_actions import score_lines
 from leadpilot.interfaces.score_card import from_explanation
 from leadpilot.interfaces.web import render
-from leadpilot.interfaces.web.launch import login
+from leadpilot.interfaces.web import launch
 from leadpilot.settings import get_settings
+from leadpilot.tools.leads import Viewer
 
 _store: dict[str, Any] = {}
 _store_lock = threading.Lock()
@@ -66,14 +68,61 @@ def _close_store() -> None:
         db.dispose()
 
 
-if get_settings().ui_password is not None:
+def _login_mode() -> str:
+    return launch.LOGIN_MODE or launch.login_mode(get_settings(), database())
+
+
+_client_address: contextvars.ContextVar[str] = contextvars.ContextVar("leadpilot_client_address", default="unknown")
+
+
+class _ClientAddress:
+    """ASGI middleware: the client's address for the login throttle (Chainlit's password callback
+    gets only the name and the password). Behind a proxy on loopback, uvicorn puts the
+    X-Forwarded-For client here."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("client"):
+            _client_address.set(str(scope["client"][0]))
+        await self.app(scope, receive, send)
+
+
+def _user(who: dict[str, Any]) -> cl.User:
+    return cl.User(identifier=who["email"], display_name=who["name"], metadata=who)
+
+
+if _login_mode() == "users":
+    from chainlit.server import app as _server
+
+    _server.add_middleware(_ClientAddress)
 
     @cl.password_auth_callback
-    def _password_login(username: str, password: str) -> cl.User | None:
-        who = login(get_settings(), database(), username, password)
-        if who is None:
-            return None
-        return cl.User(identifier=username.strip(), display_name=who["name"], metadata=who)
+    async def _password_login(username: str, password: str) -> cl.User | None:
+        address = _client_address.get()
+        who = await asyncio.to_thread(launch.login, get_settings(), database(), username, password, address=address)
+        return _user(who) if who is not None else None
+
+elif _login_mode() == "header":
+
+    @cl.header_auth_callback
+    async def _header_login(headers) -> cl.User | None:
+        who = await asyncio.to_thread(launch.trusted_login, database(), headers.get(get_settings().ui_trusted_header or ""))
+        return _user(who) if who is not None else None
+
+
+if _login_mode() != "open":
+    from chainlit.oauth_providers import get_configured_oauth_providers
+
+    if get_configured_oauth_providers():  # Chainlit's OAUTH_<PROVIDER>_CLIENT_ID/SECRET are set
+
+        @cl.oauth_callback
+        async def _oauth_login(provider_id: str, token: str, raw_user_data: dict, default_user: cl.User,
+                               id_token: str | None = None) -> cl.User | None:
+            email = raw_user_data.get("email") or (default_user.metadata or {}).get("email") or default_user.identifier
+            who = await asyncio.to_thread(launch.trusted_login, database(), str(email))
+            return _user(who) if who is not None else None
 
 
 @cl.set_starters
@@ -86,10 +135,18 @@ async def _start() -> None:
     cl.user_session.set("conversation_id", f"web:{uuid.uuid4().hex}")
 
 
-def _viewer():
+def _viewer() -> Viewer:
+    """Who asks, from the store at every message (a removed login or a changed role counts at
+    once). No login at all: the local admin, as long as nobody has a web login yet."""
     user = cl.user_session.get("user")
-    email = (user.metadata or {}).get("email") if user is not None else None
-    return viewer_for(database(), email=email)  # no login / the admin name: the local administrator
+    if user is None:
+        if _login_mode() != "open" or launch.login_mode(get_settings(), database()) != "open":
+            raise UnknownUserError("People have web logins now: restart the web chat (`leadpilot ui`) and log in.")
+        return Viewer(role="admin")
+    who = launch.trusted_login(database(), user.identifier)
+    if who is None:
+        raise UnknownUserError(f"{user.identifier} no longer has a web login; ask an admin (`leadpilot user add`).")
+    return Viewer(email=who["rep_email"], rep_id=who["rep_id"], role=who["role"], name=who["name"])
 
 
 async def _agent_events(question: str, deps) -> Any:

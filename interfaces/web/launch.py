@@ -2,8 +2,13 @@
 
 Chainlit writes `.chainlit/`, `chainlit.md` and `.files/` into its app root (on import, too), so
 `CHAINLIT_APP_ROOT` points at `DATA_DIR/chainlit` before Chainlit is imported; the repository
-root and the working directory stay clean. Password login needs a JWT secret
-(`CHAINLIT_AUTH_SECRET`): one is generated once and kept in that folder (mode 0600).
+root and the working directory stay clean. Logins need a JWT secret (`CHAINLIT_AUTH_SECRET`): one
+is generated once and kept in that folder (mode 0600).
+
+Who gets in (`login_mode`): once anyone has a web login (`leadpilot user add`), everyone logs in
+with their own email and password, checked against the store with a lockout after failures;
+with `LEADPILOT_UI_TRUSTED_HEADER` set, a reverse proxy's header names the person (SSO); with
+nobody added yet, the chat is open as the local admin, on a loopback address only.
 
 The chat looks like Leadpilot: its logo (`public/logo_light.svg`, `logo_dark.svg`), favicon
 (`public/favicon.svg`) and accent colour (`public/theme.json`) come from `assets/`, and the welcome page is written for each language
@@ -12,16 +17,16 @@ Chainlit has a translation for (`chainlit_<lang>.md`), so a page load logs no mi
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from leadpilot.settings import Settings
 
 APP_FILE = Path(__file__).with_name("app.py")
+LOGIN_MODE: str | None = None  # set by run_web_chat before Chainlit loads app.py (same process)
 ASSETS = Path(__file__).with_name("assets")
 PUBLIC_FILES = ("logo_light.svg", "logo_dark.svg", "favicon.svg", "theme.json")  # theme.json: the logo's blue as the accent
 
@@ -142,26 +147,86 @@ def _running(pid: int) -> bool:
     return True
 
 
-def check_password(settings: Settings, password: str) -> bool:
-    expected = settings.ui_password.get_secret_value() if settings.ui_password else ""
-    return bool(expected) and hmac.compare_digest(password.encode(), expected.encode())
+class WebLoginError(RuntimeError):
+    """The web chat's login setup is unsafe or retired; the message says what to change."""
 
 
-def login(settings: Settings, db: Any, username: str, password: str) -> dict[str, Any] | None:
-    """Who logs in: the admin name (sees everything) or a rep's email (sees what that rep may).
-    The password is one shared gate; None refuses the login."""
-    from leadpilot.interfaces.deps_factory import UnknownUserError, viewer_for
+LoginMode = Literal["users", "header", "open"]
 
-    if not check_password(settings, password):
+
+def login_mode(settings: Settings, db: Any) -> LoginMode:
+    """How people get in: a trusted proxy header (SSO), per-person logins (anyone has one), or
+    open (nobody has a login yet: the local, single-user chat, whose user is the admin)."""
+    from leadpilot.memory.users import has_users
+
+    if settings.ui_trusted_header:
+        return "header"
+    with db.session() as session:
+        return "users" if has_users(session) else "open"
+
+
+def check_login_setup(settings: Settings, db: Any, host: str) -> LoginMode:
+    """The login mode, or WebLoginError when starting would let in people it should not."""
+    if settings.ui_password is not None:
+        raise WebLoginError(
+            "LEADPILOT_UI_PASSWORD (one password shared by everyone, who could then log in as anyone) is retired. "
+            "Give each person a login instead — `leadpilot user add EMAIL --role rep|manager|admin` — then unset "
+            "LEADPILOT_UI_PASSWORD."
+        )
+    mode = login_mode(settings, db)
+    if mode == "open" and not is_loopback(host):
+        raise WebLoginError(
+            f"nobody has a web login yet, so the chat would be open to anyone who reaches {host} as the admin. "
+            "Add one first (`leadpilot user add you@example.com --role admin`), or listen on 127.0.0.1."
+        )
+    return mode
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def login(settings: Settings, db: Any, username: str, password: str, *, address: str) -> dict[str, Any] | None:
+    """Check one person's login from `address` (their own password, stored hashed); the identity
+    the chat keeps (email, role, rep), or None. Failures lock the email + address, then the
+    address, for longer each time (memory/users.py); a lock survives restarts."""
+    from leadpilot.clock import clock_from_settings
+    from leadpilot.memory.users import Throttle, authenticate
+
+    throttle = Throttle(threshold=settings.ui_login_max_failures, base_s=settings.ui_login_lockout_s,
+                        max_s=settings.ui_login_lockout_max_s)
+    now = clock_from_settings(settings).now()
+    if len(username) > 254 or len(password) > 1024:  # nobody's email or password; no hash spent on it
         return None
-    username = username.strip()
-    if username == settings.ui_username:
-        return {"email": None, "role": "admin", "name": username}
+    from sqlalchemy.exc import IntegrityError
+
     try:
-        viewer = viewer_for(db, email=username.lower())
-    except UnknownUserError:
+        with db.transaction() as session:
+            result = authenticate(session, email=username, password=password, address=address, now=now, throttle=throttle)
+    except IntegrityError:  # two failures at once created the same count: count again on the row that won
+        with db.transaction() as session:
+            result = authenticate(session, email=username, password=password, address=address, now=now, throttle=throttle)
+    if result.locked_until is not None:
+        print(f"web login refused: {username.strip().lower()!r} from {address} is locked until "
+              f"{result.locked_until:%H:%M:%S} UTC after repeated failures", flush=True)
+    return _identity_dict(result.identity) if result.identity is not None else None
+
+
+def trusted_login(db: Any, email: str | None) -> dict[str, Any] | None:
+    """The identity for an email vouched for by a trusted proxy header or an OAuth provider: it
+    must be an active login here (its role and rep come from the store); None otherwise."""
+    from leadpilot.memory.users import sso_identity
+
+    if not email or len(email) > 254:
         return None
-    return {"email": viewer.email, "role": viewer.role, "name": viewer.name}
+    with db.session() as session:
+        identity = sso_identity(session, email)
+    return _identity_dict(identity) if identity is not None else None
+
+
+def _identity_dict(identity) -> dict[str, Any]:
+    return {"email": identity.email, "role": identity.role, "rep_id": identity.rep_id, "rep_email": identity.rep_email,
+            "name": identity.name}
 
 
 def url_for(host: str, port: int) -> str:
@@ -169,16 +234,18 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def run_web_chat(settings: Settings, *, host: str | None = None, port: int | None = None) -> bool:
-    """Run the Chainlit app in the foreground until Ctrl-C; False when its server did not start
-    (it could not listen on host:port)."""
+def run_web_chat(settings: Settings, *, mode: LoginMode, host: str | None = None, port: int | None = None) -> bool:
+    """Run the Chainlit app in the foreground until Ctrl-C, with the login `mode` that
+    check_login_setup chose; False when its server did not start (it could not listen on host:port)."""
     host = host or settings.ui_host
     port = port or settings.ui_port
     root = prepare_app_root(settings)
+    global LOGIN_MODE
+    LOGIN_MODE = mode
     os.environ["CHAINLIT_APP_ROOT"] = str(root)
     os.environ["CHAINLIT_HOST"] = host
     os.environ["CHAINLIT_PORT"] = str(port)
-    if settings.ui_password is not None and not os.environ.get("CHAINLIT_AUTH_SECRET"):
+    if mode != "open" and not os.environ.get("CHAINLIT_AUTH_SECRET"):
         os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(root)
 
     import chainlit.config
@@ -196,7 +263,11 @@ def run_web_chat(settings: Settings, *, host: str | None = None, port: int | Non
     config.run.ci = False
     config.run.watch = False
     config.run.no_cache = True
-    login_note = f" (log in as {settings.ui_username} or a rep's email)" if settings.ui_password is not None else ""
+    login_note = {
+        "users": " (each person logs in with their email and password; `leadpilot user list` shows who can)",
+        "header": f" (signed in by your proxy: header {settings.ui_trusted_header})",
+        "open": " (no login: local single-user chat, you are the admin; `leadpilot user add` makes everyone log in)",
+    }[mode]
     print(f"Leadpilot web chat: {url_for(host, port)}{login_note} — Ctrl-C to stop.", flush=True)
     try:
         run_chainlit(str(APP_FILE))

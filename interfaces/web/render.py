@@ -256,12 +256,16 @@ def tool_output(artifact: Any) -> str:
 
 
 def leads_csv(leads: Sequence[Mapping[str, Any]]) -> bytes:
-    """Every lead of an answer as CSV (the export's columns), for download."""
+    """Every lead of an answer as CSV (the export's columns), for download; a cell a spreadsheet
+    would run as a formula gets a leading apostrophe, as in `leadpilot export`."""
+    from leadpilot.tools.leads import spreadsheet_safe
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for lead in leads:
-        writer.writerow({column: lead.get(column) for column in CSV_COLUMNS})
+        cells = {column: lead.get(column) for column in CSV_COLUMNS}
+        writer.writerow({column: spreadsheet_safe(value) if isinstance(value, str) else value for column, value in cells.items()})
     return buffer.getvalue().encode("utf-8")
 
 

@@ -14,6 +14,8 @@ Start method: "fork" when this process runs a single thread, otherwise "spawn".
   the caller's main module and SQLAlchemy: ~1 s, a tenth of a 100,000-row import). The child
   inherits the database connections' sockets and file descriptors but never uses them, and
   multiprocessing ends it with os._exit, so no connection is closed or reset from the child.
+- The child dies with its parent, kill -9 included (`die_with_parent`: Linux's parent-death
+  signal, a watchdog elsewhere), so an import killed hard leaves no reader process behind.
 - fork is unsafe in a process with other threads (a lock held by one of them stays held in the
   child forever; Python 3.12+ warns about it), e.g. a web server's thread pool: then spawn. So
   `produce`, its arguments and its items must be picklable (module-level functions and classes).
@@ -34,6 +36,7 @@ T = TypeVar("T")
 PIPELINE_MIN_BYTES = 2 * 1024 * 1024  # ~8,000 lead rows: below this a second process is not worth starting
 _POLL_S = 1.0  # how often a waiting caller checks that the child is still alive
 _ITEM, _DONE, _ERROR = "item", "done", "error"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def pipeline_available() -> bool:
@@ -57,7 +60,7 @@ class run_in_worker:  # noqa: N801 - used like a function: `with run_in_worker(f
         context = multiprocessing.get_context(method or start_method())
         self._queue = context.Queue(maxsize=depth)
         self._process = context.Process(
-            target=_produce, args=(self._queue, produce, kwargs), name="leadpilot-import-reader", daemon=True
+            target=_produce, args=(self._queue, produce, kwargs, os.getpid()), name="leadpilot-import-reader", daemon=True
         )
 
     def __enter__(self) -> Iterator[Any]:
@@ -87,8 +90,33 @@ class run_in_worker:  # noqa: N801 - used like a function: `with run_in_worker(f
         self._queue.close()
 
 
-def _produce(queue: Any, produce: Callable[..., Iterator[Any]], kwargs: dict[str, Any]) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """Make this (child) process end when its parent does, kill -9 included: on Linux the kernel
+    sends SIGKILL at the parent's death (prctl PR_SET_PDEATHSIG); if the parent is already gone,
+    exit now. Elsewhere a watchdog thread polls the parent (`os.getppid()` changes when it dies)."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                threading.Event().wait(_POLL_S)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="leadpilot-parent-watch", daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _produce(queue: Any, produce: Callable[..., Iterator[Any]], kwargs: dict[str, Any], parent_pid: int | None = None) -> None:
     """The child: put each item, then DONE; or the exception (as itself when it pickles)."""
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     try:
         for item in produce(**kwargs):
             queue.put((_ITEM, item))

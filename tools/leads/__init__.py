@@ -16,7 +16,7 @@ from leadpilot.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "csv_headers": ["normalise_header"],
     "dedup": ["COMPANY_FUZZY_CUTOFF", "find_duplicates", "find_matches", "match_account", "probe_for", "probe_for_lead"],
-    "export": ["export_leads"],
+    "export": ["export_leads", "spreadsheet_safe"],
     "filter": ["LeadConditions", "LeadFilter", "ScopeName", "Viewer", "names_lifecycle", "open_by_default"],
     "filter_sql": ["CompiledFilter", "compile_filter", "lifecycle_condition", "owner_lookup", "visibility_condition"],
     "filter_words": ["CLOSED_LEADS", "INCLUDING_CLOSED", "OPEN_LEADS", "SCOPE_LINES", "describe_filter", "scope_line"],

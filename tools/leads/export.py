@@ -6,7 +6,10 @@ ISO 8601 UTC ("...Z"); converted is true/false/empty; sources, stages and indust
 as the store keeps them (website_form, LOST, fintech), which the importer reads back unchanged.
 
 A CSV export writes what the importer reads, so export -> import into a fresh store -> export is
-byte-identical. What Leadpilot computes (id, score, tier, owner; channel, seniority, department;
+byte-identical. Cells a spreadsheet would run as formulas (=, +, -, @, tab or CR first: OWASP CSV
+injection) are written with a leading apostrophe, which the importer removes again
+(`spreadsheet_safe` / `read_spreadsheet_safe`); `raw=True` (`leadpilot export --raw`) writes them
+as stored. What Leadpilot computes (id, score, tier, owner; channel, seniority, department;
 the likely-duplicate flags) depends on the store (its reps, its activity history), so it is not
 part of that: JSON exports carry it, and a CSV export with `computed=True` (`leadpilot export
 --with-scores`) adds id, score, tier and owner.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -42,12 +46,14 @@ _BATCH = 2000
 
 def export_leads(
     db: Database, *, output: TextIO | Path, format: Literal["csv", "json"] = "csv", batch_size: int = _BATCH,
-    computed: bool | None = None,
+    computed: bool | None = None, raw: bool = False,
 ) -> int:
     """Write every lead to `output` (a path, or an open text stream), in id order; return the count.
 
     `computed` adds what Leadpilot computes (id, score, tier, owner) to a CSV; None (the default)
-    leaves it out of a CSV, so the file is exactly what an import reads, and keeps it in JSON."""
+    leaves it out of a CSV, so the file is exactly what an import reads, and keeps it in JSON.
+    A CSV cell a spreadsheet would run as a formula gets a leading apostrophe (`spreadsheet_safe`)
+    unless `raw`; JSON is always as stored."""
     if format not in ("csv", "json"):
         raise ValueError(f"unknown export format {format!r}; use 'csv' or 'json'")
     if computed is None:
@@ -58,7 +64,7 @@ def export_leads(
         with _text_output(output) as stream:
             if format == "csv":
                 columns = EXPORT_COLUMNS if computed else DATA_COLUMNS
-                return _write_csv(stream, columns=(*columns, *extra_keys), rows=leads)
+                return _write_csv(stream, columns=(*columns, *extra_keys), rows=leads, raw=raw)
             if not computed:
                 leads = ({k: v for k, v in row.items() if k not in (*COMPUTED_COLUMNS, *JSON_ONLY_COLUMNS)} for row in leads)
             return _write_json(stream, rows=leads)
@@ -123,22 +129,48 @@ def iso_utc(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _csv_cell(value: Any) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTE = re.compile(r"^'*[=+\-@\t\r]")  # a formula start, or an apostrophe-quoted one
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")  # -5, +1.5: a number, never a formula
+
+
+def spreadsheet_safe(value: str) -> str:
+    """`value` with one apostrophe in front when a spreadsheet would run it as a formula
+    (=HYPERLINK(...), +cmd, -1+..., @SUM, a tab or CR first), so it shows as text. A value that
+    already starts with apostrophes before such a character gets one more, so `read_spreadsheet_safe`
+    gives back exactly the original: export -> import -> export stays byte-identical."""
+    if _NEEDS_QUOTE.match(value) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def read_spreadsheet_safe(value: str) -> str:
+    """The inverse of spreadsheet_safe, for import: one leading apostrophe before a formula start
+    (or before more apostrophes and one) is the text marker an export or a spreadsheet added."""
+    if value.startswith("'") and _NEEDS_QUOTE.match(value[1:]) and not _NUMBER.match(value[1:]):
+        return value[1:]
+    return value
+
+
+def _csv_cell(value: Any, *, raw: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    return text if raw else spreadsheet_safe(text)
 
 
-def _write_csv(stream: TextIO, *, columns: tuple[str, ...], rows: Iterator[dict[str, Any]]) -> int:
+def _write_csv(stream: TextIO, *, columns: tuple[str, ...], rows: Iterator[dict[str, Any]], raw: bool = False) -> int:
     writer = csv.writer(stream)
     writer.writerow(columns)
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(row[column]) for column in columns])
+        writer.writerow([_csv_cell(row[column], raw=raw) for column in columns])
         count += 1
     return count
 

@@ -14,7 +14,7 @@ the documentation an LLM reads, so the rule is written into the `scope` field it
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -80,6 +80,10 @@ def _upper_list(values: list[str] | None, aliases: dict[str, str]) -> list[str] 
     return [aliases.get(" ".join(str(v).upper().split()), " ".join(str(v).upper().split())) for v in values]
 
 
+MAX_EMPLOYEES = 10_000_000  # more than any company has: a bigger number is a slip, not a size
+MAX_ID = 2**63 - 1  # the largest id a database integer holds
+
+
 class LeadConditions(BaseModel):
     """Conditions on one lead, all of which must hold. Lists mean "any of these values"; `not_*`
     fields exclude. Also the shape of one `any_of` alternative (which has no scope of its own)."""
@@ -103,8 +107,8 @@ class LeadConditions(BaseModel):
     segment: list[SegmentName] | None = Field(
         None, description="Company size bands: enterprise 1000+, mid-market 100-999, smb 10-99, micro 1-9 employees."
     )
-    min_employees: int | None = Field(None, ge=0, description="Company size at least this many employees.")
-    max_employees: int | None = Field(None, ge=0, description="Company size at most this many employees.")
+    min_employees: int | None = Field(None, ge=0, le=MAX_EMPLOYEES, description="Company size at least this many employees.")
+    max_employees: int | None = Field(None, ge=0, le=MAX_EMPLOYEES, description="Company size at most this many employees.")
     source: list[str] | None = Field(
         None, description="Lead sources as the team records them, e.g. website_form, linkedin_ads, email_campaign, "
         "referral, webinar (case and spacing do not matter). For a group of sources ('paid', 'events') use channel.",
@@ -148,11 +152,15 @@ class LeadConditions(BaseModel):
     )
     contacted_since: date | datetime | None = Field(None, description="Contacted on or after this date.")
     activity: list[ActivityCondition] | None = Field(None, description="Activity facts, all must hold.")
-    company: str | None = Field(None, description="Company name contains this text.")
+    company: str | None = Field(
+        None, description="Company name contains this text. A list by name alone shows the company's open leads, or — when "
+        "it has none — its closed ones (the result says closed_instead).",
+    )
+    contact: str | None = Field(None, description="Contact (person) name contains this text; like company for a name alone.")
     converted: bool | None = Field(
         None, description="Historical outcome: True won, False lost. Naming it lifts the open-leads default."
     )
-    lead_ids: list[int] | None = Field(None, description="Only these lead ids.")
+    lead_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, description="Only these lead ids.")
 
     @field_validator("industry", "not_industry")
     @classmethod

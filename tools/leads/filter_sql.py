@@ -145,6 +145,8 @@ def _field_conditions(
         c.append(_activity_condition(condition, now))
     if f.company:
         c.append(func.lower(Lead.company).contains(f.company.strip().lower(), autoescape=True))
+    if f.contact:
+        c.append(func.lower(Lead.contact_name).contains(f.contact.strip().lower(), autoescape=True))
     if f.converted is not None:
         c.append(Lead.converted.is_(f.converted))
     if f.lead_ids is not None:

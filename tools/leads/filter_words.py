@@ -76,6 +76,8 @@ def describe_conditions(conditions: LeadConditions) -> list[str]:
     lines.extend(_activity_lines(f))
     if f.company:
         lines.append(f"company contains {f.company!r}")
+    if f.contact:
+        lines.append(f"contact named {f.contact!r}")
     if f.converted is not None:
         lines.append("converted (won)" if f.converted else "not converted (lost)")
     if f.lead_ids is not None:

@@ -21,6 +21,7 @@ from leadpilot.memory.db import Database
 from leadpilot.memory.lead_batch import LeadBatch
 from leadpilot.memory.leads import UpsertOutcome, upsert_lead_batch
 from leadpilot.tools.leads.csv_headers import REJECTS_COLUMNS
+from leadpilot.tools.leads.export import spreadsheet_safe
 from leadpilot.tools.leads.import_reading import ParsedChunk, _FileFormat, _gc_paused, _rows_at_lines
 from leadpilot.tools.scoring import rescore_leads
 from leadpilot.tools.scoring import ScoringPolicy
@@ -100,7 +101,8 @@ def _listed(title: str, items: Sequence[tuple[int, str]]) -> list[str]:
 
 
 class _RejectsFile:
-    """The rejects CSV, opened on the first reject: _line, _errors, then the row's original cells."""
+    """The rejects CSV, opened on the first reject: _line, _errors, then the row's original cells
+    (each spreadsheet-safe, see export.spreadsheet_safe)."""
 
     def __init__(self, path: Path, *, headers: Sequence[str], delimiter: str, encoding: str):
         # A rejects file being re-imported already has _line/_errors: do not nest them.
@@ -120,6 +122,9 @@ class _RejectsFile:
             self._writer = csv.writer(self._handle, delimiter=self._delimiter)
             self._writer.writerow(["_line", "_errors", *self._headers])
         cells = [row[i] for i in self._keep] if len(row) == self._width else row
+        # Opened in a spreadsheet to be fixed: a formula shows as text (a cell already marked with ' is
+        # the file's own and stays as it was, so the fixed file imports exactly like the original).
+        cells = [cell if cell[:1] == "'" else spreadsheet_safe(cell) for cell in cells]
         self._writer.writerow([line, "; ".join(reasons), *cells])
 
     @property

@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
@@ -27,10 +26,12 @@ from leadpilot.memory.lead_batch import LeadBatch, LeadEncoder
 from leadpilot.memory.lead_record import LeadValidationError, ValidatedLead, validate_lead
 from leadpilot.memory.models import Rep
 from leadpilot.tools.leads.csv_headers import HeaderMapping, expected_headers_hint, map_headers
+from leadpilot.tools.leads.export import read_spreadsheet_safe
 
 _DELIMITERS = (",", ";", "\t")
 _SAMPLE_BYTES = 64 * 1024
 _SNIFF_ROWS = 20
+DEFAULT_MAX_FIELD_CHARS = 32 * 1024 * 1024  # LEADPILOT_IMPORT_MAX_FIELD_CHARS: the longest cell (a long note)
 _SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")  # how surrogateescape keeps a byte that is not UTF-8
 
 
@@ -87,7 +88,15 @@ def _sniff_delimiter(text: str) -> str:
     rows have as many cells as the header; then comma, semicolon, tab."""
 
     def score(delimiter: str) -> tuple[int, int]:
-        rows = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), _SNIFF_ROWS + 1))
+        rows: list[list[str]] = []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        while len(rows) <= _SNIFF_ROWS:
+            try:
+                rows.append(next(reader))
+            except StopIteration:
+                break
+            except csv.Error:  # e.g. a CR inside a cell this delimiter leaves unquoted: not the delimiter
+                continue
         if not rows:
             return (0, 0)
         width = len(rows[0])
@@ -150,7 +159,12 @@ def _numbered_rows(reader: _CsvReader, on_syntax_error: Callable[[int, str], Non
         except StopIteration:
             return
         except csv.Error as error:  # e.g. an unclosed quote swallowing the file up to the field limit
-            on_syntax_error(line, f"CSV syntax error ({error}) in lines {line}-{reader.line_num}; an unclosed quote?")
+            if "field limit" in str(error):
+                message = (f"a cell in lines {line}-{reader.line_num} is longer than {csv.field_size_limit():,} characters "
+                           "(LEADPILOT_IMPORT_MAX_FIELD_CHARS); an unclosed quote, or raise the limit")
+            else:
+                message = f"CSV syntax error ({error}) in lines {line}-{reader.line_num}; an unclosed quote, or a line break outside quotes?"
+            on_syntax_error(line, message)
             continue
         yield line, row
 
@@ -293,9 +307,21 @@ class ParsedChunk:
     stopped_at: tuple[int, str] | None = None  # (line, reason): the text layer met bytes it cannot decode
 
 
+def use_field_limit(max_field_chars: int) -> None:
+    """csv's longest cell (process-wide; the default 131,072 would refuse a long note)."""
+    csv.field_size_limit(max_field_chars)
+
+
+def _nul_column(row: list[str], headers: list[str]) -> str | None:
+    for index, cell in enumerate(row):
+        if "\x00" in cell:
+            return headers[index] if index < len(headers) else f"column {index + 1}"
+    return None
+
+
 def read_chunks(
     *, path: Path, file_format: _FileFormat, rep_emails_by_name: dict[str, str | None], now: datetime, chunk_size: int,
-    driver: str,
+    driver: str, max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
 ) -> Iterator[ParsedChunk]:
     """The hot loop: read, build and validate each row, a chunk of chunk_size good rows at a time,
     each chunk's good rows encoded for the database `driver` (see memory.lead_batch.LeadEncoder).
@@ -304,6 +330,7 @@ def read_chunks(
     is not `full` (and may be empty).
     """
     encoder = LeadEncoder.for_driver(driver)
+    use_field_limit(max_field_chars)  # here too: a spawned reader process starts with csv's default
     with _LineSource(path, file_format) as lines:
         reader: _CsvReader = csv.reader(lines, delimiter=file_format.delimiter)
         mapping = _read_header(reader, path, hint_lines=file_format.hint_lines)
@@ -332,7 +359,17 @@ def read_chunks(
                     if (byte := _undecodable_byte(row)) is not None:
                         chunk.rejects.append((line, row, [f"not UTF-8 (byte 0x{byte:02x}); save the file as UTF-8 and import this row again"]))
                         continue
-                raw, extra, warnings = builder.build(row)
+                joined = "\x1f".join(row)  # one scan in C for the rare cells below
+                if "\x00" in joined:
+                    column = _nul_column(row, mapping.headers)
+                    chunk.rejects.append((line, [c.replace("\x00", "") for c in row], [
+                        f"{column}: holds a NUL byte (0x00), which no text column can store (a damaged file?); "
+                        "remove it (e.g. tr -d '\\000') and import this row again"]))
+                    continue
+                values = row  # a reject keeps the file's own cells (`row`), so the rejects file imports the same way
+                if "\x1f'" in joined or joined[:1] == "'":  # a cell starting with the text marker export adds
+                    values = [read_spreadsheet_safe(cell) if cell[:1] == "'" else cell for cell in row]
+                raw, extra, warnings = builder.build(values)
                 try:
                     record = validate_lead(raw, now=now)
                 except LeadValidationError as error:

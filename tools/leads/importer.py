@@ -27,12 +27,14 @@ from leadpilot.memory.lead_batch import driver_key
 from leadpilot.tools.common import PIPELINE_MIN_BYTES, pipeline_available, run_in_worker
 from leadpilot.tools.leads.import_loading import ImportReport, _chunk_transactions, _Importer, _RejectsFile
 from leadpilot.tools.leads.import_reading import (
+    DEFAULT_MAX_FIELD_CHARS,
     ImportFileError,
     _detect_format,
     _LineSource,
     _read_header,
     _rep_emails_by_name,
     read_chunks,
+    use_field_limit,
 )
 from leadpilot.tools.scoring import ScoringPolicy
 
@@ -55,6 +57,7 @@ def import_leads_csv(
     actor: str = "import",
     policy: ScoringPolicy | None = None,
     pipeline_min_bytes: int | None = PIPELINE_MIN_BYTES,
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
 ) -> ImportReport:
     """Import a lead CSV into the store and report what happened to every row.
 
@@ -63,12 +66,14 @@ def import_leads_csv(
     Raises ImportFileError, before anything is written, for a file that cannot be imported at all.
     With a scoring `policy`, every inserted or updated lead is (re)scored in its chunk's transaction.
 
+    A cell may hold up to `max_field_chars` characters (a long note); a longer one rejects its row.
     A file of at least `pipeline_min_bytes` (None: never) is read and validated in a second process
     while this one writes the previous chunk (see tools/common/worker_process.py); the result is the same.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     started = time.perf_counter()
+    use_field_limit(max_field_chars)
     path = Path(path)
     rejects_path = _checked_rejects_path(path, rejects_path)
     file_format = _detect_format(path)
@@ -92,7 +97,7 @@ def import_leads_csv(
         owners = _rep_emails_by_name(db) if "owner_email" in mapping.fields else {}
         reading = {
             "path": path, "file_format": file_format, "rep_emails_by_name": owners, "now": now, "chunk_size": chunk_size,
-            "driver": driver_key(db.engine.dialect),
+            "driver": driver_key(db.engine.dialect), "max_field_chars": max_field_chars,
         }
         if pipeline_min_bytes is not None and total_bytes >= pipeline_min_bytes and pipeline_available():
             chunks = run_in_worker(read_chunks, reading)  # the worker only reads the file; writes stay here

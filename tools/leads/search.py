@@ -75,6 +75,9 @@ class SearchResult(BaseModel):
     closed_not_shown: int | None = Field(
         None, description="Closed leads that matched everything else but were left out by the open-leads default (None: it did not apply)."
     )
+    closed_instead: bool = Field(
+        False, description="A name alone (company or contact) has no open lead: these are its closed ones (won or lost)."
+    )
 
 
 class AggregateResult(BaseModel):
@@ -188,6 +191,15 @@ def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: d
     total = rows[0][-1] if rows else 0
     leads = _lead_dicts(rows)
     wanted = min(total, query.limit) if query.limit else total
+    hidden = closed_not_shown(session, compiled, shown=total)
+    if not total and hidden and _a_name_alone(query.filter):
+        # The right lead: a company or person with no open lead is its closed ones, said as such.
+        every = query.model_copy(update={"filter": query.filter.model_copy(update={"scope": "all"})})
+        closed = search_leads(session, query=every, viewer=viewer, now=now, row_cap=row_cap)
+        outcomes = ", ".join(f"{lead['company'] or lead['contact_name']} {_OUTCOMES.get(lead['stage'], str(lead['stage']).lower())}"
+                             for lead in closed.leads[:3])
+        said = f"no open lead for {_lead_name(query.filter)}: showing its closed {'one' if closed.total == 1 else 'ones'} ({outcomes})"
+        return closed.model_copy(update={"closed_instead": True, "problems": [said, *closed.problems]})
     # Built here in the declared shape; validating would only copy 1,000 dicts.
     return SearchResult.model_construct(
         leads=leads,
@@ -195,8 +207,22 @@ def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: d
         truncated=len(leads) < wanted,
         filters_applied=describe_filter(query.filter),
         problems=compiled.problems,
-        closed_not_shown=closed_not_shown(session, compiled, shown=total),
+        closed_not_shown=hidden,
+        closed_instead=False,
     )
+
+
+_OUTCOMES = {"CUSTOMER": "won (a customer)", "LOST": "lost"}
+
+
+def _lead_name(lead_filter: LeadFilter) -> str:
+    return " ".join(repr(name) for name in (lead_filter.company, lead_filter.contact) if name)
+
+
+def _a_name_alone(lead_filter: LeadFilter) -> bool:
+    """The filter only names a company or a person (no other condition, no scope)."""
+    said = {key for key, value in lead_filter if value is not None}
+    return bool(said) and said <= {"company", "contact"}
 
 
 def group_column(group_by: GroupKey, dialect: str):

@@ -3,8 +3,10 @@
 `advance_nurture` takes the enrollments whose next touch is due, renders that step's subject for
 the lead, records the touch (an outbound `email_sent` activity marked as a nurture email, so the
 lead's engagement history shows it) and schedules the next step; it stops an enrollment when the
-lead warmed up, answered, or left the LEAD stage, as the sequence's `stop_when` says. Leadpilot
-has no mail server of its own: the activity is the outbox a mail integration sends from.
+lead warmed up, answered, or left the LEAD stage, as the sequence's `stop_when` says, or when its
+address unsubscribed or bounced. With SMTP configured (`settings.smtp_host`) the touch's email —
+prompts/email_nurture.md with an unsubscribe link — is queued in the outbox in the same
+transaction, and the workers send it (tools/crm).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 
 from leadpilot.memory.activities import add_activity
 from leadpilot.memory.models import Activity, Lead
+from leadpilot.memory.outbox import add_change, suppressed
 from leadpilot.memory.pipeline import NurtureEnrollment, add_event
 from leadpilot.memory.vocab import ActivityKind, Stage
 from leadpilot.tools.pipeline.policy import PipelinePolicy
@@ -44,9 +47,14 @@ def _stop_reason(session, enrollment: NurtureEnrollment, lead: Lead, stop_when: 
     return None
 
 
-def advance_nurture(db, *, policy: PipelinePolicy, now: datetime, limit: int = 200) -> NurtureReport:
+def advance_nurture(db, *, policy: PipelinePolicy, now: datetime, limit: int = 200, settings=None) -> NurtureReport:
     """Send every nurture touch due at `now` (at most `limit`), one transaction per enrollment."""
     report = NurtureReport()
+    render = None
+    if settings is not None and getattr(settings, "smtp_host", None):
+        from leadpilot.tools.crm import render_email_for
+
+        render = render_email_for(settings)
     with db.session() as session:
         due = list(session.scalars(select(NurtureEnrollment.id).where(
             NurtureEnrollment.status == "active", NurtureEnrollment.next_touch_at <= now).order_by(NurtureEnrollment.next_touch_at).limit(limit)))
@@ -59,6 +67,8 @@ def advance_nurture(db, *, policy: PipelinePolicy, now: datetime, limit: int = 2
             sequence = policy.nurture_sequences.get(enrollment.sequence)
             if sequence is None:
                 enrollment.status, enrollment.stop_reason = "stopped", f"sequence {enrollment.sequence!r} no longer in the policy"
+            elif lead.email and (blocked := suppressed(session, email=lead.email)) is not None:
+                enrollment.status, enrollment.stop_reason = "stopped", f"the address {blocked.reason}"
             elif (why := _stop_reason(session, enrollment, lead, list(sequence.stop_when))) is not None:
                 enrollment.status, enrollment.stop_reason = "stopped", why
             if enrollment.status == "stopped":
@@ -71,6 +81,10 @@ def advance_nurture(db, *, policy: PipelinePolicy, now: datetime, limit: int = 2
             subject = step.subject.format_map({name: getattr(lead, name) or "" for name in ("company", "contact_name", "industry", "city", "country")})
             add_activity(session, lead_id=lead.id, kind=ActivityKind.EMAIL_SENT, direction="outbound", occurred_at=now,
                          detail=subject[:500], meta={"nurture": enrollment.sequence, "step": enrollment.next_step})
+            if render is not None and lead.email:
+                mail = render("nurture", lead=lead, to=lead.email, data={"subject": subject}, at=now)
+                add_change(session, channel="email", kind="nurture", lead_id=lead.id, at=now,
+                           key=f"lp-email-nurture-{lead.id}-{enrollment.sequence}-{enrollment.next_step}"[:200], payload=mail)
             add_event(session, lead_id=lead.id, step="nurture", outcome="ok", at=now,
                       message=f"nurture '{enrollment.sequence}' email {enrollment.next_step + 1}/{len(sequence.steps)}: {subject}")
             report.sent += 1

@@ -81,6 +81,13 @@ class Step:
     writes: bool = True  # False: `apply` only reports what was prepared (no savepoint, no early write lock)
 
 
+def _outbox(session: Session, ctx: StepContext, lead_id: int, step: str, data: dict[str, Any], now: datetime) -> None:
+    """Queue what this decision owes the CRMs, email and webhooks (tools/crm) in the step's own transaction."""
+    from leadpilot.tools.crm import queue_decision
+
+    queue_decision(session, settings=ctx.settings, lead=_lead(session, lead_id), step=step, data=data, at=now)
+
+
 def _lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
     if lead is None:
@@ -129,6 +136,7 @@ def _enrich_prepare(ctx: StepContext, lead_id: int, now: datetime) -> dict[str, 
 
 def _enrich_apply(session: Session, ctx: StepContext, lead_id: int, data: Any, now: datetime) -> StepResult:
     if isinstance(data, Failed):
+        _outbox(session, ctx, lead_id, "enrich", {}, now)
         return StepResult("fallback", f"enrichment unavailable ({data}); scoring on the lead's own fields", {"error": str(data)})
     lead = _lead(session, lead_id)
     stored = {key: value for key, value in data.items() if key not in ("target", "lead_id")}
@@ -152,6 +160,7 @@ def _enrich_apply(session: Session, ctx: StepContext, lead_id: int, data: Any, n
     message = f"{len(data.get('fields', {}))} fields from {', '.join(sources) or 'nothing'}"
     if filled:
         message += "; filled " + ", ".join(filled)
+    _outbox(session, ctx, lead_id, "enrich", {}, now)
     if attempts and len(failed) == len(attempts):
         why = ", ".join(sorted({f"{a.get('provider')}: {a.get('outcome')}" for a in failed}))
         return StepResult("fallback", message + f"; every provider failed ({why}) — scored on the lead's own fields",
@@ -222,6 +231,7 @@ def _score(session: Session, ctx: StepContext, lead_id: int, _: Any, now: dateti
     if scored.semantic_problem and "semantic" not in (lead.score_breakdown or {}).get("categories", {}):
         message += f" (no semantic category: {scored.semantic_problem})"
         data["semantic_problem"] = scored.semantic_problem
+    _outbox(session, ctx, lead_id, "score", data, now)
     return StepResult("ok", message, data)
 
 
@@ -254,6 +264,7 @@ def _route(session: Session, ctx: StepContext, lead_id: int, _: Any, now: dateti
     data = {"owner": decision.owner, "owner_name": decision.owner_name, "queue": decision.queue, "rule": decision.rule,
             "reason": decision.reason, "candidates": len(decision.candidates), "policy_version": decision.policy_version}
     outcome = "ok" if decision.owner else "fallback"
+    _outbox(session, ctx, lead_id, "route", data, now)
     return StepResult(outcome, f"{decision.headline()} — {decision.reason}", data)
 
 
@@ -272,6 +283,7 @@ def _summarize_apply(session: Session, ctx: StepContext, lead_id: int, summary: 
     data = summary.model_dump(mode="json") if hasattr(summary, "model_dump") else dict(summary)
     if data.get("conversion_probability") is not None:  # the new lead's prediction, as `leadpilot train` records them
         _lead(session, lead_id).conversion_probability = data["conversion_probability"]
+    _outbox(session, ctx, lead_id, "summarize", data, now)
     how = data.get("source", "template")
     if data.get("fallback_reason"):
         return StepResult("fallback", f"template summary: the LLM failed ({data['fallback_reason']})", data)
@@ -318,6 +330,7 @@ def _follow_up(session: Session, ctx: StepContext, lead_id: int, _: Any, now: da
         data["nurture"] = policy.cold.nurture
     else:
         notes.append("cold: no nurture sequence configured")
+    _outbox(session, ctx, lead_id, "follow_up", data, now)
     return StepResult("ok", "; ".join(notes), data)
 
 

@@ -53,6 +53,8 @@ class LeadSummary(BaseModel):
     conversion_probability: float | None = Field(
         None, description="The conversion model's probability behind the summary (None: no model trained).")
     conversion_model: str | None = None
+    conversion_priority: str | None = None  # the model's tier: top, high, medium, low
+    score_story: str | None = Field(None, description="When the rule tier and the model disagree, the sentence that says so.")
 
 
 def summarize_lead(db: Database, *, lead_id: int, now: datetime, settings: Settings) -> LeadSummary:
@@ -63,7 +65,8 @@ def summarize_lead(db: Database, *, lead_id: int, now: datetime, settings: Setti
     bullets = render_template(facts, template=template)
     conversion = facts.next_step.conversion
     made = {"lead_id": lead_id, "generated_at": now, "conversion_probability": conversion.value if conversion else None,
-            "conversion_model": conversion.model if conversion else None}
+            "conversion_model": conversion.model if conversion else None,
+            "conversion_priority": conversion.priority if conversion else None, "score_story": facts.score.story}
     if settings.effective_llm_backend != "openai":
         return LeadSummary(bullets=bullets, source="template", **made)
     user = facts_message(facts, next_step=bullets[-1])

@@ -76,6 +76,8 @@ class ScoreFacts(BaseModel):
     hot_from: int | None
     warm_from: int | None
     top_reasons: list[str]
+    axes: str | None = None  # fit × engagement policies: "fit 78 (A), engagement 11 (level 4): cell A4"
+    story: str | None = None  # rule tier and model probability apart: "hot on rules, 6% by the model (low priority): ..."
 
 
 class SimilarAccount(BaseModel):
@@ -233,21 +235,33 @@ def _why_now(lead: Lead, activities: list[Activity], *, now: datetime) -> WhyNow
     )
 
 
-def _score(lead: Lead) -> ScoreFacts:
+def _score(lead: Lead, conversion: ConversionFacts | None = None) -> ScoreFacts:
+    from leadpilot.tools.scoring import axes_sentence, rules_and_model
+
     breakdown = lead.score_breakdown or {}
     tiers = breakdown.get("tiers") or {}
+    story = None
+    if conversion is not None:
+        story = rules_and_model(tier=lead.tier, breakdown=breakdown, probability=conversion.value, priority=conversion.priority)
     return ScoreFacts(
         score=lead.score, cap=int(breakdown.get("total_cap") or 100), tier=lead.tier,
         hot_from=tiers.get("hot"), warm_from=tiers.get("warm"), top_reasons=top_reasons(breakdown, limit=3),
+        axes=axes_sentence(breakdown), story=story,
     )
 
 
 def _similar(session: Session, *, index: Any, problem: str | None, lead: Lead, now: datetime) -> SimilarFacts:
     """Closed accounts whose text is closest to this lead's, with their outcomes (never invented:
-    an unavailable or empty index says so)."""
+    an unavailable or empty index says so), among the leads its owner may see (the summary is
+    theirs: other reps' accounts are not named; an unassigned lead's summary reads them all)."""
     from leadpilot.memory.embeddings import EmbedderError
     from leadpilot.memory.vectors import VectorStoreError
+    from leadpilot.tools.leads import Viewer
     from leadpilot.tools.semantic import SYSTEM_VIEWER, lead_text, similar_accounts_with_outcomes
+
+    owner = lead.owner
+    viewer = SYSTEM_VIEWER if owner is None else Viewer(
+        email=owner.email, rep_id=owner.id, role=owner.role if owner.role in ("admin", "manager") else "rep")
 
     if index is None:
         return SimilarFacts(status="unavailable", why=problem)
@@ -258,10 +272,10 @@ def _similar(session: Session, *, index: Any, problem: str | None, lead: Lead, n
         # By the lead's stored vector when it is indexed (the pipeline indexes before it summarises: no
         # second embedding), else by its text, so a lead not indexed yet still finds its neighbours.
         if index.store.vectors([lead.id]):
-            found = similar_accounts_with_outcomes(session, index=index, lead_id=lead.id, viewer=SYSTEM_VIEWER,
+            found = similar_accounts_with_outcomes(session, index=index, lead_id=lead.id, viewer=viewer,
                                                    now=now, limit=SIMILAR_NEIGHBOURS + 1)
         else:
-            found = similar_accounts_with_outcomes(session, index=index, text=lead_text(lead), viewer=SYSTEM_VIEWER,
+            found = similar_accounts_with_outcomes(session, index=index, text=lead_text(lead), viewer=viewer,
                                                    now=now, limit=SIMILAR_NEIGHBOURS + 1)
     except (VectorStoreError, EmbedderError) as error:
         return SimilarFacts(status="unavailable", why=f"the semantic index could not be searched ({_clip(str(error), 160)})")
@@ -404,7 +418,7 @@ def gather_facts(db: Database, *, lead_id: int, now: datetime, settings: Setting
         local = utc(now).astimezone(zone) if zone else None
         opens = _next_open(local) if local else None
         return SummaryFacts(
-            lead_id=lead.id, contact=contact, company=company, why_now=why_now, score=_score(lead),
+            lead_id=lead.id, contact=contact, company=company, why_now=why_now, score=_score(lead, conversion),
             similar_accounts=_similar(session, index=index, problem=index_problem, lead=lead, now=now),
             owner=_owner(session, lead),
             next_step=NextStepFacts(

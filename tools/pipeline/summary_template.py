@@ -31,7 +31,7 @@ _TEMPLATE_KEYS: dict[str, frozenset[str]] = {key: frozenset(names) for key, name
     "why_now": {"source", "created"}, "why_now.activity": {"days", "activity", "latest"}, "why_now.quiet": {"days"},
     "why_now.contacted": {"contacted"}, "why_now.never_contacted": set(), "why_now.notes": {"notes"},
     **{f"noun.{key}": set() for key in _SIGNAL_ORDER},
-    "score": {"score", "cap", "tier", "hot", "warm"}, "score.no_tiers": {"score", "cap", "tier"}, "score.reasons": {"reasons"}, "score.unscored": set(),
+    "score": {"score", "cap", "tier", "hot", "warm"}, "score.no_tiers": {"score", "cap", "tier"}, "score.grid": {"score", "cap", "tier", "axes"}, "score.story": {"story"}, "score.reasons": {"reasons"}, "score.unscored": set(),
     "similar": {"won", "total", "accounts"}, "similar.none": {"indexed"}, "similar.unavailable": {"why"},
     "owner": {"owner", "rule", "at", "reason"}, "owner.queue": {"queue", "rule", "at", "reason"},
     "owner.manual": {"owner"}, "owner.unassigned": set(),

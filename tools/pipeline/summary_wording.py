@@ -67,13 +67,16 @@ def _score_bullet(f: SummaryFacts, t: SummaryTemplate) -> str:
     s = f.score
     if s.score is None:
         return t.say("score.unscored")
-    if s.hot_from is None or s.warm_from is None:  # a score from outside the policy (e.g. imported)
+    if s.axes is not None:  # fit × engagement: the grid cell picked the tier
+        head = t.say("score.grid", score=s.score, cap=s.cap, tier=s.tier or "no tier", axes=s.axes)
+    elif s.hot_from is None or s.warm_from is None:  # a score from outside the policy (e.g. imported)
         head = t.say("score.no_tiers", score=s.score, cap=s.cap, tier=s.tier or "no tier")
     else:
         head = t.say("score", score=s.score, cap=s.cap, tier=s.tier, hot=s.hot_from, warm=s.warm_from)
     return _sentences(
         head,
         t.say("score.reasons", reasons="; ".join(s.top_reasons)) if s.top_reasons else None,
+        t.say("score.story", story=s.story[0].upper() + s.story[1:]) if s.story else None,
     )
 
 

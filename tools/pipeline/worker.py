@@ -100,16 +100,49 @@ class PipelineWorker:
     name: str = field(default_factory=lambda: f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
     stats: WorkerStats = field(default_factory=WorkerStats)
     steps: tuple[Step, ...] = STEPS
+    sla_every_s: float = 10.0  # how often `run` runs the routing SLA watch
+    nudge: Any = None  # callable(dict) delivering an SLA nudge (a Slack DM); None = recorded in the lead's history only
+    _sla_next: float = field(default=0.0, init=False, repr=False)
+    # Beside leads: the outbox (CRMs, email, webhooks) and the scheduled CRM sync; "settings" = built from them.
+    outbox: Any = "settings"
+
+    def __post_init__(self) -> None:
+        if self.outbox == "settings":
+            self.outbox = None
+            if self.context.settings is not None:
+                try:
+                    from leadpilot.tools.pipeline.crm_sync import CrmBackground
+
+                    self.outbox = CrmBackground.from_settings(self.db, self.context.settings, self.clock)
+                except Exception:  # misconfigured CRM: leads still flow; `leadpilot crm status` says why
+                    log.exception("pipeline worker: the outbox sender could not be built; CRM/email/webhook changes stay queued")
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                busy = self.run_once() or (self.idle is not None and bool(self.idle()))
+                busy = self.run_once()
+                if self.outbox is not None:
+                    busy = bool(self.outbox()) or busy
+                busy = busy or (self.idle is not None and bool(self.idle()))
             except Exception:  # the database went away for a moment: log, wait, carry on
                 log.exception("pipeline worker %s: claiming failed", self.name)
                 busy = 0
+            self._watch_sla()
             if not busy:
                 stop.wait(self.poll_s)
+
+    def _watch_sla(self) -> None:
+        """Every `sla_every_s`: the routing policy's first-touch SLAs — nudge at the first breach,
+        reassign at the second (tools/routing/sla.py; safe with many workers, exactly once)."""
+        if time.monotonic() < self._sla_next:
+            return
+        self._sla_next = time.monotonic() + self.sla_every_s
+        from leadpilot.tools.routing import watch_sla
+
+        try:
+            watch_sla(self.db, policy=self.context.routing_policy(), now=self.clock.now(), notify=self.nudge)
+        except Exception:  # a broken policy or a database hiccup: the next tick tries again
+            log.exception("pipeline worker %s: the SLA watch failed", self.name)
 
     def run_once(self) -> int:
         """Claim up to `batch` due jobs and process them; the number processed."""
@@ -325,6 +358,10 @@ class PipelineWorker:
             return "not hot"
         if not self.context.pipeline_policy().hot.alert:
             return "alerts are off in the pipeline policy"
+        summary = job.result.get("summarize") or {}
+        settings = self.context.settings
+        if settings is not None and settings.hot_alert_needs_model and summary.get("conversion_priority") in ("medium", "low"):
+            return f"{summary.get('score_story') or 'hot on rules only'} (LEADPILOT_HOT_ALERT_NEEDS_MODEL: the model must agree)"
         if self.alert is None:
             return "Slack is not configured (LEADPILOT_SLACK_BOT_TOKEN)"
         return None
@@ -344,7 +381,8 @@ class PipelineWorker:
         job.result = sending
         began = time.perf_counter()
         try:
-            where = self.alert(row)
+            story = (job.result.get("summarize") or {}).get("score_story")
+            where = self.alert({**row, "score_story": story} if story and isinstance(row, dict) else row)
             state = {"status": "sent", "to": where, "outcome": "ok", "message": f"hot-lead alert posted to {where}"}
         except Exception as error:  # Slack down: the task exists; record it, do not retry the lead
             state = {"status": "failed", "error": str(error), "outcome": "fallback",

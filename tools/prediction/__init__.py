@@ -11,8 +11,8 @@ Other packages import only the names exported below (see leadpilot/lazy.py).
 from leadpilot.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "conversion_model": ["ModelNotFoundError", "NotEnoughHistoryError", "evaluate_lead_history", "evaluate_tabular", "latest_model_version", "lead_history", "load_latest_model", "load_model", "train_conversion_model"],
-    "features": ["local_zone"],
+    "conversion_model": ["ModelNotFoundError", "NotEnoughHistoryError", "evaluate_lead_history", "evaluate_tabular", "history_fold_aucs", "tabular_fold_aucs", "latest_model_version", "lead_history", "load_latest_model", "load_model", "train_conversion_model"],
+    "features": ["local_zone", "outcome_times"],
     "predict": ["outcome_report", "predict_lead", "prediction_accuracy", "store_probabilities", "validate_closed_predictions", "validate_prediction"],
     "tabular": ["TabularError", "load_tabular"],
 })

@@ -30,10 +30,12 @@ from leadpilot.tools.prediction.calibrated_classifier import (
     TEST_SIZE,
     CalibrationBin,
     FeatureImportance,
+    FoldScores,
     HeldOutRun,
     ModelEvaluation,
     evaluate_classifier,
     fit_calibrated,
+    fold_aucs,
     json_safe,
     predict_positive,
 )
@@ -215,6 +217,21 @@ def evaluate_lead_history(history: LeadHistory, *, random_state: int = RANDOM_ST
     )
     auc, n_scored = rule_score_auc(history, run.test_index)
     return run, auc, n_scored
+
+
+def history_fold_aucs(
+    history: LeadHistory, *, folds: int, random_state: int = RANDOM_STATE, extra_scores: dict[str, np.ndarray] | None = None
+) -> FoldScores:
+    """Mean ± sd AUC over stratified folds of the closed leads: the model and its baselines
+    (`extra_scores`, one value per snapshot, NaN where absent, are measured on the same folds)."""
+    return fold_aucs(history.X, history.y, categorical_mask=_categorical_mask(FEATURES), folds=folds,
+                     random_state=random_state, extra_scores=extra_scores)
+
+
+def tabular_fold_aucs(dataset: Any, *, folds: int, random_state: int = RANDOM_STATE) -> FoldScores:
+    """Mean ± sd AUC over stratified folds of a tabular dataset (`load_tabular`)."""
+    return fold_aucs(dataset.X, dataset.y.astype(int), categorical_mask=dataset.categorical_mask, folds=folds,
+                     random_state=random_state)
 
 
 def _categorical_mask(features: Sequence[FeatureSpec]) -> np.ndarray:

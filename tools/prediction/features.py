@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from leadpilot.clock import utc
@@ -430,6 +430,22 @@ def lead_snapshots(
             )
         )
     return snapshots
+
+
+def outcome_times(session: Session, *, now: datetime) -> dict[int, datetime]:
+    """When each closed lead's outcome was decided (`snapshot_time`), without computing features."""
+    rows = list(session.execute(select(*_LEAD_COLUMNS).where(Lead.converted.is_not(None))))
+    last_activity = dict(
+        session.execute(select(Activity.lead_id, func.max(Activity.occurred_at)).join(Lead, Lead.id == Activity.lead_id)
+                        .where(Lead.converted.is_not(None)).group_by(Activity.lead_id)).all()
+    )
+    closed_at = _closed_at_by_lead(session, None)
+    times = {}
+    for row in rows:
+        last = last_activity.get(row.id)
+        events = [ActivityEvent("note", "outbound", last, None)] if last is not None else []
+        times[row.id] = snapshot_time(row, events, now=now, closed_at=closed_at.get(row.id))
+    return times
 
 
 def lead_snapshot(session: Session, *, lead_id: int, now: datetime) -> LeadSnapshot:

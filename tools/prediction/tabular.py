@@ -3,7 +3,9 @@
 Column types are inferred from the values: numbers stay numbers, ISO dates become days since
 1970, everything else is categorical and ordinal-encoded (gradient boosting takes the codes
 natively). Empty cells and placeholders ("unknown", "NA", "?", ...) are missing values (NaN), not
-categories. Nothing is dropped silently: skipped columns and rows come back with their reason.
+categories; so are a form's unanswered first option ("Select…", "Choose one", "-- select --",
+"Please select"): a web form stores that prompt when nobody picked, so it behaves like a missing
+answer, whatever its wording. Nothing is dropped silently: skipped columns and rows come back with their reason.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ import numpy as np
 ColumnKind = Literal["numeric", "date", "categorical"]
 
 PLACEHOLDERS = frozenset({"", "unknown", "na", "n/a", "n.a.", "#n/a", "nan", "null", "?", "-", "--"})
+# A form's prompt left as the answer: "Select…", "Choose one...", "-- select --", "Please select an option".
+FORM_PROMPT = re.compile(
+    r"^[\s\-–—_*<\[(]*(?:please\s+)?(?:select|choose|pick)(?:\s+(?:one|an?\s+\w+|your\s+\w+|from\s+(?:the\s+)?list))?"
+    r"\s*(?:\.\.\.|…|:)?[\s\-–—_*>\])]*$",
+    re.IGNORECASE,
+)
 POSITIVE_LABELS = frozenset({"yes", "y", "true", "t", "1", "won", "win", "converted", "success", "positive"})
 NEGATIVE_LABELS = frozenset({"no", "n", "false", "f", "0", "lost", "loss", "not converted", "failure", "negative"})
 
@@ -102,7 +110,9 @@ class TabularDataset:
 
 
 def is_missing(value: str) -> bool:
-    return value.strip().lower() in PLACEHOLDERS
+    """An empty cell, a placeholder ("NA", "?") or a form's unanswered prompt ("Select…")."""
+    text = value.strip()
+    return text.lower() in PLACEHOLDERS or bool(FORM_PROMPT.match(text))
 
 
 def read_csv(path: Path | str) -> tuple[list[str], list[list[str]], str, tuple[int, ...]]:
@@ -248,7 +258,7 @@ def _positive_of(first: str, second: str, counts: Counter[str]) -> str:
 
 def encode_column(name: str, values: Sequence[str]) -> tuple[ColumnInfo, np.ndarray, str | None]:
     """Infer the column's kind and encode it; the third item is a reason to skip it, if any."""
-    cleaned = [None if value.strip().lower() in PLACEHOLDERS else value.strip() for value in values]
+    cleaned = [None if is_missing(value) else value.strip() for value in values]
     present = [value for value in cleaned if value is not None]
     missing = len(cleaned) - len(present)
     distinct = len(set(present))

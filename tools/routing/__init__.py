@@ -2,8 +2,9 @@
 
 Owns: config/routing.yaml's model (policy, policy_sections, policy_values), the facts a decision
 reads (facts, store), the pure decision engine (engine, decision), suggest/route (router),
-"why does this rep have this lead?" (explain), what-if runs (what_if), and the assignment and
-snooze writes a person confirmed (assignment).
+"why does this rep have this lead?" (explain), what-if runs (what_if), the assignment and
+snooze writes a person confirmed (assignment), declared accounts and their import (accounts), and
+first-touch SLAs: the watch the workers run, nudges, reassignment and SLA reports (sla).
 May import: memory, leadpilot.settings/clock, tools.common, tools.scoring (tier names).
 
 Other packages import only the names exported below (see leadpilot/lazy.py).
@@ -12,11 +13,14 @@ Other packages import only the names exported below (see leadpilot/lazy.py).
 from leadpilot.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "accounts": ["AccountsImportError", "import_accounts", "list_accounts"],
     "assignment": ["AssignmentError", "assign_lead", "snooze_lead"],
     "decision": ["ACCOUNT_RULE", "FALLBACK_RULE"],
     "explain": ["explain_assignment"],
     "policy": ["RoutingPolicyError", "load_policy", "policy_in_force"],
     "router": ["RoutingInputError", "route_lead", "suggest_owner"],
+    "sla": ["SlaRun", "watch_sla"],
+    "sla_report": ["first_touch_change", "sla_performance"],
     "store": ["AccountIndex", "lead_facts", "load_snapshot"],
     "what_if": ["PoolMembership", "routing_what_if"],
 })

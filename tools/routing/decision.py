@@ -86,6 +86,8 @@ class RoutingDecision:
     policy_changes: list[PolicyChange] = field(default_factory=list)
     pointer: PointerMove | None = None
     dry_run: bool = True
+    rule_description: str | None = None  # the deciding rule's `description` in the policy
+    pool_description: str | None = None
 
     @property
     def lead_id(self) -> int | None:
@@ -102,13 +104,17 @@ class RoutingDecision:
 
     def explanation(self) -> str:
         lines = [self.headline() + f" [policy {self.policy_version}]", f"Lead: {self.lead.summary()}.", f"Why: {self.reason}"]
+        if self.rule_description:
+            lines.append(f"Rule '{self.rule}': {self.rule_description}")
+        if self.pool_description:
+            lines.append(f"Pool {self.pool}: {self.pool_description}")
         matched = [c for c in self.rules_checked if c.matched]
         skipped = [c for c in self.rules_checked if not c.matched]
         for check in matched:
             lines.append(f"Rule '{check.rule}' matched ({check.detail})" + (f": {check.outcome}" if check.outcome else ""))
         if skipped:
             lines.append(f"{len(skipped)} rule(s) did not match: " + "; ".join(f"'{c.rule}' ({c.detail})" for c in skipped[:6])
-                         + ("; …" if len(skipped) > 6 else ""))
+                         + (f"; +{len(skipped) - 6} more" if len(skipped) > 6 else ""))
         if self.candidates:
             lines.append("Candidates:")
             lines += [f"  - [{v.rule}] {v.line()}" for v in self.candidates]
@@ -125,7 +131,9 @@ class RoutingDecision:
             "owner_name": self.owner_name,
             "queue": self.queue,
             "rule": self.rule,
+            "rule_description": self.rule_description,
             "pool": self.pool,
+            "pool_description": self.pool_description,
             "strategy": self.strategy,
             "reason": self.reason,
             "candidates": [v.to_dict() for v in self.candidates],
@@ -133,6 +141,7 @@ class RoutingDecision:
             "account": None if self.account is None else {
                 "rep_id": self.account.rep_id, "matched_on": self.account.matched_on, "value": self.account.value,
                 "lead_id": self.account.lead_id, "company": self.account.company, "stage": self.account.stage,
+                "origin": self.account.origin, "team": self.account.team,
             },
             "notes": self.notes,
             "policy_version": self.policy_version,
@@ -150,6 +159,7 @@ class RoutingDecision:
         """The Assignment's candidates: a decision summary, then every candidate verdict."""
         summary = {
             "kind": "decision", "rule": self.rule, "pool": self.pool, "strategy": self.strategy,
+            "rule_description": self.rule_description, "pool_description": self.pool_description,
             "queue": self.queue, "policy_version": self.policy_version, "notes": self.notes,
             "rules_matched": [c.to_dict() for c in self.rules_checked if c.matched],
             "policy_changes": [str(c) for c in self.policy_changes],

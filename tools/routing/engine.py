@@ -12,14 +12,12 @@ preferences narrow the rest (each only when someone meets it), then the pool's s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, reduce
 from math import gcd
-from typing import Any
 
-from leadpilot.memory.geo import regions_of
 from leadpilot.memory.vocab import industry_label
 from leadpilot.tools.routing.decision import (
     ACCOUNT_RULE,
@@ -31,61 +29,10 @@ from leadpilot.tools.routing.decision import (
 )
 from leadpilot.tools.routing.facts import AccountOwner, LeadFacts, RepFacts, RoutingSnapshot, TimeOff, Workload
 from leadpilot.tools.routing.policy import PolicyChange, RoutingPolicy
+from leadpilot.tools.routing.fairness import fairness, gini  # noqa: F401 (re-exported)
+from leadpilot.tools.routing.matching import match_rule
+from leadpilot.tools.routing.policy_outcomes import FALLBACK
 from leadpilot.tools.routing.policy_sections import Constraints, Performance, Pool, Rule
-
-
-# ---------------------------------------------------------------------------------------------
-# Rule conditions
-
-
-def _listed(values: Iterable[str]) -> str:
-    return ", ".join(values)
-
-
-def _condition(name: str, wanted: Any, lead: LeadFacts, policy: RoutingPolicy) -> tuple[bool, str]:
-    if name == "territory":
-        places = lead.places()
-        for territory in wanted:
-            entries = policy.territories.get(territory, ())
-            hit = next((p for p in places if p in entries), None)
-            if hit:
-                return True, f"{hit} is in territory {territory}"
-        if not places:
-            return False, "country unknown"
-        return False, f"{places[0]} is not in territory {_listed(wanted)}"
-    if name == "score":
-        if lead.score is None:
-            return False, "no score"
-        low_ok = wanted.at_least is None or lead.score >= wanted.at_least
-        high_ok = wanted.below is None or lead.score < wanted.below
-        return low_ok and high_ok, f"score {lead.score} {'is' if low_ok and high_ok else 'is not'} {wanted.describe()}"
-    value = {
-        "region": lead.region,
-        "country": lead.country,
-        "state": f"{lead.country}-{lead.state.upper()}" if lead.country and lead.state else None,
-        "industry": lead.industry,
-        "segment": lead.segment,
-        "source": lead.source,
-        "tier": lead.tier,
-        "language": lead.language,
-    }[name]
-    if value is None:
-        return False, f"{name} unknown"
-    if name == "region":  # a sub-region (DACH) or the main one (EMEA): the most specific that is wanted
-        value = next((region for region in regions_of(lead.country) if region in wanted), value)
-    hit = value in wanted or (name == "segment" and value == "micro" and "smb" in wanted)
-    return hit, f"{name} {value} {'in' if hit else 'not in'} [{_listed(wanted)}]"
-
-
-def match_rule(rule: Rule, lead: LeadFacts, policy: RoutingPolicy) -> tuple[bool, str]:
-    """Whether every condition of the rule holds; the text names them (or the first that fails)."""
-    reasons = []
-    for name, wanted in rule.when.present():
-        hit, text = _condition(name, wanted, lead, policy)
-        if not hit:
-            return False, text
-        reasons.append(text)
-    return True, "; ".join(reasons) or "no conditions: every lead"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,9 +62,12 @@ def _hours_text(rep: RepFacts, now: datetime) -> str:
     return f"off shift: {rep.local_text(now)} (works {hours.describe() if hours else 'any time'}{origin})"
 
 
-def hard_blocks(rep: RepFacts, *, lead: LeadFacts, constraints: Constraints, workload: Workload, now: datetime) -> list[tuple[str, str]]:
+def hard_blocks(rep: RepFacts, *, lead: LeadFacts, constraints: Constraints, workload: Workload, now: datetime,
+                barred: Mapping[int, str] | None = None) -> list[tuple[str, str]]:
     """(code, reason) for each constraint that rules the rep out now."""
     blocks: list[tuple[str, str]] = []
+    if barred and rep.id in barred:
+        blocks.append(("sla_missed", barred[rep.id]))
     if not rep.active:
         blocks.append(("inactive", "inactive rep"))
     period = rep.out_of_office(now)
@@ -147,7 +97,7 @@ class _Candidate:
 
 
 def _member_weight(pool: Pool | None, index: int, rep: RepFacts) -> float:
-    if pool is None:
+    if pool is None or index >= len(pool.members):
         return rep.weight
     member = pool.members[index]
     return member.weight if member.weight is not None else rep.weight
@@ -293,8 +243,15 @@ def _try_rule(
     """Run one matching rule: (the choice or None, outcome text, pool, the rule's notes)."""
     constraints = policy.rule_constraints(rule)
     pool = policy.pools.get(rule.route_to.pool) if rule.route_to.pool else None
-    emails = pool.member_emails() if pool else (rule.route_to.rep,)
-    members: list[RepFacts | None] = [snapshot.reps.get(email) for email in emails]
+    if pool is not None and not pool.members:  # every rep of the roster the pool's `where:` matches
+        members: list[RepFacts | None] = sorted((r for r in snapshot.reps.values() if r.role == "rep" and not _unmatched(pool, r)),
+                                                key=lambda r: r.email)
+        emails: Sequence[str] = [r.email for r in members if r is not None]
+        if not members:
+            notes.append(f"pool {rule.route_to.pool} has nobody matching where {_where_text(pool)}")
+    else:
+        emails = pool.member_emails() if pool else (rule.route_to.rep,)
+        members = [snapshot.reps.get(email) for email in emails]
     candidates: list[_Candidate] = []
     for index, (email, rep) in enumerate(zip(emails, members)):
         if rep is None:
@@ -303,7 +260,9 @@ def _try_rule(
         verdict = Verdict(rep.email, rep.name, rule.name, "eligible")
         verdicts.append(verdict)
         weight = _member_weight(pool, index, rep)
-        blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=snapshot.workload, now=now)
+        blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=snapshot.workload, now=now, barred=snapshot.barred)
+        if pool is not None and pool.where and (missing := _unmatched(pool, rep)):
+            blocks.append(("where", f"pool {rule.route_to.pool} takes only reps with {missing}"))
         if pool is not None and weight <= 0:
             blocks.append(("weight_zero", f"routing weight 0 in pool {rule.route_to.pool}: takes no pool leads"))
         verdict.facts.update(local_time=rep.local_text(now), open_leads=snapshot.workload.open(rep.id),
@@ -341,56 +300,127 @@ def _try_rule(
     return choice, f"chose {choice.candidate.rep.name}", pool, "; ".join(rule_notes)
 
 
-def _account_blocks(rep: RepFacts, *, lead: LeadFacts, policy: RoutingPolicy, workload: Workload, now: datetime) -> list[tuple[str, str]]:
-    watched = set(policy.account_matching.owner_unavailable_when)
+def _where_text(pool: Pool) -> str:
+    return ", ".join(f"{name} {' or '.join(values)}" for name, values in (pool.where or {}).items())
+
+
+def _unmatched(pool: Pool, rep: RepFacts) -> str | None:
+    """The first of the pool's `where:` tests the rep fails, in words; None when they pass all."""
+    for name, values in (pool.where or {}).items():
+        if not rep.trait(name) & set(values):
+            have = ", ".join(sorted(rep.trait(name))) or "none"
+            return f"{name} {' or '.join(values)} (has {have})"
+    return None
+
+
+def _account_blocks(rep: RepFacts, *, lead: LeadFacts, policy: RoutingPolicy, snapshot: RoutingSnapshot, now: datetime) -> list[tuple[str, str]]:
+    watched = set(policy.account_matching.owner_unavailable_when) | {"sla_missed"}
     all_checks = Constraints(capacity=True, daily_cap=True, working_hours="required", language="ignored")
-    return [(code, text) for code, text in hard_blocks(rep, lead=lead, constraints=all_checks, workload=workload, now=now) if code in watched]
+    blocks = hard_blocks(rep, lead=lead, constraints=all_checks, workload=snapshot.workload, now=now, barred=snapshot.barred)
+    return [(code, text) for code, text in blocks if code in watched]
+
+
+def _team_pick(account: AccountOwner, owner: RepFacts, *, lead: LeadFacts, snapshot: RoutingSnapshot, now: datetime,
+               verdicts: list[Verdict]) -> RepFacts | None:
+    """The account's team member with the fewest open leads who can take it (a declared account's team)."""
+    team = (account.team or "").lower()
+    checks = Constraints(capacity=True, daily_cap=True, working_hours="ignored", language="ignored")
+    mates = sorted((r for r in snapshot.reps.values() if r.team and r.team.lower() == team and r.id != owner.id and r.role == "rep"),
+                   key=lambda r: (snapshot.workload.open(r.id), r.email))
+    for rep in mates:
+        blocks = hard_blocks(rep, lead=lead, constraints=checks, workload=snapshot.workload, now=now, barred=snapshot.barred)
+        verdicts.append(Verdict(rep.email, rep.name, ACCOUNT_RULE, "excluded" if blocks else "chosen", [t for _, t in blocks],
+                                [c for c, _ in blocks], note=f"team {account.team}: {snapshot.workload.open(rep.id)} open leads"))
+        if not blocks:
+            return rep
+    return None
 
 
 def decide(
     *, lead: LeadFacts, account: AccountOwner | None, snapshot: RoutingSnapshot, policy: RoutingPolicy, now: datetime
 ) -> RoutingDecision:
-    """Route one lead: account owner first, then the first matching rule with someone available,
-    then the fallback. Pure: reads the snapshot, changes nothing."""
+    """Route one lead: account owner first (declared accounts, then owned leads), then the first
+    matching rule with someone available (or its `when_unavailable`), then the fallback. Pure:
+    reads the snapshot, changes nothing."""
     verdicts: list[Verdict] = []
     checks: list[RuleCheck] = []
     notes: list[str] = []
+    open_ended: list[int] = []  # checks of rules with nobody available, said once we know what came next
+    away: list[str] = []  # the unavailable account owner, said in the Why
 
     def done(rep: RepFacts | None, *, rule: str, reason: str, pool: str | None = None, strategy: str | None = None,
              pointer: PointerMove | None = None, queue: str | None = None) -> RoutingDecision:
+        for index in open_ended:
+            later = any(c.matched for c in checks[index + 1:])
+            ending = " — tried the next matching rule" if later else (" — no matching rule left" if rule == FALLBACK_RULE else "")
+            checks[index] = RuleCheck(checks[index].rule, True, checks[index].detail, checks[index].outcome + ending)
+        found = policy.rule(rule)
         decision = RoutingDecision(
             lead=lead, owner=rep.email if rep else None, owner_name=rep.name if rep else None, owner_id=rep.id if rep else None,
-            queue=queue, rule=rule, pool=pool, strategy=strategy, reason=reason, candidates=verdicts, rules_checked=checks,
-            policy_version=policy.version, decided_at=now, account=account, notes=notes, pointer=pointer,
+            queue=queue, rule=rule, pool=pool, strategy=strategy, reason=(away[0] + "; " if away else "") + reason,
+            candidates=verdicts, rules_checked=checks, policy_version=policy.version, decided_at=now, account=account,
+            notes=notes, pointer=pointer, rule_description=found.description if found else None,
+            pool_description=policy.pools[pool].description if pool in policy.pools else None,
         )
         decision.policy_changes = relevant_changes(decision, policy)
         return decision
 
-    if policy.account_matching.enabled and account is not None:
+    def to_queue(name: str, *, rule: str, reason: str) -> RoutingDecision:
+        queue = policy.queues.get(name)
+        holder = snapshot.reps.get(queue.owner) if queue is not None and queue.owner else None
+        if holder is not None:
+            verdicts.append(Verdict(holder.email, holder.name, rule, "chosen", note=f"owner of the {name} queue (always available)"))
+            return done(holder, rule=rule, queue=name, reason=f"{reason}; the queue's owner {holder.name} holds it")
+        if queue is not None and queue.owner:
+            notes.append(f"the {name} queue's owner {queue.owner} is not in the roster")
+        return done(None, rule=rule, queue=name, reason=f"{reason}; it waits in the {name} queue")
+
+    matching = policy.account_matching
+    if matching.enabled and snapshot.accounts:
+        account = snapshot.accounts.owner_of(lead, match_on=matching.match_on, reps=snapshot.reps) or account
+    if matching.enabled and account is not None:
         owner = snapshot.by_id.get(account.rep_id)
-        where = f"{account.matched_on} {account.value} (lead {account.lead_id}, {(account.stage or '').lower() or 'open'})"
+        where = account.where()
         if owner is not None:
-            blocks = _account_blocks(owner, lead=lead, policy=policy, workload=snapshot.workload, now=now)
+            blocks = _account_blocks(owner, lead=lead, policy=policy, snapshot=snapshot, now=now)
             verdict = Verdict(owner.email, owner.name, ACCOUNT_RULE, "excluded" if blocks else "chosen",
                               [t for _, t in blocks], [c for c, _ in blocks], note=f"owns the account: {where}")
             verdicts.append(verdict)
             if not blocks:
                 return done(owner, rule=ACCOUNT_RULE, reason=f"account match: {owner.name} owns the account — {where}; "
                                                                  "leads from an owned account go to its owner")
-            notes.append(f"account owner {owner.name} ({where}) is unavailable: {'; '.join(verdict.reasons)} — routed by the rules instead")
+            unavailable = f"the account owner {owner.name} ({where}) is unavailable: {'; '.join(verdict.reasons)}"
+            if account.team and (mate := _team_pick(account, owner, lead=lead, snapshot=snapshot, now=now, verdicts=verdicts)):
+                return done(mate, rule=ACCOUNT_RULE, reason=f"{unavailable}, so the account's team {account.team} takes it: "
+                                                                f"{mate.name} has the fewest open leads ({snapshot.workload.open(mate.id)})")
+            away.append(unavailable + " — routed by the rules instead")
         else:
-            notes.append(f"the account owner of {where} is no longer in the roster — routed by the rules instead")
+            notes.append(f"the account owner of {where} is not in the roster — routed by the rules instead")
 
+    stopped: str | None = None
     for rule in policy.rules:
-        matched, detail = match_rule(rule, lead, policy)
+        matched, detail = match_rule(rule, lead, policy, now)
         if not matched:
             checks.append(RuleCheck(rule.name, False, detail))
             continue
+        if rule.route_to.queue is not None:
+            checks.append(RuleCheck(rule.name, True, detail, f"to the {rule.route_to.queue} queue"))
+            return to_queue(rule.route_to.queue, rule=rule.name, reason=f"rule '{rule.name}' sends these leads to the {rule.route_to.queue} queue")
         choice, outcome, pool, rule_notes = _try_rule(rule, lead=lead, snapshot=snapshot, policy=policy, now=now, verdicts=verdicts, notes=notes)
         if choice is None:
             excluded = [v for v in verdicts if v.rule == rule.name]
-            why = "; ".join(f"{v.name}: {', '.join(v.codes)}" for v in excluded)
-            checks.append(RuleCheck(rule.name, True, detail, f"nobody available ({why}) — trying the next rule"))
+            why = "; ".join(f"{v.name}: {', '.join(v.codes)}" for v in excluded) or "no members"
+            queue = policy.unavailable_queue(rule)
+            if queue is not None:
+                checks.append(RuleCheck(rule.name, True, detail, f"nobody available ({why}) — this rule then sends leads to the {queue} queue"))
+                return to_queue(queue, rule=rule.name, reason=f"rule '{rule.name}' matched but nobody in it can take the lead ({why}); "
+                                                             f"when nobody can, the rule sends leads to the {queue} queue")
+            if rule.when_unavailable == FALLBACK:
+                checks.append(RuleCheck(rule.name, True, detail, f"nobody available ({why}) — this rule then sends leads to the fallback"))
+                stopped = rule.name
+                break
+            open_ended.append(len(checks))
+            checks.append(RuleCheck(rule.name, True, detail, f"nobody available ({why})"))
             continue
         checks.append(RuleCheck(rule.name, True, detail, outcome))
         earlier = [c for c in checks if c.matched and c.rule != rule.name]
@@ -399,13 +429,16 @@ def decide(
                     strategy=pool.strategy if pool else None, pointer=choice.pointer)
 
     tried = [c.rule for c in checks if c.matched]
-    context = (f"the matching rules ({', '.join(repr(r) for r in tried)}) had nobody available" if tried
-               else "no rule matched this lead")
+    if stopped is not None:
+        context = f"rule '{stopped}' had nobody available and sends such leads to the fallback"
+    else:
+        context = (f"the matching rules ({', '.join(repr(r) for r in tried)}) had nobody available" if tried
+                   else "no rule matched this lead")
     fallback = policy.fallback
     rep = snapshot.reps.get(fallback.rep) if fallback.rep else None
     # The fallback owner is spared the daily cap, hours and language, not absence or a full book.
     fallback_checks = Constraints(capacity=True, daily_cap=False, working_hours="ignored", language="ignored")
-    blocks = hard_blocks(rep, lead=lead, constraints=fallback_checks, workload=snapshot.workload, now=now) if rep else []
+    blocks = hard_blocks(rep, lead=lead, constraints=fallback_checks, workload=snapshot.workload, now=now, barred=snapshot.barred) if rep else []
     if rep is not None and not blocks:
         verdicts.append(Verdict(rep.email, rep.name, FALLBACK_RULE, "chosen", note="the policy's fallback owner"))
         return done(rep, rule=FALLBACK_RULE, reason=f"{context}; the fallback owner {rep.name} takes it")
@@ -416,8 +449,7 @@ def decide(
             verdicts.append(Verdict(rep.email, rep.name, FALLBACK_RULE, "excluded", [t for _, t in blocks], [c for c, _ in blocks]))
         why = "is not in the roster" if rep is None else "cannot take it: " + "; ".join(t for _, t in blocks)
         notes.append(f"the fallback owner {rep.name if rep else fallback.rep} {why}")
-    queue = fallback.queue or "unassigned"
-    return done(None, rule=FALLBACK_RULE, reason=f"{context}; it waits in the {queue} queue", queue=queue)
+    return to_queue(fallback.queue or "unassigned", rule=FALLBACK_RULE, reason=context)
 
 
 def relevant_changes(decision: RoutingDecision, policy: RoutingPolicy) -> list[PolicyChange]:
@@ -429,38 +461,10 @@ def relevant_changes(decision: RoutingDecision, policy: RoutingPolicy) -> list[P
         prefixes.add(f"rules[{check.rule}]")
         rule = policy.rule(check.rule)
         if rule is not None:
-            prefixes |= {f"territories[{t}]" for t in rule.when.territory or ()}
+            prefixes |= {f"territories[{t}]" for t in rule.when.territories()}
             if rule.route_to.pool:
                 prefixes.add(f"pools[{rule.route_to.pool}]")
     prefixes |= {f"reps[{v.rep}]" for v in decision.candidates}
     if decision.rule == FALLBACK_RULE:
         prefixes.add("fallback")
     return [c for c in policy.changes if any(c.key == p or c.key.startswith(p + ".") or c.key.startswith(p + "[") for p in prefixes)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Fairness
-
-
-def gini(values: Sequence[float]) -> float:
-    """0 = everyone carries the same load, 1 = one rep carries all of it."""
-    values = [v for v in values if v >= 0]
-    if not values or sum(values) == 0:
-        return 0.0
-    ordered = sorted(values)
-    n = len(ordered)
-    weighted = sum((index + 1) * value for index, value in enumerate(ordered))
-    return (2 * weighted) / (n * sum(ordered)) - (n + 1) / n
-
-
-def fairness(loads: Mapping[str, float]) -> dict[str, Any]:
-    values = list(loads.values())
-    if not values:
-        return {"reps": 0, "gini": 0.0, "max": 0, "min": 0, "max_minus_min": 0}
-    return {
-        "reps": len(values),
-        "gini": round(gini(values), 4),
-        "max": max(values),
-        "min": min(values),
-        "max_minus_min": max(values) - min(values),
-    }

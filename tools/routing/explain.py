@@ -79,6 +79,9 @@ def explain_assignment(session: Session, *, lead_id: int, rep: str | None = None
         pool = f", pool {summary['pool']} ({STRATEGY_LABELS.get(summary.get('strategy'), summary.get('strategy'))})" if summary.get("pool") else ""
         by = f"assigned by {latest.actor}" if latest.actor != "system" else "routed automatically"
         parts.append(f"{label} went to {who} on {_moment(latest.assigned_at)} by {how}{pool} ({by}). Why: {latest.reason}")
+        described = [f"{kind} says: {text}" for kind, text in (("The rule", summary.get("rule_description")), ("The pool", summary.get("pool_description"))) if text]
+        if described:
+            parts.append(" ".join(d.rstrip(".") + "." for d in described))
         others = [c for c in candidates if c.get("status") != "chosen" and (c.get("name") or c.get("rep")) != who]
         if others:
             parts.append("Also considered: " + "; ".join(_candidate_text(c) for c in others) + ".")

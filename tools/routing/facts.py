@@ -18,16 +18,24 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadpilot.memory.geo import country_code, region_of, regions_of, state_code
-from leadpilot.memory.vocab import industry_label, industry_slug, parse_source, segment_of
+from leadpilot.memory.vocab import industry_label, industry_slug, normalise_source, segment_of
 from leadpilot.tools.routing.policy import RoutingPolicy
+from leadpilot.tools.routing.policy_outcomes import REP_FIELDS
 from leadpilot.tools.routing.policy_sections import Performance
 
 if TYPE_CHECKING:
+    from leadpilot.tools.routing.account_facts import DeclaredAccounts
     from leadpilot.tools.routing.decision import RoutingDecision
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RECENT_WINDOW = timedelta(hours=26)  # enough history to count "today" in any time zone
 
+
+
+# Lead columns read for conditions besides LeadFacts' own fields.
+OTHER_COLUMNS = ("website", "contact_name", "email", "phone", "job_title", "seniority", "department", "city", "channel",
+                 "stage", "external_id", "created_at", "last_contacted_at", "converted", "converted_at", "scored_at",
+                 "conversion_probability", "extra")
 
 
 @dataclass(frozen=True)
@@ -45,13 +53,30 @@ class LeadFacts:
     score: int | None = None
     tier: str | None = None
     language: str | None = None
+    # The lead's other columns a rule's conditions can test (created_at, job_title, city...) and its
+    # custom columns from an import or a CRM (under "extra").
+    other: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def value(self, name: str) -> Any:
+        """A field by name ("company_size", "created_at", "extra.partner_tier"); None when absent."""
+        if name.startswith("extra."):
+            extra = self.other.get("extra")
+            if not isinstance(extra, Mapping):
+                return None
+            key = name[6:]
+            if key in extra:
+                return extra[key]
+            folded = key.casefold()
+            return next((v for k, v in extra.items() if str(k).casefold() == folded), None)
+        if name in _BASE_FIELDS:
+            return getattr(self, name)
+        return self.other.get(name)
 
     @classmethod
     def of(cls, values: Mapping[str, Any] | Any) -> LeadFacts:
         """From a mapping or an object with the same attribute names (a stored Lead)."""
         get = values.get if isinstance(values, Mapping) else (lambda name: getattr(values, name, None))
         country = country_code(get("country")) if get("country") else None
-        source = parse_source(get("source")) if get("source") else None
         domain = (get("domain") or "").strip().lower() or None
         return cls(
             id=get("id"),
@@ -61,10 +86,11 @@ class LeadFacts:
             state=state_code(get("state"), country) if get("state") else None,
             industry=industry_slug(get("industry")) if get("industry") else None,
             company_size=get("company_size"),
-            source=source.value if source else (get("source") or None),
+            source=normalise_source(get("source")) if get("source") else None,  # as given; channel_of groups it
             score=get("score"),
             tier=(get("tier") or "").lower() or None,
             language=(get("language") or "").strip().lower()[:2] or None,
+            other={name: value for name in OTHER_COLUMNS if (value := get(name)) is not None},
         )
 
     @property
@@ -150,6 +176,10 @@ class RepRow:
     daily_cap: int = 25
     routing_weight: float = 1.0
     time_off: tuple[TimeOff, ...] = ()
+    team: str | None = None
+    territories: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] | None = None  # skill, seniority, tag... (roster, migration 0016)
 
 
 @dataclass(frozen=True)
@@ -170,6 +200,19 @@ class RepFacts:
     working_hours: WorkingHours | None
     time_off: tuple[TimeOff, ...]
     origins: Mapping[str, str] = field(default_factory=dict)  # setting -> where its value comes from
+    team: str | None = None
+    # What a pool's `where:` can test: languages, territories, industries, segments, team, and the
+    # roster's and the policy's attributes (skill, seniority, tag...), each a set of lower-case values.
+    traits: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def trait(self, name: str) -> frozenset[str]:
+        """A `where:` attribute's values: a roster field (language -> languages) or an attribute, singular or plural."""
+        found = self.traits.get(REP_FIELDS.get(name, name))
+        if found is None and name.endswith("s"):
+            found = self.traits.get(name[:-1])
+        if found is None:
+            found = self.traits.get(name + "s")
+        return found or frozenset()
 
     @property
     def first_name(self) -> str:
@@ -261,14 +304,28 @@ def build_roster(rows: Iterable[RepRow], policy: RoutingPolicy) -> dict[str, Rep
                 _policy_period(period, zone=zone, origin=f"{key}.out_of_office[{index}]")
                 for index, period in enumerate(settings.out_of_office)
             ]
+        team = (settings.team if settings is not None and settings.team else row.team) or None
+        languages = frozenset(lang.lower() for lang in row.languages)
+        industries = frozenset(industry_slug(i) for i in row.industries)
+        traits = {name: _lowered(values) for name, values in (row.attributes or {}).items()}
+        for name, values in ((settings.attributes or {}) if settings is not None else {}).items():
+            traits[name] = traits.get(name, frozenset()) | frozenset(values)
+        traits.update(languages=languages, industries=industries, territories=_lowered(row.territories),
+                      segments=_lowered(row.segments), team=frozenset([team.lower()]) if team else frozenset())
         roster[email] = RepFacts(
             id=row.id, email=email, name=row.name, role=row.role, active=row.active, timezone=row.timezone,
-            languages=frozenset(lang.lower() for lang in row.languages),
-            industries=frozenset(industry_slug(i) for i in row.industries),
+            languages=languages, industries=industries,
             max_open_leads=max_open, max_new_per_day=max_new, weight=weight, working_hours=hours,
-            time_off=tuple(time_off), origins=origins,
+            time_off=tuple(time_off), origins=origins, team=team, traits=traits,
         )
     return roster
+
+
+def _lowered(values: Any) -> frozenset[str]:
+    if values is None:
+        return frozenset()
+    items = values if isinstance(values, (list, tuple, set, frozenset)) else [values]
+    return frozenset(str(v).strip().lower() for v in items if str(v).strip())
 
 
 @dataclass
@@ -374,6 +431,8 @@ class RoutingSnapshot:
     pointers: dict[str, Pointer] = field(default_factory=dict)
     performance_loader: Callable[[], PerformanceBook] | None = None
     _performance: PerformanceBook | None = None
+    accounts: DeclaredAccounts | None = None  # accounts declared in the policy or imported
+    barred: dict[int, str] = field(default_factory=dict)  # rep id -> why they may not take this lead (a missed SLA)
 
     def __post_init__(self) -> None:
         self.by_id = {rep.id: rep for rep in self.reps.values()}
@@ -406,9 +465,16 @@ class AccountOwner:
     rep_id: int
     matched_on: str  # domain | company
     value: str
-    lead_id: int
+    lead_id: int | None  # None for a declared account
     company: str | None = None
     stage: str | None = None
+    origin: str = "store"  # store (inferred from owned leads) | "policy accounts[2]" | "imported accounts"
+    team: str | None = None
+
+    def where(self) -> str:
+        if self.lead_id is None:
+            return f"{self.matched_on} {self.value} ({self.origin})"
+        return f"{self.matched_on} {self.value} (lead {self.lead_id}, {(self.stage or '').lower() or 'open'})"
 
 
 def whole_day(day: date, rep: RepFacts) -> tuple[datetime, datetime]:
@@ -416,3 +482,6 @@ def whole_day(day: date, rep: RepFacts) -> tuple[datetime, datetime]:
     zone = _zone(rep.timezone)
     start = datetime.combine(day, time.min, tzinfo=zone)
     return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+
+
+_BASE_FIELDS = frozenset(name for name in LeadFacts.__dataclass_fields__ if name != "other")

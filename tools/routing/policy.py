@@ -33,7 +33,8 @@ from leadpilot.tools.common import TYPE_MESSAGES, PolicyFileHolder, PolicyProble
 from leadpilot.tools.common import PolicyModel as _PolicyModel
 from leadpilot.tools.common import policy_error as _policy_error
 from leadpilot.tools.common import unknown as _unknown
-from leadpilot.tools.routing.policy_sections import AccountMatching, Constraints, Fallback, Pool, RepSettings, Rule
+from leadpilot.tools.routing.policy_outcomes import AccountEntry, Queue
+from leadpilot.tools.routing.policy_sections import AccountMatching, Constraints, Fallback, Pool, RepSettings, Rule, Sla
 from leadpilot.tools.routing.policy_values import Name, Place, RepEmail
 from leadpilot.tools.scoring import PolicyError
 
@@ -51,6 +52,9 @@ class RoutingPolicy(_PolicyModel):
     pools: dict[Name, Pool] = Field(default_factory=dict)
     rules: tuple[Rule, ...]
     fallback: Fallback
+    queues: dict[Name, Queue] = Field(default_factory=dict)
+    accounts: tuple[AccountEntry, ...] = ()
+    sla: Sla | None = None
 
     _version: str = PrivateAttr(default="")
     _path: Path | None = PrivateAttr(default=None)
@@ -72,10 +76,22 @@ class RoutingPolicy(_PolicyModel):
             seen[rule.name] = index
             if rule.route_to.pool is not None and rule.route_to.pool not in self.pools:
                 raise _policy_error(_unknown("pool", rule.route_to.pool, list(self.pools)) + " (or add it under pools)", at=f"rules.{index}.route_to.pool")
+            for queue, at in ((rule.route_to.queue, "route_to.queue"), (self.unavailable_queue(rule), "when_unavailable")):
+                if queue is not None and queue not in self.queues:
+                    known = (_unknown("queue", queue, list(self.queues)) + " (or add it under queues)") if self.queues else (
+                        f"unknown queue {queue!r} — add it under queues, e.g. queues: {{{queue}: {{owner: <email>}}}}")
+                    raise _policy_error(known, at=f"rules.{index}.{at}")
             for position, territory in enumerate(rule.when.territory or ()):
                 if territory not in self.territories:
                     raise _policy_error(_unknown("territory", territory, list(self.territories)) + " (or add it under territories)", at=f"rules.{index}.when.territory.{position}")
+            for territory in sorted(rule.when.territories() - set(self.territories)):
+                raise _policy_error(_unknown("territory", territory, list(self.territories)) + " (or add it under territories)", at=f"rules.{index}.when")
         return self
+
+    @staticmethod
+    def unavailable_queue(rule: Rule) -> str | None:
+        """The queue a rule sends leads to when nobody can take them (`when_unavailable: queue:<name>`)."""
+        return rule.when_unavailable.split(":", 1)[1] if rule.when_unavailable.startswith("queue:") else None
 
     @property
     def version(self) -> str:

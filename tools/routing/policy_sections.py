@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, PlainSerializer, PlainValidator, model_validator
+from pydantic import Field, PlainSerializer, PlainValidator, PrivateAttr, ValidationError, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadpilot.tools.common import PolicyModel as _PolicyModel
 from leadpilot.tools.common import policy_error as _policy_error
+from leadpilot.tools.routing.policy_conditions import CLASSIC, COMBINATORS, field_test
+from leadpilot.tools.routing.policy_outcomes import NEXT_RULE, RepAttributes, RepFilter, TierSla, WhenUnavailable
 from leadpilot.tools.routing.policy_values import (
     ClockTime,
     Country,
@@ -63,7 +65,8 @@ class ScoreRange(_PolicyModel):
 
 class Conditions(_PolicyModel):
     """What a lead must look like for the rule to apply. Every condition given must hold; a list
-    means "any of". A lead missing the field does not meet a condition on it."""
+    means "any of". A lead missing the field does not meet a condition on it (except `missing: true`).
+    Tests on other fields, comparisons and any/all/not are in policy_conditions.py."""
 
     key_noun: ClassVar[str] = "condition"
 
@@ -77,19 +80,83 @@ class Conditions(_PolicyModel):
     tier: tuple[TierName, ...] | None = None
     score: ScoreRange | None = None
     language: tuple[Language, ...] | None = None
+    tests: Annotated[tuple[Any, ...], Field(exclude=True)] = ()  # FieldTest, in the order written
+    any_: tuple[Conditions, ...] | None = Field(default=None, alias="any")
+    all_: tuple[Conditions, ...] | None = Field(default=None, alias="all")
+    not_: Conditions | None = Field(default=None, alias="not")
 
-    def present(self) -> list[tuple[str, Any]]:
-        return [(name, getattr(self, name)) for name in type(self).model_fields if getattr(self, name) is not None]
+    @model_validator(mode="before")
+    @classmethod
+    def _field_tests(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "tests" in data:
+            return data
+        plain: dict[str, Any] = {}
+        tests = []
+        for key, value in data.items():
+            key = str(key)
+            if key in COMBINATORS:
+                if key == "not" and not isinstance(value, dict):
+                    raise _policy_error("`not` takes conditions, e.g. not: {source: [partner]}", at=key)
+                if key != "not" and (not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, dict) for v in value)):
+                    raise _policy_error(f"`{key}` takes a list of conditions, e.g. {key}: [{{country: [DE]}}, {{country: [AT]}}]", at=key)
+                plain[key] = value
+            elif key in CLASSIC and not isinstance(value, dict):
+                plain[key] = value
+            elif key == "score" and isinstance(value, dict) and set(value) & {"at_least", "below"}:
+                plain[key] = value
+            else:
+                tests.append(field_test(key, value, classic_values=_classic_values))
+        return {**plain, "tests": tuple(tests)}
+
+    @model_serializer(mode="wrap")
+    def _with_tests(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for test in self.tests:
+                data[test.key] = test.as_data()
+        return data
+
+    _present: tuple[tuple[str, Any], ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: Any, /) -> None:
+        fields = ("territory", "region", "country", "state", "industry", "segment", "source", "tier", "score", "language")
+        found: list[tuple[str, Any]] = [(name, getattr(self, name)) for name in fields if getattr(self, name) is not None]
+        found += [(test.key, test) for test in self.tests]
+        found += [(name, value) for name, value in (("any", self.any_), ("all", self.all_), ("not", self.not_)) if value is not None]
+        self._present = tuple(found)
+
+    def present(self) -> tuple[tuple[str, Any], ...]:
+        """The conditions given, in a fixed order: the classic ones, the field tests, then any/all/not."""
+        return self._present
+
+    def territories(self) -> set[str]:
+        """Every territory named, also inside any/all/not."""
+        named = set(self.territory or ())
+        named |= {t for test in self.tests if test.field == "territory" for _, values in test.ops if isinstance(values, tuple) for t in values}
+        for nested in (*(self.any_ or ()), *(self.all_ or ()), *((self.not_,) if self.not_ else ())):
+            named |= nested.territories()
+        return named
+
+
+def _classic_values(key: str, values: list[Any], at: str) -> tuple[Any, ...]:
+    """A classic condition's values checked as in its list form (industry names, ISO countries...)."""
+    try:
+        return getattr(Conditions.model_validate({key: values}), key)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:])
+        raise _policy_error(first["msg"].removeprefix("Value error, "), at=f"{at}.{where}" if where else at) from None
 
 
 class Target(_PolicyModel):
     rep: RepEmail | None = None
     pool: Name | None = None
+    queue: Name | None = None  # a queue under queues
 
     @model_validator(mode="after")
     def _one_target(self) -> Target:
-        if (self.rep is None) == (self.pool is None):
-            raise _policy_error("give either rep: <email> or pool: <pool name>, not both and not neither")
+        if sum(value is not None for value in (self.rep, self.pool, self.queue)) != 1:
+            raise _policy_error("give one of rep: <email>, pool: <pool name> or queue: <queue name>")
         return self
 
 
@@ -121,6 +188,9 @@ class Rule(_PolicyModel):
     when: Conditions = Field(default_factory=Conditions)
     route_to: Target
     constraints: ConstraintOverrides | None = None
+    # Nobody in the rule's rep or pool can take the lead: try the next matching rule (default),
+    # go straight to the fallback, or wait in a named queue.
+    when_unavailable: WhenUnavailable = NEXT_RULE
 
 
 class Member(_PolicyModel):
@@ -138,7 +208,7 @@ def _members(value: object) -> tuple[Member, ...]:
     else:
         raise _policy_error("must be a list of rep emails, or email: weight lines")
     if not items:
-        raise _policy_error("a pool needs at least one member")
+        return ()  # the pool then needs a `where:` (checked by Pool)
     members: list[Member] = []
     seen: set[str] = set()
     for index, (raw, weight) in enumerate(items):
@@ -170,12 +240,18 @@ class Pool(_PolicyModel):
         tuple[Member, ...],
         PlainValidator(_members),
         PlainSerializer(lambda members: [m.model_dump(exclude_none=True) for m in members], return_type=list),
-    ]
+    ] = ()
+    # Only members whose roster attributes match, checked at decision time; with no members, every
+    # rep (role rep) in the roster whose attributes match.
+    where: RepFilter | None = None
     prefer_expertise: Flag = False  # prefer members whose roster industries include the lead's
     performance: Performance | None = None
 
     @model_validator(mode="after")
     def _performance_only_when_used(self) -> Pool:
+        if not self.members and not self.where:
+            raise _policy_error("a pool needs at least one member — list them, or give where: {attribute: [values]} to take every "
+                                "matching rep", at="members")
         if self.performance is not None and self.strategy != "performance_weighted":
             raise _policy_error("performance settings only apply to strategy performance_weighted — remove them", at="performance")
         return self
@@ -226,12 +302,15 @@ class RepSettings(_PolicyModel):
     weight: Weight | None = None
     working_hours: WorkingHoursSpec | None = None
     out_of_office: tuple[OutOfOffice, ...] = ()
+    attributes: RepAttributes | None = None  # skill, seniority, tag... (added to the roster's)
+    team: str | None = None
 
 
 class AccountMatching(_PolicyModel):
     enabled: Flag = True
     match_on: tuple[MatchKey, ...] = ("domain", "company")
-    owner_unavailable_when: tuple[Unavailability, ...] = ("inactive", "out_of_office")
+    # At capacity is a reason by default: a full book does not take its account's new leads.
+    owner_unavailable_when: tuple[Unavailability, ...] = ("inactive", "out_of_office", "at_capacity")
 
 
 class Fallback(_PolicyModel):
@@ -243,3 +322,22 @@ class Fallback(_PolicyModel):
         if self.rep is None and self.queue is None:
             raise _policy_error("give rep: <email> (a fallback owner), queue: <name>, or both (the queue when the rep cannot take it)")
         return self
+
+
+class Sla(_PolicyModel):
+    """First-touch SLAs per tier. At the first breach the owner is nudged; at the second (another
+    full SLA later) the lead is routed again without them. Reps with no working hours in the
+    roster or the policy work `default_working_hours` (09:00–17:00 Mon–Fri) in their time zone."""
+
+    key_noun: ClassVar[str] = "tier"
+
+    hot: TierSla | None = None
+    warm: TierSla | None = None
+    cold: TierSla | None = None
+    default_working_hours: WorkingHoursSpec = Field(default_factory=lambda: WorkingHoursSpec(start="09:00", end="17:00"))
+
+    def for_tier(self, tier: str | None) -> TierSla | None:
+        return getattr(self, tier) if tier in ("hot", "warm", "cold") else None
+
+    def tiers(self) -> tuple[str, ...]:
+        return tuple(t for t in ("hot", "warm", "cold") if getattr(self, t) is not None)

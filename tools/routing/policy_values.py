@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import PlainSerializer, PlainValidator
 
 from leadpilot.memory.geo import REGION_COUNTRIES, country_code
-from leadpilot.memory.vocab import INDUSTRIES, Source, Tier, industry_slug, parse_source
+from leadpilot.memory.vocab import INDUSTRIES, Tier, industry_slug, policy_source
 from leadpilot.tools.common import policy_error as _policy_error
 from leadpilot.tools.common import unknown as _unknown
 
@@ -106,10 +106,10 @@ def _industry(value: object) -> str:
 
 
 def _source(value: object) -> str:
-    parsed = parse_source(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise _policy_error(_unknown("source", value, [s.value for s in Source]))
-    return parsed.value
+    try:  # the team's own value (website_form, linkedin_ads) or a channel group (paid); a near-miss is a typo
+        return policy_source(_text_value(value, "source"))
+    except ValueError as error:
+        raise _policy_error(str(error)) from None
 
 
 def _language(value: object) -> str:

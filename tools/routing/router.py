@@ -246,6 +246,8 @@ def _short_answer(decision: RoutingDecision, *, assigned: bool = False) -> str:
         text = f"Assigned {decision.lead.label()} to {target}: {decision.reason}."
     else:
         text = f"{target} should take {decision.lead.label()}: {decision.reason}."
+    if decision.rule_description:
+        text += f" Rule '{decision.rule}': {decision.rule_description.rstrip('.')}."
     excluded = [v for v in decision.candidates if v.status == "excluded"]
     if excluded:
         text += " Not chosen: " + "; ".join(f"{v.name} ({'; '.join(v.reasons)})" for v in excluded[:5]) + "."

@@ -18,7 +18,10 @@ from leadpilot.memory.models import Assignment, Lead, RoutingPointer
 from leadpilot.memory.reps import list_reps, open_lead_counts
 from leadpilot.memory.vocab import OPEN_STAGES, Stage, segment_of
 from leadpilot.tools.routing.decision import PointerMove
+from leadpilot.memory.routing_state import RoutingAccount
+from leadpilot.tools.routing.account_facts import DeclaredAccount, declared_accounts
 from leadpilot.tools.routing.facts import (
+    OTHER_COLUMNS,
     RECENT_WINDOW,
     AccountOwner,
     ClosedLead,
@@ -45,6 +48,8 @@ def rep_rows(session: Session) -> list[RepRow]:
             industries=tuple(rep.industries or ()), capacity=rep.capacity, daily_cap=rep.daily_cap,
             routing_weight=rep.routing_weight,
             time_off=tuple(TimeOff(p.starts_at, p.ends_at, p.reason, "roster") for p in rep.time_off),
+            team=rep.team, territories=tuple(rep.territories or ()), segments=tuple(rep.segments or ()),
+            attributes=rep.attributes or None,
         )
         for rep in list_reps(session)
     ]
@@ -86,7 +91,14 @@ def load_snapshot(session: Session, *, policy: RoutingPolicy, now: datetime, loc
         workload=Workload(open_lead_counts(session), recent_assignments(session, now=now)),
         pointers=load_pointers(session, lock=lock_pointers),
         performance_loader=lambda: PerformanceBook(closed_leads(session)),
+        accounts=declared_accounts(policy, imported_accounts(session)) if policy.account_matching.enabled else None,
     )
+
+
+def imported_accounts(session: Session) -> list[DeclaredAccount]:
+    """The accounts imported with `leadpilot accounts import`."""
+    rows = session.scalars(select(RoutingAccount).order_by(RoutingAccount.id))
+    return [DeclaredAccount(row.domain, row.company, row.owner_email.lower(), row.team, f"imported from {row.source}") for row in rows]
 
 
 def save_pointer(session: Session, *, move: PointerMove, now: datetime) -> None:
@@ -193,7 +205,7 @@ class AccountIndex:
 
 def lead_facts(session: Session, *, lead_ids: Sequence[int]) -> list[LeadFacts]:
     """Facts for these leads, in the order given (unknown ids are left out)."""
-    columns = [getattr(Lead, name) for name in LeadFacts.__dataclass_fields__]
+    columns = [getattr(Lead, name) for name in (*LeadFacts.__dataclass_fields__, *OTHER_COLUMNS) if name != "other"]
     rows: dict[int, LeadFacts] = {}
     for start in range(0, len(lead_ids), 5000):
         chunk = list(lead_ids[start : start + 5000])

@@ -3,9 +3,11 @@
 Owns: config/scoring.yaml's model and holder (policy), rule scoring of one lead (facts, engine,
 rules), a breakdown in words (explanation), the agent's reads (reads), bulk re-scores (rescore,
 bulk_sql), the second-process batch writer for SQLite (writer), the semantic category from similar
-closed accounts (semantic).
+closed accounts (semantic), the policy scored on history (history), calibration against outcomes
+with proposed thresholds and learned weights (calibrate), tiers and scores week by week (drift).
 May import: memory, leadpilot.settings/clock, tools.common, tools.semantic (the semantic category
-reads the index; the index describes neighbours with this package's wording: a known two-way pair).
+reads the index; the index describes neighbours with this package's wording: a known two-way pair),
+tools.prediction (when a closed lead's outcome was decided).
 
 Other packages import only the names exported below (see leadpilot/lazy.py).
 """
@@ -13,8 +15,11 @@ Other packages import only the names exported below (see leadpilot/lazy.py).
 from leadpilot.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "explanation": ["breakdown_lines", "top_reasons"],
-    "policy": ["PolicyError", "PolicyHolder", "ScoringPolicy", "SemanticCategory", "load_policy"],
+    "calibrate": ["HISTORY_NOTE", "Calibration", "calibrate_policy", "write_thresholds"],
+    "drift": ["score_drift"],
+    "explanation": ["axes_sentence", "breakdown_lines", "rules_and_model", "top_reasons"],
+    "history": ["rule_scores_as_of_outcome"],
+    "policy": ["PolicyError", "PolicyHolder", "ScoringPolicy", "SemanticCategory", "load_policy", "parse_policy"],
     "reads": ["explain_score"],
     "rescore": ["rescore_leads"],
     "semantic": ["CATEGORY", "SemanticScorer", "describe_entry", "open_scoring_index"],

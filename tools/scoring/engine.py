@@ -95,6 +95,7 @@ class _Scored(NamedTuple):
     tier: str
     breakdown_json: str
     parts: tuple[_CategoryPart, ...]
+    cell: str | None = None  # the grid cell ("B2") under a grid policy
 
     def category_points(self) -> dict[str, int | float]:
         return {name: points for part in self.parts for name, points in part.points().items()}
@@ -108,10 +109,16 @@ class _Engine:
     def __init__(self, policy: ScoringPolicy):
         categories = policy.categories
         self.version = policy.version
-        self.hot, self.warm, self.total_cap = policy.tiers.hot, policy.tiers.warm, policy.total_cap
-        self._head = f'{{"policy_version":{_json(self.version)},"tiers":{{"hot":{self.hot},"warm":{self.warm}}},'
-        if self.total_cap is not None:
-            self._head += f'"total_cap":{self.total_cap},'
+        tiers = policy.tiers
+        self.hot, self.warm = (tiers.hot, tiers.warm) if tiers is not None else (0, 0)
+        self.total_cap = policy.total_cap if tiers is not None else None
+        self.grid = policy.grid
+        if self.grid is None:
+            self._head = f'{{"policy_version":{_json(self.version)},"tiers":{{"hot":{self.hot},"warm":{self.warm}}},'
+            if self.total_cap is not None:
+                self._head += f'"total_cap":{self.total_cap},'
+        else:
+            self._compile_grid(self.grid)
 
         self._static: list[tuple[str, int]] = []  # (category, cap in tenths), in policy order
         self._field_rules: list[tuple[str, str, str, int]] = []  # (category, field, label, points)
@@ -176,6 +183,21 @@ class _Engine:
         self._before_semantic = "," if self._static or self._activity else ""
 
     # -- compiling ------------------------------------------------------------------------------
+
+    def _compile_grid(self, grid: Any) -> None:
+        """Fit × engagement: thresholds per axis, the tier of each cell, and the breakdown's head."""
+        self._fit_grades = ((grid.fit.A, "A"), (grid.fit.B, "B"), (grid.fit.C, "C"))
+        levels = grid.engagement
+        self._engagement_levels = ((levels.level_1, "1"), (levels.level_2, "2"), (levels.level_3, "3"))
+        self._cell_tier = {f"{g}{lv}": grid.tier_of(f"{g}{lv}") for g in "ABCD" for lv in "1234"}
+        self._weights = (grid.score.fit, grid.score.engagement)
+        shape = {
+            "fit": {"A": grid.fit.A, "B": grid.fit.B, "C": grid.fit.C},
+            "engagement": {"1": levels.level_1, "2": levels.level_2, "3": levels.level_3},
+            "hot": list(grid.hot), "warm": list(grid.warm), "score": {"fit": grid.score.fit, "engagement": grid.score.engagement},
+        }
+        self._head = f'{{"policy_version":{_json(self.version)},"grid":{_json(shape)},'
+
 
     def _compile_engagement(self, engagement: Any) -> None:
         decay = math.log(2) / engagement.half_life_days
@@ -379,6 +401,8 @@ class _Engine:
         total = static.total_tenths + activity.total_tenths
         if semantic is not None:
             total += semantic.tenths
+        if self.grid is not None:
+            return self._on_grid(static, activity, semantic, total)
         score = (total + 5) // 10  # half up
         if self.total_cap is not None and score > self.total_cap:
             score = self.total_cap
@@ -390,6 +414,32 @@ class _Engine:
             parts = (static, activity, _CategoryPart(_SEMANTIC_NAMES, (semantic.tenths,), semantic.tenths, semantic.json))
         text = f'{self._head}"score":{score},"tier":"{tier}","total":{_tenths_json(total)},"categories":{{{categories}}}}}'
         return _Scored(score, tier, text, parts)
+
+    def _on_grid(self, static: _CategoryPart, activity: _CategoryPart, semantic: SemanticPart | None, total: int) -> _Scored:
+        """The two axes (fit: the static and semantic categories; engagement: the activity ones),
+        each 0–100; their cell picks the tier; the combined score is their weighted mean."""
+        fit_tenths = static.total_tenths + (semantic.tenths if semantic is not None else 0)
+        fit = min(100, (fit_tenths + 5) // 10)
+        engagement = min(100, (activity.total_tenths + 5) // 10)
+        grade = next((name for lowest, name in self._fit_grades if fit >= lowest), "D")
+        level = next((name for lowest, name in self._engagement_levels if engagement >= lowest), "4")
+        cell = grade + level
+        tier = self._cell_tier[cell]
+        score = (self._weights[0] * fit + self._weights[1] * engagement + 50) // 100
+        if semantic is None:
+            categories, parts = f"{static.json}{self._between}{activity.json}", (static, activity)
+        else:
+            categories = f"{static.json}{self._between}{activity.json}{self._before_semantic}{semantic.json}"
+            parts = (static, activity, _CategoryPart(_SEMANTIC_NAMES, (semantic.tenths,), semantic.tenths, semantic.json))
+        axes = (
+            f'"axes":{{"fit":{{"score":{fit},"grade":"{grade}","points":{_tenths_json(fit_tenths)}}},'
+            f'"engagement":{{"score":{engagement},"level":"{level}","points":{_tenths_json(activity.total_tenths)}}}}}'
+        )
+        text = (
+            f'{self._head}"score":{score},"tier":"{tier}","cell":"{cell}",{axes},'
+            f'"total":{_tenths_json(total)},"categories":{{{categories}}}}}'
+        )
+        return _Scored(score, tier, text, parts, cell)
 
 
 _INDUSTRY, _COMPANY_SIZE, _SOURCE = _FACT_INDEX["industry"], _FACT_INDEX["company_size"], _FACT_INDEX["source"]

@@ -19,72 +19,22 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, PlainValidator, PrivateAttr, create_model, field_validator, model_validator
 
 from leadpilot.memory.vocab import INDUSTRIES, KNOWN_SOURCE_WORDS, ActivityKind, Channel, Direction, industry_slug, normalise_source
+from leadpilot.tools.scoring.grid import ENGAGEMENT_CATEGORIES, FIT_CATEGORIES, CalibrationTargets, Grid
+from leadpilot.tools.scoring.policy_values import (
+    ActivityKindName,
+    HalfLifeDays,
+    PointsAmount,
+    WholePoints,
+    _count,
+    _policy_error,
+    _similarity,
+    _switch,
+    _unknown,
+)
 from leadpilot.tools.common import PolicyFileError, PolicyFileHolder, PolicyProblem, configured_or_shipped, parse_policy_file, problem_of, read_policy_text  # noqa: F401 (PolicyProblem is re-exported)
 from leadpilot.tools.common import PolicyModel as _PolicyModel
-from leadpilot.tools.common import policy_error as _policy_error
-from leadpilot.tools.common import unknown as _unknown
 
 SHIPPED_POLICY = "scoring.yaml"
-
-
-# ---------------------------------------------------------------------------------------------
-# Value types with messages a RevOps person can act on
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _whole_points(value: object) -> int:
-    if not _is_number(value) or value < 0 or not float(value).is_integer():
-        raise _policy_error("must be a whole number ≥ 0, e.g. 10")
-    return int(value)
-
-
-def _points_amount(value: object) -> float:
-    if not _is_number(value) or value < 0:
-        raise _policy_error("must be a number ≥ 0 (decimals allowed), e.g. 2.5")
-    return float(value)
-
-
-def _half_life(value: object) -> float:
-    if not _is_number(value) or value <= 0:
-        raise _policy_error("must be a number of days above 0, e.g. 14")
-    return float(value)
-
-
-def _activity_kind(value: object) -> str:
-    kinds = [kind.value for kind in ActivityKind]
-    if isinstance(value, str) and value.strip().lower() in kinds:
-        return value.strip().lower()
-    raise _policy_error(_unknown("activity kind", value, kinds))
-
-
-def _switch(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise _policy_error("must be true or false")
-
-
-def _count(low: int, high: int, example: int):
-    def check(value: object) -> int:
-        if not _is_number(value) or not float(value).is_integer() or not low <= value <= high:
-            raise _policy_error(f"must be a whole number from {low:,} to {high:,}, e.g. {example:,}")
-        return int(value)
-
-    return check
-
-
-def _similarity(value: object) -> float:
-    if not _is_number(value) or not 0 <= value < 1:
-        raise _policy_error("must be a number from 0 up to (not including) 1, e.g. 0.2")
-    return float(value)
-
-
-WholePoints = Annotated[int, PlainValidator(_whole_points)]
-PointsAmount = Annotated[float, PlainValidator(_points_amount)]
-HalfLifeDays = Annotated[float, PlainValidator(_half_life)]
-ActivityKindName = Annotated[str, PlainValidator(_activity_kind)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,9 +264,14 @@ class Categories(_PolicyModel):
 
 
 class ScoringPolicy(_PolicyModel):
-    """A validated scoring policy. `version` identifies its content; `path` is where it came from."""
+    """A validated scoring policy. `version` identifies its content; `path` is where it came from.
 
-    tiers: Tiers
+    Either `grid` (two axes, fit and engagement, each 0–100; the cell picks the tier) or `tiers`
+    (one score; its thresholds pick the tier)."""
+
+    tiers: Tiers | None = None
+    grid: Grid | None = None
+    calibration: CalibrationTargets = CalibrationTargets()
     total_cap: WholePoints | None = None
     categories: Categories
 
@@ -324,11 +279,22 @@ class ScoringPolicy(_PolicyModel):
     _path: Path | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
-        canonical = json.dumps(self.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
+        # Calibration targets change no score: they are left out of the version.
+        content = self.model_dump(mode="json", exclude_none=True, exclude={"calibration"})
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         self._version = hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     @model_validator(mode="after")
     def _hot_is_reachable(self) -> ScoringPolicy:
+        if (self.tiers is None) == (self.grid is None):
+            raise _policy_error(
+                "give either grid (fit × engagement, see config/scoring.yaml) or tiers (one score), not "
+                + ("both — remove tiers" if self.tiers is not None else "neither — add grid"),
+                at="grid",
+            )
+        if self.grid is not None:
+            return self._grid_is_reachable(self.grid)
+        assert self.tiers is not None
         if self.total_cap is not None and self.total_cap < self.tiers.hot:
             raise _policy_error(
                 f"total_cap ({self.total_cap}) is below tiers.hot ({self.tiers.hot}), so no lead could be hot"
@@ -343,6 +309,25 @@ class ScoringPolicy(_PolicyModel):
                 at="tiers.hot",
             )
         return self
+
+    def _grid_is_reachable(self, grid: Grid) -> ScoringPolicy:
+        present = dict(self.categories.present())
+        fit_need, engagement_need = grid.lowest_hot()
+        for axis, names, need, key in (
+            ("fit", FIT_CATEGORIES, fit_need, "grid.fit"), ("engagement", ENGAGEMENT_CATEGORIES, engagement_need, "grid.engagement")
+        ):
+            reachable = sum(present[name].cap for name in names if name in present)
+            if reachable < need:
+                raise _policy_error(
+                    f"the {axis} categories' caps add up to {reachable:g}, below the {need} a hot cell needs, so no lead"
+                    f" could be hot — raise their caps or lower {key}",
+                    at=key,
+                )
+        return self
+
+    def axis_of(self, category: str) -> str:
+        """"fit" or "engagement": which axis a category adds to."""
+        return "engagement" if category in ENGAGEMENT_CATEGORIES else "fit"
 
     @property
     def version(self) -> str:

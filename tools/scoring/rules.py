@@ -16,6 +16,13 @@ The breakdown, stored in `leads.score_breakdown` and returned by `score_lead`::
         "semantic": {"points": 18, "cap": 30, "rules": [...], "neighbours": [...]},
         ...}}
 
+Under a grid policy (fit × engagement) the head is
+``{"policy_version", "grid": {"fit": {"A": 65, ...}, "engagement": {"1": 65, ...}, "hot": [...],
+"warm": [...], "score": {"fit": 40, "engagement": 60}}, "score": 58, "tier": "hot", "cell": "A2",
+"axes": {"fit": {"score": 78, "grade": "A", "points": 78.0}, "engagement": {"score": 46, "level":
+"2", "points": 46.3}}, "total", "categories"}``: fit sums completeness .. company_size and semantic,
+engagement sums engagement and behaviour, each at most 100; `score` is the combined score.
+
 Every rule category of the policy is listed, with 0 points when nothing fired; "uncapped" appears
 when the cap cut a category down, and "total" is the sum before `total_cap`. Points carry at most
 one decimal. Activity points halve every `half_life_days`; activities after `now` do not count
@@ -79,7 +86,10 @@ def score_lead(
 
 
 def tier_for(score: int, *, policy: ScoringPolicy) -> str:
-    """hot at or above tiers.hot, warm at or above tiers.warm, cold below."""
+    """hot at or above tiers.hot, warm at or above tiers.warm, cold below (one-score policies only:
+    under a grid the tier comes from the cell, not from one score)."""
+    if policy.tiers is None:
+        raise ValueError("the policy places leads on a fit × engagement grid: a score alone has no tier")
     return _tier(score, hot=policy.tiers.hot, warm=policy.tiers.warm)
 
 

@@ -241,14 +241,30 @@ class SemanticResult(BaseModel):
     query: str
     filters_applied: list[str]
     problems: list[str] = Field(default_factory=list)
+    closed_not_shown: int | None = Field(
+        None, description="Closed leads that would be among these closest matches but were left out by the open-leads "
+        "default (None: it did not apply).",
+    )
 
 
-def _allowed_ids(session: Session, lead_filter: LeadFilter, *, viewer: Viewer, now: datetime) -> tuple[list[int] | None, list[str]]:
+@dataclass(frozen=True)
+class _Allowed:
+    """The leads a query may rank: `ids` (None: every lead), and — when the open-leads default left
+    closed ones out — the ids it would allow without that default."""
+
+    ids: list[int] | None
+    problems: list[str]
+    widened: list[int] | None = None
+
+
+def _allowed_ids(session: Session, lead_filter: LeadFilter, *, viewer: Viewer, now: datetime) -> _Allowed:
     """Ids passing the filter and visibility; None when nothing restricts (search everything)."""
     if lead_filter.is_empty() and viewer.sees_everything and not open_by_default(lead_filter):
-        return None, []
+        return _Allowed(None, [])
     compiled = compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_lookup(session))
-    return list(session.scalars(select(Lead.id).where(*compiled.conditions))), compiled.problems
+    ids = list(session.scalars(select(Lead.id).where(*compiled.conditions)))
+    widened = list(session.scalars(select(Lead.id).where(*compiled.widened))) if compiled.widened is not None else None
+    return _Allowed(ids, compiled.problems, widened)
 
 
 def _rows_in_order(session: Session, hits: list[tuple[int, float]], *, viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
@@ -261,16 +277,37 @@ def _rows_in_order(session: Session, hits: list[tuple[int, float]], *, viewer: V
     return [{**by_id[i], "similarity": round(score, 4)} for i, score in hits if i in by_id]
 
 
+@dataclass(frozen=True)
+class _Ranking:
+    leads: list[dict[str, Any]]
+    matched: int | None
+    problems: list[str]
+    closed_not_shown: int | None
+
+
+def _closest(index: SemanticIndex, vector: np.ndarray, ids: list[int] | None, *, limit: int, min_similarity: float,
+             exclude: set[int]) -> list[tuple[int, float]]:
+    if ids is not None and exclude:
+        ids = [i for i in ids if i not in exclude]
+    hits = index.store.search(vector, limit=limit + len(exclude), ids=ids)
+    return [(h.id, h.score) for h in hits if h.id not in exclude and h.score >= min_similarity][:limit]
+
+
 def _ranked(
     session: Session, index: SemanticIndex, vector: np.ndarray, *, lead_filter: LeadFilter, viewer: Viewer,
     now: datetime, limit: int, min_similarity: float, exclude: set[int] = frozenset(),
-) -> tuple[list[dict[str, Any]], int | None, list[str]]:
-    allowed, problems = _allowed_ids(session, lead_filter, viewer=viewer, now=now)
-    if allowed is not None and exclude:
-        allowed = [i for i in allowed if i not in exclude]
-    hits = index.store.search(vector, limit=limit + len(exclude), ids=allowed)
-    kept = [(h.id, h.score) for h in hits if h.id not in exclude and h.score >= min_similarity][:limit]
-    return _rows_in_order(session, kept, viewer=viewer, now=now), (len(allowed) if allowed is not None else None), problems
+) -> _Ranking:
+    """The closest leads within the filter; with the open-leads default, also how many closed leads
+    would have been among them (the same search with closed leads allowed)."""
+    allowed = _allowed_ids(session, lead_filter, viewer=viewer, now=now)
+    kept = _closest(index, vector, allowed.ids, limit=limit, min_similarity=min_similarity, exclude=exclude)
+    hidden = None
+    if allowed.widened is not None:
+        open_ids = set(allowed.ids or ())
+        everything = _closest(index, vector, allowed.widened, limit=limit, min_similarity=min_similarity, exclude=exclude)
+        hidden = sum(lead_id not in open_ids for lead_id, _ in everything)
+    matched = len(allowed.ids) if allowed.ids is not None else None
+    return _Ranking(_rows_in_order(session, kept, viewer=viewer, now=now), matched, allowed.problems, hidden)
 
 
 def semantic_search_leads(
@@ -280,10 +317,10 @@ def semantic_search_leads(
     """Leads whose text means what `text` says ("looking at card issuing"), within `filter`."""
     lead_filter = filter or LeadFilter()
     vector = index.embedder.embed([text])[0]
-    leads, matched, problems = _ranked(session, index, vector, lead_filter=lead_filter, viewer=viewer, now=now,
-                                       limit=limit, min_similarity=min_similarity)
-    return SemanticResult(leads=leads, matched_filter=matched, query=text,
-                          filters_applied=describe_filter(lead_filter), problems=problems)
+    ranking = _ranked(session, index, vector, lead_filter=lead_filter, viewer=viewer, now=now, limit=limit,
+                      min_similarity=min_similarity)
+    return SemanticResult(leads=ranking.leads, matched_filter=ranking.matched, query=text, filters_applied=describe_filter(lead_filter),
+                          problems=ranking.problems, closed_not_shown=ranking.closed_not_shown)
 
 
 def _anchor(
@@ -297,8 +334,8 @@ def _anchor(
         anchor_filter, label = LeadFilter(lead_ids=[lead_id], scope="all"), f"lead {lead_id}"
     else:
         anchor_filter, label = LeadFilter(company=company, scope="all"), f"companies like {company}"
-    ids, problems = _allowed_ids(session, anchor_filter, viewer=viewer, now=now)
-    ids = ids or []
+    allowed = _allowed_ids(session, anchor_filter, viewer=viewer, now=now)
+    ids, problems = allowed.ids or [], allowed.problems
     vectors = index.store.vectors(ids[:50]) if ids else {}
     if vectors:
         mean = np.mean(list(vectors.values()), axis=0)
@@ -319,10 +356,10 @@ def similar_leads(
     vector, anchors, label, problems = _anchor(session, index, lead_id=lead_id, company=company, viewer=viewer, now=now)
     if not np.any(vector):
         return SemanticResult(leads=[], query=label, filters_applied=describe_filter(lead_filter), problems=problems)
-    leads, matched, more = _ranked(session, index, vector, lead_filter=lead_filter, viewer=viewer, now=now,
-                                   limit=limit, min_similarity=min_similarity, exclude=anchors)
-    return SemanticResult(leads=leads, matched_filter=matched, query=label,
-                          filters_applied=describe_filter(lead_filter), problems=problems + more)
+    ranking = _ranked(session, index, vector, lead_filter=lead_filter, viewer=viewer, now=now, limit=limit,
+                      min_similarity=min_similarity, exclude=anchors)
+    return SemanticResult(leads=ranking.leads, matched_filter=ranking.matched, query=label, filters_applied=describe_filter(lead_filter),
+                          problems=problems + ranking.problems, closed_not_shown=ranking.closed_not_shown)
 
 
 class OutcomeSummary(SemanticResult):

@@ -3,6 +3,9 @@
 "Assign to me" and "Snooze" write, so they only open a confirmation dialog here; the write happens
 when the person confirms it (listeners/views.py). "Explain score" asks the agent for the lead and
 shows its score breakdown. "Show more" posts the next page of a long list in the thread.
+
+Every action is checked for the person who CLICKED, not whoever asked first: an unlinked Slack user
+gets the "not linked" message, and a rep paging a manager's list sees only the leads they may see.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from leadpilot.agent.runner import AgentError
-from leadpilot.interfaces.lead_actions import not_visible, score_lines, visible_lead
+from leadpilot.interfaces.lead_actions import not_visible, score_lines, visible_lead, visible_rows
 from leadpilot.interfaces.slack import blocks
 from leadpilot.interfaces.slack.identity import resolve_viewer, unknown_user_text
 from leadpilot.interfaces.slack.runtime import SlackRuntime
@@ -108,14 +111,30 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
     async def on_show_more(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         place = where(body)
-        token, _, offset = action["value"].rpartition(":")
-        remembered = runtime.answers.get(token)
+        viewer = await resolve_viewer(runtime.db, place["user"])
+        if viewer is None:
+            await tell(client, respond, place, unknown_user_text(place["user"]))
+            return
+        token, _, offset = str(action.get("value") or "").rpartition(":")
+        remembered = runtime.answers.get(token) if offset.isdigit() else None
         if remembered is None:
             await tell(client, respond, place, "That list is no longer in memory (Leadpilot restarted); ask the question again.")
             return
         leads, total = remembered
-        page = blocks.page_blocks(leads, start=int(offset), total=total, more_token=token, page_size=runtime.page_size)
-        text = f"Leads {int(offset) + 1}–{min(int(offset) + runtime.page_size, len(leads))} of {total if total is not None else len(leads)}"
+        start = int(offset)
+        shown = await asyncio.to_thread(visible_rows, runtime.db, viewer=viewer, leads=leads)
+        if len(shown) != len(leads):
+            # Someone else's list: the clicker pages through the rows they may see, from where the
+            # button was, as a list of their own (its own token, so their next click pages it).
+            kept = {id(lead) for lead in shown}
+            start = sum(1 for lead in leads[:start] if id(lead) in kept)
+            leads, total = shown, len(shown)
+            token = runtime.answers.put(leads, total)
+            if start >= len(leads):
+                await tell(client, respond, place, "There are no more leads in that list that you can see.")
+                return
+        page = blocks.page_blocks(leads, start=start, total=total, more_token=token, page_size=runtime.page_size)
+        text = f"Leads {start + 1}–{min(start + runtime.page_size, len(leads))} of {total if total is not None else len(leads)}"
         if place["ephemeral"]:
             await respond(text=text, blocks=page, response_type="ephemeral", replace_original=False)
             return

@@ -1,0 +1,195 @@
+"""First-touch SLAs: working-time deadlines, one nudge at the first breach, one reassignment at the
+second (reason "SLA missed by <name> (<time>)", audited), never twice — also across a real worker
+process killed with kill -9 — and the reps' SLA report."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from leadpilot.memory.models import Assignment, AuditEvent, Lead
+from leadpilot.memory.reps import upsert_rep
+from leadpilot.memory.routing_state import SlaWatch
+from leadpilot.tools.routing.facts import RepFacts, WorkingHours
+from leadpilot.tools.routing.policy import parse_policy
+from leadpilot.tools.routing.router import route_leads
+from leadpilot.tools.routing.policy_outcomes import duration_text
+from leadpilot.tools.routing.sla import add_working_time, watch_sla
+from leadpilot.tools.routing.sla_report import first_touch_change, sla_performance
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # Monday 10:00 UTC: everyone (UTC, default hours) on shift
+POLICY = """\
+constraints: {capacity: true, daily_cap: false, working_hours: ignored, language: ignored}
+pools:
+  team: {strategy: round_robin, members: [ana@t.co, ben@t.co, cy@t.co]}
+rules:
+  - name: everyone
+    description: Every lead goes to the team in turn.
+    route_to: {pool: team}
+fallback: {queue: triage}
+sla:
+  hot: {first_touch: 15m}
+"""
+REPS = {"ana@t.co": "Ana Lee", "ben@t.co": "Ben Ode", "cy@t.co": "Cy Park"}
+
+
+def _policy(tmp_path: Path):
+    path = tmp_path / "routing.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    return parse_policy(POLICY, path=path), path
+
+
+def _seed(db, policy, *, leads: int = 100) -> list[int]:
+    """`leads` hot leads routed to the team at T0; every third one touched 5 minutes later."""
+    with db.transaction() as session:
+        for email, name in REPS.items():
+            upsert_rep(session, email=email, name=name, now=T0, timezone="UTC", capacity=1000)
+        rows = [Lead(company=f"Co {i}", country="US", tier="hot", score=90, stage="LEAD", source="referral",
+                     created_at=T0, updated_at=T0) for i in range(leads)]
+        session.add_all(rows)
+        session.flush()
+        ids = [lead.id for lead in rows]
+        route_leads(session, lead_ids=ids, policy=policy, now=T0, dry_run=False)
+        for lead in rows[::3]:
+            lead.last_contacted_at = T0 + timedelta(minutes=5)
+    return ids
+
+
+def _counts(db) -> dict:
+    with db.session() as session:
+        nudges = session.execute(select(AuditEvent.lead_id, func.count()).where(AuditEvent.field == "sla").group_by(AuditEvent.lead_id)).all()
+        moves = session.execute(select(Assignment.lead_id, func.count()).where(Assignment.actor == "sla").group_by(Assignment.lead_id)).all()
+        statuses = dict(session.execute(select(SlaWatch.status, func.count()).group_by(SlaWatch.status)).all())
+    return {"nudged": dict(nudges), "reassigned": dict(moves), "statuses": statuses}
+
+
+def test_working_time_deadlines_skip_nights_and_weekends():
+    assert duration_text(timedelta(hours=2, minutes=10)) == "2h 10m" and duration_text(timedelta(days=1, minutes=5)) == "1d 5m"
+    hours = WorkingHours(datetime.min.time().replace(hour=9), datetime.min.time().replace(hour=17), (0, 1, 2, 3, 4))
+    friday_late = datetime(2026, 11, 20, 16, 55, tzinfo=timezone.utc)
+    assert add_working_time(friday_late, timedelta(minutes=15), rep=None, default=hours) == datetime(2026, 11, 23, 9, 10, tzinfo=timezone.utc)
+    rep = RepFacts(1, "m@t.co", "Maya Chen", "rep", True, "America/Los_Angeles", frozenset(), frozenset(), 10, 10, 1.0, hours, ())
+    # 17:00 UTC on a Monday is 09:00 in Los Angeles: 15 working minutes later is 09:15 there.
+    monday = datetime(2026, 11, 23, 16, 0, tzinfo=timezone.utc)
+    assert add_working_time(monday, timedelta(minutes=15), rep=rep, default=hours) == datetime(2026, 11, 23, 17, 15, tzinfo=timezone.utc)
+
+
+def test_breaches_are_nudged_once_then_reassigned_once(db, tmp_path: Path):
+    policy, _ = _policy(tmp_path)
+    ids = _seed(db, policy)
+    untouched = {i for n, i in enumerate(ids) if n % 3}
+    delivered: list[dict] = []
+    first = watch_sla(db, policy=policy, now=T0 + timedelta(minutes=20), notify=delivered.append)
+    assert first.started == 100 and first.touched == 34
+    assert sorted(d["lead_id"] for d in delivered) == sorted(untouched)  # each nudge delivered once (a Slack DM when wired)
+    assert {n["lead_id"] for n in first.nudged} == untouched and not first.reassigned
+    assert "first-touch SLA missed by" in first.nudged[0]["text"]
+    again = watch_sla(db, policy=policy, now=T0 + timedelta(minutes=25), notify=delivered.append)  # before the second breach: nothing new
+    assert len(delivered) == len(untouched)
+    assert not again.nudged and not again.reassigned and again.started == 0
+
+    second = watch_sla(db, policy=policy, now=T0 + timedelta(minutes=40))
+    assert {r["lead_id"] for r in second.reassigned} == untouched
+    sample = second.reassigned[0]
+    assert sample["to"] != sample["from"] and sample["to"] in REPS
+    name = REPS[sample["from"]].split()[0]
+    assert sample["reason"].startswith(f"SLA missed by {name} (40m)")
+    assert second.started == len(untouched)  # the new owners' own clocks start at once
+    third = watch_sla(db, policy=policy, now=T0 + timedelta(minutes=41))
+    assert third.started == 0 and not third.nudged and not third.reassigned
+    counts = _counts(db)
+    assert set(counts["nudged"]) == untouched and set(counts["nudged"].values()) == {1}
+    assert set(counts["reassigned"]) == untouched and set(counts["reassigned"].values()) == {1}
+    with db.session() as session:
+        lead = session.get(Lead, sample["lead_id"])
+        assert lead.owner.email == sample["to"]
+        assignment = session.scalars(select(Assignment).where(Assignment.lead_id == lead.id, Assignment.actor == "sla")).one()
+        assert assignment.reason.startswith(f"SLA missed by {name} (40m)")
+        excluded = [c for c in assignment.candidates if c.get("rep") == sample["from"]]
+        assert excluded and "sla_missed" in excluded[0]["codes"]
+        history = session.scalars(select(AuditEvent).where(AuditEvent.lead_id == lead.id, AuditEvent.field == "owner")).all()
+        assert any(e.actor == "sla" and "SLA missed" in e.reason for e in history)
+        report = sla_performance(session, now=T0 + timedelta(minutes=41), days=7)
+    by_rep = {r["rep"]: r for r in report["reps"]}
+    assert sum(r["reassigned"] for r in by_rep.values()) == len(untouched)
+    assert sum(r["met"] for r in by_rep.values()) == 34 and "First-touch SLA" in report["answer"]
+
+
+def test_first_touch_before_and_after(db, tmp_path: Path):
+    from leadpilot.memory.activities import add_activity
+
+    policy, _ = _policy(tmp_path)
+    with db.transaction() as session:
+        upsert_rep(session, email="ana@t.co", name="Ana Lee", now=T0, timezone="UTC")
+        old = [Lead(company=f"Old {i}", stage="LEAD", created_at=T0 - timedelta(days=10, hours=i), updated_at=T0) for i in range(3)]
+        session.add_all(old)
+        session.flush()
+        for lead in old:
+            add_activity(session, lead_id=lead.id, kind="call", occurred_at=lead.created_at + timedelta(hours=4))
+    ids = _seed(db, policy, leads=3)
+    watch_sla(db, policy=policy, now=T0 + timedelta(minutes=1))
+    with db.transaction() as session:
+        for lead_id in ids:
+            add_activity(session, lead_id=lead_id, kind="call", occurred_at=T0 + timedelta(hours=1))
+        report = first_touch_change(session, now=T0 + timedelta(hours=2))
+    assert report["before"] == {"leads": 3, "median_minutes": 240.0}
+    assert report["after"] == {"leads": 3, "median_minutes": 60.0} and report["change_pct"] == -75.0 and "-75.0%" in report["answer"]
+
+
+def _worker(url: str, policy_path: Path, now: datetime, tmp_path: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADPILOT_")}
+    env.update(LEADPILOT_DATABASE_URL=url, LEADPILOT_ROUTING_POLICY=str(policy_path), LEADPILOT_NOW=now.isoformat(),
+               LEADPILOT_DATA_DIR=str(tmp_path / "data"))
+    return subprocess.Popen([sys.executable, "-m", "leadpilot.interfaces.cli", "worker"], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for(db, done, *, timeout: float = 25.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = _counts(db)
+        if done(counts):
+            return counts
+        time.sleep(0.1)
+    raise AssertionError(f"the worker did not get there: {_counts(db)}")
+
+
+def _kill_9_once(db, worker: subprocess.Popen, done) -> None:
+    try:
+        _wait_for(db, done)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+
+
+def test_a_real_worker_killed_with_kill_9_never_nudges_or_reassigns_twice(db_url: str, db, tmp_path: Path):
+    policy, path = _policy(tmp_path)
+    ids = _seed(db, policy)
+    untouched = {i for n, i in enumerate(ids) if n % 3}
+    # First breach: a real `leadpilot worker` process nudges; it is killed -9 as soon as nudges are
+    # committed, and another worker's pass of the watch (same clock) finishes the rest.
+    _kill_9_once(db, _worker(db_url, path, T0 + timedelta(minutes=20), tmp_path), lambda c: c["nudged"])
+    rest = watch_sla(db, policy=policy, now=T0 + timedelta(minutes=20))
+    counts = _counts(db)
+    assert len(counts["nudged"]) == len(untouched) and len(rest.nudged) == len(untouched) - len(_nudged_before(rest, counts))
+    assert not counts["reassigned"]
+    # Second breach: the same, killed -9 once reassignments are committed.
+    _kill_9_once(db, _worker(db_url, path, T0 + timedelta(minutes=40), tmp_path), lambda c: c["reassigned"])
+    watch_sla(db, policy=policy, now=T0 + timedelta(minutes=40))
+    watch_sla(db, policy=policy, now=T0 + timedelta(minutes=41))
+    counts = _counts(db)
+    assert set(counts["nudged"]) == untouched and set(counts["nudged"].values()) == {1}
+    assert set(counts["reassigned"]) == untouched and set(counts["reassigned"].values()) == {1}
+    assert counts["statuses"]["touched"] == 34 and counts["statuses"]["reassigned"] == len(untouched)
+    assert counts["statuses"]["watching"] == len(untouched)  # the new owners' watches, one per reassignment
+
+
+def _nudged_before(rest, counts) -> set[int]:
+    return set(counts["nudged"]) - {n["lead_id"] for n in rest.nudged}

@@ -1,0 +1,209 @@
+"""Salesforce through simple-salesforce (REST + SOQL).
+
+Pull: `SELECT ... FROM Lead WHERE SystemModstamp > <cursor> ORDER BY SystemModstamp` (everything on
+the backfill), paged with `nextRecordsUrl`; each Lead's owner comes as `Owner.Email` and is matched
+to a rep by email; `Status` maps to a stage (config/crm.yaml). `changed_ids` asks getUpdated
+(`/sobjects/Lead/updated/`) for the ids changed in a window, for a cheap "anything new?" check.
+
+Push: a Lead Leadpilot pulled is updated by its Id; one that began in Leadpilot is upserted by the
+external id field `Leadpilot_Id__c` (the lead's id), so a resend updates it. The summary note and
+follow-up tasks are Tasks upserted by the external id field holding the change's idempotency key
+(config/crm.yaml `change_key_field`, default `Leadpilot_Key__c`), linked to the Lead (WhoId).
+REQUEST_LIMIT_EXCEEDED (403) raises RateLimited; an expired session (401) logs in again when a
+username/password is configured, else raises CrmError with the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadpilot.tools.crm.connector import Change, CrmError, Page, Pulled, Pushed, RateLimited
+from leadpilot.tools.crm.policy import SalesforceMapping
+
+_LIMIT_WAIT_S = 60.0  # Salesforce does not say when the 24-hour API allowance frees up: look again in a minute
+
+
+def _soql_time(value: str) -> str:
+    """The cursor (SystemModstamp, e.g. 2026-12-01T09:00:01.000+0000) as a SOQL datetime literal in
+    whole seconds, UTC. Compared with >=: a record in the cursor's own second is read again (an
+    update that changes nothing) rather than missed."""
+    from datetime import datetime, timezone
+
+    text = value.strip().replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":  # +0000 -> +00:00
+        text = text[:-2] + ":" + text[-2:]
+    return datetime.fromisoformat(text).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SalesforceConnector:
+    name = "salesforce"
+
+    def __init__(self, *, client_factory: Any, mapping: SalesforceMapping, can_login: bool):
+        self._factory = client_factory
+        self._client = None
+        self.mapping = mapping
+        self.can_login = can_login
+        self._users: dict[str, str] | None = None  # user id -> email
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, mapping: SalesforceMapping) -> "SalesforceConnector":
+        import requests
+        from simple_salesforce import Salesforce
+
+        def factory():
+            session = requests.Session()
+            if settings.salesforce_ca_bundle:  # the bundle wins over REQUESTS_CA_BUNDLE from the environment
+                session.verify, session.trust_env = str(settings.salesforce_ca_bundle), False
+            if settings.salesforce_instance_url and settings.salesforce_session_id:
+                return Salesforce(instance_url=settings.salesforce_instance_url, session_id=settings.salesforce_session_id.get_secret_value(),
+                                  session=session)
+            if not (settings.salesforce_username and settings.salesforce_password):
+                raise CrmError("Salesforce needs LEADPILOT_SALESFORCE_USERNAME + _PASSWORD + _SECURITY_TOKEN, or "
+                               "LEADPILOT_SALESFORCE_INSTANCE_URL + _SESSION_ID (an OAuth access token)")
+            return Salesforce(username=settings.salesforce_username, password=settings.salesforce_password.get_secret_value(),
+                              security_token=settings.salesforce_security_token.get_secret_value() if settings.salesforce_security_token else "",
+                              domain=settings.salesforce_domain, session=session)
+
+        return cls(client_factory=factory, mapping=mapping, can_login=bool(settings.salesforce_username and settings.salesforce_password))
+
+    # -- calls -------------------------------------------------------------------------------
+
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                self._client = self._factory()
+            except CrmError:
+                raise
+            except Exception as error:
+                raise self._fail(error, "login") from None
+        return self._client
+
+    def _fail(self, error: Exception, what: str) -> CrmError:
+        from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRefusedRequest
+
+        content = getattr(error, "content", None)
+        codes = {item.get("errorCode") for item in content if isinstance(item, dict)} if isinstance(content, list) else set()
+        if isinstance(error, SalesforceRefusedRequest) and "REQUEST_LIMIT_EXCEEDED" in codes:
+            return RateLimited(f"Salesforce API limit reached on {what} (REQUEST_LIMIT_EXCEEDED): waiting", _LIMIT_WAIT_S)
+        if isinstance(error, SalesforceExpiredSession):
+            self._client = None  # log in again next time, when we can
+            fix = "logging in again" if self.can_login else "set a fresh LEADPILOT_SALESFORCE_SESSION_ID (or use username/password)"
+            return CrmError(f"Salesforce session expired on {what} (401 INVALID_SESSION_ID): {fix}")
+        status = getattr(error, "status", None)
+        if status is not None:
+            return CrmError(f"Salesforce answered {status} on {what}: {str(content)[:300]}")
+        return CrmError(f"Salesforce unreachable on {what}: {type(error).__name__}: {str(error)[:300]}")
+
+    def _call(self, what: str, function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except CrmError:
+            raise
+        except Exception as error:
+            raise self._fail(error, what) from None
+
+    def users(self, *, refresh: bool = False) -> dict[str, str]:
+        if self._users is None or refresh:
+            answer = self._call("users", self.client.query_all, "SELECT Id, Email FROM User WHERE IsActive = true")
+            self._users = {r["Id"]: (r.get("Email") or "").lower() for r in answer.get("records", [])}
+        return self._users
+
+    def check(self) -> str:
+        users = self.users(refresh=True)
+        return f"Salesforce at {self.client.sf_instance}: session accepted, {len(users)} active users"
+
+    def changed_ids(self, start: Any, end: Any) -> list[str]:
+        """getUpdated: the Lead ids changed between start and end (datetimes)."""
+        return list(self._call("getUpdated", self.client.Lead.updated, start, end).get("ids", []))
+
+    # -- pull -------------------------------------------------------------------------------
+
+    def pull(self, *, since: str | None, after: str | None, limit: int = 200) -> Page:
+        if after:
+            answer = self._call("query more", self.client.query_more, after, identifier_is_url=True)
+        else:
+            fields = list(dict.fromkeys(self.mapping.pulled_properties() + ["Id", "OwnerId", "Owner.Email", "Status", "SystemModstamp"]))
+            where = f" WHERE SystemModstamp >= {_soql_time(since)}" if since else ""
+            answer = self._call("query", self.client.query, f"SELECT {', '.join(fields)} FROM Lead{where} ORDER BY SystemModstamp ASC")
+        records = []
+        for row in answer.get("records", []):
+            flat = {k: v for k, v in row.items() if k != "attributes"}
+            owner = (flat.get("Owner") or {}).get("Email") if isinstance(flat.get("Owner"), dict) else None
+            fields = self.mapping.read(flat)
+            fields["external_id"] = str(flat["Id"])
+            records.append(Pulled(crm_id=str(flat["Id"]), modified=str(flat.get("SystemModstamp") or ""), fields=fields,
+                                  owner_email=owner.lower() if owner else None, stage=self.mapping.stage_of(flat.get("Status"))))
+        return Page(records, None if answer.get("done", True) else answer.get("nextRecordsUrl"), answer.get("totalSize"))
+
+    # -- push -------------------------------------------------------------------------------
+
+    def _user_id(self, email: str | None) -> str | None:
+        if not email:
+            return None
+        ids = {mail: uid for uid, mail in self.users().items()}
+        return ids.get(email.lower())
+
+    def _lead_fields(self, p: dict[str, Any], pushed: Pushed, change: Change) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for name, target in self.mapping.computed.items():
+            if p.get(name) is not None:
+                fields[target] = p[name]
+        if p.get("stage") and p["stage"] in self.mapping.stages:
+            fields["Status"] = self.mapping.stages[p["stage"]]
+        if p.get("assign"):
+            if owner := self._user_id(p.get("owner_email")):
+                fields["OwnerId"] = owner
+            else:
+                pushed.notes[change.id] = f"owner {p.get('owner_email')} is not an active Salesforce user: the Lead's owner is unchanged"
+        return fields
+
+    def push(self, changes: list[Change]) -> Pushed:
+        pushed = Pushed()
+        lead_ids: dict[int, str] = {}  # Leadpilot lead id -> Salesforce Lead Id
+        for change in sorted(changes, key=lambda c: (c.kind != "contact", c.id)):
+            p = change.payload
+            try:
+                if change.kind == "contact":
+                    lead_ids[change.lead_id] = self._push_lead(change, pushed)
+                else:
+                    who = p.get("crm_id") or lead_ids.get(change.lead_id) or self._push_lead(change, pushed, bare=True)
+                    lead_ids[change.lead_id] = who
+                    self._push_task(change, who)
+                pushed.sent.append(change.id)
+                pushed.links[change.lead_id] = (lead_ids[change.lead_id], None)
+            except RateLimited:
+                raise
+            except CrmError as error:
+                if "unreachable" in str(error):
+                    raise  # the rest would fail the same way
+                pushed.failed[change.id] = str(error)
+        return pushed
+
+    def _push_lead(self, change: Change, pushed: Pushed, *, bare: bool = False) -> str:
+        p = change.payload
+        fields = {} if bare else self._lead_fields(p, pushed, change)
+        headers = {"Sforce-Auto-Assign": "FALSE"}
+        if p.get("crm_id"):
+            if fields:
+                self._call("Lead update", self.client.Lead.update, p["crm_id"], fields, headers=headers)
+            return p["crm_id"]
+        name = (p.get("contact_name") or "").split()
+        create = {"LastName": name[-1] if name else (p.get("email") or "Unknown"), "Company": p.get("company") or "Unknown",
+                  "Email": p.get("email"), **({"FirstName": " ".join(name[:-1])} if len(name) > 1 else {}), **fields}
+        self._call("Lead upsert", self.client.Lead.upsert, f"Leadpilot_Id__c/{change.lead_id}", create, headers=headers)
+        found = self._call("Lead lookup", self.client.Lead.get_by_custom_id, "Leadpilot_Id__c", str(change.lead_id))
+        return str(found["Id"])
+
+    def _push_task(self, change: Change, who: str) -> None:
+        p = change.payload
+        key_field = self.mapping.change_key_field
+        if change.kind == "note":
+            task = {"Subject": "Leadpilot summary", "Description": p.get("body", ""), "Status": "Completed", "WhoId": who}
+        else:
+            task = {"Subject": p.get("subject") or "Follow up", "Description": p.get("body", ""), "Status": "Not Started",
+                    "WhoId": who, "ActivityDate": (p.get("due_at") or "")[:10] or None,
+                    "TaskSubtype": "Call" if p.get("task") == "call" else "Email"}
+            if owner := self._user_id(p.get("owner_email")):
+                task["OwnerId"] = owner
+        self._call(f"Task upsert ({change.kind})", self.client.Task.upsert, f"{key_field}/{change.key}", task)

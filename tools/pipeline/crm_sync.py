@@ -1,0 +1,232 @@
+"""Pull a CRM's records into Leadpilot: new ones through the same capture → pipeline as a posted
+lead, known ones (linked to a lead) updated in place, the CRM winning for what people edit there.
+
+`sync_crm` reads the stored cursor (the newest modification time seen), pulls every page changed
+since (everything on the first run or with `backfill`), and stores each page in one transaction:
+- a record not linked to a lead yet is captured (receipts, pipeline job): dedup → enrich → score →
+  route → ... run as for any captured lead. A record the CRM already assigns comes with its owner
+  (the CRM user matched to a rep by email), so routing keeps it — unless config/crm.yaml says
+  `reroute_crm_owned: true`;
+- a linked record updates the lead's CRM-edited fields (contact details, stage, owner). An owner
+  changed in the CRM replaces Leadpilot's and is recorded (history event and audit). Score, tier,
+  model probability and the summary are Leadpilot's: pulled values never overwrite them.
+The cursor moves only when the whole pull finished, so an interrupted sync repeats (harmlessly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadpilot.memory.audit import record_change
+from leadpilot.memory.lead_record import LeadValidationError, validate_lead
+from leadpilot.memory.models import Lead
+from leadpilot.memory.outbox import CrmCursor, get_cursor, link_lead, link_new_leads, links_by_crm_id
+from leadpilot.memory.pipeline import add_event, wall_clock
+from leadpilot.tools.pipeline.capture import PendingCapture, body_digest, identity_keys, store_captures
+
+
+@dataclass
+class SyncReport:
+    crm: str
+    backfill: bool
+    pulled: int = 0
+    captured: int = 0  # new leads, queued for the pipeline
+    updated: int = 0  # linked leads updated from the CRM
+    owner_changes: int = 0
+    rejected: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    seconds: float = 0.0
+    store_seconds: float = 0.0  # of which storing (the capture step), the rest is the CRM's paging
+    store_cpu_seconds: float = 0.0  # this thread's CPU time in the capture step (what a busy machine does not distort)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"crm": self.crm, "backfill": self.backfill, "pulled": self.pulled, "captured": self.captured,
+                "updated": self.updated, "owner_changes": self.owner_changes, "rejected": len(self.rejected),
+                "rejected_examples": self.rejected[:5], "cursor": self.cursor, "seconds": round(self.seconds, 2),
+                "store_seconds": round(self.store_seconds, 2)}
+
+
+def _payload(record: Any, *, crm: str, keep_owner: bool) -> dict[str, Any]:
+    payload = dict(record.fields)
+    payload["external_id"] = str(payload.get("external_id") or record.crm_id)
+    payload.setdefault("source", crm)
+    if record.stage:
+        payload["stage"] = record.stage
+    if keep_owner and record.owner_email:
+        payload["owner_email"] = record.owner_email
+    return payload
+
+
+def sync_crm(db: Any, connector: Any, *, policy: Any, now: datetime, backfill: bool = False, page_size: int = 100,
+             store_every: int = 1000, progress: Callable[[int, int | None], None] | None = None) -> SyncReport:
+    """Pull `connector`'s changes since the stored cursor into the store; what happened."""
+    import time
+
+    began = time.perf_counter()
+    crm = connector.name
+    with db.session() as session:
+        stored = session.get(CrmCursor, crm)
+        cursor = stored.cursor if stored is not None else None
+    first = cursor is None
+    report = SyncReport(crm=crm, backfill=backfill or first)
+    since = None if report.backfill else cursor
+    newest, after = cursor, None
+    keep_owner = not policy.conflicts.reroute_crm_owned
+    buffered: list[Any] = []  # pages stored together: one capture transaction per `store_every` records
+    while True:
+        page = connector.pull(since=since, after=after, limit=page_size)
+        buffered += page.records
+        newest = max([newest or ""] + [r.modified for r in page.records if r.modified]) or None
+        after = page.after
+        if page.restart:  # the CRM's search window is full (HubSpot: 10,000): search again from the newest seen
+            if newest == since:  # a whole window at one timestamp: nothing to move past; the next sync goes on
+                page.restart = False
+            since, after = newest, None
+        if buffered and (len(buffered) >= store_every or not after):
+            stored_at, cpu_at = time.perf_counter(), time.thread_time()
+            _store_page(db, crm, buffered, report=report, now=now, keep_owner=keep_owner)
+            report.store_seconds += time.perf_counter() - stored_at
+            report.store_cpu_seconds += time.thread_time() - cpu_at
+            report.pulled += len(buffered)
+            buffered = []
+            if progress is not None:
+                progress(report.pulled, page.total)
+        if not after and not page.restart:
+            break
+    with db.transaction() as session:
+        row = get_cursor(session, crm)
+        row.cursor = newest
+        row.synced_at = wall_clock()
+        if report.backfill:
+            row.backfilled_at = wall_clock()
+        report.seconds = time.perf_counter() - began
+        row.stats = report.as_dict()
+    report.cursor = newest
+    return report
+
+
+def _store_page(db: Any, crm: str, records: list[Any], *, report: SyncReport, now: datetime, keep_owner: bool) -> None:
+    received = wall_clock()
+    with db.session() as session:
+        linked = {crm_id: link.lead_id for crm_id, link in links_by_crm_id(session, crm=crm, crm_ids_=[r.crm_id for r in records]).items()}
+    new, known = [], []
+    for record in records:
+        payload = _payload(record, crm=crm, keep_owner=keep_owner or record.crm_id in linked)
+        try:
+            validated = validate_lead(payload, now=now)
+        except LeadValidationError as error:
+            report.rejected.append(f"{crm} record {record.crm_id}: {error}")
+            continue
+        if record.crm_id in linked:
+            known.append((record, validated, linked[record.crm_id]))
+        else:
+            digest = body_digest(repr(sorted(payload.items())).encode())
+            new.append((record, PendingCapture(validated, identity_keys(validated, idempotency_key=None), digest, None, now, received)))
+    if new:
+        answers = store_captures(db, [pending for _, pending in new], actor=crm)
+        links = []
+        for (record, _), answer in zip(new, answers):
+            if isinstance(answer, Exception):
+                report.rejected.append(f"{crm} record {record.crm_id}: {answer}")
+                continue
+            links.append((answer.lead_id, record.crm_id, record.owner_email))
+            report.captured += 0 if answer.repeat else 1
+            report.updated += 1 if answer.repeat else 0
+        with db.transaction() as session:
+            link_new_leads(session, crm=crm, links=list({lead_id: (lead_id, c, o) for lead_id, c, o in links}.values()), at=received)
+    if known:
+        _update_known(db, crm, known, report=report, now=now, received=received)
+
+
+_KEPT = {"external_id", "source", "channel", "created_at", "stage", "owner_email", "converted", "converted_at", "last_contacted_at"}
+_ALONG = {"job_title": ("seniority", "department"), "email": ("domain",), "website": ("domain",)}
+
+
+def _update_known(db: Any, crm: str, known: list[tuple[Any, Any, int]], *, report: SyncReport, now: datetime,
+                  received: datetime) -> None:
+    """Linked leads, updated by id: the CRM's values win for what people edit there (contact and
+    company fields, status, owner); Leadpilot's own fields (score, tier, probability, summary,
+    source, external id) are left alone. An owner change is recorded."""
+    from leadpilot.memory.leads import set_stage
+    from leadpilot.memory.reps import rep_ids_by_email
+
+    with db.transaction() as session:
+        reps = rep_ids_by_email(session)
+        emails = {rep_id: email for email, rep_id in reps.items()}
+        for record, validated, lead_id in known:
+            lead = session.get(Lead, lead_id)
+            if lead is None:
+                continue
+            values = validated.values
+            for name in validated.provided:
+                if name in _KEPT or values.get(name) in (None, ""):
+                    continue
+                for field_name in (name, *_ALONG.get(name, ())):
+                    if field_name in values and getattr(lead, field_name) != values[field_name]:
+                        setattr(lead, field_name, values[field_name])
+            if record.stage:
+                set_stage(session, lead=lead, stage=record.stage, reason=f"changed in {crm}", at=now, actor=crm)
+            owner_id = reps.get(record.owner_email) if record.owner_email else None
+            if owner_id is not None and owner_id != lead.owner_id:
+                old = emails.get(lead.owner_id)
+                lead.owner_id = owner_id
+                report.owner_changes += 1
+                why = f"owner changed in {crm} ({old or 'nobody'} → {record.owner_email}): the CRM wins for owners, respected"
+                record_change(session, lead_id=lead_id, field="owner", old=old, new=record.owner_email, reason=why, at=now, actor=crm)
+                add_event(session, lead_id=lead_id, step="crm", outcome="ok", message=why, at=received)
+            lead.updated_at = now
+            link_lead(session, crm=crm, lead_id=lead_id, crm_id=record.crm_id, crm_owner=record.owner_email, at=received)
+            report.updated += 1
+
+
+@dataclass
+class CrmBackground:
+    """What a pipeline worker does beside leads: send the outbox, and pull each CRM every
+    `crm_sync_interval_s` (the stored cursor's `synced_at` says when it last ran, whichever worker ran it)."""
+
+    db: Any
+    settings: Any
+    clock: Any
+    sender: Any = None
+    _checked: float = 0.0
+
+    @classmethod
+    def from_settings(cls, db: Any, settings: Any, clock: Any) -> "CrmBackground":
+        from leadpilot.tools.crm import outbox_sender_from_settings
+
+        return cls(db=db, settings=settings, clock=clock, sender=outbox_sender_from_settings(db, settings))
+
+    def __call__(self) -> bool:
+        import logging
+        import time
+
+        busy = bool(self.sender.run_once()) if self.sender is not None else False
+        interval = self.settings.crm_sync_interval_s
+        if interval and time.monotonic() - self._checked >= min(interval, 30):
+            self._checked = time.monotonic()
+            try:
+                busy = self._scheduled_sync(interval) or busy
+            except Exception:
+                logging.getLogger(__name__).exception("scheduled CRM sync failed (retried at the next interval)")
+        return busy
+
+    def _scheduled_sync(self, interval: float) -> bool:
+        from leadpilot.memory.outbox import CrmCursor
+        from leadpilot.tools.crm import connectors_from_settings, crm_policy
+
+        connectors = connectors_from_settings(self.settings)
+        if not connectors:
+            return False
+        ran = False
+        for name, connector in connectors.items():
+            with self.db.session() as session:
+                row = session.get(CrmCursor, name)
+                last = row.synced_at if row is not None else None
+            if last is not None and (wall_clock() - last).total_seconds() < interval:
+                continue
+            sync_crm(self.db, connector, policy=crm_policy(self.settings), now=self.clock.now())
+            ran = True
+        return ran
