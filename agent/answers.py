@@ -342,8 +342,36 @@ def _best_time(result: dict[str, Any]) -> str:
     return text
 
 
+def _calibration(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    tiers = [f"{r['tier']}: {_pct(r['share_of_open'])} of open leads, converts {_pct(r['conversion_rate'])}"
+             + (f" (95% {_pct(r['ci_low'])}–{_pct(r['ci_high'])}, {r['lift']}× overall)" if r.get("lift") is not None else "")
+             for r in result.get("rows", [])]
+    facts = [d for d in result.get("definitions", []) if d.startswith(("rule score AUC", "proposed thresholds"))]
+    return "How the tiers convert — " + "; ".join(tiers) + "." + "".join(f" {d[:1].upper()}{d[1:]}." for d in facts)
+
+
+def _drift(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return result["error"]
+    weeks = [r for r in result.get("rows", []) if r.get("hot") or r.get("warm") or r.get("cold")]
+    if not weeks:
+        return "No re-scores in the audit for those weeks, so there is no drift to show."
+    said = [f"week ending {str(r['week_ending'])[:10]}: hot {r['hot']}, warm {r['warm']}, cold {r['cold']}"
+            + (f", {r['tier_changes']} tier changes" if r.get("tier_changes") else "") for r in weeks[-4:]]
+    return "Open leads by tier, week by week (from the audit of every re-score) — " + "; ".join(said) + "."
+
+
+def _sla(result: dict[str, Any]) -> str:
+    return result.get("error") or result.get("answer") or "No first-touch SLA record."
+
+
 _WRITERS = {
     **dict.fromkeys(_REPORTS, _report),
+    "tier_calibration": _calibration,
+    "score_drift": _drift,
+    "sla_performance": _sla,
     "follow_ups_due": _follow_ups,
     "best_time_to_contact": _best_time,
     "semantic_search_leads": _semantic,

@@ -72,6 +72,7 @@ def _target(
 _EXPLAIN = re.compile(
     r"\b(?:explain|why)\b.*\b(?:score|scored|scoring|hot|warm|cold|tier)\b|\bscore\s+(?:breakdown|explanation)\b|\bbreak\s+down\b.*\bscore\b"
 )
+_SCORE_OF = re.compile(r"'s\s+(?:lead\s+)?score\b|\bscore\s+(?:of|for|on)\s+(?!leads\b|at\s+least|above|over|more|less|below|under|\d)")
 _PREDICT = re.compile(
     r"\b(?:predict|prediction)\b|\bwill\b.*\b(?:convert|close|buy|sign)\b|\bhow\s+likely\b|\b(?:chance|odds|probability|likelihood)\s+(?:that|of|to)\b.*\b(?:convert|close|buy|sign|converting|closing)\b"
 )
@@ -180,6 +181,11 @@ def read_intent(
         return Intent("explain_score", target(text))
     if _PREDICT.search(text) and not re.search(r"\b(?:leads|which|how many|show|list)\b", text):
         return Intent("predict_conversion", target(text))
+    if _SCORE_OF.search(text) and not re.search(r"\b(?:leads|which|how many|list|average|avg|mean|median|total)\b", text):
+        try:  # "what's Acme's score?", "score for lead 42": only when it names a lead (else a score filter)
+            return Intent("explain_score", target(text))
+        except TargetMissing:
+            return None
     return None
 
 
@@ -244,6 +250,8 @@ _FOLLOW_UPS = (
     re.compile(rf"\b(?:leads?|accounts?|prospects?|people|ones)\s+(?:that\s+|which\s+)?(?P<who>i|we)\s+(?:should|need\s+to|must|have\s+to|ought\s+to)\s+{_CALL}\b"),
     re.compile(rf"\b(?:who|leads?|accounts?|people|ones)\s+to\s+{_CALL}\b|\bwho(?:'s|\s+is|\s+are)\s+(?:due|next)(?:\s+for\s+(?:a\s+)?(?:call|follow[\s-]?up))?\b"),
     re.compile(r"\b(?:(?:my|our|the|(?P<who>[a-z]+)'s)\s+)?(?:follow[\s-]?ups?|call\s+(?:list|queue|sheet)|calls\s+to\s+make)(?:\s+(?:due|list))?\b"),
+    # "any hot leads in nyc i should ping today?": the conditions come first, who calls last.
+    re.compile(rf"\b(?:leads?|accounts?|prospects?|people|ones|anyone|anybody)\b.*?\s(?P<tail>(?:that\s+|which\s+)?(?P<who>i|we)\s+(?:should|need\s+to|must|have\s+to|ought\s+to)\s+{_CALL}\b)"),
 )
 _REPORTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("score_distribution", re.compile(
@@ -272,6 +280,37 @@ _REPORTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 REPORT_TOOLS = frozenset({"follow_ups_due", *(tool for tool, _ in _REPORTS)})
 
+# Reports on the policies themselves (they count every lead and take no lead filter): the tiers'
+# calibration, the week-by-week score drift, and the reps' first-touch SLA record.
+_POLICY_REPORTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("sla_performance", re.compile(
+        r"\bslas?\b|\bfirst[\s-]touch\s+(?:deadlines?|targets?)\b|\bmissed\s+(?:their|the|his|her|my|our)\s+(?:first[\s-]touch\s+)?(?:sla|deadline)")),
+    ("tier_calibration", re.compile(
+        r"\b(?:tier|tiers|score|scoring)\s+calibration\b|\bcalibrat\w*\s+(?:the\s+|our\s+)?(?:tiers?|scores?|scoring|thresholds?)\b"
+        r"|\b(?:are|is)\s+(?:our\s+|the\s+)?(?:tiers|scoring|scores)\s+(?:well\s+)?calibrated\b|\b(?:tier|score|scoring)\s+thresholds?\b")),
+    ("score_drift", re.compile(
+        r"\b(?:score|tier|scoring)\s+drift\b|\b(?:tiers?|scores?)\s+(?:drift(?:ed)?|moved?|changed?|shift(?:ed)?)\s+(?:week\s+(?:by|over|on)\s+week|over\s+time|by\s+week|weekly)\b"
+        r"|\bhow\s+(?:did|have|has)\s+(?:the\s+|our\s+)?(?:tiers|scores)\s+(?:moved?|changed?|shifted|drifted)\b")),
+)
+
+
+def read_policy_report(question: str) -> tuple[str, dict[str, Any]] | None:
+    """"how are reps doing on SLAs?", "tier calibration", "how did tiers move week by week?": the tool
+    and its arguments (a number of days or weeks said with it), or None."""
+    text = " ".join(question.replace("’", "'").lower().split())
+    for tool, pattern in _POLICY_REPORTS:
+        if pattern.search(text) is None:
+            continue
+        args: dict[str, Any] = {}
+        span = re.search(r"\b(?:last|past)\s+(\d{1,3})\s+(days?|weeks?)\b", text)
+        if span and tool == "sla_performance":
+            args["days"] = int(span.group(1)) * (7 if span.group(2).startswith("week") else 1)
+        elif span and tool == "score_drift":
+            args["weeks"] = max(1, int(span.group(1)) // (1 if span.group(2).startswith("week") else 7))
+        return tool, args
+    return None
+
+
 
 @dataclass(frozen=True)
 class ReportAsk:
@@ -283,8 +322,10 @@ class ReportAsk:
 
 
 def _without(text: str, match: re.Match[str], keep: str | None = None) -> str:
-    """`text` without the match; `keep` (a name said inside it) stays for the filter reader."""
-    return " ".join(f"{text[: match.start()]} {keep or ''} {text[match.end():]}".split())
+    """`text` without the match (its "tail" group only, when it has one: the words before it are
+    conditions); `keep` (a name said inside it) stays for the filter reader."""
+    start, end = match.span("tail") if match.groupdict().get("tail") else match.span()
+    return " ".join(f"{text[:start]} {keep or ''} {text[end:]}".split())
 
 
 def _follow_up_day(text: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ of rebuilding it), under the same fingerprint and the planner's code version.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import pickle
@@ -77,9 +78,31 @@ def cached_vocabulary(db: Database, session: Session, *, cache_dir: Path | None 
 
 
 def run_vocabulary(deps) -> Vocabulary:
-    """The vocabulary for one agent run (deps: AgentDeps), kept under the data dir between processes."""
+    """The vocabulary for one agent run (deps: AgentDeps), kept under the data dir between processes.
+    A person who does not see every lead gets the company and contact names of their own leads only,
+    so a typo is never read as (nor "did you mean" offer) a lead they may not see."""
     with deps.read() as session:
-        return cached_vocabulary(deps.db, session, cache_dir=Path(deps.settings.data_dir) / "cache")
+        vocabulary = cached_vocabulary(deps.db, session, cache_dir=Path(deps.settings.data_dir) / "cache")
+        viewer = deps.viewer
+        if viewer is None or viewer.sees_everything:
+            return vocabulary
+        key = ("vocabulary-seen", viewer.rep_id, store_fingerprint(session))
+        if (seen := deps.db.cache.get(key)) is None:
+            seen = _seen_by(session, viewer, vocabulary)
+            deps.db.cache[key] = seen
+        return seen
+
+
+def _seen_by(session: Session, viewer, vocabulary: Vocabulary) -> Vocabulary:
+    from leadpilot.memory.visibility import lead_visibility
+
+    rows = session.execute(select(Lead.company, Lead.contact_name).where(lead_visibility(viewer)).distinct()).all()
+    companies = {company for company, _ in rows if company}
+    contacts = {contact for _, contact in rows if contact}
+    seen = copy.copy(vocabulary)  # no __post_init__: the aliases are kept, only names of unseen leads go
+    object.__setattr__(seen, "companies", {said: name for said, name in vocabulary.companies.items() if name in companies})
+    object.__setattr__(seen, "contacts", {said: name for said, name in vocabulary.contacts.items() if name in contacts})
+    return seen
 
 
 def _cache_file(cache_dir: Path, url: str) -> Path:

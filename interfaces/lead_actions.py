@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from leadpilot.memory.db import Database
+from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import get_rep
 from leadpilot.settings import get_settings
 from leadpilot.tools.routing import AssignmentError, assign_lead, snooze_lead
 from leadpilot.tools.leads import Viewer
 from leadpilot.tools.leads import get_lead_profile
+from leadpilot.tools.crm import queue_decision
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,14 @@ def assign_to_me(db: Database, *, viewer: Viewer, lead_id: int, now: datetime, v
         if rep is None:
             return ActionResult(False, "Your rep record is gone; ask an admin.")
         try:
-            assign_lead(session, lead_id=lead_id, rep=rep, actor=viewer.email or rep.email, reason=f"claimed by {rep.name} in {via}", now=now)
+            assignment = assign_lead(session, lead_id=lead_id, rep=rep, actor=viewer.email or rep.email,
+                                     reason=f"claimed by {rep.name} in {via}", now=now)
         except AssignmentError as error:
             return ActionResult(False, str(error), lead)
+        # The CRM, the owner's email and the outgoing webhooks hear of it as of a routing decision,
+        # through the outbox in this same transaction (nothing is queued when none is configured).
+        queue_decision(session, settings=get_settings(), lead=session.get(Lead, lead_id), step="route", at=now,
+                       data={"owner": rep.email, "owner_name": rep.name, "rule": "manual", "reason": assignment.reason})
         name = rep.name
     return ActionResult(True, f"{lead.get('company') or 'Lead ' + str(lead_id)} (lead {lead_id}) is now assigned to {name}.", lead)
 

@@ -86,7 +86,7 @@ class Rep(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=150)  # max open leads
     daily_cap: Mapped[int] = mapped_column(Integer, default=25)  # max new leads per day
     routing_weight: Mapped[float] = mapped_column(Float, default=1.0)
-    # What a routing pool's `where:` can test besides the columns above: {"skill": ["payments"], "seniority": "senior", "tags": [...]} (0016).
+    # What a routing pool's `where:` can test besides the columns above: {"skill": ["payments"], "seniority": "senior", "tags": [...]} (migration 0015).
     attributes: Mapped[dict[str, Any] | None] = mapped_column()
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column()

@@ -1,5 +1,5 @@
 """Routing state kept in the store: accounts imported with `leadpilot accounts import` (domain or
-company -> owner, optional team) and the first-touch SLA watches the workers keep (migration 0016).
+company -> owner, optional team) and the first-touch SLA watches the workers keep (migration 0015).
 
 An SLA watch is one assignment of one lead under a tier's SLA: when the first touch is due, when the
 second breach comes, and how far it got (watching -> nudged -> reassigned, or touched / closed).

@@ -134,7 +134,7 @@ def test_openai_backend_round_trip_gives_same_tool_call_and_leads(store, monkeyp
     # read-only tools only: nothing the model can call writes (the reports are one `report` tool)
     assert set(tools) == {"search_leads", "aggregate_leads", "get_lead", "explain_score", "predict_conversion", "enrich",
                           "find_duplicates", "suggest_owner", "explain_assignment", "routing_what_if",
-                          "semantic_search_leads", "similar_leads", "best_time_to_contact", "report", "tier_calibration", "score_drift"}
+                          "semantic_search_leads", "similar_leads", "best_time_to_contact", "report", "tier_calibration", "score_drift", "sla_performance"}
     assert set(tools["report"]["parameters"]["properties"]["report"]["enum"]) == {
         "lead_volume", "conversion_by_tier", "time_to_first_contact", "rep_performance", "score_distribution", "source_attribution",
         "follow_ups_due"}

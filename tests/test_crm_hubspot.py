@@ -221,3 +221,36 @@ def test_workers_send_the_outbox_and_pull_on_schedule(store, hubspot, tmp_path):
     worker.outbox._checked = 0.0
     assert not worker.outbox()  # synced a moment ago: the next pull waits for the interval
     assert all(c["properties"].get("leadpilot_score") for c in hubspot.contacts.values() if c["properties"]["email"] != "new@later.example")
+
+
+def test_a_lead_a_rep_claims_in_the_chat_reaches_hubspot_with_its_new_owner(store, hubspot, tmp_path, monkeypatch):
+    """"Assign to me" in Slack or the web chat is a routing decision too: the owner reaches HubSpot
+    through the outbox (queued in the same transaction as the assignment), once."""
+    from leadpilot.interfaces.lead_actions import assign_to_me
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.leads import Viewer
+
+    populate(hubspot, 3, owners=[])
+    with store.session() as session:
+        for rep in session.scalars(select(Rep)):
+            hubspot.add_owner(rep.email)
+    monkeypatch.setenv("LEADPILOT_HUBSPOT_TOKEN", TOKEN)
+    monkeypatch.setenv("LEADPILOT_HUBSPOT_BASE_URL", hubspot.url)
+    monkeypatch.setenv("LEADPILOT_OUTBOX_BACKOFF_S", "0")
+    get_settings.cache_clear()
+    settings = get_settings()
+    _sync(store, settings)
+    _worker(store, settings, skip=("index", "route")).drain()  # captured, not routed: nobody owns them yet
+    outbox_sender_from_settings(store, settings).drain()
+    with store.session() as session:
+        link = session.scalars(select(CrmLink)).first()
+        rep = session.scalar(select(Rep).where(Rep.email == REPS[0]))
+        viewer = Viewer(role="rep", rep_id=rep.id, email=rep.email)
+        assert session.get(Lead, link.lead_id).owner_id is None
+    result = assign_to_me(store, viewer=viewer, lead_id=link.lead_id, now=NOW, via="Slack")
+    assert result.ok, result.message
+    delivered = outbox_sender_from_settings(store, settings).drain()
+    assert delivered.sent >= 1 and delivered.dead == 0
+    owner_id = hubspot.contacts[link.crm_id]["properties"]["hubspot_owner_id"]
+    assert hubspot.owners[owner_id]["email"] == REPS[0]
+    assert outbox_sender_from_settings(store, settings).drain().sent == 0  # nothing twice

@@ -746,3 +746,92 @@ def test_a_follow_up_to_a_comparison_in_a_conversation_narrows_both_sides(store)
     answer = ask(store, "and only hot ones?", conversation="compare-then-narrow")
     assert [call["args"]["filter"] for call in answer.tool_calls] == [{"country": ["US"], "tier": ["hot"]}, {"region": ["EUROPE"], "tier": ["hot"]}]
     assert answer.answer.startswith("Lead count, US vs Europe (open leads; tier: hot):")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("deals over 50% probability", {"min_probability": 0.5}),
+        ("leads with 30%+ probability to close", {"min_probability": 0.3}),
+        ("leads with both phone and email", {"has_phone": True, "has_email": True}),
+        ("show every won deal from referrals", {"channel": ["referral"], "stage": ["CUSTOMER"]}),
+        ("which of my leads went cold", {"owner": ["me"], "tier": ["cold"]}),  # "went" is not a slip of "ent"
+        ("what's the status of Northgate Capital?", {"company": "Northgate Capital"}),  # "status" is not "states"
+    ],
+)
+def test_more_ways_people_say_it(question, expected):
+    assert only_filter(question) == expected
+
+
+def test_two_metrics_or_two_groupings_are_two_answers_not_the_last_one():
+    both = plan("what's the total number of open leads and the average score?", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["metric"] for c in both.calls] == ["count", "avg_score"] and both.layout["kind"] == "parts"
+    grouped = plan("how many leads by tier and by source", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["group_by"] for c in grouped.calls] == ["tier", "source"]
+
+
+def test_top_n_per_group_is_refused_not_read_as_a_count():
+    decided = plan("top 3 hot leads per industry", now=NOW, vocabulary=STORE_NAMES)
+    assert not decided.calls and "one top N, not one per group" in decided.message
+
+
+def test_bottom_n_and_n_most_recently_contacted():
+    (_, bottom), = calls("bottom 10 leads by score")
+    assert (bottom["limit"], bottom["sort_by"], bottom["descending"]) == (10, "score", False)
+    (_, recent), = calls("the 5 most recently contacted leads")
+    assert (recent["limit"], recent["sort_by"], recent["descending"]) == (5, "last_contacted_at", True)
+
+
+def test_a_lead_whose_score_is_asked_for_by_name():
+    assert calls("what's Northgate Capital's score?") == [("explain_score", {"company": "Northgate Capital"})]
+    assert calls("score for lead 42") == [("explain_score", {"lead_id": 42})]
+    (name, args), = calls("what's the average score for fintech?")  # a score filter or average, not one lead
+    assert name == "aggregate_leads" and args["metric"] == "avg_score"
+
+
+def test_leads_someone_should_call_with_their_conditions_first():
+    (name, args), = calls("any hot leads in london i should ping today?")
+    assert name == "follow_ups_due" and args == {"day": "today", "filter": {"tier": ["hot"], "city": ["London"]}}
+
+
+@pytest.mark.parametrize(
+    ("question", "filters"),
+    [
+        ("list warm leads in london and hot leads in berlin", [{"tier": ["warm"], "city": ["London"]}, {"tier": ["hot"], "city": ["Berlin"]}]),
+        ("top 5 fintech leads and top 5 saas leads", [{"industry": ["fintech"]}, {"industry": ["saas"]}]),
+        ("two things: hot leads in fintech, and warm leads in saas", [{"tier": ["hot"], "industry": ["fintech"]}, {"tier": ["warm"], "industry": ["saas"]}]),
+        ("1) hot leads in berlin 2) warm leads in london", [{"tier": ["hot"], "city": ["Berlin"]}, {"tier": ["warm"], "city": ["London"]}]),
+    ],
+)
+def test_two_lists_in_one_message_are_two_parts_not_one_list_of_both(question, filters):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"] for c in decided.calls] == filters and decided.layout["kind"] == "parts"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("hot leads and warm leads in berlin", {"tier": ["hot", "warm"], "city": ["Berlin"]}),  # Berlin is said for both
+        ("hot leads in london and berlin", {"tier": ["hot"], "city": ["London", "Berlin"]}),
+    ],
+)
+def test_a_condition_said_once_for_both_is_one_list(question, expected):
+    assert only_filter(question) == expected
+
+
+@pytest.mark.parametrize("question, tool, args", [
+    ("how are reps doing on SLAs?", "sla_performance", {}),
+    ("who missed their first-touch SLA in the last 2 weeks", "sla_performance", {"days": 14}),
+    ("are our tiers calibrated?", "tier_calibration", {}),
+    ("tier calibration pls", "tier_calibration", {}),
+    ("how did tiers move week by week?", "score_drift", {}),
+    ("score drift over the last 4 weeks", "score_drift", {"weeks": 4}),
+])
+def test_questions_about_the_policies_go_to_their_reports(question, tool, args):
+    plan_ = plan(question, now=NOW)
+    assert [(c.name, c.args) for c in plan_.calls] == [(tool, args)]
+
+
+@pytest.mark.parametrize("question", ["how are reps performing?", "conversion by tier", "show hot leads in fintech"])
+def test_other_reports_are_not_taken_for_policy_reports(question):
+    assert all(c.name not in ("sla_performance", "tier_calibration", "score_drift") for c in plan(question, now=NOW).calls)

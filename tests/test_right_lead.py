@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from leadpilot.agent.intents import read_choice, read_intent
@@ -235,32 +231,18 @@ def test_cli_ask_explains_the_open_lead(demo_dir, northgate):
 
 
 def test_slack_mention_explains_the_open_lead(demo, northgate):
-    from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackAPIStub, SlackSender
-
-    from leadpilot.interfaces.slack.app import build_http_app, build_slack_app
+    from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackAPIStub, SlackSender, serve_slack_app
 
     with SlackAPIStub() as api:
         settings = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.base_url)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(build_http_app(build_slack_app(settings, demo)), log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        try:
-            send = SlackSender(f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events")
+        with serve_slack_app(settings, demo) as url:
+            send = SlackSender(url)
             ts = "1763700001.000100"
             assert send.mention(user=MANAGER, channel="C0SALES", text="why is Northgate Capital hot?", ts=ts).status_code == 200
             reply = api.wait_for("chat.postMessage", lambda args: args.get("thread_ts") == ts)["args"]
             follow = "1763700002.000100"
             send.mention(user=MANAGER, channel="C0SALES", text="who owns it?", ts=follow, thread_ts=ts)
             owner = api.wait_for("chat.postMessage", lambda args: args.get("thread_ts") == ts, nth=1)["args"]
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
     # The answer line and the score card under it: the open lead, why it was chosen, the others listed.
     text = " ".join(b["text"]["text"] for b in reply["blocks"] if b.get("block_id") in ("answer", "score"))
     assert "this is the open one" in text and f"Northgate Capital (lead {northgate['open'].id})" in text

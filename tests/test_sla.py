@@ -117,6 +117,13 @@ def test_breaches_are_nudged_once_then_reassigned_once(db, tmp_path: Path):
         history = session.scalars(select(AuditEvent).where(AuditEvent.lead_id == lead.id, AuditEvent.field == "owner")).all()
         assert any(e.actor == "sla" and "SLA missed" in e.reason for e in history)
         report = sla_performance(session, now=T0 + timedelta(minutes=41), days=7)
+        from leadpilot.tools.analytics import rep_performance
+        from leadpilot.tools.leads import Viewer
+
+        performance = rep_performance(session, lead_filter=None, viewer=Viewer(role="admin"), now=T0 + timedelta(minutes=41))
+    # "How are reps performing?" carries the SLA record too.
+    assert sum(row["sla_reassigned"] for row in performance.rows) == len(untouched)
+    assert sum(row["sla_met"] for row in performance.rows) == 34 and any("first-touch SLA" in d for d in performance.definitions)
     by_rep = {r["rep"]: r for r in report["reps"]}
     assert sum(r["reassigned"] for r in by_rep.values()) == len(untouched)
     assert sum(r["met"] for r in by_rep.values()) == 34 and "First-touch SLA" in report["answer"]
@@ -193,3 +200,33 @@ def test_a_real_worker_killed_with_kill_9_never_nudges_or_reassigns_twice(db_url
 
 def _nudged_before(rest, counts) -> set[int]:
     return set(counts["nudged"]) - {n["lead_id"] for n in rest.nudged}
+
+
+def test_a_nudge_reaches_the_owner_as_a_slack_dm(db, tmp_path: Path):
+    """The worker's nudge is wired to Slack: one DM to the owner's Slack member id per breach,
+    through the real slack_sdk client against Slack's Web API on loopback."""
+    from slack_stub import BOT_TOKEN, SlackAPIStub
+
+    from leadpilot.clock import Clock
+    from leadpilot.interfaces.api.runtime import build_worker, slack_nudge_sender
+    from leadpilot.settings import Settings
+
+    policy, _ = _policy(tmp_path)
+    ids = _seed(db, policy, leads=6)
+    members = {"ana@t.co": "U0ANA", "ben@t.co": "U0BEN", "cy@t.co": "U0CY"}
+    with db.transaction() as session:
+        for email, user in members.items():
+            upsert_rep(session, email=email, name=REPS[email], now=T0, slack_user_id=user)
+        owners = {lead.id: lead.owner.email for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))}
+    with SlackAPIStub() as api:
+        settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=api.base_url)
+        assert build_worker(db, settings=settings, clock=Clock(pinned=T0)).nudge is not None
+        run = watch_sla(db, policy=policy, now=T0 + timedelta(minutes=20), notify=slack_nudge_sender(settings, db))
+        watch_sla(db, policy=policy, now=T0 + timedelta(minutes=25), notify=slack_nudge_sender(settings, db))
+        dms = api.calls_to("chat.postMessage")
+    nudged = {item["lead_id"] for item in run.nudged}
+    assert nudged and len(dms) == len(nudged)  # one DM per breach, none for the second pass
+    for dm in dms:
+        lead_id = int(dm["args"]["text"].split("lead ", 1)[1].split(":", 1)[0])
+        assert lead_id in nudged and dm["args"]["channel"] == members[owners[lead_id]]
+        assert "first-touch SLA missed by" in dm["args"]["text"]

@@ -198,7 +198,8 @@ def _ids(data: Any) -> set[int]:
 def assert_nothing_leaks(result: Any, *, hidden: list[Hidden], asked: str, where: str) -> None:
     """No hidden lead's id (as a field or "lead N"), contact, email, private company or domain, nor
     its owner next to it, appears in `result`; what the question itself said is not a leak."""
-    text = "\n".join(_strings(result))
+    # The planner's fixed help text gives "lead 42" as an example of naming a lead by id: not a lead.
+    text = "\n".join(_strings(result)).replace('Name it by id ("lead 42")', "Name it by id")
     lower = text.lower()
     said = {int(n) for n in re.findall(r"\d+", asked)}  # an id the question gave may be echoed ("No lead 7 that you can see")
     by_id = {h.id for h in hidden} - said
@@ -254,8 +255,6 @@ def test_a_rep_asking_in_words_learns_nothing_of_other_reps_leads(store, family)
                 assert {row.get("owner") for row in lead_rows(answer)} <= {rep, None}, question
 
 
-@pytest.mark.xfail(strict=True, reason="the planner reads names with a store-wide vocabulary (agent/vocabulary.py, H-A): a "
-                                       "typo is read as (or 'did you mean' offers) a name the asker may not see")
 def test_a_misspelt_name_is_never_read_as_a_name_the_rep_may_not_see(store):
     hidden = hidden_leads(store, ANA)
     near = next(h for h in hidden if h.contact == "Mateo Brenby")  # Ben's
@@ -468,28 +467,13 @@ def row_ids(message_blocks: list[dict]) -> list[int]:
 
 
 def test_slack_show_more_and_buttons_check_the_clicking_user(store):
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    from leadpilot.interfaces.slack.app import build_http_app, build_slack_app
     from leadpilot.settings import load_settings
-    from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackAPIStub, SlackSender
+    from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackAPIStub, SlackSender, serve_slack_app
 
     with SlackAPIStub() as api:
         settings = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.base_url)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(build_http_app(build_slack_app(settings, store)), log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        send = SlackSender(f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events")
-        try:
+        with serve_slack_app(settings, store) as url:
+            send = SlackSender(url)
             ts = "1763700001.000100"
             send.mention(user="UMO", channel="CSALES", text="show all leads", ts=ts)
             reply = api.wait_for("chat.postMessage", lambda a: a.get("thread_ts") == ts)["args"]
@@ -518,7 +502,3 @@ def test_slack_show_more_and_buttons_check_the_clicking_user(store):
                 refused = api.wait_for("chat.postEphemeral", lambda a: a.get("user") == "UANA" and str(bens) in a.get("text", ""), nth=0)
                 assert "not one you can act on" in refused["args"]["text"]
             assert not api.calls_to("views.open")
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()

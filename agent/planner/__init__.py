@@ -17,7 +17,10 @@ would (see core for how a question is read). One module per reading pass:
 - comparatives: employee, score and probability bounds
 - owners: my leads, unassigned, a rep by name
 - categories: tier, industry, source and channel, stage, segment, scope (open / closed / all),
-  converted, company by name
+  converted, company or person by name
+- fields: values named with their field ("source is webinar", "stage = negotiation"), and every
+  categorical value checked against what the store holds (a value no lead has is said, with the
+  closest ones, never passed through)
 - people: seniority and department from the job title, has a phone / an email
 - places: cities, states, countries and regions
 """

@@ -14,6 +14,13 @@ class Aggregates(Reading):
     """Reads metrics and groupings for aggregate_leads, and sort order and limit for search_leads."""
 
     def read_aggregate(self) -> None:
+        def per_group(m: re.Match[str]) -> None:
+            self.unsupported = self.unsupported or (
+                f"I can't list {m.group(0).strip()!r}: a list has one top N, not one per group. Ask for one group at a time "
+                "(e.g. 'top 3 hot leads in fintech'), or for a count per group ('hot leads by industry')."
+            )
+
+        self.take(r"\b(?:top|best|first|bottom|worst)\s+\d+\b.*?\b(?:per|for\s+each|in\s+each|by\s+each|each)\s+\w+", per_group)
         groups = {
             "tier": "tier", "tiers": "tier", "industry": "industry", "industries": "industry", "vertical": "industry",
             "verticals": "industry", "source": "source", "sources": "source", "channel": "channel", "channels": "channel",
@@ -34,6 +41,7 @@ class Aggregates(Reading):
                 return
             self.aggregate = self.aggregate or {}
             self.aggregate["group_by"] = groups[m.group(1)]
+            self.groups_said.append((m.start(), groups[m.group(1)]))
 
         def set_metric(name: str) -> Callable[[re.Match[str]], None]:
             def handle(m: re.Match[str]) -> None:
@@ -41,10 +49,13 @@ class Aggregates(Reading):
                 metric = name
                 self.aggregate = self.aggregate or {}
                 self.aggregate["metric"] = name
+                self.metrics_said.append((m.start(), name))
 
             return handle
 
         self.take(r"\b(?:conversion|win|close)\s+rates?\b|\bconvert(?:s|ed)?\s+(?:best|most)\b|\bhow\s+(?:well|often)\s+.*?\bconvert\b", set_metric("conversion_rate"))
+        # "smb vs enterprise conversion", "conversion by source": the rate, said with the noun alone.
+        self.take(r"\b(?:conversion|win\s+ratio)\b(?!\s+(?:probability|likelihood|chance|odds))", set_metric("conversion_rate"))
         self.take(r"\b(?:average|avg|mean)\s+(?:lead\s+)?scores?\b", set_metric("avg_score"))
         self.take(r"\b(?:how many|number of|count(?:\s+of)?|total(?:\s+number\s+of)?|tally)\b", set_metric("count"))
         said = self.said(groups)
@@ -99,7 +110,8 @@ class Aggregates(Reading):
         )
         self.take(r"\b(?:top|best|first)\s+(\d+)\b", lambda m: self.search.update(limit=int(m.group(1))))
         superlative = (
-            r"(?:newest|latest|most\s+recent|oldest|biggest|largest|smallest|hottest|best|"
+            r"(?:newest|latest|most\s+recently\s+(?:contacted|touched)|least\s+recently\s+(?:contacted|touched)|most\s+recent|oldest|"
+            r"biggest|largest|smallest|hottest|best|"
             r"(?:highest|lowest|best|top|worst)[- ](?:scoring|scored|rated)|highest|lowest)"
         )
 
@@ -130,3 +142,5 @@ class Aggregates(Reading):
         self.take(rf"\b(?:biggest|largest)\b{first}", flag(sort_by="company_size", descending=True))
         self.take(rf"\bsmallest\b{first}", flag(sort_by="company_size", descending=False))
         self.take(r"\b(?:longest\s+(?:without|since)\s+(?:a\s+)?(?:contact|touch)|most\s+neglected|stalest)\b", flag(sort_by="last_contacted_at", descending=False))
+        # "bottom 10 by score", "the worst 5": the lowest first, whatever sort was said with it.
+        self.take(r"\b(?:bottom|worst|lowest)\s+(\d+)\b", lambda m: self.search.update(limit=int(m.group(1)), sort_by=self.search.get("sort_by", "score"), descending=False))

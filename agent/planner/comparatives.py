@@ -52,5 +52,10 @@ class Comparatives(Reading):
         prob = r"(?:(?:conversion\s+)?probability|likelihood|chance)(?:\s+(?:of|to)\s+(?:convert(?:ing)?|clos(?:e|ing)|win(?:ning)?))?"
         self.take(rf"\b{prob}\s+(?:of\s+)?(?:{more}|{at_least})\s+(?P<n>\d+)\s*%", lambda m: self.filter.update(min_probability=int(m.group("n")) / 100))
         self.take(rf"\b{prob}\s+(?:of\s+)?(?:{less}|{at_most})\s+(?P<n>\d+)\s*%", lambda m: self.filter.update(max_probability=int(m.group("n")) / 100))
+        # "over 50% probability", "50%+ likely to close", "under 10% chance": the percentage said first.
+        likely = rf"(?:{prob}|likely(?:\s+to\s+(?:convert|close|buy|win))?|odds)"
+        self.take(rf"\b(?:(?:{more}|{at_least})\s+(?P<n>\d+)\s*%|(?P<n2>\d+)\s*%\s*(?:\+|or\s+(?:more|higher|above)))\s+{likely}",
+                  lambda m: self.filter.update(min_probability=int(m.group("n") or m.group("n2")) / 100))
+        self.take(rf"\b(?:{less}|{at_most})\s+(?P<n>\d+)\s*%\s+{likely}", lambda m: self.filter.update(max_probability=int(m.group("n")) / 100))
         self.take(r"\b(?:likely|expected)\s+to\s+(?:convert|close|buy)\b", lambda m: self.filter.update(min_probability=0.5))
         self.take(r"\bunlikely\s+to\s+(?:convert|close|buy)\b", lambda m: self.filter.update(max_probability=0.2))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from leadpilot.agent.intents import REPORT_TOOLS, TargetMissing, read_intent, read_report, read_semantic
+from leadpilot.agent.intents import REPORT_TOOLS, TargetMissing, read_intent, read_policy_report, read_report, read_semantic
 from leadpilot.agent.planner.activity import Activity
 from leadpilot.agent.planner.aggregates import Aggregates
 from leadpilot.agent.planner.categories import INDUSTRY_PHRASES, SEGMENT_PHRASES, STAGE_PHRASES, Categories
@@ -181,6 +181,8 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     if intent is not None:
         return Plan(calls=[ToolCall(intent.tool, intent.args)])
 
+    if (policy_report := read_policy_report(question)) is not None:  # tier calibration, score drift, SLAs
+        return Plan(calls=[ToolCall(*policy_report)])
     report = read_report(question)  # follow-up lists and analytics: the rest of the question is their filter
     if report is not None:
         question = report.rest or "leads"
@@ -252,8 +254,29 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         if aggregate.get("group_by") == "month" and not {"scope", "stage", "not_stage", "converted"} & set(lead_filter):
             lead_filter = {**lead_filter, "scope": "all"}  # leads per month is intake history: the ones since closed came in too
         args = {"filter": lead_filter, **aggregate}
-        return Plan(calls=[ToolCall("aggregate_leads", args)])
+        return _each_said(reader, args) or Plan(calls=[ToolCall("aggregate_leads", args)])
     return Plan(calls=[ToolCall("search_leads", {"filter": lead_filter, **search})])
+
+
+_METRIC_WORDS = {"count": "how many", "conversion_rate": "conversion rate", "avg_score": "average score"}
+
+
+def _each_said(reader: _Reader, args: dict[str, Any]) -> Plan | None:
+    """ "the number of open leads and the average score", "how many by tier and by source": one
+    aggregate per metric and grouping said, as parts — never the last one alone."""
+    metrics = list(dict.fromkeys(name for _, name in sorted(reader.metrics_said))) or [args.get("metric", "count")]
+    groups = list(dict.fromkeys(name for _, name in sorted(reader.groups_said))) or [args.get("group_by")]
+    if len(metrics) * len(groups) < 2:
+        return None
+    calls, labels = [], []
+    for metric in metrics:
+        for group in groups:
+            one = {**args, "metric": metric, **({"group_by": group} if group else {})}
+            if not group:
+                one.pop("group_by", None)
+            calls.append(ToolCall("aggregate_leads", one))
+            labels.append(_METRIC_WORDS.get(metric, metric) + (f" by {group}" if group else ""))
+    return Plan(calls=calls, layout={"kind": "parts", "labels": labels})
 
 
 @dataclass(frozen=True)

@@ -146,5 +146,7 @@ class People(Reading):
         )
         self.take(rf"\b{lacks}{phone}(?:\s+for)?\b", lambda m: self.filter.update(has_phone=False))
         self.take(rf"\b{lacks}{email}(?:\s+for)?\b", lambda m: self.filter.update(has_email=False))
+        self.take(rf"\b{has}(?:both\s+)?(?:an?\s+)?{phone}\s*(?:and|&|\+|,)\s*(?:an?\s+)?{email}\b|\b{has}(?:both\s+)?(?:an?\s+)?{email}\s*(?:and|&|\+|,)\s*(?:an?\s+)?{phone}\b",
+                  lambda m: self.filter.update(has_phone=True, has_email=True))
         self.take(rf"\b{has}{phone}(?:\s+on\s+file)?\b", lambda m: self.filter.update(has_phone=True))
         self.take(rf"\b{has}{email}(?:\s+on\s+file)?\b", lambda m: self.filter.update(has_email=True))

@@ -25,7 +25,7 @@ from leadpilot.agent.planner.core import read_fragment
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.reading import FILLER
 from leadpilot.agent.planner.shorthand import normalise_chat
-from leadpilot.agent.planner.splits import VERSUS, choice_sides, split_alternatives, split_comparison, split_parts
+from leadpilot.agent.planner.splits import VERSUS, choice_sides, split_alternatives, split_comparison, split_joined_lists, split_parts
 from leadpilot.agent.planner.writes import WRITE_MESSAGE, is_write_request
 
 _QUERY_TOOLS = ("search_leads", "aggregate_leads")
@@ -116,7 +116,27 @@ def _follow_comparison(question: str, *, now: datetime, vocabulary: Vocabulary, 
     return Plan(calls=calls, layout=context.last_layout, readings=sides[0].readings)
 
 
+# "two things: hot leads in fintech, and warm leads in saas", "1) ... 2) ...": the questions, numbered.
+_SEVERAL = re.compile(r"^\s*(?:(?:two|three|2|3|a\s+couple\s+of|a\s+few)\s+(?:things|questions|qs|asks)|several\s+things|quick\s+ones?)\s*[:;,-]\s*", re.I)
+_NUMBERED = re.compile(r"(?:^|\s+|[,;]\s*)(?:\(\d\)|\d[.)])\s+")
+
+
+def _numbered_parts(text: str) -> list[str] | None:
+    """The questions of "1) hot leads in Berlin 2) warm leads in Munich" (numbered from 1, in order)."""
+    marks = re.findall(r"(?:^|\s|[,;])\(?(\d)[.)]\s", f" {text} ")
+    if len(marks) < 2 or marks != [str(n) for n in range(1, len(marks) + 1)]:
+        return None
+    pieces = [piece.strip(" ,;?.!") for piece in _NUMBERED.split(text) if piece.strip(" ,;?.!")]
+    return pieces if len(pieces) == len(marks) else None
+
+
 def _plan_message(text: str, *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan:
+    if several := _SEVERAL.match(text):  # "two things:" announces parts; the parts say what
+        text = text[several.end():]
+    if (numbered := _numbered_parts(text)) is not None:
+        planned = _plan_parts(numbered, now=now, vocabulary=vocabulary, context=context)
+        if planned.calls or planned.message:
+            return planned
     if choice_sides(text):  # "Berlin or London, which has more hot leads?": one comparison, not two questions
         return _plan_question(text, now=now, vocabulary=vocabulary, context=context)
     parts = _with_comparisons_whole(split_parts(text), now=now, vocabulary=vocabulary)
@@ -130,7 +150,23 @@ def _plan_message(text: str, *, now: datetime, vocabulary: Vocabulary, context: 
             planned = _plan_parts(loose, now=now, vocabulary=vocabulary, context=context)
             if planned.calls:
                 return planned
+        joined = split_joined_lists(text)  # "warm leads in London and hot leads in Paris": two lists, not one
+        if len(joined) > 1:
+            planned = _plan_parts(joined, now=now, vocabulary=vocabulary, context=context)
+            if planned.calls and len(planned.calls) == len(joined) and _lists_of_their_own(planned.calls):
+                return planned
     return _plan_question(text, now=now, vocabulary=vocabulary, context=context)
+
+
+def _lists_of_their_own(calls: list[ToolCall]) -> bool:
+    """Parts joined by "and" are separate lists when each says its own conditions (other tools, or
+    the same fields with other values: "warm leads in London and hot leads in Paris"); when one
+    side's fields are fewer ("hot leads and warm leads in Berlin") the rest of the sentence is
+    shared, and it is one list."""
+    if len({call.name for call in calls}) > 1:
+        return True
+    fields = [frozenset((call.args.get("filter") or {})) for call in calls]
+    return all(one == fields[0] for one in fields) and len({repr(call.args) for call in calls}) == len(calls)
 
 
 def _with_comparisons_whole(parts: list[str], *, now: datetime, vocabulary: Vocabulary) -> list[str]:

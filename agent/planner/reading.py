@@ -31,7 +31,8 @@ FILLER = frozenset(
     vs vs. versus compared details detail info information profile overview rundown working handling
     stuff things wondering curious possible able mind quick quickly real super really kinda sorta basically
     literally hello yo greetings cheers team guys folks everybody somebody someone wanna gotta
-    who's who're what're where's which're there're here's showing listing pulling fetching finding giving telling""".split()
+    who's who're what're where's which're there're here's showing listing pulling fetching finding giving telling
+    status statuses situation progress went gone became become turned deal""".split()
 )
 NEGATORS = (
     r"(?:not|no|non|excluding|exclude|except|outside(?:\s+of)?|other\s+than|besides|but\s+not|without|apart\s+from|aside\s+from|"
@@ -82,6 +83,8 @@ class Reading:
         self.unsupported: str | None = None  # read, but not something the query tool can say
         self.ordinal: int | None = None
         self.semantic_text: str | None = None
+        self.metrics_said: list[tuple[int, str]] = []  # every metric and grouping said, and where: two of a kind are two answers
+        self.groups_said: list[tuple[int, str]] = []
 
     # -- machinery --
     def take(self, pattern: str, handler: Callable[[re.Match[str]], bool | None], flags: int = 0) -> None:

@@ -68,6 +68,24 @@ def split_parts(text: str, *, loose: bool = False) -> list[str]:
     return parts if len(parts) > 1 and all(re.search(r"[a-z]", p, re.I) for p in parts) else [text]
 
 
+# Two lists said with "and" or "+", each naming leads of its own ("warm leads in London and hot leads
+# in Paris", "top 5 fintech leads and top 5 saas leads", "hot leads + the average score of saas
+# leads"): read as one query they would become one list of both conditions.
+_LIST_NOUN = r"(?:leads?|prospects?|accounts?|deals|opps|opportunities|customers|contacts)"
+_OWN_LIST = rf"(?:(?:[\w'-]+\s+){{0,3}}?{_LIST_NOUN}\b|(?:the\s+)?(?:top|bottom|best|first)\s+\d+\b|(?:the\s+)?(?:average|avg|count|number|total|conversion)\b)"
+_AND_JOINT = re.compile(rf"\s+(?:and|&)\s+(?={_OWN_LIST})|\s*\+\s*(?={_OWN_LIST})", re.I)
+_NAMES_A_LIST = re.compile(rf"\b(?:{_LIST_NOUN}|top\s+\d+|bottom\s+\d+)\b", re.I)
+
+
+def split_joined_lists(text: str) -> list[str]:
+    """The lists of a message joined by "and" / "+" when each side names leads (or a count, a top N)
+    of its own; [text] otherwise ("hot leads in London and Paris" is one list)."""
+    pieces = [piece.strip(" ,;?.!") for piece in _AND_JOINT.split(text)]
+    if len(pieces) > 1 and all(_NAMES_A_LIST.search(piece) for piece in pieces):
+        return pieces
+    return [text]
+
+
 # -- comparisons -------------------------------------------------------------------------------------
 
 VERSUS = re.compile(

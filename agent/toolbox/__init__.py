@@ -30,7 +30,7 @@ TOOL_MODULES = {
     "search_leads": "leads", "aggregate_leads": "leads", "get_lead": "leads",
     "explain_score": "scoring", "predict_conversion": "scoring", "tier_calibration": "scoring", "score_drift": "scoring",
     "enrich": "enrichment", "find_duplicates": "enrichment",
-    "suggest_owner": "routing", "explain_assignment": "routing", "routing_what_if": "routing",
+    "suggest_owner": "routing", "explain_assignment": "routing", "routing_what_if": "routing", "sla_performance": "routing",
     "semantic_search_leads": "semantic", "similar_leads": "semantic",
     "lead_volume": "analytics", "conversion_by_tier": "analytics", "time_to_first_contact": "analytics",
     "rep_performance": "analytics", "score_distribution": "analytics", "source_attribution": "analytics",

@@ -106,3 +106,33 @@ def routing_what_if_tool(
             return error_result("routing_what_if", str(error))
     shown = {"answer": result["answer"], "moved": result["moved"], "fairness": result["fairness"]}
     return to_json(shown), {"kind": "routing_what_if", **json.loads(to_json(result))}
+
+
+@tool("sla_performance", response_format="content_and_artifact")
+def sla_performance_tool(runtime: ToolRuntime[AgentDeps], days: int = 30) -> tuple[str, dict[str, Any]]:
+    """First-touch SLAs: per rep over the last `days`, leads watched, touched in time, nudged, reassigned
+    away, and the median time to first touch; plus the median before and after SLAs started. For
+    "how are reps doing on SLAs?", "who missed their first-touch SLA?". A rep sees their own record."""
+    from leadpilot.tools.routing import first_touch_change, sla_performance
+
+    deps = runtime.context
+    days = max(1, min(int(days), 365))
+    with deps.read() as session:
+        record = sla_performance(session, now=deps.now, days=days)
+        change = first_touch_change(session, now=deps.now) if deps.viewer.sees_everything else None
+    if not deps.viewer.sees_everything:  # another rep's record is theirs and their manager's
+        mine = [r for r in record["reps"] if r["rep"] and r["rep"] == deps.viewer.email]
+        record = {**record, "reps": mine, "answer": (record["answer"] if not mine else
+                  f"Your first-touch SLA, last {days} days: {mine[0]['met']}/{mine[0]['watched']} in time, "
+                  f"{mine[0]['nudged']} nudged, {mine[0]['reassigned']} reassigned.")
+                  if mine or not record["reps"] else f"You had no leads under a first-touch SLA in the last {days} days."}
+    rows = [{"rep": r["name"] or r["rep"], "watched": r["watched"], "in_time": r["met"], "met_rate": r["met_rate"],
+             "nudged": r["nudged"], "reassigned": r["reassigned"], "waiting": r["waiting"],
+             "median_first_touch_minutes": r["median_first_touch_minutes"]} for r in record["reps"]]
+    answer = record["answer"] + (f" {change['answer']}" if change and change.get("before") is not None else "")
+    data = {"answer": answer, "rows": rows, "days": days, "first_touch_change": change}
+    aggregate = {"report": "sla_performance", "rows": rows, "group_by": "rep", "metric": "met_rate", "chart": None,
+                 "definitions": ["in_time = first touch (an activity or last_contacted_at) before the SLA's deadline in the "
+                                 "owner's working hours; nudged = first breach; reassigned = second breach"],
+                 "based_on": sum(r["watched"] for r in rows), "filters_applied": [], "problems": []}
+    return to_json(data), {"kind": "aggregate", **aggregate}

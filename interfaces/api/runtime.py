@@ -49,6 +49,28 @@ def slack_alert_sender(settings: Settings, db: Database) -> Callable[[Mapping[st
     return send
 
 
+def slack_nudge_sender(settings: Settings, db: Database) -> Callable[[Mapping[str, Any]], None] | None:
+    """Deliver a first-touch SLA nudge as a Slack DM to the lead's owner; None when there is no bot
+    token (the nudge stays recorded in the lead's history and the audit)."""
+    if settings.slack_bot_token is None:
+        return None
+    from slack_sdk import WebClient
+
+    from leadpilot.memory.reps import get_rep
+
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10)
+
+    def send(item: Mapping[str, Any]) -> None:
+        with db.session() as session:
+            rep = get_rep(session, email=item["rep"]) if item.get("rep") else None
+            user = rep.slack_user_id if rep is not None else None
+        if user is None:
+            raise RuntimeError(f"{item.get('rep') or 'the owner'} has no Slack user id (set the rep's slack_user_id; README, Slack setup)")
+        client.chat_postMessage(channel=user, text=f"SLA reminder — lead {item['lead_id']}: {item['text']}")
+
+    return send
+
+
 def step_context(db: Database, settings: Settings) -> StepContext:
     from leadpilot.tools.enrichment import waterfall_from_settings
     from leadpilot.tools.pipeline import PipelinePolicyHolder
@@ -83,7 +105,8 @@ def build_worker(db: Database, *, settings: Settings, clock: Clock, alert: Calla
         return bool(sent) or run_next_campaign(db, now=clock.now(), settings=settings) is not None
 
     return PipelineWorker(db=db, context=context, clock=clock, idle=idle,
-                          alert=alert if alert is not None else slack_alert_sender(settings, db), **options)
+                          alert=alert if alert is not None else slack_alert_sender(settings, db),
+                          nudge=options.pop("nudge", None) or slack_nudge_sender(settings, db), **options)
 
 
 @dataclass

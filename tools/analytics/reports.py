@@ -302,9 +302,31 @@ def time_to_first_contact(
     )
 
 
+SLA_COLUMNS = ("first-touch SLA (routing policy `sla:`): sla_watched = leads assigned under an SLA, sla_met = first touch "
+               "in time, sla_nudged = missed once (owner nudged), sla_reassigned = missed twice (routed to someone else)")
+
+
+def _sla_by_rep(session: Session, where: _Scope) -> dict[str, dict[str, int]]:
+    """Each rep's first-touch SLA record on the leads in scope (empty when no SLA was ever watched)."""
+    from leadpilot.memory.routing_state import SlaWatch
+
+    statement = (select(Rep.email, SlaWatch.status, SlaWatch.touched_at, SlaWatch.due_at, SlaWatch.nudged_at)
+                 .select_from(SlaWatch).join(Rep, Rep.id == SlaWatch.rep_id).join(Lead, Lead.id == SlaWatch.lead_id)
+                 .where(*where.conditions))
+    found: dict[str, dict[str, int]] = {}
+    for email, status, touched_at, due_at, nudged_at in session.execute(statement):
+        record = found.setdefault(email, {"sla_watched": 0, "sla_met": 0, "sla_nudged": 0, "sla_reassigned": 0})
+        record["sla_watched"] += 1
+        record["sla_met"] += touched_at is not None and touched_at <= due_at
+        record["sla_nudged"] += nudged_at is not None
+        record["sla_reassigned"] += status == "reassigned"
+    return found
+
+
 def rep_performance(session: Session, *, lead_filter: LeadFilter | None, viewer: Viewer, now: datetime) -> AnalyticsResult:
     """Per rep (owned leads only): conversion rate, leads owned, contacted, won, lost, open
-    pipeline and median hours to first contact; best conversion first."""
+    pipeline and median hours to first contact, and — once the routing policy's first-touch SLA
+    has watched their leads — sla_watched, sla_met, sla_nudged, sla_reassigned; best conversion first."""
     where = scope(session, lead_filter=lead_filter, viewer=viewer, now=now)
     facts = [fact for fact in _lead_facts(session, where) if fact.owner != "unassigned"]
     rows = []
@@ -318,9 +340,17 @@ def rep_performance(session: Session, *, lead_filter: LeadFilter | None, viewer:
             "median_hours_to_first_contact": _hours(quantile(hours, 0.5)),
         })
     rows.sort(key=lambda row: (row["conversion_rate"] is None, -(row["conversion_rate"] or 0), -row["leads"], row["owner"]))
+    sla = _sla_by_rep(session, where)
+    for row in rows:
+        if row["owner"] in sla:
+            row.update(sla.pop(row["owner"]))
+    if viewer.sees_everything:  # reps whose leads were all taken away for missed SLAs still answer for them
+        rows += [{"owner": owner, "conversion_rate": None, "leads": 0, "contacted": 0, "converted": 0, "lost": 0, "open_pipeline": 0,
+                  "median_hours_to_first_contact": None, **record} for owner, record in sorted(sla.items())]
     return AnalyticsResult(
         report="rep_performance", rows=rows, group_by="owner", metric="conversion_rate",
         chart=Chart(type="bar", x="owner", y=["conversion_rate"], title="Conversion rate by rep", unit="percent") if rows else None,
-        definitions=[CONVERSION, FIRST_CONTACT, "open pipeline = open leads (not won or lost)", "only reps who own leads in scope are listed"],
+        definitions=[CONVERSION, FIRST_CONTACT, "open pipeline = open leads (not won or lost)", "only reps who own leads in scope are listed",
+                     *([SLA_COLUMNS] if sla else [])],
         based_on=len(facts), filters_applied=where.applied, problems=where.problems,
     )

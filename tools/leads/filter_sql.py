@@ -40,12 +40,11 @@ class CompiledFilter:
 
 
 def visibility_condition(viewer: Viewer) -> ColumnElement[bool]:
-    """What a viewer may see: admins and managers everything; a rep their own and unassigned leads."""
-    if viewer.sees_everything:
-        return true()
-    if viewer.rep_id is None:
-        return false()
-    return or_(Lead.owner_id == viewer.rep_id, Lead.owner_id.is_(None))
+    """What a viewer may see: the one rule in memory.visibility (admins and managers everything; a
+    rep their own and unassigned leads; nobody behind the person, nothing)."""
+    from leadpilot.memory.visibility import lead_visibility
+
+    return lead_visibility(viewer)
 
 
 def lifecycle_condition(scope: ScopeName) -> ColumnElement[bool]:

@@ -1,6 +1,6 @@
 """routing accounts and SLA: imported accounts, first-touch SLA watches, rep attributes
 
-Revision ID: 0016
+Revision ID: 0015
 Revises: 0014 (0015 did not exist yet; re-chain to 0015)
 Create Date: 2026-12-07 10:00:00
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-revision = "0016"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
