@@ -190,6 +190,12 @@ def test_follow_ups_in_the_thread_narrow_the_list(slack):
     again = slack.reply_in(ts, after=2)["args"]
     assert row_ids(again["blocks"]) == in_sf[: slack_blocks.PAGE_SIZE]
 
+    # Another person replying in the thread is answered too, in a conversation of their own: the
+    # manager's earlier turns (and their tool results) are not the rep's context.
+    slack.send.message(user=REP, channel=CHANNEL, text="only the ones in SF", ts=slack.new_ts(), thread_ts=ts, channel_type="channel")
+    theirs = json.dumps(slack.reply_in(ts, after=3)["args"]["blocks"])
+    assert "San Francisco" in theirs and "fintech" not in theirs  # not narrowed from the manager's list
+
     # ...but chatter outside Leadpilot's threads is not answered.
     runs = agent_runs(slack.db)
     slack.send.message(user=MANAGER, channel=CHANNEL, text="lunch?", ts=slack.new_ts(), channel_type="channel")

@@ -40,9 +40,11 @@ def question_from_text(text: str | None) -> str:
     return " ".join(html.unescape(text).split())
 
 
-def conversation_id(team: str | None, channel: str, thread_ts: str) -> str:
-    """The thread is the conversation: follow-ups in the same thread see the earlier turns."""
-    return f"slack:{team or '-'}:{channel}:{thread_ts}"
+def conversation_id(team: str | None, channel: str, thread_ts: str, user: str | None = None) -> str:
+    """The thread is the conversation, one per person in it: follow-ups see that person's earlier
+    turns, never another's (a manager's earlier tool results must not reach a rep's model)."""
+    thread = f"slack:{team or '-'}:{channel}:{thread_ts}"
+    return f"{thread}:{user}" if user else thread
 
 
 class AnswerCache:
@@ -120,7 +122,7 @@ class SlackRuntime:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=help_text())
             return
         try:
-            answer = await self.ask(question, viewer=viewer, conversation=conversation_id(team, channel, thread_ts))
+            answer = await self.ask(question, viewer=viewer, conversation=conversation_id(team, channel, thread_ts, user))
         except AgentError as error:
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=f":warning: {blocks.escape(error)}")
             return
@@ -150,7 +152,11 @@ def help_text() -> str:
 
 def thread_is_a_conversation(db: Database, conversation: str) -> bool:
     """Whether Leadpilot already answered in this thread (so a reply without a mention is for it)."""
-    from leadpilot.memory.conversations import load_messages
+    from sqlalchemy import select
 
-    with db.session() as session:
-        return bool(load_messages(session, conversation_id=conversation, limit=1))
+    from leadpilot.memory.conversations import Conversation, load_messages
+
+    with db.session() as session:  # anyone's conversation in the thread (`conversation` is the thread's id)
+        if load_messages(session, conversation_id=conversation, limit=1):
+            return True
+        return session.scalar(select(Conversation.id).where(Conversation.id.like(f"{conversation}:%")).limit(1)) is not None

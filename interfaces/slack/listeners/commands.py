@@ -40,7 +40,7 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
             return
         channel, ts = posted["channel"], posted["ts"]
         try:
-            answer = await runtime.ask(question, viewer=viewer, conversation=conversation_id(context.team_id, channel, ts))
+            answer = await runtime.ask(question, viewer=viewer, conversation=conversation_id(context.team_id, channel, ts, user))
         except AgentError as error:
             await client.chat_update(channel=channel, ts=ts, text=f"{asked}\n:warning: {escape(error)}")
             return
