@@ -351,6 +351,20 @@ def test_a_reps_lead_summary_names_only_accounts_they_may_see(store):
             assert_nothing_leaks(facts.model_dump(mode="json"), hidden=hidden, asked="", where=f"summary of lead {lead_id} for {rep}")
 
 
+def test_an_unassigned_leads_summary_counts_similar_accounts_without_naming_them(store):
+    """Every rep may read an unassigned lead's summary, so it names no rep's account: it counts them."""
+    from leadpilot.tools.pipeline.summary_facts import gather_facts
+
+    with store.session() as session:
+        unassigned = list(session.scalars(select(Lead.id).where(Lead.owner_id.is_(None)).order_by(Lead.id)))[:3]
+    assert unassigned
+    for lead_id in unassigned:
+        facts = gather_facts(store, lead_id=lead_id, now=NOW, settings=get_settings())
+        assert facts.similar_accounts.status == "ok" and facts.similar_accounts.won + facts.similar_accounts.lost > 0
+        for rep in REPS:
+            assert_nothing_leaks(facts.model_dump(mode="json"), hidden=hidden_leads(store, rep), asked="", where=f"summary of lead {lead_id}")
+
+
 # -- the findings, one by one ---------------------------------------------------------------------
 
 

@@ -253,7 +253,8 @@ def _score(lead: Lead, conversion: ConversionFacts | None = None) -> ScoreFacts:
 def _similar(session: Session, *, index: Any, problem: str | None, lead: Lead, now: datetime) -> SimilarFacts:
     """Closed accounts whose text is closest to this lead's, with their outcomes (never invented:
     an unavailable or empty index says so), among the leads its owner may see (the summary is
-    theirs: other reps' accounts are not named; an unassigned lead's summary reads them all)."""
+    theirs: other reps' accounts are not named; an unassigned lead's summary, which every rep may
+    read, counts them without naming them)."""
     from leadpilot.memory.embeddings import EmbedderError
     from leadpilot.memory.vectors import VectorStoreError
     from leadpilot.tools.leads import Viewer
@@ -285,7 +286,9 @@ def _similar(session: Session, *, index: Any, problem: str | None, lead: Lead, n
     won = sum(1 for row in rows if row.get("converted"))
     return SimilarFacts(
         status="ok", indexed=indexed, won=won, lost=len(rows) - won,
-        accounts=[SimilarAccount(company=_clip(row.get("company"), 80) or f"lead {row['id']}",
+        # An unassigned lead is seen by every rep: its neighbours are counted, not named.
+        accounts=[SimilarAccount(company=(_clip(row.get("company"), 80) or f"lead {row['id']}") if owner is not None
+                                 else "an account (not named until the lead has an owner)",
                                  outcome="won" if row.get("converted") else "lost", similarity=row["similarity"])
                   for row in rows],
     )
