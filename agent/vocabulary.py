@@ -79,8 +79,9 @@ def cached_vocabulary(db: Database, session: Session, *, cache_dir: Path | None 
 
 def run_vocabulary(deps) -> Vocabulary:
     """The vocabulary for one agent run (deps: AgentDeps), kept under the data dir between processes.
-    A person who does not see every lead gets the company and contact names of their own leads only,
-    so a typo is never read as (nor "did you mean" offer) a lead they may not see."""
+    A person who does not see every lead gets typo corrections and "did you mean" from the company
+    and contact names of their own leads only, so a misspelt name is never read as a lead they may
+    not see (a name said in full still reaches the tools, which answer "no lead … that you can see")."""
     with deps.read() as session:
         vocabulary = cached_vocabulary(deps.db, session, cache_dir=Path(deps.settings.data_dir) / "cache")
         viewer = deps.viewer
@@ -88,21 +89,30 @@ def run_vocabulary(deps) -> Vocabulary:
             return vocabulary
         key = ("vocabulary-seen", viewer.rep_id, store_fingerprint(session))
         if (seen := deps.db.cache.get(key)) is None:
-            seen = _seen_by(session, viewer, vocabulary)
+            seen = _corrections_seen_by(session, viewer, vocabulary)
             deps.db.cache[key] = seen
         return seen
 
 
-def _seen_by(session: Session, viewer, vocabulary: Vocabulary) -> Vocabulary:
+def _corrections_seen_by(session: Session, viewer, vocabulary: Vocabulary) -> Vocabulary:
+    from leadpilot.agent.planner.typos import is_known
     from leadpilot.memory.visibility import lead_visibility
 
     rows = session.execute(select(Lead.company, Lead.contact_name).where(lead_visibility(viewer)).distinct()).all()
     companies = {company for company, _ in rows if company}
     contacts = {contact for _, contact in rows if contact}
-    seen = copy.copy(vocabulary)  # no __post_init__: the aliases are kept, only names of unseen leads go
-    object.__setattr__(seen, "companies", {said: name for said, name in vocabulary.companies.items() if name in companies})
-    object.__setattr__(seen, "contacts", {said: name for said, name in vocabulary.contacts.items() if name in contacts})
+    narrow = copy.copy(vocabulary)  # no __post_init__: the aliases stay, the names of unseen leads go
+    narrow.__dict__.pop(_TYPO_INDEX, None)
+    object.__setattr__(narrow, "companies", {said: name for said, name in vocabulary.companies.items() if name in companies})
+    object.__setattr__(narrow, "contacts", {said: name for said, name in vocabulary.contacts.items() if name in contacts})
+    is_known("", narrow)  # builds the correction index of the narrow vocabulary
+    seen = copy.copy(vocabulary)
+    seen.__dict__[_TYPO_INDEX] = narrow.__dict__[_TYPO_INDEX]
     return seen
+
+
+# Where agent/planner/typos.py keeps a vocabulary's word index for corrections.
+_TYPO_INDEX = "_typo_index"
 
 
 def _cache_file(cache_dir: Path, url: str) -> Path:
