@@ -191,3 +191,14 @@ class ServerProcess:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill9()
+
+
+def every_a_fit_lead_is_hot(tmp_path: Path) -> Path:
+    """A team scoring policy (written under `tmp_path`) whose hot cells are A1-A4, B1, B2: a captured
+    lead with a perfect fit is hot before it has engaged (the shipped grid makes it A4, warm)."""
+    policy = tmp_path / "scoring.yaml"
+    shipped = (Path(__file__).resolve().parents[1] / "config" / "scoring.yaml").read_text()
+    changed = shipped.replace("hot: [A1, A2, B1, B2]", "hot: [A1, A2, A3, A4, B1, B2]").replace("warm: [A3, B3, C1, C2, A4]", "warm: [B3, C1, C2]")
+    assert changed != shipped, "the shipped grid changed: update this team policy"
+    policy.write_text(changed)
+    return policy

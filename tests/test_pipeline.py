@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select, update
 
-from capture_client import SECRET, free_port
+from capture_client import SECRET, every_a_fit_lead_is_hot, free_port
 from conftest import NOW
 from leadpilot.clock import Clock
 from leadpilot.interfaces.api.access import api_token
@@ -107,10 +107,7 @@ def test_the_readme_lead_fits_but_has_not_engaged_so_it_is_not_announced(api: Ap
 def _every_a_fit_lead_is_hot(api: Api, tmp_path: Path) -> None:
     """A team whose policy makes every A-fit lead hot, engaged or not (hot cells A1-A4, B1, B2):
     the README's lead (fit A, no engagement yet) is then hot."""
-    policy = tmp_path / "scoring.yaml"
-    shipped = (Path(__file__).resolve().parents[1] / "config" / "scoring.yaml").read_text()
-    policy.write_text(shipped.replace("hot: [A1, A2, B1, B2]", "hot: [A1, A2, A3, A4, B1, B2]").replace("warm: [A3, B3, C1, C2, A4]", "warm: [B3, C1, C2]"))
-    api.settings = api.settings.model_copy(update={"scoring_policy": policy})
+    api.settings = api.settings.model_copy(update={"scoring_policy": every_a_fit_lead_is_hot(tmp_path)})
 
 
 def test_the_seed_example_lead_is_captured_processed_and_announced(api: Api, slack: SlackAPIStub, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from capture_client import AUTH, SECRET, SendReport, ServerProcess, load_posts, send_all
+from capture_client import AUTH, SECRET, SendReport, ServerProcess, every_a_fit_lead_is_hot, load_posts, send_all
 from conftest import NOW
 from leadpilot.memory.db import open_database
 from leadpilot.memory.models import Assignment, Lead
@@ -30,6 +30,7 @@ DOMAIN = "load.example"
 
 def _env(db_url: str, tmp_path: Path, slack: SlackAPIStub) -> dict[str, str]:
     return {
+        "LEADPILOT_SCORING_POLICY": str(every_a_fit_lead_is_hot(tmp_path)),  # posts carry no engagement
         "LEADPILOT_DATABASE_URL": db_url, "LEADPILOT_DATA_DIR": str(tmp_path / "data"), "LEADPILOT_NOW": NOW.isoformat(),
         "LEADPILOT_WEBHOOK_SECRET": SECRET, "LEADPILOT_PIPELINE_LEASE_S": "5", "LEADPILOT_PIPELINE_POLL_S": "0.2",
         "LEADPILOT_SLACK_BOT_TOKEN": BOT_TOKEN, "LEADPILOT_SLACK_API_URL": slack.base_url,
