@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,10 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select, update
 
-from capture_client import SECRET, every_a_fit_lead_is_hot, free_port
+from capture_client import SECRET, every_a_fit_lead_is_hot, free_port, serving
 from conftest import NOW
 from leadpilot.clock import Clock
 from leadpilot.interfaces.api.access import api_token
@@ -54,17 +52,6 @@ class Api:
         return build_worker(self.db, settings=self.settings, clock=Clock(pinned=NOW), **overrides)
 
 
-def _serve(app) -> tuple[uvicorn.Server, threading.Thread, str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture
 def slack() -> Iterator[SlackAPIStub]:
     with SlackAPIStub() as stub:
@@ -76,14 +63,12 @@ def api(db: Database, slack: SlackAPIStub, tmp_path: Path) -> Iterator[Api]:
     seed_demo(db, now=NOW, n_leads=150)
     settings = load_settings(webhook_secret=SECRET, slack_bot_token=BOT_TOKEN, slack_api_url=slack.base_url,
                              slack_alert_channel="C0ALERTS", pipeline_backoff_s=0, data_dir=tmp_path / "data")
-    server, thread, url = _serve(create_app(settings=settings, db=db))
-    client = Api(db, url, settings)
-    try:
-        yield client
-    finally:
-        client.http.close()
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(settings=settings, db=db)) as url:
+        client = Api(db, url, settings)
+        try:
+            yield client
+        finally:
+            client.http.close()
 
 
 def _lead_id(answer: httpx.Response) -> int:
@@ -403,13 +388,9 @@ def test_health_metrics_and_openapi(api: Api) -> None:
 
 def test_api_token_guards_lead_data(db: Database, tmp_path: Path) -> None:
     settings = load_settings(webhook_secret=SECRET, api_token="tok-123", data_dir=tmp_path / "data")
-    server, thread, url = _serve(create_app(settings=settings, db=db))
-    try:
+    with serving(create_app(settings=settings, db=db)) as url:
         assert httpx.get(url + "/leads/1").status_code == 401
         assert httpx.get(url + "/leads/1", headers={"Authorization": "Bearer tok-123"}).status_code == 404
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_the_app_refuses_to_start_without_a_webhook_secret(db: Database, tmp_path: Path) -> None:
