@@ -9,8 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import ToolMessage
-
+from leadpilot.agent.messages import ToolMessage
 from leadpilot.memory.vocab import industry_label
 
 
@@ -47,7 +46,13 @@ def _search(result: dict[str, Any]) -> str:
     if total == 0:
         return f"No {which}leads match ({_filters(applied)})." + _closed_not_shown(result)
     text = f"Found {total} {noun} ({_filters(applied)})." + _closed_not_shown(result)
-    if result.get("limit") and result["limit"] < total:
+    if offset := result.get("offset"):  # a later page of the list
+        returned = result.get("returned", len(leads))
+        if not returned:
+            return text + f" That is past the end of the list: it has {total}."
+        text += f" Showing {offset + 1}–{offset + returned} of {total}" + (
+            " (the last page)." if offset + returned >= total else " — say 'next page' for more.")
+    elif result.get("limit") and result["limit"] < total:
         text += f" Showing the top {result['limit']} by {result.get('sort_by', 'score').replace('_', ' ')}."
     top = [
         f"{lead.get('company') or lead.get('contact_name') or 'lead ' + str(lead['id'])}"
@@ -56,7 +61,19 @@ def _search(result: dict[str, Any]) -> str:
     ]
     if top:
         text += " Top: " + ", ".join(top) + "."
-    return text
+    if len(leads) == 1 and total == 1:  # one lead: who has it, as "who owns Quill?" asks
+        text += f" Owner: {leads[0].get('owner') or 'unassigned'}."
+    return text + _which_company(result, applied)
+
+
+def _which_company(result: dict[str, Any], applied: list[str]) -> str:
+    """A list by part of a company name ("Harbor") that holds several companies asks which one is meant."""
+    if len(applied) != 1 or not applied[0].startswith("company contains "):
+        return ""
+    companies = list(dict.fromkeys(lead.get("company") for lead in result.get("leads", []) if lead.get("company")))
+    if len(companies) < 2:
+        return ""
+    return f" Several companies match {applied[0].removeprefix('company contains ')}: {', '.join(companies[:8])} — which one do you mean?"
 
 
 def _aggregate(result: dict[str, Any]) -> str:

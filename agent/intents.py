@@ -123,6 +123,14 @@ _ABOUT_IT = re.compile(
 )
 
 
+# "who's the owner?", "who's the rep?", "and the owner?": asked right after one lead, about that lead.
+_ITS_OWNER = re.compile(
+    r"^\s*(?:and\s+|so\s+|ok\s+|okay\s+)?(?:(?:who(?:'s|\s+is|\s+was)|which\s+rep\s+(?:is|has))\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:owner|rep|ae|account\s+(?:owner|exec(?:utive)?)|sales\s*rep|point\s+of\s+contact)|the\s+owner|owner|who\s+owns\s+(?:this|that))"
+    r"(?:\s+(?:on\s+(?:it|this|that)|there|now))?\s*[?.!]*\s*$"
+)
+
+
 def read_intent(
     question: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...] = (), reps: dict[str, str] | None = None,
     contacts: dict[str, str] | None = None, last_lead_id: int | None = None,
@@ -146,7 +154,7 @@ def read_intent(
         if people:
             key = "add_to_pool" if match.group("verb") in ("add", "put", "move") else "remove_from_pool"
             return Intent("routing_what_if", {key: [{"rep": rep, "pool": match.group("pool")} for rep in people]})
-    if last_lead_id is not None and _ABOUT_IT.search(text):
+    if last_lead_id is not None and (_ABOUT_IT.search(text) or _ITS_OWNER.search(text)):
         return Intent("get_lead", {"lead_id": last_lead_id})
     if _BEST_TIME.search(text):
         return Intent("best_time_to_contact", target(text))

@@ -34,9 +34,9 @@ from typing import Any
 
 from leadpilot.agent.deps import AgentDeps
 from leadpilot.agent.graph import AgentError
+from leadpilot.agent.messages import RESOLVED
 from leadpilot.settings import Settings
 
-RESOLVED = "leadpilot_calls"  # AIMessage.additional_kwargs: the toolbox calls behind the model's calls
 FULL_SET_MARGIN = 4096  # tokens left for the conversation and the answer when `auto` picks the full set
 
 

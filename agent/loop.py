@@ -29,8 +29,7 @@ class LoopLimitError(RuntimeError):
 def offline_turn(messages: list, deps: AgentDeps) -> Iterator:
     """Run one turn on the offline model: yields each new message (the model's replies and the tool
     results) as it is made; `messages` is the conversation so far, ending with the question."""
-    from langchain_core.messages import ToolMessage
-
+    from leadpilot.agent.messages import ToolMessage
     from leadpilot.agent.offline_model import offline_reply, plans_next
     from leadpilot.agent.toolbox import get_tool, tool_names
     from leadpilot.agent.toolbox.registry import ToolArgumentsError

@@ -8,6 +8,8 @@ answer written from them. No key, no network, same tools, same rendering.
 own loop (agent/loop.py) calls it without LangGraph, and `OfflinePlannerModel` wraps it as a
 LangChain chat model for the graph. The class is defined on first use (module `__getattr__`):
 LangChain's chat-model base costs half a second of imports a plain `leadpilot ask` does not need.
+The messages are read by their type (agent/messages.py), so LangChain's and the offline path's
+plain ones are read alike; the reply is a plain `AIMessage`, made LangChain's only in the graph.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from typing import Any
 
 from functools import cache
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-
 from leadpilot.agent.answers import compose_answer
 from leadpilot.agent.intents import REPORT_TOOLS, read_choice
+from leadpilot.agent.messages import AIMessage, is_ai, is_human, is_tool, to_langchain
 from leadpilot.agent.planner import Context, Plan, ToolCall, Vocabulary, plan
 
 
@@ -40,18 +41,18 @@ def _one_lead(call: dict, content: dict) -> int | None:
     return None
 
 
-def _context_before(messages: Sequence[BaseMessage]) -> Context:
+def _context_before(messages: Sequence[Any]) -> Context:
     """What earlier turns tell a follow-up: the last query tool call, the lead ids it showed, and
     the one lead the conversation is about ("why is it hot?") — after a single-lead answer, or a
     list of one. A "which one?" answer offers its candidates as the list ("the first one")."""
-    results: dict[str, ToolMessage] = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    results: dict[str, Any] = {m.tool_call_id: m for m in messages if is_tool(m)}
     last_query: ToolCall | None = None
     last_ids: tuple[int, ...] = ()
     last_lead: int | None = None
     last_calls: tuple[ToolCall, ...] = ()  # every query of the last answer, and its layout (a comparison's sides)
     last_layout: dict | None = None
     for message in messages:
-        if not isinstance(message, AIMessage):
+        if not is_ai(message):
             continue
         if queries := [ToolCall(c["name"], dict(c["args"])) for c in message.tool_calls
                        if c["name"] in ("search_leads", "aggregate_leads") or c["name"] in REPORT_TOOLS]:
@@ -80,13 +81,13 @@ def _context_before(messages: Sequence[BaseMessage]) -> Context:
     return Context(last_call=last_query, last_lead_ids=last_ids, last_lead_id=last_lead, last_calls=last_calls, last_layout=last_layout)
 
 
-def _picked(earlier: Sequence[BaseMessage], reply: str) -> ToolCall | None:
+def _picked(earlier: Sequence[Any], reply: str) -> ToolCall | None:
     """When the last answer asked "which one?" (a name with several open leads) and `reply` picks
     one ("the first one", "lead 1963", "Liam Reed"), the question asked again about that lead."""
     for message in reversed(earlier):
-        if isinstance(message, HumanMessage):
+        if is_human(message):
             return None
-        if not isinstance(message, ToolMessage) or not isinstance(message.content, str):
+        if not is_tool(message) or not isinstance(message.content, str):
             continue
         try:
             content = json.loads(message.content)
@@ -103,34 +104,34 @@ def _picked(earlier: Sequence[BaseMessage], reply: str) -> ToolCall | None:
 _WORDING = "leadpilot_wording"
 
 
-def _answer(turn: Sequence[BaseMessage]) -> str:
+def _answer(turn: Sequence[Any]) -> str:
     """The answer to this turn from its tool results, in the order the calls were made, worded as
     the plan said (readings, parts, a comparison)."""
-    planned = next((m for m in turn if isinstance(m, AIMessage) and m.tool_calls), None)
+    planned = next((m for m in turn if is_ai(m) and m.tool_calls), None)
     order = {call.get("id"): n for n, call in enumerate(planned.tool_calls)} if planned is not None else {}
-    results = sorted((m for m in turn if isinstance(m, ToolMessage)), key=lambda m: order.get(m.tool_call_id, len(order)))
+    results = sorted((m for m in turn if is_tool(m)), key=lambda m: order.get(m.tool_call_id, len(order)))
     wording = planned.additional_kwargs.get(_WORDING, {}) if planned is not None else {}
     return compose_answer(results, readings=wording.get("readings", ()), layout=wording.get("layout"))
 
 
-def plans_next(messages: Sequence[BaseMessage]) -> bool:
+def plans_next(messages: Sequence[Any]) -> bool:
     """True when the next reply is a plan (tool calls): no tool result has come in since the person
     last spoke. Otherwise the reply is the answer written from those results."""
     for message in reversed(messages):
-        if isinstance(message, ToolMessage):
+        if is_tool(message):
             return False
-        if isinstance(message, HumanMessage):
+        if is_human(message):
             return True
     return False
 
 
 def offline_reply(
-    messages: Sequence[BaseMessage], *, now: datetime | None, vocabulary: Vocabulary | None = None, available_tools: Sequence[str] = ()
+    messages: Sequence[Any], *, now: datetime | None, vocabulary: Vocabulary | None = None, available_tools: Sequence[str] = ()
 ) -> AIMessage:
     """The offline model's next message: the plan for the last question (tool calls), or — once
     their results are in — the answer written from them."""
     vocabulary = vocabulary if vocabulary is not None else Vocabulary()
-    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=None)
+    last_human = max((i for i, m in enumerate(messages) if is_human(m)), default=None)
     if last_human is None:
         return AIMessage(content="Ask me about your leads.")
     if not plans_next(messages):
@@ -197,9 +198,9 @@ def _planner_model_class() -> type:
             names = tuple(getattr(t, "name", None) or convert_to_openai_tool(t)["function"]["name"] for t in tools)
             return self.model_copy(update={"available_tools": names})
 
-        def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs: Any) -> ChatResult:
+        def _generate(self, messages: list, stop: list[str] | None = None, run_manager=None, **kwargs: Any) -> ChatResult:
             message = offline_reply(messages, now=self.now, vocabulary=self.vocabulary, available_tools=self.available_tools)
-            return ChatResult(generations=[ChatGeneration(message=message)])
+            return ChatResult(generations=[ChatGeneration(message=to_langchain(message))])
 
     OfflinePlannerModel.__module__ = __name__
     return OfflinePlannerModel

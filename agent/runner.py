@@ -6,6 +6,8 @@ LangChain graph in agent/graph.py drives the same planner model; tests compare t
 conversation so far is loaded from the store and the new turn saved, and every run is logged
 (question, every tool call that ran — also when the run fails —, answer, backend, duration).
 On the LLM path the leads and rows come from the tools' artifacts, never from the model's text.
+The offline path's messages are plain (agent/messages.py): a `leadpilot ask` without a conversation
+imports no LangChain; a conversation's turns are stored as LangChain's messages, which both paths read.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from leadpilot.agent.deps import AgentDeps
 from leadpilot.agent.graph import AgentError
-from leadpilot.agent.llm_loop import RESOLVED
+from leadpilot.agent.messages import RESOLVED, HumanMessage, is_ai, is_tool, to_langchain
 
 __all__ = ["AgentAnswer", "AgentError", "run_agent", "stream_agent"]
 
@@ -73,12 +75,10 @@ def _part(call: dict[str, Any], artifact: dict[str, Any]) -> dict[str, Any]:
 
 
 def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
-    from langchain_core.messages import AIMessage, ToolMessage
-
     answer = AgentAnswer(question=question, answer="", backend=backend)
     calls: dict[str | None, dict[str, Any]] = {}
     for message in new_messages:
-        if isinstance(message, AIMessage):
+        if is_ai(message):
             # On the LLM path, the toolbox calls behind the model's (`report` is the report's own tool).
             behind = message.additional_kwargs.get(RESOLVED) or []
             for n, call in enumerate(message.tool_calls):
@@ -87,7 +87,7 @@ def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
                 calls[call.get("id")] = answer.tool_calls[-1]
             if message.content and not message.tool_calls:
                 answer.answer = message.content if isinstance(message.content, str) else str(message.content)
-        elif isinstance(message, ToolMessage) and isinstance(message.artifact, dict):
+        elif is_tool(message) and isinstance(message.artifact, dict):
             artifact = message.artifact
             answer.parts.append(_part(calls.get(message.tool_call_id, {"name": message.name, "args": {}}), artifact))
             if artifact.get("kind") == "search":
@@ -115,18 +115,18 @@ def _bounded(value: Any, limit: int) -> Any:
 
 
 def _save_turn(deps: AgentDeps, answer: AgentAnswer, new_messages: list, started: float) -> None:
-    from langchain_core.messages import AIMessage, ToolMessage, message_to_dict
-
     from leadpilot.memory.conversations import append_messages, ensure_conversation, log_run
 
     with deps.db.transaction() as session:
         if deps.conversation_id:
+            from langchain_core.messages import AIMessage, ToolMessage, message_to_dict
+
             ensure_conversation(
                 session, conversation_id=deps.conversation_id, channel=deps.channel, user_email=deps.viewer.email, at=deps.now
             )
             stored = []
             limit = deps.settings.llm_max_stored_chars
-            for message in new_messages:
+            for message in map(to_langchain, new_messages):
                 if isinstance(message, ToolMessage):  # keep the compact content, not the full artifact
                     message = message.model_copy(update={"artifact": None})
                 if isinstance(message, AIMessage) and message.tool_calls:  # a model's arguments, bounded
@@ -150,8 +150,6 @@ def _save_turn(deps: AgentDeps, answer: AgentAnswer, new_messages: list, started
 
 def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
     """Answer one question: load the conversation, run the tool-calling loop, save and log the turn."""
-    from langchain_core.messages import HumanMessage
-
     started = time.perf_counter()
     backend = deps.settings.effective_llm_backend
     history = _history(deps)
@@ -162,7 +160,7 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
         answer = _collect(question, new_messages[1:], backend)
         _save_turn(deps, answer, new_messages, started)
         return answer
-    new_messages = _Kept([HumanMessage(question)])
+    new_messages = _Kept([to_langchain(HumanMessage(question))])
     for _event in _llm_events(question, history, new_messages, deps, started):
         pass
     answer = _collect(question, new_messages[1:], backend)
@@ -207,22 +205,18 @@ def _llm_events(question: str, history: list, new_messages: list, deps: AgentDep
 
 def _events(message: Any) -> Iterator[tuple[str, Any]]:
     """What the chat surfaces show of one new message: each tool call, then each tool's result."""
-    from langchain_core.messages import AIMessage, ToolMessage
-
-    if isinstance(message, AIMessage):
+    if is_ai(message):
         behind = message.additional_kwargs.get(RESOLVED) or []
         for n, call in enumerate(message.tool_calls):
             shown = behind[n] if n < len(behind) else call
             yield "tool_call", {"name": shown["name"], "args": shown["args"]}
-    elif isinstance(message, ToolMessage):
+    elif is_tool(message):
         yield "tool_result", {"name": message.name, "artifact": message.artifact}
 
 
 def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]:
     """Run like `run_agent`, yielding ("tool_call", {...}), ("tool_result", {...}) and ("token", str)
     events as they happen, then ("answer", AgentAnswer)."""
-    from langchain_core.messages import AIMessage, HumanMessage
-
     started = time.perf_counter()
     backend = deps.settings.effective_llm_backend
     history = _history(deps)
@@ -237,10 +231,10 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
         _save_turn(deps, answer, new_messages, started)
         yield "answer", answer
         return
-    new_messages = _Kept(new_messages)
+    new_messages = _Kept([to_langchain(m) for m in new_messages])
     for message in _llm_events(question, history, new_messages, deps, started):
         yield from _events(message)
-        if isinstance(message, AIMessage) and not message.tool_calls and message.content:
+        if is_ai(message) and not message.tool_calls and message.content:
             yield "token", message.content  # the answer, once checked against the tool results
     answer = _collect(question, new_messages[1:], backend)
     answer.usage = _usage_of(new_messages)

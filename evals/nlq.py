@@ -12,6 +12,12 @@ and the answer it should get, written as a filter over the data in a small decla
     expect: {call: {name: follow_ups_due, args: {day: today}}}   (the tool call; its data is tested in tests/)
     expect: {parts: [{rows: {where: {created: this_week}}}, {rows: {where: {tier: [hot]}}}]}
     expect: {leads: {industry: [healthcare]}, reads: [healthcare]}
+    expect: {asks: [Harbor Freight Partners, Harbor Mutual Insurance]}   (lists the candidates, asks which)
+    expect: {owner: {company: Pioneer Systems}}    expect: {unknown: {source: tiktok}}
+
+A dataset asks about the demo data (seeded at the run's clock) unless a `<dataset>.store.yaml`
+beside it names another store: a lead CSV imported like `leadpilot import`, its rep roster, the
+clock its dates assume and whether rule scores apply (evals/nlq_stores.py; nlq_fresh2 is one).
 
 evals/nlq_truth.py evaluates that language itself, in plain Python over the leads and activities
 read from the store, deliberately apart from tools/leads/filter.py's SQL compilation: a compiler
@@ -40,7 +46,9 @@ bug shows up as a miss instead of agreeing with itself. The language (every key 
   "october 5" or "october" (the latest one) or an ISO date/time, `{month: october | YYYY-MM}`,
   `{older_than_days: N}`. Keys: `created`, `contacted` (the last contact falls inside the window),
   `not_contacted_days: N` (no contact in the last N days, never contacted included),
-  `not_contacted_since: DATE|WEEKDAY` (likewise), `never_contacted: bool`.
+  `not_contacted_since: DATE|WEEKDAY` (likewise), `never_contacted: bool`, `won_in: WINDOW` (closed
+  won in the window: a customer whose conversion date falls in it; a lost deal has no close date
+  in the store, so "lost last month" cannot be expressed).
 - `activity: [{kind, page?, window?, absent?}]`: the lead has (or, absent, has not) such an
   activity; `page` matches a path segment that starts with it ("pricing" is /pricing, not
   /blog/usage-based-pricing-guide).
@@ -62,7 +70,11 @@ tool) and `limit`/`offset` as the ordered list; aggregate rows as a multiset of 
 rates to 4 decimals and average scores to 1; a total (no group_by) as its single number.
 `refuse: true` is an out-of-scope question: no tool call and an answer saying "I don't
 understand ..."; `refuse: write` is a request to change data: no tool call and the answer "I can't
-change data from the chat ...". `parts` (a multi-part question, or a comparison "US vs Europe")
+change data from the chat ...". `asks`, `owner` and `unknown` judge what the answer says (evals/nlq_said.py): it lists the
+candidate companies and asks which (never explains or lists one of them); it names the owner of
+the lead a rep would work and no other rep; it names a value no lead has and says it is not in the
+data (an empty `leads` truth is the opposite: there, saying the value is not in the data is a miss).
+`parts` (a multi-part question, or a comparison "US vs Europe")
 judges each expectation against the answer's tool results in order: as many results as parts,
 each right. `reads: [word, ...]` (with any kind) also needs the answer to say what it read: a
 "Read 'helthcare' as healthcare" sentence naming each word (or a part of it: "Read 'fransisco' as
@@ -79,7 +91,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -89,6 +101,7 @@ from rich.text import Text
 
 from leadpilot.evals.nlq_cases import Case, DatasetError, default_dataset_paths, load_datasets, sample_cases
 from leadpilot.evals.nlq_judge import Verdict, judge
+from leadpilot.evals.nlq_stores import StoreSpec, open_store, store_for
 from leadpilot.evals.nlq_truth import Expected, Truth
 from leadpilot.evals.tables import accuracy_table
 
@@ -195,42 +208,61 @@ def _select(cases: list[Case], case_ids: Sequence[str] | None, every: int) -> li
     return sample_cases(cases, every)
 
 
+@dataclass
+class _Run:
+    """What one run asked so far, across its stores."""
+
+    results: list[CaseResult]
+    scored: bool = True
+    model: str = "offline planner"
+    stores: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+
+
 def _ask_all(
     cases: Sequence[Case], *, backend: Backend, now: datetime, progress: Callable[[int, int], None] | None,
-    case_timeout_s: float | None = None,
-) -> tuple[list[CaseResult], bool, str]:
-    """Seed a throwaway store, score it, and run every case. Returns results, whether scores were
-    applied, and the model name."""
+    case_timeout_s: float | None = None, stores: dict[str, StoreSpec] | None = None,
+) -> _Run:
+    """For each store the cases' datasets name (the demo unless a `<dataset>.store.yaml` says
+    otherwise): build it in a throwaway SQLite file at its clock, score it, check every expectation,
+    then ask its cases. Results come back in the cases' order."""
     from leadpilot.evals.llm_backend_run import case_settings
-    from leadpilot.memory.db import open_database
-    from leadpilot.memory.seed import seed_demo
     from leadpilot.settings import load_settings
 
-    with tempfile.TemporaryDirectory(prefix="leadpilot-nlq-") as tmp:
-        db = open_database(f"sqlite:///{Path(tmp) / 'nlq.db'}")
-        try:
-            seed_demo(db, now=now)
-            scored = apply_rule_scores(db, now=now)
-            truth = Truth.from_store(db, now=now)
-            truth.check(cases)
-            # No row cap: result sets compare in full.
-            settings = load_settings(now=now, llm_backend=backend, query_row_cap=100_000, data_dir=Path(tmp),
-                                     **case_settings(backend, case_timeout_s))
-            results = []
+    groups: dict[StoreSpec, list[int]] = defaultdict(list)
+    for index, case in enumerate(cases):
+        groups[(stores or {}).get(case.dataset, StoreSpec())].append(index)
+    run = _Run(results=[])
+    by_index: dict[int, CaseResult] = {}
+    for spec, indexes in groups.items():
+        clock = spec.clock(now)
+        with tempfile.TemporaryDirectory(prefix="leadpilot-nlq-") as tmp:
+            started = time.perf_counter()
+            db = open_store(spec, now=clock, workdir=Path(tmp))
             try:
-                for index, case in enumerate(cases, start=1):
-                    results.append(_run_case(case, truth.expected(case), db=db, settings=settings, now=now))
-                    if progress:
-                        progress(index, len(cases))
-            except KeyboardInterrupt:  # Ctrl-C: report the cases asked so far
-                results = _Interrupted(results)
-        finally:
-            db.dispose()
-    return results, scored, settings.model if backend == "openai" else "offline planner"
-
-
-class _Interrupted(list):
-    """The results asked before an interruption."""
+                run.scored &= apply_rule_scores(db, now=clock) if spec.scores else True
+                truth = Truth.from_store(db, now=clock)
+                mine = [cases[i] for i in indexes]
+                truth.check(mine)
+                run.stores.append({"store": spec.name, "datasets": sorted({c.dataset for c in mine}), "now": clock.isoformat(),
+                                   "setup_seconds": round(time.perf_counter() - started, 2)})
+                # No row cap: result sets compare in full.
+                settings = load_settings(now=clock, llm_backend=backend, query_row_cap=100_000, data_dir=Path(tmp),
+                                         **case_settings(backend, case_timeout_s))
+                run.model = settings.model if backend == "openai" else "offline planner"
+                try:
+                    for i in indexes:
+                        by_index[i] = _run_case(cases[i], truth.expected(cases[i]), db=db, settings=settings, now=clock)
+                        if progress:
+                            progress(len(by_index), len(cases))
+                except KeyboardInterrupt:  # Ctrl-C: report the cases asked so far
+                    run.interrupted = True
+            finally:
+                db.dispose()
+        if run.interrupted:
+            break
+    run.results = [by_index[i] for i in sorted(by_index)]
+    return run
 
 
 def _summary(results: Sequence[CaseResult], key: Callable[[Case], str]) -> dict[str, dict[str, Any]]:
@@ -279,7 +311,9 @@ def run_nlq_eval(
     now = now or resolve_now()
     paths = [Path(p) for p in datasets] if datasets else default_dataset_paths()
     cases = _select(load_datasets(paths), case_ids, every)
-    results, scored, model = _ask_all(cases, backend=backend, now=now, progress=progress, case_timeout_s=case_timeout_s)
+    run = _ask_all(cases, backend=backend, now=now, progress=progress, case_timeout_s=case_timeout_s,
+                   stores={p.stem: store_for(p) for p in paths})
+    results, scored, model = run.results, run.scored, run.model
     correct = sum(r.verdict.correct for r in results)
     accuracy = round(correct / len(results), 4) if results else 0.0
     turns = sum(len(r.case.turns) for r in results)
@@ -289,6 +323,7 @@ def run_nlq_eval(
         "model": model,
         "now": now.isoformat(),
         "datasets": [str(p) for p in paths],
+        "stores": run.stores,
         "scores_applied": scored,
         "cases": len(results),
         "correct": correct,
@@ -298,7 +333,7 @@ def run_nlq_eval(
         **_breakdowns(results),
         "empty_expectations": [r.case.id for r in results if r.expected.kind in ("set", "ordered") and not r.expected.ids],
         "misses": [r.miss() for r in results if not r.verdict.correct],
-        "interrupted": isinstance(results, _Interrupted),
+        "interrupted": run.interrupted,
         "per_case": [r.row() for r in results],
         "usage": usage_summary([r.row() for r in results]),
         "seconds_per_question": round(sum(r.seconds for r in results) / max(1, turns), 4),
@@ -320,6 +355,10 @@ def render_nlq(report: dict[str, Any], console: Console) -> None:
         f"clock {report['now']}: exact-set accuracy [bold]{report['accuracy']:.1%}[/bold] "
         f"({report['correct']}/{report['cases']}), threshold {report['min_accuracy']:.0%}: {verdict}"
     )
+    for store in report.get("stores") or []:
+        if store["store"] != "demo":
+            console.print(f"store {store['store']} for {', '.join(store['datasets'])}: imported at {store['now']} "
+                          f"in {store['setup_seconds']:.1f} s")
     several = len(report["by_dataset"]) > 1
     if several:
         console.print(accuracy_table("By dataset", group="dataset", rows=report["by_dataset"]))

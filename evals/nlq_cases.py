@@ -4,7 +4,8 @@ sampling cases for a quick run.
 
 Each case is in one split: `tuning` (the planner may be changed to read it) or `held_out` (never
 looked at while tuning, so its accuracy says how the reading generalises); a case without one is
-tuning. A case belongs to the dataset named after its file (nlq, nlq_messy).
+tuning. A case belongs to the dataset named after its file (nlq, nlq_messy). A dataset asks about
+the demo store unless a sibling `<dataset>.store.yaml` names another (evals/nlq_stores.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 from leadpilot.evals.dataset_files import read_case_list
 
-EXPECT_KINDS = ("leads", "rows", "lead", "refuse", "call", "parts")
+EXPECT_KINDS = ("leads", "rows", "lead", "refuse", "call", "parts", "asks", "owner", "unknown")
 EXPECT_MODIFIERS = ("order", "limit", "offset", "reads")
 SPLITS = ("tuning", "held_out")
 Split = Literal["tuning", "held_out"]
@@ -30,6 +31,10 @@ REQUIRED_TOOLS: dict[str, frozenset[str]] = {
     "refuse": frozenset(),
     "call": frozenset(),  # checked per case: the named tool must be registered
     "parts": frozenset({"search_leads", "aggregate_leads"}),
+    # What the answer says (evals/nlq_said.py): asking which company, naming an owner, an unknown value.
+    "asks": frozenset(),
+    "owner": frozenset({"get_lead"}),
+    "unknown": frozenset(),
 }
 
 
@@ -66,8 +71,8 @@ def default_dataset_path() -> Path:
 
 def default_dataset_paths() -> list[Path]:
     """The shipped case files: nlq.yaml, then every other datasets/nlq_*.yaml (nlq_messy, nlq_fresh,
-    each new batch) by name."""
-    return [default_dataset_path(), *sorted(datasets_dir().glob("nlq_*.yaml"))]
+    each new batch) by name; a `<dataset>.store.yaml` beside one names its store (evals/nlq_stores.py)."""
+    return [default_dataset_path(), *sorted(p for p in datasets_dir().glob("nlq_*.yaml") if not p.name.endswith(".store.yaml"))]
 
 
 def load_cases(path: Path | None = None) -> list[Case]:

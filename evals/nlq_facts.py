@@ -78,3 +78,13 @@ def read_facts(db: Any) -> tuple[list[LeadFact], dict[str, str]]:
             for row in session.execute(select(*columns, Lead.owner_id, Lead.conversion_probability).order_by(Lead.id))
         ]
     return leads, roles
+
+
+def read_rep_names(db: Any) -> dict[str, str]:
+    """Every rep's name by email (lower case): what an answer naming an owner may say."""
+    from sqlalchemy import select
+
+    from leadpilot.memory.models import Rep
+
+    with db.session() as session:
+        return {email.lower(): name for email, name in session.execute(select(Rep.email, Rep.name))}

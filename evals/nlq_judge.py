@@ -1,6 +1,7 @@
 """Judging one `evals nlq` answer against its expectation: lead sets or ordered lists, aggregate
-rows, refusals (out of scope, or a write request), tool calls, multi-part answers part by part, and
-what the answer says it read."""
+rows, refusals (out of scope, or a write request), tool calls, multi-part answers part by part,
+what the answer says (asks which company, names the owner, says a value is not in the data:
+evals/nlq_said.py), and what it says it read."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from leadpilot.evals import nlq_said
 from leadpilot.evals.nlq_truth import Expected
 
 REFUSAL_PHRASE = "i don't understand"
@@ -75,6 +77,13 @@ def _judge_data(expected: Expected, answer: Any, *, sample: int) -> Verdict:
             return Verdict(True, 0)
         what = "the can't-change-data message" if expected.refusal == "write" else "an \"I don't understand\" refusal"
         return Verdict(False, len(answer.leads) + len(answer.rows), f"expected {what}", extra=[str(answer.answer)[:120]])
+    if expected.kind in ("asks", "owner", "unknown"):
+        ok, why = {
+            "asks": lambda: nlq_said.judge_asks(expected.names, answer),
+            "owner": lambda: nlq_said.judge_owner(expected.names, expected.others, answer),
+            "unknown": lambda: nlq_said.judge_unknown(expected.names[0], answer),
+        }[expected.kind]()
+        return Verdict(ok, len(answer.leads), why, extra=[] if ok else [str(answer.answer)[:120]])
     if not answer.tool_calls:
         return Verdict(False, 0, "no tool call (refused or asked back)")
     if expected.kind == "parts":
@@ -91,6 +100,8 @@ def _judge_data(expected: Expected, answer: Any, *, sample: int) -> Verdict:
         first_diff = next((i for i, (a, b) in enumerate(zip(got, expected.ids)) if a != b), min(len(got), len(expected.ids)))
         return Verdict(ok, len(got), "" if ok else f"order differs from position {first_diff + 1}",
                        missing=list(expected.ids[first_diff : first_diff + sample]), extra=got[first_diff : first_diff + sample])
+    if not expected.ids and not got and nlq_said.says_not_in_data(_text(answer)):
+        return Verdict(False, 0, "the answer says a value is not in the data; it is, only no lead matches")
     missing = sorted(set(expected.ids) - set(got))
     extra = sorted(set(got) - set(expected.ids))
     ok = not missing and not extra and len(got) == len(set(got))

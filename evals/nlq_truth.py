@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from leadpilot.evals.nlq_cases import EXPECT_KINDS, Case, DatasetError
-from leadpilot.evals.nlq_facts import LeadFact, read_facts
+from leadpilot.evals.nlq_facts import LeadFact, read_facts, read_rep_names
 from leadpilot.evals.nlq_windows import in_window, resolve_instant, resolve_window
+from leadpilot.memory.vocab import industry_group
 
 __all__ = ["Expected", "Truth", "resolve_window"]
 
@@ -24,7 +25,7 @@ _OPEN_STAGES = frozenset({"DISCOVERY", "LEAD", "PROSPECT", "OPPORTUNITY"})
 # A filter naming one of these says which lifecycle it wants, so the open default does not apply
 # (as in tools/leads/filter.py; `not_stage` only narrows the default: "not lost" with `scope: all`
 # is open or won).
-_LIFECYCLE_KEYS = frozenset({"stage", "converted", "open"})
+_LIFECYCLE_KEYS = frozenset({"stage", "converted", "open", "won_in"})
 # Metrics over the lead list as it is now (open by default); every other metric reads history (all).
 _OPEN_METRICS = frozenset({"count", "avg_score"})
 _GROUPS = frozenset({"tier", "industry", "source", "channel", "owner", "stage", "country", "state", "city", "month",
@@ -146,7 +147,12 @@ def _member(key: str, spec: Any, lead: LeadFact, context: _Context) -> bool:
         # "me" from someone who is not a rep matches nothing.
         return lead.owner in {_owner_key(v, context) for v in values if v != "me" or context.me is not None}
     value = _CATEGORICAL[key](lead)
-    return value is not None and value.lower() in {v.lower() for v in values}
+    if value is None:
+        return False
+    wanted = {v.lower() for v in values}
+    if key == "industry":  # "education" is the group (edtech, e-learning…); "edtech" is the team's own value
+        return value.lower() in wanted or industry_group(value) in wanted
+    return value.lower() in wanted
 
 
 _MEMBERSHIP_KEYS = frozenset({*_CATEGORICAL, "region", "owner"})
@@ -176,6 +182,9 @@ def _condition(key: str, spec: Any, lead: LeadFact, context: _Context) -> bool:
         "probability": lambda: _in_range(lead.probability, spec),
         "open": lambda: _is_open(lead) == bool(spec),
         "converted": lambda: lead.converted is bool(spec),
+        # Closed won within a window: a customer (or converted lead) whose conversion date falls in it.
+        "won_in": lambda: (lead.converted is True or lead.stage == "CUSTOMER")
+        and in_window(lead.converted_at, resolve_window(spec, context.now)),
         "created": lambda: in_window(lead.created_at, resolve_window(spec, context.now)),
         "contacted": lambda: in_window(lead.last_contacted_at, resolve_window(spec, context.now)),
         "not_contacted_days": lambda: lead.last_contacted_at is None
@@ -280,7 +289,7 @@ class Expected:
     """What a case should get: lead ids (ordered or as a set), aggregate rows, a refusal, a tool
     call, or several of these in order (`parts`); and what the answer must say it read."""
 
-    kind: Literal["set", "ordered", "rows", "total", "refuse", "call", "parts"]
+    kind: Literal["set", "ordered", "rows", "total", "refuse", "call", "parts", "asks", "owner", "unknown"]
     ids: tuple[int, ...] = ()
     call: tuple[str, dict[str, Any]] | None = None  # for "call": the tool and its arguments
     rows: tuple[tuple[str, float | None], ...] = ()
@@ -290,6 +299,10 @@ class Expected:
     parts: tuple[Expected, ...] = ()  # for "parts": one expectation per tool result, in order
     reads: tuple[str, ...] = ()  # words the answer must say it read ("Read 'helthcare' as healthcare")
     scope: Scope | None = None  # the lifecycle the leads or rows were read over
+    # asks: the candidate companies; owner: what may name the owner; unknown: the value (evals/nlq_said.py)
+    names: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()  # owner: the other reps, whom the answer must not name
+    field: str | None = None  # unknown: the field the value is not a value of
 
     @property
     def size(self) -> int:
@@ -301,15 +314,17 @@ class Expected:
 class Truth:
     """The expected answer of every case, computed from the facts."""
 
-    def __init__(self, leads: Sequence[LeadFact], *, now: datetime, roles: dict[str, str] | None = None):
+    def __init__(self, leads: Sequence[LeadFact], *, now: datetime, roles: dict[str, str] | None = None,
+                 rep_names: dict[str, str] | None = None):
         self.leads = list(leads)
         self.now = now
         self.roles = {k.lower(): v for k, v in (roles or {}).items()}
+        self.rep_names = {k.lower(): v for k, v in (rep_names or {}).items()}  # email -> name
 
     @classmethod
     def from_store(cls, db: Any, *, now: datetime) -> Truth:
         leads, roles = read_facts(db)
-        return cls(leads, now=now, roles=roles)
+        return cls(leads, now=now, roles=roles, rep_names=read_rep_names(db))
 
     def visible(self, as_user: str | None) -> list[LeadFact]:
         """A rep sees their own and unassigned leads; managers, admins and no identity see all."""
@@ -350,7 +365,11 @@ class Truth:
         """One expectation: exactly one of leads, rows, lead, refuse, call (with order/limit/offset)."""
         kinds = [k for k in EXPECT_KINDS if k != "parts" and isinstance(expect, dict) and k in expect]
         if len(kinds) != 1:
-            raise DatasetError(f"case {case.id!r}: {where} needs exactly one of leads, rows, lead, refuse, call")
+            raise DatasetError(f"case {case.id!r}: {where} needs exactly one of {', '.join(k for k in EXPECT_KINDS if k != 'parts')}")
+        if kinds[0] in ("asks", "owner", "unknown"):
+            if set(expect) - {kinds[0], "reads"}:
+                raise DatasetError(f"case {case.id!r}: {where}: `{kinds[0]}` takes no order, limit or offset")
+            return self._said(kinds[0], expect[kinds[0]], case)
         extra = set(expect) - {kinds[0], "order", "limit", "offset", "reads"}
         if extra:
             raise DatasetError(f"case {case.id!r}: {where} has unknown keys {sorted(extra)}")
@@ -389,6 +408,23 @@ class Truth:
             return every, "all"
         open_ones = [lead for lead in every if _is_open(lead)]
         return (open_ones, "open") if open_ones else (every, "closed")
+
+    def _said(self, kind: str, spec: Any, case: Case) -> Expected:
+        """What the answer must say (evals/nlq_said.py), checked against the visible leads."""
+        from leadpilot.evals import nlq_said
+
+        visible = self.visible(case.as_user)
+        if kind == "asks":
+            companies = {lead.company for lead in visible if lead.company}
+            return Expected(kind="asks", names=nlq_said.asks_truth(spec, companies, case.id))
+        if kind == "owner":
+            leads, scope = self._the_lead(spec, case)
+            names, others = nlq_said.owner_truth({lead.owner for lead in leads}, self.rep_names, case.id)
+            return Expected(kind="owner", ids=tuple(lead.id for lead in leads), names=names, others=others, scope=scope)
+        field = next(iter(spec)) if isinstance(spec, dict) and len(spec) == 1 else None
+        values = [getattr(lead, field) for lead in visible] if field in nlq_said.UNKNOWN_FIELDS else []
+        field, value = nlq_said.unknown_truth(spec, values, case.id)
+        return Expected(kind="unknown", names=(value,), field=field)
 
     @staticmethod
     def ordered(leads: Iterable[LeadFact], order: str) -> list[LeadFact]:

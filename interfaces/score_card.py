@@ -1,8 +1,12 @@
-"""A lead's score as a card a rep reads: tier and score, the points per category against their cap,
-and the top reasons in words — built from a stored score breakdown (`explain_score`'s result, or a
-lead's `score_breakdown`) for the web chat (web/render.py) and Slack (slack/blocks.py) to draw.
+"""A lead's score as a card a rep reads: tier and score; under a fit × engagement policy the two
+axes (score, grade or level in words, each axis's top reasons) and the grid cell with its meaning
+("A1: strong fit, highly engaged"); the points per category against their cap; the top reasons in
+words; and, where a trained model exists, its probability and the sentence saying when the rules
+and the model disagree. Built from a stored score breakdown (`explain_score`'s result, or a lead's
+`score_breakdown`) for the web chat (web/render.py) and Slack (slack/blocks.py) to draw.
 
-Pure data, no UI: no policy versions or rule internals ("capped at 10, earned 20") on the card.
+Pure data, no UI: no policy versions or rule internals ("capped at 10, earned 20") on the card; a
+rule's points are shown at most at its category's cap.
 """
 
 from __future__ import annotations
@@ -29,6 +33,47 @@ class CategoryPoints:
 
 
 @dataclass(frozen=True)
+class AxisCard:
+    """One axis of a fit × engagement score."""
+
+    name: str  # fit | engagement
+    score: float  # 0-100
+    mark: str  # the fit grade (A-D) or the engagement level (1-4)
+    meaning: str  # "strong fit", "highly engaged"
+    reasons: tuple[str, ...] = ()  # this axis's top reasons, biggest first
+
+    @property
+    def share(self) -> float:
+        return max(0.0, min(1.0, self.score / 100))
+
+    @property
+    def heading(self) -> str:
+        """'Fit 70 of 100, grade A (strong fit)'."""
+        noun = "grade" if self.name == "fit" else "level"
+        return f"{self.name.capitalize()} {number(self.score)} of 100, {noun} {self.mark} ({self.meaning})"
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """The trained model's view of an open lead."""
+
+    probability: float
+    priority: str | None = None  # top | high | medium | low
+    story: str | None = None  # "hot on rules, 6% by the model (low priority): no engagement yet"
+
+    @property
+    def sentence(self) -> str:
+        """'The model: 62% likely to convert (high priority).'"""
+        shown = f"{self.probability:.0%}" if self.probability >= 0.005 else "under 1%"
+        return f"The model: {shown} likely to convert" + (f" ({self.priority} priority)." if self.priority else ".")
+
+    @property
+    def disagreement(self) -> str | None:
+        """'Hot on rules, 6% by the model (low priority): no engagement yet.' (None when they agree)."""
+        return f"{self.story[0].upper()}{self.story[1:]}." if self.story else None
+
+
+@dataclass(frozen=True)
 class ScoreCard:
     lead_id: int
     company: str | None
@@ -39,6 +84,29 @@ class ScoreCard:
     reasons: tuple[str, ...] = ()  # "1,000+ employees (+25)", biggest first
     outcome: str | None = None  # "Won on 5 Aug 2026 — this is a customer."
     others: str | None = None  # "Acme has 3 leads; this is the open one."
+    cell: str | None = None  # "A1" under a fit × engagement policy
+    axes: tuple[AxisCard, ...] = ()  # fit, then engagement
+    hot_cells: tuple[str, ...] = ()
+    weights: dict[str, float] = field(default_factory=dict)  # the combined score's weight per axis: {"fit": 40, "engagement": 60}
+    model: ModelView | None = None
+
+    @property
+    def combined_note(self) -> str:
+        """'combined: 40% fit, 60% engagement' (empty for a one-score policy)."""
+        total = sum(self.weights.values())
+        if not self.axes or not total:
+            return ""
+        return "combined: " + ", ".join(f"{100 * self.weights[a.name] / total:.0f}% {a.name}" for a in self.axes if a.name in self.weights)
+
+    @property
+    def cell_line(self) -> str | None:
+        """'Cell A1: strong fit, highly engaged (hot: A1, A2, B1, B2)'; None for a one-score policy."""
+        if not self.cell:
+            return None
+        from leadpilot.tools.scoring import cell_meaning
+
+        hot = f" (hot: {', '.join(self.hot_cells)})" if self.hot_cells else ""
+        return f"Cell {self.cell}: {cell_meaning(self.cell)}{hot}"
 
     @property
     def title(self) -> str:
@@ -70,21 +138,51 @@ def _categories(breakdown: Mapping[str, Any]) -> tuple[CategoryPoints, ...]:
     return tuple(sorted(found, key=lambda c: (-c.points, c.label)))
 
 
-def _reasons(breakdown: Mapping[str, Any], limit: int) -> tuple[str, ...]:
-    rules = [rule for category in (breakdown.get("categories") or {}).values() for rule in category.get("rules") or []]
-    rules = sorted((r for r in rules if r.get("points")), key=lambda r: -r["points"])
-    return tuple(f"{rule['label']} (+{number(rule['points'])})" for rule in rules[:limit])
+def _reasons(breakdown: Mapping[str, Any], limit: int, *, only: Any = None) -> tuple[str, ...]:
+    """The rules that added the most points (of the categories `only` accepts), each at most its category's cap."""
+    rules = [(rule, category.get("cap")) for name, category in (breakdown.get("categories") or {}).items()
+             if only is None or only(name) for rule in category.get("rules") or []]
+    shown = [(rule["label"], min(rule["points"], cap) if cap is not None else rule["points"]) for rule, cap in rules if rule.get("points")]
+    shown.sort(key=lambda item: -item[1])
+    return tuple(f"{label} (+{number(round(points, 1))})" for label, points in shown[:limit])
+
+
+def _axes(breakdown: Mapping[str, Any], limit: int) -> tuple[AxisCard, ...]:
+    axes = breakdown.get("axes")
+    if not axes:
+        return ()
+    from leadpilot.tools.scoring import ENGAGEMENT_CATEGORIES, ENGAGEMENT_WORDS, FIT_WORDS
+
+    fit, engagement = axes.get("fit") or {}, axes.get("engagement") or {}
+    return (
+        AxisCard("fit", fit.get("score", 0), str(fit.get("grade")), FIT_WORDS.get(str(fit.get("grade")), "?"),
+                 _reasons(breakdown, limit, only=lambda name: name not in ENGAGEMENT_CATEGORIES)),
+        AxisCard("engagement", engagement.get("score", 0), str(engagement.get("level")), ENGAGEMENT_WORDS.get(str(engagement.get("level")), "?"),
+                 _reasons(breakdown, limit, only=lambda name: name in ENGAGEMENT_CATEGORIES)),
+    )
+
+
+def _model(model: Mapping[str, Any] | None) -> ModelView | None:
+    if not model or model.get("probability") is None:
+        return None
+    return ModelView(probability=float(model["probability"]), priority=model.get("priority"), story=model.get("story"))
 
 
 def from_breakdown(
     *, lead_id: int, company: str | None, score: int | None, tier: str | None, breakdown: Mapping[str, Any] | None,
-    outcome: str | None = None, others: str | None = None, reasons: int = 3,
+    outcome: str | None = None, others: str | None = None, reasons: int = 3, model: Mapping[str, Any] | None = None,
 ) -> ScoreCard:
-    """The card for a lead with this stored breakdown (None: not scored yet)."""
+    """The card for a lead with this stored breakdown (None: not scored yet); `model` is the trained
+    model's view of it ({"probability", "priority", "story"}), when there is one."""
     breakdown = breakdown or {}
     thresholds = {k: v for k, v in (breakdown.get("tiers") or {}).items() if isinstance(v, int | float)}
+    axes = _axes(breakdown, reasons)
     return ScoreCard(lead_id=lead_id, company=company, score=score, tier=tier, thresholds=thresholds,
-                     categories=_categories(breakdown), reasons=_reasons(breakdown, reasons), outcome=outcome, others=others)
+                     categories=_categories(breakdown), reasons=_reasons(breakdown, reasons), outcome=outcome, others=others,
+                     cell=breakdown.get("cell") if axes else None, axes=axes,
+                     hot_cells=tuple((breakdown.get("grid") or {}).get("hot") or ()),
+                     weights={k: v for k, v in ((breakdown.get("grid") or {}).get("score") or {}).items() if isinstance(v, int | float)},
+                     model=_model(model))
 
 
 def from_explanation(result: Mapping[str, Any]) -> ScoreCard | None:
@@ -103,13 +201,15 @@ def from_explanation(result: Mapping[str, Any]) -> ScoreCard | None:
         others = f"{named} has {len(other_leads) + 1} leads; this is {which}. The others: {listed}{more}."
     return from_breakdown(lead_id=result["lead_id"], company=result.get("company"), score=result.get("score"),
                           tier=result.get("tier"), breakdown=result.get("breakdown"),
-                          outcome=result.get("outcome_sentence"), others=others)
+                          outcome=result.get("outcome_sentence"), others=others, model=result.get("model"))
 
 
 def from_lead(lead: Mapping[str, Any]) -> ScoreCard:
     """The card for a lead profile (`get_lead`'s lead, a Slack row's lead)."""
+    model = lead.get("model") or ({"probability": lead["conversion_probability"]} if lead.get("conversion_probability") is not None
+                                  and lead.get("stage") not in ("CUSTOMER", "LOST") else None)
     return from_breakdown(lead_id=lead["id"], company=lead.get("company") or lead.get("contact_name"), score=lead.get("score"),
-                          tier=lead.get("tier"), breakdown=lead.get("score_breakdown"))
+                          tier=lead.get("tier"), breakdown=lead.get("score_breakdown"), model=model)
 
 
 def bar(share: float, width: int = 10) -> str:

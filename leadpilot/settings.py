@@ -71,6 +71,7 @@ _FIXES: dict[str, str] = {
     "hubspot_base_url": "use an http(s) URL such as https://api.hubapi.com (or a test server's http://127.0.0.1:PORT)",
     "salesforce_instance_url": "use your org's https URL, e.g. https://acme.my.salesforce.com",
     "salesforce_domain": "use login (production), test (sandbox) or your My Domain prefix",
+    "salesforce_login_url": "use an https URL such as https://acme.my.salesforce.com (or a test server's https://127.0.0.1:PORT)",
     "crm_sync_interval_s": "use seconds between 0 (no scheduled sync) and 86400, e.g. 300",
     "outbox_max_attempts": "use a whole number between 1 and 100",
     "outbox_backoff_s": "use seconds between 0 and 3600, e.g. 2",
@@ -210,6 +211,7 @@ class Settings(BaseSettings):
     salesforce_password: SecretStr | None = None
     salesforce_security_token: SecretStr | None = None
     salesforce_domain: str = Field("login", description="Salesforce login domain: login, test or a My Domain prefix.")
+    salesforce_login_url: str | None = Field(None, pattern=r"^https?://[^/]+/?$", description="Salesforce SOAP login host, instead of https://<salesforce_domain>.salesforce.com (a proxy or a test server).")
     salesforce_instance_url: str | None = Field(None, description="Salesforce instance URL, with salesforce_session_id (an OAuth access token) instead of a password.")
     salesforce_session_id: SecretStr | None = Field(None, description="Salesforce OAuth access token (connected app), used with salesforce_instance_url.")
     salesforce_ca_bundle: Path | None = Field(None, description="CA bundle to trust for Salesforce (a TLS-intercepting proxy or a test server).")

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadpilot.settings import SettingsError
+
 
 @dataclass(frozen=True)
 class Database:
@@ -108,11 +110,27 @@ def alembic_config(engine: Engine):
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (default: the newest). A store already at the newest revision
     is left alone without loading Alembic (a third of a second of every command's start)."""
-    if revision == "head" and _stored_revision(engine) == head_revision():
+    stored = _stored_revision(engine)
+    if revision == "head" and (head := head_revision()) is not None and stored == head:
         return
     from alembic import command
+    from alembic.util.exc import CommandError
 
-    command.upgrade(alembic_config(engine), revision)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except CommandError as error:
+        if stored is None or "locate revision" not in str(error):
+            raise
+        raise StoreVersionError(
+            f"The store at {engine.url.render_as_string(hide_password=True)} has schema revision {stored}, which this "
+            f"Leadpilot does not know (its newest is {head_revision() or 'unknown'}): a newer or a development version "
+            "wrote it. Run that version, or point LEADPILOT_DATABASE_URL (or LEADPILOT_DATA_DIR) at another store — "
+            "for a fresh demo, move the old store aside and run `leadpilot seed`."
+        ) from None
+
+
+class StoreVersionError(SettingsError):
+    """The store was written by a Leadpilot whose migrations this one does not have."""
 
 
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w]+)['\"]?", re.MULTILINE)

@@ -34,7 +34,9 @@ _DEPARTMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("it", re.compile(r"\b(?:it|cio|information technology|systems|infrastructure)\b")),
     ("hr", re.compile(r"\b(?:hr|human resources|people|talent|recruit\w*|chro)\b")),
     ("legal", re.compile(r"\b(?:legal|counsel|compliance|cco)\b")),
-    ("operations", re.compile(r"\b(?:operations|coo|ops|procurement|supply chain)\b")),
+    ("operations", re.compile(r"\b(?:operations|operating|operational|coo|ops|procurement|purchasing|sourcing|supply chain|"
+                              r"logistics|fleet|warehouse|warehousing|dispatch\w*|inventory|shipping|transportation|"
+                              r"facilities|facility|office|administration|administrative)\b")),
     ("executive", re.compile(r"\b(?:ceo|founder|co-?founder|owner|president|managing director|general manager)\b")),
 )
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from leadpilot.memory.geo import country_code, state_code
 from leadpilot.memory.job_titles import title_columns
-from leadpilot.memory.vocab import SOURCE_MAX_LENGTH, Stage, channel_of, industry_slug, normalise_source, parse_stage
+from leadpilot.memory.vocab import SOURCE_MAX_LENGTH, Stage, channel_of, industry_value, normalise_source, parse_stage
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "external_id",
@@ -50,6 +50,10 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 )
 # Accepted beside the canonical fields (not in the contract, but the store models them).
 OPTIONAL_FIELDS: tuple[str, ...] = ("language",)
+# Kept in `extra`: the team's stage when the store's differs from it ("Marketing Qualified Lead" is
+# stored as LEAD; see memory/lifecycle.py), and a lost lead's close date.
+STAGE_RAW_KEY = "stage_raw"
+CLOSED_LOST_KEY = "closed_lost_at"
 # Derived by the store from the fields above at every write (`derived_columns`), never read from input.
 DERIVED_FIELDS: tuple[str, ...] = ("channel", "seniority", "department")
 
@@ -109,6 +113,7 @@ class ValidatedLead:
     # Fields that had a value in the input: an update touches only these, so a file without a
     # phone column (or with an empty cell) never wipes a phone number already stored.
     provided: frozenset[str] = frozenset()
+    closed_without_date: bool = False  # CUSTOMER or LOST with no close date
 
 
 class LeadValidationError(ValueError):
@@ -246,7 +251,7 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
         problems.append(FieldProblem("company", "", "a lead needs a company or an email address"))
 
     industry = text_of("industry")
-    values["industry"] = industry_slug(industry) if industry else None
+    values["industry"] = industry_value(industry) if industry else None  # the team's own; its group: vocab.industry_group
 
     size = raw.get("company_size")
     if isinstance(size, bool):
@@ -286,7 +291,8 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     stage = parse_stage(stage_raw) if stage_raw else None
     if stage_raw and stage is None:
         warnings.append(FieldProblem("stage", stage_raw, "unknown stage, stored as LEAD"))
-        extra["stage_raw"] = stage_raw
+    if stage_raw and (stage is None or _letters(stage_raw) != _letters(stage.value)):
+        extra[STAGE_RAW_KEY] = stage_raw  # the team's own spelling ("Marketing Qualified Lead"), written back by export
     if stage is not None or "stage" in raw:
         values["stage"] = (stage or Stage.LEAD).value
 
@@ -328,6 +334,7 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     else:
         problems.append(FieldProblem("converted", text, "must be true or false"))
 
+    closed_without_date = _close(values, extra, stage, converted_given=values.get("converted") is not None)
     if problems:
         raise LeadValidationError(problems)
     values.update(derived_columns(source=values["source"], job_title=values.get("job_title")))
@@ -338,6 +345,29 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
         provided.add("channel")
     if "job_title" in provided:
         provided.update(("seniority", "department"))
+    if values.get("converted") is not None:  # given, or said by a closed stage
+        provided.add("converted")
     return ValidatedLead(
-        values=values, owner_email=owner_email, extra=extra, warnings=warnings, provided=frozenset(provided)
+        values=values, owner_email=owner_email, extra=extra, warnings=warnings, provided=frozenset(provided),
+        closed_without_date=closed_without_date,
     )
+
+
+def _letters(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
+
+
+def _close(values: dict[str, Any], extra: dict[str, Any], stage: Stage | None, *, converted_given: bool) -> bool:
+    """A closed stage says the outcome when the record has no `converted` of its own: CUSTOMER (Customer,
+    Closed Won, Closed - Converted) converted=True, LOST (Closed Lost, ...) converted=False. The close
+    date is `converted_at` (its columns: tools/leads/csv_headers.py) for a won lead; a lost lead's close
+    date is kept in extra.closed_lost_at, so "won last month" never counts it. True when the lead is
+    closed and has no close date (the import report counts these)."""
+    if stage not in (Stage.CUSTOMER, Stage.LOST):
+        return False
+    if not converted_given:
+        values["converted"] = stage is Stage.CUSTOMER
+        if stage is Stage.LOST and (closed := values.get("converted_at")) is not None:
+            extra[CLOSED_LOST_KEY] = closed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            values["converted_at"] = None
+    return values.get("converted_at") is None and CLOSED_LOST_KEY not in extra

@@ -213,15 +213,15 @@ class Assignment(Base):
 
 
 class AuditEvent(Base):
-    """A change of score, tier, stage or owner, with its reason."""
+    """A change of a lead's score, tier, stage or owner, or of a policy (no lead), with its reason."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_lead_at", "lead_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))  # None: a policy change
     at: Mapped[datetime] = mapped_column()
-    field: Mapped[str] = mapped_column(String(32))  # score | tier | stage | owner
+    field: Mapped[str] = mapped_column(String(32))  # score | tier | stage | owner | policy
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)

@@ -7,7 +7,8 @@ token, as pipeline jobs are): a worker killed mid-send leaves its rows `sending`
 expires, then another worker sends them again under the same keys. A failure is retried with
 exponential backoff (or after the receiver's Retry-After); after `max_attempts` the row is dead
 (`leadpilot crm push-pending --retry-dead` queues it again). CRM sync cursors, the links between
-leads and CRM records, and the email addresses that unsubscribed or bounced live here too.
+leads and CRM records, the email addresses that unsubscribed or bounced, and the outgoing webhook
+subscriptions added from the command line live here too.
 
 Queue timing runs on the wall clock (memory.pipeline.wall_clock), not on LEADPILOT_NOW.
 """
@@ -91,6 +92,19 @@ class EmailSuppression(Base):
     at: Mapped[datetime] = mapped_column()
 
 
+class WebhookSubscription(Base):
+    """An outgoing webhook added with `leadpilot webhooks add` (config/crm.yaml lists the others): the
+    URL, the events it gets, and the secret its deliveries are signed with (needed in clear to sign)."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]] = mapped_column()
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -125,6 +139,17 @@ def settle_change(session: Session, *, item_id: int, token: str, values: dict[st
                                                     OutboxItem.status == OutboxStatus.SENDING.value)
                            .values(**values).execution_options(synchronize_session=False))
     return done.rowcount == 1
+
+
+def settle_sent(session: Session, *, item_ids: list[int], token: str, at: datetime) -> int:
+    """Mark many changes sent in one statement, those `token` still holds; how many it held."""
+    if not item_ids:
+        return 0
+    done = session.execute(update(OutboxItem).where(OutboxItem.id.in_(item_ids), OutboxItem.lease_owner == token,
+                                                    OutboxItem.status == OutboxStatus.SENDING.value)
+                           .values(status=OutboxStatus.SENT.value, sent_at=at, last_error=None, lease_owner=None, lease_until=None)
+                           .execution_options(synchronize_session=False))
+    return done.rowcount
 
 
 def requeue_dead(session: Session, *, at: datetime, channel: str | None = None) -> int:
@@ -213,3 +238,30 @@ def link_new_leads(session: Session, *, crm: str, links: list[tuple[int, str, st
     for lead_id, crm_id, owner in links:
         if lead_id in known:
             link_lead(session, crm=crm, lead_id=lead_id, crm_id=crm_id, crm_owner=owner, at=at)
+
+
+def add_subscription(session: Session, *, url: str, events: list[str], secret: str, at: datetime) -> WebhookSubscription:
+    row = WebhookSubscription(url=url, events=list(events), secret=secret, created_at=at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def subscriptions(session: Session, *, event: str | None = None) -> list[WebhookSubscription]:
+    """The stored subscriptions, oldest first (those that get `event`, when given)."""
+    rows = list(session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
+    return [row for row in rows if event is None or event in (row.events or [])]
+
+
+def remove_subscription(session: Session, *, subscription_id: int) -> WebhookSubscription | None:
+    """Remove a subscription; its changes still queued are cancelled when their turn comes."""
+    row = session.get(WebhookSubscription, subscription_id)
+    if row is not None:
+        session.delete(row)
+    return row
+
+
+def subscription_secrets(session: Session, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(WebhookSubscription.id, WebhookSubscription.secret).where(WebhookSubscription.id.in_(ids))).all())

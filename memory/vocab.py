@@ -66,6 +66,14 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"
 
 
+# The qualification stages sales teams name (HubSpot's lifecycle stages, most CRMs' lead statuses),
+# read as the store's stages — the one place this mapping lives, for imports and questions alike:
+# an MQL (marketing-qualified lead: marketing says it is worth sales' time, sales has not taken it
+# on yet) is a LEAD; an SQL (sales-qualified lead: sales accepted it and is working it) is a
+# PROSPECT. A qualified opportunity is an OPPORTUNITY.
+QUALIFIED_STAGES: dict[str, Stage] = {"mql": Stage.LEAD, "sql": Stage.PROSPECT}
+QUALIFIED_NAMES: dict[str, str] = {"mql": "marketing-qualified", "sql": "sales-qualified"}
+
 # Aliases seen in CRM exports and web forms, mapped onto the canonical values.
 STAGE_ALIASES: dict[str, Stage] = {
     "discovery": Stage.DISCOVERY,
@@ -74,19 +82,20 @@ STAGE_ALIASES: dict[str, Stage] = {
     "open": Stage.LEAD,
     "open - not contacted": Stage.LEAD,
     "subscriber": Stage.LEAD,
-    "marketingqualifiedlead": Stage.LEAD,
-    "marketing qualified lead": Stage.LEAD,
-    "mql": Stage.LEAD,
+    "marketingqualifiedlead": QUALIFIED_STAGES["mql"],
+    "marketing qualified lead": QUALIFIED_STAGES["mql"],
+    "mql": QUALIFIED_STAGES["mql"],
     "working - contacted": Stage.PROSPECT,
     "working": Stage.PROSPECT,
     "contacted": Stage.PROSPECT,
     "prospect": Stage.PROSPECT,
-    "salesqualifiedlead": Stage.PROSPECT,
-    "sales qualified lead": Stage.PROSPECT,
-    "sql": Stage.PROSPECT,
+    "salesqualifiedlead": QUALIFIED_STAGES["sql"],
+    "sales qualified lead": QUALIFIED_STAGES["sql"],
+    "sql": QUALIFIED_STAGES["sql"],
     "qualified": Stage.OPPORTUNITY,
     "opportunity": Stage.OPPORTUNITY,
     "customer": Stage.CUSTOMER,
+    "evangelist": Stage.CUSTOMER,  # HubSpot: a customer who promotes us (memory/lifecycle.py)
     "closed - converted": Stage.CUSTOMER,
     "converted": Stage.CUSTOMER,
     "closed won": Stage.CUSTOMER,
@@ -299,7 +308,13 @@ def policy_source(raw: str) -> str:
     return value
 
 
-# Industries are stored as slugs; labels are for people. Unknown industries are kept, slugified.
+# Industries. A lead's `industry` is the team's own value, normalised for case and spacing
+# (`industry_value`: "EdTech" -> edtech, "Legal Services" -> legal-services), so export writes back
+# what import read and "automotive leads" can mean automotive. Its canonical group (`industry_group`:
+# edtech -> education, automotive -> manufacturing, pharmaceuticals -> biotech, legal-services ->
+# professional-services; a value no alias names is its own group) is the facet scoring weights,
+# routing policies and "manufacturing leads" use; `industry_values` lists the stored values of a
+# group for a filter. INDUSTRIES are the canonical groups (and the demo's values) with their labels.
 INDUSTRIES: dict[str, str] = {
     "fintech": "Fintech",
     "banking": "Banking",
@@ -394,8 +409,27 @@ INDUSTRY_ALIASES: dict[str, str] = {
 }
 
 
+INDUSTRY_MAX_LENGTH = 100
+
+
+@lru_cache(maxsize=4096)  # every imported row; industries repeat
+def industry_value(raw: str) -> str:
+    """An industry as the store keeps it: the team's own value, lower case, its words joined by "-"
+    ("EdTech" -> edtech, "Legal Services" -> legal-services, "Hospital & Health Care" ->
+    hospital-and-health-care); a label the app shows reads back as its slug ("Biotech & Pharma" -> biotech)."""
+    key = " ".join(raw.strip().lower().split())
+    if key in INDUSTRIES:
+        return key
+    if key in _LABEL_SLUGS:
+        return _LABEL_SLUGS[key]
+    return "-".join(key.replace("_", " ").replace("&", "and").replace("/", " ").split())[:INDUSTRY_MAX_LENGTH]
+
+
+@lru_cache(maxsize=4096)  # scoring and routing group every lead
 def industry_slug(raw: str) -> str:
-    """The canonical slug for an industry name; unknown names are kept as their own slug."""
+    """The canonical group of an industry, in any spelling or as stored (see `industry_value`):
+    "Automotive"/automotive -> manufacturing, edtech -> education; a value no alias names is its
+    own group (agtech -> agtech)."""
     key = " ".join(raw.strip().lower().split())
     if key in INDUSTRIES:
         return key
@@ -403,11 +437,27 @@ def industry_slug(raw: str) -> str:
         return _LABEL_SLUGS[key]
     if key in INDUSTRY_ALIASES:
         return INDUSTRY_ALIASES[key]
-    slug = "-".join(key.replace("_", " ").replace("&", "and").replace("/", " ").split())
-    return INDUSTRY_ALIASES.get(slug, slug)[:100]
+    slug = industry_value(raw)
+    return _GROUP_OF_VALUE.get(slug, INDUSTRY_ALIASES.get(slug, slug))[:INDUSTRY_MAX_LENGTH]
+
+
+industry_group = industry_slug  # the facet's name where a reader means the group
 
 
 _LABEL_SLUGS: dict[str, str] = {label.lower(): slug for slug, label in INDUSTRIES.items()}
+# Stored value -> group, for the aliases (their stored spelling: "legal services" is kept as legal-services).
+_GROUP_OF_VALUE: dict[str, str] = {
+    **{industry_value(alias): group for alias, group in INDUSTRY_ALIASES.items()},
+    **{slug: slug for slug in INDUSTRIES},
+}
+
+
+def industry_values(groups: list[str] | tuple[str, ...]) -> list[str]:
+    """Every stored value (`industry_value`) whose group is one of `groups`, for a filter:
+    ["manufacturing"] -> automotive, industrial, machinery, manufacturing. A group no alias names
+    stands for itself."""
+    wanted = set(groups)
+    return sorted(wanted | {value for value, group in _GROUP_OF_VALUE.items() if group in wanted})
 
 
 def industry_label(slug: str | None) -> str:

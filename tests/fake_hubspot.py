@@ -127,6 +127,7 @@ class FakeHubSpot(JsonServer):
         self._ids = 1000
         self._listed: list[dict[str, Any]] | None = None
         self.search_afters: list[str | None] = []  # the `after` of every search (HubSpot refuses past 10,000)
+        self.owner_writes: Counter[tuple[str, str]] = Counter()  # (contact id, owner id) per write that set an owner
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -261,6 +262,8 @@ class FakeHubSpot(JsonServer):
                 contact_id = self.add_contact(email=email)
                 contact = self.contacts[contact_id]
             contact["properties"].update(item.get("properties") or {})
+            if (item.get("properties") or {}).get("hubspot_owner_id"):
+                self.owner_writes[(contact["id"], item["properties"]["hubspot_owner_id"])] += 1
             at = self.tick()
             contact["properties"]["lastmodifieddate"] = at
             contact["updatedAt"] = at

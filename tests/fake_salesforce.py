@@ -3,6 +3,12 @@ closely enough for simple-salesforce: SOQL queries on Lead and User with `nextRe
 Lead update by Id, Lead and Task upsert by an external id field, get by custom id, getUpdated — and
 the faults: REQUEST_LIMIT_EXCEEDED (403), 5xx, an expired session (401 INVALID_SESSION_ID).
 
+It also speaks the partner SOAP API's `login` (POST /services/Soap/u/<version>, SOAPAction: login,
+an XML envelope with the username and the password followed by the security token): a loginResponse
+with a fresh sessionId and a serverUrl on this server, or the INVALID_LOGIN LoginFault (HTTP 500)
+Salesforce answers to a wrong password or token. `expire_session()` makes the current session
+answer 401 INVALID_SESSION_ID, as one that timed out does.
+
 Task upserts record their external id (the idempotency key) so tests can tell a resend from a
 duplicate."""
 
@@ -16,6 +22,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 from fake_hubspot import JsonServer
 
@@ -68,6 +76,9 @@ class FakeSalesforce(JsonServer):
         self.created: Counter[str] = Counter()
         self._cursors: dict[str, list[dict[str, Any]]] = {}
         self._ids = 0
+        self.api_users: dict[str, str] = {}  # SOAP login: username -> password + security token
+        self.logins: list[str] = []  # every accepted login, by username
+        self.refused_logins: list[str] = []
 
     def _id(self, prefix: str) -> str:
         self._ids += 1
@@ -93,10 +104,54 @@ class FakeSalesforce(JsonServer):
         with self.lock:
             self.leads[lead_id].update(fields, SystemModstamp=self.tick())
 
+    def add_api_user(self, username: str, password: str, security_token: str) -> None:
+        """A user who may log in through SOAP with `password` + `security_token` (as Salesforce concatenates them)."""
+        self.api_users[username] = password + security_token
+
+    def expire_session(self) -> None:
+        """The current session times out: requests with it get 401 INVALID_SESSION_ID until someone logs in again."""
+        with self.lock:
+            self.session = f"{SESSION}-expired-{len(self.logins)}"
+
     def limit_exceeded(self, count: int = 1) -> None:
         self.fail_next(count, 403, body=[{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
 
     # -- the wire -------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any, headers: Any):
+        if method == "POST" and (m := re.fullmatch(r"/services/Soap/u/(\d+\.\d+)/?", path)):
+            with self.lock:
+                self.requests.append((method, path))
+                if self.down:
+                    return 503, {"Content-Type": "text/html"}, b"<html><body>Service Unavailable</body></html>"
+                return self._soap_login(m.group(1), body, headers)
+        return super().handle(method, path, query, body, headers)
+
+    def _soap_login(self, version: str, body: Any, headers: Any):
+        xml = {"Content-Type": "text/xml;charset=UTF-8"}
+        try:
+            envelope = ElementTree.fromstring(body if isinstance(body, bytes) else str(body).encode())
+            fields = {element.tag.rsplit("}", 1)[-1]: (element.text or "") for element in envelope.iter()}
+        except ElementTree.ParseError:
+            return 500, xml, _fault("INVALID_XML", "The login request is not well-formed XML")
+        if (headers.get("SOAPAction") or "").strip('"') != "login" or "login" not in fields:
+            return 500, xml, _fault("INVALID_OPERATION", "No operation available for request login: send SOAPAction: login")
+        username, secret = fields.get("username", ""), fields.get("password", "")
+        if self.api_users.get(username) != secret:
+            self.refused_logins.append(username)
+            return 500, xml, _fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.",
+                                    fault="LoginFault")
+        self.logins.append(username)
+        self.session = f"00Dfake!login{len(self.logins)}"
+        org = "00Dfake000000001"
+        answer = (f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+                  f'xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
+                  f"<loginResponse><result><metadataServerUrl>{self.url}/services/Soap/m/{version}/{org}</metadataServerUrl>"
+                  f"<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
+                  f"<serverUrl>{self.url}/services/Soap/u/{version}/{org}</serverUrl><sessionId>{escape(self.session)}</sessionId>"
+                  f"<userId>005fake000000001</userId><userInfo><organizationId>{org}</organizationId>"
+                  f"<userName>{escape(username)}</userName></userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>")
+        return 200, xml, answer.encode()
 
     def authorise(self, headers: Any):
         if headers.get("Authorization") != f"Bearer {self.session}":
@@ -180,6 +235,16 @@ class FakeSalesforce(JsonServer):
         raise KeyError(f"{method} {path}")
 
 
+def _fault(code: str, message: str, *, fault: str = "UnexpectedErrorFault") -> bytes:
+    """A SOAP fault as Salesforce's partner API sends it (exceptionCode / exceptionMessage in the detail)."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            f'xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
+            f"<soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {escape(message)}</faultstring><detail>"
+            f'<sf:{fault} xsi:type="sf:{fault}"><sf:exceptionCode>{code}</sf:exceptionCode>'
+            f"<sf:exceptionMessage>{escape(message)}</sf:exceptionMessage></sf:{fault}></detail></soapenv:Fault>"
+            f"</soapenv:Body></soapenv:Envelope>").encode()
+
+
 def main() -> None:  # pragma: no cover - by hand
     """`python tests/fake_salesforce.py --port N --leads K --folder DIR`: serve K generated Leads."""
     import argparse
@@ -190,15 +255,18 @@ def main() -> None:  # pragma: no cover - by hand
     parser.add_argument("--leads", type=int, default=30)
     parser.add_argument("--folder", type=Path, default=Path("."))
     parser.add_argument("--users", default="maya.chen@leadpilot.demo,diego.ramirez@leadpilot.demo")
+    parser.add_argument("--login", default="api@leadpilot.demo:password:TOKEN", help="USERNAME:PASSWORD:SECURITY_TOKEN for the SOAP login.")
     args = parser.parse_args()
     fake = FakeSalesforce(args.folder, page_size=200, port=args.port)
+    fake.add_api_user(*args.login.split(":", 2))
     users = [fake.add_user(email) for email in args.users.split(",") if email]
     for i in range(args.leads):
         fake.add_lead(FirstName=f"Lee{i}", LastName="Ray", Company=f"Force {i}", Email=f"lee{i}@force{i}.example", Title="CTO",
                       Industry="Technology", NumberOfEmployees=40 + i, Country="US", LeadSource="Web",
                       **({"OwnerId": users[i % len(users)]} if users and i % 3 == 0 else {}))
     fake.start()
-    print(f"fake Salesforce on {fake.url} (session {fake.session}, CA bundle {fake.ca_bundle}), {len(fake.leads)} leads", flush=True)
+    print(f"fake Salesforce on {fake.url} (session {fake.session}, login {args.login}, CA bundle {fake.ca_bundle}), "
+          f"{len(fake.leads)} leads", flush=True)
     while True:
         time.sleep(3600)
 

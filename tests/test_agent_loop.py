@@ -1,11 +1,12 @@
 """The offline backend's own loop (agent/loop.py) against the LangGraph agent it stands in for: the
 same tool calls, answers, leads and rows for the eval questions, follow-ups included; and what a
-cold `leadpilot ask` no longer loads (LangGraph, LangChain's tool wrappers, Alembic) or rebuilds
-(the planner's vocabulary)."""
+cold `leadpilot ask` no longer loads (LangGraph, any LangChain module, Alembic) or rebuilds (the
+planner's vocabulary)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -81,6 +82,26 @@ def test_the_offline_loop_answers_as_the_langgraph_agent_does(demo_db):
         assert direct == graph, questions
 
 
+def test_the_offline_turn_is_stored_as_langchain_messages_and_read_back_by_either_path(demo_db):
+    """The offline path's plain messages (agent/messages.py) are stored in LangChain's format: the
+    stored turn loads as LangChain's messages (as the LLM path reads it), tool results without their
+    artifact, and a follow-up planned over it reads the earlier turn."""
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage, messages_from_dict
+
+    from leadpilot.agent.runner import run_agent
+    from leadpilot.memory.conversations import load_messages
+
+    deps = replace(make_deps(demo_db, viewer=viewer_for(demo_db), conversation_id="loop:stored"), now=NOW)
+    first = run_agent("show hot leads in fintech", deps=deps)
+    with demo_db.session() as session:
+        stored = messages_from_dict(load_messages(session, conversation_id="loop:stored"))
+    assert [type(m) for m in stored] == [HumanMessage, AIMessage, ToolMessage, AIMessage]
+    assert stored[1].tool_calls[0]["name"] == "search_leads" and stored[1].tool_calls[0]["id"] == stored[2].tool_call_id
+    assert stored[2].artifact is None and stored[2].name == "search_leads" and stored[3].content == first.answer
+    follow_up = run_agent("only the ones in London", deps=deps)
+    assert follow_up.tool_calls[0]["args"]["filter"]["industry"] == ["fintech"], follow_up.tool_calls
+
+
 def test_every_tool_is_listed_with_its_module():
     import importlib
     import pkgutil
@@ -105,9 +126,10 @@ def test_head_revision_is_alembics_head():
     assert head_revision() == ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
-def test_a_cold_ask_loads_no_langgraph_or_alembic_and_reuses_the_vocabulary(tmp_path):
-    """Two `ask` processes on a current store: neither imports LangGraph, LangChain's agents or
-    Alembic, and the second reads the vocabulary the first kept instead of rebuilding it."""
+def test_a_cold_ask_loads_no_langchain_langgraph_or_alembic_and_reuses_the_vocabulary(tmp_path):
+    """Two `ask` processes on a current store: neither imports any LangChain or LangGraph module (not
+    even langchain_core's messages: the offline path's are plain, agent/messages.py) nor Alembic, and
+    the second reads the vocabulary the first kept instead of rebuilding it."""
     data = tmp_path / "data"
     db = open_database(f"sqlite:///{data / 'leadpilot.db'}")  # migrated once, as `leadpilot seed` would
     seed_demo(db, now=NOW, n_leads=200)
@@ -124,8 +146,7 @@ try:
     main()
 except SystemExit:
     pass
-heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("langgraph", "alembic") or name.startswith("langchain.")
-               or name.startswith("langchain_core.language_models"))
+heavy = sorted(name for name in sys.modules if name.split(".")[0].startswith(("langchain", "langgraph", "alembic")))
 print(json.dumps({"heavy": heavy[:5], "built": len(built)}), file=sys.stderr)
 """
     env = {"LEADPILOT_DATA_DIR": str(data), "LEADPILOT_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
@@ -150,3 +171,18 @@ def test_migrations_run_when_the_store_is_behind(tmp_path):
     assert schema_revision(db.engine) == head_revision()
     db.dispose()
     assert files("leadpilot.memory.migrations").joinpath("versions").is_dir()
+
+
+def test_a_store_from_a_version_with_other_migrations_says_so_instead_of_a_traceback(tmp_path):
+    """A store a newer (or development) Leadpilot wrote: a message naming its revision and the way out, exit 2."""
+    from sqlalchemy import text
+
+    db = open_database(f"sqlite:///{tmp_path / 'newer.db'}")
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    db.dispose()
+    env = {**os.environ, "LEADPILOT_DATABASE_URL": f"sqlite:///{tmp_path / 'newer.db'}", "LEADPILOT_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "leadpilot.interfaces.cli", "status"], env=env, capture_output=True, text=True, timeout=120)
+    said = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2 and "Traceback" not in said, said
+    assert "schema revision 9999, which this Leadpilot does not know" in said and "LEADPILOT_DATABASE_URL" in said

@@ -166,6 +166,61 @@ def test_write_applies_thresholds_keeps_comments_and_the_rescore_audits_the_move
     assert again.current.thresholds == proposed and again.tiers[0].open_share == pytest.approx(report.proposal.hot_share)
 
 
+def test_calibrate_write_then_rescore_moves_tiers_as_proposed_with_a_policy_audit_entry(demo, tmp_path, monkeypatch):
+    """As RevOps runs it: `calibrate` (the report), `calibrate --write` (the policy file changes, one
+    policy-level audit entry: who, when, thresholds and version before → after, the numbers behind
+    it), `rescore`; the open leads' tier shares are then the ones the report proposed, and
+    `score-drift` (where the team reads the audit) shows the change."""
+    from typer.testing import CliRunner
+
+    from leadpilot.interfaces.cli import app
+
+    path = tmp_path / "scoring.yaml"
+    path.write_text(SHIPPED.replace("hot_share: 0.15", "hot_share: 0.08"))
+    for name, value in (("LEADPILOT_DATABASE_URL", demo.engine.url.render_as_string(hide_password=False)),
+                        ("LEADPILOT_SCORING_POLICY", str(path)), ("LEADPILOT_NOW", NOW.isoformat())):
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    before = load_policy(path)
+
+    shown = runner.invoke(app, ["calibrate", "--json"])
+    assert shown.exit_code == 0, shown.output
+    report = json.loads(shown.stdout)
+    proposal, current = report["proposal"], report["current"]
+    assert proposal["thresholds"] != current["thresholds"] and proposal["meets_targets"]
+    written = runner.invoke(app, ["calibrate", "--write"])
+    assert written.exit_code == 0, written.output
+    after = load_policy(path)
+    assert after.version != before.version and [list(t) for t in Thresholds.of(after.grid).__dict__.values()] == [
+        proposal["thresholds"]["fit"], proposal["thresholds"]["engagement"]]
+    rescored = runner.invoke(app, ["rescore"])
+    assert rescored.exit_code == 0 and "no changes" in rescored.output  # --write re-scored already: nothing left to move
+
+    with demo.session() as session:
+        tiers = session.scalars(select(Lead.tier).where(Lead.stage.not_in(("CUSTOMER", "LOST")))).all()
+        policy_events = session.scalars(select(AuditEvent).where(AuditEvent.field == "policy")).all()
+        moved = session.scalars(select(AuditEvent.reason).where(AuditEvent.field == "tier", AuditEvent.actor == "calibrate")).all()
+    assert len(tiers) == report["open_leads"]
+    for tier in ("hot", "warm", "cold"):
+        assert tiers.count(tier) / len(tiers) == pytest.approx(proposal["shares"][tier]), tier
+    assert moved and all(f"policy {after.version} (was {before.version})" in reason for reason in moved)
+    (event,) = policy_events
+    assert event.lead_id is None and event.actor.startswith("cli:") and event.at.replace(tzinfo=None) == NOW.replace(tzinfo=None)
+    assert event.old_value == f"scoring {before.version}: {Thresholds.of(before.grid).describe()}"
+    assert event.new_value == f"scoring {after.version}: {Thresholds.of(after.grid).describe()}"
+    for number in (f"{current['hot_share']:.1%}", f"{proposal['hot_share']:.1%}", f"{proposal['hot_lift']:.2f}×",
+                   f"{report['base_rate']:.1%}", f"AUC {report['auc']:.3f}", f"{report['closed_leads']:,} closed leads"):
+        assert number in event.reason, number
+
+    drift = runner.invoke(app, ["score-drift", "--weeks", "2", "--json"])
+    assert drift.exit_code == 0, drift.output
+    (change,) = json.loads(drift.stdout)["policy_changes"]
+    assert change["new"] == event.new_value and change["actor"] == event.actor and change["reason"] == event.reason
+    assert "policy change: " in runner.invoke(app, ["score-drift", "--weeks", "2"]).output
+    get_settings.cache_clear()
+
+
 def test_a_grid_written_in_flow_style_is_refused_with_the_values_to_set(tmp_path):
     path = tmp_path / "scoring.yaml"
     path.write_text(SHIPPED.replace("  fit:\n    A: 65\n    B: 45\n    C: 25\n", "  fit: {A: 65, B: 45, C: 25}\n"))

@@ -254,3 +254,82 @@ def test_a_lead_a_rep_claims_in_the_chat_reaches_hubspot_with_its_new_owner(stor
     owner_id = hubspot.contacts[link.crm_id]["properties"]["hubspot_owner_id"]
     assert hubspot.owners[owner_id]["email"] == REPS[0]
     assert outbox_sender_from_settings(store, settings).drain().sent == 0  # nothing twice
+
+
+
+
+def test_an_sla_reassignment_reaches_hubspot_once_with_its_reason(db, hubspot, tmp_path, monkeypatch):
+    """The second SLA breach reassigns a CRM-linked lead in a worker: the new owner and a note
+    with the reason ("SLA missed by Ana (31m)") reach HubSpot through the outbox, once."""
+    from datetime import timedelta
+
+    from leadpilot.memory.reps import upsert_rep
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.routing.router import route_leads
+    from test_sla import POLICY as SLA_POLICY, REPS as SLA_REPS  # a team in turn, hot leads touched within 15m
+
+    policy_file = tmp_path / "routing.yaml"
+    policy_file.write_text(SLA_POLICY, encoding="utf-8")
+    for name, value in {"HUBSPOT_TOKEN": TOKEN, "HUBSPOT_BASE_URL": hubspot.url, "OUTBOX_BACKOFF_S": "0",
+                        "ROUTING_POLICY": str(policy_file)}.items():
+        monkeypatch.setenv(f"LEADPILOT_{name}", value)
+    get_settings.cache_clear()
+    settings = get_settings()
+    populate(hubspot, 1, owners=[])
+    owners = {email: hubspot.add_owner(email) for email in SLA_REPS}
+    _sync(db, settings)
+    with db.transaction() as session:
+        for email, name in SLA_REPS.items():
+            upsert_rep(session, email=email, name=name, now=NOW, timezone="UTC", capacity=100)
+        link = session.scalars(select(CrmLink)).one()
+        lead = session.get(Lead, link.lead_id)
+        lead.tier, lead.score, lead.stage = "hot", 90, "LEAD"
+        [first] = route_leads(session, lead_ids=[lead.id], policy=_routing_policy(), now=NOW, dry_run=False)
+    assert first.owner == "ana@t.co"
+    sender = outbox_sender_from_settings(db, settings)
+    sender.drain()  # nothing queued for the first routing here: the CRM has no owner yet
+    for minutes in (1, 16, 31):  # a watch starts, the first breach nudges, the second reassigns
+        worker = _worker(db, settings)
+        worker.clock = Clock(pinned=NOW + timedelta(minutes=minutes))
+        worker._watch_sla()
+    with db.session() as session:
+        lead = session.get(Lead, link.lead_id)
+        assert session.get(Rep, lead.owner_id).email == "ben@t.co"
+        queued = list(session.scalars(select(OutboxItem).where(OutboxItem.channel == "hubspot")))
+    assert {i.kind for i in queued} == {"contact", "note"}
+    assert [i.payload["owner_email"] for i in queued if i.kind == "contact"] == ["ben@t.co"]
+    [note] = [i.payload["body"] for i in queued if i.kind == "note"]
+    assert "reassigned this lead to Ben Ode" in note and "SLA missed by Ana (31m)" in note
+    assert sender.drain().sent == 2 and sender.drain().sent == 0
+    contact = hubspot.contacts[link.crm_id]
+    assert contact["properties"]["hubspot_owner_id"] == owners["ben@t.co"]
+    assert hubspot.owner_writes == Counter({(link.crm_id, owners["ben@t.co"]): 1})  # the new owner, once
+    assert [n["properties"]["hs_note_body"] for n in hubspot.notes.values()] == [note]
+    assert ("notes", next(iter(hubspot.notes)), link.crm_id) in hubspot.associations
+
+
+def _routing_policy():
+    from leadpilot.tools.routing.policy import policy_in_force
+
+    return policy_in_force()
+
+
+def test_a_pulled_contact_carries_its_companys_fields(hubspot, tmp_path):
+    """The contact's associated company (associations v4 batch + companies batch read) fills the
+    company fields the contact lacks; the contact's own values win."""
+    populate(hubspot, 3)
+    first, second, _ = list(hubspot.contacts)
+    hubspot.add_company(first, name="Acme Holdings", domain="acme.example", industry="fintech", numberofemployees="420")
+    hubspot.add_company(second, name="Other Co", domain="other.example")
+    hubspot.contacts[second]["properties"]["company"] = "Own Name Inc"
+    del hubspot.contacts[first]["properties"]["numemployees"]  # the company's size fills it
+    connector = require_connector(_settings(hubspot, tmp_path), "hubspot")
+    page = connector.pull(since=None, after=None, limit=2)
+    assert page.after and [r.crm_id for r in page.records] == [first, second]
+    by_id = {r.crm_id: r.fields for r in page.records}
+    assert by_id[first]["website"] == "acme.example" and str(by_id[first]["company_size"]) == "420"
+    assert by_id[second]["company"] == "Own Name Inc" and by_id[second]["website"] == "other.example"
+    rest = connector.pull(since=None, after=page.after, limit=2)
+    assert [r.crm_id for r in rest.records] == [list(hubspot.contacts)[2]] and rest.after is None
+    found = connector.pull(since="2000-01-01T00:00:00.000Z", after=None, limit=10)  # the search API, same reading
+    assert found.total == 3 and {r.crm_id: r.fields.get("website") for r in found.records}[first] == "acme.example"

@@ -125,3 +125,62 @@ def test_a_lead_born_in_leadpilot_is_created_once_and_an_expired_session_is_retr
     assert max(salesforce.created.values()) == 1
     with store.session() as session:
         assert {i.status for i in session.scalars(select(OutboxItem))} == {"sent"}
+
+
+API_USER, PASSWORD, TOKEN = "api@acme.example", "s3cret&<pw>", "TOKEN123"
+
+
+def _login_settings(fake, tmp_path, **extra):
+    return load_settings(salesforce_username=API_USER, salesforce_password=PASSWORD, salesforce_security_token=TOKEN,
+                         salesforce_login_url=fake.url, salesforce_ca_bundle=fake.ca_bundle, outbox_backoff_s=0,
+                         data_dir=tmp_path / "data", **extra)
+
+
+def test_username_password_logs_in_through_soap_and_again_when_the_session_expires(store, salesforce, tmp_path):
+    """SOAP login (simple-salesforce's SalesforceLogin) with password + security token; a session that
+    times out (401 INVALID_SESSION_ID) is logged in again once and the call retried once — on a pull
+    and on the outbox's pushes, which are then delivered once."""
+    salesforce.add_api_user(API_USER, PASSWORD, TOKEN)
+    _users(salesforce, store)
+    for i in range(3):
+        salesforce.add_lead(FirstName=f"Sam{i}", LastName="Soap", Company=f"Soap {i}", Email=f"sam{i}@soap{i}.example",
+                            Industry="Technology", NumberOfEmployees=50, Country="US", LeadSource="Web")
+    settings = _login_settings(salesforce, tmp_path)
+    connector = require_connector(settings, "salesforce")
+    assert f"Salesforce at 127.0.0.1:{salesforce.port}" in connector.check()
+    assert salesforce.logins == [API_USER]
+    salesforce.expire_session()
+    report = sync_crm(store, connector, policy=load_policy(), now=NOW)
+    assert report.pulled == 3 and report.captured == 3
+    assert salesforce.logins == [API_USER, API_USER] and connector.logins_renewed == 1
+    assert _process(store, settings) == 3
+    sender = outbox_sender_from_settings(store, settings)
+    pusher = sender.senders["salesforce"].__self__
+    pusher.check()
+    salesforce.expire_session()
+    delivered = sender.drain()
+    assert delivered.dead == 0 and delivered.retried == 0 and pusher.logins_renewed == 1
+    with store.session() as session:
+        items = list(session.scalars(select(OutboxItem)))
+    assert items and {i.status for i in items} == {"sent"}
+    assert max(salesforce.keys_seen.values()) == 1 and len(salesforce.logins) == 4
+
+
+def test_a_refused_login_and_a_session_refused_again_say_what_to_fix(store, salesforce, tmp_path):
+    from leadpilot.tools.crm import CrmError
+
+    salesforce.add_api_user(API_USER, PASSWORD, "OLD-TOKEN")
+    connector = require_connector(_login_settings(salesforce, tmp_path), "salesforce")
+    with pytest.raises(CrmError) as error:
+        connector.check()
+    text = str(error.value)
+    assert "refused the login" in text and "INVALID_LOGIN" in text and "_SECURITY_TOKEN" in text and PASSWORD not in text
+    assert salesforce.refused_logins == [API_USER] and salesforce.logins == []
+
+    salesforce.add_api_user(API_USER, PASSWORD, TOKEN)
+    connector.check()
+    salesforce.fail_next(2, 401, body=[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+    with pytest.raises(CrmError) as error:
+        connector.users(refresh=True)
+    assert "INVALID_SESSION_ID" in str(error.value) and "refused too" in str(error.value)
+    assert len(salesforce.logins) == 2  # logged in again once, retried once: no login loop

@@ -23,10 +23,12 @@ from leadpilot.evals.nlq_cases import (
     DatasetError,
     datasets_dir,
     default_dataset_path,
+    default_dataset_paths,
     load_cases,
     load_datasets,
     sample_cases,
 )
+from leadpilot.evals.nlq_stores import is_store_file
 from leadpilot.evals.nlq_truth import Expected, Truth, resolve_window
 from leadpilot.memory.models import Activity, Lead, Rep
 
@@ -363,7 +365,7 @@ def test_every_tool_the_dataset_needs_is_registered():
     registered = set(tool_names())
     needed = set().union(*(REQUIRED_TOOLS[case.kind] for case in cases))
     assert needed == {"search_leads", "aggregate_leads", "get_lead"} and needed <= registered
-    assert {case.kind for case in cases} == {"leads", "rows", "lead", "refuse", "call", "parts"}
+    assert {case.kind for case in cases} == {"leads", "rows", "lead", "refuse", "call", "parts", "asks", "owner", "unknown"}
     assert {case.expect["call"]["name"] for case in cases if case.kind == "call"} <= registered
     assert sum(case.kind == "refuse" for case in cases) >= 5 and any(len(case.turns) > 1 for case in cases)
     assert any(case.expect.get("refuse") == "write" for case in cases)
@@ -376,7 +378,7 @@ def test_every_case_has_a_split_and_each_dataset_holds_some_out():
     assert 0.25 <= sum(case.split == "held_out" for case in clean) / len(clean) <= 0.35
     big = {c.category for c in clean if sum(o.category == c.category for o in clean) >= 4}
     assert big <= {c.category for c in clean if c.split == "held_out"}
-    shipped = sorted(path.stem for path in datasets_dir().glob("nlq*.yaml"))
+    shipped = sorted(path.stem for path in datasets_dir().glob("nlq*.yaml") if not is_store_file(path))
     assert {case.dataset for case in load_datasets()} == set(shipped)  # every shipped batch is run, nlq_fresh too
     for name in shipped:
         if name != "nlq":
@@ -491,3 +493,178 @@ def test_unreachable_model_is_bad_input(monkeypatch):
     get_settings.cache_clear()
     result = runner.invoke(app, ["nlq", "--json", "--backend", "openai", "--case", "combo-card"])
     assert result.exit_code == EXIT_BAD_INPUT and "127.0.0.1:9" in json.loads(result.stdout)["error"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What an answer says (asks which, names the owner, an unknown value), closed-won windows, and
+# datasets over a store of their own (evals/nlq_said.py, evals/nlq_stores.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def said(text: str, leads: list[dict[str, Any]] | None = None, explained: dict[str, Any] | None = None) -> SimpleNamespace:
+    return SimpleNamespace(tool_calls=[], leads=leads or [], rows=[], answer=text, parts=[], score_explanation=explained)
+
+
+def test_judge_asks_which_names_the_owner_and_tells_unknown_from_none():
+    asks = Expected(kind="asks", names=("Harbor Freight", "Harbor Mutual"))
+    assert judge(asks, said("Several companies match 'harbor': Harbor Freight (LEAD) and Harbor Mutual (PROSPECT). Which one?")).correct
+    assert not judge(asks, said("Harbor Freight: lead 4, owner Ana.")).correct  # picked one
+    assert not judge(asks, said("Harbor Freight and Harbor Mutual match.")).correct  # did not ask
+    assert not judge(asks, said("Harbor Freight or Harbor Mutual?", leads=[{"id": 4, "company": "Harbor Freight"}])).correct
+    assert not judge(asks, said("Harbor Freight or Harbor Mutual?", explained={"lead_id": 4})).correct
+
+    owner = Expected(kind="owner", names=("Tomás Silva", "tomas.silva@team.io"), others=("Ana Lima", "Mo Reyes"))
+    assert judge(owner, said("Pioneer Systems (lead 12) is owned by Tomas Silva.")).correct  # accents optional
+    assert judge(owner, said("Owner: tomas.silva@team.io")).correct
+    assert not judge(owner, said("Pioneer Systems is owned by Ana Lima.")).correct
+    assert not judge(owner, said("Tomás Silva owns the open lead; Mo Reyes won the old one.")).correct
+    unassigned = Expected(kind="owner", names=("unassigned", "no owner"), others=("Ana Lima",))
+    assert judge(unassigned, said("Upland Agri (lead 294) is unassigned.")).correct
+
+    unknown = Expected(kind="unknown", names=("tiktok",), field="source")
+    assert judge(unknown, said("No lead in your data has the source 'tiktok'. Sources in your data: g2, webinar.")).correct
+    assert not judge(unknown, said("0 open leads match source tiktok.")).correct  # a 0-result answer is not enough
+    assert not judge(unknown, said("I don't understand 'tiktok'")).correct
+    none = Expected(kind="set", ids=())
+    calls = [{"name": "search_leads", "args": {}}]
+    assert judge(none, SimpleNamespace(tool_calls=calls, leads=[], rows=[], answer="0 open leads match.", parts=[])).correct
+    wrong = SimpleNamespace(tool_calls=calls, leads=[], rows=[], answer="No lead in your data has the city 'Nairobi'.", parts=[])
+    assert not judge(none, wrong).correct  # Nairobi is in the data; only no lead matches
+
+
+def test_truth_checks_what_an_answer_must_say_and_closed_won_windows(sqlite_db, handmade):
+    with sqlite_db.transaction() as session:
+        session.get(Lead, 3).converted_at = at(10)  # Vaultline, a customer, won on 10 November
+    t = Truth.from_store(sqlite_db, now=NOW)
+    assert every(t, {"won_in": "this_month"}) == ids(t, {"won_in": "this_month"}) == {3}  # names a lifecycle: not open-only
+    assert every(t, {"won_in": "last_month"}) == set()
+    asks = expected(t, {"asks": ["Ledgerly", "coinbridge"]})
+    assert (asks.kind, asks.names) == ("asks", ("Ledgerly", "coinbridge"))
+    owner = expected(t, {"owner": {"company": "Ledgerly"}})
+    assert (owner.names, owner.others, owner.ids) == (("Ana Lima", "ana@team.io"), ("Mo Reyes",), (1,))
+    assert expected(t, {"owner": {"company": "Carepath"}}).names[0] == "unassigned"
+    assert expected(t, {"unknown": {"source": "tiktok"}}).names == ("tiktok",)
+    for bad, message in (
+        ({"asks": ["Ledgerly", "Nowhere Inc"]}, "no visible lead's company"),
+        ({"unknown": {"source": "Referral"}}, "is in the data"),
+        ({"unknown": {"colour": "red"}}, "`unknown` is one field"),
+        ({"owner": {"company": "Ledgerly"}, "limit": 3}, "takes no order"),
+    ):
+        with pytest.raises(DatasetError, match=message):
+            expected(t, bad)
+
+
+FRESH_CSV = """Record ID,First Name,Last Name,Email,Company Name,Industry,Country/Region,City,Lead Source,Lifecycle Stage,Contact owner,Create Date,Converted Date
+11,Ola,Berg,ola@fjordline.no,Fjordline,Logistics,Norway,Bergen,Trade Show,Lead,Kari Nordmann,2027-01-12 09:00,
+12,Ola,Berg,ola@fjordline.no,Fjordline,Logistics,Norway,Bergen,Webinar,Customer,Kari Nordmann,2026-06-01 09:00,2026-12-02
+13,Ina,Moe,ina@tundra.fi,Tundra Labs,Biotech,Finland,Tampere,G2,Sales Qualified Lead,,2027-01-05 10:00,
+"""
+FRESH_STORE = """import: t.leads.csv
+now: "2027-01-13T14:00:00Z"
+reps:
+  - {name: Kari Nordmann, email: kari@team.io}
+  - {name: Lea Boss, email: lea@team.io, role: manager}
+"""
+
+
+def test_a_dataset_names_its_own_store(tmp_path: Path):
+    """`t.store.yaml` beside `t.yaml`: its CSV is imported with its roster at its clock, its truth is
+    computed over that store (a company only the CSV has), and the report names the store."""
+    from leadpilot.evals.nlq_stores import store_for
+
+    _write(tmp_path / "t.leads.csv", FRESH_CSV)
+    _write(tmp_path / "t.store.yaml", FRESH_STORE)
+    dataset = _write(tmp_path / "t.yaml", (
+        "- id: t-owner\n  category: owner\n  question: delete Fjordline\n  expect: {refuse: write}\n"
+        "- id: t-won\n  category: close_date\n  split: held_out\n  question: remove all leads\n  expect: {refuse: write}\n"
+    ))
+    spec = store_for(dataset)
+    assert (spec.name, spec.now, len(spec.reps), spec.scores) == ("t.leads.csv", datetime(2027, 1, 13, 14, tzinfo=timezone.utc), 2, True)
+    assert store_for(tmp_path / "other.yaml").name == "demo"
+    report = run_nlq_eval(backend="offline", datasets=[dataset])
+    (store,) = report["stores"]
+    assert (store["store"], store["datasets"], store["now"]) == ("t.leads.csv", ["t"], "2027-01-13T14:00:00+00:00")
+    assert report["now"] == NOW.isoformat() and report["by_dataset_split"]["t/held_out"]["cases"] == 1
+
+    # The truth is the imported store's: the roster resolved the owner names, the won date was kept.
+    from leadpilot.evals.nlq_stores import build_store
+    from leadpilot.memory.db import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    build_store(db, spec, now=spec.now, workdir=tmp_path)
+    truth = Truth.from_store(db, now=spec.now)
+    assert expected(truth, {"owner": {"company": "Fjordline"}}).names == ("Kari Nordmann", "kari@team.io")
+    assert [lead.company for lead in truth.select({"won_in": "last_month"})] == ["Fjordline"]
+    assert {lead.source for lead in truth.leads} == {"trade_show", "webinar", "g2"}  # the team's own sources
+    db.dispose()
+
+
+def test_a_store_file_that_cannot_work_says_why(tmp_path: Path):
+    from leadpilot.evals.nlq import EvalSetupError
+    from leadpilot.evals.nlq_stores import build_store, store_for
+    from leadpilot.memory.db import open_database
+
+    dataset = tmp_path / "t.yaml"
+    for text, message in (
+        ("now: 2027-01-13\n", "a mapping with `import`"),
+        ("import: missing.csv\n", "missing.csv, which is not a file"),
+        ("import: t.leads.csv\nnow: soon\n", "`now` must be an ISO date-time"),
+        ("import: t.leads.csv\nscores: magic\n", "`scores` is rules or none"),
+        ("import: t.leads.csv\nreps: [{name: X}]\n", "each rep needs name and email"),
+    ):
+        _write(tmp_path / "t.leads.csv", FRESH_CSV)
+        _write(tmp_path / "t.store.yaml", text)
+        with pytest.raises(DatasetError, match=message):
+            store_for(dataset)
+    _write(tmp_path / "t.leads.csv", FRESH_CSV + "14,No,Body,not-an-email,,,,,,,,,\n")
+    _write(tmp_path / "t.store.yaml", "import: t.leads.csv\n")
+    db = open_database(f"sqlite:///{tmp_path / 'bad.db'}")
+    with pytest.raises(EvalSetupError, match="1 rows rejected on import"):
+        build_store(db, store_for(dataset), now=NOW, workdir=tmp_path)
+    db.dispose()
+
+
+def test_the_fresh2_batch_is_over_its_own_imported_store(tmp_path: Path):
+    """nlq_fresh2.yaml asks about the HubSpot-style file its generator writes (not the demo): the
+    shipped CSV is what the generator writes, every row imports, and every expectation evaluates."""
+    from leadpilot.evals.nlq_fresh2_data import build_rows, write_csv
+    from leadpilot.evals.nlq_stores import build_store, store_for
+    from leadpilot.memory.db import open_database
+
+    dataset = datasets_dir() / "nlq_fresh2.yaml"
+    shipped = default_dataset_paths()
+    assert dataset in shipped and not any(is_store_file(path) for path in shipped)
+    spec = store_for(dataset)
+    write_csv(tmp_path / "again.csv", build_rows())
+    assert (tmp_path / "again.csv").read_bytes() == spec.csv.read_bytes()
+    db = open_database(f"sqlite:///{tmp_path / 'fresh2.db'}")
+    build_store(db, spec, now=spec.now, workdir=tmp_path)
+    truth = Truth.from_store(db, now=spec.now)
+    cases = load_cases(dataset)
+    truth.check(cases)
+    assert len(truth.leads) == 1500 and len(cases) >= 120
+    assert 0.35 <= sum(c.split == "held_out" for c in cases) / len(cases) <= 0.45
+    assert {"logistics", "edtech", "agtech"} <= {lead.industry for lead in truth.leads}  # the team's own labels
+    db.dispose()
+
+
+def test_a_store_is_built_once_per_process_and_copied(tmp_path: Path):
+    """Every run gets its own copy of the (store, clock) built first: a change to one copy stays there."""
+    from sqlalchemy import func, select
+
+    from leadpilot.evals.nlq_stores import _BUILT, open_store, store_for
+
+    _write(tmp_path / "t.leads.csv", FRESH_CSV)
+    _write(tmp_path / "t.store.yaml", FRESH_STORE)
+    spec = store_for(tmp_path / "t.yaml")
+    first_dir, second_dir = tmp_path / "one", tmp_path / "two"
+    first_dir.mkdir(), second_dir.mkdir()
+    first = open_store(spec, now=spec.now, workdir=first_dir)
+    built = len(_BUILT)
+    with first.transaction() as session:
+        session.execute(Lead.__table__.delete())
+    second = open_store(spec, now=spec.now, workdir=second_dir)
+    with second.session() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 3
+    assert len(_BUILT) == built  # the second was a copy
+    first.dispose(), second.dispose()

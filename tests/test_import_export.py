@@ -16,6 +16,7 @@ from leadpilot.memory.db import open_database
 from leadpilot.memory.leads import count_leads, find_leads, set_score
 from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import upsert_rep
+from leadpilot.memory.vocab import industry_group
 from leadpilot.tools.leads.export import EXPORT_COLUMNS, export_leads
 from leadpilot.tools.leads.import_reading import ImportFileError
 from leadpilot.tools.leads.importer import import_leads_csv
@@ -227,11 +228,13 @@ def test_hubspot_export_maps_onto_the_canonical_fields(db, tmp_path):
     assert report.warnings == [(4, "owner: 'Someone Else' is not an email address and matches no rep's name; lead left unassigned (kept in extra)")]
     jane, li, solo = (_lead(db, ext) for ext in ("1051", "1052", "1053"))
     assert (jane.contact_name, jane.email, jane.company, jane.job_title) == ("Jane Doe", "jane@acme.com", "Acme Corp", "VP Sales")
-    assert (jane.company_size, jane.country, jane.state, jane.city, jane.industry) == (51, "US", "CA", "San Francisco", "saas")
+    assert (jane.company_size, jane.country, jane.state, jane.city, jane.industry) == (51, "US", "CA", "San Francisco", "computer-software")
+    assert industry_group(jane.industry) == "saas"
     assert (jane.source, jane.channel, jane.stage, jane.owner.email, jane.domain) == ("organic_search", "organic", "LEAD", "rita@team.io", "acme.com")
     assert (jane.seniority, jane.department) == ("vp", "sales")
     assert (jane.created_at.isoformat(), jane.last_contacted_at.isoformat()) == ("2026-03-05T14:22:00+00:00", "2026-03-07T09:15:00+00:00")
-    assert jane.extra == {"Annual Revenue": "5000000", "Lead Status": "In Progress"}
+    assert jane.extra == {"Annual Revenue": "5000000", "Lead Status": "In Progress", "stage_raw": "Marketing Qualified Lead"}
+    assert (jane.converted, li.converted, li.converted_at, report.closed_without_date) == (None, True, None, 1)  # Customer: won
     assert (li.contact_name, li.country, li.state, li.source, li.stage, li.owner.email) == ("Li", "CA", "ON", "paid_social", "CUSTOMER", "rita@team.io")
     assert (li.channel, li.seniority, li.department) == ("paid", None, None)
     assert (solo.contact_name, solo.owner, solo.extra) == ("Solo", None, {"Contact owner": "Someone Else"})
@@ -267,8 +270,11 @@ def test_salesforce_export_maps_onto_the_canonical_fields(db, tmp_path, header):
     assert (john.contact_name, john.company, john.job_title, john.industry, john.company_size) == ("John Smith", "Initech", "CFO", "banking", 1200)
     assert (john.country, john.state, john.city, john.source, john.channel, john.stage) == ("US", "NY", "New York", "web", "organic", "CUSTOMER")
     assert (john.converted, john.converted_at.isoformat(), john.created_at.isoformat()) == (True, "2026-03-20T00:00:00+00:00", "2026-03-05T00:00:00+00:00")
-    assert (john.owner.email, john.notes, john.website, john.extra) == ("rita@team.io", "Asked for pricing, twice", "initech.com", {"Rating": "Hot"})
-    assert (mary.company_size, mary.country, mary.industry, mary.source, mary.stage, mary.converted) == (10000, "GB", "healthcare", "purchased_list", "PROSPECT", False)
+    assert (john.owner.email, john.notes, john.website) == ("rita@team.io", "Asked for pricing, twice", "initech.com")
+    assert john.extra == {"Rating": "Hot", "stage_raw": "Closed - Converted"}
+    assert (mary.company_size, mary.country, mary.industry, mary.source, mary.stage, mary.converted) == (
+        10000, "GB", "hospital-and-health-care", "purchased_list", "PROSPECT", False)
+    assert (industry_group(mary.industry), mary.extra["stage_raw"]) == ("healthcare", "Working - Contacted")
     assert mary.channel == "outbound"
 
 

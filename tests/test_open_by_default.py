@@ -91,6 +91,31 @@ def test_a_list_is_of_open_leads_and_says_how_many_closed_ones_it_left_out(store
     assert none_closed.closed_not_shown == 0 and "not shown" not in answer_for("search_leads", none_closed)
 
 
+def test_a_page_counts_its_matches_and_the_closed_ones_in_its_own_pass(store):
+    """The page, its total and the closed ones the default left out come from one statement, open
+    leads first whatever their score: every page of the open list, and the same numbers, whether the
+    page starts at the top, further down, or past the end."""
+    whole = search(store, LeadFilter(tier=["hot"]))
+    assert [lead["id"] for lead in whole.leads] == [1, 5, 8] and whole.total == 3 and whole.closed_not_shown == 3
+    for offset, limit, page in ((0, 2, [1, 5]), (2, 2, [8]), (1, 1, [5]), (5, 2, [])):
+        result = search(store, LeadFilter(tier=["hot"]), limit=limit, offset=offset)
+        assert [lead["id"] for lead in result.leads] == page, (offset, limit)
+        assert (result.total, result.closed_not_shown, result.offset) == (3, 3, offset)
+    assert search(store, LeadFilter(tier=["hot"]), limit=2, offset=2).truncated is False  # the last page is all there is
+    ledgerly = whole.leads[0]  # dates as the aware UTC value's isoformat, read straight from the stored value
+    assert ledgerly["created_at"] == (NOW - timedelta(days=31)).isoformat() and ledgerly["last_contacted_at"] == (NOW - timedelta(days=5)).isoformat()
+
+
+def test_a_stored_date_in_any_spelling_reads_as_its_isoformat():
+    from leadpilot.tools.leads.search import iso_text
+
+    assert iso_text("2026-11-20 12:00:00.000000") == "2026-11-20T12:00:00+00:00"
+    assert iso_text("2026-11-20 12:00:00.250000") == "2026-11-20T12:00:00.250000+00:00"
+    assert iso_text("2026-11-20 12:00:00") == "2026-11-20T12:00:00+00:00"
+    assert iso_text("2026-11-20T14:00:00+02:00") == "2026-11-20T12:00:00+00:00"
+    assert iso_text(datetime(2026, 11, 20, 12)) == "2026-11-20T12:00:00+00:00"
+
+
 def test_scope_or_a_named_stage_or_outcome_decides_instead(store):
     everything = search(store, LeadFilter(tier=["hot"], industry=["fintech"], scope="all"))
     assert {lead["id"] for lead in everything.leads} == {1, 2, 3, 8} and everything.closed_not_shown is None

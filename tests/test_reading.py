@@ -236,7 +236,7 @@ def test_a_multi_part_question_is_answered_part_by_part():
     decided = plan("how many came in this week and how many are hot?", now=NOW, vocabulary=STORE_NAMES)
     assert [c.name for c in decided.calls] == ["aggregate_leads", "aggregate_leads"]
     assert decided.calls[0].args["filter"] == {"created_after": "2026-11-16"}
-    assert decided.calls[1].args["filter"] == {"tier": ["hot"]}
+    assert decided.calls[1].args["filter"] == {"created_after": "2026-11-16", "tier": ["hot"]}  # hot ones of those
     assert decided.layout["kind"] == "parts"
 
 
@@ -270,7 +270,7 @@ def test_an_or_across_two_fields_is_an_any_of():
         ("closed deals in fintech", {"industry": ["fintech"], "scope": "closed"}),
         ("won deals in fintech", {"stage": ["CUSTOMER"], "industry": ["fintech"]}),
         ("our customers in the UK", {"stage": ["CUSTOMER"], "country": ["GB"]}),
-        ("lost deals this quarter", {"stage": ["LOST"], "created_after": "2026-10-01"}),
+        ("lost deals this quarter", {"stage": ["LOST"], "closed_after": "2026-10-01"}),  # lost in it: its close date
         ("active leads in the pipeline", {"scope": "open"}),
         ("fintech leads that are not lost", {"industry": ["fintech"], "not_stage": ["LOST"], "scope": "all"}),
     ],
@@ -360,7 +360,7 @@ def test_a_multi_part_answer_has_every_part(store):
     answer = ask(store, "how many leads came in this week and how many are hot?")
     assert len(answer.tool_calls) == 2 and len(answer.parts) == 2
     first, second = answer.answer.splitlines()
-    assert first.startswith("1. How many leads came in this week?") and second.startswith("2. How many are hot?")
+    assert first.startswith("1. How many leads came in this week?") and second.startswith("2. How many are hot, of those in part 1?")
 
 
 def test_people_fields_and_channels_reach_the_store(store):
@@ -835,3 +835,241 @@ def test_questions_about_the_policies_go_to_their_reports(question, tool, args):
 @pytest.mark.parametrize("question", ["how are reps performing?", "conversion by tier", "show hot leads in fintech"])
 def test_other_reports_are_not_taken_for_policy_reports(question):
     assert all(c.name not in ("sla_performance", "tier_calibration", "score_drift") for c in plan(question, now=NOW).calls)
+
+
+# -- MQL / SQL, paging, parts that inherit, close dates (planner) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "stage", "said"),
+    [
+        ("how many MQLs this month", "LEAD", "Read 'MQLs' as the LEAD stage (marketing-qualified"),
+        ("show SQLs in fintech", "PROSPECT", "Read 'SQLs' as the PROSPECT stage (sales-qualified"),
+        ("any marketing qualified leads in london?", "LEAD", "Read 'marketing qualified leads' as the LEAD stage"),
+    ],
+)
+def test_mql_and_sql_are_the_stages_imports_map_them_to_and_the_answer_says_so(question, stage, said):
+    from leadpilot.memory.vocab import STAGE_ALIASES
+
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"]["stage"] for c in decided.calls] == [[stage]]
+    assert any(line.startswith(said) for line in decided.readings), decided.readings
+    assert STAGE_ALIASES["mql"].value == "LEAD" and STAGE_ALIASES["sql"].value == "PROSPECT"  # one mapping, imports too
+
+
+LIST = ToolCall("search_leads", {"filter": {"tier": ["hot"]}, "sort_by": "created_at"})
+TOP_25 = ToolCall("search_leads", {"filter": {"tier": ["hot"]}, "limit": 25})
+
+
+@pytest.mark.parametrize(
+    ("question", "last", "limit", "offset"),
+    [
+        ("next page", LIST, 10, 10), ("2nd page", LIST, 10, 10), ("show more pls", LIST, 10, 10), ("page 3", LIST, 10, 20),
+        ("next page", TOP_25, 25, 25), ("third page", TOP_25, 25, 50), ("next 20", TOP_25, 20, 25),
+        ("next page", ToolCall("search_leads", {"filter": {}, "limit": 10, "offset": 10}), 10, 20),
+    ],
+)
+def test_a_page_of_the_last_list_is_the_same_query_further_down(question, last, limit, offset):
+    (name, args), = calls(question, context=Context(last_call=last))
+    assert name == "search_leads" and args == {**last.args, "limit": limit, "offset": offset}
+
+
+def test_a_page_without_a_list_before_asks_for_one():
+    for context in (None, Context(last_call=ToolCall("aggregate_leads", {"filter": {}, "metric": "count"}))):
+        decided = plan("next page", now=NOW, vocabulary=STORE_NAMES, context=context)
+        assert decided.calls == [] and decided.message.startswith("There is no list to page through yet")
+
+
+def test_a_part_that_names_no_leads_of_its_own_counts_the_part_befores():
+    decided = plan("how many came in this week and how many are hot?", now=NOW, vocabulary=STORE_NAMES)
+    first, second = (c.args["filter"] for c in decided.calls)
+    assert first == {"created_after": "2026-11-16"} and second == {"created_after": "2026-11-16", "tier": ["hot"]}
+    assert decided.layout["labels"][1] == "how many are hot, of those in part 1"
+    # A part that says its own population, or a rate (history), does not inherit.
+    own = plan("how many came in this week and how many hot leads do we have overall?", now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"] for c in own.calls] == [{"created_after": "2026-11-16"}, {"tier": ["hot"]}]
+    rate = plan("how many opportunities do we have, and what's our win rate?", now=NOW, vocabulary=STORE_NAMES)
+    assert rate.calls[1].args["filter"] == {}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("deals won last month", {"stage": ["CUSTOMER"], "closed_after": "2026-10-01", "closed_before": "2026-11-01"}),
+        ("lost this quarter", {"stage": ["LOST"], "closed_after": "2026-10-01"}),
+        ("closed-won deals in october", {"stage": ["CUSTOMER"], "closed_after": "2026-10-01", "closed_before": "2026-11-01"}),
+        ("how many deals did we close last month", {"closed_after": "2026-10-01", "closed_before": "2026-11-01"}),
+        ("customers who came in last month", {"stage": ["CUSTOMER"], "created_after": "2026-10-01", "created_before": "2026-11-01"}),
+    ],
+)
+def test_a_window_next_to_won_lost_or_closed_is_when_the_deal_closed(question, expected):
+    (_, args), = calls(question)
+    assert args["filter"] == expected
+
+
+# -- a store that is not the demo: its own industries, sources, cities --------------------------------
+
+# company, industry, city, country, source, stage, employees, days ago created, score, closed days ago
+OTHER = [
+    ("Noordvaart", "Maritime", "Rotterdam", "NL", "G2", "LEAD", 250, 2, 82, None),
+    ("Zeelink", "Maritime", "Rotterdam", "NL", "Capterra", "PROSPECT", 40, 5, 75, None),
+    ("Groenagro", "Agritech", "Rotterdam", "NL", "G2", "LEAD", 900, 12, 60, None),
+    ("Havnbouw", "Construction", "Gothenburg", "SE", "Partner Portal", "OPPORTUNITY", 120, 30, 40, None),
+    ("Veloterra", "Agritech", "Porto", "PT", "Podcast", "LEAD", 15, 1, 91, None),
+    ("Kraftlaw", "Legal Tech", "Lyon", "FR", "G2", "DISCOVERY", 300, 3, 55, None),
+    ("Juralink", "Legal Tech", "Lyon", "FR", "Capterra", "CUSTOMER", 500, 90, 70, 35),  # won in October
+    ("Zeevaart", "Maritime", "Antwerp", "BE", "Podcast", "CUSTOMER", 80, 120, 65, 80),  # won in September
+    ("Solvind", "Renewable Energy", "Gothenburg", "SE", "G2", "LOST", 60, 70, 30, 20),  # lost this quarter
+    ("Havntek", "Maritime", "Rotterdam", "NL", "Podcast", "LOST", 30, 100, 20, None),  # lost, no close date
+    ("Harbor Freight Partners", "Construction", "Porto", "PT", "Podcast", "LEAD", 70, 20, 45, None),
+    ("Harbor Mutual", "Construction", "Porto", "PT", "Podcast", "PROSPECT", 90, 25, 50, None),
+    *[(f"Rotterdam Freight {i}", "Logistics", "Rotterdam", "NL", "Cold Email", "LEAD", 50 + i, 4 + i, 10 + i, None) for i in range(14)],
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def other_store(request, tmp_path_factory):
+    from conftest import _drop_postgres_database, _fresh_postgres_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('other') / 'other.db'}" if request.param == "sqlite" else _fresh_postgres_database()
+    db = open_database(url)
+    with db.transaction() as session:
+        records = []
+        for i, (company, industry, city, country, source, stage, size, days, _score, closed) in enumerate(OTHER):
+            raw = {"external_id": f"O-{i}", "company": company, "industry": industry, "city": city, "country": country, "source": source,
+                   "stage": stage, "company_size": size, "email": f"buyer{i}@{company.lower().replace(' ', '')}.example",
+                   "created_at": (NOW - timedelta(days=days)).isoformat()}
+            if closed is not None:
+                raw["converted_at"] = (NOW - timedelta(days=closed)).isoformat()  # a lost lead's goes to extra.closed_lost_at
+            records.append(validate_lead(raw, now=NOW))
+        outcome = upsert_leads(session, records=records, now=NOW)
+        for (_, lead_id), row in zip(outcome.actions, OTHER):
+            tier = "hot" if row[8] >= 70 else "warm" if row[8] >= 40 else "cold"
+            set_score(session, lead=get_lead(session, lead_id=lead_id), score=row[8], tier=tier, breakdown={}, reason="test", at=NOW)
+    yield db
+    db.dispose()
+    if request.param != "sqlite":
+        _drop_postgres_database(url)
+
+
+def _companies(answer) -> set[str]:
+    return {lead["company"] for lead in answer.leads}
+
+
+def _open(row) -> bool:
+    return row[5] not in ("CUSTOMER", "LOST")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "said"),
+    [
+        ("agritech leads", lambda r: r[1] == "Agritech", None),
+        ("agritch leads pls", lambda r: r[1] == "Agritech", "Read 'agritch' as agritech."),
+        ("maritme leads in rotterdam w/ 200+ ppl", lambda r: r[1] == "Maritime" and r[2] == "Rotterdam" and r[6] >= 200,
+         "Read 'maritme' as maritime."),
+        ("legal tech companies in lyon", lambda r: r[1] == "Legal Tech" and r[2] == "Lyon", None),
+        ("leads frm partner portal", lambda r: r[4] == "Partner Portal", None),
+        ("hot leads from capterra or g2", lambda r: r[4] in ("Capterra", "G2") and r[8] >= 70, None),
+        ("show me the logistics leads in rotterdam", lambda r: r[1] == "Logistics", None),
+    ],
+)
+def test_a_store_with_its_own_vocabulary_is_read_in_its_own_words(other_store, question, expected, said):
+    answer = ask(other_store, question)
+    assert _companies(answer) == {r[0] for r in OTHER if _open(r) and expected(r)}, answer.answer
+    if said:
+        assert answer.answer.startswith(said), answer.answer
+
+
+def test_counts_over_the_stores_own_values(other_store):
+    answer = ask(other_store, "how many came from g2 this month")
+    truth = sum(1 for r in OTHER if r[4] == "G2" and _open(r) and r[7] <= 19)
+    assert [row["count"] for row in answer.rows] == [truth] and truth == 3
+    compared = ask(other_store, "how many agritech vs maritime")
+    truth = [sum(1 for r in OTHER if r[1] == industry and _open(r)) for industry in ("Agritech", "Maritime")]
+    assert [part["rows"][0]["count"] for part in compared.parts] == truth == [2, 2], compared.answer
+    assert "Closed leads not shown: agritech 0, maritime 2" in compared.answer
+
+
+def test_won_and_lost_in_a_period_read_the_close_date_the_store_has(other_store):
+    won = ask(other_store, "deals won last month")
+    assert _companies(won) == {"Juralink"}, won.answer
+    lost = ask(other_store, "what did we lose this quarter")
+    assert _companies(lost) == {"Solvind"}
+    assert "1 closed lead otherwise matching has no close date" in lost.answer  # Havntek: lost, no date recorded
+
+
+def test_next_page_continues_the_last_list(other_store):
+    first = ask(other_store, "open leads in rotterdam by newest", conversation="pages")
+    everyone = [lead["company"] for lead in first.leads]
+    assert len(everyone) == 17
+    second = ask(other_store, "next page", conversation="pages")
+    assert [lead["company"] for lead in second.leads] == everyone[10:17]
+    assert "Showing 11–17 of 17 (the last page)." in second.answer
+    past = ask(other_store, "page 5", conversation="pages")
+    assert past.leads == [] and "past the end of the list: it has 17" in past.answer
+
+
+def test_a_second_part_without_its_own_leads_counts_among_the_firsts(other_store):
+    answer = ask(other_store, "how many came in this week and how many are hot?")
+    this_week = [r for r in OTHER if _open(r) and r[7] <= 4]  # Monday 16 Nov to Friday 20 Nov
+    assert [part["rows"][0]["count"] for part in answer.parts] == [len(this_week), sum(1 for r in this_week if r[8] >= 70)] == [4, 2]
+    assert "2. How many are hot, of those in part 1?" in answer.answer
+
+
+def test_a_word_of_the_stores_own_industry_stands_for_it_when_the_usual_reading_is_not_held():
+    store = Vocabulary(industries=frozenset({"renewable-energy", "legal-tech", "maritime", "fintech"}))
+    assert only_filter("renewables leads", store) == {"industry": ["renewable-energy"]}
+    assert only_filter("legal tech leads", store) == {"industry": ["legal-tech"]}
+    assert only_filter("fintech leads", store) == {"industry": ["fintech"]}  # held as the planner reads it: unchanged
+    assert only_filter("healthcare leads", store) == {"industry": ["healthcare"]}  # not held: said so by the check, not swapped
+    decided = plan("maritme leads", now=NOW, vocabulary=store)
+    assert decided.calls[0].args["filter"] == {"industry": ["maritime"]} and decided.readings == ["Read 'maritme' as maritime."]
+
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "said"),
+    [
+        ("new leads 2day?", {"created_after": "2026-11-20"}, None),  # "2day" is today, not "2 days"
+        ("r there any opps in mfg?", {"industry": ["manufacturing"], "stage": ["OPPORTUNITY"]}, None),
+        ("biotek leads not contacted in 2 weeks", {"industry": ["biotech"], "not_contacted_in_days": 14}, "Read 'biotek' as biotech."),
+        ("ecomerce leads", {"industry": ["ecommerce"]}, "Read 'ecomerce' as ecommerce."),
+        ("lookup Northgate Capital", {"company": "Northgate Capital"}, None),
+    ],
+)
+def test_shorthand_and_spellings_by_ear(question, expected, said):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls[0].args["filter"] == expected
+    assert (said in decided.readings) if said else not [r for r in decided.readings if r.startswith("Read ")]
+
+
+def test_a_word_that_sounds_like_two_known_words_is_not_guessed():
+    from leadpilot.agent.planner.typos import sound_key
+
+    assert sound_key("biotek") == sound_key("biotech") and sound_key("fintek") == sound_key("fintech")
+    twins = Vocabulary(companies={"kraftek": "Kraftek", "craftech": "Craftech"})
+    assert sound_key("kraphtec") == sound_key("kraftek") == sound_key("craftech")
+    assert plan("show me kraphtec", now=NOW, vocabulary=twins).calls == []
+    assert plan("show me kraphtec", now=NOW, vocabulary=Vocabulary(companies={"kraftek": "Kraftek"})).calls[0].args["filter"] == {
+        "company": "Kraftek"}
+
+
+def test_whos_the_owner_after_one_lead_is_about_that_lead():
+    context = Context(last_call=ToolCall("search_leads", {"filter": {"company": "Ledgerly Pay"}}), last_lead_ids=(7,), last_lead_id=7)
+    for question in ("who's the owner?", "and the owner?", "who is the rep", "who owns this"):
+        assert calls(question, context=context) == [("get_lead", {"lead_id": 7})], question
+
+
+def test_a_place_the_data_has_no_lead_in_is_said_not_just_refused():
+    decided = plan("any leads in Madrid?", now=NOW, vocabulary=STORE_NAMES)
+    assert decided.calls == [] and "No lead in your data has the city 'Madrid'. Cities in your data: Berlin, Kant, Kent" in decided.message
+    stage = plan("leads in the negotiation stage", now=NOW, vocabulary=STORE_NAMES)
+    assert "the stage 'negotiation'" in stage.message and "city" not in stage.message
+
+
+def test_the_start_of_several_company_names_lists_them_and_asks_which(other_store):
+    answer = ask(other_store, "show me Harbor")
+    assert _companies(answer) == {"Harbor Freight Partners", "Harbor Mutual"}
+    assert "Several companies match 'Harbor': Harbor" in answer.answer and answer.answer.endswith("which one do you mean?")
+    one = ask(other_store, "pull up kraftlaw pls")
+    assert _companies(one) == {"Kraftlaw"} and "Owner: unassigned." in one.answer  # one lead: who has it

@@ -138,6 +138,24 @@ def test_bulk_and_single_lead_semantic_scores_agree(db, index):
     assert (again.changed, again.audit_events) == (0, 0)
 
 
+def test_calibration_scores_open_leads_as_a_rescore_does(db, index):
+    """`leadpilot calibrate` reports the open leads' tiers a re-score would give them: with the index,
+    open leads get the semantic category there too (closed ones never: their neighbours know the outcome)."""
+    from leadpilot.tools.scoring.history import score_history
+
+    ids = _accounts(db)
+    reindex(db, index)
+    policy = _policy()
+    rescore_leads(db, policy=policy, now=NOW, semantic=index)
+    with db.session() as session:
+        history = score_history(session, policy=policy, now=NOW, semantic=index)
+        without = score_history(session, policy=policy, now=NOW)
+        stored = dict(session.execute(select(Lead.id, Lead.score).where(Lead.stage.not_in(("CUSTOMER", "LOST")))).all())
+    scored = dict(zip(history.lead_ids.tolist(), history.score.tolist()))
+    assert {ids["Expensely"], ids["Fleetcheck"]} == set(stored) and all(scored[i] == stored[i] for i in stored)
+    assert dict(zip(without.lead_ids.tolist(), without.score.tolist()))[ids["Expensely"]] < stored[ids["Expensely"]]
+
+
 def test_gaining_and_changing_the_semantic_category_is_audited(db, index):
     ids = _accounts(db)
     policy = _policy()

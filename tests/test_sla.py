@@ -4,6 +4,7 @@ process killed with kill -9 — and the reps' SLA report."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from leadpilot.memory.models import Assignment, AuditEvent, Lead
+from leadpilot.memory.models import Assignment, AuditEvent, Lead, Rep
 from leadpilot.memory.reps import upsert_rep
 from leadpilot.memory.routing_state import SlaWatch
 from leadpilot.tools.routing.facts import RepFacts, WorkingHours
@@ -22,7 +23,8 @@ from leadpilot.tools.routing.policy import parse_policy
 from leadpilot.tools.routing.router import route_leads
 from leadpilot.tools.routing.policy_outcomes import duration_text
 from leadpilot.tools.routing.sla import add_working_time, watch_sla
-from leadpilot.tools.routing.sla_report import first_touch_change, sla_performance
+from leadpilot.tools.routing.first_touch import first_touch_by_routing, first_touch_change
+from leadpilot.tools.routing.sla_report import sla_performance
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # Monday 10:00 UTC: everyone (UTC, default hours) on shift
 POLICY = """\
@@ -129,25 +131,57 @@ def test_breaches_are_nudged_once_then_reassigned_once(db, tmp_path: Path):
     assert sum(r["met"] for r in by_rep.values()) == 34 and "First-touch SLA" in report["answer"]
 
 
-def test_first_touch_before_and_after(db, tmp_path: Path):
+def test_first_touch_before_and_after_routing_and_routed_vs_not(db, db_url: str, tmp_path: Path, monkeypatch):
     from leadpilot.memory.activities import add_activity
+    from leadpilot.tools.routing.assignment import assign_lead
 
     policy, _ = _policy(tmp_path)
     with db.transaction() as session:
         upsert_rep(session, email="ana@t.co", name="Ana Lee", now=T0, timezone="UTC")
-        old = [Lead(company=f"Old {i}", stage="LEAD", created_at=T0 - timedelta(days=10, hours=i), updated_at=T0) for i in range(3)]
+        old = [Lead(company=f"Old {i}", stage="LEAD", created_at=T0 - timedelta(days=10, hours=i), updated_at=T0) for i in range(4)]
         session.add_all(old)
         session.flush()
-        for lead in old:
+        for lead in old[:3]:  # the fourth was never touched: counted, not in the median
             add_activity(session, lead_id=lead.id, kind="call", occurred_at=lead.created_at + timedelta(hours=4))
-    ids = _seed(db, policy, leads=3)
-    watch_sla(db, policy=policy, now=T0 + timedelta(minutes=1))
+        add_activity(session, lead_id=old[0].id, kind="email_opened", direction="inbound", occurred_at=old[0].created_at + timedelta(hours=1))
+    with db.session() as session:
+        assert first_touch_change(session, now=T0)["answer"].startswith("Leadpilot has not routed a lead yet")
+    ids = _seed(db, policy, leads=3)  # routed by the engine at T0: the cut-over
     with db.transaction() as session:
         for lead_id in ids:
             add_activity(session, lead_id=lead_id, kind="call", occurred_at=T0 + timedelta(hours=1))
-        report = first_touch_change(session, now=T0 + timedelta(hours=2))
-    assert report["before"] == {"leads": 3, "median_minutes": 240.0}
-    assert report["after"] == {"leads": 3, "median_minutes": 60.0} and report["change_pct"] == -75.0 and "-75.0%" in report["answer"]
+        claimed = Lead(company="Claimed", stage="LEAD", created_at=T0, updated_at=T0)
+        session.add(claimed)
+        session.flush()
+        assign_lead(session, lead_id=claimed.id, rep=session.scalar(select(Rep).where(Rep.email == "ana@t.co")), actor="ana@t.co",
+                    reason="claimed", now=T0 + timedelta(minutes=30))  # a person's assignment is not the engine's
+        add_activity(session, lead_id=claimed.id, kind="email_sent", occurred_at=T0 + timedelta(hours=3))
+    with db.session() as session:
+        report = first_touch_change(session, now=T0 + timedelta(hours=4))
+        split = first_touch_by_routing(session, now=T0 + timedelta(hours=4), days=30)
+    assert report["since"] == T0.isoformat()
+    assert report["before"] == {"leads": 4, "touched": 3, "not_touched": 1, "median_minutes": 240.0}
+    assert (report["after"]["leads"], report["after"]["median_minutes"]) == (4, 60.0)  # 1h, 1h, 1h and the claimed lead's 3h
+    assert report["change_pct"] == -75.0 and "-75.0%" in report["answer"] and "3 of 4 leads touched" in report["answer"]
+    assert (split["routed"]["leads"], split["routed"]["median_minutes"]) == (3, 60.0)
+    assert (split["not_routed"]["leads"], split["not_routed"]["touched"], split["not_routed"]["median_minutes"]) == (5, 4, 240.0)
+    assert split["change_pct"] == -75.0 and "routed by Leadpilot 1h to first touch (3 of 3 touched)" in split["answer"]
+
+    from typer.testing import CliRunner
+
+    from leadpilot.interfaces.cli import app
+    from leadpilot.settings import get_settings
+
+    monkeypatch.setenv("LEADPILOT_DATABASE_URL", db_url)
+    monkeypatch.setenv("LEADPILOT_NOW", (T0 + timedelta(hours=4)).isoformat())
+    get_settings.cache_clear()
+    shown = CliRunner().invoke(app, ["sla", "report", "--since", "1d", "--window-days", "30", "--json"])
+    assert shown.exit_code == 0, shown.output
+    printed = json.loads(shown.stdout)
+    assert printed["first_touch"]["since"] == (T0 - timedelta(hours=20)).isoformat() and printed["first_touch"]["change_pct"] == -75.0
+    assert printed["routed_vs_not"]["routed"]["leads"] == 3
+    wrong = CliRunner().invoke(app, ["sla", "report", "--since", "last spring", "--json"])
+    assert wrong.exit_code == 2 and "write it like 2026-10-01, or 45d for 45 days ago" in json.loads(wrong.stdout)["error"]
 
 
 def _worker(url: str, policy_path: Path, now: datetime, tmp_path: Path) -> subprocess.Popen:

@@ -337,6 +337,11 @@ def test_explain_score_posts_the_breakdown_in_the_thread(slack):
         # The score card: tier and score, a bar per category with its points, no policy version.
         card = " ".join(b["text"]["text"] for b in explained["blocks"])
         assert f"*{lead.tier}*  *{lead.score}* of 100" in card
+        # Fit × engagement: the cell in words and each axis with its score and grade or level.
+        axes, cell = lead.score_breakdown["axes"], lead.score_breakdown["cell"]
+        assert f"*Cell {cell}: " in card and ("fit, " in card and "engaged" in card)
+        assert f"*Fit {axes['fit']['score']:g} of 100, grade {axes['fit']['grade']} (" in card
+        assert f"*Engagement {axes['engagement']['score']:g} of 100, level {axes['engagement']['level']} (" in card
         for name, part in lead.score_breakdown["categories"].items():
             assert f"{name.replace('_', ' ')}" in card and f"{part['points']:g} of {part['cap']:g}" in card
         assert lead.score_breakdown["policy_version"] not in card and "capped at" not in card

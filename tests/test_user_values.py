@@ -21,11 +21,12 @@ from leadpilot.memory.leads import upsert_leads
 from leadpilot.memory.models import Activity, Lead
 from leadpilot.memory.reps import upsert_rep
 from leadpilot.memory.seed import build_demo_dataset
-from leadpilot.memory.vocab import Channel, Source, channel_of, normalise_source
+from leadpilot.memory.lifecycle import HUBSPOT_LIFECYCLE, SALESFORCE_LEAD_STATUS, qualification_condition, qualification_of
+from leadpilot.memory.vocab import Channel, Source, Stage, channel_of, industry_group, industry_value, industry_values, normalise_source, parse_stage
 from leadpilot.settings import get_settings
 from leadpilot.tools.analytics.attribution import source_attribution
-from leadpilot.tools.analytics.reports import lead_volume, time_to_first_contact
-from leadpilot.tools.leads import Viewer
+from leadpilot.tools.analytics.reports import conversion_by_tier, lead_volume, time_to_first_contact
+from leadpilot.tools.leads import LeadFilter, Viewer
 from leadpilot.tools.leads.dedup import find_duplicates
 from leadpilot.tools.leads.export import export_leads
 from leadpilot.tools.leads.importer import import_leads_csv
@@ -264,24 +265,33 @@ def test_the_demo_exported_imported_into_a_fresh_store_and_exported_again_is_byt
 HUBSPOT = (
     "Record ID,First Name,Last Name,Company Name,Email,Phone Number,Job Title,Industry,Number of Employees,Country/Region,"
     "State/Region,City,Original Source,Latest Source,Lifecycle Stage,Lead Status,Contact owner,Create Date,Last Contacted,"
-    "Website URL,Annual Revenue,Notes\n"
+    "Website URL,Annual Revenue,Notes,Close Date\n"
     "1051,Jane,Doe,Acme Corp,Jane@Acme.com,+1 415 555 0101,VP Sales,Financial Services,51-200,United States,California,"
     'San Francisco,Website Form,Email Campaign,marketingqualifiedlead,In Progress,Rita Moreno,2026-03-05 14:22,03/07/2026 09:15 AM,'
-    'https://acme.com,5000000,"Asked about ""pricing"", twice"\n'
+    'https://acme.com,5000000,"Asked about ""pricing"", twice",\n'
     "1052,Li,,Globex,li@globex.com,,Chief Technology Officer,Biotech & Pharma,\"1,200\",Canada,Ontario,,LinkedIn Ads,,customer,,"
-    "rita@team.io,03/01/2026,,,,\n"
-    "1053,,Solo,,solo@example.org,,,,,,,,social,,Subscriber,,Someone Else,,,,,\n"
+    "rita@team.io,03/01/2026,,,,,\n"
+    "1053,,Solo,,solo@example.org,,,,,,,,social,,Subscriber,,Someone Else,,,,,,\n"
     "1054,Jay,Doe,Acme Corp,jane@acme.com,,Head of Data,Computer Software,10000+,USA,NY,New York,PAID_SEARCH,,"
-    "salesqualifiedlead,New,,2026-02-01T10:00:00+01:00,,acme.com,,\n"
+    "salesqualifiedlead,New,,2026-02-01T10:00:00+01:00,,acme.com,,,\n"
     "1055,Ann,Lee,Hooli,ann@hooli.com,,Marketing Manager,Widget Making,1.2k,Germany,Bavaria,Munich,Trade Show,,Closed Won,,,"
-    "1740000000,,,,\n"
+    "1740000000,,,,,2026-03-20\n"
+    # The team's own industry labels and lifecycle spellings, a lost deal's close date, a customer without one.
+    "1056,Kim,Park,Lumen Schools,kim@lumenschools.edu,,Office Manager,EdTech,40,United States,Texas,Austin,Webinar,,"
+    "Marketing Qualified Lead,,,2026-04-01,,,,,\n"
+    "1057,Raf,Ortiz,Torque Motors,raf@torquemotors.com,,COO,Automotive,900,Mexico,,Monterrey,Cold Outbound,,Closed Lost,,,"
+    "2026-02-10,,,,,2026-05-02\n"
+    "1058,Eve,Stone,Helix Pharma,eve@helixpharma.com,,Fleet Manager,Pharmaceuticals,300,Germany,,Berlin,Partner Referral,,"
+    "Sales Qualified Lead,,,2026-01-15,,,,,\n"
+    "1059,Tom,Hart,Hart & Vale LLP,tom@hartvale.com,,Logistics Coordinator,Legal Services,25,United Kingdom,,London,G2,,"
+    "Evangelist,,,2026-01-20,,,,,\n"
 )
 
 
 def test_a_hubspot_file_exported_imported_and_exported_again_is_byte_identical(db, fresh_url, tmp_path):
     with db.transaction() as session:
         upsert_rep(session, email="rita@team.io", name="Rita Moreno", now=NOW)
-    import_leads_csv(db, path=_write(tmp_path / "hubspot.csv", HUBSPOT), now=NOW)
+    original = import_leads_csv(db, path=_write(tmp_path / "hubspot.csv", HUBSPOT), now=NOW)
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     export_leads(db, output=first)
     fresh = open_database(fresh_url)
@@ -290,13 +300,22 @@ def test_a_hubspot_file_exported_imported_and_exported_again_is_byte_identical(d
         export_leads(fresh, output=second)
     finally:
         fresh.dispose()
-    assert (report.inserted, report.rejected) == (5, [])
+    assert (original.inserted, original.rejected, report.inserted, report.rejected) == (9, [], 9, [])
     assert first.read_bytes() == second.read_bytes()
     rows = list(csv.DictReader(first.open(encoding="utf-8", newline="")))
-    assert [(r["source"], r["stage"], r["industry"]) for r in rows] == [
-        ("website_form", "LEAD", "fintech"), ("linkedin_ads", "CUSTOMER", "biotech"), ("social", "LEAD", ""),
-        ("paid_search", "PROSPECT", "saas"), ("trade_show", "CUSTOMER", "widget-making"),
+    assert [(r["source"], r["stage"], r["stage_raw"], r["industry"]) for r in rows] == [
+        ("website_form", "LEAD", "marketingqualifiedlead", "financial-services"), ("linkedin_ads", "CUSTOMER", "", "biotech"),
+        ("social", "LEAD", "Subscriber", ""), ("paid_search", "PROSPECT", "salesqualifiedlead", "computer-software"),
+        ("trade_show", "CUSTOMER", "Closed Won", "widget-making"), ("webinar", "LEAD", "Marketing Qualified Lead", "edtech"),
+        ("cold_outbound", "LOST", "Closed Lost", "automotive"), ("partner_referral", "PROSPECT", "Sales Qualified Lead", "pharmaceuticals"),
+        ("g2", "CUSTOMER", "Evangelist", "legal-services"),
     ]
+    assert [(r["converted"], r["converted_at"], r["closed_lost_at"]) for r in rows] == [
+        ("", "", ""), ("true", "", ""), ("", "", ""), ("", "", ""), ("true", "2026-03-20T00:00:00Z", ""), ("", "", ""),
+        ("false", "", "2026-05-02T00:00:00Z"), ("", "", ""), ("true", "", ""),
+    ]
+    assert (original.closed_without_date, report.closed_without_date) == (2, 2)  # Globex and Hart & Vale
+    assert "2 closed leads have no close date" in original.summary()
     assert (rows[0]["owner_email"], rows[0]["Latest Source"], rows[0]["Lead Status"]) == ("rita@team.io", "Email Campaign", "In Progress")
     assert rows[2]["Contact owner"] == "Someone Else" and "likely_duplicate_of" not in rows[0]
 
@@ -308,6 +327,73 @@ def test_json_export_carries_the_derived_columns_and_the_flags(db, tmp_path):
     leads = {lead["external_id"]: lead for lead in json.loads(out.read_text(encoding="utf-8"))}
     assert (leads["1051"]["channel"], leads["1051"]["seniority"], leads["1051"]["department"]) == ("organic", "vp", "sales")
     assert (leads["1051"]["likely_duplicate_of"], leads["1054"]["likely_duplicate_of"]) == ([leads["1054"]["id"]], [leads["1051"]["id"]])
+
+
+# --- what a HubSpot import keeps: closed outcomes, industry groups, lifecycle, departments ------------
+
+
+def test_closed_stages_set_converted_and_the_close_date_from_any_close_date_column(db, tmp_path):
+    body = (
+        "Id,Company,Status,IsConverted,ConvertedDate,Became a Customer Date,Close Date\n"
+        "S1,Won By Flag,Closed - Converted,true,2026-10-03,,\n"  # Salesforce's API columns
+        "S2,Won By Stage,Customer,,,2026-10-05,\n"  # HubSpot: no converted column at all
+        "S3,Won Late,Closed Won,,,,11/02/2026\n"
+        "S4,Lost,Closed Lost,,,,2026-11-04\n"
+        "S5,Won Undated,Customer,,,,\n"
+        "S6,Still Open,Opportunity,,,,\n"
+    )
+    report = import_leads_csv(db, path=_write(tmp_path / "closed.csv", body), now=NOW)
+    leads = {lead.external_id: lead for lead in _leads(db)}
+    closed = {key: (lead.converted, lead.converted_at and lead.converted_at.date().isoformat()) for key, lead in leads.items()}
+    assert closed == {"S1": (True, "2026-10-03"), "S2": (True, "2026-10-05"), "S3": (True, "2026-11-02"), "S4": (False, None),
+                      "S5": (True, None), "S6": (None, None)}
+    assert leads["S4"].extra["closed_lost_at"] == "2026-11-04T00:00:00Z"  # a lost deal is never "won last month"
+    assert report.closed_without_date == 1 and "1 closed lead has no close date" in report.summary()
+    with db.session() as session:
+        by_tier = conversion_by_tier(session, lead_filter=None, viewer=ADMIN, now=NOW)
+    assert (sum(row["won"] for row in by_tier.rows), sum(row["lost"] for row in by_tier.rows)) == (4, 1)
+
+
+@pytest.mark.parametrize(
+    ("label", "stored", "group"),
+    [("EdTech", "edtech", "education"), ("Automotive", "automotive", "manufacturing"), ("Pharmaceuticals", "pharmaceuticals", "biotech"),
+     ("Legal Services", "legal-services", "professional-services"), ("Hospital & Health Care", "hospital-and-health-care", "healthcare"),
+     ("  fintech ", "fintech", "fintech"), ("Biotech & Pharma", "biotech", "biotech"), ("AgTech", "agtech", "agtech")],
+)
+def test_an_industry_is_kept_as_the_team_wrote_it_with_its_canonical_group(label, stored, group):
+    assert (industry_value(label), industry_group(label), industry_group(stored)) == (stored, group, group)
+    assert stored in industry_values([group])
+
+
+def test_scoring_filters_and_lifecycle_read_the_kept_values_by_their_group(db, tmp_path):
+    import_leads_csv(db, path=_write(tmp_path / "hubspot.csv", HUBSPOT), now=NOW)
+    policy = load_policy()
+
+    def industry_points(industry: str) -> int:
+        return score_lead(lead=LeadFacts(industry=industry), activities=[], policy=policy, now=NOW).breakdown["categories"]["industry"]["points"]
+
+    assert [industry_points(value) for value in ("computer-software", "saas", "pharmaceuticals", "biotech", "automotive")] == [25, 25, 12, 12, 0]
+    with db.session() as session:
+        def companies(**conditions) -> list[str]:
+            result = conversion_by_tier(session, lead_filter=LeadFilter(scope="all", **conditions), viewer=ADMIN, now=NOW)
+            return [result.based_on]
+
+        assert companies(industry=["manufacturing"]) == companies(industry=["Automotive"]) == [1]  # the group holds the label
+        assert companies(industry=["education"]) == [1] and companies(not_industry=["education"]) == [8]
+        qualified = {name: sorted(session.scalars(select(Lead.external_id).where(qualification_condition(name))))
+                     for name in ("subscriber", "mql", "sql", "evangelist")}
+    assert qualified == {"subscriber": ["1053"], "mql": ["1051", "1056"], "sql": ["1054", "1058"], "evangelist": ["1059"]}
+    departments = {lead.job_title: lead.department for lead in _leads(db) if lead.job_title}
+    assert [departments[title] for title in ("Office Manager", "COO", "Fleet Manager", "Logistics Coordinator")] == ["operations"] * 4
+    assert departments["Head of Data"] == "data"
+
+
+def test_the_documented_lifecycle_mapping_is_the_one_imports_use():
+    for table in (HUBSPOT_LIFECYCLE, SALESFORCE_LEAD_STATUS):
+        for value, stage in table.items():
+            assert (parse_stage(value) or Stage.LEAD) == stage, value
+    assert [qualification_of("LEAD", raw) for raw in ("Marketing Qualified Lead", "MQL", "marketingqualifiedlead", "Lead")] == ["mql"] * 3 + [None]
+    assert qualification_of("PROSPECT", "Sales Qualified Lead") == "sql" and qualification_of("LEAD", "Sales Qualified Lead") is None
 
 
 # --- different external ids, same email: two leads, flagged ---------------------------------------
@@ -390,6 +476,28 @@ def test_migration_0011_restores_collapsed_sources_and_backfills_channel_and_peo
             assert len(session.scalars(select(Activity)).all()) == 1  # leads were altered in place, not dropped
         with database.transaction() as session:  # sources up to 64 characters fit now
             upsert_leads(session, records=[validate_lead({"company": "Wide", "source": "s" * 64}, now=NOW)], now=NOW)
+    finally:
+        database.dispose()
+
+
+def test_migration_0019_backfills_closed_outcomes_and_operations_departments(db_url):
+    database = open_database(db_url, upgrade=False)
+    try:
+        migrate(database.engine, "0018")
+        with database.engine.begin() as connection:
+            for stage, converted, title, department in (
+                ("CUSTOMER", None, "Fleet Manager", None), ("LOST", None, "Chief Operating Officer", None),
+                ("LOST", True, "VP Sales", "sales"), ("LEAD", None, None, None),
+            ):
+                connection.execute(
+                    text("INSERT INTO leads (company, source, channel, stage, converted, job_title, department, created_at, updated_at) "
+                         "VALUES ('Acme', 'other', 'other', :stage, :converted, :title, :department, :at, :at)"),
+                    {"stage": stage, "converted": converted, "title": title, "department": department, "at": NOW.replace(tzinfo=None)},
+                )
+        migrate(database.engine)
+        assert [(lead.converted, lead.department) for lead in _leads(database)] == [
+            (True, "operations"), (False, "operations"), (True, "sales"), (None, None),  # a stated outcome is kept
+        ]
     finally:
         database.dispose()
 

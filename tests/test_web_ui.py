@@ -363,6 +363,11 @@ def test_the_chat_is_leadpilots_with_a_score_card_and_a_lead_card(demo, workdir,
         text = card.inner_text()
         assert f"{lead.company} (lead {lead.id})" in text and f"Score {lead.score} of 100" in text
         assert "Top reasons" in text and "█" in text
+        axes, cell = lead.score_breakdown["axes"], lead.score_breakdown["cell"]  # fit × engagement, each with its grade or level in words
+        assert f"Cell {cell}: " in text and "fit, " in text and "engaged" in text
+        assert f"Fit {axes['fit']['score']:g} of 100, grade {axes['fit']['grade']} (" in text
+        assert f"Engagement {axes['engagement']['score']:g} of 100, level {axes['engagement']['level']} (" in text
+        assert f"The model: {lead.conversion_probability:.0%} likely to convert (" in text  # `leadpilot demo` trains it
         assert "policy" not in text.lower() and "capped at" not in text and "earned" not in text
         headers = [h.strip().lower() for h in card.locator("table thead th").all_inner_texts()]
         assert headers[:2] == ["category", "points"]

@@ -104,3 +104,128 @@ def test_a_missing_secret_is_retried_with_the_fix_and_nothing_unsigned_is_sent(d
     report = outbox_sender_from_settings(db, settings).drain()
     assert report.dead == 1 and not receiver.received
     assert "export LP_TEST_HOOK_SECRET" in report.errors[0]
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    """`leadpilot ...` in this process (Typer's runner; the store is LEADPILOT_DATABASE_URL)."""
+    from typer.testing import CliRunner
+
+    from leadpilot.interfaces.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_subscriptions_from_the_command_line_are_signed_with_their_secret_and_removable(db, receiver, tmp_path, monkeypatch):
+    """`leadpilot webhooks add|list|test|remove`: kept in the store; a decision's events reach the URL
+    signed with the subscription's own secret; a removed subscription's queued changes are cancelled."""
+    import json
+
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.crm.webhooks import verify
+
+    monkeypatch.setenv("LEADPILOT_DATABASE_URL", db.url)
+    monkeypatch.setenv("LEADPILOT_OUTBOX_BACKOFF_S", "0")
+    get_settings.cache_clear()
+    receiver.received.clear()
+    code, out = _cli("webhooks", "add", "hooks.example.com/x", "--events", "lead.created")
+    assert code == 1 and "is not an http(s) URL" in out and "https://hooks.example.com/leadpilot" in out
+    code, out = _cli("webhooks", "add", f"{receiver.url}/cli", "--events", "lead.created,lead.asigned")
+    assert code == 1 and "unknown event 'lead.asigned'" in out and "did you mean 'lead.assigned'" in out
+    code, out = _cli("webhooks", "add", f"{receiver.url}/cli", "--events", "lead.created, lead.assigned", "--json")
+    assert code == 0, out
+    added = json.loads(out)
+    secret = added["secret"]
+    assert added["events"] == ["lead.created", "lead.assigned"] and len(secret) >= 16
+    code, out = _cli("webhooks", "list", "--json")
+    [listed] = json.loads(out)["webhooks"]
+    assert listed["url"] == f"{receiver.url}/cli" and listed["secret"].endswith(secret[-4:]) and secret not in out
+
+    code, out = _cli("webhooks", "test", str(added["id"]))
+    assert code == 0 and f"Sent a signed sample lead.created to {receiver.url}/cli: answered 204" in out
+    [(headers, body)] = receiver.received
+    assert verify(secret, body, headers["Leadpilot-Signature"]) and json.loads(body)["test"] is True
+    code, out = _cli("webhooks", "test", f"{receiver.url}/elsewhere", "--secret", "another-secret-123", "--event", "lead.hot")
+    assert code == 0 and "sample lead.hot" in out
+    assert verify("another-secret-123", receiver.received[-1][1], receiver.received[-1][0]["Leadpilot-Signature"])
+    receiver.fail_next(1, 503, retry_after=30)
+    code, out = _cli("webhooks", "test", f"{receiver.url}/cli", "--event", "lead.assigned")
+    assert code == 1 and "answered 503" in out and "wait 30s" in out
+
+    settings = get_settings()
+    lead_id = capture_one(db, company="Cli Co", email="c@cli.example", contact_name="Cy Cli")
+    with db.transaction() as session:
+        rep = add_rep(session, "r@cli.example", "Rae Cli")
+        lead = session.get(Lead, lead_id)
+        lead.owner_id = rep.id
+        queued = queue_decision(session, settings=settings, lead=lead, step="route", at=NOW,
+                                data={"owner": rep.email, "rule": "r1", "reason": "why"})
+    assert queued == ["lead.assigned"]  # lead.routed has no subscriber
+    receiver.received.clear()
+    assert outbox_sender_from_settings(db, settings).drain().sent == 1
+    [(headers, body)] = receiver.received
+    assert headers["Leadpilot-Event"] == "lead.assigned" and verify(secret, body, headers["Leadpilot-Signature"])
+    assert json.loads(body)["data"]["owner"] == "r@cli.example"
+
+    with db.transaction() as session:  # queued, then the subscription goes: cancelled, never sent
+        queue_decision(session, settings=settings, lead=session.get(Lead, lead_id), step="enrich", data={}, at=NOW)
+    code, out = _cli("webhooks", "remove", "99")
+    assert code == 1 and "no webhook subscription '99'" in out and f"{receiver.url}/cli" in out
+    code, out = _cli("webhooks", "remove", f"{receiver.url}/cli")
+    assert code == 0 and "Removed" in out
+    receiver.received.clear()
+    outbox_sender_from_settings(db, settings).drain()
+    with db.session() as session:
+        last = session.scalars(select(OutboxItem).order_by(OutboxItem.id.desc())).first()
+    assert last.status == "cancelled" and "was removed" in last.last_error and not receiver.received
+    assert _cli("webhooks", "list")[1].startswith("No webhook subscriptions")
+
+
+def test_a_receivers_retry_after_is_honoured(db, receiver, tmp_path, monkeypatch):
+    """429 + Retry-After: the change and the rest of the batch for that URL wait as asked, no attempt
+    spent; 503 + Retry-After: an attempt, and not retried before the time asked (backoff is 0 here)."""
+    from datetime import timedelta
+    from email.utils import format_datetime
+
+    from leadpilot.memory.pipeline import wall_clock
+    from leadpilot.tools.crm.webhooks import retry_after_s
+
+    assert retry_after_s("7") == 7 and retry_after_s("x") is None and retry_after_s("999999") == 3600
+    assert 50 < retry_after_s(format_datetime(wall_clock() + timedelta(seconds=60), usegmt=True)) <= 60
+    monkeypatch.setenv("LP_TEST_HOOK_SECRET", SECRET)
+    receiver.received.clear()
+    settings = load_settings(crm_policy=_policy(tmp_path, receiver.url), outbox_backoff_s=0, data_dir=tmp_path / "data")
+    lead_id = capture_one(db, company="Wait Co", email="w@wait.example")
+    with db.transaction() as session:
+        lead = session.get(Lead, lead_id)
+        queue_decision(session, settings=settings, lead=lead, step="enrich", data={}, at=NOW)
+        lead.score, lead.tier = 91, "hot"
+        queue_decision(session, settings=settings, lead=lead, step="score", data={}, at=NOW)  # lead.scored + lead.hot
+
+    def rows():
+        with db.session() as session:
+            return list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
+
+    def due_now():
+        with db.transaction() as session:
+            session.execute(OutboxItem.__table__.update().values(available_at=NOW.replace(year=2000)))
+
+    sender = outbox_sender_from_settings(db, settings)
+    receiver.fail_next(1, 429, retry_after=30)
+    before = receiver.requests[:]
+    report = sender.run_once()
+    assert report.waiting == 3 and report.sent == 0 and len(receiver.requests) == len(before) + 1  # one try, the rest held back
+    for item in rows():
+        assert item.status == "pending" and item.attempts == 0 and "429" in item.last_error
+        assert item.available_at >= wall_clock() + timedelta(seconds=25)
+    due_now()
+    receiver.fail_next(1, 503, retry_after=120)
+    report = sender.run_once()
+    assert report.retried == 1 and report.waiting == 2
+    first, *rest = rows()
+    assert first.attempts == 1 and first.available_at >= wall_clock() + timedelta(seconds=115)
+    assert all(item.attempts == 0 for item in rest)
+    due_now()
+    assert sender.drain().sent == 3
+    assert sorted(h["Leadpilot-Event"] for h, _ in receiver.received) == ["lead.created", "lead.hot", "lead.scored"]

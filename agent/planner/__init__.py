@@ -6,18 +6,20 @@ would (see core for how a question is read). One module per reading pass:
 - shorthand: chat shorthand and mentions spelled out ("r u", "w/", "@Leadpilot", "havent")
 - courtesy: greetings, thanks, apologies and polite framing, which carry no condition
 - writes: requests to change data, answered with where to do it
+- paging: "next page", "2nd page", "show more": the last list again, further down (an offset)
 - splits: several questions in one message, "X vs Y" comparisons, "or" across two fields
 - typos: near-misses of known words corrected by edit distance, and said back
 - core: Plan, ToolCall, Context, the reader that runs the passes in order, and one query's plan
 - names: the Vocabulary of store names (cities, reps, companies) and their aliases
 - reading: the reader's state and machinery (take, blank, negation, phrase tables, leftovers)
 - aggregates: counts, rates, breakdowns, sort order and top N
-- windows: contact and creation time windows
+- windows: contact, creation and close time windows ("won last month": when the deal closed)
 - activity: email opens and clicks, page views, forms, demos, meetings
 - comparatives: employee, score and probability bounds
 - owners: my leads, unassigned, a rep by name
-- categories: tier, industry, source and channel, stage, segment, scope (open / closed / all),
-  converted, company or person by name
+- categories: tier, industry (the store's own values first), source and channel, stage (MQL / SQL
+  as memory.vocab.QUALIFIED_STAGES), segment, scope (open / closed / all), converted, company or
+  person by name
 - fields: values named with their field ("source is webinar", "stage = negotiation"), and every
   categorical value checked against what the store holds (a value no lead has is said, with the
   closest ones, never passed through)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from leadpilot.agent.planner.reading import Reading, alternation
-from leadpilot.memory.vocab import INDUSTRIES, INDUSTRY_ALIASES
+from leadpilot.memory.vocab import INDUSTRIES, INDUSTRY_ALIASES, QUALIFIED_NAMES, QUALIFIED_STAGES
 
 INDUSTRY_PHRASES: dict[str, str] = {
     **{slug.replace("-", " "): slug for slug in INDUSTRIES},
@@ -61,6 +61,15 @@ STAGE_PHRASES: dict[str, str] = {
     "closed-won": "CUSTOMER", "closed-lost": "LOST", "won deals": "CUSTOMER", "lost deals": "LOST", "wins": "CUSTOMER",
     "losses": "LOST", "clients": "CUSTOMER", "paying customers": "CUSTOMER", "existing customers": "CUSTOMER",
 }
+# MQL / SQL as the store's stages (memory.vocab.QUALIFIED_STAGES, the same mapping imports use);
+# the answer says how it read them (question.qualified_readings).
+QUALIFIED_PHRASES: dict[str, str] = {
+    f"{phrase}{plural}": short
+    for short, name in QUALIFIED_NAMES.items()
+    for phrase in (short, f"{name} lead", f"{name.replace('-', ' ')} lead", f"{name} contact", f"{name.replace('-', ' ')} contact")
+    for plural in ("", "s")
+} | {"marketing qualified": "mql", "marketing-qualified": "mql", "sales qualified": "sql", "sales-qualified": "sql", "mql's": "mql", "sql's": "sql"}
+STAGE_PHRASES |= {phrase: QUALIFIED_STAGES[short].value for phrase, short in QUALIFIED_PHRASES.items()}
 SEGMENT_PHRASES: dict[str, str] = {
     "enterprise": "enterprise", "enterprises": "enterprise", "large companies": "enterprise", "big companies": "enterprise",
     "large accounts": "enterprise", "mid-market": "mid-market", "mid market": "mid-market", "midmarket": "mid-market",
@@ -80,6 +89,39 @@ SEGMENT_PHRASES |= {
     for phrase, segment in list(SEGMENT_PHRASES.items()) if " " not in phrase and not phrase.endswith(("sized", "size"))
     for suffix in ("-sized", " sized", "-size", "-scale", " scale")
 }
+
+
+_GENERIC_WORDS = frozenset({"tech", "technology", "services", "service", "and", "management", "solutions", "products", "goods",
+                            "industry", "industries", "other", "general", "business", "companies"})
+
+
+def industry_table(vocabulary) -> dict[str, str]:
+    """How people say an industry -> the value to filter on: the store's own values first ("legal
+    tech" -> legal-tech), then the planner's words for the usual industries; a word of one of the
+    store's values ("renewables" for renewable-energy) stands for that value when it is the only
+    one with that word and the planner's own reading of it names an industry the store does not
+    hold. Kept on the vocabulary (built once per store)."""
+    cached = vocabulary.__dict__.get("_industry_table")
+    if cached is not None:
+        return cached
+    table = dict(INDUSTRY_PHRASES)
+    if vocabulary.industries:
+        from leadpilot.memory.vocab import industry_slug
+
+        held = set(vocabulary.industries) | {industry_slug(value) for value in vocabulary.industries}
+        owners: dict[str, set[str]] = {}
+        for value in vocabulary.industries:
+            words = value.split("-")
+            for word in words if len(words) > 1 else ():
+                if len(word) >= 4 and word not in _GENERIC_WORDS:
+                    for form in (word, f"{word}s"):
+                        owners.setdefault(form, set()).add(value)
+        for word, values in owners.items():
+            if len(values) == 1 and (word not in table or table[word] not in held):
+                table[word] = next(iter(values))
+        table |= vocabulary.industry_names
+    vocabulary.__dict__["_industry_table"] = table
+    return table
 
 
 class Categories(Reading):

@@ -23,7 +23,7 @@ from typing import Any
 from leadpilot.agent.intents import REPORT_TOOLS, TargetMissing, read_intent, read_policy_report, read_report, read_semantic
 from leadpilot.agent.planner.activity import Activity
 from leadpilot.agent.planner.aggregates import Aggregates
-from leadpilot.agent.planner.categories import INDUSTRY_PHRASES, SEGMENT_PHRASES, STAGE_PHRASES, Categories
+from leadpilot.agent.planner.categories import SEGMENT_PHRASES, STAGE_PHRASES, Categories, industry_table
 from leadpilot.agent.planner.comparatives import Comparatives
 from leadpilot.agent.planner.fields import FieldValues
 from leadpilot.agent.planner.names import Vocabulary
@@ -97,12 +97,13 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
         self.read_contact()
         self.read_activity()
         self.read_comparatives()
+        self.read_closed_window()
         self.read_created()
         self.read_owner()
         self.read_people()
         self.read_tiers()
         self.read_scope()
-        self.categorical(INDUSTRY_PHRASES, "industry", "not_industry")
+        self.categorical(industry_table(self.vocabulary), "industry", "not_industry")  # the store's own values first
         self.read_places()
         self.read_sources()
         self.categorical(STAGE_PHRASES, "stage", "not_stage")
@@ -127,6 +128,7 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
 _DIMENSIONS = {
     **dict.fromkeys(("city", "not_city", "state", "country", "not_country", "region", "not_region"), "place"),
     **dict.fromkeys(("created_within_days", "created_after", "created_before"), "created"),
+    **dict.fromkeys(("closed_after", "closed_before"), "closed"),
     **dict.fromkeys(("contacted_within_days", "contacted_since", "not_contacted_in_days", "not_contacted_since", "never_contacted"), "contacted"),
     **dict.fromkeys(("segment", "min_employees", "max_employees"), "size"),
     **dict.fromkeys(("source", "not_source", "channel", "not_channel"), "source"),

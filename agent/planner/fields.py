@@ -83,6 +83,8 @@ def held(field: str, vocabulary: Vocabulary) -> list[str]:
         return ["hot", "warm", "cold"]
     if field == "seniority":
         return list(LEVELS)
+    if field == "city":
+        return sorted(set(vocabulary.cities.values()))
     return sorted(set(SEGMENT_PHRASES.values())) if field == "segment" else []
 
 
@@ -100,7 +102,7 @@ def unheld_message(field: str, said: str, vocabulary: Vocabulary) -> str:
     """ "No lead in your data has the source 'tiktok'. Sources in your data: ...; closest: ..."."""
     values = held(field, vocabulary)
     close = closest(said, values)
-    plural = {"industry": "industries", "seniority": "seniority levels"}.get(field, f"{field}s")
+    plural = {"industry": "industries", "seniority": "seniority levels", "city": "cities"}.get(field, f"{field}s")
     listed = ", ".join(values[:20]) + (", ..." if len(values) > 20 else "")
     return (f"No lead in your data has the {field} {said!r}. {plural.capitalize()} in your data: {listed}"
             + (f" (closest: {', '.join(close)})" if close else "") + ".")
@@ -165,6 +167,16 @@ def unheld_values(filters: list[dict[str, Any]], vocabulary: Vocabulary) -> list
 
 _NEXT_TO_FIELD = (r"(?:(?P<field_after>{fields})\s*(?:{is_}\s*)?(?:the\s+)?(?P<a>{word})|(?P<b>{word})\s+(?P<field_before>{fields})"
                   r"|(?P<from>from|via|through)\s+(?:the\s+|our\s+)?(?P<c>(?:[a-z][\w-]*\s+){{0,2}}{word}))")
+
+
+def place_hint(word: str, text: str, vocabulary: Vocabulary) -> str | None:
+    """ "any leads in Madrid?": for a word the reader could not read (and that is no near-miss of a
+    known word) said as a place, that no lead is there — the store's cities are all known to the reader."""
+    place = re.search(rf"\b(?:in|at|near|around|out\s+of)\s+(?:the\s+)?{re.escape(word.lower())}\b(?!\s+(?:{alternation(FIELD_WORDS)})\b)",
+                      text.lower())
+    if place is None or not vocabulary.cities:
+        return None
+    return unheld_message("city", word if word[:1].isupper() else word.capitalize(), vocabulary)
 
 
 def field_hint(word: str, text: str, vocabulary: Vocabulary) -> str | None:

@@ -58,6 +58,25 @@ def source_phrases(values: object) -> dict[str, str]:
     return phrases
 
 
+_NOT_AN_INDUSTRY_NAME = frozenset({"other", "others", "unknown", "none", "n/a", "na", "misc", "general", "all", "any", "it", "tech"})
+
+
+def industry_phrases(values: object) -> dict[str, str]:
+    """How people say the store's own industry values: legal-tech is "legal-tech", "legal tech" and
+    its label; a one-word value also in the plural ("agritechs"). A value that is a common word
+    ("other", "it") is not read on its own: it would swallow ordinary words."""
+    from leadpilot.memory.vocab import industry_label
+
+    phrases: dict[str, str] = {}
+    for value in sorted(str(v) for v in values):  # type: ignore[attr-defined]
+        said = " ".join(value.replace("-", " ").replace("_", " ").split()).lower()
+        if len(said) < 3 or said in _NOT_AN_INDUSTRY_NAME:
+            continue
+        for phrase in (value.lower(), said, industry_label(value).lower(), *((f"{said}s",) if " " not in said and not said.endswith("s") else ())):
+            phrases.setdefault(phrase, value)
+    return phrases
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """Names that come from the store: cities, reps and companies, all lower-case -> canonical.
@@ -73,6 +92,8 @@ class Vocabulary:
     # The values the store holds for these fields (empty: not known, nothing is checked against them).
     industries: frozenset[str] = field(default_factory=frozenset, repr=False)
     departments: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # The store's industry values, by how they are said (from `industries`): "legal tech" -> legal-tech.
+    industry_names: dict[str, str] = field(default_factory=dict, repr=False, init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cities", _with_aliases(self.cities))
@@ -80,3 +101,4 @@ class Vocabulary:
         object.__setattr__(self, "companies", _with_aliases(self.companies, companies=True))
         object.__setattr__(self, "contacts", _with_aliases(self.contacts))
         object.__setattr__(self, "sources", source_phrases(self.sources.values()))
+        object.__setattr__(self, "industry_names", industry_phrases(self.industries))

@@ -2,8 +2,10 @@
 
 In order: chat shorthand is spelled out (shorthand) and greetings, thanks and polite framing are
 taken out (courtesy); a request to change data gets its answer
-(writes); several questions in one message are planned one by one, a comparison as one call per
-side, an "or" across fields as an any_of (splits); everything else is one query (core). When
+(writes); "next page" continues the last list (paging); several questions in one message are
+planned one by one — a later part that names no leads of its own ("... and how many are hot?")
+counts among the part before's, and its label says so — a comparison as one call per side, an "or"
+across fields as an any_of (splits); everything else is one query (core). When
 words are left unread, typos are corrected (typos) and the message read again; what was read
 another way is said back ("Read 'helthcare' as healthcare."), and what still cannot be read is
 refused with the closest words the planner knows.
@@ -19,11 +21,14 @@ from leadpilot.agent.intents import read_report
 from leadpilot.agent.planner import typos
 from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall, dimension
 from leadpilot.agent.planner.courtesy import strip_courtesy
-from leadpilot.agent.planner.fields import field_hint, unheld_values
+from leadpilot.agent.planner.fields import field_hint, place_hint, unheld_values
 from leadpilot.agent.planner.core import plan as plan_one
 from leadpilot.agent.planner.core import read_fragment
 from leadpilot.agent.planner.names import Vocabulary
-from leadpilot.agent.planner.reading import FILLER
+from leadpilot.agent.planner.paging import NO_LIST, page_args, read_page_request
+from leadpilot.agent.planner.categories import QUALIFIED_PHRASES
+from leadpilot.agent.planner.reading import FILLER, alternation
+from leadpilot.memory.vocab import QUALIFIED_STAGES
 from leadpilot.agent.planner.shorthand import normalise_chat
 from leadpilot.agent.planner.splits import VERSUS, choice_sides, split_alternatives, split_comparison, split_joined_lists, split_parts
 from leadpilot.agent.planner.writes import WRITE_MESSAGE, is_write_request
@@ -40,10 +45,40 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     vocabulary = vocabulary or Vocabulary()
     context = context or Context()
     text = strip_courtesy(normalise_chat(question))
+    planned = _plan_text(text, now=now, vocabulary=vocabulary, context=context)
+    notes = qualified_readings(text, planned.calls) if planned.calls else []
+    return replace(planned, readings=[*notes, *planned.readings]) if notes else planned
+
+
+_QUALIFIED_SAID = {"mql": "marketing-qualified: marketing passed them on, sales has not taken them on yet",
+                   "sql": "sales-qualified: sales accepted them and is working them"}
+
+
+def qualified_readings(text: str, calls: list[ToolCall]) -> list[str]:
+    """ "Read 'MQLs' as the LEAD stage (...)": how an MQL / SQL was read (memory.vocab.QUALIFIED_STAGES)."""
+    said = re.findall(rf"\b(?:{alternation(QUALIFIED_PHRASES)})(?![\w-])", text, re.I)
+    stages = {value for call in calls for f in [call.args.get("filter") or {}, *((call.args.get("filter") or {}).get("any_of") or [])]
+              for key in ("stage", "not_stage") for value in f.get(key) or []}
+    lines = []
+    for phrase in dict.fromkeys(said):
+        short = QUALIFIED_PHRASES[phrase.lower()]
+        stage = QUALIFIED_STAGES[short].value
+        if stage in stages:
+            lines.append(f"Read {phrase!r} as the {stage} stage ({_QUALIFIED_SAID[short]}).")
+    return lines
+
+
+def _plan_text(text: str, *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan:
+    question = text
     if not text.strip(" ?!.,"):
         return Plan(message="Ask me about your leads, for example: " + SUGGESTIONS[0])
     if is_write_request(text, names=(vocabulary.companies, vocabulary.contacts, vocabulary.reps)):
         return Plan(message=WRITE_MESSAGE)
+    if (page := read_page_request(text)) is not None:  # "next page", "2nd page", "show more"
+        if context.last_call is None or context.last_call.name != "search_leads":
+            return Plan(message=NO_LIST)
+        args = page_args(page, context.last_call.args)
+        return Plan(message=args) if isinstance(args, str) else Plan(calls=[ToolCall("search_leads", args)])
     if context.last_layout and context.last_layout.get("kind") == "compare" and len(context.last_calls) > 1:
         sides = _follow_comparison(question, now=now, vocabulary=vocabulary, context=context)
         if sides is not None:
@@ -58,7 +93,27 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     corrected = _corrected(text, unknown, now=now, vocabulary=vocabulary, context=context)
     if isinstance(corrected, Plan):
         return _checked(corrected, vocabulary)
+    if (partial := _start_of_names(text, unknown, now=now, vocabulary=vocabulary, context=context)) is not None:
+        return partial
     return _refusal(first, unknown, text, vocabulary, ambiguous=corrected)
+
+
+def _start_of_names(text: str, unknown: list[str], *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan | None:
+    """ "show me Harbor" when Harbor starts the names of companies (Harbor Freight, Harbor Mutual): their
+    leads, by that part of the name — the answer lists the companies and asks which one is meant. Only
+    a word of a name the asker may see (the correction index is theirs)."""
+    words = list(dict.fromkeys(w.lower() for w in unknown))
+    if len(words) != 1 or len(words[0]) < 3 or not typos.is_known(words[0], vocabulary):
+        return None
+    word = words[0]
+    if not any(name.startswith(f"{word} ") for name in vocabulary.companies):
+        return None
+    said = re.search(rf"(?<![\w'-]){re.escape(word)}(?![\w'-])", text, re.I)
+    rest = (text[: said.start()] + " " + text[said.end():]) if said else text
+    fragment = read_fragment(rest, now=now, vocabulary=vocabulary)
+    if not fragment.read_in_full or fragment.filter or fragment.aggregate is not None:
+        return None  # the rest of the message must be a plain "show me" of its own
+    return Plan(calls=[ToolCall("search_leads", {**fragment.search, "filter": {"company": said.group(0) if said else word}})])
 
 
 _ARGUMENT_WORDS = {
@@ -208,7 +263,9 @@ def _plan_parts(parts: list[str], *, now: datetime, vocabulary: Vocabulary, cont
     labels: list[str] = []
     previous: ToolCall | None = None
     for number, part in enumerate(parts, start=1):
-        if number > 1 and previous is not None and _POINTS_BACK.search(part.lower()):
+        # A part that names no leads of its own ("... and how many are hot?") is about the part before's.
+        inherits = number > 1 and previous is not None and not _POINTS_BACK.search(part.lower()) and _names_no_population(part)
+        if number > 1 and previous is not None and (inherits or _POINTS_BACK.search(part.lower())):
             part_context = Context(last_call=previous)
             said = part if _LEADING_JOIN.match(part) else f"and {part}"
         else:
@@ -221,9 +278,24 @@ def _plan_parts(parts: list[str], *, now: datetime, vocabulary: Vocabulary, cont
             return Plan(not_understood=planned.not_understood,
                         message=f"I don't understand part {number} of that question ({part!r}), so I have not run any of it. {why}")
         calls.extend(planned.calls)
-        labels.extend([_LEADING_JOIN.sub("", part).strip()] * len(planned.calls))
+        label = _LEADING_JOIN.sub("", part).strip()
+        if inherits and any(call.name in _QUERY_TOOLS for call in planned.calls):
+            label = f"{label.rstrip('?.! ')}, of those in part {number - 1}"
+        labels.extend([label] * len(planned.calls))
         previous = next((c for c in reversed(planned.calls) if c.name in _QUERY_TOOLS), previous)
     return Plan(calls=calls, layout={"kind": "parts", "labels": labels})
+
+
+# Words that say which leads a part is about: a part without one (and without a name) counts the
+# leads of the part before ("how many came in this week and how many are hot?": hot ones of those).
+_POPULATION = re.compile(r"\b(?:leads?|prospects?|contacts?|accounts?|compan(?:y|ies)|deals?|opps?|opportunit(?:y|ies)|customers?|"
+                         r"clients?|pipeline|everything|everyone|all|any|mqls?|sqls?|people|records?|signups?|sign-ups?|"
+                         r"overall|in\s+total|altogether|all[\s-]time|ever|company[\s-]wide|across\s+the\s+board|"
+                         r"(?:win|conversion|close|loss)\s+rate)\b", re.I)  # a rate is history: all leads, not the part before's
+
+
+def _names_no_population(part: str) -> bool:
+    return not _POPULATION.search(part)
 
 
 def _report_comparison(text: str, *, now: datetime, vocabulary: Vocabulary) -> Plan | None:
@@ -303,6 +375,8 @@ def _refusal(
                 about_fields.append(about_field)
         elif close := typos.suggestions(word, vocabulary):
             hints.append(f"'{word}': did you mean {' or '.join(close)}?")
+        elif (place := place_hint(word, text, vocabulary)) is not None and place not in about_fields:  # "leads in Madrid"
+            about_fields.append(place)
     if not hints and not about_fields:
         return first
     message = first.message or "I don't understand that question."

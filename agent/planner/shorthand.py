@@ -43,10 +43,12 @@ SHORTHAND: dict[str, str] = {
     "weve": "we've", "theyre": "they're", "theyve": "they've", "youre": "you're",
     "any1": "anyone", "some1": "someone", "every1": "everyone", "no1": "no one", "cos": "companies", "cmpys": "companies", "v": "vs", "vs.": "vs", "v.": "vs", "incl": "including", "incl.": "including", "excl": "excluding",
     "excl.": "excluding", "w/in": "within", "w/": "with", "w/o": "without", "approx": "about", "appx": "about",
+    "lookup": "look up", "look-up": "look up", "2nite": "tonight", "mfg": "manufacturing", "manuf": "manufacturing",
+    "finserv": "financial services", "fin-serv": "financial services",
 }
 # "id" is also "lead id": spelled out as "i'd" only before a verb.
 _ID_VERB = re.compile(r"^\s*(?:like|love|want|need|prefer)\b")
-_NUMBER_UNITS = re.compile(r"\b(\d+)\s*(d|days?|wks?|weeks?|mos?|mths?|months?|yrs?|years?)\b", re.I)
+_NUMBER_UNITS = re.compile(r"\b(?!2day\b)(\d+)\s*(d|days?|wks?|weeks?|mos?|mths?|months?|yrs?|years?)\b", re.I)  # "2day" is today
 _UNIT_WORDS = {"d": "days", "wk": "weeks", "wks": "weeks", "mo": "months", "mos": "months",
                "mth": "months", "mths": "months", "yr": "years", "yrs": "years"}
 _WORD = re.compile(r"(?<![\w/'@.-])(w/in|w/o|w/|v\.|vs\.|incl\.|excl\.|quick q|q:|[a-z0-9]+)(?![\w'@-]|/\w|\.\w)", re.I)

@@ -82,7 +82,7 @@ def _static_index() -> dict[str, str]:
     return {**{w: w for w in KEYWORDS if len(w) >= 3}, **_table_index()}
 
 
-_NAME_KINDS = ("cities", "companies", "contacts", "sources", "reps")
+_NAME_KINDS = ("cities", "companies", "contacts", "sources", "reps", "industry_names")
 
 
 def _store_index(vocabulary: Vocabulary) -> dict[str, str]:
@@ -159,10 +159,59 @@ def candidates(word: str, vocabulary: Vocabulary, *, capitalised: bool = False) 
             if choice not in found or found[choice][:2] > (distance, -similarity):
                 found[choice] = (int(distance), -similarity, pool[choice] if is_name else choice)
     if not found:
-        return []
+        return _sounds_like(word, vocabulary, capitalised=capitalised)
     best = min(d for d, _, _ in found.values())
     ranked = sorted((v[1], k) for k, v in found.items() if v[0] == best)
     return [Correction(word, choice, found[choice][2], -negative) for negative, choice in ranked]
+
+
+_SOUNDS = ((re.compile(r"ch|ck|c(?=[aoukrlt]|$)|q"), "k"), (re.compile(r"ph"), "f"), (re.compile(r"c(?=[eiy])|z"), "s"),
+           (re.compile(r"(.)\1+"), r"\1"))
+
+
+def sound_key(word: str) -> str:
+    """How a word sounds, roughly, for spellings that are far by letters but not by ear: "biotek" and
+    "biotech", "fintek" and "fintech", "ecomerce" and "ecommerce" share a key."""
+    for pattern, replacement in _SOUNDS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def _sound_index(pool: dict[str, str], owner: object) -> dict[str, set[str]]:
+    """`pool`'s words by sound key, kept on `owner` (a vocabulary) for that very pool: a copy of a
+    vocabulary narrowed to the names one person may see (agent/vocabulary.py) gets its own."""
+    kept = getattr(owner, "__dict__", {}).get("_sound_index") if owner is not None else None
+    if kept is not None and kept[0] is pool:
+        return kept[1]
+    index: dict[str, set[str]] = {}
+    for choice in pool:
+        if len(choice) >= 5:
+            index.setdefault(sound_key(choice), set()).add(choice)
+    if owner is not None:
+        owner.__dict__["_sound_index"] = (pool, index)
+    return index
+
+
+@lru_cache(maxsize=1)
+def _static_sounds() -> dict[str, set[str]]:
+    return _sound_index(_static_index(), None)
+
+
+def _sounds_like(word: str, vocabulary: Vocabulary, *, capitalised: bool) -> list[Correction]:
+    """The one known word (of five letters or more) that sounds like `word`, when no spelling is close."""
+    if len(word) < 5:
+        return []
+    from rapidfuzz.distance import Indel
+
+    names = _store_index(vocabulary)
+    key = sound_key(word)
+    found = {(choice, names[choice]) for choice in _sound_index(names, vocabulary).get(key, ())}
+    if not capitalised:
+        found |= {(choice, choice) for choice in _static_sounds().get(key, ())}
+    if len({display for _, display in found}) != 1:
+        return []  # none, or several that sound alike: not guessed
+    choice, display = next(iter(found))
+    return [Correction(word, choice, display, Indel.normalized_similarity(word, choice))]
 
 
 def suggestions(word: str, vocabulary: Vocabulary, limit: int = 3) -> list[str]:

@@ -122,6 +122,35 @@ class Windows(Reading):
             lambda m: self.filter.update(never_contacted=False),
         )
 
+    def read_closed_window(self) -> None:
+        """ "deals won last month", "lost this quarter", "closed in October": the window is when the
+        lead closed (the filter's closed_after / closed_before), not when it came in; won is the
+        CUSTOMER stage, lost LOST, closed either."""
+        outcome = (r"(?P<outcome>closed[\s-]+won|closed[\s-]+lost|won|lost|lose|closed|close|converted|became\s+(?:a\s+)?customers?|"
+                   r"signed|churned)")
+        pattern = (rf"\b(?:(?:were|was|got|have\s+been|has\s+been|we(?:'ve)?|did\s+we|have\s+we)\s+)?{outcome}"
+                   r"(?:\s+(?:deals?|leads?|ones|accounts|opps|opportunities|customers|business))?(?:\s+(?:were|was))?")
+
+        def closed(m: re.Match[str], window: Window | None) -> bool:
+            if window is None:
+                return True  # periods with a gap: read, and said why not answered
+            said = " ".join(m.group("outcome").split()).replace("-", " ")
+            if said == "converted":
+                self.filter["converted"] = True
+            elif said in ("closed won", "won", "signed") or said.startswith("became"):
+                self.add("stage", "CUSTOMER")
+            elif said in ("closed lost", "lost", "lose", "churned"):
+                self.add("stage", "LOST")
+            if window.days is not None:
+                self.filter["closed_after"] = (self.now - timedelta(days=window.days)).isoformat()
+            if window.start is not None:
+                self.filter["closed_after"] = window.start.isoformat()
+            if window.end is not None:
+                self.filter["closed_before"] = window.end.isoformat()
+            return True
+
+        self.take_windowed(pattern, closed, required=True)
+
     def read_created(self) -> None:
         verbs = r"(?:(?:were|was|got|have\s+been|has\s+been)\s+)?(?:created|added|captured|came\s+in|come\s+in|arrived|received|generated|signed\s+up|entered|imported|brought(?:\s+in)?|bring|brings|new|opened|started|logged)"
 

@@ -33,20 +33,23 @@ def search_leads_tool(
     sort_by: SortKey = "score",
     descending: bool = True,
     limit: int | None = None,
+    offset: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Find leads matching a filter (tier, industry, place, size, source or channel, stage, owner,
     seniority, department, score, created/contacted windows, activity; `any_of` for "X or Y").
     OPEN leads only (not won or lost) unless filter.scope is "all" ("including closed", "all time")
     or "closed", or the filter names a stage or converted; `closed_not_shown` in the result counts
-    the closed leads the default left out. Sorted by `sort_by`; `limit` for a top N."""
+    the closed leads the default left out. Sorted by `sort_by`; `limit` for a top N; `offset` skips that many
+    matches first (the next page: the same query again with offset = how many were shown)."""
     deps = runtime.context
-    query = SearchLeads(filter=filter or LeadFilter(), sort_by=sort_by, descending=descending, limit=limit)
+    query = SearchLeads(filter=filter or LeadFilter(), sort_by=sort_by, descending=descending, limit=limit, offset=offset)
     with deps.read() as session:
         result = search_leads(session, query=query, viewer=deps.viewer, now=deps.now, row_cap=deps.settings.query_row_cap)
     content = {
         "total": result.total,
         "shown": min(len(result.leads), MODEL_ROWS),
         "limit": limit,
+        **({"offset": offset, "returned": len(result.leads)} if offset else {}),
         "sort_by": sort_by,
         "filters_applied": result.filters_applied,
         "problems": result.problems,

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import sys
 
-from leadpilot.interfaces.cli import accounts, agent, data, scoring, servers, users  # noqa: F401  (importing registers their commands)
+# `leadpilot ask "..."` answers one question and exits: it loads only the agent's commands (#21: the
+# other command modules, compiled and run for nothing, were a twentieth of its cold start).
+_ONE_QUESTION = sys.argv[1:2] == ["ask"]
+
+if _ONE_QUESTION:
+    from leadpilot.interfaces.cli import agent  # noqa: F401  (importing registers its commands)
+else:
+    from leadpilot.interfaces.cli import accounts, agent, data, scoring, servers, users  # noqa: F401  (importing registers their commands)
+    from leadpilot.interfaces.cli import reps  # noqa: F401  (#20: `leadpilot reps import|list`, the roster)
 from leadpilot.interfaces.cli.shared import app, fail
 
 # `leadpilot --help` lists the commands in this order.
@@ -27,9 +35,11 @@ def _add_campaign_commands() -> None:
 
     app.add_typer(campaign_app, name="campaign")
     app.add_typer(__import__("leadpilot.interfaces.cli.crm", fromlist=["crm_app"]).crm_app, name="crm")  # #19: CRM sync, outbox, email
+    app.add_typer(__import__("leadpilot.interfaces.cli.webhooks", fromlist=["webhooks_app"]).webhooks_app, name="webhooks")  # #19
 
 
-_add_campaign_commands()
+if not _ONE_QUESTION:
+    _add_campaign_commands()
 
 
 def main() -> None:

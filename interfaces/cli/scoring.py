@@ -24,15 +24,17 @@ def _scoring_policy():
         raise typer.Exit(2) from None
 
 
-def _apply_rule_scores(db, *, actor: str = "rescore") -> None:
+def _apply_rule_scores(db, *, actor: str = "rescore", index=None) -> None:
     """Score every lead with the rule policy (config/scoring.yaml or LEADPILOT_SCORING_POLICY); leads
-    in the semantic index also get the semantic category."""
+    in the semantic index (`index`, else opened here) also get the semantic category."""
     from leadpilot.settings import get_settings
     from leadpilot.tools.scoring import rescore_leads
     from leadpilot.tools.scoring import open_scoring_index
 
     policy = _scoring_policy()
-    index, problem = open_scoring_index(db, category=policy.categories.semantic_in_force, settings=get_settings())
+    problem = None
+    if index is None:
+        index, problem = open_scoring_index(db, category=policy.categories.semantic_in_force, settings=get_settings())
     report = rescore_leads(db, policy=policy, now=current_clock().now(), semantic=index, actor=actor)
     moves = ", ".join(f"{move} {count:,}" for move, count in sorted(report.tier_moves.items())) or "no changes"
     semantic = f" Semantic category on {report.semantic_scored:,} indexed leads." if report.semantic_scored else ""
@@ -78,21 +80,23 @@ def calibrate(
 ) -> None:
     """How the scoring policy's tiers convert on your closed leads, the rule score's AUC, proposed grid
     thresholds for the policy's calibration targets, and learned category weights (a proposal only)."""
-    from leadpilot.tools.scoring import calibrate_policy, write_thresholds
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.scoring import apply_proposal, calibrate_policy, open_scoring_index
 
     policy = _scoring_policy()
     db = open_store()
     try:
+        index, problem = open_scoring_index(db, category=policy.categories.semantic_in_force, settings=get_settings())
+        if problem:
+            _err_console().print(problem, style="yellow", markup=False, highlight=False)
         with db.session() as session:
-            report = calibrate_policy(session, policy=policy, now=current_clock().now())
+            report = calibrate_policy(session, policy=policy, now=current_clock().now(), semantic=index)
         if as_json and not write:
             sys.stdout.write(json.dumps(report.to_dict(), default=str) + "\n")
             return
         if not as_json:
             render_calibration(report, _console())
         if write:
-            from leadpilot.settings import get_settings
-
             if get_settings().scoring_policy is None:
                 raise fail(f"--write changes your own policy file, not the example shipped with Leadpilot ({policy.path}): copy it, "
                            "set LEADPILOT_SCORING_POLICY=/path/to/your/scoring.yaml and run it again.", as_json=as_json, code=2)
@@ -102,9 +106,14 @@ def calibrate(
             if proposal.thresholds == report.current.thresholds:  # type: ignore[union-attr]
                 say("The policy's thresholds are already the proposal: nothing to write.")
                 return
-            before, after = write_thresholds(policy.path, proposal.thresholds)
-            say(f"Wrote {proposal.thresholds.describe()} to {policy.path} (policy {before.version} → {after.version}).")
-            _apply_rule_scores(db, actor="calibrate")
+            from leadpilot.interfaces.cli.campaign import _actor as cli_actor  # "cli:<login name>", as campaigns audit it
+
+            with db.transaction() as session:
+                before, after = apply_proposal(session, report=report, path=policy.path, actor=cli_actor(),
+                                               at=current_clock().now())
+            say(f"Wrote {proposal.thresholds.describe()} to {policy.path} (policy {before.version} → {after.version}); "
+                f"audited as a policy change by {cli_actor()} (see `leadpilot score-drift`).")
+            _apply_rule_scores(db, actor="calibrate", index=index)
     finally:
         db.dispose()
 
@@ -123,23 +132,27 @@ def render_calibration(report, console) -> None:
         f"[bold]Policy {report.policy_version}[/bold] on {report.open_leads:,} open and {report.closed_leads:,} closed leads "
         f"({report.converted:,} converted, {base}); rule score AUC on closed history: [bold]{auc}[/bold]"
     )
-    table = Table(title="Tiers: share of open leads, conversion on closed history (Wilson 95% interval)", header_style="bold")
-    for column in ("tier", "open leads", "share", "closed", "converted", "conversion", "95% interval", "× overall", ""):
-        table.add_column(column, justify="left" if column in ("tier", "") else "right")
+    table = Table(title="Tiers: share of open leads; won rate on closed history (Wilson 95% CI)", header_style="bold")
+    for column in ("tier", "open", "share", "closed", "won", "rate", "95% CI", "lift", ""):  # fits 80 columns
+        table.add_column(column, justify="left" if column in ("tier", "") else "right", no_wrap=True)
     for row in report.tiers:
         interval = "—" if row.interval is None else f"{row.interval[0]:.1%}–{row.interval[1]:.1%}"
         lift = "—" if row.lift is None else f"{row.lift:.2f}×"
         table.add_row(row.tier, f"{row.open_leads:,}", _share(row.open_share), f"{row.closed_leads:,}", f"{row.converted:,}",
-                      _share(row.conversion), interval, lift, "█" * round(20 * (row.conversion or 0)))
+                      _share(row.conversion), interval, lift, "█" * round(10 * (row.conversion or 0)))
     console.print(table)
     if report.proposal is not None:
         targets = report.targets
         console.print(f"Targets: hot ≈ {targets['hot_share']:.0%} of open leads, converting ≥ {targets['hot_lift']:g}× overall.")
         for label, item in (("now", report.current), ("proposed", report.proposal)):
             lift = "—" if item.hot_lift is None else f"{item.hot_lift:.2f}×"
-            console.print(f"  {label:<9} {item.thresholds.describe()}: hot {_share(item.hot_share)} of open, {lift} overall"
+            shares = ", ".join(f"{tier} {_share(share)}" for tier, share in item.shares.items())
+            console.print(f"  {label:<9} {item.thresholds.describe()}: {shares} of open; hot converts {lift} overall"
                           + (" [green]meets the targets[/green]" if item.meets_targets else " [yellow]misses the targets[/yellow]"))
-        console.print(f"  {report.proposal.why}. `leadpilot calibrate --write` applies it and re-scores (audited).", highlight=False)
+        if report.proposal.thresholds == report.current.thresholds:
+            console.print(f"  Nothing to change: {report.proposal.why}.", highlight=False)
+        else:
+            console.print(f"  {report.proposal.why}. `leadpilot calibrate --write` applies it and re-scores (audited).", highlight=False)
     if report.weights is not None:
         weights = Table(title=f"Learned category weights (logistic fit, 5-fold AUC {report.weights.cv_auc:.3f}) — a proposal, not applied",
                         header_style="bold")
@@ -186,6 +199,8 @@ def score_drift(
         table.add_row(row.week_ending, f"{row.leads:,}", *(f"{row.tiers[t]:,}" for t in ("hot", "warm", "cold")),
                       _share(row.hot_share), "—" if row.mean_score is None else f"{row.mean_score:.1f}", moves, ", ".join(row.policies))
     _console().print(table)
+    for change in drift.policy_changes:
+        _console().print(f"policy change: {change.sentence()}", markup=False, highlight=False)
     for note in drift.notes:
         _console().print(f"note: {note}", highlight=False)
 

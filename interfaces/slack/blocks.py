@@ -296,6 +296,7 @@ def score_card_blocks(card: Any, *, block_id: str = "score") -> list[dict[str, A
     notes = " ".join(note for note in (card.outcome, card.others) if note)
     if notes:
         head += f"\n{escape(notes)}"
+    head += "".join(f"\n{line}" for line in score_card_axes(card))
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": block_id, "text": _mrkdwn(head)}]
     if card.categories:
         width = max(len(c.label) for c in card.categories)
@@ -306,6 +307,21 @@ def score_card_blocks(card: Any, *, block_id: str = "score") -> list[dict[str, A
         reasons = "\n".join(f"{n}. {escape(reason)}" for n, reason in enumerate(card.reasons, start=1))
         blocks.append({"type": "section", "block_id": f"{block_id}:reasons", "text": _mrkdwn(f"*Top reasons*\n{reasons}")})
     return blocks
+
+
+def score_card_axes(card: Any) -> list[str]:
+    """The card's fit × engagement lines in mrkdwn: the cell in words, each axis with a bar and its top
+    reasons, the model's probability and the sentence when the rules and the model disagree."""
+    from leadpilot.interfaces.score_card import bar
+
+    lines = [f"*{escape(card.cell_line)}*"] if card.cell_line else []
+    for axis in card.axes:
+        reasons = " · ".join(escape(reason) for reason in axis.reasons) or "nothing yet"
+        lines.append(f"*{escape(axis.heading)}*  `{bar(axis.share)}`\n      _{reasons}_")
+    if card.model is not None:
+        disagreement = card.model.disagreement
+        lines.append(escape(card.model.sentence) + (f" _{escape(disagreement)}_" if disagreement else ""))
+    return lines
 
 
 def explain_blocks(lead: Mapping[str, Any], lines: Sequence[str]) -> list[dict[str, Any]]:

@@ -202,7 +202,18 @@ def score_card_body(card: Any) -> str:
 
     if card.score is None:
         return "_Not scored yet._"
-    lines = [f"**Score {card.score} of 100**" + (f" — {card.threshold_note}" if card.threshold_note else "")]
+    lines = []
+    if card.cell_line:
+        lines += [f"**{md(card.cell_line)}**", ""]
+        for axis in card.axes:
+            reasons = "; ".join(md(reason) for reason in axis.reasons) or "nothing yet"
+            lines.append(f"- **{md(axis.heading)}** `{bar(axis.share)}` — {reasons}")
+        lines.append("")
+    if card.model is not None:
+        disagreement = card.model.disagreement
+        lines += [md(card.model.sentence) + (f" _{md(disagreement)}_" if disagreement else ""), ""]
+    note = card.threshold_note or card.combined_note
+    lines.append(f"**Score {card.score} of 100**" + (f" — {note}" if note else ""))
     if card.categories:
         lines += ["", "| category | points | of its cap |", "|---|---:|---|"]
         lines += [f"| {md(c.label)} | {number(c.points)}" + (f" of {number(c.cap)}" if c.cap is not None else "")

@@ -7,7 +7,8 @@ Salesforce through simple-salesforce (salesforce), config/crm.yaml — field map
 webhook subscriptions (policy), what a decision owes the outside world, queued in the decision's
 transaction (changes), the workers' sender of the outbox with retries, backoff, Retry-After and
 dead letters (delivery), SMTP email with templates, unsubscribe links and bounces (email), signed
-outgoing webhooks (webhooks), and the connectors built from settings (setup).
+outgoing webhooks with Retry-After (webhooks) and the subscriptions added from the command line
+(subscriptions), and the connectors built from settings (setup).
 May import: memory, leadpilot.settings/clock, prompts, tools.common. The pipeline imports it (the
 pulled records go through tools.pipeline's capture, which tools/crm must not import).
 
@@ -21,8 +22,9 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "policy": ["CrmPolicy", "CrmPolicyError", "CrmPolicyHolder", "EVENTS", "load_policy"],
     "hubspot": ["HubSpotConnector"],
     "salesforce": ["SalesforceConnector"],
-    "changes": ["crm_channels", "queue_changes", "queue_decision", "queue_event"],
+    "changes": ["crm_channels", "queue_changes", "queue_decision", "queue_event", "queue_reassignment"],
     "delivery": ["OutboxSender", "DeliveryReport"],
     "email": ["Mailer", "record_bounce", "render_email_for", "unsubscribe", "unsubscribe_token"],
     "setup": ["connectors_from_settings", "crm_policy", "outbox_sender_from_settings", "require_connector"],
+    "subscriptions": ["SubscriptionError", "add_webhook", "list_webhooks", "remove_webhook", "send_test_event"],
 })

@@ -1,5 +1,9 @@
 """What a decision owes the outside world, queued in the outbox in the decision's own transaction.
 
+Routing (the pipeline's route step), a rep's "Assign to me" and an SLA reassignment are all route
+decisions here; `lead.assigned` is sent when one gives the lead a new owner (not a queue, not a lead
+the CRM already owns).
+
 The pipeline calls `queue_changes` from inside each step's apply (the lead's savepoint, committed
 with the step's checkpoint), so a change is queued exactly once however often a worker dies:
 
@@ -7,24 +11,29 @@ with the step's checkpoint), so a change is queued exactly once however often a 
 |-----------|-----------------------------------------|----------------------------|-------------------------|
 | enrich    |                                          |                            | lead.created            |
 | score     | contact: score, tier                    |                            | lead.scored (+ lead.hot)|
-| route     | contact: owner (when Leadpilot routed)  | "assigned to you" (hot, warm) | lead.routed          |
+| route     | contact: owner (when Leadpilot routed)  | "assigned to you" (hot, warm) | lead.routed (+ lead.assigned) |
 | summarize | contact: model probability; note: summary |                          |                         |
 | follow_up | contact: stage; task: the follow-up, due |                           |                         |
 
 Nurture emails are queued by the nurture run (tools/pipeline/nurture.py) the same way. Only the
 channels that are configured get rows: a CRM with credentials, SMTP with a host, webhooks with
-subscribers in config/crm.yaml.
+subscribers in config/crm.yaml or added with `leadpilot webhooks add` (read from the store at most
+every SUBSCRIPTIONS_TTL_S seconds: a worker picks up a new subscription within that time).
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead
-from leadpilot.memory.outbox import add_change
+from leadpilot.memory.outbox import add_change, subscriptions
+
+SUBSCRIPTIONS_TTL_S = 5.0
+_STORED: dict[tuple[int, str], tuple[float, list[tuple[int, str, list[str]]]]] = {}  # store -> (read at, subscriptions)
 
 CRMS = ("hubspot", "salesforce")
 _ASSIGNMENT_TIERS = ("hot", "warm")
@@ -53,15 +62,30 @@ def _lead_facts(lead: Lead) -> dict[str, Any]:
     return lead_row(lead)
 
 
+def forget_subscriptions() -> None:
+    """Read the stored webhook subscriptions afresh next time (after `leadpilot webhooks add/remove`)."""
+    _STORED.clear()
+
+
+def stored_subscribers(session: Session, event: str | None = None) -> list[tuple[int, str]]:
+    """(id, url) of the subscriptions added from the command line that get `event` (any event: None)."""
+    engine = getattr(session.get_bind(), "engine", session.get_bind())
+    key = (id(engine), str(engine.url))
+    hit = _STORED.get(key)
+    if hit is None or time.monotonic() - hit[0] > SUBSCRIPTIONS_TTL_S:
+        hit = _STORED[key] = (time.monotonic(), [(row.id, row.url, list(row.events or [])) for row in subscriptions(session)])
+    return [(sid, url) for sid, url, events in hit[1] if event is None or event in events]
+
+
 def queue_event(session: Session, *, policy: Any, event: str, lead: Lead, data: dict[str, Any], at: datetime) -> int:
-    """One signed webhook per subscriber of `event`; how many were queued."""
-    hooks = policy.subscribers(event)
+    """One signed webhook per subscriber of `event` (config/crm.yaml's, then the stored ones); how many were queued."""
+    hooks = [{"url": hook.url, "secret_env": hook.secret_env} for hook in policy.subscribers(event)]
+    hooks += [{"url": url, "subscription_id": sid} for sid, url in stored_subscribers(session, event)]
     if not hooks:
         return 0
     body = {"event": event, "occurred_at": at.isoformat(), "lead": _lead_facts(lead), "data": data}
     for hook in hooks:
-        add_change(session, channel="webhook", kind=event, lead_id=lead.id, at=at,
-                   payload={"url": hook.url, "secret_env": hook.secret_env, "event": event, "body": body})
+        add_change(session, channel="webhook", kind=event, lead_id=lead.id, at=at, payload={**hook, "event": event, "body": body})
     return len(hooks)
 
 
@@ -94,6 +118,9 @@ def queue_changes(session: Session, *, settings: Any, policy: Any, lead: Lead, s
                 if mail is not None:
                     add_change(session, channel="email", kind="assigned", lead_id=lead.id, at=at, payload=mail)
                     queued.append(f"assignment email to {owner}")
+            if queue_event(session, policy=policy, event="lead.assigned", lead=lead, at=at,
+                           data={"owner": owner, **{k: data.get(k) for k in ("owner_name", "rule", "reason")}}):
+                queued.append("lead.assigned")
         if queue_event(session, policy=policy, event="lead.routed", lead=lead, data={k: data.get(k) for k in ("owner", "queue", "rule", "reason")}, at=at):
             queued.append("lead.routed")
     elif step == "summarize":
@@ -120,6 +147,24 @@ def queue_changes(session: Session, *, settings: Any, policy: Any, lead: Lead, s
     return queued
 
 
+def queue_reassignment(session: Session, *, lead: Lead, decision: Any, at: datetime, settings: Any = None) -> list[str]:
+    """An SLA reassignment (tools/routing/sla.py), in its own transaction: the new owner goes out as a
+    routing decision (CRM owner, the new owner's email, lead.routed) and each CRM gets a note with the
+    reason ("SLA missed by Maya (2h 10m); ..."), so the record there says why its owner changed."""
+    if settings is None:
+        from leadpilot.settings import get_settings
+
+        settings = get_settings()
+    data = {"owner": decision.owner, "owner_name": decision.owner_name, "queue": decision.queue, "rule": decision.rule,
+            "reason": decision.reason}
+    queued = queue_decision(session, settings=settings, lead=lead, step="route", data=data, at=at)
+    who = decision.owner_name or decision.owner or (f"the {decision.queue} queue" if decision.queue else "nobody")
+    for channel in crm_channels(settings):
+        add_change(session, channel=channel, kind="note", lead_id=lead.id, at=at,
+                   payload={"email": lead.email, "body": f"Leadpilot reassigned this lead to {who}: {decision.reason}", "at": at.isoformat()})
+    return queued
+
+
 def queue_decision(session: Session, *, settings: Any, lead: Lead, step: str, data: dict[str, Any], at: datetime) -> list[str]:
     """`queue_changes` with the CRM policy in force and the email templates; nothing when nothing is configured.
     A broken config/crm.yaml fails the step (retried, visible) only when a channel needs it."""
@@ -137,6 +182,6 @@ def queue_decision(session: Session, *, settings: Any, lead: Lead, step: str, da
         from leadpilot.tools.crm.email import render_email_for
 
         render = render_email_for(settings)
-    if not channels and render is None and not policy.webhooks:
+    if not channels and render is None and not policy.webhooks and not stored_subscribers(session):
         return []
     return queue_changes(session, settings=settings, policy=policy, lead=lead, step=step, data=data, at=at, render_email=render)

@@ -47,6 +47,9 @@ class Pushed:
     notes: dict[int, str] = field(default_factory=dict)  # change id -> what was sent differently (kept with the sent change)
     cancelled: dict[int, str] = field(default_factory=dict)  # change id -> why it must not be sent (unsubscribed)
     links: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # lead id -> (crm id, owner email)
+    # Failed changes the receiver asked to hold back (its Retry-After, seconds): not retried sooner.
+    retry_after: dict[int, float] = field(default_factory=dict)
+    throttled: set[int] = field(default_factory=set)  # of those, rate-limited (429): waiting spends no attempt
 
 
 class CrmError(RuntimeError):

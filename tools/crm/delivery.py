@@ -6,7 +6,9 @@ transaction that records every outcome: sent; failed → retried after `backoff_
 out of attempts → dead (shown in /metrics and GET /leads/{id}; `leadpilot crm push-pending
 --retry-dead` queues them again); rate-limited (HubSpot 429 + Retry-After, Salesforce
 REQUEST_LIMIT_EXCEEDED) → every claimed change of that channel waits the time the CRM asked for,
-without spending an attempt. A worker killed between the send and the settle leaves its changes
+without spending an attempt. A webhook receiver's Retry-After holds back that change alone: after a
+429 without spending an attempt, after a 503 (or another failure) as the later of the backoff and
+the time asked for. A worker killed between the send and the settle leaves its changes
 `sending`; when the lease expires they are sent again under the same idempotency keys, which the
 receiver recognises (upsert by key, objectWriteTraceId, Idempotency-Key header, Message-ID).
 """
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from leadpilot.memory.outbox import OutboxStatus, claim_changes, crm_ids, link_lead, settle_change
+from leadpilot.memory.outbox import OutboxStatus, claim_changes, crm_ids, link_lead, settle_change, settle_sent
 from leadpilot.memory.pipeline import wall_clock
 from leadpilot.tools.crm.connector import Change, CrmError, Pushed, RateLimited
 
@@ -111,8 +113,15 @@ class OutboxSender:
             for lead_id, (crm_id, owner) in pushed.links.items():
                 link_lead(session, crm=channel, lead_id=lead_id, crm_id=crm_id, crm_owner=owner, at=at)
             sent = set(pushed.sent)
+            plain = [c.id for c in claimed if c.id in sent and c.id not in pushed.notes]  # settled in one statement
+            held = settle_sent(session, item_ids=plain, token=token, at=at)
+            report.sent += held
+            if held < len(plain):
+                log.warning("outbox: %s sent change(s) were taken over by another worker before they were settled", len(plain) - held)
             for change in claimed:
                 tries = attempts.get(change.id, 1)
+                if change.id in plain:
+                    continue
                 if change.id in sent:
                     values = {"status": OutboxStatus.SENT.value, "sent_at": at, "last_error": pushed.notes.get(change.id),
                               "lease_owner": None, "lease_until": None}
@@ -123,9 +132,10 @@ class OutboxSender:
                 else:
                     error = pushed.failed.get(change.id, "not delivered")[:2000]
                     values = {"last_error": error, "lease_owner": None, "lease_until": None}
-                    if waited is not None:
+                    asked = pushed.retry_after.get(change.id, 0.0)
+                    if waited is not None or change.id in pushed.throttled:
                         values.update(status=OutboxStatus.PENDING.value, attempts=max(tries - 1, 0),
-                                      available_at=at + timedelta(seconds=waited))
+                                      available_at=at + timedelta(seconds=waited if waited is not None else asked))
                         report.waiting += 1
                     elif tries >= self.max_attempts:
                         values.update(status=OutboxStatus.DEAD.value)
@@ -133,7 +143,7 @@ class OutboxSender:
                         report.errors.append(f"{change.key}: {error}")
                     else:
                         values.update(status=OutboxStatus.PENDING.value,
-                                      available_at=at + timedelta(seconds=self.backoff_s * (2 ** (tries - 1))))
+                                      available_at=at + timedelta(seconds=max(self.backoff_s * (2 ** (tries - 1)), asked)))
                         report.retried += 1
                 if not settle_change(session, item_id=change.id, token=token, values=values):
                     log.warning("outbox: change %s was taken over by another worker before it was settled", change.key)

@@ -16,12 +16,14 @@ CrmError (retried by the outbox).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from leadpilot.tools.crm.connector import Change, CrmError, Page, Pulled, Pushed, RateLimited
 from leadpilot.tools.crm.policy import HubSpotMapping
 
 _PAGE = 100
+_OWNERS_FRESH_S = 60.0  # an owner email HubSpot does not know makes us read the owners again, at most this often
 _SEARCH_WINDOW = 10_000  # HubSpot's search API returns at most this many results per query
 
 
@@ -54,6 +56,7 @@ class HubSpotConnector:
         self.mapping = mapping
         self.timeout_s = timeout_s
         self._owners: dict[str, str] | None = None  # owner id -> email
+        self._owners_at = float("-inf")  # when they were read (time.monotonic)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -62,6 +65,19 @@ class HubSpotConnector:
             return function(*args, _request_timeout=self.timeout_s, **kwargs)
         except Exception as error:  # the client's ApiException per package, urllib3's errors
             raise _fail(error, what) from None
+
+    def _json(self, what: str, function, **kwargs) -> dict[str, Any]:
+        """The call's answer as plain JSON, not the client's model objects: building those (a dateutil
+        parse per timestamp, a Configuration per object) cost more than the round trip on a backfill."""
+        import json
+
+        response = self._call(what, function, _preload_content=False, **kwargs)
+        try:
+            return json.loads(response.data or b"{}")
+        except ValueError as error:
+            raise CrmError(f"HubSpot answered {what} with something that is not JSON: {error}") from None
+        finally:
+            response.release_conn()
 
     def owners(self, *, refresh: bool = False) -> dict[str, str]:
         """Owner id -> email (every page of GET /crm/v3/owners)."""
@@ -76,7 +92,7 @@ class HubSpotConnector:
                 after = page.paging.next.after if page.paging and page.paging.next else None
                 if not after:
                     break
-            self._owners = found
+            self._owners, self._owners_at = found, time.monotonic()
         return self._owners
 
     def check(self) -> str:
@@ -90,7 +106,7 @@ class HubSpotConnector:
     def pull(self, *, since: str | None, after: str | None, limit: int = _PAGE) -> Page:
         props = self._properties()
         if since is None:  # backfill: list every contact
-            page = self._call("contacts list", self.client.crm.contacts.basic_api.get_page, limit=min(limit, _PAGE),
+            page = self._json("contacts list", self.client.crm.contacts.basic_api.get_page, limit=min(limit, _PAGE),
                               properties=props, archived=False, **({"after": after} if after else {}))
             total = None
         else:
@@ -99,49 +115,45 @@ class HubSpotConnector:
             request = PublicObjectSearchRequest(
                 filter_groups=[FilterGroup(filters=[Filter(property_name="lastmodifieddate", operator="GT", value=since)])],
                 sorts=["lastmodifieddate"], properties=props, limit=min(limit, _PAGE), after=after)
-            page = self._call("contacts search", self.client.crm.contacts.search_api.do_search, public_object_search_request=request)
-            total = page.total
-        contacts = page.results or []
-        companies = self._companies([str(c.id) for c in contacts])
-        owners = self.owners() if any((c.properties or {}).get("hubspot_owner_id") for c in contacts) else {}
+            page = self._json("contacts search", self.client.crm.contacts.search_api.do_search, public_object_search_request=request)
+            total = page.get("total")
+        contacts = page.get("results") or []
+        companies = self._companies([str(c["id"]) for c in contacts])
+        owners = self.owners() if any((c.get("properties") or {}).get("hubspot_owner_id") for c in contacts) else {}
         records = []
         for contact in contacts:
-            properties = dict(contact.properties or {})
+            contact_id, properties = str(contact["id"]), dict(contact.get("properties") or {})
             fields = self.mapping.read(properties)
-            for name, value in companies.get(str(contact.id), {}).items():
+            for name, value in companies.get(contact_id, {}).items():
                 fields.setdefault(name, value)
-            fields.setdefault("external_id", str(contact.id))
-            modified = properties.get("lastmodifieddate") or (contact.updated_at.isoformat() if contact.updated_at else "")
-            records.append(Pulled(crm_id=str(contact.id), modified=str(modified), fields=fields,
+            fields.setdefault("external_id", contact_id)
+            modified = properties.get("lastmodifieddate") or contact.get("updatedAt") or ""
+            records.append(Pulled(crm_id=contact_id, modified=str(modified), fields=fields,
                                   owner_email=owners.get(str(properties.get("hubspot_owner_id") or "")),
                                   stage=self.mapping.stage_of(properties.get("lifecyclestage"))))
-        next_after = page.paging.next.after if page.paging and page.paging.next else None
+        next_after = ((page.get("paging") or {}).get("next") or {}).get("after")
         if since is not None and next_after and int(next_after) + limit > _SEARCH_WINDOW:
             return Page(records, None, total, restart=True)  # search pages stop at 10,000 results: search again from here
         return Page(records, next_after, total)
 
     def _companies(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Contact id -> company fields from its associated company (name, domain, industry, size)."""
+        """Contact id -> company fields from its associated company (name, domain, industry, size):
+        one associations batch and one companies batch read per page."""
         if not contact_ids:
             return {}
-        from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest, PublicFetchAssociationsBatchRequest
-        from hubspot.crm.companies import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
-
-        links = self._call("contact companies", self.client.crm.associations.v4.batch_api.get_page,
+        links = self._json("contact companies", self.client.crm.associations.v4.batch_api.get_page,
                            from_object_type="contacts", to_object_type="companies",
-                           batch_input_public_fetch_associations_batch_request=BatchInputPublicFetchAssociationsBatchRequest(
-                               inputs=[PublicFetchAssociationsBatchRequest(id=cid) for cid in contact_ids]))
+                           batch_input_public_fetch_associations_batch_request={"inputs": [{"id": cid} for cid in contact_ids]})
         company_of = {}
-        for row in links.results or []:
-            if row.to:
-                company_of[str(row._from.id)] = str(row.to[0].to_object_id)
+        for row in links.get("results") or []:
+            if row.get("to"):
+                company_of[str(row["from"]["id"])] = str(row["to"][0]["toObjectId"])
         if not company_of:
             return {}
-        read = self._call("companies", self.client.crm.companies.batch_api.read,
-                          batch_read_input_simple_public_object_id=BatchReadInputSimplePublicObjectId(
-                              properties=["name", "domain", "industry", "numberofemployees"],
-                              inputs=[SimplePublicObjectId(id=cid) for cid in sorted(set(company_of.values()))]))
-        by_id = {str(c.id): c.properties or {} for c in read.results or []}
+        read = self._json("companies", self.client.crm.companies.batch_api.read,
+                          batch_read_input_simple_public_object_id={"properties": ["name", "domain", "industry", "numberofemployees"],
+                                                                    "inputs": [{"id": cid} for cid in sorted(set(company_of.values()))]})
+        by_id = {str(c["id"]): c.get("properties") or {} for c in read.get("results") or []}
         out = {}
         for contact_id, company_id in company_of.items():
             props = by_id.get(company_id, {})
@@ -156,7 +168,7 @@ class HubSpotConnector:
         if not email:
             return None
         ids = {mail: owner_id for owner_id, mail in self.owners().items()}
-        if email.lower() not in ids:
+        if email.lower() not in ids and time.monotonic() - self._owners_at > _OWNERS_FRESH_S:  # a user added since? once a minute
             ids = {mail: owner_id for owner_id, mail in self.owners(refresh=True).items()}
         return ids.get(email.lower())
 

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from leadpilot.tools.common import PolicyFileError, PolicyFileHolder, PolicyKind, PolicyModel, policy_error, unknown
 
 SHIPPED_POLICY = "crm.yaml"
-EVENTS = ("lead.created", "lead.routed", "lead.scored", "lead.hot")
+EVENTS = ("lead.created", "lead.scored", "lead.hot", "lead.routed", "lead.assigned")
 PULLED = ("external_id", "email", "contact_name", "company", "website", "phone", "job_title", "industry", "company_size",
           "country", "state", "city", "source", "notes")
 COMPUTED = ("score", "tier", "conversion_probability")

@@ -9,12 +9,18 @@ Push: a Lead Leadpilot pulled is updated by its Id; one that began in Leadpilot 
 external id field `Leadpilot_Id__c` (the lead's id), so a resend updates it. The summary note and
 follow-up tasks are Tasks upserted by the external id field holding the change's idempotency key
 (config/crm.yaml `change_key_field`, default `Leadpilot_Key__c`), linked to the Lead (WhoId).
-REQUEST_LIMIT_EXCEEDED (403) raises RateLimited; an expired session (401) logs in again when a
-username/password is configured, else raises CrmError with the fix.
+REQUEST_LIMIT_EXCEEDED (403) raises RateLimited.
+
+Login: username + password + security token through Salesforce's SOAP `login` call
+(simple-salesforce's SalesforceLogin, at https://<domain>.salesforce.com or
+LEADPILOT_SALESFORCE_LOGIN_URL), or an OAuth access token with the instance URL. A session that
+expires (401 INVALID_SESSION_ID) is logged in again once and the call retried once; with a bare
+access token, or when the retry is refused too, a CrmError says what to fix (the outbox retries).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from leadpilot.tools.crm.connector import Change, CrmError, Page, Pulled, Pushed, RateLimited
@@ -44,27 +50,34 @@ class SalesforceConnector:
         self.mapping = mapping
         self.can_login = can_login
         self._users: dict[str, str] | None = None  # user id -> email
+        self.logins_renewed = 0  # sessions that expired and were logged in again
+        self.login_at = "https://login.salesforce.com"  # where the SOAP login goes
 
     @classmethod
     def from_settings(cls, settings: Any, *, mapping: SalesforceMapping) -> "SalesforceConnector":
         import requests
-        from simple_salesforce import Salesforce
+        from simple_salesforce import Salesforce, SalesforceLogin
 
         def factory():
             session = requests.Session()
             if settings.salesforce_ca_bundle:  # the bundle wins over REQUESTS_CA_BUNDLE from the environment
                 session.verify, session.trust_env = str(settings.salesforce_ca_bundle), False
+            if settings.salesforce_username and settings.salesforce_password:
+                token = settings.salesforce_security_token.get_secret_value() if settings.salesforce_security_token else ""
+                login_url = (settings.salesforce_login_url or "").rstrip("/") or None
+                session_id, instance = SalesforceLogin(username=settings.salesforce_username, session=session, security_token=token,
+                                                       password=settings.salesforce_password.get_secret_value(),
+                                                       domain=settings.salesforce_domain, scratch_url=login_url)
+                return Salesforce(instance=instance, session_id=session_id, session=session)
             if settings.salesforce_instance_url and settings.salesforce_session_id:
                 return Salesforce(instance_url=settings.salesforce_instance_url, session_id=settings.salesforce_session_id.get_secret_value(),
                                   session=session)
-            if not (settings.salesforce_username and settings.salesforce_password):
-                raise CrmError("Salesforce needs LEADPILOT_SALESFORCE_USERNAME + _PASSWORD + _SECURITY_TOKEN, or "
-                               "LEADPILOT_SALESFORCE_INSTANCE_URL + _SESSION_ID (an OAuth access token)")
-            return Salesforce(username=settings.salesforce_username, password=settings.salesforce_password.get_secret_value(),
-                              security_token=settings.salesforce_security_token.get_secret_value() if settings.salesforce_security_token else "",
-                              domain=settings.salesforce_domain, session=session)
+            raise CrmError("Salesforce needs LEADPILOT_SALESFORCE_USERNAME + _PASSWORD + _SECURITY_TOKEN, or "
+                           "LEADPILOT_SALESFORCE_INSTANCE_URL + _SESSION_ID (an OAuth access token)")
 
-        return cls(client_factory=factory, mapping=mapping, can_login=bool(settings.salesforce_username and settings.salesforce_password))
+        connector = cls(client_factory=factory, mapping=mapping, can_login=bool(settings.salesforce_username and settings.salesforce_password))
+        connector.login_at = (settings.salesforce_login_url or "").rstrip("/") or f"https://{settings.salesforce_domain}.salesforce.com"
+        return connector
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -80,32 +93,50 @@ class SalesforceConnector:
         return self._client
 
     def _fail(self, error: Exception, what: str) -> CrmError:
-        from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRefusedRequest
+        from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceExpiredSession, SalesforceRefusedRequest
 
         content = getattr(error, "content", None)
         codes = {item.get("errorCode") for item in content if isinstance(item, dict)} if isinstance(content, list) else set()
+        if isinstance(error, SalesforceAuthenticationFailed):
+            return CrmError(f"Salesforce refused the login ({error.code}: {error.auth_message}) — check LEADPILOT_SALESFORCE_USERNAME, "
+                            "_PASSWORD and _SECURITY_TOKEN (Salesforce emails a new token: Settings → Reset My Security Token) "
+                            f"and where it logs in ({self.login_at}: LEADPILOT_SALESFORCE_DOMAIN = login, test or your My Domain, "
+                            "or LEADPILOT_SALESFORCE_LOGIN_URL)")
         if isinstance(error, SalesforceRefusedRequest) and "REQUEST_LIMIT_EXCEEDED" in codes:
             return RateLimited(f"Salesforce API limit reached on {what} (REQUEST_LIMIT_EXCEEDED): waiting", _LIMIT_WAIT_S)
         if isinstance(error, SalesforceExpiredSession):
             self._client = None  # log in again next time, when we can
-            fix = "logging in again" if self.can_login else "set a fresh LEADPILOT_SALESFORCE_SESSION_ID (or use username/password)"
+            fix = ("the new session was refused too: check the user's API access" if self.can_login
+                   else "set a fresh LEADPILOT_SALESFORCE_SESSION_ID (or use username/password, which logs in again by itself)")
             return CrmError(f"Salesforce session expired on {what} (401 INVALID_SESSION_ID): {fix}")
         status = getattr(error, "status", None)
         if status is not None:
             return CrmError(f"Salesforce answered {status} on {what}: {str(content)[:300]}")
         return CrmError(f"Salesforce unreachable on {what}: {type(error).__name__}: {str(error)[:300]}")
 
-    def _call(self, what: str, function, *args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except CrmError:
-            raise
-        except Exception as error:
-            raise self._fail(error, what) from None
+    def _call(self, what: str, use: Callable[[Any], Any]) -> Any:
+        """`use(client)`; an expired session is logged in again (username/password) and the call retried once."""
+        from simple_salesforce.exceptions import SalesforceExpiredSession
+
+        for attempt in (1, 2):
+            client = self.client
+            try:
+                return use(client)
+            except CrmError:
+                raise
+            except SalesforceExpiredSession as error:
+                if attempt == 1 and self.can_login:
+                    self._client = None
+                    self.logins_renewed += 1
+                    continue
+                raise self._fail(error, what) from None
+            except Exception as error:
+                raise self._fail(error, what) from None
+        raise AssertionError("unreachable")
 
     def users(self, *, refresh: bool = False) -> dict[str, str]:
         if self._users is None or refresh:
-            answer = self._call("users", self.client.query_all, "SELECT Id, Email FROM User WHERE IsActive = true")
+            answer = self._call("users", lambda sf: sf.query_all("SELECT Id, Email FROM User WHERE IsActive = true"))
             self._users = {r["Id"]: (r.get("Email") or "").lower() for r in answer.get("records", [])}
         return self._users
 
@@ -115,17 +146,17 @@ class SalesforceConnector:
 
     def changed_ids(self, start: Any, end: Any) -> list[str]:
         """getUpdated: the Lead ids changed between start and end (datetimes)."""
-        return list(self._call("getUpdated", self.client.Lead.updated, start, end).get("ids", []))
+        return list(self._call("getUpdated", lambda sf: sf.Lead.updated(start, end)).get("ids", []))
 
     # -- pull -------------------------------------------------------------------------------
 
     def pull(self, *, since: str | None, after: str | None, limit: int = 200) -> Page:
         if after:
-            answer = self._call("query more", self.client.query_more, after, identifier_is_url=True)
+            answer = self._call("query more", lambda sf: sf.query_more(after, identifier_is_url=True))
         else:
             fields = list(dict.fromkeys(self.mapping.pulled_properties() + ["Id", "OwnerId", "Owner.Email", "Status", "SystemModstamp"]))
             where = f" WHERE SystemModstamp >= {_soql_time(since)}" if since else ""
-            answer = self._call("query", self.client.query, f"SELECT {', '.join(fields)} FROM Lead{where} ORDER BY SystemModstamp ASC")
+            answer = self._call("query", lambda sf: sf.query(f"SELECT {', '.join(fields)} FROM Lead{where} ORDER BY SystemModstamp ASC"))
         records = []
         for row in answer.get("records", []):
             flat = {k: v for k, v in row.items() if k != "attributes"}
@@ -186,13 +217,13 @@ class SalesforceConnector:
         headers = {"Sforce-Auto-Assign": "FALSE"}
         if p.get("crm_id"):
             if fields:
-                self._call("Lead update", self.client.Lead.update, p["crm_id"], fields, headers=headers)
+                self._call("Lead update", lambda sf: sf.Lead.update(p["crm_id"], fields, headers=headers))
             return p["crm_id"]
         name = (p.get("contact_name") or "").split()
         create = {"LastName": name[-1] if name else (p.get("email") or "Unknown"), "Company": p.get("company") or "Unknown",
                   "Email": p.get("email"), **({"FirstName": " ".join(name[:-1])} if len(name) > 1 else {}), **fields}
-        self._call("Lead upsert", self.client.Lead.upsert, f"Leadpilot_Id__c/{change.lead_id}", create, headers=headers)
-        found = self._call("Lead lookup", self.client.Lead.get_by_custom_id, "Leadpilot_Id__c", str(change.lead_id))
+        self._call("Lead upsert", lambda sf: sf.Lead.upsert(f"Leadpilot_Id__c/{change.lead_id}", create, headers=headers))
+        found = self._call("Lead lookup", lambda sf: sf.Lead.get_by_custom_id("Leadpilot_Id__c", str(change.lead_id)))
         return str(found["Id"])
 
     def _push_task(self, change: Change, who: str) -> None:
@@ -206,4 +237,4 @@ class SalesforceConnector:
                     "TaskSubtype": "Call" if p.get("task") == "call" else "Email"}
             if owner := self._user_id(p.get("owner_email")):
                 task["OwnerId"] = owner
-        self._call(f"Task upsert ({change.kind})", self.client.Task.upsert, f"{key_field}/{change.key}", task)
+        self._call(f"Task upsert ({change.kind})", lambda sf: sf.Task.upsert(f"{key_field}/{change.key}", task))

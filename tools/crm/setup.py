@@ -43,9 +43,16 @@ def outbox_sender_from_settings(db: Any, settings: Any, **overrides: Any) -> Out
         from leadpilot.tools.crm.email import Mailer
 
         senders["email"] = Mailer.from_settings(settings, db=db).send
+    from functools import partial
+
+    from leadpilot.memory.outbox import subscription_secrets
     from leadpilot.tools.crm.webhooks import send_webhooks
 
-    senders["webhook"] = send_webhooks
+    def secrets(ids: list[int]) -> dict[int, str]:
+        with db.session() as session:
+            return subscription_secrets(session, ids)
+
+    senders["webhook"] = partial(send_webhooks, secrets=secrets)
     options = dict(max_attempts=settings.outbox_max_attempts, backoff_s=settings.outbox_backoff_s, lease_s=settings.outbox_lease_s)
     options.update(overrides)
     return OutboxSender(db=db, senders=senders, **options)

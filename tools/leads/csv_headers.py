@@ -39,7 +39,8 @@ FIELD_HEADERS: dict[str, tuple[str, ...]] = {
     "last_contacted_at": ("last_contacted_at", "Last Contacted", "Last Activity", "Last Activity Date", "Last Contact Date"),
     "notes": ("notes", "Description", "Comments"),
     "converted": ("converted", "IsConverted"),
-    "converted_at": ("converted_at", "Converted Date"),
+    # The close date of a won lead (a lost one's goes to extra.closed_lost_at: memory.lead_record._close).
+    "converted_at": ("converted_at", "Converted Date", "Became a Customer Date", "Close Date", "Closed Date"),
     "language": ("language", "Preferred Language"),
 }
 # Joined into contact_name when no full-name column has a value.

@@ -3,7 +3,9 @@
 Columns: the canonical lead fields (owner_email from the owner rep), language, then every key
 found in the leads' `extra`, so an export imported into another database keeps them. Dates are
 ISO 8601 UTC ("...Z"); converted is true/false/empty; sources, stages and industries are written
-as the store keeps them (website_form, LOST, fintech), which the importer reads back unchanged.
+as the store keeps them (website_form, LOST, edtech: the team's own industry, not its group), which
+the importer reads back unchanged; the team's own stage spelling ("Marketing Qualified Lead") is the
+extra column stage_raw, a lost lead's close date closed_lost_at (memory.lead_record).
 
 A CSV export writes what the importer reads, so export -> import into a fresh store -> export is
 byte-identical. Cells a spreadsheet would run as formulas (=, +, -, @, tab or CR first: OWASP CSV

@@ -151,6 +151,12 @@ class LeadConditions(BaseModel):
         None, description="No outbound contact since this date (includes never contacted)."
     )
     contacted_since: date | datetime | None = Field(None, description="Contacted on or after this date.")
+    closed_after: date | datetime | None = Field(
+        None, description="Closed (won or lost) on or after this date: 'deals won last month', 'lost this quarter'. The "
+        "close date is the won date (converted_at) when the store has one, else the lead's last update (the store keeps no "
+        "separate date for a loss). Naming it means closed leads.",
+    )
+    closed_before: date | datetime | None = Field(None, description="Closed (won or lost) before this date; see closed_after.")
     activity: list[ActivityCondition] | None = Field(None, description="Activity facts, all must hold.")
     company: str | None = Field(
         None, description="Company name contains this text. A list by name alone shows the company's open leads, or — when "
@@ -293,8 +299,13 @@ CITY_ALIASES: dict[str, str] = {
 
 
 def names_lifecycle(conditions: LeadConditions) -> bool:
-    """Whether these conditions say which lifecycle they want (a stage, or won / lost)."""
-    return bool(conditions.stage) or conditions.converted is not None
+    """Whether these conditions say which lifecycle they want (a stage, won / lost, or a close date)."""
+    return bool(conditions.stage) or conditions.converted is not None or closes(conditions)
+
+
+def closes(conditions: LeadConditions) -> bool:
+    """Whether these conditions name a close date (so they are about closed leads)."""
+    return conditions.closed_after is not None or conditions.closed_before is not None
 
 
 def open_by_default(lead_filter: LeadFilter, default_scope: ScopeName = "open") -> bool:

@@ -14,8 +14,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 
 from leadpilot.memory.geo import REGION_COUNTRIES, state_code
+from leadpilot.memory.lead_record import CLOSED_LOST_KEY
 from leadpilot.memory.models import Activity, Lead, Rep
-from leadpilot.memory.vocab import OPEN_STAGES, SEGMENTS, Stage
+from leadpilot.memory.vocab import OPEN_STAGES, SEGMENTS, Stage, industry_values
 from leadpilot.tools.leads.filter import (
     ActivityCondition,
     LeadConditions,
@@ -99,9 +100,9 @@ def _field_conditions(
     if f.tier:
         c.append(Lead.tier.in_(f.tier))
     if f.industry:
-        c.append(Lead.industry.in_(f.industry))
+        c.append(Lead.industry.in_(industry_values(f.industry)))  # a group's stored values: manufacturing -> automotive too
     if f.not_industry:
-        c.append(or_(Lead.industry.is_(None), Lead.industry.not_in(f.not_industry)))
+        c.append(or_(Lead.industry.is_(None), Lead.industry.not_in(industry_values(f.not_industry))))
     if f.country:
         c.append(Lead.country.in_(f.country))
     if f.not_country:
@@ -201,9 +202,41 @@ def _time_conditions(f: LeadConditions, now: datetime) -> list[ColumnElement[boo
         c.append(Lead.last_contacted_at >= now - timedelta(days=f.contacted_within_days))
     if f.not_contacted_since is not None:
         c.append(or_(Lead.last_contacted_at.is_(None), Lead.last_contacted_at < _as_datetime(f.not_contacted_since)))
+    if f.closed_after is not None or f.closed_before is not None:
+        c.append(closed_in(f.closed_after, f.closed_before))
     if f.contacted_since is not None:
         c.append(Lead.last_contacted_at >= _as_datetime(f.contacted_since))
     return c
+
+
+def closed_in(after: date | datetime | None, before: date | datetime | None) -> ColumnElement[bool]:
+    """Closed leads whose close date falls in [after, before). The close date is what the store
+    records: a won lead's converted_at (the import's Converted / Close Date column, or when its stage
+    moved to CUSTOMER); a lost lead's extra.closed_lost_at (an imported close date of a loss), or its
+    converted_at when an import gave one with converted=false. A closed lead with neither has no
+    close date and is in no window (`no_close_date` counts them, so the answer can say so)."""
+    def window(column, as_text: bool) -> list[ColumnElement[bool]]:
+        bounds = []
+        for bound, compare in ((after, "ge"), (before, "lt")):
+            if bound is not None:
+                value = _as_datetime(bound)
+                if as_text:  # stored as "2026-10-05T09:30:00Z" (or with a fraction): compared to the second
+                    column_text, value = func.substr(column, 1, 19), value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+                    bounds.append(column_text >= value if compare == "ge" else column_text < value)
+                else:
+                    bounds.append(column >= value if compare == "ge" else column < value)
+        return bounds
+
+    lost_at = Lead.extra[CLOSED_LOST_KEY].as_string()
+    return or_(
+        and_(Lead.stage == Stage.CUSTOMER.value, *window(Lead.converted_at, False)),
+        and_(Lead.stage == Stage.LOST.value, or_(and_(*window(Lead.converted_at, False)), and_(lost_at.is_not(None), *window(lost_at, True)))),
+    )
+
+
+def no_close_date() -> ColumnElement[bool]:
+    """Closed leads the store has no close date for (see closed_in)."""
+    return and_(Lead.stage.in_(CLOSED_STAGE_VALUES), Lead.converted_at.is_(None), Lead.extra[CLOSED_LOST_KEY].as_string().is_(None))
 
 
 def _owner_condition(owners: list[str], *, viewer: Viewer, owner_ids: dict[str, int], problems: list[str]) -> ColumnElement[bool]:

@@ -122,6 +122,10 @@ def _time_lines(f: LeadConditions) -> list[str]:
         lines.append(f"not contacted since {f.not_contacted_since.isoformat()[:10]} (including never)")
     if f.contacted_since is not None:
         lines.append(f"contacted since {f.contacted_since.isoformat()[:10]}")
+    if f.closed_after is not None:
+        lines.append(f"closed since {f.closed_after.isoformat()[:10]}")
+    if f.closed_before is not None:
+        lines.append(f"closed before {f.closed_before.isoformat()[:10]}")
     return lines
 
 

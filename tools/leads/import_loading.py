@@ -55,6 +55,7 @@ class ImportReport:
     # (line, lead id, other lead id): a row stored beside a lead with its email and another external id
     likely_duplicates: list[tuple[int, int, int]] = field(default_factory=list)
     duplicate_leads: set[int] = field(default_factory=set)  # those leads, and their partners this import loaded
+    closed_without_date: int = 0  # rows of a closed stage (customer, lost) without a close date
 
     @property
     def loaded(self) -> int:
@@ -77,6 +78,12 @@ class ImportReport:
             lines.append(
                 f"{count:,} {'row shares' if count == 1 else 'rows share'} an email with another record that has a different "
                 "external id: stored separately, flagged as likely duplicates (see each lead's profile, or 'find duplicates of' it)."
+            )
+        if self.closed_without_date:
+            count = self.closed_without_date
+            lines.append(
+                f"{count:,} closed {'lead has' if count == 1 else 'leads have'} no close date (a Converted Date, Close Date or "
+                "Became a Customer Date column): counted as won or lost, but in no period's win rate or 'won last month'."
             )
         if self.extra_columns:
             lines.append("Kept in extra: " + ", ".join(self.extra_columns))
@@ -160,6 +167,7 @@ class _Importer:
         """Record a read chunk's counts, rejects and warnings, then upsert its rows in one transaction."""
         self.report.rows_read += chunk.rows_read
         self.report.blank_rows += chunk.blank_rows
+        self.report.closed_without_date += chunk.closed_without_date
         for line, row, reasons in chunk.rejects:
             self.reject(line, row, reasons)
         self.report.warnings.extend(chunk.warnings)

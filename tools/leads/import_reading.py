@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from leadpilot.memory.db import Database
 from leadpilot.memory.lead_batch import LeadBatch, LeadEncoder
-from leadpilot.memory.lead_record import LeadValidationError, ValidatedLead, validate_lead
+from leadpilot.memory.lead_record import CLOSED_LOST_KEY, LeadValidationError, ValidatedLead, validate_lead
 from leadpilot.memory.models import Rep
 from leadpilot.tools.leads.csv_headers import HeaderMapping, expected_headers_hint, map_headers
 from leadpilot.tools.leads.export import read_spreadsheet_safe
@@ -305,6 +305,7 @@ class ParsedChunk:
     bytes_read: int = 0  # file position when the chunk was complete, for progress
     full: bool = False  # ended because chunk_size good rows were read (not at the end of the file)
     stopped_at: tuple[int, str] | None = None  # (line, reason): the text layer met bytes it cannot decode
+    closed_without_date: int = 0  # good rows of a closed stage (customer, lost) with no close date
 
 
 def use_field_limit(max_field_chars: int) -> None:
@@ -377,6 +378,8 @@ def read_chunks(
                     continue
                 if extra:
                     record.extra = {**extra, **record.extra}
+                if record.closed_without_date and CLOSED_LOST_KEY not in record.extra:
+                    chunk.closed_without_date += 1
                 for message in warnings:
                     chunk.warnings.append((line, message))
                 chunk.lines.append(line)

@@ -4,22 +4,23 @@ Each takes a validated query object, compiles it to a SQLAlchemy statement (neve
 model), runs it in a read-only session with a row cap and a statement timeout, and returns data.
 
 Lists and counts are of open leads unless the filter says otherwise (`LeadFilter.scope`); when
-that default left leads out, the result says how many (`closed_not_shown`, one extra COUNT). A
+that default left leads out, the result says how many (`closed_not_shown`, counted in the same
+pass as the page of a search; one extra COUNT for an aggregate). A
 conversion rate reads all leads by default: it is history (won / closed).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import DateTime, Select, and_, case, func, literal, select, type_coerce
+from sqlalchemy import Select, String, and_, case, func, literal, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead, Rep
-from leadpilot.tools.leads.filter import LeadFilter, ScopeName, Viewer
-from leadpilot.tools.leads.filter_sql import CompiledFilter, compile_filter, owner_lookup, visibility_condition
+from leadpilot.tools.leads.filter import LeadFilter, ScopeName, Viewer, closes
+from leadpilot.tools.leads.filter_sql import CompiledFilter, compile_filter, no_close_date, owner_lookup, visibility_condition
 from leadpilot.tools.leads.filter_words import describe_filter
 
 SortKey = Literal["score", "probability", "created_at", "last_contacted_at", "company", "company_size"]
@@ -44,6 +45,10 @@ class SearchLeads(BaseModel):
     sort_by: SortKey = Field("score", description="score, probability, created_at, last_contacted_at, company, company_size")
     descending: bool = Field(True, description="Largest / newest first.")
     limit: int | None = Field(None, ge=1, le=1000, description="Top N; omit for every match (up to the row cap).")
+    offset: int | None = Field(
+        None, ge=0, le=1_000_000, description="Skip this many matches first (in the same order): the next page of a list "
+        "('next page', 'page 2', 'show more' = the same query with offset = what was shown).",
+    )
 
 
 class AggregateLeads(BaseModel):
@@ -78,6 +83,7 @@ class SearchResult(BaseModel):
     closed_instead: bool = Field(
         False, description="A name alone (company or contact) has no open lead: these are its closed ones (won or lost)."
     )
+    offset: int = Field(0, description="How many matches were skipped before these (a later page of the list).")
 
 
 class AggregateResult(BaseModel):
@@ -119,14 +125,26 @@ def _order(sort_key, tie_break, descending: bool) -> tuple:
 
 
 _DATETIME_FIELDS = ("created_at", "last_contacted_at")
-# Datetimes are read as the naive UTC values UTCDateTime stores and written out once as ISO 8601
-# with "+00:00": the same text as the aware value's isoformat(), without an aware datetime per value.
+# Datetimes are read as the driver gives them — SQLite's stored text ("2026-11-20 12:00:00.000000",
+# naive UTC), PostgreSQL's naive datetime — and written out once as ISO 8601 with "+00:00": the same
+# text as the aware value's isoformat(), without parsing and re-formatting every value of a page.
 _ROW_COLUMNS = tuple(
     Rep.email.label("owner") if name == "owner"
-    else type_coerce(getattr(Lead, name), DateTime()).label(name) if name in _DATETIME_FIELDS
+    else type_coerce(getattr(Lead, name), String()).label(name) if name in _DATETIME_FIELDS
     else getattr(Lead, name)
     for name in LEAD_FIELDS
 )
+
+
+def iso_text(value: str | datetime) -> str:
+    """A stored naive-UTC datetime (SQLite's text or a datetime) as the aware value's isoformat()."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":  # how SQLAlchemy stores a datetime in SQLite
+            return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
+        value = datetime.fromisoformat(value)  # any other spelling SQLite may hold
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None).isoformat() + "+00:00"
 
 
 def _lead_dicts(rows) -> list[dict[str, Any]]:
@@ -135,7 +153,7 @@ def _lead_dicts(rows) -> list[dict[str, Any]]:
     for lead in leads:
         for name in _DATETIME_FIELDS:
             if (value := lead[name]) is not None:
-                lead[name] = value.isoformat() + "+00:00"
+                lead[name] = iso_text(value)
     return leads
 
 
@@ -143,7 +161,17 @@ def _compiled(session: Session, lead_filter: LeadFilter, *, now: datetime, viewe
     # Rep names are read only when the filter names an owner: most questions do not.
     named = lead_filter.owner or any(a.owner for a in lead_filter.any_of or [])
     owner_ids = owner_lookup(session) if named else {}
-    return compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_ids, default_scope=default_scope)
+    compiled = compile_filter(lead_filter, now=now, viewer=viewer, owner_ids=owner_ids, default_scope=default_scope)
+    if closes(lead_filter):  # "lost this quarter": say how many closed leads have no close date to place them by
+        undated_filter = lead_filter.model_copy(update={"closed_after": None, "closed_before": None})
+        rest = compile_filter(undated_filter, now=now, viewer=viewer, owner_ids=owner_ids, default_scope="all")
+        undated = int(session.scalar(select(func.count()).select_from(Lead).where(*rest.conditions, no_close_date())) or 0)
+        if undated:
+            compiled.problems.append(
+                f"{undated} closed {'lead' if undated == 1 else 'leads'} otherwise matching {'has' if undated == 1 else 'have'} no close date "
+                "in your data (a won date, or an imported close date of a loss), so no period can include "
+                f"{'it' if undated == 1 else 'them'}")
+    return compiled
 
 
 def closed_not_shown(session: Session, compiled: CompiledFilter, *, shown: int | None = None) -> int | None:
@@ -160,25 +188,42 @@ def closed_not_shown(session: Session, compiled: CompiledFilter, *, shown: int |
 
 
 def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: int) -> Select:
-    """The page of `query` (contract columns, then the number of all matches on every row), sorted."""
+    """The page of `query` (contract columns, then the number of all matches on every row, then —
+    when the open-leads default applied — the number of closed leads it left out), sorted."""
     cap = min(query.limit or row_cap, row_cap)
     # Rank first, on narrow rows (id, sort key, and the number of matches as a window count: one
     # pass instead of a second query), then fetch the wide rows of the page only. Sorting every
     # match with all its columns costs more than the page's primary-key lookups, and the ranking
     # of a tier + industry question reads its index only (see migration 0010).
     sort_key = _SORT_COLUMNS[query.sort_by]
-    page = (
-        select(Lead.id.label("id"), sort_key.label("sort_key"), func.count().over().label("total"))
-        .where(*compiled.conditions)
-        .order_by(*_order(sort_key, Lead.id, query.descending))
-        .limit(cap)
-        .subquery("page")
-    )
+    order = _order(sort_key, Lead.id, query.descending)
+    if compiled.widened is None:
+        page = (
+            select(Lead.id.label("id"), sort_key.label("sort_key"), func.count().over().label("total"))
+            .where(*compiled.conditions).order_by(*order).limit(cap).offset(query.offset or None).subquery("page")
+        )
+        shown, extra = true(), ()
+    else:
+        # The open-leads default applied: rank the matches with it lifted, open ones first, and
+        # count both in the same pass (a conditional window count), so the closed ones it left out
+        # are known without a second query. Only the page's open rows are fetched.
+        ranked = (
+            select(Lead.id.label("id"), sort_key.label("sort_key"), case((and_(*compiled.conditions), 1), else_=0).label("kept"))
+            .where(*compiled.widened).subquery("ranked")
+        )
+        page = (
+            select(ranked.c.id, ranked.c.sort_key, ranked.c.kept, func.sum(ranked.c.kept).over().label("total"),
+                   func.count().over().label("everything"))
+            .order_by(ranked.c.kept.desc(), *_order(ranked.c.sort_key, ranked.c.id, query.descending))
+            .limit(cap).offset(query.offset or None).subquery("page")
+        )
+        shown, extra = page.c.kept == 1, ((page.c.everything - page.c.total).label("closed_not_shown"),)
     return (
-        select(*_ROW_COLUMNS, page.c.total)
+        select(*_ROW_COLUMNS, page.c.total, *extra)
         .select_from(page)
         .join(Lead, Lead.id == page.c.id)
         .outerjoin(Rep, Lead.owner_id == Rep.id)
+        .where(shown)
         .order_by(*_order(page.c.sort_key, page.c.id, query.descending))
     )
 
@@ -188,10 +233,16 @@ def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: d
     compiled = _compiled(session, query.filter, now=now, viewer=viewer)
     statement = search_statement(query, compiled, row_cap=row_cap)
     rows = session.connection().execute(statement).all()  # Core: plain rows, no ORM loading
-    total = rows[0][-1] if rows else 0
+    counted = len(LEAD_FIELDS)
+    if rows:  # the page's own pass counted the matches (and the closed ones the default left out)
+        total = rows[0][counted]
+        hidden = rows[0][counted + 1] if compiled.widened is not None else None
+    else:  # an empty page: nothing matches, or the offset is past the last match
+        total = int(session.scalar(select(func.count()).select_from(Lead).where(*compiled.conditions)) or 0) if query.offset else 0
+        hidden = closed_not_shown(session, compiled, shown=total)
     leads = _lead_dicts(rows)
-    wanted = min(total, query.limit) if query.limit else total
-    hidden = closed_not_shown(session, compiled, shown=total)
+    left = max(total - (query.offset or 0), 0)
+    wanted = min(left, query.limit) if query.limit else left
     if not total and hidden and _a_name_alone(query.filter):
         # The right lead: a company or person with no open lead is its closed ones, said as such.
         every = query.model_copy(update={"filter": query.filter.model_copy(update={"scope": "all"})})
@@ -209,6 +260,7 @@ def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: d
         problems=compiled.problems,
         closed_not_shown=hidden,
         closed_instead=False,
+        offset=query.offset or 0,
     )
 
 

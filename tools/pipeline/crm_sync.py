@@ -10,12 +10,13 @@ since (everything on the first run or with `backfill`), and stores each page in 
 - a linked record updates the lead's CRM-edited fields (contact details, stage, owner). An owner
   changed in the CRM replaces Leadpilot's and is recorded (history event and audit). Score, tier,
   model probability and the summary are Leadpilot's: pulled values never overwrite them.
-The cursor moves only when the whole pull finished, so an interrupted sync repeats (harmlessly).
+The cursor moves only when the whole pull finished, so an interrupted sync repeats (harmlessly). The
+next pages are fetched while a batch is being stored (a background thread, a few pages ahead).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,19 +74,14 @@ def sync_crm(db: Any, connector: Any, *, policy: Any, now: datetime, backfill: b
     first = cursor is None
     report = SyncReport(crm=crm, backfill=backfill or first)
     since = None if report.backfill else cursor
-    newest, after = cursor, None
     keep_owner = not policy.conflicts.reroute_crm_owned
+    pulled = _Pull(connector, since=since, newest=cursor, page_size=page_size)
     buffered: list[Any] = []  # pages stored together: one capture transaction per `store_every` records
-    while True:
-        page = connector.pull(since=since, after=after, limit=page_size)
-        buffered += page.records
-        newest = max([newest or ""] + [r.modified for r in page.records if r.modified]) or None
-        after = page.after
-        if page.restart:  # the CRM's search window is full (HubSpot: 10,000): search again from the newest seen
-            if newest == since:  # a whole window at one timestamp: nothing to move past; the next sync goes on
-                page.restart = False
-            since, after = newest, None
-        if buffered and (len(buffered) >= store_every or not after):
+    # The next pages are fetched (a background thread) while a batch is stored: the CRM's round
+    # trips overlap the database's work instead of adding to it.
+    for records, total, boundary in _prefetched(pulled.pages(), depth=max(2, store_every // max(page_size, 1) + 1)):
+        buffered += records
+        if buffered and (len(buffered) >= store_every or boundary):
             stored_at, cpu_at = time.perf_counter(), time.thread_time()
             _store_page(db, crm, buffered, report=report, now=now, keep_owner=keep_owner)
             report.store_seconds += time.perf_counter() - stored_at
@@ -93,9 +89,8 @@ def sync_crm(db: Any, connector: Any, *, policy: Any, now: datetime, backfill: b
             report.pulled += len(buffered)
             buffered = []
             if progress is not None:
-                progress(report.pulled, page.total)
-        if not after and not page.restart:
-            break
+                progress(report.pulled, total)
+    newest = pulled.newest
     with db.transaction() as session:
         row = get_cursor(session, crm)
         row.cursor = newest
@@ -106,6 +101,72 @@ def sync_crm(db: Any, connector: Any, *, policy: Any, now: datetime, backfill: b
         row.stats = report.as_dict()
     report.cursor = newest
     return report
+
+
+@dataclass
+class _Pull:
+    """The pages of one pull, in order: paging with the CRM's token, searching again from the newest
+    record seen when the CRM will page no further (HubSpot's 10,000-result search window)."""
+
+    connector: Any
+    since: str | None
+    newest: str | None  # the newest modification time seen: the next cursor
+    page_size: int
+
+    def pages(self) -> Iterator[tuple[list[Any], int | None, bool]]:
+        """(records, the pull's total when known, whether a paging run ended here)."""
+        since, after = self.since, None
+        while True:
+            page = self.connector.pull(since=since, after=after, limit=self.page_size)
+            self.newest = max([self.newest or ""] + [r.modified for r in page.records if r.modified]) or None
+            after = page.after
+            if page.restart:  # search again from the newest seen
+                if self.newest == since:  # a whole window at one timestamp: nothing to move past; the next sync goes on
+                    page.restart = False
+                since, after = self.newest, None
+            yield page.records, page.total, not after
+            if not after and not page.restart:
+                return
+
+
+def _prefetched(pages: Iterator[Any], *, depth: int) -> Iterator[Any]:
+    """`pages`, produced by a background thread up to `depth` ahead; its error is raised here, and
+    stopping early (an error while storing) stops it."""
+    import queue
+    import threading
+
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in pages:
+                while not stop.is_set():
+                    try:
+                        slots.put((None, item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((None, done))
+        except BaseException as error:  # handed to the consumer, raised there
+            slots.put((error, done))
+
+    worker = threading.Thread(target=produce, name="crm-pull", daemon=True)
+    worker.start()
+    try:
+        while True:
+            error, item = slots.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=30)
 
 
 def _store_page(db: Any, crm: str, records: list[Any], *, report: SyncReport, now: datetime, keep_owner: bool) -> None:

@@ -40,13 +40,11 @@ from leadpilot.tools.prediction.calibrated_classifier import (
     predict_positive,
 )
 from leadpilot.tools.prediction.features import FEATURES, FeatureSpec, FeatureValue, LeadSnapshot, lead_snapshots
+from leadpilot.tools.prediction.priority import MODEL_KIND, TIER_QUANTILES, priority_of
 from leadpilot.tools.prediction.tabular import TabularDataset, TabularError
 
-MODEL_KIND = "conversion"
 MIN_CLOSED_LEADS = 50
 MIN_PER_CLASS = 5
-# Priority tiers: lower bounds as quantiles of the training leads' predicted probabilities.
-TIER_QUANTILES: tuple[tuple[str, float], ...] = (("top", 0.90), ("high", 0.70), ("medium", 0.40))
 
 
 class NotEnoughHistoryError(ValueError):
@@ -108,10 +106,7 @@ class ConversionModel:
         return predict_positive(self.estimator, self.matrix(rows))
 
     def tier_of(self, probability: float) -> str:
-        for tier, _ in TIER_QUANTILES:
-            if probability >= self.tier_thresholds[tier]:
-                return tier
-        return "low"
+        return priority_of(self.tier_thresholds, probability)
 
     def calibration_bin(self, probability: float) -> CalibrationBin:
         index = min(int(probability * len(self.calibration)), len(self.calibration) - 1)

@@ -3,9 +3,12 @@
 Owns: config/routing.yaml's model (policy, policy_sections, policy_values), the facts a decision
 reads (facts, store), the pure decision engine (engine, decision), suggest/route (router),
 "why does this rep have this lead?" (explain), what-if runs (what_if), the assignment and
-snooze writes a person confirmed (assignment), declared accounts and their import (accounts), and
-first-touch SLAs: the watch the workers run, nudges, reassignment and SLA reports (sla).
-May import: memory, leadpilot.settings/clock, tools.common, tools.scoring (tier names).
+snooze writes a person confirmed (assignment), declared accounts and their import (accounts), the
+rep roster's import from RevOps' spreadsheet (roster, roster_cells), and first-touch SLAs: the
+watch the workers run, nudges, reassignment and SLA reports (sla), and time to first touch before
+and after routing (first_touch).
+May import: memory, leadpilot.settings/clock, tools.common, tools.scoring (tier names), tools.crm (an SLA
+reassignment's push to the CRM, queued in its transaction).
 
 Other packages import only the names exported below (see leadpilot/lazy.py).
 """
@@ -18,9 +21,11 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "decision": ["ACCOUNT_RULE", "FALLBACK_RULE"],
     "explain": ["explain_assignment"],
     "policy": ["RoutingPolicyError", "load_policy", "policy_in_force"],
+    "roster": ["RosterImportError", "import_roster", "roster_rows"],
     "router": ["RoutingInputError", "route_lead", "suggest_owner"],
     "sla": ["SlaRun", "watch_sla"],
-    "sla_report": ["first_touch_change", "sla_performance"],
+    "first_touch": ["first_touch_by_routing", "first_touch_change"],
+    "sla_report": ["sla_performance"],
     "store": ["AccountIndex", "lead_facts", "load_snapshot"],
     "what_if": ["PoolMembership", "routing_what_if"],
 })

@@ -48,15 +48,21 @@ def _domain(text: str) -> str | None:
     return value if re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", value) else None
 
 
+def csv_text(path: Path, error: type[ValueError]) -> str:
+    """A CSV file's text (a spreadsheet's byte-order mark dropped); `error` says what is wrong with the file."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder — give the CSV file") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a UTF-8 text file — save it as CSV (UTF-8)") from None
+
+
 def import_accounts(session: Session, *, path: Path, now: datetime) -> AccountsImport:
     """Load an accounts CSV (headers: domain and/or company, owner (rep email), optional team)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise AccountsImportError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise AccountsImportError(f"{path}: not a UTF-8 text file — save it as CSV (UTF-8)") from None
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(csv_text(path, AccountsImportError)))
     columns = {name: HEADERS.get((name or "").strip().lower().replace(" ", "_")) for name in reader.fieldnames or []}
     if "owner" not in columns.values() or not ({"domain", "company"} & set(columns.values())):
         raise AccountsImportError(f"{path}: the header needs owner and domain or company (optional: team), e.g. "

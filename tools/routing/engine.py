@@ -63,22 +63,23 @@ def _hours_text(rep: RepFacts, now: datetime) -> str:
 
 
 def hard_blocks(rep: RepFacts, *, lead: LeadFacts, constraints: Constraints, workload: Workload, now: datetime,
-                barred: Mapping[int, str] | None = None) -> list[tuple[str, str]]:
-    """(code, reason) for each constraint that rules the rep out now."""
+                barred: Mapping[int, str] | None = None, counts: tuple[int, int] | None = None) -> list[tuple[str, str]]:
+    """(code, reason) for each constraint that rules the rep out now. `counts`: the rep's open leads
+    and new leads today, when the caller has them already."""
     blocks: list[tuple[str, str]] = []
     if barred and rep.id in barred:
         blocks.append(("sla_missed", barred[rep.id]))
     if not rep.active:
         blocks.append(("inactive", "inactive rep"))
-    period = rep.out_of_office(now)
+    period = rep.out_of_office(now) if rep.time_off else None
     if period is not None:
         blocks.append(("out_of_office", _time_off_text(period, rep)))
     if constraints.capacity:
-        open_count = workload.open(rep.id)
+        open_count = counts[0] if counts is not None else workload.open(rep.id)
         if open_count >= rep.max_open_leads:
             blocks.append(("at_capacity", f"at capacity: {open_count} open leads, max {rep.max_open_leads} ({rep.origins.get('max_open_leads', 'roster')})"))
     if constraints.daily_cap:
-        today = workload.today(rep, now)
+        today = counts[1] if counts is not None else workload.today(rep, now)
         if today >= rep.max_new_per_day:
             blocks.append(("daily_cap", f"daily cap reached: {today} new leads today, max {rep.max_new_per_day} ({rep.origins.get('max_new_per_day', 'roster')})"))
     if constraints.language == "required" and lead.language and lead.language not in rep.languages:
@@ -194,8 +195,11 @@ def _choose(
         return _Choice(best, f"every weight in pool {pool_name} is 0; took the first available member")
     position = pointer.position % len(cycle)
     walk = [(position + step) % len(cycle) for step in range(len(cycle))]
+    turns: dict[int, int] = {}  # member index -> how many steps until its first turn
+    for n, slot in enumerate(walk):
+        turns.setdefault(cycle[slot], n)
     for c in eligible:
-        first = next((n for n, slot in enumerate(walk) if cycle[slot] == c.index), None)
+        first = turns.get(c.index)
         c.verdict.note = f"weight {c.weight:g}" + (f", next turn in {first + 1}" if first is not None else ", no turn (weight 0)")
     slot = next((s for s in walk if members[cycle[s]] is not None and members[cycle[s]].id in eligible_ids), None)
     if slot is None:
@@ -249,10 +253,15 @@ def _try_rule(
         emails: Sequence[str] = [r.email for r in members if r is not None]
         if not members:
             notes.append(f"pool {rule.route_to.pool} has nobody matching where {_where_text(pool)}")
+        else:
+            names = [r.name for r in members if r is not None]
+            notes.append(f"pool {rule.route_to.pool} is every rep with {_where_text(pool)}: {', '.join(names[:5])}"
+                         + (f" +{len(names) - 5} more" if len(names) > 5 else ""))
     else:
         emails = pool.member_emails() if pool else (rule.route_to.rep,)
         members = [snapshot.reps.get(email) for email in emails]
     candidates: list[_Candidate] = []
+    workload = snapshot.workload
     for index, (email, rep) in enumerate(zip(emails, members)):
         if rep is None:
             verdicts.append(Verdict(email, email, rule.name, "excluded", [f"{email} is not in the roster — fix the policy or add the rep"], ["unknown_rep"]))
@@ -260,13 +269,13 @@ def _try_rule(
         verdict = Verdict(rep.email, rep.name, rule.name, "eligible")
         verdicts.append(verdict)
         weight = _member_weight(pool, index, rep)
-        blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=snapshot.workload, now=now, barred=snapshot.barred)
+        counts = (workload.open(rep.id), workload.today(rep, now))
+        blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=workload, now=now, barred=snapshot.barred, counts=counts)
         if pool is not None and pool.where and (missing := _unmatched(pool, rep)):
             blocks.append(("where", f"pool {rule.route_to.pool} takes only reps with {missing}"))
         if pool is not None and weight <= 0:
             blocks.append(("weight_zero", f"routing weight 0 in pool {rule.route_to.pool}: takes no pool leads"))
-        verdict.facts.update(local_time=rep.local_text(now), open_leads=snapshot.workload.open(rep.id),
-                             new_today=snapshot.workload.today(rep, now))
+        verdict.facts.update(local_time=rep.local_text(now), open_leads=counts[0], new_today=counts[1])
         if blocks:
             verdict.status = "excluded"
             verdict.codes += [code for code, _ in blocks]

@@ -9,11 +9,10 @@ the conversion history.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,12 +20,13 @@ from leadpilot.memory.geo import country_code, region_of, regions_of, state_code
 from leadpilot.memory.vocab import industry_label, industry_slug, normalise_source, segment_of
 from leadpilot.tools.routing.policy import RoutingPolicy
 from leadpilot.tools.routing.policy_outcomes import REP_FIELDS
-from leadpilot.tools.routing.policy_sections import Performance
+from leadpilot.tools.routing.performance import ClosedLead, Conversion, PerformanceBook  # noqa: F401  (also read from here)
 
 if TYPE_CHECKING:
     from leadpilot.tools.routing.account_facts import DeclaredAccounts
     from leadpilot.tools.routing.decision import RoutingDecision
 
+_UNSET = object()
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RECENT_WINDOW = timedelta(hours=26)  # enough history to count "today" in any time zone
 
@@ -93,23 +93,32 @@ class LeadFacts:
             other={name: value for name in OTHER_COLUMNS if (value := get(name)) is not None},
         )
 
-    @property
-    def segment(self) -> str | None:
+    @cached_property
+    def segment(self) -> str | None:  # cached: every rule with a segment condition asks (the fields are frozen)
         return segment_of(self.company_size)
 
-    @property
+    @cached_property
     def region(self) -> str | None:
         return region_of(self.country)
 
     def places(self) -> tuple[str, ...]:
         """The lead's place from most to least specific: "US-CA", "US", "NA"; "DE", "DACH", "EMEA"."""
+        return self._places
+
+    @cached_property
+    def _places(self) -> tuple[str, ...]:
         found = []
         if self.country and self.state:
             found.append(f"{self.country}-{self.state.upper()}")
         if self.country:
             found.append(self.country)
-        found.extend(regions_of(self.country))
+        found.extend(self.regions)
         return tuple(found)
+
+    @cached_property
+    def regions(self) -> tuple[str, ...]:
+        """Every sales region of the lead's country, the most specific first (DACH, EUROPE, EMEA)."""
+        return regions_of(self.country)
 
     def label(self) -> str:
         name = self.company or self.domain or "unnamed company"
@@ -204,6 +213,9 @@ class RepFacts:
     # What a pool's `where:` can test: languages, territories, industries, segments, team, and the
     # roster's and the policy's attributes (skill, seniority, tag...), each a set of lower-case values.
     traits: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # (what, moment) -> on shift, local time text, local day start: a batch asks them of every
+    # candidate for every lead at one moment.
+    _at: dict[tuple[str, datetime], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def trait(self, name: str) -> frozenset[str]:
         """A `where:` attribute's values: a roster field (language -> languages) or an attribute, singular or plural."""
@@ -221,18 +233,31 @@ class RepFacts:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(_zone(self.timezone))
 
+    def _remember(self, what: str, moment: datetime, make: Callable[[], Any]) -> Any:
+        key = (what, moment)
+        found = self._at.get(key, _UNSET)
+        if found is _UNSET:
+            if len(self._at) > 64:
+                self._at.clear()
+            found = self._at[key] = make()
+        return found
+
     def local_text(self, moment: datetime) -> str:
-        return _local_text(self.timezone, moment)
+        return self._remember("text", moment, lambda: _local_text(self.timezone, moment))
 
     def out_of_office(self, moment: datetime) -> TimeOff | None:
-        return next((period for period in self.time_off if period.covers(moment)), None)
+        for period in self.time_off:
+            if period.covers(moment):
+                return period
+        return None
 
     def on_shift(self, moment: datetime) -> bool:
-        return self.working_hours is None or self.working_hours.on_shift(self.local(moment))
+        hours = self.working_hours
+        return hours is None or self._remember("shift", moment, lambda: hours.on_shift(self.local(moment)))
 
     def day_start(self, moment: datetime) -> datetime:
         """The start of the rep's local day containing `moment`, in UTC."""
-        return _day_start(self.timezone, moment)
+        return self._remember("day", moment, lambda: _day_start(self.timezone, moment))
 
 
 @lru_cache(maxsize=4096)
@@ -334,6 +359,8 @@ class Workload:
 
     open_leads: dict[int, int] = field(default_factory=dict)
     recent: dict[int, list[datetime]] = field(default_factory=dict)
+    # rep id -> (moment, time zone, new leads that local day up to it): a batch asks for every candidate of every lead.
+    _counted: dict[int, tuple[datetime, str, int]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for times in self.recent.values():
@@ -343,14 +370,18 @@ class Workload:
         return self.open_leads.get(rep_id, 0)
 
     def today(self, rep: RepFacts, now: datetime) -> int:
+        counted = self._counted.get(rep.id)
+        if counted is not None and counted[0] == now and counted[1] == rep.timezone:
+            return counted[2]
         times = self.recent.get(rep.id)
-        if not times:
-            return 0
-        return bisect_right(times, now) - bisect_left(times, rep.day_start(now))
+        count = bisect_right(times, now) - bisect_left(times, rep.day_start(now)) if times else 0
+        self._counted[rep.id] = (now, rep.timezone, count)
+        return count
 
     def add(self, rep_id: int, at: datetime) -> None:
         self.open_leads[rep_id] = self.open(rep_id) + 1
         insort(self.recent.setdefault(rep_id, []), at)
+        self._counted.pop(rep_id, None)
 
     def copy(self) -> Workload:
         return Workload(dict(self.open_leads), {k: list(v) for k, v in self.recent.items()})
@@ -362,64 +393,6 @@ class Pointer:
 
     position: int = 0
     last_rep_id: int | None = None
-
-
-@dataclass(frozen=True)
-class ClosedLead:
-    rep_id: int
-    segment: str | None  # micro counts as smb
-    industry: str | None
-    won: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Conversion:
-    won: int
-    closed: int
-    team_rate: float
-    score: float  # smoothed: (won + k * team_rate) / (closed + k)
-    similar: str  # "mid-market leads"
-
-
-class PerformanceBook:
-    """Each rep's conversion on closed leads, by what makes leads similar (segment, industry)."""
-
-    def __init__(self, closed: Sequence[ClosedLead]):
-        self._closed = closed
-        self._tables: dict[tuple, tuple[dict, dict]] = {}
-
-    def _table(self, similar_on: tuple[str, ...], since: datetime) -> tuple[dict, dict]:
-        key = (similar_on, since)
-        if key not in self._tables:
-            per_rep: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-            team: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-            for lead in self._closed:
-                if lead.created_at < since:
-                    continue
-                values = tuple(getattr(lead, name) for name in similar_on)
-                for counts in (per_rep[(lead.rep_id, values)], team[values]):
-                    counts[0] += lead.won
-                    counts[1] += 1
-            self._tables[key] = (dict(per_rep), dict(team))
-        return self._tables[key]
-
-    def conversion(self, rep_id: int, lead: LeadFacts, settings: Performance, now: datetime) -> Conversion:
-        values = {"segment": _routing_segment(lead.segment), "industry": lead.industry}
-        similar_on = tuple(name for name in settings.similar_on if values[name] is not None)
-        per_rep, team = self._table(similar_on, now - timedelta(days=settings.lookback_days))
-        wanted = tuple(values[name] for name in similar_on)
-        won, closed = per_rep.get((rep_id, wanted), (0, 0))
-        team_won, team_closed = team.get(wanted, (0, 0))
-        team_rate = team_won / team_closed if team_closed else 0.0
-        k = settings.prior_strength
-        score = (won + k * team_rate) / (closed + k) if closed + k else 0.0
-        similar = " ".join(str(v) for v in wanted) + " leads" if wanted else "all leads"
-        return Conversion(won, closed, team_rate, score, similar)
-
-
-def _routing_segment(segment: str | None) -> str | None:
-    return "smb" if segment == "micro" else segment
 
 
 @dataclass

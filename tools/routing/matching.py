@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadpilot.memory.geo import country_code, regions_of
+from leadpilot.memory.geo import country_code
 from leadpilot.memory.vocab import channel_of, industry_slug, normalise_source
 from leadpilot.tools.routing.facts import LeadFacts
 from leadpilot.tools.routing.policy import RoutingPolicy
@@ -41,25 +41,27 @@ def _classic(name: str, wanted: Any, lead: LeadFacts, policy: RoutingPolicy) -> 
         low_ok = wanted.at_least is None or lead.score >= wanted.at_least
         high_ok = wanted.below is None or lead.score < wanted.below
         return low_ok and high_ok, f"score {lead.score} {'is' if low_ok and high_ok else 'is not'} {wanted.describe()}"
-    value = {
-        "region": lead.region,
-        "country": lead.country,
-        "state": f"{lead.country}-{lead.state.upper()}" if lead.country and lead.state else None,
-        "industry": lead.industry,
-        "segment": lead.segment,
-        "source": lead.source,
-        "tier": lead.tier,
-        "language": lead.language,
-    }[name]
+    value = _CLASSIC_FIELD[name](lead)
     if value is None:
         return None, f"{name} unknown"
     if name == "region":  # a sub-region (DACH) or the main one (EMEA): the most specific that is wanted
-        value = next((region for region in regions_of(lead.country) if region in wanted), value)
+        value = next((region for region in lead.regions if region in wanted), value)
     hit = value in wanted or (name == "segment" and value == "micro" and "smb" in wanted) or (
         name == "source" and channel_of(value).value in wanted)  # a source kept as given ("employee_referral") is in its channel ("referral")
     return hit, f"{name} {value} {'in' if hit else 'not in'} [{_listed(wanted)}]"
 
 
+# A classic condition's lead value, read only for the condition asked (region and segment are derived).
+_CLASSIC_FIELD = {
+    "region": lambda lead: lead.region,
+    "country": lambda lead: lead.country,
+    "state": lambda lead: f"{lead.country}-{lead.state.upper()}" if lead.country and lead.state else None,
+    "industry": lambda lead: lead.industry,
+    "segment": lambda lead: lead.segment,
+    "source": lambda lead: lead.source,
+    "tier": lambda lead: lead.tier,
+    "language": lambda lead: lead.language,
+}
 _CLASSIC_VALUE = {"territory": lambda lead: lead.country, "region": lambda lead: lead.region, "segment": lambda lead: lead.segment,
                   "state": lambda lead: lead.state}
 

@@ -95,7 +95,7 @@ class RoutingPolicy(_PolicyModel):
 
     @property
     def version(self) -> str:
-        return self._version
+        return self.__pydantic_private__["_version"]  # read per decision: skip pydantic's __getattr__
 
     @property
     def path(self) -> Path | None:
@@ -108,7 +108,7 @@ class RoutingPolicy(_PolicyModel):
     @property
     def changes(self) -> tuple[PolicyChange, ...]:
         """What changed since the policy in force before this one (empty for a first load)."""
-        return self._changes
+        return self.__pydantic_private__["_changes"]
 
     def as_data(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

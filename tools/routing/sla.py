@@ -212,6 +212,9 @@ def _reassign_one(db: Any, watch_id: int, *, policy: RoutingPolicy, now: datetim
         decision = route_lead(session, lead=lead.id, policy=policy, now=now, dry_run=True, snapshot=snapshot)
         decision.reason = f"SLA missed by {first} ({missed}); {decision.reason}"
         assign_routed(session, decision=decision, now=now, actor="sla")
+        from leadpilot.tools.crm import queue_reassignment  # the CRM, email, webhooks hear of it: outbox, this transaction
+
+        queue_reassignment(session, lead=lead, decision=decision, at=now)
         session.execute(update(SlaWatch).where(SlaWatch.id == watch_id).values(detail=decision.reason[:2000]))
         run.reassigned.append({"lead_id": lead.id, "from": rep.email if rep else None, "to": decision.owner,
                                "queue": decision.queue, "reason": decision.reason})

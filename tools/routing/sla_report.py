@@ -1,8 +1,7 @@
-"""How reps keep the first-touch SLA, and time to first touch before and after SLAs started.
+"""How reps keep the first-touch SLA (time to first touch before and after routing is first_touch.py).
 
-Agent-facing functions (typed, docstring, plain-data return): `sla_performance` ("how are reps
-doing on SLAs?", "who missed their first-touch SLA?") and `first_touch_change` (median time to
-first touch before/after a date, by default the day the SLA watch started).
+Agent-facing function (typed, docstring, plain-data return): `sla_performance` ("how are reps
+doing on SLAs?", "who missed their first-touch SLA?").
 """
 
 from __future__ import annotations
@@ -12,12 +11,11 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadpilot.memory.models import Activity, Lead, Rep
+from leadpilot.memory.models import Rep
 from leadpilot.memory.routing_state import SlaWatch
-from leadpilot.memory.vocab import CONTACT_KINDS, Direction
 from leadpilot.tools.routing.policy_outcomes import duration_text
 
 
@@ -63,34 +61,3 @@ def sla_performance(session: Session, *, now: datetime, days: int = 30) -> dict[
                     if r["median_first_touch_minutes"] is not None else "") for r in reps]
         answer = f"First-touch SLA, last {days} days (worst first): " + "; ".join(parts) + "."
     return {"days": days, "reps": reps, "answer": answer}
-
-
-def _first_touches(session: Session, *, start: datetime, end: datetime) -> list[float]:
-    """Minutes from creation to the first outbound contact, for leads created in [start, end)."""
-    first = (select(Activity.lead_id, func.min(Activity.occurred_at).label("at"))
-             .where(Activity.direction == Direction.OUTBOUND.value, Activity.kind.in_([k.value for k in CONTACT_KINDS]))
-             .group_by(Activity.lead_id).subquery())
-    query = select(Lead.created_at, first.c.at).join(first, first.c.lead_id == Lead.id).where(
-        Lead.created_at >= start, Lead.created_at < end)
-    return [_minutes(at - created) for created, at in session.execute(query) if at >= created]
-
-
-def first_touch_change(session: Session, *, now: datetime, since: datetime | None = None, window_days: int = 90) -> dict[str, Any]:
-    """Median time to first touch for leads created in the `window_days` before `since` and after it
-    (default `since`: when the SLA watch first started). Returns {"since", "before", "after",
-    "change_pct", "answer"}."""
-    if since is None:
-        since = session.scalar(select(func.min(SlaWatch.assigned_at)))
-    if since is None:
-        return {"since": None, "before": None, "after": None, "change_pct": None,
-                "answer": "No SLA has been watched yet, so there is no before and after to compare."}
-    before = _first_touches(session, start=since - timedelta(days=window_days), end=since)
-    after = _first_touches(session, start=since, end=min(now, since + timedelta(days=window_days)) + timedelta(seconds=1))
-    summary = {name: {"leads": len(values), "median_minutes": median(values) if values else None}
-               for name, values in (("before", before), ("after", after))}
-    b, a = summary["before"]["median_minutes"], summary["after"]["median_minutes"]
-    change = round(100 * (a - b) / b, 1) if a is not None and b else None
-    answer = (f"Median time to first touch: {duration_text(timedelta(minutes=b)) if b is not None else 'n/a'} before "
-              f"{since:%Y-%m-%d} ({len(before)} leads), {duration_text(timedelta(minutes=a)) if a is not None else 'n/a'} after "
-              f"({len(after)} leads)" + (f": {change:+.1f}%." if change is not None else "."))
-    return {"since": since.isoformat(), **summary, "change_pct": change, "answer": answer}

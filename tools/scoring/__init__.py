@@ -15,8 +15,9 @@ Other packages import only the names exported below (see leadpilot/lazy.py).
 from leadpilot.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "calibrate": ["HISTORY_NOTE", "Calibration", "calibrate_policy", "write_thresholds"],
+    "calibrate": ["HISTORY_NOTE", "Calibration", "apply_proposal", "calibrate_policy", "write_thresholds"],
     "drift": ["score_drift"],
+    "grid": ["ENGAGEMENT_CATEGORIES", "ENGAGEMENT_WORDS", "FIT_WORDS", "cell_meaning"],
     "explanation": ["axes_sentence", "breakdown_lines", "rules_and_model", "top_reasons"],
     "history": ["rule_scores_as_of_outcome"],
     "policy": ["PolicyError", "PolicyHolder", "ScoringPolicy", "SemanticCategory", "load_policy", "parse_policy"],

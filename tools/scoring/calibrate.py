@@ -5,7 +5,9 @@ For the policy in force: each tier's share of the open leads and its conversion 
 targets in the policy's `calibration` section (hot ≈ `hot_share` of the open leads, converting at
 least `hot_lift` × the overall rate). Learned category weights (an L2-regularised logistic fit of
 the categories' points to outcomes) are a proposal only: nothing here changes the policy except
-`write_thresholds`, which the CLI calls on `--write` (the re-score after it audits every change).
+`apply_proposal` (the CLI's `--write`): it writes the thresholds to the policy file and records a
+policy-level audit entry (who, when, thresholds and version before and after, the numbers that
+justified it); the re-score after it audits every lead it moves.
 """
 
 from __future__ import annotations
@@ -15,17 +17,21 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
+from leadpilot.memory.audit import record_policy_change
 from leadpilot.tools.scoring.history import ScoredHistory, rule_score_auc, score_history
 from leadpilot.tools.scoring.grid import ENGAGEMENT_CATEGORIES, ENGAGEMENT_LEVELS, FIT_GRADES, Grid
 from leadpilot.tools.scoring.policy import PolicyError, PolicyProblem, ScoringPolicy, parse_policy
 
+if TYPE_CHECKING:
+    from leadpilot.tools.semantic import SemanticIndex
+
 TIERS = ("hot", "warm", "cold")
-HISTORY_NOTE = "closed leads are scored as of their outcome date; the semantic category is left out"
+HISTORY_NOTE = "closed leads are scored as of their outcome date, without the semantic category; open leads as a re-score scores them"
 _MIN_HOT_CLOSED = 20  # a hot tier judged on fewer closed leads is not a result
 
 
@@ -79,6 +85,7 @@ class Proposal:
     hot_closed: int
     meets_targets: bool
     why: str
+    shares: dict[str, float] = field(default_factory=dict)  # each tier's share of the open leads under these thresholds
 
 
 @dataclass(frozen=True)
@@ -157,23 +164,25 @@ def _grade_index(values: np.ndarray, cuts: tuple[int, int, int]) -> np.ndarray:
     return 3 - (values >= cuts[2]).astype(int) - (values >= cuts[1]).astype(int) - (values >= cuts[0]).astype(int)
 
 
-def _hot_mask(history: ScoredHistory, grid: Grid, thresholds: Thresholds) -> np.ndarray:
-    hot_cells = np.zeros((4, 4), dtype=bool)
-    for cell in grid.hot:
-        hot_cells[FIT_GRADES.index(cell[0]), ENGAGEMENT_LEVELS.index(cell[1])] = True
-    return hot_cells[_grade_index(history.fit, thresholds.fit), _grade_index(history.engagement, thresholds.engagement)]
+def _cells_mask(history: ScoredHistory, cells: tuple[str, ...], thresholds: Thresholds) -> np.ndarray:
+    in_cells = np.zeros((4, 4), dtype=bool)
+    for cell in cells:
+        in_cells[FIT_GRADES.index(cell[0]), ENGAGEMENT_LEVELS.index(cell[1])] = True
+    return in_cells[_grade_index(history.fit, thresholds.fit), _grade_index(history.engagement, thresholds.engagement)]
 
 
 def _measure(history: ScoredHistory, grid: Grid, thresholds: Thresholds, base: float, targets: Any) -> Proposal:
-    hot = _hot_mask(history, grid, thresholds)
+    hot = _cells_mask(history, grid.hot, thresholds)
     open_total = max(1, int(history.open.sum()))
     share = float((hot & history.open).sum()) / open_total
+    warm = float((_cells_mask(history, grid.warm, thresholds) & history.open).sum()) / open_total if grid.warm else 0.0
+    shares = {"hot": share, "warm": warm, "cold": max(0.0, 1.0 - share - warm) if history.open.any() else 0.0}
     closed = hot & history.closed
     n_closed = int(closed.sum())
     rate = float(history.converted[closed].mean()) if n_closed else None
     lift = rate / base if rate is not None and base else None
     meets = lift is not None and n_closed >= _MIN_HOT_CLOSED and lift >= targets.hot_lift
-    return Proposal(thresholds, share, rate, lift, n_closed, meets, why="")
+    return Proposal(thresholds, share, rate, lift, n_closed, meets, why="", shares=shares)
 
 
 def _shifted(values: tuple[int, int, int], delta: int) -> tuple[int, int, int] | None:
@@ -243,9 +252,20 @@ def learned_weights(history: ScoredHistory, policy: ScoringPolicy) -> WeightProp
     return WeightProposal(cv_auc=round(cv_auc, 4), categories=rows)
 
 
-def calibrate_policy(session: Session, *, policy: ScoringPolicy, now: datetime, weights: bool = True) -> Calibration:
-    """Measure `policy` on the store's history and propose thresholds (nothing is written)."""
-    history = score_history(session, policy=policy, now=now)
+def calibrate_policy(
+    session: Session, *, policy: ScoringPolicy, now: datetime, weights: bool = True, semantic: SemanticIndex | None = None
+) -> Calibration:
+    """Measure `policy` on the store's history and propose thresholds (nothing is written). With the
+    `semantic` index, open leads get the semantic category as `rescore_leads` gives it, so the
+    proposed tier shares are the ones a re-score produces."""
+    from leadpilot.memory.vectors import VectorStoreError
+
+    semantic_note = None
+    try:
+        history = score_history(session, policy=policy, now=now, semantic=semantic)
+    except VectorStoreError as error:  # as a re-score would: scored without it, and said so
+        semantic_note = f"the semantic category is left out of open leads: {error}"
+        history = score_history(session, policy=policy, now=now)
     n_closed = int(history.closed.sum())
     won = int(history.converted[history.closed].sum())
     base = won / n_closed if n_closed else None
@@ -255,6 +275,8 @@ def calibrate_policy(session: Session, *, policy: ScoringPolicy, now: datetime, 
         closed_leads=n_closed, converted=won, base_rate=base, auc=rule_score_auc(history),
         tiers=_tier_rows(history, base), targets={"hot_share": targets.hot_share, "hot_lift": targets.hot_lift},
     )
+    if semantic_note:
+        report.notes.append(semantic_note)
     if n_closed < targets.min_closed_leads or not base:
         report.notes.append(
             f"only {n_closed} closed leads ({won} converted): thresholds are proposed from at least "
@@ -318,7 +340,54 @@ def write_thresholds(path: Path, thresholds: Thresholds) -> tuple[ScoringPolicy,
     text = path.read_text(encoding="utf-8")
     before = parse_policy(text, path=path)
     new_text = thresholds_text(text, thresholds, path=path)
-    temporary = path.with_name(path.name + ".calibrating")
-    temporary.write_text(new_text, encoding="utf-8")
-    temporary.replace(path)
+    _replace_file(path, new_text)
     return before, parse_policy(new_text, path=path)
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _lift(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def calibration_reason(report: Calibration, *, path: Path) -> str:
+    """Why `calibrate --write` changed the policy, in the numbers the report showed."""
+    now, new = report.current, report.proposal
+    assert now is not None and new is not None
+    return (
+        f"calibrate --write ({path}): hot {now.hot_share:.1%} of {report.open_leads:,} open leads → {new.hot_share:.1%} "
+        f"(target ≈ {report.targets['hot_share']:.0%}); hot converts {_rate(now.hot_conversion)} → {_rate(new.hot_conversion)} "
+        f"on {now.hot_closed:,} → {new.hot_closed:,} closed hot leads, overall {_rate(report.base_rate)} "
+        f"({_lift(now.hot_lift)} → {_lift(new.hot_lift)}, target ≥ {report.targets['hot_lift']:g}×); rule score AUC "
+        f"{'n/a' if report.auc is None else f'{report.auc:.3f}'} on {report.closed_leads:,} closed leads "
+        f"({report.converted:,} converted)"
+    )
+
+
+def apply_proposal(
+    session: Session, *, report: Calibration, path: Path, actor: str, at: datetime
+) -> tuple[ScoringPolicy, ScoringPolicy]:
+    """Write the report's proposed thresholds to the policy file at `path` and record the change as a
+    policy-level audit entry in `session` (the caller commits; a failed write leaves the file as it
+    was). Returns (the policy before, the policy after); re-score with the new one to move the leads."""
+    proposal, current = report.proposal, report.current
+    if proposal is None or current is None:
+        raise ValueError("nothing to apply: the report has no proposal")
+    text = path.read_text(encoding="utf-8")
+    before = parse_policy(text, path=path)
+    new_text = thresholds_text(text, proposal.thresholds, path=path)
+    after = parse_policy(new_text, path=path)
+    record_policy_change(session, policy="scoring", old=f"{before.version}: {Thresholds.of(before.grid).describe()}",  # type: ignore[arg-type]
+                         new=f"{after.version}: {proposal.thresholds.describe()}", reason=calibration_reason(report, path=path),
+                         at=at, actor=actor)
+    session.flush()  # the audit entry is accepted before the file changes
+    _replace_file(path, new_text)
+    return before, after
+
+
+def _replace_file(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".calibrating")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

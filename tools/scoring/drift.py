@@ -5,7 +5,8 @@ Every re-score audits each changed score and tier with the policy version in its
 ("rescore: policy 4d5e6f7a8b9c (was ce2f9070d9e8); ..."). A lead's tier at the end of a week is
 the new value of its last tier event up to then (same for its score); leads created later, and
 leads already won or lost by then, are left out of that week. The weeks end on Mondays 00:00 UTC
-(the last one at `now`).
+(the last one at `now`). Policy-level audit entries in those weeks (`calibrate --write`: who changed
+the policy, when, from what to what and why) come with the weeks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpilot.clock import utc
+from leadpilot.memory.audit import policy_changes
 from leadpilot.memory.models import AuditEvent, Lead
 from leadpilot.memory.vocab import Stage
 
@@ -40,10 +42,23 @@ class WeekRow:
     policies: list[str]  # policy versions that re-scored during the week
 
 
+@dataclass(frozen=True)
+class PolicyChangeRow:
+    at: str  # ISO time
+    actor: str
+    old: str | None  # "scoring 304358b1fba1: fit A 65, B 45, C 25; engagement 1 65, 2 45, 3 15"
+    new: str | None
+    reason: str  # the numbers that justified it
+
+    def sentence(self) -> str:
+        return f"{self.at[:16].replace('T', ' ')} {self.actor} changed {self.old} → {self.new}: {self.reason}"
+
+
 @dataclass
 class ScoreDrift:
     weeks: list[WeekRow]
     notes: list[str] = field(default_factory=list)
+    policy_changes: list[PolicyChangeRow] = field(default_factory=list)  # oldest first
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,7 +72,8 @@ class ScoreDrift:
                  "unit": "count"}
         return {"report": "score_drift", "rows": rows, "group_by": "week_ending", "metric": "hot_share", "chart": chart,
                 "definitions": ["each week: open leads by their tier at the week's end, rebuilt from the audit of every "
-                                "re-score; policies = policy versions that re-scored leads that week"],
+                                "re-score; policies = policy versions that re-scored leads that week",
+                                *(f"policy change: {change.sentence()}" for change in self.policy_changes)],
                 "based_on": max((w.leads for w in self.weeks), default=0), "filters_applied": [], "problems": list(self.notes)}
 
 
@@ -102,6 +118,10 @@ def score_drift(session: Session, *, now: datetime, weeks: int = 8) -> ScoreDrif
         rows.append(_week(end, start, created, history, moves, versions))
         start = end
     drift = ScoreDrift(weeks=rows)
+    for event in reversed(policy_changes(session, since=ends[0] - timedelta(weeks=1), limit=50)):
+        if utc(event.at) <= now:
+            drift.policy_changes.append(PolicyChangeRow(utc(event.at).isoformat(timespec="seconds"), event.actor,
+                                                        event.old_value, event.new_value, event.reason))
     if not any(row.leads for row in rows):
         drift.notes.append("no scored open leads in these weeks: run leadpilot rescore (every re-score is audited)")
     return drift

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from leadpilot.clock import utc
-from leadpilot.memory.vocab import ActivityKind, Direction, Tier, channel_label, channel_of, normalise_source
+from leadpilot.memory.vocab import ActivityKind, Direction, Tier, channel_label, channel_of, industry_group, normalise_source
 from leadpilot.tools.scoring.facts import LEAD_FACT_FIELDS
 from leadpilot.tools.scoring.policy import ScoringPolicy
 from leadpilot.tools.scoring.semantic import CATEGORY as SEMANTIC
@@ -339,7 +339,7 @@ class _Engine:
             present = tuple(map(bool, self._presence_of(facts)))
         else:
             present = tuple([bool(facts[index]) for index in self._presence_index])
-        industry = facts[_INDUSTRY]
+        industry = industry_group(facts[_INDUSTRY]) if facts[_INDUSTRY] else None  # the team's value -> its group: edtech -> education
         if industry not in self._industry_groups:
             industry = None
         band = None

@@ -10,12 +10,14 @@ from leadpilot.tools.scoring.semantic import closest_accounts
 
 
 def top_reasons(breakdown: dict[str, Any] | None, *, limit: int = 3) -> list[str]:
-    """The rules that added the most points, as "label +points"."""
+    """The rules that added the most points, as "label +points" (a rule's points at most its
+    category's cap: "meeting ×4 (decayed) +60", not the 98.7 it earned before the cap)."""
     if not breakdown:
         return []
-    rules = [rule for category in breakdown.get("categories", {}).values() for rule in category.get("rules", [])]
-    rules.sort(key=lambda rule: -rule["points"])
-    return [f"{rule['label']} +{rule['points']}" for rule in rules[:limit] if rule["points"]]
+    rules = [(rule["label"], rule["points"] if category.get("cap") is None else min(rule["points"], category["cap"]))
+             for category in breakdown.get("categories", {}).values() for rule in category.get("rules", [])]
+    rules.sort(key=lambda rule: -rule[1])
+    return [f"{label} +{points}" for label, points in rules[:limit] if points]
 
 
 def breakdown_lines(breakdown: dict[str, Any]) -> list[str]:

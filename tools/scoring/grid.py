@@ -23,6 +23,13 @@ ENGAGEMENT_CATEGORIES = ("engagement", "behaviour")
 FIT_GRADES = ("A", "B", "C", "D")  # D: below C
 ENGAGEMENT_LEVELS = ("1", "2", "3", "4")  # 4: below 3
 GRID_CELLS = tuple(f"{grade}{level}" for grade in FIT_GRADES for level in ENGAGEMENT_LEVELS)
+FIT_WORDS = {"A": "strong fit", "B": "good fit", "C": "some fit", "D": "weak fit"}
+ENGAGEMENT_WORDS = {"1": "highly engaged", "2": "engaged", "3": "lightly engaged", "4": "not engaged yet"}
+
+
+def cell_meaning(cell: str) -> str:
+    """A grid cell in words: "A1" -> "strong fit, highly engaged"."""
+    return f"{FIT_WORDS[cell[0]]}, {ENGAGEMENT_WORDS[cell[1]]}"
 
 
 def _axis_points(value: object) -> int:

@@ -5,8 +5,10 @@ measure the policy on.
 A closed lead's stored score describes it today (its activities long decayed), so it says little
 about how well the rules would have picked it. Here it is scored as of its outcome date (the
 conversion model's snapshot time: only activities strictly before it count), which is the score a
-rep saw while the lead was open. The semantic category is left out: its neighbours are today's
-closed accounts, which would include the lead's own outcome.
+rep saw while the lead was open. The semantic category is left out of closed leads: its neighbours
+are today's closed accounts, which would include the lead's own outcome. Open leads get it when the
+semantic index is given, as `leadpilot rescore` scores them — so the tier shares of open leads a
+calibration reports are the ones a re-score produces.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select
@@ -26,6 +28,10 @@ from leadpilot.memory.vocab import OPEN_STAGES
 from leadpilot.tools.scoring.engine import _engine_for
 from leadpilot.tools.scoring.facts import LEAD_FACT_FIELDS
 from leadpilot.tools.scoring.policy import ScoringPolicy
+from leadpilot.tools.scoring.semantic import SemanticScorer
+
+if TYPE_CHECKING:
+    from leadpilot.tools.semantic import SemanticIndex
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,10 @@ def _as_of_by_lead(session: Session, *, now: datetime) -> dict[int, datetime]:
     return {lead_id: utc(at) for lead_id, at in outcome_times(session, now=now).items()}
 
 
-def score_history(session: Session, *, policy: ScoringPolicy, now: datetime) -> ScoredHistory:
-    """Score every open lead as of `now` and every closed lead as of its outcome, under `policy`,
-    without storing anything."""
+def score_history(session: Session, *, policy: ScoringPolicy, now: datetime, semantic: SemanticIndex | None = None) -> ScoredHistory:
+    """Score every open lead as of `now` (with the semantic category, given the `semantic` index and
+    the category in the policy) and every closed lead as of its outcome, under `policy`, without
+    storing anything. Raises VectorStoreError when the index cannot be read."""
     engine = _engine_for(policy)
     now = utc(now)
     open_stages = {stage.value for stage in OPEN_STAGES}
@@ -72,9 +79,12 @@ def score_history(session: Session, *, policy: ScoringPolicy, now: datetime) -> 
     open_rows = [lead for lead in leads if lead.converted is None and lead.stage in open_stages]
     closed_rows = [lead for lead in leads if lead.converted is not None and lead.id in as_of]
     open_tally = engine.tally([a for lead in open_rows for a in activities.get(lead.id, ())], now=now)
+    semantic_of: Any = {}.get
+    if semantic is not None and (category := policy.categories.semantic_in_force) is not None and open_rows:
+        semantic_of = SemanticScorer.load(session, index=semantic, category=category).parts(session, [lead.id for lead in open_rows]).get
     results: list[tuple[Any, bool, bool, Any]] = []
     for lead in open_rows:
-        results.append((lead.id, False, False, engine.assemble(tuple(lead[3:]), open_tally.get(lead.id))))
+        results.append((lead.id, False, False, engine.assemble(tuple(lead[3:]), open_tally.get(lead.id), semantic_of(lead.id))))
     # Closed leads in one tally: each activity is moved by (now - the lead's outcome time), so its
     # age at `now` is its age at the outcome, and the decay is the one the lead had then.
     shifted = []

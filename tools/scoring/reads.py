@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from leadpilot.memory.lead_lookup import lead_outcome
 from leadpilot.memory.models import Activity, AuditEvent, Lead
 from leadpilot.memory.vocab import OPEN_STAGES, Tier
-from leadpilot.tools.scoring.explanation import _summary, breakdown_lines, top_reasons
+from leadpilot.tools.scoring.explanation import _summary, breakdown_lines, rules_and_model, top_reasons
 from leadpilot.tools.scoring.facts import LEAD_FACT_FIELDS, ActivityFacts, LeadFacts
 from leadpilot.tools.scoring.policy import ScoringPolicy
 from leadpilot.tools.scoring.rules import ScoreResult, score_lead
@@ -50,6 +50,9 @@ class ScoreExplanation:
     outcome: str | None = None  # won | lost for a closed lead (its score describes it before it closed), None while open
     closed_on: datetime | None = None
     outcome_sentence: str | None = None  # "Won on 5 Aug 2026 — this is a customer." — what an answer about it says first
+    # An open lead's conversion probability from the trained model, its priority tier and, when the
+    # rules and the model disagree, one sentence saying so: {"probability", "priority", "story"}.
+    model: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def explain_score(session: Session, *, lead_id: int) -> ScoreExplanation:
     """A lead's stored score in readable lines, plus the audit history of its score and tier; a
     closed lead also says how and when it ended."""
     lead = session.execute(
-        select(Lead.id, Lead.company, Lead.score, Lead.tier, Lead.scored_at, Lead.score_breakdown, Lead.stage).where(Lead.id == lead_id)
+        select(Lead.id, Lead.company, Lead.score, Lead.tier, Lead.scored_at, Lead.score_breakdown, Lead.stage,
+               Lead.conversion_probability).where(Lead.id == lead_id)
     ).first()
     if lead is None:
         raise LookupError(f"no lead with id {lead_id}")
@@ -121,7 +125,19 @@ def explain_score(session: Session, *, lead_id: int) -> ScoreExplanation:
         outcome=outcome.result if outcome else None,
         closed_on=outcome.closed_on if outcome else None,
         outcome_sentence=outcome.sentence() if outcome else None,
+        model=None if outcome else _model_view(session, tier=lead.tier, breakdown=breakdown, probability=lead.conversion_probability),
     )
+
+
+def _model_view(session: Session, *, tier: str | None, breakdown: dict[str, Any] | None, probability: float | None) -> dict[str, Any] | None:
+    """The trained model's view of an open lead (its stored probability), None without one."""
+    from leadpilot.tools.prediction import stored_priority
+
+    priority = stored_priority(session, probability)
+    if probability is None or priority is None:
+        return None
+    story = rules_and_model(tier=tier, breakdown=breakdown, probability=probability, priority=priority)
+    return {"probability": round(float(probability), 4), "priority": priority, "story": story}
 
 
 def rank_leads(

@@ -1,0 +1,75 @@
+"""The lifecycle values CRMs export, what the store keeps of them, and MQL/SQL as a facet.
+
+A lead's `stage` is one of the store's stages (memory.vocab.Stage; a spelling is read by
+memory.vocab.parse_stage). When the team's own value differs from the stage's name, the value is
+kept as given in `extra.stage_raw` (memory.lead_record.STAGE_RAW_KEY) and export writes it back,
+so "Marketing Qualified Lead" survives export -> import -> export. The table below is the
+documented mapping (tests/test_user_values.py checks parse_stage agrees with it):
+
+| CRM value (HubSpot lifecycle stage, internal name / label; Salesforce lead status) | stage | qualification |
+|---|---|---|
+| subscriber / Subscriber                                  | LEAD        | subscriber |
+| lead / Lead; Salesforce Open - Not Contacted             | LEAD        |            |
+| marketingqualifiedlead / Marketing Qualified Lead, MQL   | LEAD        | mql        |
+| salesqualifiedlead / Sales Qualified Lead, SQL           | PROSPECT    | sql        |
+| Salesforce Working - Contacted                           | PROSPECT    |            |
+| opportunity / Opportunity; Qualified                     | OPPORTUNITY |            |
+| customer / Customer; Closed Won; Salesforce Closed - Converted | CUSTOMER (converted=True) | |
+| evangelist / Evangelist                                  | CUSTOMER (converted=True) | evangelist |
+| Closed Lost; Salesforce Closed - Not Converted, Unqualified | LOST (converted=False) | |
+| other / Other, anything else                             | LEAD, with a warning | |
+
+"MQLs" are the leads whose `qualification_condition("mql")` holds: stage LEAD and a kept
+spelling that says marketing-qualified (compared letters-only, any case).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, func
+
+from leadpilot.memory.models import Lead
+from leadpilot.memory.vocab import Stage
+
+# Qualification -> (the store's stage, the kept spellings that say it, letters only, lower case).
+QUALIFICATIONS: dict[str, tuple[Stage, tuple[str, ...]]] = {
+    "subscriber": (Stage.LEAD, ("subscriber",)),
+    "mql": (Stage.LEAD, ("marketingqualifiedlead", "mql")),
+    "sql": (Stage.PROSPECT, ("salesqualifiedlead", "sql")),
+    "evangelist": (Stage.CUSTOMER, ("evangelist",)),
+}
+# The HubSpot lifecycle stages' internal names and the store stage each is read as.
+HUBSPOT_LIFECYCLE: dict[str, Stage] = {
+    "subscriber": Stage.LEAD, "lead": Stage.LEAD, "marketingqualifiedlead": Stage.LEAD,
+    "salesqualifiedlead": Stage.PROSPECT, "opportunity": Stage.OPPORTUNITY, "customer": Stage.CUSTOMER,
+    "evangelist": Stage.CUSTOMER, "other": Stage.LEAD,
+}
+# Salesforce's default lead statuses.
+SALESFORCE_LEAD_STATUS: dict[str, Stage] = {
+    "Open - Not Contacted": Stage.LEAD, "Working - Contacted": Stage.PROSPECT,
+    "Closed - Converted": Stage.CUSTOMER, "Closed - Not Converted": Stage.LOST,
+}
+
+
+def lifecycle_key(raw: str) -> str:
+    """A lifecycle spelling compared letters-only: "Marketing Qualified Lead" -> marketingqualifiedlead."""
+    return "".join(char for char in raw.lower() if char.isalnum())
+
+
+def qualification_of(stage: str | None, stage_raw: str | None) -> str | None:
+    """subscriber | mql | sql | evangelist for a lead's stage and kept spelling, else None."""
+    if not stage_raw:
+        return None
+    key = lifecycle_key(stage_raw)
+    for name, (wanted, spellings) in QUALIFICATIONS.items():
+        if stage == wanted.value and key in spellings:
+            return name
+    return None
+
+
+def qualification_condition(name: str) -> ColumnElement[bool]:
+    """SQL for "the lead is an MQL" (name: a QUALIFICATIONS key), on SQLite and PostgreSQL."""
+    stage, spellings = QUALIFICATIONS[name]
+    kept = func.lower(Lead.extra["stage_raw"].as_string())
+    for separator in (" ", "-", "_"):
+        kept = func.replace(kept, separator, "")
+    return and_(Lead.stage == stage.value, kept.in_(spellings))
