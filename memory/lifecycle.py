@@ -25,7 +25,8 @@ spelling that says marketing-qualified (compared letters-only, any case).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from leadpilot.memory.models import Lead
 from leadpilot.memory.vocab import Stage
@@ -73,3 +74,18 @@ def qualification_condition(name: str) -> ColumnElement[bool]:
     for separator in (" ", "-", "_"):
         kept = func.replace(kept, separator, "")
     return and_(Lead.stage == stage.value, kept.in_(spellings))
+
+
+# Qualifications a store that kept no lifecycle spelling (the demo, a plain CSV) still has: their stage.
+_STAGE_STANDS_FOR = frozenset({"mql", "sql"})
+
+
+def qualification_or_stage_condition(name: str) -> ColumnElement[bool]:
+    """SQL for "the lead is an MQL" as a filter means it: the kept lifecycle spelling says so, or — in
+    a store where no lead kept a spelling — the stage MQLs and SQLs are read as (LEAD, PROSPECT)."""
+    kept = qualification_condition(name)
+    if name not in _STAGE_STANDS_FOR:
+        return kept
+    other = aliased(Lead)
+    none_kept = ~exists(select(other.id).where(other.extra["stage_raw"].as_string().is_not(None)))
+    return or_(kept, and_(Lead.stage == QUALIFICATIONS[name][0].value, none_kept))

@@ -92,7 +92,7 @@ def test_file_campaign_runs_dedups_stores_at_discovery_scores_and_audits(db, tmp
             assert lead.score is not None and lead.tier in {"hot", "warm", "cold"} and lead.score_breakdown
         quill = leads[1]
         assert (quill.contact_name, quill.email, quill.job_title, quill.domain) == ("Lena Vogt", "lena@quillmark-analytics.com", "Head of Sales", "quillmark-analytics.com")
-        assert leads[0].industry == "fintech" and leads[0].country == "NL" and leads[0].notes == "Payments orchestration for merchants"
+        assert leads[0].industry == "payments" and leads[0].country == "NL" and leads[0].notes == "Payments orchestration for merchants"
         found = session.scalars(select(AuditEvent).where(AuditEvent.lead_id == leads[0].id, AuditEvent.field == "stage")).one()
         assert found.new_value == "DISCOVERY" and found.actor == f"campaign:{campaign_id}"
         assert "Spring outreach" in found.reason and "line 4" in found.reason

@@ -160,7 +160,7 @@ def test_ask_json_carries_every_part_of_a_comparison_and_the_table_shows_both(da
     assert [part["args"]["filter"] for part in output["parts"]] == [call["args"]["filter"] for call in output["tool_calls"]]
     shown = run("ask", "hot leads US vs Europe").stdout
     assert "Part 1 (country US)" in shown and "Part 2 (region EUROPE)" in shown
-    several = json.loads(run("ask", "how many leads came in this week and show me the hot ones in fintech", "--json").stdout)
+    several = json.loads(run("ask", "how many leads came in this week and show me hot leads in fintech", "--json").stdout)
     counted, listed = several["parts"]
     assert counted["tool"] == "aggregate_leads" and listed["tool"] == "search_leads"
     assert listed["leads"] and {lead["id"] for lead in several["leads"]} == {lead["id"] for lead in listed["leads"]}

@@ -843,16 +843,17 @@ def test_other_reports_are_not_taken_for_policy_reports(question):
 @pytest.mark.parametrize(
     ("question", "stage", "said"),
     [
-        ("how many MQLs this month", "LEAD", "Read 'MQLs' as the LEAD stage (marketing-qualified"),
-        ("show SQLs in fintech", "PROSPECT", "Read 'SQLs' as the PROSPECT stage (sales-qualified"),
-        ("any marketing qualified leads in london?", "LEAD", "Read 'marketing qualified leads' as the LEAD stage"),
+        ("how many MQLs this month", "mql", "Read 'MQLs' as marketing-qualified: marketing passed them on"),
+        ("show SQLs in fintech", "sql", "Read 'SQLs' as sales-qualified: sales accepted them"),
+        ("any marketing qualified leads in london?", "mql", "Read 'marketing qualified leads' as marketing-qualified"),
     ],
 )
-def test_mql_and_sql_are_the_stages_imports_map_them_to_and_the_answer_says_so(question, stage, said):
+def test_mql_and_sql_are_a_qualification_filter_and_the_answer_says_so(question, stage, said):
     from leadpilot.memory.vocab import STAGE_ALIASES
 
     decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
-    assert [c.args["filter"]["stage"] for c in decided.calls] == [[stage]]
+    assert [c.args["filter"]["qualification"] for c in decided.calls] == [[stage]]
+    assert all("stage" not in c.args["filter"] for c in decided.calls)
     assert any(line.startswith(said) for line in decided.readings), decided.readings
     assert STAGE_ALIASES["mql"].value == "LEAD" and STAGE_ALIASES["sql"].value == "PROSPECT"  # one mapping, imports too
 
@@ -990,6 +991,32 @@ def test_counts_over_the_stores_own_values(other_store):
     assert "Closed leads not shown: agritech 0, maritime 2" in compared.answer
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_mqls_are_the_crms_marketing_qualified_leads_where_kept_else_the_lead_stage(backend, tmp_path):
+    """A HubSpot import keeps "Marketing Qualified Lead"; "how many MQLs" counts exactly those, not its
+    subscribers and plain leads (all stage LEAD). A store that kept no lifecycle value reads MQL as LEAD."""
+    from conftest import _drop_postgres_database, _fresh_postgres_database
+
+    stages = ["Marketing Qualified Lead", "MQL", "Subscriber", "Lead", "Lead", "Sales Qualified Lead", "Opportunity"]
+    for kept, expected_mql, expected_sql in ((True, 2, 1), (False, 5, 1)):
+        url = f"sqlite:///{tmp_path / f'{kept}.db'}" if backend == "sqlite" else _fresh_postgres_database()
+        db = open_database(url)
+        with db.transaction() as session:
+            records = [validate_lead({"external_id": f"Q-{i}", "company": f"Quality {i}", "email": f"q{i}@quality{i}.example",
+                                      "stage": stage if kept else {"Subscriber": "Lead", "MQL": "Lead", "Marketing Qualified Lead": "Lead",
+                                                                   "Sales Qualified Lead": "Prospect"}.get(stage, stage),
+                                      "created_at": (NOW - timedelta(days=2)).isoformat()}, now=NOW)
+                       for i, stage in enumerate(stages)]
+            upsert_leads(session, records=records, now=NOW)
+        mqls, sqls = ask(db, "how many MQLs?"), ask(db, "# of SQLs")
+        assert sum(row["count"] for row in mqls.rows) == expected_mql, mqls.answer
+        assert sum(row["count"] for row in sqls.rows) == expected_sql, sqls.answer
+        assert "Read 'MQLs' as marketing-qualified" in mqls.answer
+        db.dispose()
+        if backend != "sqlite":
+            _drop_postgres_database(url)
+
+
 def test_won_and_lost_in_a_period_read_the_close_date_the_store_has(other_store):
     won = ask(other_store, "deals won last month")
     assert _companies(won) == {"Juralink"}, won.answer
@@ -1073,3 +1100,13 @@ def test_the_start_of_several_company_names_lists_them_and_asks_which(other_stor
     assert "Several companies match 'Harbor': Harbor" in answer.answer and answer.answer.endswith("which one do you mean?")
     one = ask(other_store, "pull up kraftlaw pls")
     assert _companies(one) == {"Kraftlaw"} and "Owner: unassigned." in one.answer  # one lead: who has it
+
+
+@pytest.mark.parametrize("question", ["how many leads came in this week and show me the hot ones",
+                                      "how many leads came in this week and which are hot?"])
+def test_a_part_asking_to_see_the_ones_before_lists_them_instead_of_counting(question):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    (count, listed) = decided.calls
+    assert count.name == "aggregate_leads" and listed.name == "search_leads"
+    assert listed.args["filter"]["tier"] == ["hot"] and listed.args["filter"]["created_after"] == count.args["filter"]["created_after"]
+    assert decided.layout["labels"][1].endswith("of those in part 1")

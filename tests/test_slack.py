@@ -434,6 +434,11 @@ def test_lead_table_pages_and_escapes():
     assert row_ids(last) == [21, 22, 23] and not any(b.get("block_id") == "more" for b in last)
     assert "Showing 21–23 of 23" in json.dumps(last, ensure_ascii=False)
     assert len(first) <= 50  # Slack's limit per message
+    # A typed "next page" searched from offset 10 of 17: the rows are 11–17 of the whole list.
+    paged = slack_blocks.leads_table_blocks(leads[:7], total=17, offset=10)
+    assert "Showing 11–17 of 17" in json.dumps(paged, ensure_ascii=False) and "were returned" not in json.dumps(paged)
+    middle = slack_blocks.leads_table_blocks(leads[:10], total=40, offset=10)
+    assert "Showing 11–20 of 40 (leads 11–20 were returned" in json.dumps(middle, ensure_ascii=False)
 
 
 def test_aggregate_answers_render_as_a_short_table():

@@ -26,6 +26,10 @@ def test_leads_table_is_markdown_that_cannot_be_broken_by_lead_data():
     assert len(render.leads_table(many, start=50).splitlines()) == 2 + 10
     assert render.page_note(start=25, shown=25, returned=60, total=60) == "Showing 26–50 of 60."
     assert "first 1000 were returned" in render.page_note(start=0, shown=25, returned=1000, total=1200)
+    assert render.page_note(start=0, shown=7, returned=7, total=17, offset=10) == "Showing 11–17 of 17."  # a typed "next page"
+    from leadpilot.interfaces.answer_view import list_offset
+    assert list_offset([{"name": "search_leads", "args": {"filter": {}, "offset": 10}}]) == 10
+    assert list_offset([{"name": "aggregate_leads", "args": {"offset": 5}}]) == 0
 
 
 def test_aggregates_become_a_table_and_a_chart():

@@ -47,25 +47,54 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     text = strip_courtesy(normalise_chat(question))
     planned = _plan_text(text, now=now, vocabulary=vocabulary, context=context)
     notes = qualified_readings(text, planned.calls) if planned.calls else []
-    return replace(planned, readings=[*notes, *planned.readings]) if notes else planned
+    if not notes:
+        return planned
+    return replace(planned, calls=_as_qualifications(text, planned.calls), readings=[*notes, *planned.readings])
 
 
 _QUALIFIED_SAID = {"mql": "marketing-qualified: marketing passed them on, sales has not taken them on yet",
                    "sql": "sales-qualified: sales accepted them and is working them"}
 
 
-def qualified_readings(text: str, calls: list[ToolCall]) -> list[str]:
-    """ "Read 'MQLs' as the LEAD stage (...)": how an MQL / SQL was read (memory.vocab.QUALIFIED_STAGES)."""
+def _qualifications_said(text: str) -> dict[str, str]:
+    """The MQL / SQL phrases said, each with its qualification (mql | sql), in order."""
     said = re.findall(rf"\b(?:{alternation(QUALIFIED_PHRASES)})(?![\w-])", text, re.I)
+    return {phrase: QUALIFIED_PHRASES[phrase.lower()] for phrase in dict.fromkeys(said)}
+
+
+def qualified_readings(text: str, calls: list[ToolCall]) -> list[str]:
+    """ "Read 'MQLs' as marketing-qualified leads (...)": how an MQL / SQL was read (memory.lifecycle)."""
     stages = {value for call in calls for f in [call.args.get("filter") or {}, *((call.args.get("filter") or {}).get("any_of") or [])]
               for key in ("stage", "not_stage") for value in f.get(key) or []}
     lines = []
-    for phrase in dict.fromkeys(said):
-        short = QUALIFIED_PHRASES[phrase.lower()]
+    for phrase, short in _qualifications_said(text).items():
         stage = QUALIFIED_STAGES[short].value
         if stage in stages:
-            lines.append(f"Read {phrase!r} as the {stage} stage ({_QUALIFIED_SAID[short]}).")
+            lines.append(f"Read {phrase!r} as {_QUALIFIED_SAID[short]} (the lifecycle value your CRM kept, else the {stage} stage).")
     return lines
+
+
+def _as_qualifications(text: str, calls: list[ToolCall]) -> list[ToolCall]:
+    """The planner reads "MQLs" as their stage; the filter says `qualification`, so a store that kept
+    its CRM's lifecycle values ("Marketing Qualified Lead") answers with exactly those leads."""
+    wanted = {QUALIFIED_STAGES[short].value: short for short in _qualifications_said(text).values()}
+
+    def rewrite(f: dict) -> dict:
+        named = [s for s in f.get("stage") or [] if s in wanted]
+        if not named:
+            return f
+        rest = [s for s in f["stage"] if s not in wanted]
+        out = {k: v for k, v in f.items() if k != "stage"} | ({"stage": rest} if rest else {})
+        return out | {"qualification": sorted({*out.get("qualification", []), *(wanted[s] for s in named)})}
+
+    rewritten = []
+    for call in calls:
+        f = call.args.get("filter")
+        if isinstance(f, dict):
+            f = rewrite(f) | ({"any_of": [rewrite(a) for a in f["any_of"]]} if f.get("any_of") else {})
+            call = replace(call, args={**call.args, "filter": f})
+        rewritten.append(call)
+    return rewritten
 
 
 def _plan_text(text: str, *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan:
@@ -271,6 +300,8 @@ def _plan_parts(parts: list[str], *, now: datetime, vocabulary: Vocabulary, cont
         else:
             part_context, said = context, _LEADING_JOIN.sub("", part) if number > 1 else part
         planned = _plan_question(said, now=now, vocabulary=vocabulary, context=part_context)
+        if inherits and _LISTS.search(part):  # "... and show me the hot ones": a list of those, not their count
+            planned = replace(planned, calls=[_as_list(call) for call in planned.calls])
         if not planned.calls:
             if number == 1 and planned.not_understood:
                 return Plan()  # maybe not several questions at all: the whole message is read as one
@@ -292,6 +323,16 @@ _POPULATION = re.compile(r"\b(?:leads?|prospects?|contacts?|accounts?|compan(?:y
                          r"clients?|pipeline|everything|everyone|all|any|mqls?|sqls?|people|records?|signups?|sign-ups?|"
                          r"overall|in\s+total|altogether|all[\s-]time|ever|company[\s-]wide|across\s+the\s+board|"
                          r"(?:win|conversion|close|loss)\s+rate)\b", re.I)  # a rate is history: all leads, not the part before's
+
+
+_LISTS = re.compile(r"\b(?:show|list|give\s+me|pull\s+up|which|who)\b", re.I)
+
+
+def _as_list(call: ToolCall) -> ToolCall:
+    """A plain count of the part before's leads, asked as a list: the same filter, searched."""
+    if call.name != "aggregate_leads" or call.args.get("group_by") or call.args.get("metric", "count") != "count":
+        return call
+    return ToolCall("search_leads", {"filter": call.args.get("filter") or {}})
 
 
 def _names_no_population(part: str) -> bool:

@@ -18,6 +18,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from leadpilot.interfaces.answer_view import list_offset
+
 PAGE_SIZE = 10  # lead rows per message (Slack allows 50 blocks)
 AGGREGATE_ROWS = 20  # rows of an aggregate table
 SNOOZE_CHOICES = (1, 3, 7, 14, 30)
@@ -138,17 +140,19 @@ def lead_row_block(lead: Mapping[str, Any]) -> dict[str, Any]:
 
 def leads_table_blocks(
     leads: Sequence[Mapping[str, Any]], *, start: int = 0, total: int | None = None, more_token: str | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int = PAGE_SIZE, offset: int = 0,
 ) -> list[dict[str, Any]]:
     """A page of lead rows (from `start`), a "showing a–b of n" line and a "Show more" button when
-    more rows follow. `more_token` names the full list for the show-more listener."""
+    more rows follow. `more_token` names the full list for the show-more listener; `offset` is where
+    the returned leads start in the whole list (a typed "next page")."""
     page = list(leads[start : start + page_size])
-    total = len(leads) if total is None else total
+    total = offset + len(leads) if total is None else total
     blocks: list[dict[str, Any]] = [lead_row_block(lead) for lead in page]
     end = start + len(page)
-    shown = f"Showing {start + 1}–{end} of {total}" if page else f"No more leads (of {total})"
-    if total > len(leads) and end >= len(leads):
-        shown += f" (the first {len(leads)} were returned; narrow the question to see the rest)"
+    shown = f"Showing {offset + start + 1}–{offset + end} of {total}" if page else f"No more leads (of {total})"
+    if total > offset + len(leads) and end >= len(leads):
+        which = f"the first {len(leads)}" if offset == 0 else f"leads {offset + 1}–{offset + len(leads)}"
+        shown += f" ({which} were returned; ask for the next page or narrow the question to see the rest)"
     blocks.append({"type": "context", "elements": [_mrkdwn(shown + " · company · contact · tier score · last contact · owner")]})
     if more_token is not None and end < len(leads):
         following = min(page_size, len(leads) - end)
@@ -245,7 +249,8 @@ def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int 
         blocks += lead_card_blocks(answer.leads[0])
     elif answer.leads:
         blocks.append({"type": "divider"})
-        blocks += leads_table_blocks(answer.leads, total=answer.total, more_token=more_token, page_size=page_size)
+        blocks += leads_table_blocks(answer.leads, total=answer.total, more_token=more_token, page_size=page_size,
+                                     offset=list_offset(answer.tool_calls))
     elif answer.rows:
         blocks.append(aggregate_table_block(answer.rows))
     context = context_block(answer.filters_applied, answer.tool_calls)

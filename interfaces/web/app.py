@@ -21,6 +21,7 @@ from chainlit.utils import utc_now
 
 from leadpilot.agent.planner import SUGGESTIONS
 from leadpilot.agent.runner import AgentAnswer, AgentError, stream_agent
+from leadpilot.interfaces.answer_view import list_offset
 from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps
 from leadpilot.interfaces.lead_actions import score_lines
 from leadpilot.interfaces.score_card import from_explanation
@@ -227,7 +228,8 @@ async def _show(reply: cl.Message, answer: AgentAnswer, *, chart: dict | None = 
         cl.user_session.set("last_leads", (answer.leads, answer.total))
         shown = min(render.PAGE_SIZE, len(answer.leads))
         parts.append(render.leads_table(answer.leads))
-        parts.append("_" + render.page_note(start=0, shown=shown, returned=len(answer.leads), total=answer.total) + "_")
+        parts.append("_" + render.page_note(start=0, shown=shown, returned=len(answer.leads), total=answer.total,
+                                            offset=list_offset(answer.tool_calls)) + "_")
         elements.append(cl.File(name="leads.csv", content=render.leads_csv(answer.leads), mime="text/csv", display="inline"))
         if len(answer.leads) > shown:
             actions.append(_more_action(shown, len(answer.leads)))

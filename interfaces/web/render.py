@@ -52,11 +52,13 @@ def leads_table(leads: Sequence[Mapping[str, Any]], *, start: int = 0, page_size
     return "\n".join(lines)
 
 
-def page_note(*, start: int, shown: int, returned: int, total: int | None) -> str:
-    total = returned if total is None else total
-    note = f"Showing {start + 1}–{start + shown} of {total}"
-    if total > returned:
-        note += f" (the first {returned} were returned; narrow the question to see the rest)"
+def page_note(*, start: int, shown: int, returned: int, total: int | None, offset: int = 0) -> str:
+    """ "Showing 11–17 of 17.": `offset` is where the returned leads start in the whole list (a "next page")."""
+    total = offset + returned if total is None else total
+    note = f"Showing {offset + start + 1}–{offset + start + shown} of {total}"
+    if total > offset + returned:
+        which = f"the first {returned}" if offset == 0 else f"leads {offset + 1}–{offset + returned}"
+        note += f" ({which} were returned; ask for the next page or narrow the question to see the rest)"
     return note + "."
 
 

@@ -64,7 +64,9 @@ class CampaignCriteria:
 
         `text` is what keywords are looked for in besides the name and industry (the description).
         """
-        if self.industries and values.get("industry") not in self.industries:
+        industry = values.get("industry")
+        if self.industries and industry not in self.industries and (not industry or industry_slug(industry) not in self.industries):
+            # the company's own industry ("payments") or its group (fintech) may be what was asked for
             return f"industry {values.get('industry') or 'unknown'!s} is not {' or '.join(self.industries)}"
         if self.countries and not self._in_area(values.get("country"), values.get("state")):
             where = "-".join(v for v in (values.get("country"), values.get("state")) if v) or "unknown"

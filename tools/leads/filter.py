@@ -26,6 +26,7 @@ SegmentName = Literal["enterprise", "mid-market", "smb", "micro"]
 RegionName = Literal["NA", "EMEA", "APAC", "LATAM", "EUROPE", "DACH", "NORDICS", "BENELUX", "ANZ", "UKI"]
 SeniorityName = Literal["c-level", "vp", "director", "manager", "individual"]
 ScopeName = Literal["open", "closed", "all"]
+QualificationName = Literal["mql", "sql", "subscriber", "evangelist"]  # memory.lifecycle.QUALIFICATIONS
 
 SCOPE_HELP = (
     "Which leads by lifecycle: 'open' (not won or lost: DISCOVERY, LEAD, PROSPECT, OPPORTUNITY), "
@@ -123,6 +124,9 @@ class LeadConditions(BaseModel):
         "lifts the open-leads default.",
     )
     not_stage: list[Stage] | None = None
+    qualification: list[QualificationName] | None = Field(
+        None, description="MQL/SQL as the CRM's kept lifecycle value; if none kept, mql = LEAD stage, sql = PROSPECT.",
+    )
     owner: list[str] | None = Field(
         None, description="Owners: rep emails or names, 'me' for the person asking, 'unassigned' for no owner."
     )
@@ -300,7 +304,7 @@ CITY_ALIASES: dict[str, str] = {
 
 def names_lifecycle(conditions: LeadConditions) -> bool:
     """Whether these conditions say which lifecycle they want (a stage, won / lost, or a close date)."""
-    return bool(conditions.stage) or conditions.converted is not None or closes(conditions)
+    return bool(conditions.stage) or bool(conditions.qualification) or conditions.converted is not None or closes(conditions)
 
 
 def closes(conditions: LeadConditions) -> bool:

@@ -54,7 +54,7 @@ def describe_conditions(conditions: LeadConditions) -> list[str]:
     pairs = (
         ("tier", f.tier), ("country", f.country), ("region", f.region), ("state", f.state), ("city", f.city),
         ("company size", f.segment), ("source", f.source), ("channel", f.channel), ("stage", f.stage),
-        ("owner", f.owner), ("seniority", f.seniority), ("department", f.department),
+        ("qualification", [q.upper() if q in ("mql", "sql") else q for q in f.qualification or ()]), ("owner", f.owner), ("seniority", f.seniority), ("department", f.department),
     )
     exclusions = {"country": f.not_country, "region": f.not_region, "city": f.not_city, "source": f.not_source,
                   "channel": f.not_channel, "stage": f.not_stage}
