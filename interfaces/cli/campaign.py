@@ -17,15 +17,6 @@ campaign_app = typer.Typer(
 )
 
 
-def _actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in some containers
-        return "cli"
-
-
 def _counts_line(campaign: dict[str, Any]) -> str:
     counts = campaign["counts"]
     return (f"found {counts['found']}, new {counts['new']}, already customers {counts['duplicate_customers']}, "
@@ -106,7 +97,7 @@ def start(
     as_json: Annotated[bool, typer.Option("--json", help="Print the campaign as one JSON object.")] = False,
 ) -> None:
     """Queue a discovery campaign and (by default) run it now."""
-    from leadpilot.interfaces.cli.shared import _err_console, current_clock, fail, open_store
+    from leadpilot.interfaces.cli.shared import _err_console, cli_actor, current_clock, fail, open_store
     from leadpilot.tools.discovery import CampaignError, create_campaign
 
     criteria = {"industries": industry or [], "countries": country or [], "min_size": min_size, "max_size": max_size,
@@ -116,7 +107,7 @@ def start(
         try:
             with db.transaction() as session:
                 campaign_id = create_campaign(session, name=name, provider=provider, criteria=criteria, source_path=file,
-                                              now=current_clock().now(), actor=_actor()).id
+                                              now=current_clock().now(), actor=cli_actor()).id
         except CampaignError as error:
             if as_json:
                 raise fail("The campaign was not created: " + "; ".join(error.problems), as_json=True, code=2) from None

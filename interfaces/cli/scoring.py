@@ -106,7 +106,7 @@ def calibrate(
             if proposal.thresholds == report.current.thresholds:  # type: ignore[union-attr]
                 say("The policy's thresholds are already the proposal: nothing to write.")
                 return
-            from leadpilot.interfaces.cli.campaign import _actor as cli_actor  # "cli:<login name>", as campaigns audit it
+            from leadpilot.interfaces.cli.shared import cli_actor
 
             with db.transaction() as session:
                 before, after = apply_proposal(session, report=report, path=policy.path, actor=cli_actor(),

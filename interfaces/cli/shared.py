@@ -64,6 +64,16 @@ def current_clock():
     return clock_from_settings(get_settings())
 
 
+def cli_actor() -> str:
+    """Who a command's audited writes are recorded as: "cli:<login name>" ("cli" where there is none)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in some containers
+        return "cli"
+
+
 def say(text: str) -> None:
     """A step that takes a while, announced before it starts (standard error, so --json output and
     pipes stay clean)."""
