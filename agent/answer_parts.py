@@ -24,12 +24,30 @@ def _number(value: Any, metric: str) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+# A part that starts with one of these is a question ("How many are hot?"); else a request ("Show me
+# the hot ones:"), which a question mark would misquote.
+_ASKING = frozenset("how what which who whose whom where when why is are was were do does did can could any anything "
+                    "has have had should will would shall am".split())
+
+
+def part_heading(label: str, number: int) -> str:
+    """ "How many leads came in this week?", "Show me the hot ones (of those in part 1):": the part as
+    the person asked it, capitalised and punctuated as a question or a request."""
+    label = label.strip()
+    if not label:
+        return f"Part {number}:"
+    label = label[:1].upper() + label[1:]
+    if label.endswith(("?", ":")):
+        return label
+    bare = label.rstrip(".! ")
+    first = bare.split(maxsplit=1)[0].lower().replace("’", "'").strip("'\"").split("'")[0] if bare else ""  # "what's" -> what
+    return f"{bare}?" if first in _ASKING else f"{bare}:"
+
+
 def _parts(texts: Sequence[str], labels: Sequence[str]) -> str:
     lines = []
     for number, text in enumerate(texts, start=1):
-        label = labels[number - 1].strip() if number <= len(labels) else ""
-        label = label[:1].upper() + label[1:] if label else f"Part {number}"
-        lines.append(f"{number}. {label.rstrip('?.!')}? {text}")
+        lines.append(f"{number}. {part_heading(labels[number - 1] if number <= len(labels) else '', number)} {text}")
     return "\n".join(lines)
 
 
@@ -82,6 +100,9 @@ def word_parts(texts: Sequence[str], results: Sequence[dict[str, Any]], layout: 
     return _parts(texts, labels)
 
 
+_SCOPES = {"all": "including closed", "open": "open leads", "closed": "closed leads"}  # as the tools say them
+
+
 def _said(value: Any) -> str:
     if isinstance(value, list):
         return " or ".join(_said(v) for v in value)
@@ -93,13 +114,17 @@ def _said(value: Any) -> str:
 def part_labels(calls: Sequence[dict[str, Any]]) -> list[str]:
     """A short label per tool call of a several-part answer, from what sets it apart from the others:
     "country US" and "region EUROPE" for a comparison, "tier hot" for one part of several questions
-    (the calls' own words, so it holds for any backend); "part N" when nothing does."""
+    (the calls' own words, so it holds for any backend); when nothing does, the part's own
+    conditions ("created after 2026-11-16"), or "all leads"."""
     same_tool = len({c.get("name") for c in calls}) == 1  # else "metric count" says only which tool it was
     arguments = [{**{k: v for k, v in (c.get("args") or {}).items() if k != "filter" and same_tool},
                   **((c.get("args") or {}).get("filter") or {})} for c in calls]
     labels = []
     for number, args in enumerate(arguments, start=1):
         own = {k: v for k, v in args.items() if len(calls) < 2 or any(other.get(k) != v for other in arguments if other is not args)}
-        said = "; ".join(f"{key.replace('_', ' ')} {_said(value)}" for key, value in own.items())
-        labels.append(said or f"part {number}")
+        if not set(own) - {"scope"}:  # nothing but which leads sets it apart: its own conditions, with that
+            own = (calls[number - 1].get("args") or {}).get("filter") or own
+        said = "; ".join(_SCOPES.get(value, str(value)) if key == "scope" else f"{key.replace('_', ' ')} {_said(value)}"
+                         for key, value in own.items())
+        labels.append(said or "all leads")
     return labels

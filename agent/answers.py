@@ -98,10 +98,23 @@ def _aggregate(result: dict[str, Any]) -> str:
     if which:
         label = f"{which.capitalize()}lead count" if metric == "count" else f"{label} of {which}leads"
     if group is None:
+        if metric == "count" and (arrivals := _arrivals(rows[0].get(metric), applied)):
+            return arrivals
         return f"{label}: {fmt(rows[0].get(metric))} ({_filters(applied)})." + hidden
     parts = ", ".join(f"{name(row[group])} {fmt(row[metric])}" for row in rows[:8])
     more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
     return f"{label} by {group} ({_filters(applied)}): {parts}{more}." + hidden
+
+
+def _arrivals(count: Any, applied: list[str]) -> str | None:
+    """A count of every lead created in a window, open or closed (inflow, planner/inflow.py), said
+    as arrivals: "89 leads came in (created since 2026-11-09): all of them, open or closed."."""
+    from leadpilot.tools.leads import INCLUDING_CLOSED
+
+    if INCLUDING_CLOSED not in applied or not any(line.startswith("created ") for line in applied):
+        return None
+    rest = [line for line in applied if line != INCLUDING_CLOSED]
+    return f"{count} lead{'' if count == 1 else 's'} came in ({_filters(rest)}): all of them, open or closed."
 
 
 def _day_of(iso_day: str) -> str:
@@ -431,6 +444,12 @@ def compose_answer(
         from leadpilot.agent.answer_parts import word_parts
 
         body = word_parts(texts, results, layout)
+    elif layout and layout.get("kind") == "owner" and len(results) == 1:  # "who owns Acme?": who, not a list
+        from leadpilot.agent.answer_owner import owner_answer
+
+        artifact = getattr(tool_results[0], "artifact", None)  # the full rows (stage, created), when this turn ran the call
+        result = {**results[0], **artifact} if isinstance(artifact, dict) and "error" not in results[0] else results[0]
+        body = owner_answer(result, _closed_not_shown(results[0])) or " ".join(texts)
     else:
         body = " ".join(texts)
     if not readings:

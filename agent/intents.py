@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadpilot.agent.numbers import words_to_digits
+from leadpilot.agent.regex_gate import Gated
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1, "top": 1}
-_LEAD_ID = re.compile(r"\blead\s*(?:id\s*|#\s*|number\s*)?(\d+)\b|#\s*(\d+)\b")
-_ORDINAL = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|last|top)\s+(?:one|lead|result|company)\b")
-_TARGET_WORDS = re.compile(r"\b(?:the\s+)?(?:lead|leads|account|company|at|for|of|from|with|about)\b")
+_LEAD_ID = Gated(r"\blead\s*(?:id\s*|#\s*|number\s*)?(\d+)\b|#\s*(\d+)\b")
+_ORDINAL = Gated(r"\b(?:the\s+)?(first|second|third|fourth|fifth|last|top)\s+(?:one|lead|result|company)\b")
+_TARGET_WORDS = Gated(r"\b(?:the\s+)?(?:lead|leads|account|company|at|for|of|from|with|about)\b")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class TargetMissing(ValueError):
 
 
 # "it", "this lead", "they": the one lead the conversation is about (never a list: see `last_lead_id`).
-_PRONOUN = re.compile(
+_PRONOUN = Gated(
     r"\b(?:it|its|it's|him|his|her|he|she|he's|she's|they|them|their|they're)\b|\b(?:this|that|the\s+same)\s+(?:one|lead|account|company|contact|person|guy|prospect|deal)\b"
 )
 
@@ -69,35 +70,35 @@ def _target(
     raise TargetMissing(text)
 
 
-_EXPLAIN = re.compile(
+_EXPLAIN = Gated(
     r"\b(?:explain|why)\b.*\b(?:score|scored|scoring|hot|warm|cold|tier)\b|\bscore\s+(?:breakdown|explanation)\b|\bbreak\s+down\b.*\bscore\b"
 )
-_SCORE_OF = re.compile(r"'s\s+(?:lead\s+)?score\b|\bscore\s+(?:of|for|on)\s+(?!leads\b|at\s+least|above|over|more|less|below|under|\d)")
-_PREDICT = re.compile(
+_SCORE_OF = Gated(r"'s\s+(?:lead\s+)?score\b|\bscore\s+(?:of|for|on)\s+(?!leads\b|at\s+least|above|over|more|less|below|under|\d)")
+_PREDICT = Gated(
     r"\b(?:predict|prediction)\b|\bwill\b.*\b(?:convert|close|buy|sign)\b|\bhow\s+likely\b|\b(?:chance|odds|probability|likelihood)\s+(?:that|of|to)\b.*\b(?:convert|close|buy|sign|converting|closing)\b"
 )
-_ENRICH = re.compile(r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?enrich\s+(.+?)\s*[?.!]*\s*$")
-_DUPLICATES = re.compile(
+_ENRICH = Gated(r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?enrich\s+(.+?)\s*[?.!]*\s*$")
+_DUPLICATES = Gated(
     r"\b(?:duplicates?|dupes?|dups?|duplicated)\b(?:\s+(?:of|for|to))?\s*(.*?)\s*[?.!]*\s*$|\b(?:already|existing)\s+(?:a\s+)?(?:lead|customer|account)s?\b"
 )
-_EMAILISH = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_DOMAINISH = re.compile(r"\b(?:https?://)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b")
+_EMAILISH = Gated(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DOMAINISH = Gated(r"\b(?:https?://)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b")
 
 
-_SUGGEST = re.compile(
+_SUGGEST = Gated(
     r"\bwho\s+should\s+(?:take|get|own|work|handle|have|be\s+assigned|we\s+assign|i\s+assign)\b|\broute\s+(?:lead|the|this)\b"
     r"|\bwho\s+(?:gets|would\s+get)\b|\bwhich\s+rep\s+(?:should|would|gets)\b|\bwho\s+is\s+the\s+right\s+rep\b"
 )
-_WHY_ASSIGNED = re.compile(r"\bwhy\s+(?:does|did|do|is|was)\b.*\b(?:have|own|owns|got|get|assigned|given)\b")
-_WHAT_IF_OUT = re.compile(
+_WHY_ASSIGNED = Gated(r"\bwhy\s+(?:does|did|do|is|was)\b.*\b(?:have|own|owns|got|get|assigned|given)\b")
+_WHAT_IF_OUT = Gated(
     r"\bwhat\s+if\s+(?P<who>.+?)\s+(?:is|are|was|were|goes|go)\s+(?:out|off|away|on\s+holiday|on\s+vacation|on\s+leave|sick|unavailable|out\s+of\s+(?:the\s+)?office)"
     r"(?:\s+(?:on\s+)?(?P<day>tomorrow|today|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d{2}-\d{2}))?"
 )
-_POOL_CHANGE = re.compile(
+_POOL_CHANGE = Gated(
     r"\b(?:what\s+if\s+(?:we\s+)?)?(?P<verb>add|put|move|remove|take|drop)\s+(?P<who>.+?)\s+(?:to|into|from|out\s+of)\s+(?:the\s+)?(?P<pool>[a-z0-9_-]+)(?:\s+pool)?\b"
 )
 
-_BEST_TIME = re.compile(
+_BEST_TIME = Gated(
     r"\b(?:best|good|right|ideal|optimal|better)\s+(?:time|day|hour|moment|window)s?\s+(?:to|for)\s+(?:call(?:ing)?|contact(?:ing)?|reach(?:ing)?|"
     r"email(?:ing)?|ring(?:ing)?|phon(?:e|ing)|catch(?:ing)?|ping(?:ing)?|get(?:ting)?\s+(?:hold\s+of|through\s+to)|follow(?:ing)?\s+up\s+with)\b"
     r"|\bwhen\s+(?:should|can|do|could|shall)\s+(?:i|we)\s+(?:call|contact|reach|email|ring|phone|catch|ping)\b"
@@ -116,7 +117,7 @@ def _reps_in(text: str, reps: dict[str, str]) -> list[str]:
 
 
 # "who owns it?", "tell me more about it", "show that lead": the profile of the lead just discussed.
-_ABOUT_IT = re.compile(
+_ABOUT_IT = Gated(
     r"^\s*(?:and\s+|so\s+|ok\s+|okay\s+)?(?:who\s+(?:owns|has|is\s+working(?:\s+on)?|is\s+(?:the\s+)?(?:owner|rep)\s+(?:of|for|on))"
     r"|(?:what|which)\s+stage\s+is|(?:please\s+)?(?:show(?:\s+me)?|open|tell\s+me\s+(?:more\s+)?about|more\s+(?:on|about)|details\s+(?:on|of|for)))\s+"
     r"(?P<it>it|him|her|them|this\s+(?:one|lead)|that\s+(?:one|lead))(?:\s+in)?\s*[?.!]*\s*$"
@@ -124,7 +125,7 @@ _ABOUT_IT = re.compile(
 
 
 # "who's the owner?", "who's the rep?", "and the owner?": asked right after one lead, about that lead.
-_ITS_OWNER = re.compile(
+_ITS_OWNER = Gated(
     r"^\s*(?:and\s+|so\s+|ok\s+|okay\s+)?(?:(?:who(?:'s|\s+is|\s+was)|which\s+rep\s+(?:is|has))\s+(?:the\s+|its\s+|their\s+)?"
     r"(?:owner|rep|ae|account\s+(?:owner|exec(?:utive)?)|sales\s*rep|point\s+of\s+contact)|the\s+owner|owner|who\s+owns\s+(?:this|that))"
     r"(?:\s+(?:on\s+(?:it|this|that)|there|now))?\s*[?.!]*\s*$"
@@ -197,14 +198,14 @@ def read_intent(
     return None
 
 
-_SEMANTIC = re.compile(
+_SEMANTIC = Gated(
     r"\b(?:leads?|accounts?|compan(?:y|ies)|prospects?|contacts?|people|customers?|ones|firms|businesses|who|that|which)\s+"
     r"(?:(?:are|is|were)\s+)?(?:currently\s+|actively\s+)?(?:interested\s+in|looking\s+(?:at|for|into)|"
     r"evaluating|exploring|considering|asking\s+about|researching|needs?|needing|want(?:s|ing)?(?:\s+to)?)\s+(?P<text>.+)$"
 )
-_LIKE = re.compile(r"\b(?:(?:companies|accounts|leads|businesses|firms|ones)\s+)?(?:like|similar\s+to)\s+(?P<target>.+)$")
+_LIKE = Gated(r"\b(?:(?:companies|accounts|leads|businesses|firms|ones)\s+)?(?:like|similar\s+to)\s+(?P<target>.+)$")
 # Where a need ends and the structured conditions start again.
-_NEED_END = re.compile(
+_NEED_END = Gated(
     r"\s+(?:and\s+|but\s+|that\s+|who\s+|which\s+)?(?:(?:have|has)\s+(?:not\s+)?been\s+|were\s+)?(?:not\s+contacted|never\s+contacted|uncontacted|contacted|created|added|"
     r"in\s+the\s+last|this\s+(?:week|month|quarter|year)|since|with\s+(?:a\s+)?score|score\s+(?:above|over|below)|owned\s+by|assigned|"
     r"sorted|sort|order(?:ed)?|top\s+\d+)\b|\s*[?.!]+\s*$"
@@ -246,40 +247,40 @@ def read_semantic(question: str, *, companies: dict[str, str]) -> SemanticAsk | 
 # A report phrase names the tool; what is left of the question is read as its filter by the planner
 # ("conversion by tier *for fintech this quarter*", "who should *Maya* call today").
 
-_DAY = re.compile(
+_DAY = Gated(
     r"\b(?:for\s+|on\s+|due\s+)?(?:(?P<today>today|tonight|this\s+(?:morning|afternoon|evening))|(?P<tomorrow>tomorrow)"
     r"|(?:next\s+|this\s+coming\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?P<iso>\d{4}-\d{2}-\d{2}))\b"
 )
 _CALL = r"(?:call|ring|phone|contact|reach\s+out\s+to|follow\s+up\s+(?:with|on)|email|ping|chase|get\s+in\s+touch\s+with|prioriti[sz]e|focus\s+on)"
 _PERSON = r"(?P<who>i|we|(?!the\b|a\b)[a-z][\w.'@-]*(?:\s+(?!call\b|contact\b|ring\b|phone\b|email\b)[a-z][\w.'@-]*)?)"
 _FOLLOW_UPS = (
-    re.compile(rf"\bwho\s+(?:should|do|must|can|shall|ought)\s+{_PERSON}\s+(?:to\s+)?{_CALL}\b"),
-    re.compile(rf"\b(?:which|what)\s+(?:leads?|accounts?|prospects?|people)\s+(?:should|do|must|can)\s+{_PERSON}\s+(?:to\s+)?{_CALL}\b"),
-    re.compile(rf"\b(?:leads?|accounts?|prospects?|people|ones)\s+(?:that\s+|which\s+)?(?P<who>i|we)\s+(?:should|need\s+to|must|have\s+to|ought\s+to)\s+{_CALL}\b"),
-    re.compile(rf"\b(?:who|leads?|accounts?|people|ones)\s+to\s+{_CALL}\b|\bwho(?:'s|\s+is|\s+are)\s+(?:due|next)(?:\s+for\s+(?:a\s+)?(?:call|follow[\s-]?up))?\b"),
-    re.compile(r"\b(?:(?:my|our|the|(?P<who>[a-z]+)'s)\s+)?(?:follow[\s-]?ups?|call\s+(?:list|queue|sheet)|calls\s+to\s+make)(?:\s+(?:due|list))?\b"),
+    Gated(rf"\bwho\s+(?:should|do|must|can|shall|ought)\s+{_PERSON}\s+(?:to\s+)?{_CALL}\b"),
+    Gated(rf"\b(?:which|what)\s+(?:leads?|accounts?|prospects?|people)\s+(?:should|do|must|can)\s+{_PERSON}\s+(?:to\s+)?{_CALL}\b"),
+    Gated(rf"\b(?:leads?|accounts?|prospects?|people|ones)\s+(?:that\s+|which\s+)?(?P<who>i|we)\s+(?:should|need\s+to|must|have\s+to|ought\s+to)\s+{_CALL}\b"),
+    Gated(rf"\b(?:who|leads?|accounts?|people|ones)\s+to\s+{_CALL}\b|\bwho(?:'s|\s+is|\s+are)\s+(?:due|next)(?:\s+for\s+(?:a\s+)?(?:call|follow[\s-]?up))?\b"),
+    Gated(r"\b(?:(?:my|our|the|(?P<who>[a-z]+)'s)\s+)?(?:follow[\s-]?ups?|call\s+(?:list|queue|sheet)|calls\s+to\s+make)(?:\s+(?:due|list))?\b"),
     # "any hot leads in nyc i should ping today?": the conditions come first, who calls last.
-    re.compile(rf"\b(?:leads?|accounts?|prospects?|people|ones|anyone|anybody)\b.*?\s(?P<tail>(?:that\s+|which\s+)?(?P<who>i|we)\s+(?:should|need\s+to|must|have\s+to|ought\s+to)\s+{_CALL}\b)"),
+    Gated(rf"\b(?:leads?|accounts?|prospects?|people|ones|anyone|anybody)\b.*?\s(?P<tail>(?:that\s+|which\s+)?(?P<who>i|we)\s+(?:should|need\s+to|must|have\s+to|ought\s+to)\s+{_CALL}\b)"),
 )
-_REPORTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("score_distribution", re.compile(
+_REPORTS: tuple[tuple[str, Gated], ...] = (
+    ("score_distribution", Gated(
         r"\b(?:lead\s+)?score\s+(?:distribution|histogram|spread|breakdown|buckets?)\b|\b(?:distribution|histogram|spread)\s+of\s+(?:the\s+)?(?:lead\s+)?scores?\b"
         r"|\bhow\s+are\s+(?:lead\s+)?scores\s+distributed\b")),
-    ("source_attribution", re.compile(
+    ("source_attribution", Gated(
         r"\b(?:first[\s-]touch\s+(?:vs\.?|versus|and|or|compared\s+(?:to|with))\s+last[\s-]touch|last[\s-]touch\s+(?:vs\.?|versus|and|or)\s+first[\s-]touch"
         r"|first[\s-]touch)(?:\s+(?:source\s+|channel\s+)?attribution)?\b|\b(?:source|channel|lead|marketing|conversion|last[\s-]touch)?\s*attribution\b")),
-    ("time_to_first_contact", re.compile(
+    ("time_to_first_contact", Gated(
         r"\b(?:(?:average|avg|median|mean|typical)\s+)?(?:time\s+to\s+(?:first\s+)?(?:contact|touch|response|outreach|call)|(?:first[\s-])?response\s+times?"
         r"|speed[\s-]to[\s-]lead|how\s+(?:fast|quickly|long)\s+(?:do|did|are|were|does|it\s+takes?)\s+(?:we|reps|the\s+reps|our\s+reps|the\s+team|us)\s+(?:to\s+)?"
         r"(?:contact|reach\s+out\s+to|respond\s+to|call|follow\s+up\s+(?:on|with)|get\s+back\s+to)\s+(?:new\s+)?leads)"
         r"(?:\s+(?:by|per|for\s+each|across|broken\s+down\s+by)\s+(?P<by>reps?|owners?|salespeople|sources?|channels?))?\b")),
-    ("rep_performance", re.compile(
+    ("rep_performance", Gated(
         r"\b(?:how\s+(?:are|is|were|was)\s+(?:the\s+|my\s+|our\s+)?(?:reps|team|sales\s+team|salespeople|sellers|aes)\s+(?:doing|performing)"
         r"|rep\s+(?:performance|leaderboard|scorecard|stats|metrics)|(?:sales\s+)?(?:team\s+)?leaderboard|(?:sales\s+)?performance\s+(?:by|per|of\s+(?:the|each|our))\s+reps?"
         r"|how\s+(?:is|was)\s+(?P<who>[a-z]+(?:\s+[a-z]+)?)\s+(?:doing|performing))\b")),
-    ("conversion_by_tier", re.compile(
+    ("conversion_by_tier", Gated(
         r"\b(?:conversion|win|close)(?:\s+rates?)?\s+(?:by|per|for\s+each|across|broken\s+down\s+by)\s+(?:lead\s+|score\s+)?tiers?\b|\bhow\s+(?:well\s+)?do\s+(?:the\s+)?tiers\s+convert\b")),
-    ("lead_volume", re.compile(
+    ("lead_volume", Gated(
         r"\b(?:(?P<monthly>monthly)\s+)?(?:new\s+)?(?:lead\s+)?(?:volume|inflow|intake)(?:\s+(?:of\s+)?(?:new\s+)?leads)?"
         r"(?:\s+(?:by|per|from|across|for\s+each)\s+(?P<by1>sources?|channels?|months?))?(?:\s+(?:and|&|by|per)\s+(?P<by2>sources?|channels?|months?))?"
         r"(?P<trend>\s+(?:over\s+time|trend|per\s+month|by\s+month|monthly))?\b")),
@@ -290,13 +291,13 @@ REPORT_TOOLS = frozenset({"follow_ups_due", *(tool for tool, _ in _REPORTS)})
 
 # Reports on the policies themselves (they count every lead and take no lead filter): the tiers'
 # calibration, the week-by-week score drift, and the reps' first-touch SLA record.
-_POLICY_REPORTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("sla_performance", re.compile(
+_POLICY_REPORTS: tuple[tuple[str, Gated], ...] = (
+    ("sla_performance", Gated(
         r"\bslas?\b|\bfirst[\s-]touch\s+(?:deadlines?|targets?)\b|\bmissed\s+(?:their|the|his|her|my|our)\s+(?:first[\s-]touch\s+)?(?:sla|deadline)")),
-    ("tier_calibration", re.compile(
+    ("tier_calibration", Gated(
         r"\b(?:tier|tiers|score|scoring)\s+calibration\b|\bcalibrat\w*\s+(?:the\s+|our\s+)?(?:tiers?|scores?|scoring|thresholds?)\b"
         r"|\b(?:are|is)\s+(?:our\s+|the\s+)?(?:tiers|scoring|scores)\s+(?:well\s+)?calibrated\b|\b(?:tier|score|scoring)\s+thresholds?\b")),
-    ("score_drift", re.compile(
+    ("score_drift", Gated(
         r"\b(?:score|tier|scoring)\s+drift\b|\b(?:tiers?|scores?)\s+(?:drift(?:ed)?|moved?|changed?|shift(?:ed)?)\s+(?:week\s+(?:by|over|on)\s+week|over\s+time|by\s+week|weekly)\b"
         r"|\bhow\s+(?:did|have|has)\s+(?:the\s+|our\s+)?(?:tiers|scores)\s+(?:moved?|changed?|shifted|drifted)\b")),
 )
@@ -381,12 +382,12 @@ def read_report(question: str) -> ReportAsk | None:
 # --- answering "which one?" -------------------------------------------------------------------------
 # After a name with several open leads the answer asks which one; the reply picks one of them.
 
-_PICK_ORDINAL = re.compile(
+_PICK_ORDINAL = Gated(
     r"^(?:the\s+)?(?:(?P<word>first|second|third|fourth|fifth|last)|#?\s*(?P<n>[1-9])(?:st|nd|rd|th)?|number\s+(?P<num>[1-9]))"
     r"(?:\s+(?:one|lead|option))?$"
 )
-_PICK_AGE = re.compile(r"^(?:the\s+)?(?P<age>newer|newest|latest|most\s+recent|recent|older|oldest|earlier|first\s+created)(?:\s+(?:one|lead))?$")
-_FILLER = re.compile(r"^(?:(?:i\s+mean|i\s+meant|ok|okay|yes|yeah|please|pls|sorry|oh|so|um)\s*,?\s+)+|[\s,]*(?:please|pls|thanks|thank\s+you)$")
+_PICK_AGE = Gated(r"^(?:the\s+)?(?P<age>newer|newest|latest|most\s+recent|recent|older|oldest|earlier|first\s+created)(?:\s+(?:one|lead))?$")
+_FILLER = Gated(r"^(?:(?:i\s+mean|i\s+meant|ok|okay|yes|yeah|please|pls|sorry|oh|so|um)\s*,?\s+)+|[\s,]*(?:please|pls|thanks|thank\s+you)$")
 
 
 def read_choice(reply: str, candidates: list[dict[str, Any]]) -> int | None:

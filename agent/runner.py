@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from leadpilot.agent.deps import AgentDeps
@@ -156,7 +158,8 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
     if backend == "offline":
         from leadpilot.agent.loop import offline_turn
 
-        new_messages = [HumanMessage(question), *offline_turn([*history, HumanMessage(question)], deps)]
+        with _reader_cache(deps):
+            new_messages = [HumanMessage(question), *offline_turn([*history, HumanMessage(question)], deps)]
         answer = _collect(question, new_messages[1:], backend)
         _save_turn(deps, answer, new_messages, started)
         return answer
@@ -167,6 +170,19 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
     answer.usage = _usage_of(new_messages)
     _save_turn(deps, answer, new_messages, started)
     return answer
+
+
+@contextmanager
+def _reader_cache(deps: AgentDeps) -> Iterator[None]:
+    """The offline reader keeps which words its patterns need in the data dir (agent/regex_gate.py),
+    so a new process's first question compiles only the patterns that question can match."""
+    from leadpilot.agent import regex_gate
+
+    regex_gate.keep_in(Path(deps.settings.data_dir) / "cache")
+    try:
+        yield
+    finally:
+        regex_gate.save()
 
 
 def _usage_of(messages: list) -> dict[str, Any] | None:
@@ -224,9 +240,10 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
     if backend == "offline":
         from leadpilot.agent.loop import offline_turn
 
-        for message in offline_turn([*history, HumanMessage(question)], deps):
-            new_messages.append(message)
-            yield from _events(message)
+        with _reader_cache(deps):
+            for message in offline_turn([*history, HumanMessage(question)], deps):
+                new_messages.append(message)
+                yield from _events(message)
         answer = _collect(question, new_messages[1:], backend)
         _save_turn(deps, answer, new_messages, started)
         yield "answer", answer

@@ -269,6 +269,7 @@ def main() -> None:
         rows = len(sql_runner(db, SQL, row_cap)())
         db.dispose()
         cold_wall, cold_cpu = time_cold_start(data_dir)
+        cached_wall, cached_cpu = time_cold_start(data_dir, cached_bytecode=True)
     result = {
         "leads": args.leads, "rows_returned": rows, "runs": args.runs, "conversation": args.conversation,
         "sql_median_ms": _median_ms(times["sql"], 0), "sql_cpu_median_ms": _median_ms(times["sql"], 1),
@@ -281,6 +282,8 @@ def main() -> None:
         "ratio_vs_sql_with_total": round(_median_ms(times["ask"], 0) / _median_ms(times["sql_with_total"], 0), 2),
         "ratio_vs_ask_sql": round(_median_ms(times["ask"], 0) / _median_ms(times["ask_sql"], 0), 2),
         "ask_cold_start_s": round(cold_wall, 2), "ask_cold_start_cpu_s": round(cold_cpu, 2),
+        # What a user's install has: pip compiles the package's bytecode when it installs it.
+        "ask_cold_start_cached_bytecode_s": round(cached_wall, 2), "ask_cold_start_cached_bytecode_cpu_s": round(cached_cpu, 2),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if stages is not None:

@@ -14,8 +14,9 @@ def read_case_list(path: Path, *, make_case: Callable[[Any, int, Path], C], erro
     """Each item of the YAML list through `make_case(item, index, path)`; ids must be unique."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's loader: the same data, ~6x faster
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as problem:
         raise error(f"{path}: cannot read the dataset: {problem}") from None
     if not isinstance(raw, list):

@@ -17,7 +17,8 @@ and the answer it should get, written as a filter over the data in a small decla
 
 A dataset asks about the demo data (seeded at the run's clock) unless a `<dataset>.store.yaml`
 beside it names another store: a lead CSV imported like `leadpilot import`, its rep roster, the
-clock its dates assume and whether rule scores apply (evals/nlq_stores.py; nlq_fresh2 is one).
+clock its dates assume and whether rule scores apply (evals/nlq_stores.py; nlq_fresh2, a HubSpot export,
+and nlq_fresh3, a Salesforce Lead report export, are two).
 
 evals/nlq_truth.py evaluates that language itself, in plain Python over the leads and activities
 read from the store, deliberately apart from tools/leads/filter.py's SQL compilation: a compiler
@@ -101,7 +102,7 @@ from rich.text import Text
 
 from leadpilot.evals.nlq_cases import Case, DatasetError, default_dataset_paths, load_datasets, sample_cases
 from leadpilot.evals.nlq_judge import Verdict, judge
-from leadpilot.evals.nlq_stores import StoreSpec, open_store, store_for
+from leadpilot.evals.nlq_stores import StoreSpec, open_store, store_for, store_key
 from leadpilot.evals.nlq_truth import Expected, Truth
 from leadpilot.evals.tables import accuracy_table
 
@@ -134,20 +135,48 @@ def resolve_now(value: str | None = None) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def apply_rule_scores(db: Any, *, now: datetime) -> bool:
-    """Score every lead with the rule policy, when the scoring module is installed (tier and score
-    cases need scores). Returns whether scores were applied."""
+def rule_policy() -> Any | None:
+    """The rule scoring policy, or None when the scoring module is not installed."""
     try:
-        from leadpilot.tools.scoring import rescore_leads
         from leadpilot.tools.scoring import load_policy
     except ImportError:  # HOOK: the scoring module is optional here; without it every tier is empty
-        return False
+        return None
     try:
-        policy = load_policy()
+        return load_policy()
     except ValueError as error:  # PolicyError names the file, the key and the fix
         raise EvalSetupError(f"cannot score the demo leads: {error}") from None
+
+
+def apply_rule_scores(db: Any, *, now: datetime, policy: Any | None = None) -> bool:
+    """Score every lead with the rule policy (default: the configured one), when the scoring module
+    is installed (tier and score cases need scores). Returns whether scores were applied."""
+    policy = policy or rule_policy()
+    if policy is None:
+        return False
+    from leadpilot.tools.scoring import rescore_leads
+
     rescore_leads(db, policy=policy, now=now)
     return True
+
+
+_TRUTHS: dict[tuple[Any, ...], Truth] = {}  # store_key -> the truth over that (read-only) build
+
+
+def prepared_store(spec: StoreSpec, *, clock: datetime, workdir: Path) -> tuple[Any, Truth, bool]:
+    """A copy of the spec's store at `clock`, rule-scored unless the spec says `scores: none`, its
+    truth, and whether it was scored as asked. Built, scored and read once per process."""
+    policy = rule_policy() if spec.scores else None
+    version = policy.version if policy is not None else None
+    prepare = None if policy is None else (lambda db: apply_rule_scores(db, now=clock, policy=policy))
+    db = open_store(spec, now=clock, workdir=workdir, prepare=prepare, prepared=version)
+    key = store_key(spec, now=clock, prepared=version)
+    if key not in _TRUTHS:
+        try:
+            _TRUTHS[key] = Truth.from_store(db, now=clock)
+        except BaseException:
+            db.dispose()
+            raise
+    return db, _TRUTHS[key], policy is not None or not spec.scores
 
 
 @dataclass
@@ -238,12 +267,11 @@ def _ask_all(
         clock = spec.clock(now)
         with tempfile.TemporaryDirectory(prefix="leadpilot-nlq-") as tmp:
             started = time.perf_counter()
-            db = open_store(spec, now=clock, workdir=Path(tmp))
+            db, truth, scored = prepared_store(spec, clock=clock, workdir=Path(tmp))
             try:
-                run.scored &= apply_rule_scores(db, now=clock) if spec.scores else True
-                truth = Truth.from_store(db, now=clock)
+                run.scored &= scored
                 mine = [cases[i] for i in indexes]
-                truth.check(mine)
+                expectations = dict(zip(indexes, truth.check(mine)))
                 run.stores.append({"store": spec.name, "datasets": sorted({c.dataset for c in mine}), "now": clock.isoformat(),
                                    "setup_seconds": round(time.perf_counter() - started, 2)})
                 # No row cap: result sets compare in full.
@@ -252,7 +280,7 @@ def _ask_all(
                 run.model = settings.model if backend == "openai" else "offline planner"
                 try:
                     for i in indexes:
-                        by_index[i] = _run_case(cases[i], truth.expected(cases[i]), db=db, settings=settings, now=clock)
+                        by_index[i] = _run_case(cases[i], expectations[i], db=db, settings=settings, now=clock)
                         if progress:
                             progress(len(by_index), len(cases))
                 except KeyboardInterrupt:  # Ctrl-C: report the cases asked so far

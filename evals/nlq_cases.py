@@ -75,10 +75,23 @@ def default_dataset_paths() -> list[Path]:
     return [default_dataset_path(), *sorted(p for p in datasets_dir().glob("nlq_*.yaml") if not p.name.endswith(".store.yaml"))]
 
 
+_READ: dict[tuple[str, int, int], list[Case]] = {}  # (path, mtime, size) -> its cases: a process reads a file once
+
+
 def load_cases(path: Path | None = None) -> list[Case]:
     """Read and check one dataset (shape only; `Truth.check` checks the filter language)."""
     path = Path(path or default_dataset_path())
-    return read_case_list(path, make_case=lambda item, index, where: _case(item, index, where, dataset=path.stem), error=DatasetError)
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size) if stat else None
+    if key is None or key not in _READ:
+        cases = read_case_list(path, make_case=lambda item, index, where: _case(item, index, where, dataset=path.stem), error=DatasetError)
+        if key is None:
+            return cases
+        _READ[key] = cases
+    return list(_READ[key])
 
 
 def load_datasets(paths: Sequence[Path] | None = None) -> list[Case]:

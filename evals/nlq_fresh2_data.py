@@ -13,11 +13,11 @@ company) and two share a first word ("Harbor ..."), so name questions have somet
 
 from __future__ import annotations
 
-import csv
 import random
-import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from leadpilot.evals.fresh_data import main_for, pick, pick_place, slug, write_rows
 
 NOW = datetime(2027, 1, 13, 14, 0, tzinfo=timezone.utc)  # a Wednesday; nlq_fresh2.store.yaml pins it
 N_LEADS = 1500
@@ -132,9 +132,6 @@ OWNERS = (("Nadia Okafor", 11), ("Tomás Silva", 10), ("Grace Liu", 10), ("Mateo
           ("Samuel Osei", 9), ("Emily Clarke", 9), ("Raj Patel", 8), ("Chloe Dubois", 7), ("Finn O'Brien", 6), ("", 12))
 
 
-def _pick(rng: random.Random, options):
-    return rng.choices([o[0] for o in options], weights=[o[1] for o in options])[0]
-
 
 def _size(rng: random.Random) -> str:
     roll = rng.random()
@@ -152,16 +149,12 @@ def _created(rng: random.Random) -> datetime:
     return (NOW - timedelta(days=days)).replace(second=0, microsecond=0)
 
 
-def _slug(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text.lower().replace("ł", "l"))
-    return "".join(ch for ch in plain if ch.isascii() and ch.isalnum())
-
 
 def _companies(rng: random.Random) -> list[tuple[str, str]]:
     """(company, industry label), unique names; a few with a shared first word."""
     names: dict[str, str] = {}
     while len(names) < 1450:
-        industry = _pick(rng, [(label, weight) for label, weight, _ in INDUSTRIES])
+        industry = pick(rng, [(label, weight) for label, weight, _ in INDUSTRIES])
         words = next(w for label, _, w in INDUSTRIES if label == industry)
         name = f"{rng.choice(PREFIXES)} {rng.choice(words)}"
         names.setdefault(name, industry)
@@ -177,8 +170,8 @@ def _row(rng: random.Random, record_id: int, company: str, industry: str, place,
          created: datetime | None = None, owner: str | None = None) -> dict[str, str]:
     country, city, state = place
     first, last = rng.choice(FIRST), rng.choice(LAST)
-    domain = _slug(company) + rng.choice((".com", ".io", ".co", ".net"))
-    stage = stage or _pick(rng, STAGES)
+    domain = slug(company) + rng.choice((".com", ".io", ".co", ".net"))
+    stage = stage or pick(rng, STAGES)
     created = created or _created(rng)
     contacted = ""
     if rng.random() < (0.55 if stage in ("Subscriber", "Lead") else 0.92):
@@ -193,14 +186,14 @@ def _row(rng: random.Random, record_id: int, company: str, industry: str, place,
     phone = ""
     if rng.random() < 0.58:
         phone = rng.choice(("+1 (312) 555-{:04d}", "+44 20 7946 {:04d}", "+49 40 5550{:04d}", "555-{:04d}")).format(rng.randint(0, 9999))
-    email = f"{_slug(first)}.{_slug(last)}@{domain}" if rng.random() < 0.96 else ""
+    email = f"{slug(first)}.{slug(last)}@{domain}" if rng.random() < 0.96 else ""
     return {
         "Record ID": str(record_id),
         "First Name": first,
         "Last Name": last,
         "Email": email,
         "Phone Number": phone,
-        "Job Title": _pick(rng, TITLES) if rng.random() < 0.93 else "",
+        "Job Title": pick(rng, TITLES) if rng.random() < 0.93 else "",
         "Company Name": company,
         "Website URL": f"https://www.{domain}",
         "Industry": industry if rng.random() < 0.95 else "",
@@ -208,9 +201,9 @@ def _row(rng: random.Random, record_id: int, company: str, industry: str, place,
         "Country/Region": country,
         "State/Region": state,
         "City": city,
-        "Lead Source": _pick(rng, SOURCES),
+        "Lead Source": pick(rng, SOURCES),
         "Lifecycle Stage": stage,
-        "Contact owner": _pick(rng, OWNERS) if owner is None else owner,
+        "Contact owner": pick(rng, OWNERS) if owner is None else owner,
         "Create Date": created.strftime("%Y-%m-%d %H:%M"),
         "Last Contacted": contacted,
         "Converted Date": converted,
@@ -227,9 +220,7 @@ def build_rows(seed: int = SEED, n: int = N_LEADS) -> list[dict[str, str]]:
     for company, industry in companies:
         if len(rows) >= n:
             break
-        country = _pick(rng, [(c, w) for c, w, _ in PLACES])
-        city, state = rng.choice(next(p for c, _, p in PLACES if c == country))
-        place = (country, city, state)
+        place = pick_place(rng, PLACES)
         roll = rng.random()
         if company.startswith("Harbor") or roll < 0.05:  # a won customer with a new open lead
             old = NOW - timedelta(days=rng.uniform(200, 400))
@@ -248,16 +239,11 @@ def build_rows(seed: int = SEED, n: int = N_LEADS) -> list[dict[str, str]]:
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HEADERS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, HEADERS, rows)
 
 
 def main() -> None:
-    target = Path(__file__).with_name("datasets") / "nlq_fresh2.leads.csv"
-    write_csv(target, build_rows())
-    print(f"wrote {target}")
+    main_for("nlq_fresh2", write_csv, build_rows)
 
 
 if __name__ == "__main__":

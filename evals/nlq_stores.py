@@ -12,8 +12,8 @@ the rep roster its owner columns name, the clock its dates assume, and whether r
       - {name: Dana Whitfield, email: dana.whitfield@tallyhq.com, role: manager, team: Sales}
 
 Datasets naming the same store share one build; every store is a throwaway SQLite file. A process
-builds each (store, clock) once and copies it for every later run (`open_store`): the CLI's runs
-and the test suite's do not seed the same demo again and again.
+builds and scores each (store, clock, scoring policy) once and copies it for every later run
+(`open_store`): the CLI's runs and the test suite's do not seed and score the same demo again and again.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import atexit
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -160,20 +161,30 @@ def _kept_path() -> Path:
     return _FOLDER[0] / f"store-{len(_BUILT)}.db"
 
 
-def open_store(spec: StoreSpec, *, now: datetime, workdir: Path) -> Any:
-    """An open throwaway store in `workdir` holding the spec's data at `now`: built the first time
-    in this process, a copy of that build after (scores are applied by the caller, every time)."""
+def store_key(spec: StoreSpec, *, now: datetime, prepared: Hashable = None) -> tuple[Any, ...]:
+    """What a built store depends on: the spec, the clock, the CSV's size and mtime, and what
+    `prepare` did to it (e.g. the scoring policy's version)."""
+    stat = spec.csv.stat() if spec.csv is not None else None
+    return (spec, now, stat and (stat.st_size, stat.st_mtime_ns), prepared)
+
+
+def open_store(spec: StoreSpec, *, now: datetime, workdir: Path, prepare: Callable[[Any], None] | None = None,
+               prepared: Hashable = None) -> Any:
+    """An open throwaway store in `workdir` holding the spec's data at `now`, then `prepare(db)`
+    (scoring, say; `prepared` names what it does, e.g. the policy version): built and prepared the
+    first time in this process, a copy of that build after."""
     from leadpilot.memory.db import open_database
 
     target = workdir / "nlq.db"
-    stat = spec.csv.stat() if spec.csv is not None else None
-    key = (spec, now, stat and (stat.st_size, stat.st_mtime_ns))
+    key = store_key(spec, now=now, prepared=prepared)
     if key in _BUILT:
         _copy_sqlite(_BUILT[key], target)
         return open_database(f"sqlite:///{target}")
     db = open_database(f"sqlite:///{target}")
     try:
         build_store(db, spec, now=now, workdir=workdir)
+        if prepare is not None:
+            prepare(db)
     except BaseException:
         db.dispose()
         raise

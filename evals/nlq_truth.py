@@ -274,9 +274,9 @@ def _metric(leads: Sequence[LeadFact], metric: str) -> float | None:
     if metric == "avg_score":
         scores = [lead.score for lead in leads if lead.score is not None]
         return sum(scores) / len(scores) if scores else None
-    if metric == "conversion_rate":
-        closed = [lead for lead in leads if lead.converted is not None]
-        return sum(1 for lead in closed if lead.converted) / len(closed) if closed else None
+    if metric == "conversion_rate":  # won of closed (CUSTOMER or LOST): an open lead is undecided, whatever its flag says
+        closed = [lead for lead in leads if not _is_open(lead)]
+        return sum(1 for lead in closed if lead.converted or lead.stage == "CUSTOMER") / len(closed) if closed else None
     if metric in ("median_hours", "p90_hours"):
         hours = [h for h in map(_hours_to_first_contact, leads) if h is not None]
         return _interpolated(hours, 0.5 if metric == "median_hours" else 0.9)
@@ -465,11 +465,14 @@ class Truth:
         rows = tuple(sorted((name, _metric(members, metric)) for name, members in groups.items()))
         return Expected(kind="rows", rows=rows, group_by=group_by, metric=metric, scope=scope)
 
-    def check(self, cases: Iterable[Case]) -> None:
-        """Evaluate every expectation once, so a typo in the dataset fails before any question runs."""
+    def check(self, cases: Iterable[Case]) -> list[Expected]:
+        """Evaluate every expectation once, so a typo in the dataset fails before any question runs;
+        returns them in the cases' order."""
+        found = []
         for case in cases:
             try:
-                self.expected(case)
+                found.append(self.expected(case))
             except DatasetError as error:
                 message = str(error)
                 raise DatasetError(message if message.startswith(f"case {case.id!r}") else f"case {case.id!r}: {message}") from None
+        return found

@@ -73,6 +73,55 @@ REGION_COUNTRIES: dict[str, frozenset[str]] = {
     "ANZ": frozenset({"AU", "NZ"}),
     "EUROPE": EUROPE,
 }
+# One city, several spellings: the English exonym first, then the local name and the spellings people
+# type without its letters ("Muenchen"). A city filter matches every spelling of its city
+# (tools/leads/filter_sql), and the planner reads any of them as the one the store holds, and says so.
+# A small hand-kept table of cities salespeople name, not a gazetteer; accents are compared folded
+# (`fold_name`), so "Krakow" and "Kraków" need no row of their own.
+CITY_SPELLINGS: tuple[tuple[str, ...], ...] = (
+    ("Kraków", "Cracow"), ("Munich", "München", "Muenchen"), ("Lisbon", "Lisboa"), ("Cologne", "Köln", "Koeln"),
+    ("Mumbai", "Bombay"), ("Kyiv", "Kiev"), ("Warsaw", "Warszawa"), ("Prague", "Praha"), ("Vienna", "Wien"),
+    ("Rome", "Roma"), ("Milan", "Milano"), ("Naples", "Napoli"), ("Turin", "Torino"), ("Venice", "Venezia"),
+    ("Florence", "Firenze"), ("Copenhagen", "København", "Kobenhavn", "Koebenhavn"), ("Gothenburg", "Göteborg", "Goeteborg"),
+    ("Antwerp", "Antwerpen", "Anvers"), ("Brussels", "Bruxelles", "Brussel"), ("The Hague", "Den Haag"),
+    ("Geneva", "Genève", "Genf"), ("Zurich", "Zürich", "Zuerich"), ("Nuremberg", "Nürnberg", "Nuernberg"),
+    ("Düsseldorf", "Duesseldorf"), ("Hanover", "Hannover"), ("Seville", "Sevilla"), ("Athens", "Athina"),
+    ("Moscow", "Moskva"), ("Saint Petersburg", "St. Petersburg", "St Petersburg"), ("Bucharest", "București", "Bucuresti"),
+    ("Belgrade", "Beograd"), ("Porto", "Oporto"), ("Gdańsk", "Danzig"), ("Beijing", "Peking"), ("Chennai", "Madras"),
+    ("Kolkata", "Calcutta"), ("Bangalore", "Bengaluru"), ("Ho Chi Minh City", "Saigon"), ("Yangon", "Rangoon"),
+    ("Mexico City", "Ciudad de México", "CDMX"), ("Québec City", "Quebec City", "Ville de Québec"),
+)
+
+
+def fold_name(name: str) -> str:
+    """A name in lower case without accents ("Kraków" -> "krakow"): how spellings are compared."""
+    import unicodedata
+
+    lowered = " ".join(name.lower().split())
+    if lowered.isascii():
+        return lowered
+    return "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c)).replace("ł", "l")
+
+
+@lru_cache(maxsize=1)
+def _city_groups() -> dict[str, tuple[str, ...]]:
+    return {fold_name(spelling): group for group in CITY_SPELLINGS for spelling in group}
+
+
+def city_spellings(name: str) -> tuple[str, ...]:
+    """Every spelling of the city `name` is one of (CITY_SPELLINGS), `name` first; just `name` when
+    the table has no other."""
+    group = _city_groups().get(fold_name(name))
+    return (name, *(spelling for spelling in group if spelling.lower() != name.lower())) if group else (name,)
+
+
+def city_match_values(name: str) -> list[str]:
+    """What a stored city may read, lower case, to be the city `name`: each of its spellings, with and
+    without accents ("Munich" matches "münchen" and "munchen")."""
+    spellings = city_spellings(name.strip())
+    return sorted({spelling.lower() for spelling in spellings} | {fold_name(spelling) for spelling in spellings})
+
+
 MAIN_REGIONS: tuple[str, ...] = ("NA", "LATAM", "EMEA", "APAC")
 SUB_REGIONS: tuple[str, ...] = tuple(name for name in REGION_COUNTRIES if name not in MAIN_REGIONS)
 

@@ -43,6 +43,28 @@ _DEPARTMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 SENIORITIES: tuple[str, ...] = ("c-level", "vp", "director", "manager", "individual")
 
+# Words people name a role by that are narrower than its department: "fleet managers" are the
+# managers whose title says fleet, not every operations manager. -> what the job title contains
+# (the filter's `title` condition, matched as text, case-insensitive). Read next to a level
+# ("fleet managers", "head of procurement" is a department, "VP of supply chain").
+ROLE_WORDS: dict[str, str] = {
+    "fleet": "fleet", "office": "office", "warehouse": "warehouse", "facilities": "facilit", "facility": "facilit",
+    "supply chain": "supply chain", "plant": "plant", "payroll": "payroll", "brand": "brand", "store": "store",
+    "clinic": "clinic", "practice": "practice", "innovation": "innovation", "digital": "digital", "partnerships": "partner",
+    "product marketing": "product marketing", "field marketing": "field marketing", "inside sales": "inside sales",
+    "channel sales": "channel", "talent acquisition": "talent acquisition", "content": "content",
+}
+# Job titles said as a whole ("software engineers", "accountants") -> what the job title contains.
+ROLE_NOUNS: dict[str, str] = {
+    **{f"{noun}{plural}": contains for noun, contains in (
+        ("software engineer", "software engineer"), ("engineer", "engineer"), ("software developer", "developer"),
+        ("accountant", "accountant"), ("controller", "controller"), ("recruiter", "recruit"), ("data scientist", "data scien"),
+        ("designer", "design"), ("analyst", "analyst"), ("account executive", "account executive"), ("sdr", "sdr"), ("bdr", "bdr"),
+        ("solutions architect", "architect"), ("office administrator", "office admin"),
+        ("procurement specialist", "procurement"), ("dispatcher", "dispatch"), ("nurse", "nurs"), ("paralegal", "paralegal"),
+    ) for plural in ("", "s")},
+}
+
 
 @dataclass(frozen=True)
 class TitleFacts:

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.orm import Session
 
+from leadpilot.memory.crm_engagement import ImportedActivity, engagement_activities
 from leadpilot.memory.lead_record import ValidatedLead
 from leadpilot.memory.models import Lead, UTCDateTime
 from leadpilot.memory.vocab import Channel, Stage
@@ -56,6 +57,9 @@ class LeadBatch:
     owner_emails: dict[int, str] = field(default_factory=dict)  # record index -> owner email
     extras: dict[int, dict[str, Any]] = field(default_factory=dict)
     warnings: dict[int, list[str]] = field(default_factory=dict)  # record index -> validation warnings
+    # record index -> the activities its CRM engagement columns stand for (memory.crm_engagement), stored
+    # in place of the lead's earlier imported ones when the batch is written
+    engagement: dict[int, list[ImportedActivity]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -68,7 +72,7 @@ class LeadBatch:
 
         return LeadBatch(
             self.driver, self.now, self.rows[start:stop], self.provided[start:stop],
-            within(self.owner_emails), within(self.extras), within(self.warnings),
+            within(self.owner_emails), within(self.extras), within(self.warnings), within(self.engagement),
         )
 
 
@@ -139,6 +143,8 @@ class LeadEncoder:
                 batch.owner_emails[index] = record.owner_email
             if record.warnings:
                 batch.warnings[index] = [str(problem) for problem in record.warnings]
+            if record.engagement:
+                batch.engagement[index] = engagement_activities(record.engagement, created_at=record.values.get("created_at"))
             batch.rows.append(tuple(row))
             provided = provided_sets.get(record.provided)
             if provided is None:

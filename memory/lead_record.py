@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from leadpilot.memory.crm_engagement import read_engagement
 from leadpilot.memory.geo import country_code, state_code
 from leadpilot.memory.job_titles import title_columns
 from leadpilot.memory.vocab import SOURCE_MAX_LENGTH, Stage, channel_of, industry_value, normalise_source, parse_stage
@@ -54,6 +55,21 @@ OPTIONAL_FIELDS: tuple[str, ...] = ("language",)
 # stored as LEAD; see memory/lifecycle.py), and a lost lead's close date.
 STAGE_RAW_KEY = "stage_raw"
 CLOSED_LOST_KEY = "closed_lost_at"
+# The team's industry label when the store's value differs from it ("EdTech" is stored as edtech):
+# an export writes the label back (tools/leads/export.py).
+INDUSTRY_RAW_KEY = "industry_raw"
+# A "Converted" cell that says no on an open stage ("0" on "Open - Not Contacted"): the store keeps no
+# outcome (converted NULL: not decided yet, never counted as a loss); an export writes the cell back.
+CONVERTED_RAW_KEY = "converted_raw"
+# The team's source label when the store's value differs from it ("Partner Referral" is stored as
+# partner_referral; a blank cell as NO_SOURCE): an export writes the label back.
+SOURCE_RAW_KEY = "source_raw"
+# The source of a record that names none (a blank "Lead Source" cell): memory.vocab lists it (channel
+# other) and describe_source says "unknown" for no source; kept apart from a team's own "Other". An export
+# writes it as a blank cell (a team's own "Unknown" keeps its label in source_raw).
+NO_SOURCE = "unknown"
+# A record's engagement as a CRM states it (counts and dates by header or property name: memory.crm_engagement).
+ENGAGEMENT_FIELD = "engagement"
 # Derived by the store from the fields above at every write (`derived_columns`), never read from input.
 DERIVED_FIELDS: tuple[str, ...] = ("channel", "seniority", "department")
 
@@ -114,6 +130,8 @@ class ValidatedLead:
     # phone column (or with an empty cell) never wipes a phone number already stored.
     provided: frozenset[str] = frozenset()
     closed_without_date: bool = False  # CUSTOMER or LOST with no close date
+    # The CRM's engagement columns read (memory.crm_engagement.read_engagement): {key: count | datetime}.
+    engagement: dict[str, Any] = field(default_factory=dict)
 
 
 class LeadValidationError(ValueError):
@@ -204,7 +222,7 @@ def _texts(raw: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(value, str):
             if value := value.strip():
                 texts[name] = value
-        elif value is not None:
+        elif value is not None and not isinstance(value, Mapping):  # a mapping: the engagement cells, read apart
             texts[name] = str(value)
     return texts
 
@@ -252,6 +270,8 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
 
     industry = text_of("industry")
     values["industry"] = industry_value(industry) if industry else None  # the team's own; its group: vocab.industry_group
+    if industry and industry != values["industry"]:
+        extra[INDUSTRY_RAW_KEY] = industry  # the label as written ("EdTech"), which an export writes back
 
     size = raw.get("company_size")
     if isinstance(size, bool):
@@ -282,7 +302,9 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     values["state"] = state
 
     source_raw = text_of("source")
-    source = normalise_source(source_raw) if source_raw else "other"
+    source = normalise_source(source_raw) if source_raw else NO_SOURCE  # a blank is not the team's own "Other"
+    if source_raw and (source_raw != source or source == NO_SOURCE):
+        extra[SOURCE_RAW_KEY] = source_raw  # the label as written ("Partner Referral"), which an export writes back
     if len(source) > SOURCE_MAX_LENGTH:
         problems.append(FieldProblem("source", source_raw or "", f"longer than {SOURCE_MAX_LENGTH} characters"))
     values["source"] = source
@@ -334,7 +356,18 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     else:
         problems.append(FieldProblem("converted", text, "must be true or false"))
 
+    if values.get("converted") is False and stage_raw and stage not in (Stage.CUSTOMER, Stage.LOST):
+        # "Converted = 0" on an open status (Open - Not Contacted, MQL, ...) is "not yet", not a loss:
+        # no outcome is stored; the cell is kept so an export writes back what the file said. (A
+        # record that names no stage keeps its false: a history file of outcomes.)
+        values["converted"] = None
+        if isinstance(converted, str):
+            extra[CONVERTED_RAW_KEY] = converted.strip()
     closed_without_date = _close(values, extra, stage, converted_given=values.get("converted") is not None)
+    engagement: dict[str, Any] = {}
+    if isinstance(cells := raw.get(ENGAGEMENT_FIELD), Mapping) and cells:
+        engagement, unread = read_engagement(cells, parse_date=parse_datetime)
+        warnings += [FieldProblem(column, value, f"{why}; kept in extra, no activity made from it") for column, value, why in unread]
     if problems:
         raise LeadValidationError(problems)
     values.update(derived_columns(source=values["source"], job_title=values.get("job_title")))
@@ -349,7 +382,7 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
         provided.add("converted")
     return ValidatedLead(
         values=values, owner_email=owner_email, extra=extra, warnings=warnings, provided=frozenset(provided),
-        closed_without_date=closed_without_date,
+        closed_without_date=closed_without_date, engagement=engagement,
     )
 
 

@@ -38,6 +38,7 @@ from leadpilot.memory.lead_batch import (
     LeadEncoder,
     lead_encoder,
 )
+from leadpilot.memory.crm_engagement import replace_imported_activities
 from leadpilot.memory.lead_record import ValidatedLead
 from leadpilot.memory.likely_duplicates import DuplicatePair, flag_likely_duplicates
 from leadpilot.memory.models import Lead
@@ -245,6 +246,8 @@ def upsert_lead_batch(session: Session, *, batch: LeadBatch, actor: str = "impor
         _update_by_id(session, updates.values())
     if apart:
         _flag_apart(session, batch, outcome, apart, new_ids, actor=actor)
+    if batch.engagement:  # the CRM's engagement columns, as activities (replacing an earlier import's)
+        replace_imported_activities(session, ((outcome.actions[i][1], acts) for i, acts in batch.engagement.items()))
     return outcome
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from leadpilot.memory.job_titles import title_columns
@@ -55,8 +54,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc)
 
 
+class _JSONOrJSONB(TypeDecorator[Any]):
+    """JSON, stored as JSONB on PostgreSQL (as `JSON().with_variant(JSONB(), "postgresql")`), whose
+    PostgreSQL type is made only when a PostgreSQL connection needs it: a SQLite process never
+    imports SQLAlchemy's PostgreSQL dialect and its four drivers (#21: ~40 ms of `leadpilot ask`)."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+    hashable = False  # as JSON: rows with JSON values are not deduplicated by hashing them
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(self.impl_instance)
+
+
 # none_as_null: a Python None is SQL NULL (not JSON null), so "IS NULL" means "no value".
-JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+JSONType = _JSONOrJSONB()
 
 
 class Base(DeclarativeBase):

@@ -37,6 +37,7 @@ class JsonServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # TCP_NODELAY: no 40 ms delayed-ACK stall per keep-alive answer
             protocol_version = "HTTP/1.1"
 
             def log_message(self, *args: Any) -> None:
@@ -65,7 +66,7 @@ class JsonServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # stop() waits one poll
 
     scheme = "http"
     raw_bodies = False  # True: `handle` gets the body as bytes (a receiver checking signatures)

@@ -146,7 +146,8 @@ try:
     main()
 except SystemExit:
     pass
-heavy = sorted(name for name in sys.modules if name.split(".")[0].startswith(("langchain", "langgraph", "alembic")))
+heavy = sorted(name for name in sys.modules if name.split(".")[0].startswith(("langchain", "langgraph", "alembic", "typer", "click"))
+               or name == "sqlalchemy.dialects.postgresql")  # #21: a plain ask needs no Typer, and SQLite no PostgreSQL dialect
 print(json.dumps({"heavy": heavy[:5], "built": len(built)}), file=sys.stderr)
 """
     env = {"LEADPILOT_DATA_DIR": str(data), "LEADPILOT_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
@@ -158,6 +159,7 @@ print(json.dumps({"heavy": heavy[:5], "built": len(built)}), file=sys.stderr)
     assert runs[0] == {"heavy": [], "built": 1}
     assert runs[1] == {"heavy": [], "built": 0}
     assert list((data / "cache").glob("vocabulary-*.pickle"))
+    assert (data / "cache" / "regex-needs.json").is_file()  # what the reader's patterns need (agent/regex_gate.py)
 
 
 def test_migrations_run_when_the_store_is_behind(tmp_path):

@@ -159,7 +159,11 @@ def test_ask_json_carries_every_part_of_a_comparison_and_the_table_shows_both(da
     assert [row["count"] for row in output["rows"]] == [part["rows"][0]["count"] for part in output["parts"]]
     assert [part["args"]["filter"] for part in output["parts"]] == [call["args"]["filter"] for call in output["tool_calls"]]
     shown = run("ask", "hot leads US vs Europe").stdout
-    assert "Part 1 (country US)" in shown and "Part 2 (region EUROPE)" in shown
+    # the comparison is one terminal table with both sides (not Markdown pipes, not the parts again)
+    header = next(line for line in shown.splitlines() if "US" in line and "Europe" in line and "┃" in line)
+    counts = next(line for line in shown.splitlines() if line.startswith("│ Lead count"))
+    assert [cell.strip() for cell in counts.strip("│").split("│")][1:] == [str(row["count"]) for row in output["rows"]], header
+    assert "|---" not in shown and "| US |" not in shown and "Part 1" not in shown
     several = json.loads(run("ask", "how many leads came in this week and show me hot leads in fintech", "--json").stdout)
     counted, listed = several["parts"]
     assert counted["tool"] == "aggregate_leads" and listed["tool"] == "search_leads"

@@ -147,3 +147,36 @@ def test_seed_announces_itself_around_the_clock_and_status_is_tidy(tmp_path):
 
         newest = session.scalar(select(func.max(Lead.created_at)))
     assert newest is not None and newest.replace(tzinfo=NOW.tzinfo) <= NOW  # seeded around the pinned clock, not today
+
+
+def test_a_plain_ask_is_read_as_typer_reads_it_and_answers_the_same(tmp_path):
+    """#21: `leadpilot ask` with a question and its declared options is answered without importing
+    Typer; anything else (help, a usage error) still goes to the Typer command."""
+    from typer.testing import CliRunner
+
+    from leadpilot.interfaces.cli import app
+    from leadpilot.interfaces.cli.one_question import plain_ask_args
+    from leadpilot.settings import get_settings
+
+    assert plain_ask_args(["hot leads", "--json"]) == {"question": "hot leads", "as_json": True, "user": None, "conversation": None}
+    assert plain_ask_args(["--as=a@b.io", "hot leads", "--conversation", "c1"]) == {
+        "question": "hot leads", "as_json": False, "user": "a@b.io", "conversation": "c1"}
+    for typer_reads in ([], ["--help"], ["q", "--help"], ["q", "r"], ["q", "--as"], ["q", "--as", "--json"],
+                        ["q", "--json", "--json"], ["q", "--", "x"], ["-q"], ["q", "--jsn"]):
+        assert plain_ask_args(typer_reads) is None, typer_reads
+    data = tmp_path / "data"
+    seed_demo(open_database(f"sqlite:///{data / 'leadpilot.db'}"), now=NOW, n_leads=60)
+    env = {"LEADPILOT_DATA_DIR": str(data), "LEADPILOT_NOW": NOW.isoformat()}
+    for args in (["ask", "show hot leads in fintech", "--json"], ["ask", "hot leads", "--as", "nobody@example.com", "--json"]):
+        plain = _cli(*args, env=env)
+        get_settings.cache_clear()
+        try:
+            typer_run = CliRunner().invoke(app, args, env=env)
+        finally:
+            get_settings.cache_clear()
+        assert plain.returncode == typer_run.exit_code, (args, plain.stderr)
+        assert json.loads(plain.stdout) == json.loads(typer_run.stdout), args
+    shown = _cli("ask", "show hot leads in fintech", env=env)
+    assert shown.returncode == 0 and "open leads" in shown.stdout and "tool calls: search_leads" in shown.stdout
+    bad_setting = _cli("ask", "hot leads", "--json", env={**env, "LEADPILOT_QUERY_ROW_CAP": "lots"})
+    assert bad_setting.returncode == 2 and "LEADPILOT_QUERY_ROW_CAP" in json.loads(bad_setting.stdout)["error"]

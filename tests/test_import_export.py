@@ -100,7 +100,7 @@ def test_bad_rows_are_reported_by_line_and_written_to_rejects_and_the_rest_loads
     acme, hooli, stark = _lead(db, "E-1"), _lead(db, "E-6"), _lead(db, "E-8")
     assert acme.notes == 'Met at the fair.\nWants a demo,\nin April "soon".'
     assert (acme.source, acme.company_size, acme.created_at.isoformat()) == ("referral", 250, "2026-03-05T00:00:00+00:00")
-    assert (hooli.source, hooli.channel, hooli.company_size, hooli.extra) == ("carrier_pigeon", "other", 1200, None)
+    assert (hooli.source, hooli.channel, hooli.company_size, hooli.extra) == ("carrier_pigeon", "other", 1200, {"source_raw": "Carrier pigeon"})
     assert (stark.company_size, stark.source, stark.channel, stark.created_at.isoformat()) == (10000, "paid_search", "paid", "2026-03-05T14:30:00+00:00")
 
     size = path.stat().st_size
@@ -200,7 +200,9 @@ def test_json_export_has_the_same_keys_with_typed_values(db, tmp_path):
     assert len({tuple(lead) for lead in leads}) == 1
     first, second, third = leads
     assert (first["company_size"], first["converted"], first["score"], first["Budget"]) == (1200, True, 87, "50,000")
-    assert (second["converted"], second["owner"], second["owner_email"], second["source"]) == (False, None, "nobody@team.io", "carrier_pigeon")
+    # "no" on an open stage (Prospect) is no outcome yet; JSON keeps the cell and the source label beside the stored values
+    assert (second["converted"], second["owner"], second["owner_email"], second["source"]) == (None, None, "nobody@team.io", "carrier_pigeon")
+    assert (second["converted_raw"], second["source_raw"]) == ("no", "Carrier pigeon")
     assert (second["channel"], first["seniority"], first["department"]) == ("other", "c-level", "engineering")
     assert (third["converted"], third["country"], third["country_raw"], third["created_at"]) == (None, None, "Atlantis", "2026-11-20T12:00:00Z")
 
@@ -225,7 +227,8 @@ def test_hubspot_export_maps_onto_the_canonical_fields(db, tmp_path):
     assert (report.inserted, report.rejected) == (3, [])
     assert report.mapped_columns["First Name"] == "contact_name" and report.mapped_columns["Lead Status"] == "stage"
     assert report.extra_columns == ["Annual Revenue"]
-    assert report.warnings == [(4, "owner: 'Someone Else' is not an email address and matches no rep's name; lead left unassigned (kept in extra)")]
+    assert report.warnings == [(4, "1 row names 'Someone Else', which is not a rep — left unassigned (the name kept in extra); "
+                                   "add it as a queue in config/routing.yaml or a rep with `leadpilot reps import`")]
     jane, li, solo = (_lead(db, ext) for ext in ("1051", "1052", "1053"))
     assert (jane.contact_name, jane.email, jane.company, jane.job_title) == ("Jane Doe", "jane@acme.com", "Acme Corp", "VP Sales")
     assert (jane.company_size, jane.country, jane.state, jane.city, jane.industry) == (51, "US", "CA", "San Francisco", "computer-software")
@@ -233,7 +236,8 @@ def test_hubspot_export_maps_onto_the_canonical_fields(db, tmp_path):
     assert (jane.source, jane.channel, jane.stage, jane.owner.email, jane.domain) == ("organic_search", "organic", "LEAD", "rita@team.io", "acme.com")
     assert (jane.seniority, jane.department) == ("vp", "sales")
     assert (jane.created_at.isoformat(), jane.last_contacted_at.isoformat()) == ("2026-03-05T14:22:00+00:00", "2026-03-07T09:15:00+00:00")
-    assert jane.extra == {"Annual Revenue": "5000000", "Lead Status": "In Progress", "stage_raw": "Marketing Qualified Lead"}
+    assert jane.extra == {"Annual Revenue": "5000000", "Lead Status": "In Progress", "stage_raw": "Marketing Qualified Lead",
+                          "industry_raw": "Computer Software", "source_raw": "Organic Search"}  # the team's labels, written back by export
     assert (jane.converted, li.converted, li.converted_at, report.closed_without_date) == (None, True, None, 1)  # Customer: won
     assert (li.contact_name, li.country, li.state, li.source, li.stage, li.owner.email) == ("Li", "CA", "ON", "paid_social", "CUSTOMER", "rita@team.io")
     assert (li.channel, li.seniority, li.department) == ("paid", None, None)
@@ -271,9 +275,9 @@ def test_salesforce_export_maps_onto_the_canonical_fields(db, tmp_path, header):
     assert (john.country, john.state, john.city, john.source, john.channel, john.stage) == ("US", "NY", "New York", "web", "organic", "CUSTOMER")
     assert (john.converted, john.converted_at.isoformat(), john.created_at.isoformat()) == (True, "2026-03-20T00:00:00+00:00", "2026-03-05T00:00:00+00:00")
     assert (john.owner.email, john.notes, john.website) == ("rita@team.io", "Asked for pricing, twice", "initech.com")
-    assert john.extra == {"Rating": "Hot", "stage_raw": "Closed - Converted"}
+    assert john.extra == {"Rating": "Hot", "stage_raw": "Closed - Converted", "industry_raw": "Banking", "source_raw": "Web"}
     assert (mary.company_size, mary.country, mary.industry, mary.source, mary.stage, mary.converted) == (
-        10000, "GB", "hospital-and-health-care", "purchased_list", "PROSPECT", False)
+        10000, "GB", "hospital-and-health-care", "purchased_list", "PROSPECT", None)  # false on an open stage: not decided
     assert (industry_group(mary.industry), mary.extra["stage_raw"]) == ("healthcare", "Working - Contacted")
     assert mary.channel == "outbound"
 

@@ -32,7 +32,19 @@ def test_budget_goals_core_4000_and_all_tools_10000():
 @pytest.mark.parametrize("toolset", ["core", "full"])
 def test_schemas_are_compact(toolset):
     text = tools_json(toolset)
-    assert '"title"' not in text and '"default": null' not in text and '{"type": "null"}' not in text and "$ref" not in text
+
+    def schema_keys(node, inside_properties=False):  # keys of schema objects, not property names
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not inside_properties:
+                    yield key
+                yield from schema_keys(value, inside_properties=(key == "properties" and not inside_properties))
+        elif isinstance(node, list):
+            for item in node:
+                yield from schema_keys(item)
+
+    assert "title" not in set(schema_keys([spec["function"]["parameters"] for spec in llm_tools(toolset)]))
+    assert '"default": null' not in text and '{"type": "null"}' not in text and "$ref" not in text
     for spec in llm_tools(toolset):
         assert "\n" not in spec["function"]["description"] and len(spec["function"]["description"]) <= 520
         jsonschema.Draft202012Validator.check_schema(spec["function"]["parameters"])

@@ -46,7 +46,7 @@ def _wait_processed(db, expected: int, *, timeout_s: float) -> None:
             done = session.scalar(select(func.count()).select_from(PipelineJob).where(PipelineJob.status == JobStatus.DONE.value))
         if done >= expected:
             return
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise AssertionError(f"only {done} of {expected} leads processed in {timeout_s:.0f}s")
 
 

@@ -235,8 +235,8 @@ def test_conversion_rate_compared_keeps_the_metric():
 def test_a_multi_part_question_is_answered_part_by_part():
     decided = plan("how many came in this week and how many are hot?", now=NOW, vocabulary=STORE_NAMES)
     assert [c.name for c in decided.calls] == ["aggregate_leads", "aggregate_leads"]
-    assert decided.calls[0].args["filter"] == {"created_after": "2026-11-16"}
-    assert decided.calls[1].args["filter"] == {"created_after": "2026-11-16", "tier": ["hot"]}  # hot ones of those
+    assert decided.calls[0].args["filter"] == {"created_after": "2026-11-16", "scope": "all"}  # every arrival (inflow)
+    assert decided.calls[1].args["filter"] == {"created_after": "2026-11-16", "tier": ["hot"]}  # the open hot ones of those
     assert decided.layout["kind"] == "parts"
 
 
@@ -360,7 +360,7 @@ def test_a_multi_part_answer_has_every_part(store):
     answer = ask(store, "how many leads came in this week and how many are hot?")
     assert len(answer.tool_calls) == 2 and len(answer.parts) == 2
     first, second = answer.answer.splitlines()
-    assert first.startswith("1. How many leads came in this week?") and second.startswith("2. How many are hot, of those in part 1?")
+    assert first.startswith("1. How many leads came in this week?") and second.startswith("2. How many are hot (of those in part 1)?")
 
 
 def test_people_fields_and_channels_reach_the_store(store):
@@ -884,11 +884,11 @@ def test_a_page_without_a_list_before_asks_for_one():
 def test_a_part_that_names_no_leads_of_its_own_counts_the_part_befores():
     decided = plan("how many came in this week and how many are hot?", now=NOW, vocabulary=STORE_NAMES)
     first, second = (c.args["filter"] for c in decided.calls)
-    assert first == {"created_after": "2026-11-16"} and second == {"created_after": "2026-11-16", "tier": ["hot"]}
-    assert decided.layout["labels"][1] == "how many are hot, of those in part 1"
+    assert first == {"created_after": "2026-11-16", "scope": "all"} and second == {"created_after": "2026-11-16", "tier": ["hot"]}
+    assert decided.layout["labels"][1] == "how many are hot (of those in part 1)"
     # A part that says its own population, or a rate (history), does not inherit.
     own = plan("how many came in this week and how many hot leads do we have overall?", now=NOW, vocabulary=STORE_NAMES)
-    assert [c.args["filter"] for c in own.calls] == [{"created_after": "2026-11-16"}, {"tier": ["hot"]}]
+    assert [c.args["filter"] for c in own.calls] == [{"created_after": "2026-11-16", "scope": "all"}, {"tier": ["hot"]}]
     rate = plan("how many opportunities do we have, and what's our win rate?", now=NOW, vocabulary=STORE_NAMES)
     assert rate.calls[1].args["filter"] == {}
 
@@ -1038,9 +1038,53 @@ def test_next_page_continues_the_last_list(other_store):
 
 def test_a_second_part_without_its_own_leads_counts_among_the_firsts(other_store):
     answer = ask(other_store, "how many came in this week and how many are hot?")
-    this_week = [r for r in OTHER if _open(r) and r[7] <= 4]  # Monday 16 Nov to Friday 20 Nov
-    assert [part["rows"][0]["count"] for part in answer.parts] == [len(this_week), sum(1 for r in this_week if r[8] >= 70)] == [4, 2]
-    assert "2. How many are hot, of those in part 1?" in answer.answer
+    this_week = [r for r in OTHER if r[7] <= 4]  # Monday 16 Nov to Friday 20 Nov: every arrival, open or closed
+    hot = [r for r in this_week if _open(r) and r[8] >= 70]  # the open hot ones of those
+    assert [part["rows"][0]["count"] for part in answer.parts] == [len(this_week), len(hot)] == [4, 2]
+    assert "2. How many are hot (of those in part 1)?" in answer.answer
+
+
+# -- inflow (the lead's ruling on #15): a count of the leads that "came in" is every arrival ---------
+
+@pytest.mark.parametrize(
+    ("question", "scopes"),
+    [
+        ("how many leads came in last week?", ["all"]),
+        ("how many webinar leads did we get last month?", ["all"]),  # where they came from: still arrivals
+        ("how many leads came in this week, by source?", ["all"]),
+        ("how many new leads arrived this week?", ["all"]),
+        ("new leads this month vs last month", ["all", "all"]),  # each side of a comparison
+        ("what came in yesterday?", [None]),  # a list: leads to work, open by default
+        ("how many leads were created last week?", [None]),  # no inflow phrase: the open default
+        ("how many hot leads came in this week?", [None]),  # a working state: the open hot ones
+        ("how many leads came in last week by tier", [None]),
+        ("how many leads that came in during Q3 2026 are still open", ["open"]),  # said outright
+        ("how many customers came in last month?", [None]),  # a stage named: that stage
+    ],
+)
+def test_a_count_of_the_leads_that_came_in_is_every_lead_created_in_the_window(question, scopes):
+    decided = plan(question, now=NOW, vocabulary=STORE_NAMES)
+    assert [c.args["filter"].get("scope") for c in decided.calls] == scopes, decided.calls
+
+
+def test_a_follow_up_to_an_inflow_count_reads_its_own_scope():
+    context = Context(last_call=plan("how many leads came in last week?", now=NOW, vocabulary=STORE_NAMES).calls[0])
+    hot = plan("how many of them are hot?", now=NOW, vocabulary=STORE_NAMES, context=context).calls[0]
+    assert hot.args["filter"] == {"created_after": "2026-11-09", "created_before": "2026-11-16", "tier": ["hot"]}
+    webinars = plan("what about from webinars?", now=NOW, vocabulary=STORE_NAMES, context=context).calls[0]
+    assert webinars.args["filter"]["scope"] == "all" and webinars.args["filter"]["source"] == ["webinar"]
+
+
+def test_an_inflow_count_counts_closed_arrivals_and_a_list_of_them_stays_open(other_store):
+    arrived = [r for r in OTHER if r[7] <= 95]  # Juralink (won) and Solvind (lost) came in within 95 days too
+    closed = [r for r in arrived if not _open(r)]
+    assert len(closed) == 2
+    count = ask(other_store, "how many leads came in in the last 95 days?")
+    assert count.rows[0]["count"] == len(arrived)
+    assert count.answer.startswith(f"{len(arrived)} leads came in (created in the last 95 days): all of them, open or closed.")
+    assert "not shown" not in count.answer
+    listed = ask(other_store, "which leads came in in the last 95 days?")
+    assert len(listed.leads) == len(arrived) - len(closed) and "2 closed ones not shown" in listed.answer
 
 
 def test_a_word_of_the_stores_own_industry_stands_for_it_when_the_usual_reading_is_not_held():
@@ -1109,4 +1153,191 @@ def test_a_part_asking_to_see_the_ones_before_lists_them_instead_of_counting(que
     (count, listed) = decided.calls
     assert count.name == "aggregate_leads" and listed.name == "search_leads"
     assert listed.args["filter"]["tier"] == ["hot"] and listed.args["filter"]["created_after"] == count.args["filter"]["created_after"]
-    assert decided.layout["labels"][1].endswith("of those in part 1")
+    assert decided.layout["labels"][1].endswith("(of those in part 1)")
+
+
+# -- session 7: MQL/SQL read as a qualification, part labels, job titles, city spellings, "who owns X?" ----
+
+# company, city, country, state, job title, stage, owner, days ago created
+TEAM = [
+    ("Wawel Freight", "Kraków", "PL", None, "Fleet Manager", "Marketing Qualified Lead", "ana@team.io", 2),
+    ("Isar Logistik", "München", "DE", None, "Office Manager", "Lead", "ana@team.io", 3),
+    ("Tejo Pagamentos", "Lisboa", "PT", None, "CFO", "Marketing Qualified Lead", "ben@team.io", 40),
+    ("Rhein Werke", "Köln", "DE", None, "Operations Manager", "Sales Qualified Lead", None, 4),
+    ("Gateway Cargo", "Mumbai", "IN", None, "Head of Supply Chain", "Lead", "ben@team.io", 5),
+    ("Dnipro Soft", "Kyiv", "UA", None, "Senior Software Engineer", "Opportunity", "ana@team.io", 6),
+    ("Lone Star Haulage", "Austin", "US", "TX", "Fleet Manager", "Lead", "ben@team.io", 7),
+    ("Lone Star Haulage", "Austin", "US", "TX", "Fleet Operations Lead", "Lead", "ana@team.io", 8),
+    ("Lone Star Haulage", "Austin", "US", "TX", "Fleet Manager", "Closed Lost", "ana@team.io", 90),
+    ("Quill Labs", "Austin", "US", "TX", "VP of Sales", "Lead", "ben@team.io", 9),
+    ("Quill Labs", "Austin", "US", "TX", "VP of Sales", "Customer", "ana@team.io", 120),
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def team_store(request, tmp_path_factory):
+    from conftest import _drop_postgres_database, _fresh_postgres_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('team') / 'team.db'}" if request.param == "sqlite" else _fresh_postgres_database()
+    db = open_database(url)
+    with db.transaction() as session:
+        for email in ("ana@team.io", "ben@team.io"):
+            upsert_rep(session, email=email, name=email.split("@")[0].title(), slack_user_id=None, now=NOW)
+        records = [validate_lead({
+            "external_id": f"T-{i}", "company": company, "city": city, "country": country, "state": state, "job_title": title,
+            "stage": stage, "owner_email": owner, "email": f"p{i}@{company.lower().replace(' ', '')}.example",
+            "created_at": (NOW - timedelta(days=days)).isoformat(),
+            **({"converted": "false"} if company == "Isar Logistik" else {})}, now=NOW)  # a CRM export says 0 of an open lead
+            for i, (company, city, country, state, title, stage, owner, days) in enumerate(TEAM)]
+        upsert_leads(session, records=records, now=NOW)
+    yield db
+    db.dispose()
+    if request.param != "sqlite":
+        _drop_postgres_database(url)
+
+
+def _team(question: str) -> dict:
+    (name, args), = calls(question)
+    return args["filter"]
+
+
+def test_mqls_are_read_into_the_qualification_field_and_a_count_of_them_is_plain(team_store):
+    for question in ("how many MQLs came in this month?", "how many SQLs do we have", "# of marketing qualified leads"):
+        (name, args), = calls(question)
+        assert name == "aggregate_leads" and "group_by" not in args and "stage" not in args["filter"], (question, args)
+    assert _team("leads that are not MQLs") == {"not_stage": ["LEAD"]}  # no not_qualification: the stage an MQL stands for
+    assert _team("stage is MQL") == {"qualification": ["mql"]}
+    mqls = ask(team_store, "how many MQLs came in this month?")
+    assert mqls.rows == [{"total": "all", "count": 1}] or [r["count"] for r in mqls.rows] == [1], mqls.answer  # Wawel; Tejo is older
+    assert "Read 'MQLs' as marketing-qualified" in mqls.answer and "by stage" not in mqls.answer
+    by_source = ask(team_store, "MQLs by source")
+    assert sum(row["count"] for row in by_source.rows) == 2, by_source.answer
+
+
+def test_part_labels_read_as_the_question_or_request_in_every_renderer(team_store):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from leadpilot.interfaces.cli.agent import _render_answer
+
+    answer = ask(team_store, "how many leads came in this week and show me the hot ones")
+    first, second = answer.answer.splitlines()[:2]
+    assert first.startswith("1. How many leads came in this week? ")
+    assert second.startswith("2. Show me the hot ones (of those in part 1): ") and "?:" not in second and "1)?" not in second
+    out = StringIO()
+    _render_answer(Console(file=out, width=200), answer)
+    shown = out.getvalue()
+    assert "(part 1)" not in shown and "Part 1 (created after" in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("fleet managers in Texas", {"Lone Star Haulage"}),  # its two open fleet managers (a "Lead" is a manager), not the closed one
+        ("any office managers?", {"Isar Logistik"}),
+        ("any CFOs?", {"Tejo Pagamentos"}),
+        ("VPs of sales", {"Quill Labs"}),
+        ("head of supply chain", {"Gateway Cargo"}),
+        ("software engineers", {"Dnipro Soft"}),
+    ],
+)
+def test_job_title_words_are_conditions_the_typed_filter_carries(team_store, question, expected):
+    answer = ask(team_store, question)
+    assert _companies(answer) == expected, answer.answer
+    if "fleet" in question:
+        assert answer.tool_calls[0]["args"]["filter"]["title"] == ["fleet"] and answer.total == 2
+        assert "job title contains 'fleet'" in answer.answer
+
+
+def test_a_title_condition_is_bound_text_not_sql(team_store):
+    from leadpilot.tools.leads import LeadFilter, SearchLeads, Viewer, search_leads
+
+    with team_store.session() as session:
+        wild = search_leads(session, query=SearchLeads(filter=LeadFilter(title=["%%"])), viewer=Viewer(role="admin"), now=NOW, row_cap=100)
+        quoted = search_leads(session, query=SearchLeads(filter=LeadFilter(title=["' or 1=1 --"])), viewer=Viewer(role="admin"), now=NOW,
+                              row_cap=100)
+    assert wild.total == 0 and quoted.total == 0
+
+
+@pytest.mark.parametrize(
+    ("question", "company", "said"),
+    [
+        ("leads in Cracow", "Wawel Freight", "Read 'Cracow' as Kraków"),
+        ("leads in krakow", "Wawel Freight", None),
+        ("any leads in Munich?", "Isar Logistik", "Read 'Munich' as München"),
+        ("leads in Lisbon", "Tejo Pagamentos", "Read 'Lisbon' as Lisboa"),
+        ("leads in Cologne", "Rhein Werke", "Read 'Cologne' as Köln"),
+        ("leads in Bombay", "Gateway Cargo", "Read 'Bombay' as Mumbai"),
+        ("leads in Kiev", "Dnipro Soft", "Read 'Kiev' as Kyiv"),
+    ],
+)
+def test_other_spellings_of_a_city_are_the_stores_spelling_and_the_answer_says_so(team_store, question, company, said):
+    answer = ask(team_store, question)
+    assert _companies(answer) == {company}, answer.answer
+    if said:
+        assert answer.answer.startswith(said) and "(the spelling in your data)" in answer.answer, answer.answer
+
+
+def test_a_city_filter_matches_every_spelling_of_the_city(team_store):
+    from leadpilot.tools.leads import LeadFilter, SearchLeads, Viewer, search_leads
+
+    with team_store.session() as session:
+        found = {city: {lead["company"] for lead in search_leads(session, query=SearchLeads(filter=LeadFilter(city=[city])),
+                                                                  viewer=Viewer(role="admin"), now=NOW, row_cap=100).leads}
+                 for city in ("Munich", "Cracow", "Krakow", "Kiev")}
+    assert found == {"Munich": {"Isar Logistik"}, "Cracow": {"Wawel Freight"}, "Krakow": {"Wawel Freight"}, "Kiev": {"Dnipro Soft"}}
+
+
+def test_who_owns_a_company_answers_with_the_owner_of_its_open_lead(team_store):
+    one = ask(team_store, "who owns Quill Labs?")
+    assert one.answer.startswith("Quill Labs's open lead is owned by ben@team.io (lead "), one.answer
+    assert "Found" not in one.answer and [lead["company"] for lead in one.leads] == ["Quill Labs"]
+    for question in ("who's the rep for Quill Labs?", "who's working Quill Labs?", "Quill Labs owner?"):
+        rep = ask(team_store, question)
+        assert rep.answer.startswith("Quill Labs's open lead is owned by ben@team.io"), (question, rep.answer)
+    several = ask(team_store, "who owns Lone Star Haulage?", conversation="owner")
+    assert several.answer.startswith("Lone Star Haulage has 2 open leads with different owners, so I have not picked one. Which one"), several.answer
+    assert "owner ben@team.io" in several.answer and "owner ana@team.io" in several.answer
+    picked = ask(team_store, "the first one", conversation="owner")
+    assert picked.tool_calls[0]["name"] == "get_lead" and picked.leads[0]["company"] == "Lone Star Haulage"
+    unassigned = ask(team_store, "who owns Rhein Werke")
+    assert unassigned.answer.startswith("Rhein Werke's open lead is unassigned"), unassigned.answer
+
+
+def test_a_conversion_rate_is_won_over_closed_even_when_an_import_said_an_open_lead_did_not_convert(team_store):
+    rate = ask(team_store, "what's our conversion rate?")
+    assert [row["conversion_rate"] for row in rate.rows] == [0.5], rate.answer  # Quill Labs won, Lone Star lost; Isar is open
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how many leads are still sitting in Open - Not Contacted?", {"stage": ["LEAD"]}),
+        ("my leads that are still Open - Not Contacted", {"owner": ["me"], "stage": ["LEAD"]}),
+        ("Closed - Not Converted leads in fintech", {"stage": ["LOST"], "industry": ["fintech"]}),
+        ("open not contacted in 3 days", {"scope": "open", "not_contacted_in_days": 3}),  # a window follows: not the status
+        ("how many leads are sitting in the web leads queue", {"owner": ["unassigned"]}),
+        ("whats in the queue from referrals", {"owner": ["unassigned"], "channel": ["referral"]}),
+        ("referral leads that haven't had any activity in the last 30 days", {"channel": ["referral"], "not_contacted_in_days": 30}),
+        ("leads created since Nov 1 with no activity logged yet", {"created_after": "2026-11-01", "never_contacted": True}),
+        ("fintech leads <100 employees", {"industry": ["fintech"], "max_employees": 99}),
+        ("leads older than 6 months", {"created_before": "2026-05-20"}),
+        ("did any of my leads convert this month?", {"owner": ["me"], "converted": True, "closed_after": "2026-11-01"}),
+        ("leads from the website form source", {"source": ["website_form"]}),
+        ("I'm putting together a territory review for Germany - can you break down our open leads there by industry for me?",
+         {"country": ["DE"], "scope": "open"}),
+        ("would you mind pulling together the hot leads?", {"tier": ["hot"]}),
+    ],
+)
+def test_how_a_crm_team_says_it(question, expected):
+    (_, args), = calls(question)
+    assert args["filter"] == expected, args
+
+
+def test_a_word_said_where_an_industry_goes_that_no_lead_has_is_said_not_in_the_data():
+    vocabulary = Vocabulary(cities={"austin": "Austin"}, industries=frozenset({"fintech", "technology"}))
+    refused = plan("crypto leads?", now=NOW, vocabulary=vocabulary)
+    assert refused.calls == [] and "No lead in your data has the industry 'crypto'" in refused.message
+    tech = plan("enterprise leads in tech", now=NOW, vocabulary=vocabulary)
+    assert tech.calls[0].args["filter"]["industry"] == ["technology"]

@@ -252,6 +252,32 @@ def test_exclusions_name_their_reasons():
     assert inactive.rule == "emea" and inactive.owner == "ana@t.co"  # falls through to the next matching rule
 
 
+def test_candidate_facts_are_the_ones_seen_when_deciding_and_a_roster_change_reaches_the_next_decision():
+    """Verdict facts are put into words only when asked (to_dict, the audit), and rule members are
+    worked out once per snapshot: neither may lose or change a fact."""
+    policy = _policy()
+    snapshot = _snapshot(policy, open_leads={2: 4})
+    first = _decide({"country": "US"}, policy=policy, snapshot=snapshot, now=SATURDAY)
+    snapshot.record(first)
+    second = _decide({"country": "US"}, policy=policy, snapshot=snapshot, now=SATURDAY)
+    snapshot.record(second)
+    assert [first.owner, second.owner] == ["ana@t.co", "ben@t.co"]
+    facts = {v.rep: v.to_dict()["facts"] for v in first.candidates}  # asked after later leads changed the loads
+    assert facts["ana@t.co"] == {"local_time": "07:00 Sat in America/New_York", "open_leads": 0, "new_today": 0, "weight": 1.0}
+    assert facts["ben@t.co"] == {"local_time": "13:00 Sat in Europe/Berlin", "open_leads": 4, "new_today": 0, "weight": 1.0}
+    assert _verdict(second, "ana@t.co").facts["open_leads"] == 1 and _verdict(second, "ana@t.co").facts["new_today"] == 1
+    audit = {c["rep"]: c for c in second.audit_candidates() if c["kind"] == "candidate"}
+    assert audit["ben@t.co"]["status"] == "chosen" and audit["ben@t.co"]["facts"]["local_time"] == "13:00 Sat in Europe/Berlin"
+
+    rows = [TEAM[0], replace_active(TEAM[1]), TEAM[2], TEAM[3]]
+    snapshot.replace_rep(build_roster(rows, policy)["ben@t.co"])  # what-if: Ben is out from now on
+    third = _decide({"country": "US"}, policy=policy, snapshot=snapshot, now=SATURDAY)
+    assert third.owner == "cy@t.co" and _verdict(third, "ben@t.co").codes == ["inactive"]
+    lightest = _decide({"country": "JP", "language": "ja"}, policy=policy, snapshot=snapshot)
+    assert _verdict(lightest, "ana@t.co").to_dict()["excluded_because"] == ["does not speak Japanese (language required)"]
+    assert _verdict(lightest, "cy@t.co").facts["weight"] == 1.0 and "Candidates:" in lightest.explanation()
+
+
 def replace_tz_off(row: RepRow) -> RepRow:
     from dataclasses import replace
 

@@ -29,7 +29,7 @@ class Aggregates(Reading):
             "function": "department", "functions": "department",
             "owner": "owner", "owners": "owner", "rep": "owner", "reps": "owner", "salesperson": "owner", "salespeople": "owner",
             "ae": "owner", "aes": "owner", "account executive": "owner", "account executives": "owner", "seller": "owner", "sellers": "owner",
-            "stage": "stage", "stages": "stage", "country": "country", "countries": "country", "state": "state",
+            "stage": "stage", "stages": "stage", "status": "stage", "statuses": "stage", "lead status": "stage", "country": "country", "countries": "country", "state": "state",
             "states": "state", "city": "city", "cities": "city", "month": "month", "months": "month",
             "segment": "segment", "segments": "segment", "company size": "segment", "size": "segment",
         }

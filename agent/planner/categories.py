@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from leadpilot.agent.planner.reading import Reading, alternation
+from leadpilot.memory.lifecycle import SALESFORCE_LEAD_STATUS
 from leadpilot.memory.vocab import INDUSTRIES, INDUSTRY_ALIASES, QUALIFIED_NAMES, QUALIFIED_STAGES
 
 INDUSTRY_PHRASES: dict[str, str] = {
@@ -61,15 +62,21 @@ STAGE_PHRASES: dict[str, str] = {
     "closed-won": "CUSTOMER", "closed-lost": "LOST", "won deals": "CUSTOMER", "lost deals": "LOST", "wins": "CUSTOMER",
     "losses": "LOST", "clients": "CUSTOMER", "paying customers": "CUSTOMER", "existing customers": "CUSTOMER",
 }
-# MQL / SQL as the store's stages (memory.vocab.QUALIFIED_STAGES, the same mapping imports use);
-# the answer says how it read them (question.qualified_readings).
+# MQL / SQL: the `qualification` filter field (memory.lifecycle: the CRM's kept lifecycle value, else
+# the stage memory.vocab.QUALIFIED_STAGES says they stand for); the answer says how it read them
+# (question.qualified_readings).
 QUALIFIED_PHRASES: dict[str, str] = {
     f"{phrase}{plural}": short
     for short, name in QUALIFIED_NAMES.items()
     for phrase in (short, f"{name} lead", f"{name.replace('-', ' ')} lead", f"{name} contact", f"{name.replace('-', ' ')} contact")
     for plural in ("", "s")
 } | {"marketing qualified": "mql", "marketing-qualified": "mql", "sales qualified": "sql", "sales-qualified": "sql", "mql's": "mql", "sql's": "sql"}
-STAGE_PHRASES |= {phrase: QUALIFIED_STAGES[short].value for phrase, short in QUALIFIED_PHRASES.items()}
+# A CRM's own lead statuses, said as its users see them ("Open - Not Contacted", "Working - Contacted"):
+# the stage memory.lifecycle reads each as on import. Read before contact windows, so the "not
+# contacted" in a status name is not a condition of its own (Categories.read_statuses).
+STATUS_PHRASES: dict[str, str] = {
+    raw.lower().replace(" - ", joint): stage.value for raw, stage in SALESFORCE_LEAD_STATUS.items() for joint in (" - ", "-", " – ", " / ", " ")
+}
 SEGMENT_PHRASES: dict[str, str] = {
     "enterprise": "enterprise", "enterprises": "enterprise", "large companies": "enterprise", "big companies": "enterprise",
     "large accounts": "enterprise", "mid-market": "mid-market", "mid market": "mid-market", "midmarket": "mid-market",
@@ -120,12 +127,16 @@ def industry_table(vocabulary) -> dict[str, str]:
             if len(values) == 1 and (word not in table or table[word] not in held):
                 table[word] = next(iter(values))
         table |= vocabulary.industry_names
+        if "technology" in vocabulary.industries:  # a store whose own industry is "Technology": "tech" is it
+            table.setdefault("tech", "technology")
     vocabulary.__dict__["_industry_table"] = table
     return table
 
 
 class Categories(Reading):
     """Reads what kind of lead: its tier, whether it is open or converted, and its company."""
+
+    asks_owner = False  # "who owns Acme?", "who's the rep for Acme?": the answer is who, not a list
 
     def read_tiers(self) -> None:
         def tier(m: re.Match[str]) -> None:
@@ -142,10 +153,19 @@ class Categories(Reading):
         self.take(r"\b(?:tier\s+(?:is\s+)?)(hot|warm|cold)\b", tier)
 
     def read_misc(self) -> None:
-        # Ways of asking that carry no condition: "I'd like to see", "who owns Acme?" (the answer shows owners).
+        # Ways of asking that carry no condition: "I'd like to see"; "who owns Acme?" (worded as its owner: agent/answer_owner).
         self.take(r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:like|love)\s+to\s+(?:see|get|have|know|look\s+at|pull(?:\s+up)?)\b", lambda m: None)
         self.take(r"\b(?:send|shoot|dm|ping)\s+(?:me|us)(?:\s+(?:over|across))?\b", lambda m: None)  # "send me the hot leads": show them
-        self.take(r"\bwho(?:'s|\s+is)?\s+(?:the\s+)?(?:owner|rep|ae|account\s+exec(?:utive)?)\s+(?:of|for|on)\b|\bwho\s+owns\b", lambda m: None)
+
+        def asks_owner(m: re.Match[str]) -> bool:
+            if m.group("after_name") and not {"company", "contact"} & set(self.filter):
+                return False  # "owner" alone at the end names no lead
+            self.asks_owner = True
+            return True
+
+        self.take(r"\bwho(?:'s|\s+is)?\s+(?:the\s+)?(?:owner|rep|ae|account\s+exec(?:utive)?)\s+(?:of|for|on)\b|\bwho\s+owns\b"
+                  r"|\bwho(?:'s|\s+is)\s+(?:working|handling)(?:\s+on)?\b|\bwhose\s+(?:lead|account|deal)\s+is\b"
+                  r"|\b(?P<after_name>owner|rep|ae|account\s+owner)\s*[?.!]*\s*$", asks_owner)  # "Acme owner?"
         self.take(r"\bwhat(?:'s|\s+is)\s+(?:the\s+(?:deal|story|status|situation)|up|going\s+on|happening)\s+(?:with|on)\b|\bhow\s+are\s+we\s+doing\s+(?:with|on)\b", lambda m: None)
         self.take(r"^\s*(?:add|include)\b(?!\s+(?:an?|new|the)\b)", lambda m: None)  # "add healthcare": widen the last list
         self.take(r"\b(?:sales|new\s+business)\s+(?=(?:leads?|prospects?|pipeline|deals|opportunities|opps)\b)|\bso\s+far\b|\bat\s+the\s+moment\b|\bcurrently\b", lambda m: None)
@@ -159,6 +179,32 @@ class Categories(Reading):
         self.take(r"\b(?:(?:the|our|my|current|open)\s+)?pipeline\b", pipeline)
         self.take(r"\b(?:that\s+|which\s+|who\s+)?(?:converted|closed\s+won|became\s+customers?)\b", lambda m: self.filter.update(converted=True))
         self.take(r"\b(?:that\s+|which\s+|who\s+)?(?:did\s+not|didn't|never)\s+convert(?:ed)?\b|\bnot\s+converted\b", lambda m: self.filter.update(converted=False))
+
+    def read_statuses(self) -> None:
+        """ "still Open - Not Contacted", "in Working - Contacted status": the stage the status is.
+        Not when a time follows ("open not contacted in 3 days" is open leads and a contact window)."""
+        present = self.said(STATUS_PHRASES)
+        if present:
+            self.take(rf"\b(?:{alternation(present)})\b(?!\s+(?:in|for|since|over|within|during|this|last|past|yet|today|yesterday|\d)\b)",
+                      lambda m: self.add("stage", STATUS_PHRASES[m.group(0)]))
+
+    def read_qualifications(self) -> None:
+        """ "MQLs", "sales qualified leads": the qualification field. "not MQLs" excludes the stage an
+        MQL stands for (the filter has no not_qualification)."""
+        present = self.said(QUALIFIED_PHRASES)
+        if not present:
+            return
+
+        def qualified(m: re.Match[str]) -> None:
+            short = QUALIFIED_PHRASES[m.group(0)]
+            negated, negator_start = self.negated_before(m.start())
+            if negated:
+                self.add("not_stage", QUALIFIED_STAGES[short].value)
+                self.blank(negator_start, m.start())
+            else:
+                self.add("qualification", short)
+
+        self.take(rf"\b(?:{alternation(present)})\b", qualified)
 
     def read_scope(self) -> None:
         """Which leads by lifecycle, said outright: "including closed", "all time", "ever" (all);
@@ -218,11 +264,12 @@ class Categories(Reading):
                 found.append((key, value))
 
         present = self.said(phrases)
-        pattern = rf"\b(?:{alternation(present)})\b" if present else None
+        # "from the Advertisement source", "the web channel": the field's own word after the value is part of it.
+        pattern = rf"\b(?P<said>{alternation(present)})\b(?:\s+(?:lead\s+)?(?:sources?|channels?)\b)?" if present else None
         ends: list[int] = []
 
         def match(m: re.Match[str]) -> None:
-            key, value = phrases[m.group(0)].split("\t")
+            key, value = phrases[m.group("said")].split("\t")
             negated, negator_start = self.negated_in_list(m.start(), ends)
             if negated:
                 self.blank(negator_start, m.start())

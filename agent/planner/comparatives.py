@@ -29,10 +29,10 @@ class Comparatives(Reading):
             return handle
 
         # company size
-        self.take(rf"\b(?:with\s+|having\s+)?{more}\s+(?P<n>\d+)\s*{people}", bound("min_employees", 1))
-        self.take(rf"\b(?:with\s+|having\s+)?{at_least}\s+(?P<n>\d+)\s*{people}|\b(?P<n2>\d+)\s*\+\s*{people}", lambda m: self.filter.update(min_employees=int(m.group("n") or m.group("n2"))))
-        self.take(rf"\b(?:with\s+|having\s+)?{less}\s+(?P<n>\d+)\s*{people}", bound("max_employees", -1))
-        self.take(rf"\b(?:with\s+|having\s+)?{at_most}\s+(?P<n>\d+)\s*{people}", bound("max_employees"))
+        self.take(rf"(?:\b|(?<![\w<>=≤≥]))(?:with\s+|having\s+)?{more}\s*(?P<n>\d+)\s*{people}", bound("min_employees", 1))
+        self.take(rf"(?:\b|(?<![\w<>=≤≥]))(?:with\s+|having\s+)?{at_least}\s*(?P<n>\d+)\s*{people}|\b(?P<n2>\d+)\s*\+\s*{people}", lambda m: self.filter.update(min_employees=int(m.group("n") or m.group("n2"))))
+        self.take(rf"(?:\b|(?<![\w<>=≤≥]))(?:with\s+|having\s+)?{less}\s*(?P<n>\d+)\s*{people}", bound("max_employees", -1))
+        self.take(rf"(?:\b|(?<![\w<>=≤≥]))(?:with\s+|having\s+)?{at_most}\s*(?P<n>\d+)\s*{people}", bound("max_employees"))
         self.take(rf"\b(?:with\s+|having\s+)?(?:between\s+(\d+)\s+and|(\d+)\s*(?:-|–|to)\s*)\s*(\d+)\s*{people}", lambda m: self.filter.update(min_employees=int(m.group(1) or m.group(2)), max_employees=int(m.group(3))))
         self.take(rf"\b(?:with\s+|having\s+)?(?P<n>\d+)\s+(?:or|and)\s+(?:more|above|over|up)\s*{people}|\b(?P<n2>\d+)\s*{people}\s+or\s+more\b", lambda m: self.filter.update(min_employees=int(m.group("n") or m.group("n2"))))
         self.take(rf"\b(?:with\s+|having\s+)?(?P<n>\d+)\s+or\s+(?:fewer|less|under|below)\s*{people}|\b(?P<n2>\d+)\s*{people}\s+or\s+(?:fewer|less)\b", lambda m: self.filter.update(max_employees=int(m.group("n") or m.group("n2"))))

@@ -26,6 +26,7 @@ from leadpilot.agent.planner.aggregates import Aggregates
 from leadpilot.agent.planner.categories import SEGMENT_PHRASES, STAGE_PHRASES, Categories, industry_table
 from leadpilot.agent.planner.comparatives import Comparatives
 from leadpilot.agent.planner.fields import FieldValues
+from leadpilot.agent.planner.inflow import INFLOW, inflow_args, inflow_followed
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.owners import Owners
 from leadpilot.agent.planner.people import People
@@ -91,6 +92,7 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
         self.read_lead_reference()
         self.read_companies(min_words=2)  # "Credhub Payments" before "payments" is read as an industry
         self.read_contacts()
+        self.read_statuses()  # "Open - Not Contacted": a status, not a contact window
         self.read_field_values()  # "source: webinar", "stage is negotiation"
         self.read_aggregate()
         self.read_sorting()
@@ -106,6 +108,7 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
         self.categorical(industry_table(self.vocabulary), "industry", "not_industry")  # the store's own values first
         self.read_places()
         self.read_sources()
+        self.read_qualifications()  # "MQLs": the qualification field, before stages
         self.categorical(STAGE_PHRASES, "stage", "not_stage")
         self.read_closed()
         self.categorical(SEGMENT_PHRASES, "segment", None)
@@ -132,7 +135,7 @@ _DIMENSIONS = {
     **dict.fromkeys(("contacted_within_days", "contacted_since", "not_contacted_in_days", "not_contacted_since", "never_contacted"), "contacted"),
     **dict.fromkeys(("segment", "min_employees", "max_employees"), "size"),
     **dict.fromkeys(("source", "not_source", "channel", "not_channel"), "source"),
-    **dict.fromkeys(("stage", "not_stage", "scope", "converted"), "lifecycle"),
+    **dict.fromkeys(("stage", "not_stage", "qualification", "scope", "converted"), "lifecycle"),
     **dict.fromkeys(("industry", "not_industry"), "industry"),
     **dict.fromkeys(("min_score", "max_score"), "score"),
     **dict.fromkeys(("min_probability", "max_probability"), "probability"),
@@ -225,9 +228,14 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     if not reader.filter and not _NOUN.search(question.lower()) and context.last_call is not None:
         # Nothing to filter on and no "leads": "newest first", "how many is that?" are about the last answer.
         is_follow_up = is_follow_up or bool(reader.search) or (aggregate is not None and "group_by" not in aggregate)
+    inflow_said = bool(INFLOW.search(question))
     if is_follow_up and context.last_call is not None:
         previous = context.last_call.args
-        lead_filter = _merge(previous.get("filter", {}), lead_filter, union=bool(_UNION.search(reader.text + question.lower())))
+        before = dict(previous.get("filter", {}))
+        if inflow_followed(context.last_call.name, previous):  # the count's reading, not a condition said
+            inflow_said = True
+            before.pop("scope")
+        lead_filter = _merge(before, lead_filter, union=bool(_UNION.search(reader.text + question.lower())))
         if context.last_call.name in REPORT_TOOLS and not search and aggregate is None and semantic is None:
             # "what about fintech?" after a report: the same report, narrowed.
             kept = {k: v for k, v in previous.items() if k != "filter"}
@@ -255,9 +263,11 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
                 aggregate["group_by"] = single[0]
         if aggregate.get("group_by") == "month" and not {"scope", "stage", "not_stage", "converted"} & set(lead_filter):
             lead_filter = {**lead_filter, "scope": "all"}  # leads per month is intake history: the ones since closed came in too
-        args = {"filter": lead_filter, **aggregate}
+        args = inflow_args({"filter": lead_filter, **aggregate}, said=inflow_said)  # "how many came in?": every arrival
         return _each_said(reader, args) or Plan(calls=[ToolCall("aggregate_leads", args)])
-    return Plan(calls=[ToolCall("search_leads", {"filter": lead_filter, **search})])
+    # "who owns Acme?": the list of Acme's leads, worded as who has its open lead (answers.owner_answer).
+    named = reader.asks_owner and bool({"company", "contact"} & set(lead_filter))
+    return Plan(calls=[ToolCall("search_leads", {"filter": lead_filter, **search})], layout={"kind": "owner"} if named else None)
 
 
 _METRIC_WORDS = {"count": "how many", "conversion_rate": "conversion rate", "avg_score": "average score"}

@@ -50,15 +50,24 @@ _CLAUSES = re.compile(
     r"|\byou(?:'re|\s+are)\s+(?:the\s+best|a\s+star|a\s+legend|awesome)|\byou\s+rock)(?![\w'])",
     re.I,
 )
+# Why the person asks, which sets no condition: "I'm putting together a territory review for Canada -"
+# keeps "for Canada"; "pulling together the leads" is showing them.
+_PURPOSE = re.compile(
+    r"\b(?:(?:i'm|i\s+am|we're|we\s+are)\s+(?:putting\s+together|pulling\s+together|preparing|prepping|working\s+on|building|writing|doing)"
+    r"\s+(?:a|an|the|my|our)\s+(?:[\w-]+\s+){0,3}?(?:review|report|deck|presentation|summary|analysis|update|forecast|qbr|plan|brief|slides?)"
+    r"|(?:pull(?:ing)?|put(?:ting)?)\s+together)\b",
+    re.I,
+)
 # "... for me, please?" at the end of a request: courtesy, not "my leads".
 _FOR_ME = re.compile(r"\s+for\s+me(?=\s*(?:[,.!?]+\s*)?(?:please|pls|thanks|thank\s+you)?\s*[.!?]*\s*$)", re.I)
-_REQUEST = re.compile(r"^\s*(?:please\s+|(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?)?(?:show|pull|list|get|fetch|find|give|bring|grab|dig|look|send|run|tell)\b", re.I)
+_VERBS = r"(?:show|pull|list|get|fetch|find|give|bring|grab|dig|look|send|run|tell|break)\b"
+_REQUEST = re.compile(rf"^\s*(?:please\s+)?{_VERBS}|\b(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?{_VERBS}", re.I)
 
 
 def strip_courtesy(text: str) -> str:
     """`text` without greetings, thanks, apologies and polite framing; the question itself, as said."""
     stripped = _SIGN_OFF.sub("", _GREETING.sub("", text))
-    stripped = _CLAUSES.sub(" ", stripped)
+    stripped = _CLAUSES.sub(" ", _PURPOSE.sub(" ", stripped))
     stripped = re.sub(r"(?:^|\s)[,!.;:-]+(?=\s|$)", " ", stripped)  # punctuation left alone by what was taken out
     if _REQUEST.search(stripped):
         stripped = _FOR_ME.sub("", stripped)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from leadpilot.agent.planner.categories import CHANNEL_PHRASES, INDUSTRY_PHRASES, SEGMENT_PHRASES, SOURCE_PHRASES, STAGE_PHRASES
+from leadpilot.agent.planner.categories import (CHANNEL_PHRASES, INDUSTRY_PHRASES, QUALIFIED_PHRASES, SEGMENT_PHRASES, SOURCE_PHRASES,
+                                                 STAGE_PHRASES)
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.people import DEPARTMENT_WORDS, LEVELS, SENIORITY_PHRASES
 from leadpilot.agent.planner.reading import FILLER, Reading, alternation
-from leadpilot.memory.vocab import INDUSTRIES, Channel, Stage, channel_label, industry_label
+from leadpilot.memory.vocab import INDUSTRIES, QUALIFIED_STAGES, Channel, Stage, channel_label, industry_label
 
 # The words people use for a field, -> the field.
 FIELD_WORDS = {
@@ -54,6 +55,7 @@ def _values(field: str, vocabulary: Vocabulary) -> dict[str, tuple[str, tuple[st
     elif field == "stage":
         table |= {phrase: ("stage", (stage,)) for phrase, stage in STAGE_PHRASES.items()}
         table |= {stage.value.lower(): ("stage", (stage.value,)) for stage in Stage}
+        table |= {phrase: ("qualification", (short,)) for phrase, short in QUALIFIED_PHRASES.items()}  # "stage is MQL"
     elif field == "tier":
         table |= {tier: ("tier", (tier,)) for tier in ("hot", "warm", "cold")}
     elif field == "department":
@@ -139,7 +141,10 @@ class FieldValues(Reading):
             else:
                 key, values = found
                 for one in values:
-                    self.add(f"not_{key}" if m.group("neg") and key not in ("tier", "seniority", "segment") else key, one)
+                    if m.group("neg") and key == "qualification":  # "stage is not MQL": not the stage an MQL stands for
+                        self.add("not_stage", QUALIFIED_STAGES[one].value)
+                    else:
+                        self.add(f"not_{key}" if m.group("neg") and key not in ("tier", "seniority", "segment") else key, one)
             self.blank(m.start(), m.start("value") + len(value))
             return False  # blanked above (up to the value, not the filler words after it)
 
@@ -177,6 +182,20 @@ def place_hint(word: str, text: str, vocabulary: Vocabulary) -> str | None:
     if place is None or not vocabulary.cities:
         return None
     return unheld_message("city", word if word[:1].isupper() else word.capitalize(), vocabulary)
+
+
+_LEAD_NOUNS = r"(?:leads?|companies|accounts?|prospects?|deals?|firms|businesses|startups|clients|customers|opps|opportunities)"
+
+
+def industry_hint(word: str, text: str, vocabulary: Vocabulary) -> str | None:
+    """ "crypto leads?", "aerospace companies in Texas": a word the reader could not read (and that is
+    no near-miss of a known word) said where an industry goes, right before the leads — that no lead
+    is in it, with the industries the data has. Only with the store's industries to show."""
+    if not vocabulary.industries or len(word) < 3:
+        return None
+    if re.search(rf"(?<![\w-]){re.escape(word.lower())}\s+{_LEAD_NOUNS}\b", text.lower()) is None:
+        return None
+    return unheld_message("industry", word, vocabulary)
 
 
 def field_hint(word: str, text: str, vocabulary: Vocabulary) -> str | None:

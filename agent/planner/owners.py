@@ -21,6 +21,9 @@ class Owners(Reading):
             r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)(?!\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached|followed|spoken|talked))|unowned|unrouted|not\s+(?:yet\s+)?routed)\b",
             lambda m: self.add("owner", "unassigned"),
         )
+        # "the queue", "the web leads queue": a CRM queue holds the leads no rep owns yet (a queue is not a rep).
+        self.take(r"\b(?:(?:web|inbound|new|lead|leads|unassigned|sales|marketing|round[\s-]robin|shared|triage)\s+){0,3}queues?\b",
+                  lambda m: self.add("owner", "unassigned"))
         def rep(key: str, start: int, end: int) -> None:
             self.add("owner", self.vocabulary.reps[key])
             # "the leads Maya owns", "what Diego is working on": the verb after the name says no more.

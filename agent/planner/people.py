@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from leadpilot.agent.planner.reading import Reading, alternation
+from leadpilot.memory.job_titles import ROLE_NOUNS, ROLE_WORDS
 
 SENIORITY_PHRASES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
@@ -76,11 +77,14 @@ class People(Reading):
     def read_people(self) -> None:
         self.read_reachability()
         # Built from the words the question says (Reading.said), so unused ones cost nothing to compile.
+        self.read_roles()
         senior_said, titles_said, dept_said = self.said(SENIORITY_PHRASES), self.said(C_TITLES), self.said(DEPARTMENT_WORDS)
         if not (senior_said or titles_said or dept_said):
             return
         levels_said = alternation(senior_said) if senior_said else _NOTHING
         titles = alternation(titles_said) if titles_said else _NOTHING
+        # A role word ("fleet", "supply chain") stands where a department does: "fleet managers" (ROLE_WORDS).
+        dept_said += [word for word in self.said(ROLE_WORDS) if word not in DEPARTMENT_WORDS]
         dept = alternation(dept_said) if dept_said else _NOTHING
         depts = _departments(dept)
 
@@ -92,7 +96,7 @@ class People(Reading):
                 self.add("seniority", level)
             for said in (m.group("dept"), m.group("dept2")):
                 for department in re.finditer(rf"\b(?:{dept})\b", said or ""):
-                    self.add("department", DEPARTMENT_WORDS[department.group(0)])
+                    self.add_team(department.group(0))
 
         def titled(m: re.Match[str]) -> None:
             self.add("seniority", "c-level")
@@ -113,7 +117,7 @@ class People(Reading):
         # "people in marketing", "the finance team", "contacts in engineering", "in finance roles".
         def departments(m: re.Match[str]) -> None:
             for department in re.finditer(rf"\b(?:{dept})\b", m.group("a") or m.group("b")):
-                self.add("department", DEPARTMENT_WORDS[department.group(0)])
+                self.add_team(department.group(0))
 
         roles = r"(?:team|department|dept|org|function|people|folks|persona|role|position|job|title|seat|leader)s?"
         self.take(
@@ -121,6 +125,19 @@ class People(Reading):
             rf"|(?:(?:in|with|from|on|within)\s+(?:an?\s+|the\s+)?)?(?P<b>{depts})\s+{roles})\b",
             departments,
         )
+
+    def add_team(self, word: str) -> None:
+        """A department word is the department; a role word what the job title contains ("fleet")."""
+        if word in DEPARTMENT_WORDS:
+            self.add("department", DEPARTMENT_WORDS[word])
+        else:
+            self.add("title", ROLE_WORDS[word])
+
+    def read_roles(self) -> None:
+        """ "software engineers", "accountants", "SDRs": a job title said whole, what the title contains."""
+        said = self.said(ROLE_NOUNS)
+        if said:
+            self.take(rf"\b(?:{alternation(said)})\b", lambda m: self.add("title", ROLE_NOUNS[m.group(0)]))
 
     @staticmethod
     def _only_with_level(handle):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from leadpilot.agent.planner.reading import FILLER, Place, Reading
-from leadpilot.memory.geo import COUNTRY_ALIASES
+from leadpilot.memory.geo import CITY_SPELLINGS, COUNTRY_ALIASES, city_spellings, fold_name
 
 COUNTRY_PHRASES: dict[str, str] = {
     "united states": "US", "the states": "US", "america": "US", "usa": "US", "u.s.": "US", "u.s.a.": "US",
@@ -88,6 +88,43 @@ CITY_ALIASES: dict[str, str] = {
 }
 
 
+def city_table(vocabulary) -> dict[str, str]:
+    """How people name a city -> the value to filter on: the planner's short names ("sf", "nyc"), the
+    store's own cities (its spelling wins: a store that spells "München" is not asked for "Munich"),
+    and every other spelling of a city the store holds (memory.geo.CITY_SPELLINGS: "Cracow" is the
+    store's "Kraków"). Kept on the vocabulary (built once per store)."""
+    cached = vocabulary.__dict__.get("_city_table")
+    if cached is not None:
+        return cached
+    table = {**CITY_ALIASES, **vocabulary.cities}
+    if vocabulary.cities:
+        for group in CITY_SPELLINGS:
+            held = next((vocabulary.cities[fold_name(spelling)] for spelling in group if fold_name(spelling) in vocabulary.cities), None)
+            if held is not None:
+                table |= {form: held for spelling in group for form in (spelling.lower(), fold_name(spelling))}
+    table = {k: v for k, v in table.items() if k not in COUNTRY_PHRASES}  # a city-state ("Singapore") is read as its country
+    vocabulary.__dict__["_city_table"] = table
+    return table
+
+
+def spelling_readings(text: str, filters: list[dict]) -> list[str]:
+    """ "Read 'Cracow' as Kraków (the spelling in your data).": a city the filter names that the
+    message said another way."""
+    said = fold_name(text)
+    lines = []
+    for lead_filter in filters:
+        for alternative in [lead_filter, *(lead_filter.get("any_of") or [])]:
+            for city in [*(alternative.get("city") or []), *(alternative.get("not_city") or [])]:
+                if re.search(rf"(?<!\w){re.escape(fold_name(city))}(?!\w)", said):
+                    continue
+                other = next((spelling for spelling in city_spellings(city)[1:]
+                              if re.search(rf"(?<!\w){re.escape(fold_name(spelling))}(?!\w)", said)), None)
+                line = f"Read {other!r} as {city} (the spelling in your data)." if other else None
+                if line and line not in lines:
+                    lines.append(line)
+    return lines
+
+
 _WORDLIKE_CITIES = frozenset({"reading", "nice", "split", "mobile", "orange", "bath", "deal", "sale", "best", "hope", "victoria",
                               "florence", "independence", "commerce", "enterprise", "industry", "opportunity", "paradise"})
 
@@ -119,7 +156,7 @@ class Places(Reading):
                 found.append(Place(start, end, "city", cities[key], key))
 
         # A city-state ("Singapore") is read as its country, which also lets it join a list of countries.
-        cities = {k: v for k, v in {**self.vocabulary.cities, **CITY_ALIASES}.items() if k not in COUNTRY_PHRASES}
+        cities = city_table(self.vocabulary)
         self.ngrams(cities, city, max_words=3)
         def americas(m: re.Match[str]) -> None:  # "the Americas": North and Latin America together
             self.add("region", "NA")

@@ -21,11 +21,13 @@ from leadpilot.agent.intents import read_report
 from leadpilot.agent.planner import typos
 from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall, dimension
 from leadpilot.agent.planner.courtesy import strip_courtesy
-from leadpilot.agent.planner.fields import field_hint, place_hint, unheld_values
+from leadpilot.agent.planner.inflow import INFLOW, inflow_args
+from leadpilot.agent.planner.fields import field_hint, industry_hint, place_hint, unheld_values
 from leadpilot.agent.planner.core import plan as plan_one
 from leadpilot.agent.planner.core import read_fragment
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.paging import NO_LIST, page_args, read_page_request
+from leadpilot.agent.planner.places import spelling_readings
 from leadpilot.agent.planner.categories import QUALIFIED_PHRASES
 from leadpilot.agent.planner.reading import FILLER, alternation
 from leadpilot.memory.vocab import QUALIFIED_STAGES
@@ -47,54 +49,30 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     text = strip_courtesy(normalise_chat(question))
     planned = _plan_text(text, now=now, vocabulary=vocabulary, context=context)
     notes = qualified_readings(text, planned.calls) if planned.calls else []
-    if not notes:
-        return planned
-    return replace(planned, calls=_as_qualifications(text, planned.calls), readings=[*notes, *planned.readings])
+    cities = [call.args["filter"] for call in planned.calls if isinstance(call.args.get("filter"), dict)]
+    notes += spelling_readings(text, cities) if any("city" in f or "not_city" in f or "any_of" in f for f in cities) else []
+    return replace(planned, readings=[*notes, *planned.readings]) if notes else planned
 
 
 _QUALIFIED_SAID = {"mql": "marketing-qualified: marketing passed them on, sales has not taken them on yet",
                    "sql": "sales-qualified: sales accepted them and is working them"}
 
 
-def _qualifications_said(text: str) -> dict[str, str]:
-    """The MQL / SQL phrases said, each with its qualification (mql | sql), in order."""
-    said = re.findall(rf"\b(?:{alternation(QUALIFIED_PHRASES)})(?![\w-])", text, re.I)
-    return {phrase: QUALIFIED_PHRASES[phrase.lower()] for phrase in dict.fromkeys(said)}
-
-
 def qualified_readings(text: str, calls: list[ToolCall]) -> list[str]:
-    """ "Read 'MQLs' as marketing-qualified leads (...)": how an MQL / SQL was read (memory.lifecycle)."""
-    stages = {value for call in calls for f in [call.args.get("filter") or {}, *((call.args.get("filter") or {}).get("any_of") or [])]
-              for key in ("stage", "not_stage") for value in f.get(key) or []}
+    """ "Read 'MQLs' as marketing-qualified leads (...)": how an MQL / SQL the filter names was said
+    (memory.lifecycle: the CRM's kept lifecycle value, else the stage it stands for)."""
+    named = {value for call in calls for f in [call.args.get("filter") or {}, *((call.args.get("filter") or {}).get("any_of") or [])]
+             for value in f.get("qualification") or []}
+    if not named:
+        return []
+    said = re.findall(rf"\b(?:{alternation(QUALIFIED_PHRASES)})(?![\w-])", text, re.I)
     lines = []
-    for phrase, short in _qualifications_said(text).items():
-        stage = QUALIFIED_STAGES[short].value
-        if stage in stages:
+    for phrase in dict.fromkeys(said):
+        short = QUALIFIED_PHRASES[phrase.lower()]
+        if short in named:
+            stage = QUALIFIED_STAGES[short].value
             lines.append(f"Read {phrase!r} as {_QUALIFIED_SAID[short]} (the lifecycle value your CRM kept, else the {stage} stage).")
     return lines
-
-
-def _as_qualifications(text: str, calls: list[ToolCall]) -> list[ToolCall]:
-    """The planner reads "MQLs" as their stage; the filter says `qualification`, so a store that kept
-    its CRM's lifecycle values ("Marketing Qualified Lead") answers with exactly those leads."""
-    wanted = {QUALIFIED_STAGES[short].value: short for short in _qualifications_said(text).values()}
-
-    def rewrite(f: dict) -> dict:
-        named = [s for s in f.get("stage") or [] if s in wanted]
-        if not named:
-            return f
-        rest = [s for s in f["stage"] if s not in wanted]
-        out = {k: v for k, v in f.items() if k != "stage"} | ({"stage": rest} if rest else {})
-        return out | {"qualification": sorted({*out.get("qualification", []), *(wanted[s] for s in named)})}
-
-    rewritten = []
-    for call in calls:
-        f = call.args.get("filter")
-        if isinstance(f, dict):
-            f = rewrite(f) | ({"any_of": [rewrite(a) for a in f["any_of"]]} if f.get("any_of") else {})
-            call = replace(call, args={**call.args, "filter": f})
-        rewritten.append(call)
-    return rewritten
 
 
 def _plan_text(text: str, *, now: datetime, vocabulary: Vocabulary, context: Context) -> Plan:
@@ -311,7 +289,7 @@ def _plan_parts(parts: list[str], *, now: datetime, vocabulary: Vocabulary, cont
         calls.extend(planned.calls)
         label = _LEADING_JOIN.sub("", part).strip()
         if inherits and any(call.name in _QUERY_TOOLS for call in planned.calls):
-            label = f"{label.rstrip('?.! ')}, of those in part {number - 1}"
+            label = f"{label.rstrip('?.! ')} (of those in part {number - 1})"
         labels.extend([label] * len(planned.calls))
         previous = next((c for c in reversed(planned.calls) if c.name in _QUERY_TOOLS), previous)
     return Plan(calls=calls, layout={"kind": "parts", "labels": labels})
@@ -360,7 +338,8 @@ def _plan_question(text: str, *, now: datetime, vocabulary: Vocabulary, context:
         return sides
     comparison = split_comparison(text, now=now, vocabulary=vocabulary)
     if comparison is not None:
-        calls = [ToolCall("aggregate_leads", {"filter": f, **comparison.aggregate}) for f in comparison.filters]
+        inflow = bool(INFLOW.search(text))  # "new leads this month vs last month": every arrival on each side
+        calls = [ToolCall("aggregate_leads", inflow_args({"filter": f, **comparison.aggregate}, said=inflow)) for f in comparison.filters]
         return Plan(calls=calls, layout={"kind": "compare", "labels": comparison.labels})
     alternatives = split_alternatives(text, now=now, vocabulary=vocabulary) if re.search(r"\bor\b", text, re.I) else None
     if alternatives is not None:
@@ -418,6 +397,8 @@ def _refusal(
             hints.append(f"'{word}': did you mean {' or '.join(close)}?")
         elif (place := place_hint(word, text, vocabulary)) is not None and place not in about_fields:  # "leads in Madrid"
             about_fields.append(place)
+        elif (industry := industry_hint(word, text, vocabulary)) is not None and industry not in about_fields:  # "crypto leads"
+            about_fields.append(industry)
     if not hints and not about_fields:
         return first
     message = first.message or "I don't understand that question."

@@ -15,6 +15,7 @@ from typing import Any
 from leadpilot.agent.dates import MONTH_NAMES, WINDOW_RE, Window, joined, resolve_window
 from leadpilot.agent.numbers import words_to_digits
 from leadpilot.agent.planner.names import Vocabulary
+from leadpilot.agent.regex_gate import could_match
 
 FILLER = frozenset(
     """a about above across after all also am an and any anyone anything are as ask at be been being both but by can
@@ -32,7 +33,7 @@ FILLER = frozenset(
     stuff things wondering curious possible able mind quick quickly real super really kinda sorta basically
     literally hello yo greetings cheers team guys folks everybody somebody someone wanna gotta
     who's who're what're where's which're there're here's showing listing pulling fetching finding giving telling
-    status statuses situation progress went gone became become turned deal""".split()
+    status statuses situation progress went gone became become turned deal sitting""".split()
 )
 NEGATORS = (
     r"(?:not|no|non|excluding|exclude|except|outside(?:\s+of)?|other\s+than|besides|but\s+not|without|apart\s+from|aside\s+from|"
@@ -87,8 +88,11 @@ class Reading:
         self.groups_said: list[tuple[int, str]] = []
 
     # -- machinery --
-    def take(self, pattern: str, handler: Callable[[re.Match[str]], bool | None], flags: int = 0) -> None:
-        """Apply `handler` to every match; blank the match unless the handler returns False."""
+    def take(self, pattern: str, handler: Callable[[re.Match[str]], bool | None], flags: int = 0, *, gated: bool = True) -> None:
+        """Apply `handler` to every match; blank the match unless the handler returns False.
+        `gated=False` for a pattern made from words the text says (nothing to pre-check)."""
+        if gated and not could_match(pattern, self.text, flags):
+            return  # none of the words every match needs is in the text: not compiled, not run
         for match in list(re.finditer(pattern, self.text, flags)):
             if not self.text[match.start() : match.end()].strip():
                 continue  # already read
@@ -110,6 +114,8 @@ class Reading:
         the phrase said its own time ("not contacted for 3 weeks") and no window is looked for. The
         window's grammar is compiled once, not into every phrase that can carry one (a dozen copies
         cost ~0.1 s on a process's first question)."""
+        if not could_match(pattern, self.text):
+            return
         consumed = 0
         for match in list(re.finditer(pattern, self.text)):
             if match.start() < consumed or not self.text[match.start() : match.end()].strip():
@@ -235,7 +241,7 @@ class Reading:
                 if found is not None:
                     found.append(Place(match.start(), match.end(), key, value, match.group(0)))
 
-        self.take(pattern, handle)
+        self.take(pattern, handle, gated=False)  # made of phrases the text says: the pre-check could only agree
 
     def ngrams(
         self, names: dict[str, str], handle: Callable[[str, int, int], None], *, max_words: int = 6, min_words: int = 1

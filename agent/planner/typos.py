@@ -20,7 +20,8 @@ from itertools import product
 
 from leadpilot.agent.dates import MONTHS, WEEKDAYS
 from leadpilot.agent.planner.activity import PAGE_WORDS
-from leadpilot.agent.planner.categories import CHANNEL_PHRASES, INDUSTRY_PHRASES, SEGMENT_PHRASES, SOURCE_PHRASES, STAGE_PHRASES
+from leadpilot.agent.planner.categories import (CHANNEL_PHRASES, INDUSTRY_PHRASES, QUALIFIED_PHRASES, SEGMENT_PHRASES, SOURCE_PHRASES,
+                                                 STAGE_PHRASES)
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.people import DEPARTMENT_WORDS, SENIORITY_PHRASES
 from leadpilot.agent.planner.places import CITY_ALIASES, COUNTRY_PHRASES, REGION_PHRASES, US_STATES
@@ -69,7 +70,7 @@ def _words_of(phrases: object) -> set[str]:
 def _table_index() -> dict[str, str]:
     """Every word of the planner's phrase tables (industries, places, sources, ...), lower case -> itself."""
     words: set[str] = set()
-    for table in (INDUSTRY_PHRASES, SOURCE_PHRASES, CHANNEL_PHRASES, STAGE_PHRASES, SEGMENT_PHRASES, REGION_PHRASES,
+    for table in (INDUSTRY_PHRASES, SOURCE_PHRASES, CHANNEL_PHRASES, STAGE_PHRASES, QUALIFIED_PHRASES, SEGMENT_PHRASES, REGION_PHRASES,
                   COUNTRY_PHRASES, US_STATES, CITY_ALIASES, SENIORITY_PHRASES):
         words |= _words_of(table)
     words |= _words_of(PAGE_WORDS) | _words_of(DEPARTMENT_WORDS) | set(MONTHS) | set(WEEKDAYS)

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from calendar import monthrange
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from leadpilot.agent.dates import Window
@@ -19,6 +20,16 @@ def set_activity_window(condition: dict[str, Any], window: Window) -> None:
         condition["since"] = window.start.isoformat()
     if window.end is not None:
         condition["before"] = window.end.isoformat()
+
+
+def _before(now: datetime, n: int, unit: str) -> str:
+    """Where "older than N days / weeks / months" starts: N calendar months back is that day's start
+    ("older than 6 months" on 18 Feb is before 18 Aug), days and weeks count back from now."""
+    if unit != "month":
+        return (now - timedelta(days=n * (7 if unit == "week" else 1))).isoformat()
+    months = now.year * 12 + now.month - 1 - n
+    year, month = divmod(months, 12)
+    return date(year, month + 1, min(now.day, monthrange(year, month + 1)[1])).isoformat()
 
 
 class Windows(Reading):
@@ -85,10 +96,11 @@ class Windows(Reading):
                 self.filter["never_contacted"] = True
             return True
 
-        self.take(r"\b(?:never\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached(?:\s+out\s+to)?)|uncontacted|untouched|not\s+yet\s+contacted|no\s+contact\s+yet|with\s+no\s+(?:contact|outreach|touches)(?:\s+(?:at\s+all|ever|yet))?|zero\s+(?:contact|touches))\b(?!\s+(?:in|for|over|since|within))", lambda m: self.filter.update(never_contacted=True))
+        self.take(r"\b(?:never\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached(?:\s+out\s+to)?)|uncontacted|untouched|not\s+yet\s+contacted|no\s+contact\s+yet|with\s+no\s+(?:contact|outreach|touches|activit(?:y|ies)(?:\s+(?:logged|recorded))?)(?:\s+(?:at\s+all|ever|yet))?|zero\s+(?:contact|touches))\b(?!\s+(?:in|for|over|since|within))", lambda m: self.filter.update(never_contacted=True))
         self.take_windowed(not_contacted, handle_not, required=False, unless="n_over")
         self.take_windowed(
-            r"\b(?:no|without\s+(?:any\s+|a\s+|an\s+|one\s+|a\s+single\s+)?|zero)\s*(?:contact|touch(?:es)?|touchpoints?|outreach|follow[\s-]?ups?|activity\s+from\s+us)\s+(?:(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?)?",
+            r"\b(?:no|without\s+(?:any\s+|a\s+|an\s+|one\s+|a\s+single\s+)?|zero|(?:haven't|hasn't|have\s+not|has\s+not)\s+(?:had|seen|got)\s+(?:any\s+)?)\s*"
+            r"(?:contact|touch(?:es)?|touchpoints?|outreach|follow[\s-]?ups?|activity\s+from\s+us|activit(?:y|ies)(?:\s+(?:logged|recorded))?)\s+(?:(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?)?",
             handle_not, required=True, unless="n_over",
         )
         def last_contact_ago(m: re.Match[str]) -> None:
@@ -126,7 +138,7 @@ class Windows(Reading):
         """ "deals won last month", "lost this quarter", "closed in October": the window is when the
         lead closed (the filter's closed_after / closed_before), not when it came in; won is the
         CUSTOMER stage, lost LOST, closed either."""
-        outcome = (r"(?P<outcome>closed[\s-]+won|closed[\s-]+lost|won|lost|lose|closed|close|converted|became\s+(?:a\s+)?customers?|"
+        outcome = (r"(?P<outcome>closed[\s-]+won|closed[\s-]+lost|won|lost|lose|closed|close|converted|convert|became\s+(?:a\s+)?customers?|"
                    r"signed|churned)")
         pattern = (rf"\b(?:(?:were|was|got|have\s+been|has\s+been|we(?:'ve)?|did\s+we|have\s+we)\s+)?{outcome}"
                    r"(?:\s+(?:deals?|leads?|ones|accounts|opps|opportunities|customers|business))?(?:\s+(?:were|was))?")
@@ -135,7 +147,7 @@ class Windows(Reading):
             if window is None:
                 return True  # periods with a gap: read, and said why not answered
             said = " ".join(m.group("outcome").split()).replace("-", " ")
-            if said == "converted":
+            if said in ("converted", "convert"):  # "did any of my leads convert this month?"
                 self.filter["converted"] = True
             elif said in ("closed won", "won", "signed") or said.startswith("became"):
                 self.add("stage", "CUSTOMER")
@@ -181,7 +193,7 @@ class Windows(Reading):
                 self.blank(start, end)
             position = end
         self.take(r"\b(?:created|added)\s+(?:more\s+than|over)\s+(\d+)\s+(day|week|month)s?\s+ago\b|\bolder\s+than\s+(\d+)\s+(day|week|month)s?\b",
-                  lambda m: self.filter.update(created_before=(self.now - timedelta(days=int(m.group(1) or m.group(3)) * {"day": 1, "week": 7, "month": 30}[m.group(2) or m.group(4)])).isoformat()))
+                  lambda m: self.filter.update(created_before=_before(self.now, int(m.group(1) or m.group(3)), m.group(2) or m.group(4))))
         # "2 weeks ago" alone is a moment, not a period: say how to ask, rather than guess a window around it.
         self.take(
             r"\b(?:(?P<verb>created|added|came\s+in|contacted|touched|called|emailed|reached)\s+)?(?:about\s+|around\s+|roughly\s+|exactly\s+)?"

@@ -14,20 +14,32 @@ import sys
 # `leadpilot ask "..."` answers one question and exits: it loads only the agent's commands (#21: the
 # other command modules, compiled and run for nothing, were a twentieth of its cold start).
 _ONE_QUESTION = sys.argv[1:2] == ["ask"]
-
+# A plain `leadpilot ask "..." [--json] [--as E] [--conversation C]` is answered without Typer at all
+# (one_question.py; Typer and Click were ~5% of its cold start); --help and usage errors go to Typer.
+_PLAIN_ASK = None
 if _ONE_QUESTION:
+    from leadpilot.interfaces.cli.one_question import plain_ask_args
+
+    _PLAIN_ASK = plain_ask_args(sys.argv[2:])
+
+if _PLAIN_ASK is not None:
+    pass
+elif _ONE_QUESTION:
     from leadpilot.interfaces.cli import agent  # noqa: F401  (importing registers its commands)
 else:
     from leadpilot.interfaces.cli import accounts, agent, data, scoring, servers, users  # noqa: F401  (importing registers their commands)
     from leadpilot.interfaces.cli import reps  # noqa: F401  (#20: `leadpilot reps import|list`, the roster)
-from leadpilot.interfaces.cli.shared import app, fail
+from leadpilot.interfaces.cli.plain import report_error
 
 # `leadpilot --help` lists the commands in this order.
 COMMAND_ORDER = (
     "seed", "rescore", "calibrate", "score-drift", "reindex", "demo", "ui", "slack", "serve", "worker", "import", "export",
     "ask", "chat", "train", "predict", "feedback", "migrate", "status", "enrich",
 )
-app.registered_commands.sort(key=lambda command: COMMAND_ORDER.index(command.name or command.callback.__name__))
+if _PLAIN_ASK is None:
+    from leadpilot.interfaces.cli.shared import app, fail  # noqa: F401  (fail: for the command modules' callers)
+
+    app.registered_commands.sort(key=lambda command: COMMAND_ORDER.index(command.name or command.callback.__name__))
 
 
 def _add_campaign_commands() -> None:
@@ -52,18 +64,25 @@ def main() -> None:
         import gc                 # garbage collections (a fifth of its start); collect rarely instead
 
         gc.set_threshold(200_000, 50, 1000)
-        _only_the_agent_commands()
+        if _PLAIN_ASK is None:
+            _only_the_agent_commands()
     try:
+        if _PLAIN_ASK is not None:
+            from leadpilot.interfaces.cli.one_question import answer_one
+
+            sys.exit(answer_one(**_PLAIN_ASK))
         if not as_json:
             app()
             return
         code = app(standalone_mode=False)  # usage errors come back here instead of being printed
         sys.exit(code if isinstance(code, int) else 0)
     except SettingsError as error:
-        raise SystemExit(fail(str(error), as_json=as_json, code=2).exit_code) from None
+        report_error(str(error), as_json=as_json)
+        raise SystemExit(2) from None
     except Exception as error:
         if as_json and hasattr(error, "format_message") and isinstance(getattr(error, "exit_code", None), int):  # Click's errors
-            raise SystemExit(fail(error.format_message(), as_json=True, code=error.exit_code).exit_code) from None
+            report_error(error.format_message(), as_json=True)
+            raise SystemExit(error.exit_code) from None
         raise
     finally:
         _quick_exit()

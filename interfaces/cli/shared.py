@@ -3,12 +3,9 @@ and the clock."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 
-if TYPE_CHECKING:
-    from leadpilot.memory.db import Database
+from leadpilot.interfaces.cli.plain import console, err_console, open_store, report_error  # noqa: F401  (open_store: the commands' store)
 
 def show_flags_as_flags() -> None:
     """Typer's help panels print a type for every option, flags too (`--json <bool>`), as if a flag
@@ -37,24 +34,7 @@ app = typer.Typer(
 )
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
-def _err_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def open_store() -> Database:
-    """The configured database, migrated to the newest schema."""
-    from leadpilot.memory.db import open_database
-    from leadpilot.settings import get_settings
-
-    return open_database(get_settings().resolved_database_url)
+_console, _err_console = console, err_console  # the names the command modules use
 
 
 def current_clock():
@@ -83,13 +63,7 @@ def say(text: str) -> None:
 def fail(message: str, *, as_json: bool = False, code: int = 1) -> typer.Exit:
     """Report an error the way the command reports results: {"error": ...} on standard output
     under --json, red on standard error otherwise; raise what this returns (exit `code`)."""
-    if as_json:
-        import json
-        import sys
-
-        sys.stdout.write(json.dumps({"error": message}, ensure_ascii=False) + "\n")
-    else:
-        _err_console().print(message, style="red", markup=False, highlight=False)
+    report_error(message, as_json=as_json)
     return typer.Exit(code)
 
 

@@ -4,7 +4,9 @@ Pull: the first backfill pages through every contact (GET /crm/v3/objects/contac
 paging: the search API stops at 10,000 results); later pulls search by `lastmodifieddate` greater
 than the cursor, oldest first. Owners (GET /crm/v3/owners) give each owner id its email, which is
 matched to a rep; a contact's associated company (v4 association batch read, companies batch read)
-fills the company fields the contact leaves empty.
+fills the company fields the contact leaves empty. The contact's engagement properties (form
+submissions, page views, email opens and clicks and their dates: memory.crm_engagement, the same
+mapping as a CSV import's columns) travel as the record's `engagement` and become its activities.
 
 Push: contact changes go in one batch upsert by email (idProperty=email), each input carrying its
 idempotency key as `objectWriteTraceId`; notes and tasks are batch upserted by a unique custom
@@ -19,6 +21,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from leadpilot.memory.crm_engagement import HUBSPOT_PROPERTIES
+from leadpilot.memory.lead_record import ENGAGEMENT_FIELD
 from leadpilot.tools.crm.connector import Change, CrmError, Page, Pulled, Pushed, RateLimited
 from leadpilot.tools.crm.policy import HubSpotMapping
 
@@ -101,7 +105,8 @@ class HubSpotConnector:
 
     def _properties(self) -> list[str]:
         stage = ["lifecyclestage"] if self.mapping.stages else []
-        return list(dict.fromkeys(self.mapping.pulled_properties() + ["hubspot_owner_id", "lastmodifieddate"] + stage))
+        return list(dict.fromkeys(self.mapping.pulled_properties() + ["hubspot_owner_id", "lastmodifieddate"] + stage
+                                  + list(HUBSPOT_PROPERTIES)))
 
     def pull(self, *, since: str | None, after: str | None, limit: int = _PAGE) -> Page:
         props = self._properties()
@@ -127,6 +132,8 @@ class HubSpotConnector:
             for name, value in companies.get(contact_id, {}).items():
                 fields.setdefault(name, value)
             fields.setdefault("external_id", contact_id)
+            if engagement := {name: properties[name] for name in HUBSPOT_PROPERTIES if properties.get(name) not in (None, "")}:
+                fields[ENGAGEMENT_FIELD] = engagement
             modified = properties.get("lastmodifieddate") or contact.get("updatedAt") or ""
             records.append(Pulled(crm_id=contact_id, modified=str(modified), fields=fields,
                                   owner_email=owners.get(str(properties.get("hubspot_owner_id") or "")),

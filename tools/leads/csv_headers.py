@@ -13,12 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from leadpilot.memory.crm_engagement import ENGAGEMENT_NOUNS, engagement_key, header_key
 from leadpilot.memory.lead_record import CANONICAL_FIELDS, OPTIONAL_FIELDS
 
 # Per field, the headers that feed it, highest priority first. The canonical name always leads.
 FIELD_HEADERS: dict[str, tuple[str, ...]] = {
     "external_id": ("external_id", "Record ID", "Lead ID", "Contact ID"),
-    "company": ("company", "Company Name", "Account Name", "Organization", "Organisation", "Associated Company"),
+    "company": (
+        "company", "Company Name", "Account Name", "Company / Account", "Organization", "Organisation", "Associated Company",
+    ),
     "website": ("website", "Website URL", "Company Domain Name", "Domain", "URL"),
     "contact_name": ("contact_name", "Full Name", "Name"),
     "email": ("email", "Email Address", "E-mail"),
@@ -56,9 +59,7 @@ REJECTS_COLUMNS: tuple[str, ...] = ("_line", "_errors")
 IDENTIFYING_FIELDS: tuple[str, ...] = ("company", "email", "contact_name")
 
 
-def normalise_header(header: str) -> str:
-    """The comparison key of a header: lower case, letters and digits only ("No. of Employees" -> "noofemployees")."""
-    return "".join(char for char in header.lower() if char.isalnum())
+normalise_header = header_key  # lower case, letters and digits only ("No. of Employees" -> "noofemployees")
 
 
 @lru_cache(maxsize=1)
@@ -155,6 +156,9 @@ def map_headers(headers: Sequence[str]) -> HeaderMapping:
     first_name, last_name = columns_of("first_name"), columns_of("last_name")
     fields = {name: columns_of(name) for name in (*CANONICAL_FIELDS, *OPTIONAL_FIELDS) if name in by_target}
     labels = _unique_labels(cleaned)
+    if read := [f"{labels[c]!r} ({ENGAGEMENT_NOUNS[key]})" for c in extra if (key := engagement_key(labels[c])) is not None]:
+        notes.append("engagement columns, kept in extra and made into activities that scoring reads (dated as "
+                     "docs/csv-mapping.md says; re-imports replace them): " + ", ".join(read))
     for name, columns in fields.items():
         if len(columns) > 1:
             shared = ", ".join(repr(labels[column]) for column in columns)

@@ -2,10 +2,13 @@
 
 Columns: the canonical lead fields (owner_email from the owner rep), language, then every key
 found in the leads' `extra`, so an export imported into another database keeps them. Dates are
-ISO 8601 UTC ("...Z"); converted is true/false/empty; sources, stages and industries are written
-as the store keeps them (website_form, LOST, edtech: the team's own industry, not its group), which
-the importer reads back unchanged; the team's own stage spelling ("Marketing Qualified Lead") is the
-extra column stage_raw, a lost lead's close date closed_lost_at (memory.lead_record).
+ISO 8601 UTC ("...Z"); converted is true/false/empty, or the file's own cell ("0") on an open lead
+that has no outcome (extra.converted_raw); stages are written as the store keeps them (LOST), which the
+importer reads back unchanged; an industry and a source are written as the team labelled them in the
+file they came from ("EdTech", "Partner Referral", kept in extra.industry_raw / extra.source_raw; the
+store keeps edtech and partner_referral), else as stored (a lead with no source: a blank cell); the team's own stage spelling
+("Marketing Qualified Lead") is the extra column stage_raw, a lost lead's close date closed_lost_at
+(memory.lead_record). JSON keeps the stored industry and industry_raw beside it.
 
 A CSV export writes what the importer reads, so export -> import into a fresh store -> export is
 byte-identical. Cells a spreadsheet would run as formulas (=, +, -, @, tab or CR first: OWASP CSV
@@ -33,16 +36,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.db import Database
-from leadpilot.memory.lead_record import CANONICAL_FIELDS, DERIVED_FIELDS, OPTIONAL_FIELDS
+from leadpilot.memory.lead_record import (
+    CANONICAL_FIELDS, CONVERTED_RAW_KEY, DERIVED_FIELDS, INDUSTRY_RAW_KEY, NO_SOURCE, OPTIONAL_FIELDS, SOURCE_RAW_KEY,
+)
 from leadpilot.memory.leads import iter_leads
 from leadpilot.memory.likely_duplicates import LIKELY_DUPLICATE_KEY, likely_duplicates_of
 from leadpilot.memory.models import Lead
+from leadpilot.memory.vocab import industry_value, normalise_source
 
 DATA_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, *OPTIONAL_FIELDS)  # what the importer reads
 COMPUTED_COLUMNS: tuple[str, ...] = ("id", "score", "tier", "owner")  # the importer ignores these
 EXPORT_COLUMNS: tuple[str, ...] = (*DATA_COLUMNS, *COMPUTED_COLUMNS)
 # Only in JSON: derived at every write from the data (a CSV with them would feed `extra` on import).
 JSON_ONLY_COLUMNS: tuple[str, ...] = (*DERIVED_FIELDS, LIKELY_DUPLICATE_KEY)
+# Kept in extra on import, written back by a CSV in their own columns (JSON keeps them beside the stored values).
+LABEL_KEYS = frozenset({INDUSTRY_RAW_KEY, SOURCE_RAW_KEY, CONVERTED_RAW_KEY})
 _BATCH = 2000
 
 
@@ -61,8 +69,9 @@ def export_leads(
     if computed is None:
         computed = format == "json"
     with db.session() as session:
-        extra_keys = extra_columns(session)
-        leads = (lead_row(lead, extra_keys=extra_keys) for lead in iter_leads(session, batch_size=batch_size))
+        labels = format == "csv"  # a CSV writes the team's labels (industry, source, converted) in their columns
+        extra_keys = tuple(key for key in extra_columns(session) if not (labels and key in LABEL_KEYS))
+        leads = (lead_row(lead, extra_keys=extra_keys, labels=labels) for lead in iter_leads(session, batch_size=batch_size))
         with _text_output(output) as stream:
             if format == "csv":
                 columns = EXPORT_COLUMNS if computed else DATA_COLUMNS
@@ -82,8 +91,9 @@ def extra_columns(session: Session) -> tuple[str, ...]:
     return tuple(sorted(keys - set(EXPORT_COLUMNS) - set(JSON_ONLY_COLUMNS)))
 
 
-def lead_row(lead: Lead, *, extra_keys: tuple[str, ...] = ()) -> dict[str, Any]:
-    """One lead as export values (dates as ISO 8601 strings, everything else as stored)."""
+def lead_row(lead: Lead, *, extra_keys: tuple[str, ...] = (), labels: bool = False) -> dict[str, Any]:
+    """One lead as export values (dates as ISO 8601 strings, everything else as stored; with `labels`,
+    the industry as the team wrote it: `industry_label_of`)."""
     extra = lead.extra if isinstance(lead.extra, dict) else {}
     # An owner the importer could not resolve to a rep is kept in extra; write it back out.
     owner_email = lead.owner.email if lead.owner is not None else extra.get("owner_email")
@@ -95,18 +105,18 @@ def lead_row(lead: Lead, *, extra_keys: tuple[str, ...] = ()) -> dict[str, Any]:
         "email": lead.email,
         "phone": lead.phone,
         "job_title": lead.job_title,
-        "industry": lead.industry,
+        "industry": industry_label_of(lead.industry, extra) if labels else lead.industry,
         "company_size": lead.company_size,
         "country": lead.country,
         "state": lead.state,
         "city": lead.city,
-        "source": lead.source,
+        "source": source_label_of(lead.source, extra) if labels else lead.source,
         "stage": lead.stage,
         "owner_email": owner_email,
         "created_at": iso_utc(lead.created_at),
         "last_contacted_at": iso_utc(lead.last_contacted_at),
         "notes": lead.notes,
-        "converted": lead.converted,
+        "converted": converted_label_of(lead.converted, extra) if labels else lead.converted,
         "converted_at": iso_utc(lead.converted_at),
         "language": lead.language,
         "id": lead.id,
@@ -121,6 +131,31 @@ def lead_row(lead: Lead, *, extra_keys: tuple[str, ...] = ()) -> dict[str, Any]:
     for key in extra_keys:
         row[key] = extra.get(key)
     return row
+
+
+def industry_label_of(industry: str | None, extra: dict[str, Any]) -> str | None:
+    """The industry as the team wrote it ("EdTech", kept in extra.industry_raw on import) while it
+    still is the stored one; else the stored value."""
+    label = extra.get(INDUSTRY_RAW_KEY)
+    if industry and isinstance(label, str) and industry_value(label) == industry:
+        return label
+    return industry
+
+
+def source_label_of(source: str | None, extra: dict[str, Any]) -> str | None:
+    """The source as the team wrote it ("Partner Referral", kept in extra.source_raw) while it still is the
+    stored one; a lead with no source (memory.lead_record.NO_SOURCE) as a blank cell; else the stored value."""
+    label = extra.get(SOURCE_RAW_KEY)
+    if source and isinstance(label, str) and normalise_source(label) == source:
+        return label
+    return None if source == NO_SOURCE else source
+
+
+def converted_label_of(converted: bool | None, extra: dict[str, Any]) -> bool | str | None:
+    """`converted`, or while no outcome is stored the cell the file had ("0" on an open stage,
+    extra.converted_raw), which the importer reads back as no outcome again."""
+    label = extra.get(CONVERTED_RAW_KEY)
+    return label if converted is None and isinstance(label, str) else converted
 
 
 def iso_utc(value: datetime | None) -> str | None:

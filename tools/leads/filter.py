@@ -33,7 +33,7 @@ SCOPE_HELP = (
     "'closed' (won or lost: CUSTOMER, LOST) or 'all'. Omit it for the default: OPEN leads only, unless the "
     "filter names `stage` or `converted` (those then decide; an any_of alternative that names them decides "
     "for itself). Use 'all' for 'including closed', 'all time', 'ever', 'all leads ever'; 'closed' for closed "
-    "deals. The result's closed_not_shown says how many closed leads the default left out. Conversion rates "
+    "deals; 'all' for a count of arrivals ('how many came in last month'). The result's closed_not_shown says how many closed leads the default left out. Conversion rates "
     "and the history reports (lead volume, conversion by tier, time to first contact, rep performance, "
     "attribution) read all leads unless scope is set."
 )
@@ -137,6 +137,10 @@ class LeadConditions(BaseModel):
         None, description="The contact's department, from the job title, e.g. engineering, sales, marketing, finance, "
         "product, data, security, it, hr, legal, operations, customer success, executive.",
     )
+    title: list[Annotated[str, Field(min_length=2, max_length=60)]] | None = Field(
+        None, max_length=10, description="The contact's job title contains one of these texts (any case), for roles narrower than "
+        "a department: ['fleet'] with seniority manager = fleet managers.",
+    )
     has_phone: bool | None = Field(None, description="True: has a phone number. False: has none.")
     has_email: bool | None = Field(None, description="True: has an email address. False: has none.")
     min_score: int | None = Field(None, ge=0, le=1000)
@@ -232,6 +236,13 @@ class LeadConditions(BaseModel):
         if values is None:
             return None
         return sorted({" ".join(v.lower().replace("_", " ").split()) for v in values if v.strip()}) or None
+
+    @field_validator("title")
+    @classmethod
+    def _titles(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
+        return sorted({" ".join(v.lower().split()) for v in values if v.strip()}) or None
 
     @field_validator("owner")
     @classmethod

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 
-from leadpilot.memory.geo import REGION_COUNTRIES, state_code
+from leadpilot.memory.geo import REGION_COUNTRIES, city_match_values, state_code
 from leadpilot.memory.lead_record import CLOSED_LOST_KEY
 from leadpilot.memory.lifecycle import qualification_or_stage_condition
 from leadpilot.memory.models import Activity, Lead, Rep
@@ -115,10 +115,10 @@ def _field_conditions(
         c.append(or_(Lead.country.is_(None), Lead.country.not_in(excluded)))
     if f.state:
         c.append(Lead.state.in_(_states(f.state, f.country)))
-    if f.city:
-        c.append(func.lower(Lead.city).in_([city.lower() for city in f.city]))
+    if f.city:  # any spelling of the city: "Munich" is also the store's "München" (memory.geo.CITY_SPELLINGS)
+        c.append(func.lower(Lead.city).in_([value for city in f.city for value in city_match_values(city)]))
     if f.not_city:
-        c.append(or_(Lead.city.is_(None), func.lower(Lead.city).not_in([city.lower() for city in f.not_city])))
+        c.append(or_(Lead.city.is_(None), func.lower(Lead.city).not_in([value for city in f.not_city for value in city_match_values(city)])))
     if f.segment:
         c.append(_size_condition(f.segment))
     if f.min_employees is not None:
@@ -180,6 +180,8 @@ def _people_conditions(f: LeadConditions) -> list[ColumnElement[bool]]:
         c.append(Lead.seniority.in_(f.seniority))
     if f.department:
         c.append(func.lower(Lead.department).in_(f.department))
+    if f.title:  # bound text, never SQL: "fleet" is LIKE '%fleet%' with its wildcards escaped
+        c.append(or_(*(func.lower(Lead.job_title).contains(text, autoescape=True) for text in f.title)))
     for wanted, column in ((f.has_phone, Lead.phone), (f.has_email, Lead.email)):
         if wanted is not None:
             c.append(_present(column) if wanted else not_(_present(column)))

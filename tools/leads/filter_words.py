@@ -74,6 +74,8 @@ def describe_conditions(conditions: LeadConditions) -> list[str]:
     lines.extend(_number_lines(f))
     lines.extend(_time_lines(f))
     lines.extend(_activity_lines(f))
+    if f.title:
+        lines.append("job title contains " + " or ".join(repr(text) for text in f.title))
     if f.company:
         lines.append(f"company contains {f.company!r}")
     if f.contact:

@@ -56,6 +56,7 @@ class ImportReport:
     likely_duplicates: list[tuple[int, int, int]] = field(default_factory=list)
     duplicate_leads: set[int] = field(default_factory=set)  # those leads, and their partners this import loaded
     closed_without_date: int = 0  # rows of a closed stage (customer, lost) without a close date
+    unassigned_owners: dict[str, list[int]] = field(default_factory=dict)  # owner name that is no rep -> its rows' lines
 
     @property
     def loaded(self) -> int:
@@ -171,6 +172,8 @@ class _Importer:
         for line, row, reasons in chunk.rejects:
             self.reject(line, row, reasons)
         self.report.warnings.extend(chunk.warnings)
+        for owner, lines in chunk.unassigned_owners.items():
+            self.report.unassigned_owners.setdefault(owner, []).extend(lines)
         if chunk.lines:
             with _gc_paused():
                 self._load(chunk.lines, chunk.batch)

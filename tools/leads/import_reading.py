@@ -21,9 +21,10 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from leadpilot.memory.crm_engagement import engagement_key
 from leadpilot.memory.db import Database
 from leadpilot.memory.lead_batch import LeadBatch, LeadEncoder
-from leadpilot.memory.lead_record import CLOSED_LOST_KEY, LeadValidationError, ValidatedLead, validate_lead
+from leadpilot.memory.lead_record import CLOSED_LOST_KEY, ENGAGEMENT_FIELD, LeadValidationError, ValidatedLead, validate_lead
 from leadpilot.memory.models import Rep
 from leadpilot.tools.leads.csv_headers import HeaderMapping, expected_headers_hint, map_headers
 from leadpilot.tools.leads.export import read_spreadsheet_safe
@@ -198,9 +199,14 @@ class _RecordBuilder:
             if len(columns) > 1
         ]
         self._extra = [(column, labels[column]) for column in mapping.extra]
+        # CRM engagement columns (counts, dates) stay in extra as written and become activities too (memory.crm_engagement)
+        self._engagement = [(column, label) for column, label in self._extra if engagement_key(label) is not None]
         self._first = mapping.first_name
         self._last = mapping.last_name
         self._owner_columns = [(column, labels[column]) for column in mapping.fields.get("owner_email", ())]
+        # field -> the file's own column name, where it is not the field's ("No. of Employees" for company_size)
+        self._column_of = {name: labels[columns[0]] for name, columns in mapping.fields.items()
+                           if len(columns) == 1 and labels[columns[0]] != name}
         self._rep_emails = rep_emails_by_name
 
     def build(self, row: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -223,6 +229,8 @@ class _RecordBuilder:
         for column, label in self._extra:
             if value := row[column].strip():
                 extra[label] = value
+        if self._engagement and (cells := {label: extra[label] for _, label in self._engagement if label in extra}):
+            raw[ENGAGEMENT_FIELD] = cells
         if (self._first or self._last) and not raw.get("contact_name", "").strip():
             if full_name := " ".join(part for part in (self._first_of(row, self._first), self._first_of(row, self._last)) if part):
                 raw["contact_name"] = full_name
@@ -231,6 +239,11 @@ class _RecordBuilder:
         if owner and "@" not in owner:
             self._resolve_owner_name(owner, row, raw, extra, warnings)
         return raw, extra, warnings
+
+    def reason(self, problem: object) -> str:
+        """A validation problem as the person who knows the file reads it: with its own column's name."""
+        column = self._column_of.get(getattr(problem, "field", ""))
+        return f"column {column!r}: {problem}" if column else str(problem)
 
     @staticmethod
     def _first_of(row: list[str], columns: tuple[int, ...]) -> str:
@@ -247,7 +260,7 @@ class _RecordBuilder:
         del raw["owner_email"]
         label = next((label for column, label in self._owner_columns if row[column].strip() == owner), "owner")
         extra[label] = owner
-        warnings.append(f"owner: {owner!r} is not an email address and matches no rep's name; lead left unassigned (kept in extra)")
+        warnings.append(UNASSIGNED_OWNER + owner)  # counted per name, one warning for the file (unassigned_owner_warnings)
 
 
 # --- reading the rows, a chunk at a time -----------------------------------------------------
@@ -306,6 +319,22 @@ class ParsedChunk:
     full: bool = False  # ended because chunk_size good rows were read (not at the end of the file)
     stopped_at: tuple[int, str] | None = None  # (line, reason): the text layer met bytes it cannot decode
     closed_without_date: int = 0  # good rows of a closed stage (customer, lost) with no close date
+    # An owner cell naming no rep (a Salesforce queue such as "Web Leads Queue"): name -> the lines of its good rows.
+    unassigned_owners: dict[str, list[int]] = field(default_factory=dict)
+
+
+UNASSIGNED_OWNER = "\x00unassigned owner:"  # a row's marker for an owner name that matches no rep
+
+
+def unassigned_owner_warnings(owners: dict[str, list[int]]) -> list[tuple[int, str]]:
+    """One warning per owner name that is not a rep (a queue, a former employee), at its first line, for
+    the whole file: "84 rows name 'Web Leads Queue', which is not a rep — left unassigned; ..."."""
+    return [
+        (lines[0], f"{len(lines):,} {'row names' if len(lines) == 1 else 'rows name'} {owner!r}, which is not a rep — "
+                   "left unassigned (the name kept in extra); add it as a queue in config/routing.yaml or a rep with "
+                   "`leadpilot reps import`")
+        for owner, lines in owners.items()
+    ]
 
 
 def use_field_limit(max_field_chars: int) -> None:
@@ -374,14 +403,17 @@ def read_chunks(
                 try:
                     record = validate_lead(raw, now=now)
                 except LeadValidationError as error:
-                    chunk.rejects.append((line, row, [str(problem) for problem in error.problems]))
+                    chunk.rejects.append((line, row, [builder.reason(problem) for problem in error.problems]))
                     continue
                 if extra:
                     record.extra = {**extra, **record.extra}
                 if record.closed_without_date and CLOSED_LOST_KEY not in record.extra:
                     chunk.closed_without_date += 1
                 for message in warnings:
-                    chunk.warnings.append((line, message))
+                    if message.startswith(UNASSIGNED_OWNER):
+                        chunk.unassigned_owners.setdefault(message[len(UNASSIGNED_OWNER):], []).append(line)
+                    else:
+                        chunk.warnings.append((line, message))
                 chunk.lines.append(line)
                 records.append(record)
                 if len(records) >= chunk_size:

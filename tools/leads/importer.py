@@ -34,6 +34,7 @@ from leadpilot.tools.leads.import_reading import (
     _read_header,
     _rep_emails_by_name,
     read_chunks,
+    unassigned_owner_warnings,
     use_field_limit,
 )
 from leadpilot.tools.scoring import ScoringPolicy
@@ -118,6 +119,7 @@ def import_leads_csv(
                         on_progress(chunk.bytes_read, total_bytes)
         finally:
             importer.write_refused(path, file_format)
+    report.warnings += unassigned_owner_warnings(report.unassigned_owners)  # one per name, not one per row
     report.warnings.sort(key=lambda item: item[0])
     report.rejected.sort(key=lambda item: item[0])
     report.likely_duplicates.sort()

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, String, and_, case, func, literal, select, true, type_coerce
+from sqlalchemy import Select, String, and_, case, func, literal, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.models import Lead, Rep
@@ -305,8 +305,9 @@ def aggregate_leads(session: Session, *, query: AggregateLeads, viewer: Viewer, 
     elif query.metric == "avg_score":
         value = func.avg(Lead.score)
     else:
+        # Closed = won or lost by outcome or stage: an import may say converted=false of a lead still open.
         won = func.sum(case((Lead.converted.is_(True), 1), else_=0))
-        closed = func.sum(case((Lead.converted.is_not(None), 1), else_=0))
+        closed = func.sum(case((or_(Lead.converted.is_(True), Lead.stage.in_(("CUSTOMER", "LOST"))), 1), else_=0))
         value = won * 1.0 / func.nullif(closed, 0)
     value = value.label(query.metric)
     statement = select(group, value).select_from(Lead).outerjoin(Rep, Lead.owner_id == Rep.id).where(*compiled.conditions)

@@ -1,7 +1,7 @@
 """Capture one lead posted by a web form or another system: validate, store durably, enqueue.
 
 `capture_lead` does everything in one transaction — the lead (inserted, or the stored one it
-matches updated), a form-submit activity, a receipt per identity key, the pipeline job — so a 202
+matches updated), a form-submit activity (not for a record pulled from a CRM: `store_captures`), a receipt per identity key, the pipeline job — so a 202
 means the lead is on disk and will be processed. Identity, in order: the Idempotency-Key header;
 else source + external_id; else email; else company + contact name (normalised). A repeat of a
 key already seen is answered with the same lead id and never queued again: a lead is processed
@@ -64,7 +64,9 @@ def identity_keys(record: ValidatedLead, *, idempotency_key: str | None) -> list
     values = record.values
     keys = [f"idem:{idempotency_key}"] if idempotency_key else []
     if values.get("external_id"):
-        keys.append(f"ext:{values.get('source') or 'other'}:{values['external_id']}")
+        # a record that names no source is keyed as before blank sources were stored as "unknown"
+        source = values.get("source") if "source" in record.provided else None
+        keys.append(f"ext:{source or 'other'}:{values['external_id']}")
     if values.get("email"):
         keys.append(f"email:{values['email']}")
     if not values.get("external_id") and not values.get("email") and (company := company_key(values.get("company"))):
@@ -109,11 +111,11 @@ def capture_lead(
     return _store_one(db, pending, actor=actor)
 
 
-def _store_one(db: Database, pending: PendingCapture, *, actor: str) -> CaptureResult:
+def _store_one(db: Database, pending: PendingCapture, *, actor: str, form_submit: bool = True) -> CaptureResult:
     for attempt in range(_ATTEMPTS):
         try:
             with db.transaction() as session:
-                [answer] = _capture_group(session, [pending], actor=actor)
+                [answer] = _capture_group(session, [pending], actor=actor, form_submit=form_submit)
             if isinstance(answer, IdempotencyConflict):  # nothing was written
                 raise answer
             return answer
@@ -126,20 +128,24 @@ def _store_one(db: Database, pending: PendingCapture, *, actor: str) -> CaptureR
     raise AssertionError("unreachable")
 
 
-def store_captures(db: Database, batch: Sequence[PendingCapture], *, actor: str = "webhook") -> list[CaptureResult | Exception]:
+def store_captures(db: Database, batch: Sequence[PendingCapture], *, actor: str = "webhook",
+                   form_submit: bool = True) -> list[CaptureResult | Exception]:
     """Store validated posts in one transaction, in order (a repeat later in the batch is answered
     as a repeat); each answer is a CaptureResult or the IdempotencyConflict (nothing written for
     it). Any other failure rolls the batch back and stores each post on its own, as capture_lead
-    does, so one bad post costs the others nothing but time; its error is its answer."""
+    does, so one bad post costs the others nothing but time; its error is its answer.
+
+    `form_submit=False`: the posts are records pulled from a CRM (backfill or sync), not forms someone
+    just submitted, so they get no form_submit activity: their engagement is what the CRM reports."""
     try:
         with db.transaction() as session:
-            return list(_capture_group(session, batch, actor=actor))
+            return list(_capture_group(session, batch, actor=actor, form_submit=form_submit))
     except Exception:
         pass
     answers: list[CaptureResult | Exception] = []
     for pending in batch:
         try:
-            answers.append(_store_one(db, pending, actor=actor))
+            answers.append(_store_one(db, pending, actor=actor, form_submit=form_submit))
         except Exception as error:
             answers.append(error)
     return answers
@@ -157,7 +163,8 @@ class _Planned:
     receipts: list[str] = field(default_factory=list)  # a new post: the keys it is the first to bring
 
 
-def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str) -> list[CaptureResult | IdempotencyConflict]:
+def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str,
+                   form_submit: bool = True) -> list[CaptureResult | IdempotencyConflict]:
     """The posts of a group, as each would be captured after the one before it, in a few statements
     for all of them: one receipt lookup, one upsert of the leads, the receipts, activities, jobs and
     events flushed together."""
@@ -176,7 +183,7 @@ def _capture_group(session, batch: Sequence[PendingCapture], *, actor: str) -> l
             add_receipt(session, key=key, lead_id=lead_of[i], body_sha256=pending.body_sha256, at=pending.received_at)
     session.flush()  # a concurrent first post of the same lead fails here, before anything else
     note_repeats(session, keys=[plan.key for plan in plans if plan.key is not None and plan.conflict is None], at=last)
-    for i in lead_of:
+    for i in lead_of if form_submit else ():
         pending = plans[i].pending
         add_activity(session, lead_id=lead_of[i], kind=ActivityKind.FORM_SUBMIT, occurred_at=pending.now, flush=False,
                      detail=f"captured by {actor}",

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from leadpilot.memory.audit import record_change
+from leadpilot.memory.crm_engagement import engagement_activities, replace_imported_activities
 from leadpilot.memory.lead_record import LeadValidationError, validate_lead
 from leadpilot.memory.models import Lead
 from leadpilot.memory.outbox import CrmCursor, get_cursor, link_lead, link_new_leads, links_by_crm_id
@@ -187,7 +188,7 @@ def _store_page(db: Any, crm: str, records: list[Any], *, report: SyncReport, no
             digest = body_digest(repr(sorted(payload.items())).encode())
             new.append((record, PendingCapture(validated, identity_keys(validated, idempotency_key=None), digest, None, now, received)))
     if new:
-        answers = store_captures(db, [pending for _, pending in new], actor=crm)
+        answers = store_captures(db, [pending for _, pending in new], actor=crm, form_submit=False)  # a pull is no form
         links = []
         for (record, _), answer in zip(new, answers):
             if isinstance(answer, Exception):
@@ -238,6 +239,8 @@ def _update_known(db: Any, crm: str, known: list[tuple[Any, Any, int]], *, repor
                 why = f"owner changed in {crm} ({old or 'nobody'} → {record.owner_email}): the CRM wins for owners, respected"
                 record_change(session, lead_id=lead_id, field="owner", old=old, new=record.owner_email, reason=why, at=now, actor=crm)
                 add_event(session, lead_id=lead_id, step="crm", outcome="ok", message=why, at=received)
+            if validated.engagement:  # the CRM's engagement properties, as activities (as a new record's: memory.crm_engagement)
+                replace_imported_activities(session, [(lead_id, engagement_activities(validated.engagement, created_at=lead.created_at))])
             lead.updated_at = now
             link_lead(session, crm=crm, lead_id=lead_id, crm_id=record.crm_id, crm_owner=record.owner_email, at=received)
             report.updated += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadpilot.tools.routing.facts import AccountOwner, LeadFacts
 from leadpilot.tools.routing.policy import PolicyChange
@@ -22,18 +22,65 @@ FALLBACK_RULE = "fallback"
 
 
 
-@dataclass
 class Verdict:
-    """One candidate of one rule: chosen, eligible but not chosen, or excluded (with why)."""
+    """One candidate of one rule: chosen, eligible but not chosen, or excluded (with why).
 
-    rep: str
-    name: str
-    rule: str
-    status: str  # chosen | eligible | excluded
-    reasons: list[str] = field(default_factory=list)
-    codes: list[str] = field(default_factory=list)
-    note: str | None = None  # how the strategy scored them
-    facts: dict[str, Any] = field(default_factory=dict)
+    A batch makes one per candidate per lead, so a verdict is one slotted object: its reasons and
+    codes lists exist only once it is excluded, and its `facts` (local time, open leads, new leads
+    today, the strategy's numbers) are kept as the values seen at decision time and put into words
+    only when asked (`to_dict`, the audit)."""
+
+    __slots__ = ("rep", "name", "rule", "status", "note", "_reasons", "_codes", "_seen", "_at", "_open", "_today", "_scored")
+
+    def __init__(self, rep: str, name: str, rule: str, status: str, reasons: list[str] | None = None,
+                 codes: list[str] | None = None, note: str | None = None) -> None:
+        self.rep, self.name, self.rule, self.status, self.note = rep, name, rule, status, note  # note: how the strategy scored them
+        self._reasons, self._codes = tuple(reasons or ()), tuple(codes or ())  # tuples of text: no work for the cyclic GC
+        self._seen: Any = None  # the RepFacts seen at `_at`, with their open leads and new leads today
+        self._at: datetime | None = None
+        self._open = self._today = 0
+        self._scored: dict[str, Any] | None = None  # what the strategy weighed (weight, conversion...)
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(self._reasons)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self._codes)
+
+    def exclude(self, codes: list[str], reasons: list[str]) -> None:
+        """Excluded, for these (code, reason) pairs, after any already given."""
+        self.status = "excluded"
+        self._codes += tuple(codes)
+        self._reasons += tuple(reasons)
+
+    def saw(self, rep: Any, now: datetime, open_leads: int, new_today: int) -> None:
+        """The rep's facts at decision time: their local time (said lazily), open leads and new leads today."""
+        self._seen, self._at, self._open, self._today = rep, now, open_leads, new_today
+
+    def scored(self, **facts: Any) -> None:
+        """The numbers the pool's strategy weighed for this candidate."""
+        self._scored = {**(self._scored or {}), **facts}
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self._seen is not None:
+            found.update(local_time=self._seen.local_text(self._at), open_leads=self._open, new_today=self._today)
+        if self._scored:
+            found.update(self._scored)
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return (self.to_dict() == other.to_dict())
+
+    __hash__ = None  # type: ignore[assignment]  (mutable, as the dataclass it was)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.rep!r}, {self.status!r}, rule={self.rule!r}, codes={self.codes!r})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,8 +95,7 @@ class Verdict:
         return f"{self.name}: {label}" + (f" — {self.note}" if self.note else "")
 
 
-@dataclass(frozen=True)
-class RuleCheck:
+class RuleCheck(NamedTuple):  # a tuple of text: the cyclic GC stops tracking it (a batch makes one per rule per lead)
     rule: str
     matched: bool
     detail: str

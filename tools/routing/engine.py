@@ -117,9 +117,7 @@ def _prefer(
     kept_ids = {id(c) for c in kept}
     for candidate in eligible:
         if id(candidate) not in kept_ids:
-            candidate.verdict.status = "excluded"
-            candidate.verdict.codes.append(code)
-            candidate.verdict.reasons.append(reason(candidate))
+            candidate.verdict.exclude([code], [reason(candidate)])
     return kept
 
 
@@ -144,7 +142,7 @@ def _choose(
         return _Choice(only, f"the rule sends these leads to {only.rep.name}, who is available "
                               f"({workload.open(only.rep.id)} of {only.rep.max_open_leads} open leads, {only.rep.local_text(now)})")
     for candidate in eligible:
-        candidate.verdict.facts.update(open_leads=workload.open(candidate.rep.id), weight=candidate.weight)
+        candidate.verdict.scored(open_leads=workload.open(candidate.rep.id), weight=candidate.weight)
     if strategy == "least_loaded":
         for c in eligible:
             c.verdict.note = f"{workload.open(c.rep.id)} open leads"
@@ -162,7 +160,7 @@ def _choose(
             conversion = snapshot.performance.conversion(c.rep.id, lead, settings, now)
             scores[c.rep.id] = conversion
             c.verdict.note = f"{_fmt_pct(conversion.score)} expected conversion on {conversion.similar} ({conversion.won} won of {conversion.closed} closed)"
-            c.verdict.facts.update(conversion=round(conversion.score, 4), won=conversion.won, closed=conversion.closed)
+            c.verdict.scored(conversion=round(conversion.score, 4), won=conversion.won, closed=conversion.closed)
         ranked = sorted(eligible, key=lambda c: (-round(scores[c.rep.id].score, 6), workload.open(c.rep.id), c.index))
         best = ranked[0]
         best_conv = scores[best.rep.id]
@@ -246,40 +244,28 @@ def _try_rule(
 ) -> tuple[_Choice | None, str, Pool | None, str]:
     """Run one matching rule: (the choice or None, outcome text, pool, the rule's notes)."""
     constraints = policy.rule_constraints(rule)
-    pool = policy.pools.get(rule.route_to.pool) if rule.route_to.pool else None
-    if pool is not None and not pool.members:  # every rep of the roster the pool's `where:` matches
-        members: list[RepFacts | None] = sorted((r for r in snapshot.reps.values() if r.role == "rep" and not _unmatched(pool, r)),
-                                                key=lambda r: r.email)
-        emails: Sequence[str] = [r.email for r in members if r is not None]
-        if not members:
-            notes.append(f"pool {rule.route_to.pool} has nobody matching where {_where_text(pool)}")
-        else:
-            names = [r.name for r in members if r is not None]
-            notes.append(f"pool {rule.route_to.pool} is every rep with {_where_text(pool)}: {', '.join(names[:5])}"
-                         + (f" +{len(names) - 5} more" if len(names) > 5 else ""))
-    else:
-        emails = pool.member_emails() if pool else (rule.route_to.rep,)
-        members = [snapshot.reps.get(email) for email in emails]
+    pool, members, emails, weights, unmatched, pool_note = _rule_members(rule, snapshot=snapshot, policy=policy)
+    if pool_note:
+        notes.append(pool_note)
     candidates: list[_Candidate] = []
     workload = snapshot.workload
-    for index, (email, rep) in enumerate(zip(emails, members)):
+    for index, email in enumerate(emails):
+        rep = members[index]
         if rep is None:
             verdicts.append(Verdict(email, email, rule.name, "excluded", [f"{email} is not in the roster — fix the policy or add the rep"], ["unknown_rep"]))
             continue
         verdict = Verdict(rep.email, rep.name, rule.name, "eligible")
         verdicts.append(verdict)
-        weight = _member_weight(pool, index, rep)
+        weight = weights[index]
         counts = (workload.open(rep.id), workload.today(rep, now))
         blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=workload, now=now, barred=snapshot.barred, counts=counts)
-        if pool is not None and pool.where and (missing := _unmatched(pool, rep)):
-            blocks.append(("where", f"pool {rule.route_to.pool} takes only reps with {missing}"))
+        if unmatched[index]:
+            blocks.append(("where", f"pool {rule.route_to.pool} takes only reps with {unmatched[index]}"))
         if pool is not None and weight <= 0:
             blocks.append(("weight_zero", f"routing weight 0 in pool {rule.route_to.pool}: takes no pool leads"))
-        verdict.facts.update(local_time=rep.local_text(now), open_leads=counts[0], new_today=counts[1])
+        verdict.saw(rep, now, counts[0], counts[1])
         if blocks:
-            verdict.status = "excluded"
-            verdict.codes += [code for code, _ in blocks]
-            verdict.reasons += [text for _, text in blocks]
+            verdict.exclude([code for code, _ in blocks], [text for _, text in blocks])
         else:
             candidates.append(_Candidate(rep, weight, index, verdict))
     if not candidates:
@@ -307,6 +293,37 @@ def _try_rule(
     choice.candidate.verdict.status = "chosen"
     notes += rule_notes
     return choice, f"chose {choice.candidate.rep.name}", pool, "; ".join(rule_notes)
+
+
+def _rule_members(rule: Rule, *, snapshot: RoutingSnapshot, policy: RoutingPolicy) -> tuple[
+        Pool | None, list[RepFacts | None], Sequence[str], list[float], list[str | None], str | None]:
+    """A rule's pool, members (None: not in the roster), their emails, weights and failed `where:`
+    tests, and the note naming a `where:`-only pool: worked out once per snapshot (they depend on the
+    roster and the policy, not on the lead)."""
+    key = ("members", id(rule), id(policy))
+    found = snapshot.memo.get(key)
+    if found is not None and found[0] is rule and found[1] is policy:
+        return found[2]
+    pool = policy.pools.get(rule.route_to.pool) if rule.route_to.pool else None
+    note = None
+    if pool is not None and not pool.members:  # every rep of the roster the pool's `where:` matches
+        members: list[RepFacts | None] = sorted((r for r in snapshot.reps.values() if r.role == "rep" and not _unmatched(pool, r)),
+                                                key=lambda r: r.email)
+        emails: Sequence[str] = [r.email for r in members if r is not None]
+        if not members:
+            note = f"pool {rule.route_to.pool} has nobody matching where {_where_text(pool)}"
+        else:
+            names = [r.name for r in members if r is not None]
+            note = (f"pool {rule.route_to.pool} is every rep with {_where_text(pool)}: {', '.join(names[:5])}"
+                    + (f" +{len(names) - 5} more" if len(names) > 5 else ""))
+    else:
+        emails = pool.member_emails() if pool else (rule.route_to.rep,)
+        members = [snapshot.reps.get(email) for email in emails]
+    weights = [_member_weight(pool, index, rep) if rep is not None else 0.0 for index, rep in enumerate(members)]
+    unmatched = [_unmatched(pool, rep) if pool is not None and pool.where and rep is not None else None for rep in members]
+    value = (pool, members, emails, weights, unmatched, note)
+    snapshot.memo[key] = (rule, policy, value)  # holds the rule and policy: their ids stay theirs while the memo lives
+    return value
 
 
 def _where_text(pool: Pool) -> str:

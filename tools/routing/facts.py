@@ -406,6 +406,9 @@ class RoutingSnapshot:
     _performance: PerformanceBook | None = None
     accounts: DeclaredAccounts | None = None  # accounts declared in the policy or imported
     barred: dict[int, str] = field(default_factory=dict)  # rep id -> why they may not take this lead (a missed SLA)
+    # What the engine works out once per snapshot: each rule's members, weights and `where:` checks
+    # (from the roster and the policy, never from a lead).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_id = {rep.id: rep for rep in self.reps.values()}
@@ -429,6 +432,7 @@ class RoutingSnapshot:
     def replace_rep(self, rep: RepFacts) -> None:
         self.reps[rep.email] = rep
         self.by_id[rep.id] = rep
+        self.memo.clear()  # members and weights came from the roster
 
 
 @dataclass(frozen=True)
