@@ -1,5 +1,5 @@
 """Load and crash: `leadpilot serve` as a real process (its 2 pipeline workers in their own
-processes), 3,000 posts from 8 concurrent senders with 30% repeats, and kill -9 in the middle —
+processes), 2,000 posts from 8 concurrent senders with 30% repeats, and kill -9 in the middle —
 every unique lead stored once and processed exactly once, on SQLite and PostgreSQL.
 LEADPILOT_LOAD_POSTS=10000 runs the size the capture pipeline issue (#9) asks for (about 13 min for
 the four tests on a 2-core machine, which is why the suite's default is smaller: the checks are the
@@ -25,7 +25,7 @@ from leadpilot.memory.pipeline import CaptureReceipt, FollowUpTask, JobStatus, N
 from leadpilot.memory.seed import seed_demo
 from slack_stub import BOT_TOKEN, SlackAPIStub
 
-POSTS = int(os.environ.get("LEADPILOT_LOAD_POSTS", "3000"))
+POSTS = int(os.environ.get("LEADPILOT_LOAD_POSTS", "2000"))
 DOMAIN = "load.example"
 
 
