@@ -12,46 +12,48 @@ from __future__ import annotations
 from typing import Any
 
 
-def _day(iso: str) -> str:
-    from datetime import date
+def _brief(lead: dict[str, Any], names: dict[str, str], named: str, *, owner_said: bool = False) -> str:
+    """ "lead 812 (Madison O'Brien, lead, owner Oliver Bennett, created 17 Nov 2026)": the list answers'
+    own short form (toolbox/common.brief_line), from a search row, with the owner by name (left out
+    when the sentence has just said who owns it)."""
+    from leadpilot.agent.toolbox.common import brief_line
 
-    from leadpilot.memory.lead_lookup import day_label
-
-    return day_label(date.fromisoformat(iso[:10]))
-
-
-def _brief(lead: dict[str, Any]) -> str:
-    """ "lead 812: lead stage, warm 37, created 17 Nov 2026"; a closed lead says won or lost."""
-    stage = lead.get("stage")
-    said = [{"CUSTOMER": "won, a customer", "LOST": "lost"}.get(stage, f"{str(stage).lower()} stage") if stage else "",
-            f"{lead['tier']} {lead['score']}" if lead.get("tier") else "",
-            f"created {_day(lead['created_at'])}" if lead.get("created_at") else ""]
-    return f"lead {lead['id']}: " + ", ".join(part for part in said if part) if any(said) else f"lead {lead['id']}"
+    stage = {"CUSTOMER": "customer", "LOST": "lost"}.get(str(lead.get("stage")), lead.get("stage"))
+    owner = _name(lead.get("owner"), names)
+    line = brief_line({**lead, "stage": stage, "owner": owner, "created": str(lead.get("created_at") or "")[:10] or None}, named=named)
+    return line.replace(f", owner {owner or 'unassigned'}", "", 1) if owner_said else line
 
 
-def owner_answer(result: dict[str, Any], closed_note: str) -> str | None:
-    """The owner sentence for one company's (or person's) leads, or None to word it as a list."""
+def _name(owner: str | None, names: dict[str, str]) -> str | None:
+    """A rep by name (their email when the store has no name for them)."""
+    return names.get(owner, owner) if owner else None
+
+
+def owner_answer(result: dict[str, Any], closed_note: str, names: dict[str, str] | None = None) -> str | None:
+    """The owner sentence for one company's (or person's) leads, or None to word it as a list; `names`
+    gives each rep's name by email (the plan's vocabulary), so the sentence names the rep."""
+    names = names or {}
     leads, total = result.get("leads") or [], result.get("total") or 0
     if "error" in result or not leads:
         return None
-    names = list(dict.fromkeys(lead.get("company") or lead.get("contact_name") or "" for lead in leads))
-    if len(names) != 1 or not names[0]:
+    called = list(dict.fromkeys(lead.get("company") or lead.get("contact_name") or "" for lead in leads))
+    if len(called) != 1 or not called[0]:
         return None  # several companies match the name: the list answer asks which
-    name, which = names[0], "closed " if result.get("closed_instead") else "open "
+    name, which = called[0], "closed " if result.get("closed_instead") else "open "
     instead = f"{name} has no open lead. " if result.get("closed_instead") else ""
-    owners = list(dict.fromkeys(lead.get("owner") for lead in leads))
+    owners = list(dict.fromkeys(_name(lead.get("owner"), names) for lead in leads))
     if total == 1:
-        owner = leads[0].get("owner")
+        owner = owners[0]
         suggest = "" if result.get("closed_instead") else " (ask 'who should take it?' for a suggestion)"
         whose = f"is owned by {owner}" if owner else f"is unassigned{suggest}"
-        return f"{instead}{name}'s {which}lead {whose} ({_brief(leads[0])})." + closed_note
+        return f"{instead}{name}'s {which}lead {whose}: {_brief(leads[0], names, name, owner_said=True)}." + closed_note
     more = f" (showing {len(leads)} of {total})" if total > len(leads) else ""
     if len(owners) == 1 and total == len(leads):  # every one of them shown, and one owner
         who = f"owned by {owners[0]}" if owners[0] else "unassigned"
-        listed = "; ".join(_brief(lead) for lead in leads)
+        listed = "; ".join(_brief(lead, names, name, owner_said=True) for lead in leads)
         return f"{instead}All {total} {which}leads of {name} are {who}: {listed}." + closed_note
     if len(owners) == 1:
         return None  # more than were shown: the list answer says how many, and each row its owner
-    listed = "; ".join(f"{n}. {_brief(lead)}, owner {lead.get('owner') or 'unassigned'}" for n, lead in enumerate(leads, start=1))
+    listed = "; ".join(f"{n}. {_brief(lead, names, name)}" for n, lead in enumerate(leads, start=1))
     return (f"{instead}{name} has {total} {which}leads with different owners{more}, so I have not picked one. Which one do you mean? "
             f"{listed}. Say \"the first one\" or \"lead {leads[0]['id']}\"." + closed_note)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from leadpilot.agent.messages import ToolMessage
-from leadpilot.memory.vocab import industry_label
+from leadpilot.memory.vocab import industry_label, source_label
 
 
 def _filters(applied: Sequence[str]) -> str:
@@ -76,7 +76,8 @@ def _which_company(result: dict[str, Any], applied: list[str]) -> str:
     return f" Several companies match {applied[0].removeprefix('company contains ')}: {', '.join(companies[:8])} — which one do you mean?"
 
 
-def _aggregate(result: dict[str, Any]) -> str:
+def _aggregate(result: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    names = names or {}  # rep email -> name, for a count by owner
     rows, metric = result.get("rows", []), result.get("metric", "count")
     group = result.get("group_by")
     which, applied = _lifecycle(result)
@@ -92,6 +93,10 @@ def _aggregate(result: dict[str, Any]) -> str:
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def name(value: Any) -> str:
+        if group == "source":
+            return source_label(value)  # "(no source)", not the stored "unknown"
+        if group == "owner":
+            return names.get(value, value) if value and value != "unassigned" else "unassigned"  # the rep by name
         return industry_label(value) if group == "industry" and isinstance(value, str) else str(value)
 
     label = {"count": "Lead count", "conversion_rate": "Conversion rate", "avg_score": "Average score"}[metric]
@@ -148,7 +153,7 @@ def _lead(result: dict[str, Any]) -> str:
     return text
 
 
-def _about(result: dict[str, Any], text: str) -> str:
+def _about(result: dict[str, Any], text: str, *, first: str = "") -> str:
     """`text` about one lead, said the way a rep needs it: a closed lead's outcome first ("Won on
     5 Aug 2026 — this is a customer."); for a lead found by name, which of its leads this is and
     the others under that name (stage, owner, created)."""
@@ -161,18 +166,25 @@ def _about(result: dict[str, Any], text: str) -> str:
         intro = f"{count}; this is the open one. " if not chosen.get("outcome") else f"{count}, none of them open; this is the latest to close. "
     outcome = f"{result['outcome_sentence']} " if result.get("outcome_sentence") and result.get("outcome_sentence") not in text else ""
     listed = "; ".join(brief_line(lead, named=named) for lead in others[:5]) + (f"; and {len(others) - 5} more" if len(others) > 5 else "")
-    return intro + outcome + text + (f" Other leads under {named}: {listed}." if others else "")
+    return outcome + first + intro + text + (f" Other leads under {named}: {listed}." if others else "")
 
 
-def _score(result: dict[str, Any]) -> str:
+def _score(result: dict[str, Any], asked: str | None = None) -> str:
     """'Lead 83 (Northgate Capital): 91, hot (hot from 70, warm from 40). Top reasons: ... Points by
-    category: ...' — in a rep's words: no policy version, no rule internals."""
+    category: ...' — in a rep's words: no policy version, no rule internals. Asked why it is a tier
+    it is not ("why is Northgate Capital hot?" of a warm lead), it says so first: "Northgate Capital
+    is warm (37), not hot." (after a closed lead's outcome)."""
     if "error" in result:
         return result["error"]
+    first = ""
+    if asked and result.get("score") is not None and result.get("tier") and result["tier"] != asked:
+        first = f"{result.get('company') or 'Lead ' + str(result['lead_id'])} is {result['tier']} ({result['score']}), not {asked}. "
+    elif asked and result.get("score") is None:
+        first = f"{result.get('company') or 'Lead ' + str(result['lead_id'])} is not {asked}: it has no score yet. "
     contact = (result.get("chosen") or {}).get("contact_name")
     text = f"Lead {result['lead_id']} ({result.get('company') or 'no company'}{', ' + contact if contact else ''}): "
     if result.get("score") is None:
-        return _about(result, text + "not scored yet.")
+        return _about(result, text + "not scored yet.", first=first)
     tiers = result.get("thresholds") or {}
     bands = result.get("axes") or ", ".join(f"{tier} from {tiers[tier]}" for tier in ("hot", "warm") if tier in tiers)  # axes: fit × engagement
     text += f"{result['score']}, {result.get('tier') or 'no tier'}" + (f" ({bands})." if bands else ".")
@@ -185,7 +197,7 @@ def _score(result: dict[str, Any]) -> str:
         text += " Points by category: " + ", ".join(
             f"{c['category']} {c.get('points', 0):g}" + (f" of {c['cap']:g}" if c.get("cap") is not None else "") for c in categories
         ) + "."
-    return _about(result, text)
+    return _about(result, text, first=first)
 
 
 def _prediction(result: dict[str, Any]) -> str:
@@ -444,12 +456,16 @@ def compose_answer(
         from leadpilot.agent.answer_parts import word_parts
 
         body = word_parts(texts, results, layout)
+    elif layout and layout.get("kind") == "by_owner" and len(results) == 1 and tool_results[0].name == "aggregate_leads":
+        body = _aggregate(results[0], layout.get("names")) + "".join(f" Note: {problem}." for problem in results[0].get("problems") or [])
+    elif layout and layout.get("kind") == "why" and len(results) == 1 and tool_results[0].name == "explain_score":
+        body = _score(results[0], layout.get("tier")) + "".join(f" Note: {problem}." for problem in results[0].get("problems") or [])
     elif layout and layout.get("kind") == "owner" and len(results) == 1:  # "who owns Acme?": who, not a list
         from leadpilot.agent.answer_owner import owner_answer
 
         artifact = getattr(tool_results[0], "artifact", None)  # the full rows (stage, created), when this turn ran the call
         result = {**results[0], **artifact} if isinstance(artifact, dict) and "error" not in results[0] else results[0]
-        body = owner_answer(result, _closed_not_shown(results[0])) or " ".join(texts)
+        body = owner_answer(result, _closed_not_shown(results[0]), layout.get("names")) or " ".join(texts)
     else:
         body = " ".join(texts)
     if not readings:

@@ -48,15 +48,26 @@ def build_vocabulary(session: Session) -> Vocabulary:
 
     cities = {c.lower(): c for c in session.scalars(select(Lead.city).distinct().where(Lead.city.is_not(None)))}
     # The names the owner filter understands (emails, full names, unique first names), to emails.
-    emails = dict(session.execute(select(Rep.id, Rep.email)).all())
+    emails, rep_names = {}, {}
+    for rep_id, email, name in session.execute(select(Rep.id, Rep.email, Rep.name)):
+        emails[rep_id] = email
+        if name:
+            rep_names[email] = name
     reps = {name: emails[rep_id] for name, rep_id in owner_lookup(session).items()}
     companies = {c.lower(): c for c in session.scalars(select(Lead.company).distinct().where(Lead.company.is_not(None)))}
     contacts = {c.lower(): c for c in session.scalars(select(Lead.contact_name).distinct().where(Lead.contact_name.is_not(None)))}
     sources = {s: s for s in session.scalars(select(Lead.source).distinct().where(Lead.source.is_not(None)))}
     industries = frozenset(session.scalars(select(Lead.industry).distinct().where(Lead.industry.is_not(None))))
     departments = frozenset(d.lower() for d in session.scalars(select(Lead.department).distinct().where(Lead.department.is_not(None))))
-    return Vocabulary(cities=cities, reps=reps, companies=companies, contacts=contacts, sources=sources, industries=industries,
-                      departments=departments)
+    countries = frozenset(c.upper() for c in session.scalars(select(Lead.country).distinct().where(Lead.country.is_not(None))) if c)
+    kept = Lead.extra["stage_raw"].as_string()
+    statuses = frozenset(s for s in session.scalars(select(kept).distinct().where(kept.is_not(None))) if s and s.strip())
+    # An owner column's name that is no rep (a CRM queue such as "Web Leads"): the import kept it in extra, under the column's name.
+    queues = frozenset(" ".join(value.lower().split()) for extra in session.scalars(select(Lead.extra).where(Lead.owner_id.is_(None)).limit(5000))
+                       for key, value in (extra or {}).items() if "owner" in key.lower() and isinstance(value, str) and len(value.strip()) > 2)
+    return Vocabulary(cities=cities, reps=reps, rep_names=rep_names, companies=companies, contacts=contacts, sources=sources, industries=industries,
+                      departments=departments, statuses=statuses, queues=queues,
+                      countries=countries)
 
 
 def cached_vocabulary(db: Database, session: Session, *, cache_dir: Path | None = None) -> Vocabulary:

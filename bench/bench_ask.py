@@ -11,11 +11,12 @@ vocabulary cached); each timed run is a whole agent turn, as `leadpilot ask` run
 call, query, rows, answer, run log (`--conversation` adds the conversation memory writes). The SQL
 baseline fetches the same rows (open leads, as the question means: every contract column of up to
 the row cap, with the owner's email, in the same order: checked) with one hand-written statement
-through the same driver; the ask also counts the closed leads its open default left out (one COUNT
-the baseline does not run; every bench lead is open, so it finds none but still runs); "SQL + total"
-also counts every match (count(*) OVER ()), as the answer's "Found N leads" needs. "Ask's SQL" is the
-statement the search tool compiled for the question, run alone through the same driver: the ask
-minus it is the agent around the query. The runs alternate, after a warm-up each, so a busy machine
+through the same driver; the ask then counts its matches and the closed leads its open default left
+out (one COUNT the baseline does not run, needed when the page is full: every bench lead is open, so
+it finds none but still runs); "SQL + total" also counts every match (count(*) OVER ()), as the
+answer's "Found N leads" needs. "Ask's SQL" is the statements the search tool compiled for the
+question (its page, then that COUNT), run alone through the same driver: the ask minus it is the
+agent around the query. The runs alternate, after a warm-up each, so a busy machine
 slows them alike; wall and CPU times are medians.
 """
 
@@ -124,17 +125,19 @@ def ask_sql_runner(db, answer, row_cap: int):
     """The statement the ask's search tool compiles for `answer`'s tool call, alone (no agent, no dicts)."""
     from leadpilot.tools.leads.filter import Viewer
     from leadpilot.tools.leads.filter_sql import compile_filter, owner_lookup
-    from leadpilot.tools.leads.search import SearchLeads, search_statement
+    from leadpilot.tools.leads.search import SearchLeads, count_statement, search_statement
 
     (call,) = answer.tool_calls
     query = SearchLeads(**call["args"])
     with db.session() as session:
         compiled = compile_filter(query.filter, now=NOW, viewer=Viewer(), owner_ids=owner_lookup(session))
-    statement = search_statement(query, compiled, row_cap=row_cap)
+    statement, counted = search_statement(query, compiled, row_cap=row_cap), count_statement(compiled)
 
     def run() -> list:
         with db.engine.connect() as connection:
-            return connection.execute(statement).all()
+            rows = connection.execute(statement).all()
+            connection.execute(counted).all()  # the page is full: the search counts its matches
+            return rows
 
     return run
 

@@ -1,5 +1,5 @@
-"""What the generators of the non-demo eval stores share (evals/nlq_fresh2_data.py, nlq_fresh3_data.py):
-a weighted pick, an ASCII slug for e-mail addresses and domains, and writing the rows as CSV."""
+"""What the generators of the non-demo eval stores share (evals/nlq_fresh2_data.py, nlq_fresh3_data.py,
+nlq_fresh4_data.py): a weighted pick, an ASCII slug for e-mail addresses and domains, and writing the rows as CSV."""
 
 from __future__ import annotations
 

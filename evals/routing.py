@@ -38,10 +38,15 @@ REP_DOMAIN = "leadpilot.demo"
 Backend = Literal["offline", "openai"]
 LEAD_KEYS = frozenset({"company", "domain", "country", "state", "city", "industry", "employees", "source", "score", "tier", "language",
                        "created", "extra"})
-ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_today", "pointers", "accounts", "attributes", "imported"})
+ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_today", "last_lead", "pointers", "accounts", "attributes",
+                         "imported"})
 # Each shipped dataset and the policy its labels were written from (datasets/<name>_policy.md in words).
-SUITES = (("routing.yaml", None), ("routing_constructs.yaml", "routing_constructs_policy.yaml"))
-CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "rule", "why"})
+# The third is the Tallyrail policy on its own roster (routing_policy3.roster.csv), written and labelled
+# by someone who had not read the engine; its `split` marks the 40% held out before the first run.
+SUITES = (("routing.yaml", None), ("routing_constructs.yaml", "routing_constructs_policy.yaml"),
+          ("routing_policy3.yaml", "routing_policy3_policy.yaml"))
+CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "rule", "why", "split"})
+SPLITS = ("tuning", "heldout")
 
 
 class DatasetError(ValueError):
@@ -60,6 +65,7 @@ class Case:
     rule: str  # the rule the labeller expects to decide (account-match, fallback, or a rule name)
     why: str
     roster: dict[str, Any] = field(default_factory=dict)
+    split: str | None = None  # tuning / heldout, for datasets that keep a held-out part
 
     @property
     def is_sequence(self) -> bool:
@@ -106,7 +112,9 @@ def _case(item: Any, index: int, path: Path) -> Case:
     for key in ("id", "rule", "why"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise DatasetError(f"{where}: `{key}` is required text")
-    return Case(item["id"], tuple(leads), tuple(expect), item["rule"], item["why"].strip(), roster)
+    if item.get("split") not in (None, *SPLITS):
+        raise DatasetError(f"{where}: `split` is one of {', '.join(SPLITS)} (or left out)")
+    return Case(item["id"], tuple(leads), tuple(expect), item["rule"], item["why"].strip(), roster, item.get("split"))
 
 
 def rep_email(handle: str) -> str:
@@ -145,7 +153,7 @@ class _Roster:
     def id(self, handle: str, case: Case) -> int:
         email = rep_email(handle)
         if email not in self.ids:
-            raise DatasetError(f"case {case.id!r}: no rep {handle!r} in the demo roster")
+            raise DatasetError(f"case {case.id!r}: no rep {handle!r} in the roster")
         return self.ids[email]
 
 
@@ -177,11 +185,13 @@ def _apply_roster(session: Any, case: Case, *, now: datetime, roster: _Roster) -
             for _ in range(target - current)
         )
     any_lead = session.scalar(select(Lead.id).order_by(Lead.id).limit(1))
-    for handle, count in (state.get("new_today") or {}).items():
-        rep_id = roster.id(handle, case)
+    last_lead = state.get("last_lead") or {}  # when a rep's latest earlier lead came (default: a minute ago)
+    for handle in {**(state.get("new_today") or {}), **last_lead}:
+        rep_id, count = roster.id(handle, case), (state.get("new_today") or {}).get(handle, 0)
+        latest = _moment(last_lead[handle], now) if handle in last_lead else now - timedelta(minutes=1)
         session.add_all(
-            Assignment(lead_id=any_lead, rep_id=rep_id, assigned_at=now - timedelta(minutes=1 + i), rule="eval", reason="earlier today", candidates=[])
-            for i in range(count)
+            Assignment(lead_id=any_lead, rep_id=rep_id, assigned_at=latest - timedelta(minutes=i), rule="eval", reason="earlier lead", candidates=[])
+            for i in range(max(count, 1 if handle in last_lead else 0))
         )
     for pool, spec in (state.get("pointers") or {}).items():
         last = roster.id(spec["last"], case) if "last" in spec else None
@@ -253,6 +263,7 @@ class CaseResult:
         decision = self.decisions[wrong]
         return {
             "id": self.case.id,
+            "split": self.case.split,
             "rule_expected": self.case.rule,
             "rule_got": decision.rule,
             "step": wrong + 1 if self.case.is_sequence else None,
@@ -297,6 +308,15 @@ def _by_rule(results: Sequence[CaseResult]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _by_split(results: Sequence[CaseResult]) -> dict[str, dict[str, Any]]:
+    """Accuracy on each split (tuning / held-out) of the datasets that keep one."""
+    marks: dict[str, list[bool]] = defaultdict(list)
+    for result in results:
+        if result.case.split:
+            marks[result.case.split].append(result.correct)
+    return {split: {"cases": len(m), "correct": sum(m), "accuracy": round(sum(m) / len(m), 4)} for split, m in sorted(marks.items())}
+
+
 def _confusion(results: Sequence[CaseResult]) -> dict[str, Any]:
     pairs = Counter((e, g) for r in results for e, g in zip(r.case.expect, r.got))
     labels = sorted({label for pair in pairs for label in pair}, key=lambda label: (label.startswith("queue:"), label))
@@ -320,8 +340,7 @@ def run_routing_eval(
 
     Raises DatasetError for a malformed dataset and RoutingPolicyError for a broken policy.
     """
-    from leadpilot.memory.db import open_database
-    from leadpilot.memory.seed import seed_demo
+    from leadpilot.evals.routing_store import open_suite_store, roster_file
     from leadpilot.tools.routing import load_policy
 
     started = time.perf_counter()
@@ -340,23 +359,28 @@ def run_routing_eval(
     total = sum(len(cases) for _, cases, _ in suites)
     agent: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="leadpilot-routing-") as tmp:
-        db = open_database(f"sqlite:///{Path(tmp) / 'routing.db'}")
+        stores: dict[Path | None, Any] = {}  # the demo store, and one per dataset with its own roster
         try:
-            seed_demo(db, now=now)
-            seeded = time.perf_counter()
-            with db.session() as session:
-                roster = _Roster(session)
-            results = []
-            for _, cases, rules in suites:
+            results: list[CaseResult] = []
+            routing_seconds = 0.0
+            for where, cases, rules in suites:
+                own = roster_file(where)
+                if own not in stores:
+                    stores[own] = open_suite_store(Path(tmp), own, now=now, error=DatasetError)
+                db = stores[own]
+                seeded = time.perf_counter()
+                with db.session() as session:
+                    roster = _Roster(session)
                 for case in cases:
                     results.append(run_case(db, case, policy=rules, roster=roster, default_now=now))
                     if progress:
                         progress(len(results), total)
-            routing_seconds = time.perf_counter() - seeded
+                routing_seconds += time.perf_counter() - seeded
             if backend is not None:  # the agent routes by the configured policy: the first suite's
-                agent = check_agent_answers(db, suites[0][1], backend=backend, default_now=now, data_dir=Path(tmp))
+                agent = check_agent_answers(stores[roster_file(suites[0][0])], suites[0][1], backend=backend, default_now=now, data_dir=Path(tmp))
         finally:
-            db.dispose()
+            for db in stores.values():
+                db.dispose()
     by_suite = [{"dataset": str(where), "policy": str(rules.path), "policy_version": rules.version, "cases": len(cases),
                  "correct": sum(r.correct for r in results if r.case in cases)} for where, cases, rules in suites]
     correct = sum(r.correct for r in results)
@@ -377,6 +401,7 @@ def run_routing_eval(
         "min_accuracy": min_accuracy,
         "passed": accuracy >= min_accuracy,
         "by_rule": _by_rule(results),
+        "by_split": _by_split(results),
         "confusion": _confusion(results),
         "misses": [r.miss() for r in results if not r.correct],
         "agent": agent,
@@ -480,6 +505,8 @@ def render_routing(report: dict[str, Any], console: Console) -> None:
     for suite in report.get("suites") or []:
         console.print(f"  {escape(Path(suite['dataset']).name)} with {escape(Path(suite['policy']).name)} "
                       f"({suite['policy_version']}): {suite['correct']}/{suite['cases']}", highlight=False)
+    for split, row in (report.get("by_split") or {}).items():
+        console.print(f"  {split}: {row['correct']}/{row['cases']} ({row['accuracy']:.1%})", highlight=False)
     console.print(accuracy_table("By rule (the rule the labeller expected)", group="rule", rows=report["by_rule"]))
 
     confusion = report["confusion"]
@@ -497,7 +524,7 @@ def render_routing(report: dict[str, Any], console: Console) -> None:
     console.print("  " + ", ".join(f"{codes[label]} = {escape(label)}" for label in labels), highlight=False)
 
     for miss in report["misses"]:
-        step = f" step {miss['step']}" if miss["step"] else ""
+        step = (f" step {miss['step']}" if miss["step"] else "") + (f" [{miss['split']}]" if miss.get("split") else "")
         console.print(
             f"[red]miss[/red] {escape(miss['id'])}{step}: expected {escape(', '.join(miss['expected']))} by "
             f"{escape(miss['rule_expected'])}, got {escape(', '.join(miss['got']))} by {escape(miss['rule_got'])}", highlight=False,

@@ -2,19 +2,30 @@
 
 Everything that can be configured lives here; code asks `get_settings()` instead of reading the
 environment. A wrong value fails at start with a message that names the variable and the fix.
+
+Read as pydantic-settings reads them (environment over `.env` over defaults, explicit arguments over
+all; variable names in any case) by `_from_environment`, on a plain pydantic model: importing
+pydantic-settings (its CLI, cloud-secret and file sources) was a twentieth of `leadpilot ask`'s cold
+start (#21).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "LEADPILOT_"
+ENV_FILE = ".env"
+# Fields read from other variables than LEADPILOT_<FIELD> (the first one set wins).
+_ENV_NAMES = {
+    "openai_api_key": ("OPENAI_API_KEY", "LEADPILOT_OPENAI_API_KEY"),
+    "openai_base_url": ("OPENAI_BASE_URL", "LEADPILOT_OPENAI_BASE_URL"),
+}
 
 
 class SettingsError(RuntimeError):
@@ -84,14 +95,29 @@ _FIXES: dict[str, str] = {
 _SECRETS = {"webhook_secret", "webhook_previous_secret", "api_token", "slack_bot_token", "slack_signing_secret", "slack_app_token", "ui_password", "clearbit_api_key", "hunter_api_key", "apollo_api_key", "companies_house_api_key", "hubspot_token", "salesforce_password", "salesforce_security_token", "salesforce_session_id", "smtp_password", "email_link_secret"}
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        validate_default=True,
-    )
+def _from_environment(fields) -> dict[str, str]:
+    """The value of each of `fields` that the environment or the `.env` file sets (the environment
+    wins), by field name; variable names match in any case."""
+    sources = [{name.lower(): value for name, value in os.environ.items()}]
+    env_file = Path(ENV_FILE)
+    if env_file.is_file() or env_file.is_fifo():
+        from dotenv import dotenv_values
+
+        sources.append({name.lower(): value for name, value in dotenv_values(env_file, encoding="utf-8").items()})
+    found: dict[str, str] = {}
+    for field in fields:
+        names = [name.lower() for name in _ENV_NAMES.get(field, (ENV_PREFIX + field,))]
+        value = next((source[name] for source in sources for name in names if source.get(name) is not None), None)
+        if value is not None:
+            found[field] = value
+    return found
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(**{**_from_environment(type(self).model_fields), **values})
 
     data_dir: Path = Field(Path(".leadpilot"), description="Where embedded SQLite and Qdrant data live.")
     database_url: str | None = Field(
@@ -114,12 +140,8 @@ class Settings(BaseSettings):
 
     # LLM backend: OpenAI-compatible when a key is present, the offline planner otherwise.
     llm_backend: Literal["auto", "offline", "openai"] = "auto"
-    openai_api_key: str | None = Field(
-        None, validation_alias=AliasChoices("OPENAI_API_KEY", "LEADPILOT_OPENAI_API_KEY")
-    )
-    openai_base_url: str | None = Field(
-        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "LEADPILOT_OPENAI_BASE_URL")
-    )
+    openai_api_key: str | None = Field(None, description="OPENAI_API_KEY (or LEADPILOT_OPENAI_API_KEY).")
+    openai_base_url: str | None = Field(None, description="OPENAI_BASE_URL (or LEADPILOT_OPENAI_BASE_URL).")
     model: str = Field("gpt-4o-mini", description="Model name for the OpenAI-compatible backend.")
     summary_timeout_s: float = Field(10.0, gt=0, le=120, description="Lead summaries: LLM timeout; slower = template summary.")
     # The model's budget and wire (agent/llm_loop.py; README "Use a local model").

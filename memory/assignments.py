@@ -23,8 +23,10 @@ def record_assignment(
     candidates: list[dict[str, Any]],
     at: datetime,
     actor: str = "system",
+    flush: bool = True,
 ) -> Assignment:
-    """Give `lead` to `rep` (None = the unassigned queue), keep the decision and audit the change."""
+    """Give `lead` to `rep` (None = the unassigned queue), keep the decision and audit the change.
+    `flush=False`: a batch writing many assignments flushes them together (same rows, same order)."""
     old_owner = lead.owner.email if lead.owner is not None else None
     assignment = Assignment(
         lead_id=lead.id,
@@ -49,7 +51,8 @@ def record_assignment(
         at=at,
         actor=actor,
     )
-    session.flush()
+    if flush:
+        session.flush()
     return assignment
 
 

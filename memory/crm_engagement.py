@@ -1,5 +1,5 @@
 """Engagement a CRM export states, as the activities scoring reads: one mapping for CSV imports
-(HubSpot, Salesforce files) and for records pulled from a CRM.
+(HubSpot, Salesforce, Zoho CRM files) and for records pulled from a CRM.
 
 A CRM exports engagement as counts and dates ("Number of Form Submissions" 3, "Recent Conversion
 Date"), not as the events themselves. Each column becomes inbound activities of the store's kinds
@@ -16,8 +16,11 @@ Date"), not as the events themselves. Each column becomes inbound activities of 
 | Marketing emails opened / Email opens / hs_email_open: N            | N `email_opened`                          |
 | Marketing emails clicked / Email clicks / hs_email_click: N         | N `email_clicked`                         |
 | Last marketing email open / click date                              | the newest open / click (one without a count) |
-| Recent Sales Email Replied Date / hs_sales_email_last_replied       | one inbound `email_sent` (the lead wrote to us; the shipped policy gives it no points unless `email_sent_inbound` is set) |
+| Recent Sales Email Replied Date / hs_sales_email_last_replied       | one inbound `email_sent` (the lead wrote to us; `email_sent_inbound` in the shipped policy: 12 points) |
 | Last Engagement Date / hs_last_sales_activity_timestamp             | dates the newest counted activity of each kind without a date of its own; alone, one `page_view` (an engagement whose kind the file does not say) |
+| Zoho SalesIQ: Days Visited: N                                       | N `page_view` when no page-view or session count (one per day of visits) |
+| Zoho SalesIQ: Most Recent Visit, First Visit                        | the newest / oldest page view (and chat)  |
+| Zoho SalesIQ: Number Of Chats: N                                    | N inbound `email_sent` "chat on the website" (the lead wrote to us; the store has no chat kind) |
 
 Dates. A count has no dates of its own: its newest activity is dated at the kind's own last date
 (Recent Conversion Date, Time of Last Session, ...), else at the Last Engagement Date, else at the
@@ -29,7 +32,8 @@ kind (meta `count` keeps the file's number): the shipped policy's caps are reach
 Not engagement, so no activities: "Last Contacted" (the rep's last touch: the lead's
 last_contacted_at, which "not contacted in N days" reads), "Last Activity Date" / Salesforce "Last
 Activity" (last_contacted_at when there is no Last Contacted), "Number of Sales Activities" (the
-reps' logged touches; kept in extra), Salesforce "Last Modified Date" and "Rating" (kept in extra
+reps' logged touches; kept in extra), Salesforce "Last Modified Date" and "Rating", Zoho "Modified
+Time", "Rating" and SalesIQ's own "Visitor Score" and "Average Time Spent (Minutes)" (kept in extra
 and exported back as written).
 
 Every activity made here carries meta `imported` (its column key). Importing the lead's engagement
@@ -60,6 +64,8 @@ COUNT_COLUMNS: dict[str, tuple[str, ...]] = {
     "form_submissions": ("Number of Form Submissions", "num_conversion_events", "Form Submissions"),
     "page_views": ("Number of Pageviews", "Number of Page Views", "hs_analytics_num_page_views", "Page Views", "Pageviews"),
     "sessions": ("Number of Sessions", "hs_analytics_num_visits", "Sessions", "Number of Visits"),
+    "days_visited": ("Days Visited",),  # Zoho SalesIQ: days with a visit
+    "chats": ("Number Of Chats", "Chats"),  # Zoho SalesIQ: chats the visitor started
     "email_opens": ("Marketing emails opened", "Email opens", "Emails opened", "hs_email_open"),
     "email_clicks": ("Marketing emails clicked", "Email clicks", "Emails clicked", "hs_email_click"),
 }
@@ -67,7 +73,10 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "last_engagement_at": ("Last Engagement Date", "hs_last_sales_activity_timestamp", "Last Engagement"),
     "recent_conversion_at": ("Recent Conversion Date", "recent_conversion_date", "Last Form Submission Date"),
     "first_conversion_at": ("First Conversion Date", "first_conversion_date"),
-    "last_visit_at": ("Time of Last Session", "Last Visit Date", "hs_analytics_last_visit_timestamp", "Last Session Date"),
+    "last_visit_at": (
+        "Time of Last Session", "Last Visit Date", "hs_analytics_last_visit_timestamp", "Last Session Date", "Most Recent Visit",
+    ),
+    "first_visit_at": ("First Visit", "First Visit Date"),
     "last_open_at": ("Last marketing email open date", "hs_email_last_open_date", "Last Email Open Date"),
     "last_click_at": ("Last marketing email click date", "hs_email_last_click_date", "Last Email Click Date"),
     "email_replied_at": ("Recent Sales Email Replied Date", "hs_sales_email_last_replied", "Last Reply Date"),
@@ -75,6 +84,8 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
 # What each key becomes, in words (the import report's notes).
 ENGAGEMENT_NOUNS: dict[str, str] = {
     "form_submissions": "form_submit ×N", "page_views": "page_view ×N", "sessions": "page_view ×N without a page-view count",
+    "days_visited": "page_view ×N without a page-view or session count", "chats": "inbound email_sent ×N (chats)",
+    "first_visit_at": "the oldest page_view",
     "email_opens": "email_opened ×N", "email_clicks": "email_clicked ×N", "last_engagement_at": "dates the newest",
     "recent_conversion_at": "the newest form_submit", "first_conversion_at": "the oldest form_submit",
     "last_visit_at": "the newest page_view", "last_open_at": "the newest email_opened",
@@ -88,7 +99,7 @@ HUBSPOT_PROPERTIES: tuple[str, ...] = tuple(
 # Per counted kind: (count keys in priority order, the kind's own newest date, its oldest date, activity kind, noun).
 _KINDS: tuple[tuple[tuple[str, ...], str, str | None, ActivityKind, str], ...] = (
     (("form_submissions",), "recent_conversion_at", "first_conversion_at", ActivityKind.FORM_SUBMIT, "form submission"),
-    (("page_views", "sessions"), "last_visit_at", None, ActivityKind.PAGE_VIEW, "page view"),
+    (("page_views", "sessions", "days_visited"), "last_visit_at", "first_visit_at", ActivityKind.PAGE_VIEW, "page view"),
     (("email_opens",), "last_open_at", None, ActivityKind.EMAIL_OPENED, "marketing email opened"),
     (("email_clicks",), "last_click_at", None, ActivityKind.EMAIL_CLICKED, "marketing email clicked"),
 )
@@ -178,6 +189,12 @@ def engagement_activities(engagement: Mapping[str, Any], *, created_at: datetime
             oldest = min(created_at, newest) if created_at is not None else newest
         dated = "given" if engagement.get(own_last) is not None else ("last engagement" if newest is last_engaged else "created")
         activities += _spread(kind, noun, count, oldest, newest, key=count_key, dated=dated)
+    if chats := engagement.get("chats"):  # during the visits: dated like page views, never more recent than the file says
+        newest = engagement.get("last_visit_at") or last_engaged or created_at
+        if newest is not None:
+            oldest = engagement.get("first_visit_at") or created_at or newest
+            activities += _spread(ActivityKind.EMAIL_SENT, "chat on the website", chats, min(oldest, newest), newest, key="chats",
+                                  dated="given" if engagement.get("last_visit_at") else "created")
     if (replied := engagement.get("email_replied_at")) is not None:
         activities.append(ImportedActivity(ActivityKind.EMAIL_SENT.value, replied, "replied to a sales email",
                                            {IMPORTED_KEY: "email_replied_at", "dated": "given"}))

@@ -310,7 +310,7 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     values["source"] = source
 
     stage_raw = text_of("stage")
-    stage = parse_stage(stage_raw) if stage_raw else None
+    stage = (parse_stage(stage_raw) or _crm_status_stage(stage_raw)) if stage_raw else None
     if stage_raw and stage is None:
         warnings.append(FieldProblem("stage", stage_raw, "unknown stage, stored as LEAD"))
     if stage_raw and (stage is None or _letters(stage_raw) != _letters(stage.value)):
@@ -363,6 +363,12 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
         values["converted"] = None
         if isinstance(converted, str):
             extra[CONVERTED_RAW_KEY] = converted.strip()
+    if values.get("converted") is True and stage_raw and stage not in (Stage.CUSTOMER, Stage.LOST):
+        # Zoho CRM keeps a converted lead's last status ("Pre-Qualified"): converted is won. The status is
+        # kept as written, so an export writes it back; an explicit closed status (Lost Lead) still wins.
+        stage = Stage.CUSTOMER
+        values["stage"] = stage.value
+        extra[STAGE_RAW_KEY] = stage_raw
     closed_without_date = _close(values, extra, stage, converted_given=values.get("converted") is not None)
     engagement: dict[str, Any] = {}
     if isinstance(cells := raw.get(ENGAGEMENT_FIELD), Mapping) and cells:
@@ -384,6 +390,14 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
         values=values, owner_email=owner_email, extra=extra, warnings=warnings, provided=frozenset(provided),
         closed_without_date=closed_without_date, engagement=engagement,
     )
+
+
+def _crm_status_stage(raw: str) -> Stage | None:
+    """A CRM's default lead status (Zoho's "Junk Lead", Salesforce's) as a stage: memory.lifecycle's tables,
+    imported here so validating a record with a known stage loads no SQLAlchemy."""
+    from leadpilot.memory.lifecycle import crm_status_stage
+
+    return crm_status_stage(raw)
 
 
 def _letters(text: str) -> str:

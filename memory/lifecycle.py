@@ -17,7 +17,13 @@ documented mapping (tests/test_user_values.py checks parse_stage agrees with it)
 | customer / Customer; Closed Won; Salesforce Closed - Converted | CUSTOMER (converted=True) | |
 | evangelist / Evangelist                                  | CUSTOMER (converted=True) | evangelist |
 | Closed Lost; Salesforce Closed - Not Converted, Unqualified | LOST (converted=False) | |
+| Zoho CRM Not Contacted, Attempted to Contact, Contact in Future | LEAD      |            |
+| Zoho CRM Contacted, Pre-Qualified                        | PROSPECT    |            |
+| Zoho CRM Junk Lead, Lost Lead, Not Qualified             | LOST (converted=False) | |
 | other / Other, anything else                             | LEAD, with a warning | |
+
+A Zoho CRM lead keeps its last status when it is converted: a record with Converted = true on an
+open status is won (CUSTOMER; memory.lead_record), its status kept as written.
 
 "MQLs" are the leads whose `qualification_condition("mql")` holds: stage LEAD and a kept
 spelling that says marketing-qualified (compared letters-only, any case).
@@ -49,11 +55,28 @@ SALESFORCE_LEAD_STATUS: dict[str, Stage] = {
     "Open - Not Contacted": Stage.LEAD, "Working - Contacted": Stage.PROSPECT,
     "Closed - Converted": Stage.CUSTOMER, "Closed - Not Converted": Stage.LOST,
 }
+# Zoho CRM's default Lead Status picklist.
+ZOHO_LEAD_STATUS: dict[str, Stage] = {
+    "Not Contacted": Stage.LEAD, "Attempted to Contact": Stage.LEAD, "Contact in Future": Stage.LEAD,
+    "Contacted": Stage.PROSPECT, "Pre-Qualified": Stage.PROSPECT,
+    "Not Qualified": Stage.LOST, "Junk Lead": Stage.LOST, "Lost Lead": Stage.LOST,
+}
 
 
 def lifecycle_key(raw: str) -> str:
     """A lifecycle spelling compared letters-only: "Marketing Qualified Lead" -> marketingqualifiedlead."""
     return "".join(char for char in raw.lower() if char.isalnum())
+
+
+_CRM_STATUS: dict[str, Stage] = {
+    lifecycle_key(raw): stage for table in (SALESFORCE_LEAD_STATUS, ZOHO_LEAD_STATUS) for raw, stage in table.items()
+}
+
+
+def crm_status_stage(raw: str) -> Stage | None:
+    """The stage a CRM's default lead status stands for (Salesforce, Zoho CRM; any case, spacing or
+    punctuation: "Pre-Qualified", "pre qualified"), or None."""
+    return _CRM_STATUS.get(lifecycle_key(raw))
 
 
 def qualification_of(stage: str | None, stage_raw: str | None) -> str | None:
@@ -70,10 +93,27 @@ def qualification_of(stage: str | None, stage_raw: str | None) -> str | None:
 def qualification_condition(name: str) -> ColumnElement[bool]:
     """SQL for "the lead is an MQL" (name: a QUALIFICATIONS key), on SQLite and PostgreSQL."""
     stage, spellings = QUALIFICATIONS[name]
+    return and_(Lead.stage == stage.value, _kept_key().in_(spellings))
+
+
+def _kept_key() -> ColumnElement[str]:
+    """The lead's kept lifecycle spelling (extra.stage_raw), lower case without spaces, dashes or underscores."""
     kept = func.lower(Lead.extra["stage_raw"].as_string())
     for separator in (" ", "-", "_"):
         kept = func.replace(kept, separator, "")
-    return and_(Lead.stage == stage.value, kept.in_(spellings))
+    return kept
+
+
+def status_condition(statuses: list[str]) -> ColumnElement[bool]:
+    """SQL for "the CRM's own status is one of these" ("Junk Lead", "pre-qualified"): the kept
+    spelling compared letters-only, any case, on SQLite and PostgreSQL — and, for a status a CRM's
+    table knows, the stage it stands for: a converted lead that kept "Pre-Qualified" is a customer now."""
+    kept, alternatives = _kept_key(), []
+    for status in sorted(set(statuses)):
+        key = status.lower().replace(" ", "").replace("-", "").replace("_", "")  # as _kept_key
+        stage = crm_status_stage(status)
+        alternatives.append(and_(kept == key, Lead.stage == stage.value) if stage is not None else kept == key)
+    return or_(*alternatives)
 
 
 # Qualifications a store that kept no lifecycle spelling (the demo, a plain CSV) still has: their stage.

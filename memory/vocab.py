@@ -281,11 +281,19 @@ def source_facet(raw: str | None) -> tuple[str, Channel] | None:
     return value, channel_of(value)
 
 
+def source_label(value: str | None) -> str:
+    """A stored source as a person reads it: a lead with no source (memory.lead_record.NO_SOURCE) is
+    "(no source)"; any other value as stored."""
+    from leadpilot.memory.lead_record import NO_SOURCE
+
+    return "(no source)" if value is None or value == NO_SOURCE else str(value)
+
+
 def describe_source(raw: str | None) -> str:
     """A source said with its group, for explanations: "website_form (organic)", "referral"."""
     facet = source_facet(raw)
     if facet is None:
-        return "unknown"
+        return "(no source)"
     value, channel = facet
     return value if value == channel.value else f"{value} ({channel_label(channel.value)})"
 

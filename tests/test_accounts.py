@@ -66,8 +66,10 @@ def test_policy_accounts_win_over_the_store_and_a_team_covers_an_unavailable_own
         ben = session.scalar(__import__("sqlalchemy").text("select id from reps where email='ben@t.co'"))
         session.execute(__import__("sqlalchemy").text("update reps set active = false where id = :id"), {"id": ben})
         team = route_lead(session, lead=globex, policy=policy, now=NOW)
-    assert (full.rule, full.owner) == ("everyone", "cy@t.co")
+    # Ana (declared) is full: the owner of the company's open lead (Cy) is tried before the rules.
+    assert (full.rule, full.owner) == ("account-match", "cy@t.co")
     assert full.reason.startswith("the account owner Ana Rep (domain acme.com (policy accounts[0])) is unavailable: at capacity")
+    assert "the owner of the company's open lead is tried next; account match: Cy Rep owns the account" in full.reason
     assert "Why: the account owner Ana Rep" in full.explanation()
     # Ben (declared owner, team emea) is inactive: the account's team takes it, not the rules.
     assert (team.rule, team.owner) == ("account-match", "dee@t.co") and "the account's team emea takes it" in team.reason

@@ -128,7 +128,8 @@ def test_head_revision_is_alembics_head():
 
 def test_a_cold_ask_loads_no_langchain_langgraph_or_alembic_and_reuses_the_vocabulary(tmp_path):
     """Two `ask` processes on a current store: neither imports any LangChain or LangGraph module (not
-    even langchain_core's messages: the offline path's are plain, agent/messages.py) nor Alembic, and
+    even langchain_core's messages: the offline path's are plain, agent/messages.py) nor Alembic nor
+    pydantic-settings, and
     the second reads the vocabulary the first kept instead of rebuilding it."""
     data = tmp_path / "data"
     db = open_database(f"sqlite:///{data / 'leadpilot.db'}")  # migrated once, as `leadpilot seed` would
@@ -147,7 +148,8 @@ try:
 except SystemExit:
     pass
 heavy = sorted(name for name in sys.modules if name.split(".")[0].startswith(("langchain", "langgraph", "alembic", "typer", "click"))
-               or name == "sqlalchemy.dialects.postgresql")  # #21: a plain ask needs no Typer, and SQLite no PostgreSQL dialect
+               or name == "sqlalchemy.dialects.postgresql"  # #21: a plain ask needs no Typer, and SQLite no PostgreSQL dialect
+               or name.split(".")[0] in ("pydantic_settings", "dotenv"))  # #21: settings read without them (no .env here)
 print(json.dumps({"heavy": heavy[:5], "built": len(built)}), file=sys.stderr)
 """
     env = {"LEADPILOT_DATA_DIR": str(data), "LEADPILOT_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}

@@ -55,7 +55,7 @@ def test_the_constructs_dataset_covers_every_new_construct():
 def test_the_full_eval_passes_its_gate(full_report: dict):
     assert full_report["cases"] >= 280
     assert full_report["accuracy"] == 1.0 and full_report["passed"] is True, full_report["misses"]
-    assert [suite["cases"] == suite["correct"] for suite in full_report["suites"]] == [True, True]
+    assert [suite["cases"] == suite["correct"] for suite in full_report["suites"]] == [True, True, True]
     assert sum(row["cases"] for row in full_report["by_rule"].values()) == full_report["cases"]
     labels = full_report["confusion"]["labels"]
     assert "queue:triage" in labels and "rachel.adams" in labels
@@ -105,3 +105,48 @@ def test_bad_input_exits_2(tmp_path: Path):
     policy.write_text("rules: []\n", encoding="utf-8")
     result = runner.invoke(app, ["routing", "--policy", str(policy), "--case", "hot-01"])
     assert result.exit_code == EXIT_BAD_INPUT and "Routing policy" in result.stderr and "fallback" in result.stderr
+
+
+def test_a_dataset_with_its_own_roster_runs_on_that_roster_and_reports_its_splits(tmp_path: Path):
+    # A team that is not the demo's: <name>.roster.csv beside the dataset is imported into a store of its own.
+    (tmp_path / "team.roster.csv").write_text(
+        "email,name,team,capacity,working_hours,timezone\n"
+        "ann.lee@team.example,Ann Lee,AEs,5,09:00-17:00 Mon-Fri,Europe/Berlin\n"
+        "bo.kim@team.example,Bo Kim,AEs,5,09:00-17:00 Mon-Fri,Europe/Berlin\n", encoding="utf-8")
+    (tmp_path / "team_policy.yaml").write_text(
+        "constraints: {working_hours: required}\n"
+        "pools:\n  aes: {strategy: least_loaded, where: {team: [AEs]}}\n"
+        "rules:\n  - {name: de, when: {country: [DE]}, route_to: {pool: aes}, when_unavailable: queue:night}\n"
+        "queues:\n  night: {description: after hours}\n"
+        "fallback: {queue: inbox}\n", encoding="utf-8")
+    ann, bo = "ann.lee@team.example", "bo.kim@team.example"
+    cases = [
+        {"id": "first", "split": "tuning", "lead": {"country": "DE"}, "roster": {"clock": "2026-12-08T10:00:00Z"}, "expect": ann},
+        {"id": "ann-had-one", "split": "heldout", "lead": {"country": "DE"},
+         "roster": {"clock": "2026-12-08T10:00:00Z", "last_lead": {ann: "2026-12-08T09:30:00Z"}}, "expect": bo},
+        {"id": "bo-had-two", "split": "heldout", "lead": {"country": "DE"},
+         "roster": {"clock": "2026-12-08T10:00:00Z", "new_today": {ann: 1, bo: 2}}, "expect": bo},
+        {"id": "night", "lead": {"country": "DE"}, "roster": {"clock": "2026-12-08T22:00:00Z"}, "expect": "queue:night"},
+    ]
+    import yaml
+
+    dataset = tmp_path / "team.yaml"
+    dataset.write_text(yaml.safe_dump([{**case, "rule": "de", "why": "w"} for case in cases]), encoding="utf-8")
+    report = run_routing_eval(dataset=dataset, policy_path=tmp_path / "team_policy.yaml", min_accuracy=1.0)
+    assert [m["id"] for m in report["misses"]] == ["bo-had-two"]  # the miss: Bo had more today, the case says Bo
+    assert report["by_split"] == {"heldout": {"cases": 2, "correct": 1, "accuracy": 0.5}, "tuning": {"cases": 1, "correct": 1, "accuracy": 1.0}}
+    assert report["misses"][0]["split"] == "heldout" and report["misses"][0]["got"] == [ann]
+
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump([{**cases[0], "split": "test", "rule": "de", "why": "w"}]), encoding="utf-8")
+    result = runner.invoke(app, ["routing", "--dataset", str(tmp_path / "bad.yaml"), "--policy", str(tmp_path / "team_policy.yaml"), "--json"])
+    assert result.exit_code == EXIT_BAD_INPUT and "`split` is one of tuning, heldout" in json.loads(result.stdout)["error"]
+
+
+def test_the_held_out_plain_language_policy_dataset_is_labelled_and_split():
+    folder = default_dataset_path().parent
+    cases = load_cases(folder / "routing_policy3.yaml")
+    assert len(cases) >= 160 and all(case.why and case.split in ("tuning", "heldout") for case in cases)
+    assert sum(case.split == "heldout" for case in cases) == round(0.4 * len(cases))
+    rules = {rule.name for rule in load_policy(folder / "routing_policy3_policy.yaml").rules}
+    assert rules | {"account-match", "fallback"} <= {case.rule for case in cases}
+    assert (folder / "routing_policy3_policy.md").exists() and (folder / "routing_policy3.roster.csv").exists()

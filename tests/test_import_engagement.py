@@ -183,3 +183,19 @@ def test_a_batch_part_keeps_each_records_engagement():
     raws = [{"company": "A"}, {"company": "B", "created_at": "2026-01-01", "engagement": {"Number of Form Submissions": "2"}}]
     batch = LeadEncoder.for_driver("sqlite+pysqlite").encode([validate_lead(raw, now=NOW) for raw in raws], now=NOW)
     assert sorted(batch.engagement) == [1] and [a.kind for a in batch.part(1, 2).engagement[0]] == ["form_submit"] * 2
+
+
+def test_a_recent_reply_to_a_sales_email_earns_engagement_points(db: Database, tmp_path: Path):
+    # The shipped policy counts a reply (an inbound email_sent) like an inbound call: the lead wrote to us.
+    path = tmp_path / "replies.csv"
+    path.write_text("Record ID,Company Name,Email,Create Date,Recent Sales Email Replied Date\n"
+                    f"4001,Replyco,ana@replyco.com,{_day(30)},{_day(1)}\n4002,Silentco,bo@silentco.com,{_day(30)},\n",
+                    encoding="utf-8")
+    policy = load_policy()
+    assert policy.categories.engagement.points.email_sent_inbound == 12
+    import_leads_csv(db, path=path, now=NOW, policy=policy)
+    leads = _leads(db)
+    lines = "\n".join(breakdown_lines(leads["4001"].score_breakdown))
+    assert "email sent" in lines and "inbound" in lines, lines
+    engagement = {ext: leads[ext].score_breakdown["axes"]["engagement"]["score"] for ext in ("4001", "4002")}
+    assert engagement["4001"] >= 10 > engagement["4002"], engagement

@@ -12,7 +12,7 @@ from leadpilot.memory.models import Lead
 from leadpilot.memory.reps import upsert_rep
 from leadpilot.tools.leads.filter import LeadFilter, Viewer
 from leadpilot.tools.leads.filter_sql import compile_filter
-from leadpilot.tools.leads.search import SearchLeads, lead_row, search_leads, search_statement
+from leadpilot.tools.leads.search import LEAD_FIELDS, SearchLeads, lead_row, search_leads, search_statement
 
 from conftest import NOW
 
@@ -122,3 +122,13 @@ def test_open_leads_by_default_with_the_closed_ones_counted(store):
     assert result.filters_applied == ["open leads", "tier: hot"]
     everything = run(store, filter=LeadFilter(tier=["hot"], scope="all"))
     assert everything.total == 9 and everything.closed_not_shown is None
+
+
+def test_a_page_row_is_the_contract_dict_with_its_keys_in_order(store):
+    """Rows become dicts with LEAD_FIELDS' keys in order; a short page is every match (no COUNT),
+    a full one is counted, and both say the same total."""
+    short = run(store, filter=LeadFilter(tier=["warm"]))
+    assert [list(lead) for lead in short.leads] == [list(LEAD_FIELDS)] and short.total == 1 and not short.truncated
+    full = run(store, filter=LeadFilter(industry=["fintech"]), sort_by="created_at", descending=False)
+    assert full.total == 10 and len(full.leads) == 4 and full.truncated
+    assert full.leads == expected(store, key=lambda lead: lead.created_at, descending=False)[:4]

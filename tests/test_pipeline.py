@@ -447,6 +447,22 @@ def test_nurture_sequences_send_on_schedule_and_stop_when_the_lead_warms(api: Ap
     assert [h["outcome"] for h in status["history"] if h["step"] == "nurture"] == ["ok", "ok", "skipped"]
 
 
+def test_a_reply_by_email_stops_the_nurture_sequence(api: Api) -> None:
+    from leadpilot.memory.activities import add_activity
+    from leadpilot.tools.pipeline.nurture import advance_nurture
+    from leadpilot.tools.pipeline.policy import load_policy
+
+    cold = _lead_id(api.post({"email": "rae.reply@gmail.com", "source": "other", "contact_name": "Rae"}))
+    api.worker().drain()
+    policy = load_policy()
+    assert advance_nurture(api.db, policy=policy, now=NOW).sent == 1
+    with api.db.transaction() as session:  # the lead wrote back (an inbound email), still cold
+        add_activity(session, lead_id=cold, kind="email_sent", direction="inbound", occurred_at=NOW + timedelta(days=1),
+                     detail="Re: hello")
+    report = advance_nurture(api.db, policy=policy, now=NOW + timedelta(days=3))
+    assert report.sent == 0 and report.stopped == {"answered (inbound activity after enrolment)": 1}, report
+
+
 def test_a_broken_pipeline_policy_names_the_key_and_the_fix(tmp_path: Path) -> None:
     from leadpilot.tools.pipeline.policy import PipelinePolicyError, load_policy
 

@@ -1291,14 +1291,17 @@ def test_a_city_filter_matches_every_spelling_of_the_city(team_store):
 
 def test_who_owns_a_company_answers_with_the_owner_of_its_open_lead(team_store):
     one = ask(team_store, "who owns Quill Labs?")
-    assert one.answer.startswith("Quill Labs's open lead is owned by ben@team.io (lead "), one.answer
+    assert one.answer.startswith("Quill Labs's open lead is owned by Ben: lead "), one.answer  # the rep by name
     assert "Found" not in one.answer and [lead["company"] for lead in one.leads] == ["Quill Labs"]
-    for question in ("who's the rep for Quill Labs?", "who's working Quill Labs?", "Quill Labs owner?"):
+    assert "ben@team.io" not in one.answer and "owner Ben" not in one.answer, one.answer  # said once
+    for question in ("who's the rep for Quill Labs?", "who's working Quill Labs?", "Quill Labs owner?", "which rep has Quill Labs?"):
         rep = ask(team_store, question)
-        assert rep.answer.startswith("Quill Labs's open lead is owned by ben@team.io"), (question, rep.answer)
+        assert rep.answer.startswith("Quill Labs's open lead is owned by Ben"), (question, rep.answer)
     several = ask(team_store, "who owns Lone Star Haulage?", conversation="owner")
     assert several.answer.startswith("Lone Star Haulage has 2 open leads with different owners, so I have not picked one. Which one"), several.answer
-    assert "owner ben@team.io" in several.answer and "owner ana@team.io" in several.answer
+    assert "owner Ben," in several.answer and "owner Ana," in several.answer
+    by_rep = ask(team_store, "which rep has the most open leads?")
+    assert by_rep.tool_calls[0]["args"].get("group_by") == "owner", by_rep.tool_calls  # no lead named: a count per rep
     picked = ask(team_store, "the first one", conversation="owner")
     assert picked.tool_calls[0]["name"] == "get_lead" and picked.leads[0]["company"] == "Lone Star Haulage"
     unassigned = ask(team_store, "who owns Rhein Werke")
@@ -1341,3 +1344,112 @@ def test_a_word_said_where_an_industry_goes_that_no_lead_has_is_said_not_in_the_
     assert refused.calls == [] and "No lead in your data has the industry 'crypto'" in refused.message
     tech = plan("enterprise leads in tech", now=NOW, vocabulary=vocabulary)
     assert tech.calls[0].args["filter"]["industry"] == ["technology"]
+
+
+# -- session 8: what people typed on the demo and on new stores --------------------------------------
+
+ZOHO_NAMES = Vocabulary(
+    cities={"london": "London", "leeds": "Leeds"},
+    reps={"rahul": "rahul@team.io", "ananya": "ananya@team.io"},
+    industries=frozenset({"msp-(management-service-provider)", "healthcare"}),
+    sources={"x_(twitter)": "x_(twitter)", "trade_show": "trade_show"},
+    statuses=frozenset({"Junk Lead", "Pre-Qualified", "Attempted to Contact", "Lost Lead", "Not Contacted", "Contacted"}),
+    queues=frozenset({"web leads"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "tool", "expected"),
+    [
+        # The store's own CRM statuses that no other words say; "Lost Lead" stays the LOST stage, "Not Contacted" a contact window.
+        ("how many junk leads do we have?", "aggregate_leads", {"status": ["Junk Lead"]}),
+        ("show pre-qualified leads in London", "search_leads", {"status": ["Pre-Qualified"], "city": ["London"]}),
+        ("list Attempted to Contact leads owned by Rahul", "search_leads", {"status": ["Attempted to Contact"], "owner": ["rahul@team.io"]}),
+        ("how many pre-qualifed leads does Rahul have", "aggregate_leads", {"status": ["Pre-Qualified"], "owner": ["rahul@team.io"]}),  # a typo
+        ("lost leads from trade shows", "search_leads", {"stage": ["LOST"], "source": ["trade_show"]}),
+        ("leads not contacted in 3 days", "search_leads", {"not_contacted_in_days": 3}),
+        # A queue the file named as owner, and "not picked up": no rep owns them.
+        ("how many leads are sitting with Web Leads (not picked up by anyone)?", "aggregate_leads", {"owner": ["unassigned"]}),
+        # A value's short name and its name in brackets.
+        ("@Leadpilot MSP leads in leeds pls", "search_leads", {"industry": ["msp-(management-service-provider)"], "city": ["Leeds"]}),
+        ("how many leads from twitter", "aggregate_leads", {"source": ["x_(twitter)"]}),
+        ("leads who visited our website this week", "search_leads", {"activity": [{"kind": "page_view", "since": "2026-11-16"}]}),
+        ("I'd really appreciate a list of the healthcare leads in London, if that's possible", "search_leads",
+         {"industry": ["healthcare"], "city": ["London"]}),
+        ("Hey there, I'm prepping for a call tomorrow; can you show me the VPs we have in healthcare?", "search_leads",
+         {"seniority": ["vp"], "industry": ["healthcare"]}),
+        ("what's the avg deal score for paid leads", "aggregate_leads", {"channel": ["paid"]}),
+        ("list leads with no source", "search_leads", {"source": ["unknown"]}),
+        ("leads rated hot in London", "search_leads", {"tier": ["hot"], "city": ["London"]}),
+        ("how many customers did we win last month", "aggregate_leads",
+         {"stage": ["CUSTOMER"], "closed_after": "2026-10-01", "closed_before": "2026-11-01"}),
+        ("what are the biggest companies among open leads", "search_leads", {"scope": "open"}),
+    ],
+)
+def test_what_people_typed_on_new_stores_is_read(question, tool, expected):
+    (name, args), = calls(question, ZOHO_NAMES)
+    assert name == tool and args["filter"] == expected, (question, name, args)
+
+
+def test_a_status_filter_matches_the_kept_status_in_any_spelling_and_lifts_the_open_default(team_store):
+    from leadpilot.tools.leads import LeadFilter, SearchLeads, Viewer, search_leads
+
+    with team_store.session() as session:
+        found = {lead["company"] for lead in search_leads(session, query=SearchLeads(filter=LeadFilter(status=["marketing-qualified LEAD"])),
+                                                          viewer=Viewer(role="admin"), now=NOW, row_cap=100).leads}
+        quoted = search_leads(session, query=SearchLeads(filter=LeadFilter(status=["' or 1=1 --"])), viewer=Viewer(role="admin"), now=NOW,
+                              row_cap=100)
+    assert found == {company for company, *rest in TEAM if rest[4] == "Marketing Qualified Lead"} and found, found
+    assert quoted.total == 0
+
+
+def test_several_ways_of_asking_read_as_people_mean_them():
+    assert calls("which leads should i call first today?")[0] == ("follow_ups_due", {"day": "today"})
+    (name, args), = calls("who is the best rep by conversion rate")
+    assert args["group_by"] == "owner" and args["metric"] == "conversion_rate", args
+    sides = calls("how do Rahul and Ananya compare on open leads?", ZOHO_NAMES)
+    assert [args["filter"].get("owner") for _, args in sides] == [["rahul@team.io"], ["ananya@team.io"]], sides
+    months = calls("how many leads did we get in october vs september")
+    assert [args["filter"]["created_after"] for _, args in months] == ["2026-10-01", "2026-09-01"], months
+    decided = plan("delete the closed not converted ones", now=NOW, vocabulary=STORE_NAMES)
+    assert not decided.calls and decided.message.startswith("I can't change data from the chat"), decided.message
+
+
+def test_a_value_read_but_not_in_the_data_is_said_so_not_refused_as_unread():
+    for question, city in (("any leads in Madrid?", "Madrid"), ("any leads in cracow?", "Cracow")):  # a name said as a city; a known spelling
+        said = plan(question, now=NOW, vocabulary=STORE_NAMES).message
+        assert said.startswith(f"No lead in your data has the city '{city}'.") and "don't understand" not in said, said
+    assert "I don't understand 'xyz'" in plan("hot leads in xyz", now=NOW, vocabulary=STORE_NAMES).message  # a guess: still unread
+    guessed = plan("score distribution for purple leads", now=NOW, vocabulary=Vocabulary(industries=frozenset({"fintech"}))).message
+    assert guessed.startswith("I don't understand 'purple'"), guessed  # only placed where an industry could go: still unread
+
+
+def test_why_is_a_lead_a_tier_it_is_not_says_so_first():
+    import json
+
+    from leadpilot.agent.answers import compose_answer
+    from leadpilot.agent.messages import ToolMessage
+
+    decided = plan("why is Northgate Capital hot?", now=NOW, vocabulary=STORE_NAMES)
+    assert decided.layout == {"kind": "why", "tier": "hot"}, decided.layout
+    result = {"lead_id": 2366, "company": "Northgate Capital", "score": 37, "tier": "warm", "top_reasons": ["fintech +25"]}
+    said = compose_answer([ToolMessage(json.dumps(result), "1", name="explain_score")], layout=decided.layout)
+    assert said.startswith("Northgate Capital is warm (37), not hot. Lead 2366 (Northgate Capital): 37, warm"), said
+    hot = compose_answer([ToolMessage(json.dumps({**result, "tier": "hot", "score": 80}), "1", name="explain_score")], layout=decided.layout)
+    assert hot.startswith("Lead 2366 (Northgate Capital): 80, hot"), hot
+
+
+def test_no_source_and_reps_are_shown_as_people_read_them():
+    import json
+
+    from leadpilot.agent.answers import compose_answer
+    from leadpilot.agent.messages import ToolMessage
+
+    by_source = {"rows": [{"source": "web", "count": 5}, {"source": "unknown", "count": 2}], "group_by": "source", "metric": "count",
+                 "filters_applied": ["including closed"]}
+    assert "web 5, (no source) 2" in compose_answer([ToolMessage(json.dumps(by_source), "1", name="aggregate_leads")])
+    by_owner = {"rows": [{"owner": "ana@team.io", "count": 3}, {"owner": "unassigned", "count": 1}], "group_by": "owner",
+                "metric": "count", "filters_applied": ["including closed"]}
+    decided = plan("how many leads does each rep have", now=NOW, vocabulary=Vocabulary(rep_names={"ana@team.io": "Ana Lima"}))
+    said = compose_answer([ToolMessage(json.dumps(by_owner), "1", name="aggregate_leads")], layout=decided.layout)
+    assert "Ana Lima 3, unassigned 1" in said, said

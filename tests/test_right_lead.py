@@ -101,7 +101,8 @@ def test_why_is_northgate_capital_hot_explains_the_open_lead_and_lists_the_other
     answer = run_agent("why is Northgate Capital hot?", deps=deps_for(demo))
     assert answer.tool_calls == [{"name": "explain_score", "args": {"company": "Northgate Capital"}}]
     lead = northgate["open"]
-    assert answer.answer.startswith(f"Northgate Capital has {len(northgate['others']) + 1} leads; this is the open one.")
+    first = f"Northgate Capital is {lead.tier} ({lead.score}), not hot. " if lead.tier != "hot" else ""  # said first when it is not hot
+    assert answer.answer.startswith(f"{first}Northgate Capital has {len(northgate['others']) + 1} leads; this is the open one.")
     assert f"Lead {lead.id} (Northgate Capital, {lead.contact_name}): {lead.score}, {lead.tier}" in answer.answer
     listed = answer.answer.split("Other leads under Northgate Capital:")[1]
     for other in northgate["others"]:  # each with its stage or outcome, owner and created day
@@ -152,7 +153,8 @@ def test_routing_by_company_takes_the_open_lead(demo, northgate):
 def test_explaining_a_closed_lead_states_its_outcome_first(demo, northgate):
     won = northgate["won"]
     answer = run_agent(f"why is lead {won.id} hot?", deps=deps_for(demo))
-    assert answer.answer.startswith(f"Won on {day_label(won.converted_at)} — this is a customer. Lead {won.id} (Northgate Capital)")
+    not_hot = f"Northgate Capital is {won.tier} ({won.score}), not hot. " if won.tier != "hot" else ""  # after the outcome
+    assert answer.answer.startswith(f"Won on {day_label(won.converted_at)} — this is a customer. {not_hot}Lead {won.id} (Northgate Capital)")
     lost = next(lead for lead in northgate["others"] if lead.stage == "LOST")
     answer = run_agent(f"explain the score of lead {lost.id}", deps=deps_for(demo))
     with demo.session() as session:

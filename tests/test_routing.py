@@ -558,6 +558,25 @@ def test_batch_routing_records_each_decision_and_updates_loads(db):
         assert session.scalar(select(func.count()).select_from(Assignment)) == 5
 
 
+def test_a_batch_written_a_chunk_at_a_time_keeps_each_decision_in_order(db, monkeypatch):
+    import leadpilot.tools.routing.router as router
+
+    monkeypatch.setattr(router, "WRITE_CHUNK", 3)  # 7 leads: flushed after the 3rd and 6th, then the rest
+    with db.transaction() as session:
+        _team(session)
+        ids = [_lead(session, company=f"Chunk {i}", country=("US", "DE")[i % 2], domain=f"c{i}.test").id for i in range(7)]
+    with db.transaction() as session:
+        decisions = route_leads(session, lead_ids=ids, policy=_policy(), now=NOW, dry_run=False)
+    with db.session() as session:
+        stored = session.scalars(select(Assignment).order_by(Assignment.id)).all()
+        assert [(a.lead_id, a.rep.email if a.rep else None, a.rule, a.reason, a.candidates) for a in stored] == [
+            (d.lead_id, d.owner, d.rule, d.audit_reason(), d.audit_candidates()) for d in decisions]
+        assert [(e.lead_id, e.new_value) for lead_id in ids for e in lead_history(session, lead_id=lead_id, field="owner")] == [
+            (d.lead_id, d.owner) for d in decisions]
+        assert {lead.id: lead.owner_id for lead in session.scalars(select(Lead).where(Lead.id.in_(ids)))} == {
+            d.lead_id: d.owner_id for d in decisions}
+
+
 def test_what_if_reports_who_gets_what_and_load_before_and_after(db):
     with db.transaction() as session:
         reps = _team(session)

@@ -222,3 +222,26 @@ def test_section_errors_name_the_key_and_the_fix(tmp_path: Path, section: str, f
     with pytest.raises(RoutingPolicyError) as error:
         load_policy(path)
     assert fix in str(error.value)
+
+
+def test_condition_outcomes_shared_across_leads_say_what_each_lead_alone_gets():
+    # A batch keeps one memo of condition outcomes per policy: leads with the same values share them.
+    # Each lead's outcome and words must be what matching it alone gives (True and 1 are not the same value).
+    from leadpilot.tools.routing.matching import match_rule
+
+    policy = _policy(POLICY.replace("  - name: us\n", "  - name: vip\n    when: {vip: {eq: true}, region: [EMEA, NA]}\n"
+                                    "    route_to: {queue: waiting}\n  - name: us\n"))
+    leads = [LeadFacts.of(lead) for lead in (
+        {"country": "DE", "company_size": 400}, {"country": "DE", "company_size": 5000}, {"country": "CH"}, {"country": "DE"},
+        {"country": "US", "state": "CA", "company_size": 2000}, {"country": "US", "company_size": 2000},
+        {"country": "FR", "extra": {"partner_tier": "Gold"}, "source": "paid"}, {"country": "FR", "extra": {"partner_tier": "gold"}},
+        {"country": "GB", "extra": {"vip": True}}, {"country": "GB", "extra": {"vip": 1}}, {"country": "GB", "extra": {"vip": "1"}},
+        {"country": "JP", "created_at": NOW - timedelta(days=30)}, {"country": "JP", "created_at": NOW}, {},
+    )] * 2
+    memo: dict = {}
+    for lead in leads:
+        for rule in policy.rules:
+            assert match_rule(rule, lead, policy, NOW, memo) == match_rule(rule, lead, policy, NOW)
+    assert 0 < len(memo) < len(leads) * len(policy.rules)
+    shown = {match_rule(policy.rule("vip"), lead, policy, NOW, memo)[1] for lead in leads[8:11]}
+    assert any("vip True" in text for text in shown) and any("vip 1" in text for text in shown)

@@ -87,3 +87,29 @@ def test_cli_refuses_to_start_on_a_bad_setting(monkeypatch):
     assert result.returncode == 2
     assert "LEADPILOT_NOW='not-a-date'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_variables_are_read_as_pydantic_settings_read_them(monkeypatch, tmp_path):
+    """#21: settings.py reads the environment itself (no pydantic-settings import); the rules it kept:
+    names in any case, OPENAI_* before LEADPILOT_OPENAI_*, the environment before `.env` (whose
+    `export` lines, quotes and ${VAR} are read as python-dotenv reads them), explicit arguments first."""
+    (tmp_path / ".env").write_text(
+        "export leadpilot_ui_port=9001\nLEADPILOT_OPENAI_BASE_URL='http://file/v1'\nLEADPILOT_SMTP_HOST\n"
+        "LEADPILOT_DATA_DIR=${HOME}/lp\nOPENAI_API_KEY=sk-file\n"
+    )
+    monkeypatch.setenv("HOME", "/home/someone")
+    monkeypatch.delenv("LEADPILOT_DATA_DIR")
+    monkeypatch.setenv("leadpilot_model", "lower-case-name")
+    monkeypatch.setenv("LEADPILOT_OPENAI_API_KEY", "sk-second")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-first")
+    settings = load_settings(query_row_cap=7)
+    assert settings.model == "lower-case-name"
+    assert settings.openai_api_key == "sk-first"  # the environment's, over LEADPILOT_OPENAI_API_KEY and .env
+    assert settings.openai_base_url == "http://file/v1"
+    assert settings.ui_port == 9001
+    assert settings.smtp_host is None  # a name without a value sets nothing
+    assert settings.data_dir == Path("/home/someone/lp")
+    assert settings.query_row_cap == 7
+    monkeypatch.setenv("LEADPILOT_QUERY_ROW_CAP", "")
+    with pytest.raises(SettingsError, match="LEADPILOT_QUERY_ROW_CAP=''"):  # empty is a value, as before
+        load_settings()

@@ -13,13 +13,13 @@ would (see core for how a question is read). One module per reading pass:
 - names: the Vocabulary of store names (cities, reps, companies) and their aliases
 - reading: the reader's state and machinery (take, blank, negation, phrase tables, leftovers)
 - aggregates: counts, rates, breakdowns, sort order and top N
-- inflow: a count of the leads that "came in" in a window is every arrival, open or closed (scope all)
+- inflow: the reader's last pass — an inflow phrase on a count of leads created in a window reads as scope all
 - windows: contact, creation and close time windows ("won last month": when the deal closed)
 - activity: email opens and clicks, page views, forms, demos, meetings
 - comparatives: employee, score and probability bounds
 - owners: my leads, unassigned, a rep by name
 - categories: tier, industry (the store's own values first), source and channel, stage (and a CRM's
-  lead statuses, "Open - Not Contacted"), MQL / SQL as the qualification field, segment, scope (open /
+  lead statuses, "Open - Not Contacted"; the store's own ones no other words say, "junk leads", as the status field), MQL / SQL as the qualification field, segment, scope (open /
   closed / all), converted, company or person by name ("who owns Acme?" is worded as its owner)
 - fields: values named with their field ("source is webinar", "stage = negotiation"), and every
   categorical value checked against what the store holds (a value no lead has is said, with the

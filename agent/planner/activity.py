@@ -53,6 +53,9 @@ class Activity(Reading):
             take(rf"\b{negation}{visit}\s+(?:the\s+|our\s+)?(?P<page>{pages})(?:\s+page)?s?", activity("page_view"))
             take(rf"\b(?P<page>{pages})\s+page\s+(?:visits?|visitors?|views?|viewers?)", activity("page_view"))
             take(rf"\bon\s+(?:the\s+|our\s+)(?P<page>{pages})\s+pages?", activity("page_view"))
+        # "visited our website this week": a page view of any page.
+        take(rf"\b{negation}{visit}\s+(?:the\s+|our\s+|your\s+)?(?:web\s*site|site|web\s*pages?)s?\b", activity("page_view"))
+        take(r"\b(?:web\s*site|site)\s+(?:visits?|visitors?)\b", activity("page_view"))
         take(
             r"\b(?:(?:who\s+)?(?:request(?:ed|s)?|ask(?:ed|s)?\s+for|book(?:ed|s)?|want(?:s|ed)?|signed\s+up\s+for)\s+(?:a\s+|the\s+)?demos?|demo\s+requests?)",
             activity("form_submit", "demo"),

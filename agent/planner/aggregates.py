@@ -11,6 +11,7 @@ from leadpilot.agent.planner.reading import Reading, alternation
 
 
 class Aggregates(Reading):
+    which_owner = False  # "which rep has ...?": a count by owner, or who owns the lead named
     """Reads metrics and groupings for aggregate_leads, and sort order and limit for search_leads."""
 
     def read_aggregate(self) -> None:
@@ -56,7 +57,9 @@ class Aggregates(Reading):
         self.take(r"\b(?:conversion|win|close)\s+rates?\b|\bconvert(?:s|ed)?\s+(?:best|most)\b|\bhow\s+(?:well|often)\s+.*?\bconvert\b", set_metric("conversion_rate"))
         # "smb vs enterprise conversion", "conversion by source": the rate, said with the noun alone.
         self.take(r"\b(?:conversion|win\s+ratio)\b(?!\s+(?:probability|likelihood|chance|odds))", set_metric("conversion_rate"))
-        self.take(r"\b(?:average|avg|mean)\s+(?:lead\s+)?scores?\b", set_metric("avg_score"))
+        # "avg score", "average deal score", "mean of the lead scores": the average score.
+        self.take(r"\b(?:average|avg\.?|mean)\s+(?:of\s+(?:the\s+|their\s+)?)?(?:(?:lead|deal|overall|current|rule|priority|fit)\s+)?scores?\b",
+                  set_metric("avg_score"))
         self.take(r"\b(?:how many|number of|count(?:\s+of)?|total(?:\s+number\s+of)?|tally)\b", set_metric("count"))
         said = self.said(groups)
         alternatives = alternation(said) if said else r"(?!)"  # (?!): no grouping word, nothing to match
@@ -68,6 +71,8 @@ class Aggregates(Reading):
         def which(m: re.Match[str]) -> bool | None:
             if m.group("verb") is None and self.aggregate is None:
                 return False  # "which industry is Acme in?" is not a breakdown
+            if groups[m.group(1)] == "owner" and re.match(r"(?:has|have|owns?|holds?|handles?|works?)$", m.group("verb") or ""):
+                self.which_owner = True  # "which rep has Acme?": who owns it, when a lead is named (core.plan)
             group(m)
             return None
 
@@ -79,6 +84,9 @@ class Aggregates(Reading):
             self.aggregate = {"group_by": "owner", **(self.aggregate or {})}
 
         self.take(r"\bwho\s+(?:owns|has|holds|is\s+working)\s+(?:on\s+)?the\s+most\b", per_owner)
+        # "who is the best rep by conversion rate", "top performing AEs": the metric per owner.
+        self.take(r"\b(?:who(?:'s|\s+is|\s+are)\s+)?(?:the\s+|our\s+)?(?:best|top|worst|strongest|weakest)(?:[\s-]+performing)?\s+"
+                  r"(?:reps?|aes?|sellers?|salespeople|salesperson|owners?|account\s+executives?)\b", per_owner)
         # "reps with the most opps", "AEs that have the most hot leads": a count per owner.
         self.take(r"\b(?:reps?|aes?|owners?|salespeople|sellers|account\s+executives?)\s+(?:with|that\s+have|who\s+have|having|holding|owning)\s+the\s+most\b", per_owner)
         # "the split of hot leads by industry": once a grouping is read, the word for it says nothing more.

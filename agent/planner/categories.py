@@ -5,7 +5,9 @@ and companies named by their name in the store.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.reading import Reading, alternation
 from leadpilot.memory.lifecycle import SALESFORCE_LEAD_STATUS
 from leadpilot.memory.vocab import INDUSTRIES, INDUSTRY_ALIASES, QUALIFIED_NAMES, QUALIFIED_STAGES
@@ -133,6 +135,27 @@ def industry_table(vocabulary) -> dict[str, str]:
     return table
 
 
+def store_statuses(vocabulary: Vocabulary, now: datetime) -> dict[str, str]:
+    """How the store's kept CRM statuses are said -> the status as written: "junk lead(s)", "pre
+    qualified". Only statuses of more than one word (or hyphenated) that the reader would not read
+    another way: "Lost Lead" stays the LOST stage, "Not Contacted" a contact condition."""
+    cached = vocabulary.__dict__.get("_store_statuses")
+    if cached is not None:
+        return cached
+    vocabulary.__dict__["_store_statuses"] = {}  # while the statuses themselves are read below
+    from leadpilot.agent.planner.core import read_fragment
+
+    table: dict[str, str] = {}
+    for status in sorted(vocabulary.statuses):
+        said = " ".join(status.lower().split())
+        if not re.search(r"[\s-]", said) or read_fragment(said, now=now, vocabulary=vocabulary).read_in_full:
+            continue
+        for phrase in {said, said.replace("-", " "), said.replace("-", ""), said.replace(" - ", " "), *((said + "s",) if said.endswith(" lead") else ())}:
+            table.setdefault(phrase, status)
+    vocabulary.__dict__["_store_statuses"] = table
+    return table
+
+
 class Categories(Reading):
     """Reads what kind of lead: its tier, whether it is open or converted, and its company."""
 
@@ -149,13 +172,16 @@ class Categories(Reading):
             else:
                 self.add("tier", m.group(1))
 
-        self.take(r"\b(hot|warm|cold)(?:est)?\b(?!\s+(?:outreach|e-?mails?|call(?:s|ing)?|outbound))(?:\s+tier)?", tier)
-        self.take(r"\b(?:tier\s+(?:is\s+)?)(hot|warm|cold)\b", tier)
+        # "hot", "hot-rated", "rated hot", "rating: hot" (a CRM's Rating says the tier in the same words).
+        self.take(r"\b(?:(?:tier|rating)\s*(?:is\s+|:\s*|=\s*)?|rated\s+(?:as\s+)?)(hot|warm|cold)\b", tier)
+        self.take(r"\b(hot|warm|cold)(?:est)?\b(?!\s+(?:outreach|e-?mails?|call(?:s|ing)?|outbound))(?:\s+tier|[\s-]+rat(?:ed|ing))?", tier)
 
     def read_misc(self) -> None:
         # Ways of asking that carry no condition: "I'd like to see"; "who owns Acme?" (worded as its owner: agent/answer_owner).
         self.take(r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:like|love)\s+to\s+(?:see|get|have|know|look\s+at|pull(?:\s+up)?)\b", lambda m: None)
         self.take(r"\b(?:send|shoot|dm|ping)\s+(?:me|us)(?:\s+(?:over|across))?\b", lambda m: None)  # "send me the hot leads": show them
+        # "which leads should I call first today?": the order is the report's own (first: who to call first).
+        self.take(r"\bfirst(?:\s+thing)?\s*(?:in\s+the\s+morning\s*)?[?.!]*\s*$", lambda m: None)
 
         def asks_owner(m: re.Match[str]) -> bool:
             if m.group("after_name") and not {"company", "contact"} & set(self.filter):
@@ -182,11 +208,16 @@ class Categories(Reading):
 
     def read_statuses(self) -> None:
         """ "still Open - Not Contacted", "in Working - Contacted status": the stage the status is.
-        Not when a time follows ("open not contacted in 3 days" is open leads and a contact window)."""
+        Not when a time follows ("open not contacted in 3 days" is open leads and a contact window).
+        The store's own statuses that no other words say ("junk leads", "Pre-Qualified", "Attempted
+        to Contact"): the `status` field, as the CRM wrote it."""
+        later = r"(?!\s+(?:in|for|since|over|within|during|this|last|past|yet|today|yesterday|\d)\b)"
         present = self.said(STATUS_PHRASES)
         if present:
-            self.take(rf"\b(?:{alternation(present)})\b(?!\s+(?:in|for|since|over|within|during|this|last|past|yet|today|yesterday|\d)\b)",
-                      lambda m: self.add("stage", STATUS_PHRASES[m.group(0)]))
+            self.take(rf"\b(?:{alternation(present)})\b{later}", lambda m: self.add("stage", STATUS_PHRASES[m.group(0)]))
+        statuses = store_statuses(self.vocabulary, self.now)
+        if statuses and (present := self.said(statuses)):
+            self.take(rf"(?<![\w-])['\"]?(?:{alternation(present)})['\"]?(?![\w-]){later}", lambda m: self.add("status", statuses[m.group(0).strip("'\"")]))
 
     def read_qualifications(self) -> None:
         """ "MQLs", "sales qualified leads": the qualification field. "not MQLs" excludes the stage an
@@ -247,6 +278,15 @@ class Categories(Reading):
         self.take(r"\bclosed(?:\s+(?:deals?|leads?|ones|accounts|opportunities|opps))?\b", lambda m: self.filter.update(scope="closed"))
         if {"LOST", "CUSTOMER"} & set(self.filter.get("not_stage", [])) and not {"stage", "scope", "converted"} & set(self.filter):
             self.filter["scope"] = "all"  # "not lost": everything else, won ones included
+
+    def read_no_source(self) -> None:
+        """ "leads with no source", "source is blank": the leads whose file gave no source (stored as
+        memory.lead_record.NO_SOURCE, shown as "(no source)")."""
+        from leadpilot.memory.lead_record import NO_SOURCE
+
+        self.take(r"\b(?:no|without\s+(?:a\s+|any\s+)?|missing(?:\s+(?:a|the))?|(?:a\s+)?blank|(?:an\s+)?empty)\s+(?:lead\s+)?source\b"
+                  r"|\bsources?\s+(?:is\s+|are\s+)?(?:blank|empty|missing|not\s+set|unknown)\b|\(no\s+source\)",
+                  lambda m: self.add("source", NO_SOURCE))
 
     def read_sources(self) -> None:
         """Sources and channel groups: "paid leads" is the paid channel; "paid search leads" the

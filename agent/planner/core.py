@@ -26,7 +26,7 @@ from leadpilot.agent.planner.aggregates import Aggregates
 from leadpilot.agent.planner.categories import SEGMENT_PHRASES, STAGE_PHRASES, Categories, industry_table
 from leadpilot.agent.planner.comparatives import Comparatives
 from leadpilot.agent.planner.fields import FieldValues
-from leadpilot.agent.planner.inflow import INFLOW, inflow_args, inflow_followed
+from leadpilot.agent.planner.inflow import Inflow, followed_scope
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.owners import Owners
 from leadpilot.agent.planner.people import People
@@ -80,11 +80,13 @@ _FOLLOW_UP = re.compile(
     r"|\b(?:those|these|them|the ones|of them)\b"
     r"|\b(?:break|narrow|filter|sort|split|limit|restrict|group|order|rank|cut)\s+(?:that|this|it)\b"
 )
+_ASKED_TIER = re.compile(r"\bwhy\b.*?\b(?:so\s+|that\s+|rated\s+|scored\s+|in\s+the\s+)?(hot|warm|cold)\b")
+_LIST_ASK = re.compile(r"^\s*(?:(?:and|then|now|also|ok|okay|so)\s+)?(?:please\s+)?(?:show|list|give|pull(?:\s+up)?|display|send)\b")
 _NOUN = re.compile(r"\b(?:leads?|prospects?|contacts?|accounts?|companies|deals|pipeline|everything|everyone|all)\b")
 _UNION = re.compile(r"\b(?:also|too|as well|plus)\b|^\s*(?:add|include)\b")
 
 
-class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, People, Categories, Places):
+class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, People, Categories, Places, Inflow):
     """One pass over a question: fills `filter`, and blanks what it has read."""
 
     # -- passes --
@@ -93,6 +95,7 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
         self.read_companies(min_words=2)  # "Credhub Payments" before "payments" is read as an industry
         self.read_contacts()
         self.read_statuses()  # "Open - Not Contacted": a status, not a contact window
+        self.read_no_source()  # "source is blank": before "source: VALUE"
         self.read_field_values()  # "source: webinar", "stage is negotiation"
         self.read_aggregate()
         self.read_sorting()
@@ -114,6 +117,7 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
         self.categorical(SEGMENT_PHRASES, "segment", None)
         self.read_misc()
         self.read_companies()
+        self.read_inflow()  # last: "how many came in this week?" is every arrival, once the rest is read
 
     def read_lead_reference(self) -> None:
         def ordinal(m: re.Match[str]) -> None:
@@ -184,7 +188,9 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
             "\"the first one\" after a list."
         )
     if intent is not None:
-        return Plan(calls=[ToolCall(intent.tool, intent.args)])
+        asked = _ASKED_TIER.search(question.lower()) if intent.tool == "explain_score" else None
+        # "why is Acme hot?": the answer says first when Acme is not hot (answers._score).
+        return Plan(calls=[ToolCall(intent.tool, intent.args)], layout={"kind": "why", "tier": asked.group(1)} if asked else None)
 
     if (policy_report := read_policy_report(question)) is not None:  # tier calibration, score drift, SLAs
         return Plan(calls=[ToolCall(*policy_report)])
@@ -225,26 +231,28 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     lead_filter = dict(reader.filter)
     search = dict(reader.search)
     aggregate = reader.aggregate
+    asks_owner = reader.asks_owner
+    if reader.which_owner and {"company", "contact"} & set(lead_filter) and not reader.metrics_said and aggregate == {"group_by": "owner"}:
+        aggregate, asks_owner = None, True  # "which rep has Acme?" asks who owns its lead, not a count per rep
     if not reader.filter and not _NOUN.search(question.lower()) and context.last_call is not None:
         # Nothing to filter on and no "leads": "newest first", "how many is that?" are about the last answer.
         is_follow_up = is_follow_up or bool(reader.search) or (aggregate is not None and "group_by" not in aggregate)
-    inflow_said = bool(INFLOW.search(question))
     if is_follow_up and context.last_call is not None:
         previous = context.last_call.args
         before = dict(previous.get("filter", {}))
-        if inflow_followed(context.last_call.name, previous):  # the count's reading, not a condition said
-            inflow_said = True
-            before.pop("scope")
         lead_filter = _merge(before, lead_filter, union=bool(_UNION.search(reader.text + question.lower())))
         if context.last_call.name in REPORT_TOOLS and not search and aggregate is None and semantic is None:
             # "what about fintech?" after a report: the same report, narrowed.
             kept = {k: v for k, v in previous.items() if k != "filter"}
             return Plan(calls=[ToolCall(context.last_call.name, {**kept, **({"filter": lead_filter} if lead_filter else {})})])
-        if context.last_call.name == "aggregate_leads" and not search:
-            # "what about by source?" keeps the metric; "only enterprise" keeps metric and grouping.
+        if context.last_call.name == "aggregate_leads" and not search and not (aggregate is None and _LIST_ASK.search(question.lower())):
+            # "what about by source?" keeps the metric; "only enterprise" keeps metric and grouping ("show me
+            # the ones in Singapore" after a count lists them).
             aggregate = {**{k: v for k, v in previous.items() if k != "filter"}, **(aggregate or {})}
         elif context.last_call.name == "search_leads" and aggregate is None:
             search = {**{k: v for k, v in previous.items() if k != "filter"}, **search}
+        if context.last_call.name == "aggregate_leads" and "scope" not in reader.filter:
+            lead_filter = followed_scope(previous, lead_filter, aggregate)  # an inflow count's every-arrival reading
 
     if semantic is not None:
         args = {**semantic.args, "filter": lead_filter}
@@ -263,11 +271,13 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
                 aggregate["group_by"] = single[0]
         if aggregate.get("group_by") == "month" and not {"scope", "stage", "not_stage", "converted"} & set(lead_filter):
             lead_filter = {**lead_filter, "scope": "all"}  # leads per month is intake history: the ones since closed came in too
-        args = inflow_args({"filter": lead_filter, **aggregate}, said=inflow_said)  # "how many came in?": every arrival
-        return _each_said(reader, args) or Plan(calls=[ToolCall("aggregate_leads", args)])
+        args = {"filter": lead_filter, **aggregate}
+        by_owner = {"kind": "by_owner", "names": dict(vocabulary.rep_names)} if args.get("group_by") == "owner" else None
+        return _each_said(reader, args) or Plan(calls=[ToolCall("aggregate_leads", args)], layout=by_owner)
     # "who owns Acme?": the list of Acme's leads, worded as who has its open lead (answers.owner_answer).
-    named = reader.asks_owner and bool({"company", "contact"} & set(lead_filter))
-    return Plan(calls=[ToolCall("search_leads", {"filter": lead_filter, **search})], layout={"kind": "owner"} if named else None)
+    named = asks_owner and bool({"company", "contact"} & set(lead_filter))
+    layout = {"kind": "owner", "names": dict(vocabulary.rep_names)} if named else None
+    return Plan(calls=[ToolCall("search_leads", {"filter": lead_filter, **search})], layout=layout)
 
 
 _METRIC_WORDS = {"count": "how many", "conversion_rate": "conversion rate", "avg_score": "average score"}
@@ -306,9 +316,11 @@ class Fragment:
         return not self.leftovers and not self.unsupported
 
 
-def read_fragment(text: str, *, now: datetime, vocabulary: Vocabulary) -> Fragment:
-    """The conditions a piece of a question says, and what of it was left unread."""
+def read_fragment(text: str, *, now: datetime, vocabulary: Vocabulary, counted: bool = False) -> Fragment:
+    """The conditions a piece of a question says, and what of it was left unread (`counted`: a side
+    of a comparison, which counts its leads)."""
     reader = _Reader(text, now=now, vocabulary=vocabulary)
+    reader.counted = counted
     reader.read()
     unsupported = reader.unsupported or ("a lead reference" if reader.lead_ref is not None or reader.ordinal is not None else None)
     return Fragment(dict(reader.filter), dict(reader.search), reader.aggregate, reader.leftovers(), unsupported)

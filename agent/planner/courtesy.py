@@ -45,7 +45,8 @@ _CLAUSES = re.compile(
     r"|\bi\s+(?:was|am)\s+(?:just\s+)?wondering\s+if\s+(?:you|u)\s+(?:could|can|would)|\bi\s+wonder\s+if\s+(?:you|u)\s+(?:could|can)"
     r"|\b(?:when(?:ever)?|if)\s+(?:you|u)\s+(?:have|get|got)\s+a\s+(?:sec|second|moment|minute|min|chance)|\bwhenever\s+(?:you|u)\s+can"
     r"|\bat\s+your\s+(?:earliest\s+)?convenience|\bno\s+(?:rush|hurry|pressure)|\bif\s+(?:it's|it\s+is)\s+not\s+too\s+much\s+trouble"
-    r"|\bif\s+(?:you|u)\s+(?:don't|do\s+not)\s+mind|\bif\s+possible|\bquick\s+(?:question|one)\b"
+    r"|\bif\s+(?:you|u)\s+(?:don't|do\s+not)\s+mind|\bif\s+possible|\bif\s+(?:that's|that\s+is|it's|it\s+is)\s+(?:possible|ok|okay|alright)|\bquick\s+(?:question|one)\b"
+    r"|\b(?:i'd|i\s+would|we'd|we\s+would)\s+(?:really\s+|very\s+much\s+|so\s+|greatly\s+)?appreciate(?=\s+(?:a|an|the|some|seeing|getting)\b)"
     r"|\b(?:lol|lmao|rofl|haha\w*|hehe\w*|xoxo|xx)\b"
     r"|\byou(?:'re|\s+are)\s+(?:the\s+best|a\s+star|a\s+legend|awesome)|\byou\s+rock)(?![\w'])",
     re.I,
@@ -55,7 +56,10 @@ _CLAUSES = re.compile(
 _PURPOSE = re.compile(
     r"\b(?:(?:i'm|i\s+am|we're|we\s+are)\s+(?:putting\s+together|pulling\s+together|preparing|prepping|working\s+on|building|writing|doing)"
     r"\s+(?:a|an|the|my|our)\s+(?:[\w-]+\s+){0,3}?(?:review|report|deck|presentation|summary|analysis|update|forecast|qbr|plan|brief|slides?)"
-    r"|(?:pull(?:ing)?|put(?:ting)?)\s+together)\b",
+    r"|(?:pull(?:ing)?|put(?:ting)?)\s+together"
+    # "I'm prepping for a call tomorrow;": the occasion, not a condition.
+    r"|(?:i'm|i\s+am|we're|we\s+are)\s+(?:prepping|preparing|getting\s+ready|gearing\s+up)\s+for\s+(?:a|an|the|my|our)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:call|meeting|demo|pitch|visit|trip|chat|qbr|review)(?:\s+(?:tomorrow|today|later(?:\s+today)?|this\s+(?:week|afternoon|morning)|next\s+week))?)\b",
     re.I,
 )
 # "... for me, please?" at the end of a request: courtesy, not "my leads".

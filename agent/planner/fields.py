@@ -20,7 +20,7 @@ from leadpilot.agent.planner.categories import (CHANNEL_PHRASES, INDUSTRY_PHRASE
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.people import DEPARTMENT_WORDS, LEVELS, SENIORITY_PHRASES
 from leadpilot.agent.planner.reading import FILLER, Reading, alternation
-from leadpilot.memory.vocab import INDUSTRIES, QUALIFIED_STAGES, Channel, Stage, channel_label, industry_label
+from leadpilot.memory.vocab import INDUSTRIES, QUALIFIED_STAGES, Channel, Stage, channel_label, industry_label, source_label
 
 # The words people use for a field, -> the field.
 FIELD_WORDS = {
@@ -72,7 +72,7 @@ def _values(field: str, vocabulary: Vocabulary) -> dict[str, tuple[str, tuple[st
 def held(field: str, vocabulary: Vocabulary) -> list[str]:
     """The values of `field` the data has (the store's, where the vocabulary knows them), as said."""
     if field == "source" and vocabulary.sources:
-        return sorted(set(vocabulary.sources.values()))
+        return sorted({source_label(value) for value in vocabulary.sources.values()})
     if field in ("source", "channel"):
         return [channel_label(c.value) for c in Channel]
     if field == "industry":
@@ -87,6 +87,10 @@ def held(field: str, vocabulary: Vocabulary) -> list[str]:
         return list(LEVELS)
     if field == "city":
         return sorted(set(vocabulary.cities.values()))
+    if field == "country":
+        from leadpilot.memory.geo import country_name
+
+        return sorted(country_name(code) for code in vocabulary.countries)
     return sorted(set(SEGMENT_PHRASES.values())) if field == "segment" else []
 
 
@@ -104,9 +108,10 @@ def unheld_message(field: str, said: str, vocabulary: Vocabulary) -> str:
     """ "No lead in your data has the source 'tiktok'. Sources in your data: ...; closest: ..."."""
     values = held(field, vocabulary)
     close = closest(said, values)
-    plural = {"industry": "industries", "seniority": "seniority levels", "city": "cities"}.get(field, f"{field}s")
+    plural = {"industry": "industries", "seniority": "seniority levels", "city": "cities", "country": "countries"}.get(field, f"{field}s")
     listed = ", ".join(values[:20]) + (", ..." if len(values) > 20 else "")
-    return (f"No lead in your data has the {field} {said!r}. {plural.capitalize()} in your data: {listed}"
+    none = "Every lead in your data has a source" if field == "source" and said == source_label(None) else f"No lead in your data has the {field} {said!r}"
+    return (f"{none}. {plural.capitalize()} in your data: {listed}"
             + (f" (closest: {', '.join(close)})" if close else "") + ".")
 
 
@@ -151,10 +156,17 @@ class FieldValues(Reading):
         self.take(pattern, handle)
 
 
+def _country(code: str) -> str:
+    from leadpilot.memory.geo import country_name
+
+    return country_name(code)
+
+
 def unheld_values(filters: list[dict[str, Any]], vocabulary: Vocabulary) -> list[str]:
     """What a plan's filters name that the store does not hold (an industry, department or source no
     lead has), said as notes; empty when the vocabulary does not know the store's values."""
-    checks = (("industry", vocabulary.industries), ("department", vocabulary.departments), ("source", set(vocabulary.sources.values())))
+    checks = (("industry", vocabulary.industries), ("department", vocabulary.departments), ("source", set(vocabulary.sources.values())),
+              ("country", vocabulary.countries))
     notes: list[str] = []
     for lead_filter in filters:
         for alternative in [lead_filter, *(lead_filter.get("any_of") or [])]:
@@ -164,7 +176,9 @@ def unheld_values(filters: list[dict[str, Any]], vocabulary: Vocabulary) -> list
                 for key in (field, f"not_{field}"):
                     for value in alternative.get(key) or []:
                         if value not in store:
-                            note = unheld_message(field, industry_label(value) if field == "industry" else value, vocabulary)
+                            said = (industry_label(value) if field == "industry" else source_label(value) if field == "source"
+                                    else _country(value) if field == "country" else value)
+                            note = unheld_message(field, said, vocabulary)
                             if note not in notes:
                                 notes.append(note)
     return notes

@@ -3,19 +3,23 @@ closed — arrivals (volume), not what is still open (issue #15, the lead's ruli
 asking "how many did we get last week?" wants the intake; a rep asking "what came in yesterday?"
 wants leads to work, so lists keep the open default.
 
-A count reads `scope: all` when the question says an inflow phrase ("came in", "did we get", "we
-got", "arrived", "new leads"), it is a plain count (no grouping, or by source, channel or month),
-its only time condition is when the leads were created, and its other conditions say who the leads
-are or where they came from (source, channel, industry, place, size, owner, person). A working state
-(tier, score, probability, contact, activity) or a lifecycle said outright (a stage, "open",
-"including closed", converted, MQL) keeps what the question said or the open default: "how many
-came in this week and how many of them are hot?" counts every arrival, then the open hot ones.
+Read as a phrase, like any other: the reader's last pass (`Inflow.read_inflow`) reads an inflow
+phrase ("came in", "did we get", "we got", "arrived", "new leads") as `scope: all` when the question
+is a plain count (no grouping, or by source, channel or month), its only time condition is when the
+leads were created, and its other conditions say who the leads are or where they came from (source,
+channel, industry, place, size, owner, person). A working state (tier, score, probability, contact,
+activity) or a lifecycle said outright (a stage, "open", "including closed", converted, MQL) keeps
+what the question said or the open default. A follow-up to an inflow count ("and last week?", "how
+many of them are hot?") keeps its `scope: all` only while it is still an inflow count
+(`followed_scope`): every arrival last week, then the open hot ones.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from leadpilot.agent.planner.reading import Reading
 
 INFLOW = re.compile(
     r"\b(?:came|come|comes|coming)\s+in\b|\barrive[ds]?\b|\barriving\b|\b(?:did|do|have|has)\s+we\s+(?:get|got|gotten|receive)\b"
@@ -54,19 +58,26 @@ def is_inflow_count(args: dict[str, Any]) -> bool:
     )
 
 
-def inflow_args(args: dict[str, Any], *, said: bool) -> dict[str, Any]:
-    """The call with `scope: all` when it is an inflow count and an inflow phrase was `said` (in the
-    question, or in the one it follows up)."""
-    if not said or not is_inflow_count(args):
-        return args
-    return {**args, "filter": {**(args.get("filter") or {}), "scope": "all"}}
+class Inflow(Reading):
+    """The reader's last pass: an inflow phrase on a count of arrivals reads as every lead, open or closed."""
+
+    counted = False  # a side of a comparison: a count, whether or not it says "how many"
+
+    def read_inflow(self) -> None:
+        if (self.aggregate is None and not self.counted) or "scope" in self.filter or not INFLOW.search(self.original):
+            return
+        if is_inflow_count({"filter": self.filter, **(self.aggregate or {})}):
+            self.filter["scope"] = "all"
 
 
-def inflow_followed(name: str, args: dict[str, Any]) -> bool:
-    """True when a call a follow-up builds on is an inflow count: its `scope: all` is the count's
-    reading, not a condition said, so the follow-up reads its own ("and last week?" is inflow
-    again, "how many of them are hot?" the open hot ones)."""
-    lead_filter = args.get("filter") or {}
-    if name != "aggregate_leads" or lead_filter.get("scope") != "all":
-        return False
-    return is_inflow_count({**args, "filter": {k: v for k, v in lead_filter.items() if k != "scope"}})
+def followed_scope(previous: dict[str, Any], lead_filter: dict[str, Any], aggregate: dict[str, Any] | None) -> dict[str, Any]:
+    """A follow-up's merged filter (`lead_filter`, with `aggregate`) after `previous` (the last
+    aggregate call's args): an inflow count's `scope: all` was its reading of the phrase, not a
+    condition said, so it stays only while the follow-up is still an inflow count."""
+    before = previous.get("filter") or {}
+    if before.get("scope") != "all" or lead_filter.get("scope") != "all":
+        return lead_filter
+    if not is_inflow_count({**previous, "filter": {k: v for k, v in before.items() if k != "scope"}}):
+        return lead_filter  # "including closed" said outright: it stays
+    rest = {k: v for k, v in lead_filter.items() if k != "scope"}
+    return lead_filter if aggregate is not None and is_inflow_count({**aggregate, "filter": rest}) else rest

@@ -45,6 +45,13 @@ def _alias_table(names: frozenset[tuple[str, str]], companies: bool) -> dict[str
     return {**{k: v for k, v in aliases.items() if k not in taken and k}, **dict(names)}
 
 
+def _parts_said(said: str) -> tuple[str, ...]:
+    """ "msp (management service provider)", "x (twitter)": a value's short name and the name in
+    brackets, each said on its own (three letters or more)."""
+    both = re.fullmatch(r"(.+?)\s*\((.+)\)", said)
+    return tuple(part.strip() for part in both.groups() if len(part.strip()) >= 3) if both else ()
+
+
 def source_phrases(values: object) -> dict[str, str]:
     """How people say the store's source values: website_form is "website_form", "website form" and
     "website forms" (values are normalised: lower case, "_" between words)."""
@@ -53,7 +60,7 @@ def source_phrases(values: object) -> dict[str, str]:
         said = " ".join(str(value).replace("_", " ").split())
         if not said or said == "other":
             continue
-        for phrase in (str(value), said, said if said.endswith("s") else f"{said}s", said.replace(" ", "-")):
+        for phrase in (str(value), said, said if said.endswith("s") else f"{said}s", said.replace(" ", "-"), *_parts_said(said)):
             phrases.setdefault(phrase.lower(), str(value))
     return phrases
 
@@ -72,7 +79,9 @@ def industry_phrases(values: object) -> dict[str, str]:
         said = " ".join(value.replace("-", " ").replace("_", " ").split()).lower()
         if len(said) < 3 or said in _NOT_AN_INDUSTRY_NAME:
             continue
-        for phrase in (value.lower(), said, industry_label(value).lower(), *((f"{said}s",) if " " not in said and not said.endswith("s") else ())):
+        parts = [part for part in _parts_said(said) if part not in _NOT_AN_INDUSTRY_NAME]
+        for phrase in (value.lower(), said, industry_label(value).lower(), *((f"{said}s",) if " " not in said and not said.endswith("s") else ()),
+                       *parts):
             phrases.setdefault(phrase, value)
     return phrases
 
@@ -86,14 +95,19 @@ class Vocabulary:
 
     cities: dict[str, str] = field(default_factory=dict, repr=False)
     reps: dict[str, str] = field(default_factory=dict, repr=False)  # name / first name / email -> rep email
+    rep_names: dict[str, str] = field(default_factory=dict, repr=False)  # rep email -> name, as answers name a rep
     companies: dict[str, str] = field(default_factory=dict, repr=False)
     contacts: dict[str, str] = field(default_factory=dict, repr=False)  # lead contact names, so a person names their lead
     sources: dict[str, str] = field(default_factory=dict, repr=False)  # the store's own source values, by how they are said
     # The values the store holds for these fields (empty: not known, nothing is checked against them).
     industries: frozenset[str] = field(default_factory=frozenset, repr=False)
     departments: frozenset[str] = field(default_factory=frozenset, repr=False)
+    statuses: frozenset[str] = field(default_factory=frozenset, repr=False)  # the CRM lead statuses the store kept, as written
+    queues: frozenset[str] = field(default_factory=frozenset, repr=False)  # owner names that are no rep ("Web Leads"), lower case
+    countries: frozenset[str] = field(default_factory=frozenset, repr=False)  # the ISO countries the store's leads are in
     # The store's industry values, by how they are said (from `industries`): "legal tech" -> legal-tech.
     industry_names: dict[str, str] = field(default_factory=dict, repr=False, init=False)
+    status_names: dict[str, str] = field(default_factory=dict, repr=False, init=False)  # from `statuses`, lower case -> as written
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cities", _with_aliases(self.cities))
@@ -102,3 +116,4 @@ class Vocabulary:
         object.__setattr__(self, "contacts", _with_aliases(self.contacts))
         object.__setattr__(self, "sources", source_phrases(self.sources.values()))
         object.__setattr__(self, "industry_names", industry_phrases(self.industries))
+        object.__setattr__(self, "status_names", {" ".join(status.lower().split()): status for status in self.statuses})

@@ -18,9 +18,14 @@ class Owners(Reading):
         )
         self.take(
             r"\b(?:unassigned|not\s+(?:yet\s+)?assigned(?:\s+to\s+anyone)?|without\s+(?:an?\s+)?owners?|with\s+no\s+owners?|no\s+owners?|"
-            r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)(?!\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached|followed|spoken|talked))|unowned|unrouted|not\s+(?:yet\s+)?routed)\b",
+            r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)(?!\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached|followed|spoken|talked))|unowned|unrouted|not\s+(?:yet\s+)?routed"
+            r"|unclaimed|not\s+(?:yet\s+)?(?:picked\s+up|claimed|taken)(?:\s+by\s+(?:anyone|anybody|a\s+rep|any\s+rep))?|(?:nobody|no\s+one)\s+(?:has\s+)?(?:picked|claimed|taken)(?:\s+(?:it|them))?(?:\s+up)?)\b",
             lambda m: self.add("owner", "unassigned"),
         )
+        # "sitting with Web Leads": an owner name of the file that is no rep (a queue), as the import left it: unassigned.
+        if self.vocabulary.queues and (queues := [q for q in self.vocabulary.queues if q in self.text]):
+            self.take(rf"\b(?:{'|'.join(re.escape(q) for q in sorted(queues, key=len, reverse=True))})(?:\s+queues?)?\b",
+                      lambda m: self.add("owner", "unassigned"), gated=False)
         # "the queue", "the web leads queue": a CRM queue holds the leads no rep owns yet (a queue is not a rep).
         self.take(r"\b(?:(?:web|inbound|new|lead|leads|unassigned|sales|marketing|round[\s-]robin|shared|triage)\s+){0,3}queues?\b",
                   lambda m: self.add("owner", "unassigned"))

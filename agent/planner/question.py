@@ -21,7 +21,6 @@ from leadpilot.agent.intents import read_report
 from leadpilot.agent.planner import typos
 from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall, dimension
 from leadpilot.agent.planner.courtesy import strip_courtesy
-from leadpilot.agent.planner.inflow import INFLOW, inflow_args
 from leadpilot.agent.planner.fields import field_hint, industry_hint, place_hint, unheld_values
 from leadpilot.agent.planner.core import plan as plan_one
 from leadpilot.agent.planner.core import read_fragment
@@ -338,8 +337,7 @@ def _plan_question(text: str, *, now: datetime, vocabulary: Vocabulary, context:
         return sides
     comparison = split_comparison(text, now=now, vocabulary=vocabulary)
     if comparison is not None:
-        inflow = bool(INFLOW.search(text))  # "new leads this month vs last month": every arrival on each side
-        calls = [ToolCall("aggregate_leads", inflow_args({"filter": f, **comparison.aggregate}, said=inflow)) for f in comparison.filters]
+        calls = [ToolCall("aggregate_leads", {"filter": f, **comparison.aggregate}) for f in comparison.filters]
         return Plan(calls=calls, layout={"kind": "compare", "labels": comparison.labels})
     alternatives = split_alternatives(text, now=now, vocabulary=vocabulary) if re.search(r"\bor\b", text, re.I) else None
     if alternatives is not None:
@@ -377,11 +375,18 @@ def _corrected(
     return [combo for _, combo, _ in read]
 
 
+def _known_place(word: str, text: str) -> bool:
+    """A word said as a place that is one: a city of the spellings table, or a capitalised name ("in Madrid", not "in xyz")."""
+    from leadpilot.memory.geo import city_spellings
+
+    return len(city_spellings(word)) > 1 or re.search(rf"\b{re.escape(word[:1].upper() + word[1:])}\b", text) is not None
+
+
 def _refusal(
     first: Plan, unknown: list[str], text: str, vocabulary: Vocabulary, *, ambiguous: list[list[typos.Correction]]
 ) -> Plan:
     """The first reading's refusal, with what the unread words might have meant."""
-    hints, about_fields = [], []
+    hints, about_fields, explained = [], [], set()
     if ambiguous:
         for index, word in enumerate(dict.fromkeys(c.said for c in ambiguous[0])):
             meanings = list(dict.fromkeys(combo[index].display for combo in ambiguous if index < len(combo)))
@@ -391,17 +396,24 @@ def _refusal(
         if any(h.startswith(f"'{word}'") for h in hints):
             continue
         if (about_field := field_hint(word, text, vocabulary)) is not None:  # "source tiktok", "the negotiation stage"
+            explained.add(word)
             if about_field not in (first.message or "") and about_field not in about_fields:
                 about_fields.append(about_field)
         elif close := typos.suggestions(word, vocabulary):
             hints.append(f"'{word}': did you mean {' or '.join(close)}?")
-        elif (place := place_hint(word, text, vocabulary)) is not None and place not in about_fields:  # "leads in Madrid"
-            about_fields.append(place)
-        elif (industry := industry_hint(word, text, vocabulary)) is not None and industry not in about_fields:  # "crypto leads"
-            about_fields.append(industry)
+        elif (place := place_hint(word, text, vocabulary)) is not None:  # "leads in Madrid"
+            if _known_place(word, text):
+                explained.add(word)  # a city people know ("Cracow"), or a name said as one ("Madrid"): read, just not held
+            about_fields += [place] if place not in about_fields else []
+        elif (industry := industry_hint(word, text, vocabulary)) is not None:  # "crypto leads": a guess, still not understood
+            about_fields += [industry] if industry not in about_fields else []
     if not hints and not about_fields:
         return first
     message = first.message or "I don't understand that question."
     head, sep, tail = message.partition(" Try, for example:")
+    if about_fields and not hints and explained >= set(unknown) and head.startswith("I don't understand"):
+        # Every unread word was read as a field's value no lead has ("any leads in cracow?", "source tiktok"): say
+        # that, not "I don't understand" (a word only placed where an industry could go, "purple leads", is not read).
+        return replace(first, message=" ".join(about_fields) + sep + tail)
     said = f" ({'; '.join(hints)})" if hints else ""
     return replace(first, message=f"{head}{said}{''.join(' ' + note for note in about_fields)}{sep}{tail}")

@@ -33,7 +33,7 @@ FILLER = frozenset(
     stuff things wondering curious possible able mind quick quickly real super really kinda sorta basically
     literally hello yo greetings cheers team guys folks everybody somebody someone wanna gotta
     who's who're what're where's which're there're here's showing listing pulling fetching finding giving telling
-    status statuses situation progress went gone became become turned deal sitting""".split()
+    status statuses situation progress went gone became become turned deal sitting among amongst his her hers theirs""".split()
 )
 NEGATORS = (
     r"(?:not|no|non|excluding|exclude|except|outside(?:\s+of)?|other\s+than|besides|but\s+not|without|apart\s+from|aside\s+from|"

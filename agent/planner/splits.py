@@ -123,9 +123,17 @@ def choice_sides(text: str) -> list[str] | None:
     return [f"{match.group('rest')} {match.group('a')}", f"{match.group('b')} {match.group('rest')}"]
 
 
+# "how do Rahul and Ananya compare on open leads?": two sides, each with what is compared.
+_HOW_COMPARE = re.compile(r"^\s*how\s+(?:do|does|did|would)\s+(?P<a>.+?)\s+(?:and|&)\s+(?P<b>.+?)\s+(?:compare|stack\s+up|measure\s+up)"
+                          r"(?:\s+(?:on|for|in|by|when\s+it\s+comes\s+to)\s+(?P<rest>.+?))?\s*[?.!]*\s*$", re.I)
+
+
 def _segments(text: str) -> list[str] | None:
     if sides := choice_sides(text):
         return sides
+    if how := _HOW_COMPARE.match(text):
+        rest = how.group("rest") or ""
+        return [f"{rest} {how.group('a')}".strip(), f"{how.group('b')} {rest}".strip()]
     if match := _COMPARE.match(text):
         return [f"{match.group('head')} {match.group('a')}".strip(), match.group("b")]
     pieces = VERSUS.split(text)
@@ -148,12 +156,23 @@ def _label(words: list[str], *, from_end: bool, needed: set[str], now: datetime,
     return None
 
 
+def _month_said_alone(segment: str, segments: list[str]) -> str:
+    """ "in January vs December": a side that is a month name alone is "in December", as the other side said it."""
+    from leadpilot.agent.dates import MONTH_NAMES
+
+    bare = re.fullmatch(rf"\s*({MONTH_NAMES})\.?\s*(\d{{4}})?\s*[?.!]*\s*", segment, re.I)
+    if bare and any(re.search(rf"\b(?:in|during|for|from)\s+(?:{MONTH_NAMES})\b", other, re.I) for other in segments if other is not segment):
+        return f"in {segment.strip()}"
+    return segment
+
+
 def split_comparison(text: str, *, now: datetime, vocabulary: Vocabulary) -> Comparison | None:
     """The sides of a comparison, or None when the text is not one that reads."""
     segments = _segments(text)
     if segments is None:
         return None
-    fragments: list[Fragment] = [read_fragment(s, now=now, vocabulary=vocabulary) for s in segments]
+    segments = [_month_said_alone(s, segments) for s in segments]
+    fragments: list[Fragment] = [read_fragment(s, now=now, vocabulary=vocabulary, counted=True) for s in segments]
     if not all(f.read_in_full and f.filter for f in fragments):
         return None
     dims = [_dimensions(f.filter) for f in fragments]

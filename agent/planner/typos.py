@@ -83,7 +83,7 @@ def _static_index() -> dict[str, str]:
     return {**{w: w for w in KEYWORDS if len(w) >= 3}, **_table_index()}
 
 
-_NAME_KINDS = ("cities", "companies", "contacts", "sources", "reps", "industry_names")
+_NAME_KINDS = ("cities", "companies", "contacts", "sources", "reps", "industry_names", "status_names")
 
 
 def _store_index(vocabulary: Vocabulary) -> dict[str, str]:

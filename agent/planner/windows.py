@@ -138,7 +138,7 @@ class Windows(Reading):
         """ "deals won last month", "lost this quarter", "closed in October": the window is when the
         lead closed (the filter's closed_after / closed_before), not when it came in; won is the
         CUSTOMER stage, lost LOST, closed either."""
-        outcome = (r"(?P<outcome>closed[\s-]+won|closed[\s-]+lost|won|lost|lose|closed|close|converted|convert|became\s+(?:a\s+)?customers?|"
+        outcome = (r"(?P<outcome>closed[\s-]+won|closed[\s-]+lost|won|win|lost|lose|closed|close|converted|convert|became\s+(?:a\s+)?customers?|"
                    r"signed|churned)")
         pattern = (rf"\b(?:(?:were|was|got|have\s+been|has\s+been|we(?:'ve)?|did\s+we|have\s+we)\s+)?{outcome}"
                    r"(?:\s+(?:deals?|leads?|ones|accounts|opps|opportunities|customers|business))?(?:\s+(?:were|was))?")
@@ -149,7 +149,7 @@ class Windows(Reading):
             said = " ".join(m.group("outcome").split()).replace("-", " ")
             if said in ("converted", "convert"):  # "did any of my leads convert this month?"
                 self.filter["converted"] = True
-            elif said in ("closed won", "won", "signed") or said.startswith("became"):
+            elif said in ("closed won", "won", "win", "signed") or said.startswith("became"):
                 self.add("stage", "CUSTOMER")
             elif said in ("closed lost", "lost", "lose", "churned"):
                 self.add("stage", "LOST")

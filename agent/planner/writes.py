@@ -50,7 +50,7 @@ _DATA = re.compile(
     r"\b(?:leads?|prospects?|contacts?|accounts?|compan(?:y|ies)|deals?|opps?|opportunit(?:y|ies)|customers?|clients?|"
     r"records?|rows?|entries|pipeline|crm|database|db|data|salesforce|hubspot|scores?|tiers?|stages?|owners?|reps?|"
     r"territor(?:y|ies)|notes?|tasks?|tags?|labels?|sequences?|campaigns?|nurture|follow[\s-]?ups?|csv|file|meetings?|demos?|"
-    r"calls?|emails?|them|those|these|it|him|her|everyone|everybody|everything|all|every|each|hot|warm|cold|won|lost)\b"
+    r"calls?|emails?|them|those|these|it|him|her|everyone|everybody|everything|all|every|each|hot|warm|cold|won|lost|ones)\b"
     r"|#\s*\d+|\bdrop\s+(?:the\s+)?table\b"
 )
 

@@ -1,4 +1,4 @@
-"""Which CSV column feeds which canonical lead field: Leadpilot's own, HubSpot and Salesforce headers.
+"""Which CSV column feeds which canonical lead field: Leadpilot's own, HubSpot, Salesforce and Zoho CRM headers.
 
 Headers are compared case-, space- and punctuation-insensitively ("First Name", "FirstName" and
 "first_name" are one header). When several columns feed one field (HubSpot's "Lifecycle Stage"
@@ -25,7 +25,7 @@ FIELD_HEADERS: dict[str, tuple[str, ...]] = {
     "website": ("website", "Website URL", "Company Domain Name", "Domain", "URL"),
     "contact_name": ("contact_name", "Full Name", "Name"),
     "email": ("email", "Email Address", "E-mail"),
-    "phone": ("phone", "Phone Number", "Business Phone", "Telephone", "Mobile Phone Number", "Mobile Phone"),
+    "phone": ("phone", "Phone Number", "Business Phone", "Telephone", "Mobile Phone Number", "Mobile Phone", "Mobile"),
     "job_title": ("job_title", "Job Title", "Title", "Position"),
     "industry": ("industry",),
     "company_size": (
@@ -38,8 +38,10 @@ FIELD_HEADERS: dict[str, tuple[str, ...]] = {
     "stage": ("stage", "Lifecycle Stage", "Lead Status", "Status"),
     # `owner` is the export's copy of owner_email; the CRM owner columns may hold a name or an email.
     "owner_email": ("owner_email", "owner", "Contact owner", "Lead Owner", "HubSpot Owner"),
-    "created_at": ("created_at", "Create Date", "Created Date", "Created"),
-    "last_contacted_at": ("last_contacted_at", "Last Contacted", "Last Activity", "Last Activity Date", "Last Contact Date"),
+    "created_at": ("created_at", "Create Date", "Created Date", "Created", "Created Time"),
+    "last_contacted_at": (
+        "last_contacted_at", "Last Contacted", "Last Activity", "Last Activity Date", "Last Contact Date", "Last Activity Time",
+    ),
     "notes": ("notes", "Description", "Comments"),
     "converted": ("converted", "IsConverted"),
     # The close date of a won lead (a lost one's goes to extra.closed_lost_at: memory.lead_record._close).

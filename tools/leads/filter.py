@@ -127,6 +127,10 @@ class LeadConditions(BaseModel):
     qualification: list[QualificationName] | None = Field(
         None, description="MQL/SQL as the CRM's kept lifecycle value; if none kept, mql = LEAD stage, sql = PROSPECT.",
     )
+    status: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(
+        None, max_length=10, description="The CRM's own lead status as the imported file wrote it (e.g. 'Junk Lead', "
+        "'Pre-Qualified'; any case, spacing or punctuation). Naming a status lifts the open-leads default.",
+    )
     owner: list[str] | None = Field(
         None, description="Owners: rep emails or names, 'me' for the person asking, 'unassigned' for no owner."
     )
@@ -315,7 +319,8 @@ CITY_ALIASES: dict[str, str] = {
 
 def names_lifecycle(conditions: LeadConditions) -> bool:
     """Whether these conditions say which lifecycle they want (a stage, won / lost, or a close date)."""
-    return bool(conditions.stage) or bool(conditions.qualification) or conditions.converted is not None or closes(conditions)
+    return (bool(conditions.stage) or bool(conditions.qualification) or bool(conditions.status) or conditions.converted is not None
+            or closes(conditions))
 
 
 def closes(conditions: LeadConditions) -> bool:

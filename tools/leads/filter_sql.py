@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, sele
 
 from leadpilot.memory.geo import REGION_COUNTRIES, city_match_values, state_code
 from leadpilot.memory.lead_record import CLOSED_LOST_KEY
-from leadpilot.memory.lifecycle import qualification_or_stage_condition
+from leadpilot.memory.lifecycle import qualification_or_stage_condition, status_condition
 from leadpilot.memory.models import Activity, Lead, Rep
 from leadpilot.memory.vocab import OPEN_STAGES, SEGMENTS, Stage, industry_values
 from leadpilot.tools.leads.filter import (
@@ -133,6 +133,8 @@ def _field_conditions(
         c.append(Lead.stage.not_in([s.value for s in f.not_stage]))
     if f.qualification:
         c.append(or_(*(qualification_or_stage_condition(name) for name in f.qualification)))
+    if f.status:  # the kept status, compared letters-only: bound values, never SQL text
+        c.append(status_condition(f.status))
     if f.owner:
         c.append(_owner_condition(f.owner, viewer=viewer, owner_ids=owner_ids, problems=problems))
     if f.min_score is not None:

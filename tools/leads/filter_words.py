@@ -8,7 +8,7 @@ for scope "closed". Nothing is said about the lifecycle when the filter names a 
 
 from __future__ import annotations
 
-from leadpilot.memory.vocab import industry_label
+from leadpilot.memory.vocab import industry_label, source_label
 from leadpilot.tools.leads.filter import LeadConditions, LeadFilter, ScopeName, names_lifecycle, open_by_default
 
 OPEN_LEADS = "open leads"
@@ -54,7 +54,7 @@ def describe_conditions(conditions: LeadConditions) -> list[str]:
     pairs = (
         ("tier", f.tier), ("country", f.country), ("region", f.region), ("state", f.state), ("city", f.city),
         ("company size", f.segment), ("source", f.source), ("channel", f.channel), ("stage", f.stage),
-        ("qualification", [q.upper() if q in ("mql", "sql") else q for q in f.qualification or ()]), ("owner", f.owner), ("seniority", f.seniority), ("department", f.department),
+        ("qualification", [q.upper() if q in ("mql", "sql") else q for q in f.qualification or ()]), ("status", f.status), ("owner", f.owner), ("seniority", f.seniority), ("department", f.department),
     )
     exclusions = {"country": f.not_country, "region": f.not_region, "city": f.not_city, "source": f.not_source,
                   "channel": f.not_channel, "stage": f.not_stage}
@@ -64,10 +64,14 @@ def describe_conditions(conditions: LeadConditions) -> list[str]:
                 lines.append("industry: " + " or ".join(industry_label(i) for i in f.industry))
             if f.not_industry:
                 lines.append("industry not " + " or ".join(industry_label(i) for i in f.not_industry))
+        if name == "source":  # a lead with no source is "(no source)", as stored values are not shown
+            values, excluded = [source_label(v) for v in values or ()], [source_label(v) for v in exclusions["source"] or ()]
+        else:
+            excluded = exclusions.get(name)
         if values:
             lines.append(f"{name}: {_names(values)}")
-        if exclusions.get(name):
-            lines.append(f"{name} not {_names(exclusions[name])}")
+        if excluded:
+            lines.append(f"{name} not {_names(excluded)}")
     for wanted, what in ((f.has_phone, "a phone number"), (f.has_email, "an email address")):
         if wanted is not None:
             lines.append(("with " if wanted else "without ") + what)

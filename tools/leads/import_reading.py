@@ -337,6 +337,27 @@ def unassigned_owner_warnings(owners: dict[str, list[int]]) -> list[tuple[int, s
     ]
 
 
+_UNKNOWN_STAGE = "stage: unknown stage, stored as LEAD (got "  # memory.lead_record's warning, then the value's repr
+
+
+def one_warning_per_unknown_stage(warnings: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The file's "unknown stage" warnings as one per distinct value (a CRM's own status is on many rows), at
+    its first line, with how many rows have it; every other warning as it was."""
+    lines_of: dict[str, list[int]] = {}
+    kept: list[tuple[int, str]] = []
+    for line, message in warnings:
+        if message.startswith(_UNKNOWN_STAGE) and message.endswith(")"):
+            lines_of.setdefault(message[len(_UNKNOWN_STAGE):-1], []).append(line)
+        else:
+            kept.append((line, message))
+    kept += [
+        (lines[0], f"stage: {len(lines):,} {'row has' if len(lines) == 1 else 'rows have'} the status {value}, which is no "
+                   "known stage: stored as LEAD (the status kept as written in extra.stage_raw)")
+        for value, lines in lines_of.items()
+    ]
+    return kept
+
+
 def use_field_limit(max_field_chars: int) -> None:
     """csv's longest cell (process-wide; the default 131,072 would refuse a long note)."""
     csv.field_size_limit(max_field_chars)

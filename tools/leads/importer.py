@@ -33,6 +33,7 @@ from leadpilot.tools.leads.import_reading import (
     _LineSource,
     _read_header,
     _rep_emails_by_name,
+    one_warning_per_unknown_stage,
     read_chunks,
     unassigned_owner_warnings,
     use_field_limit,
@@ -120,6 +121,7 @@ def import_leads_csv(
         finally:
             importer.write_refused(path, file_format)
     report.warnings += unassigned_owner_warnings(report.unassigned_owners)  # one per name, not one per row
+    report.warnings = one_warning_per_unknown_stage(report.warnings)  # likewise per unknown status
     report.warnings.sort(key=lambda item: item[0])
     report.rejected.sort(key=lambda item: item[0])
     report.likely_duplicates.sort()

@@ -4,8 +4,9 @@ Each takes a validated query object, compiles it to a SQLAlchemy statement (neve
 model), runs it in a read-only session with a row cap and a statement timeout, and returns data.
 
 Lists and counts are of open leads unless the filter says otherwise (`LeadFilter.scope`); when
-that default left leads out, the result says how many (`closed_not_shown`, counted in the same
-pass as the page of a search; one extra COUNT for an aggregate). A
+that default left leads out, the result says how many (`closed_not_shown`). A search reads its page
+first and counts only what the page cannot tell: a short page is every match; otherwise one COUNT
+gives the matches and the closed ones left out together (an aggregate: one COUNT as well). A
 conversion rate reads all leads by default: it is history (won / closed).
 """
 
@@ -120,8 +121,9 @@ _SORT_COLUMNS = {
 
 
 def _order(sort_key, tie_break, descending: bool) -> tuple:
-    # NULLs last either way, and a stable tie-break on id.
-    return sort_key.is_(None), sort_key.desc() if descending else sort_key.asc(), tie_break
+    # NULLs last either way (NULLS LAST: both dialects, and the sort keeps one column fewer than
+    # `key IS NULL` first), and a stable tie-break on id.
+    return (sort_key.desc() if descending else sort_key.asc()).nulls_last(), tie_break
 
 
 _DATETIME_FIELDS = ("created_at", "last_contacted_at")
@@ -140,7 +142,7 @@ def iso_text(value: str | datetime) -> str:
     """A stored naive-UTC datetime (SQLite's text or a datetime) as the aware value's isoformat()."""
     if isinstance(value, str):
         if len(value) == 26 and value[10] == " " and value[19] == ".":  # how SQLAlchemy stores a datetime in SQLite
-            return f"{value[:10]}T{value[11:19]}{'' if value.endswith('.000000') else value[19:]}+00:00"
+            return value.replace(" ", "T", 1).removesuffix(".000000") + "+00:00"
         value = datetime.fromisoformat(value)  # any other spelling SQLite may hold
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc)
@@ -148,13 +150,25 @@ def iso_text(value: str | datetime) -> str:
 
 
 def _lead_dicts(rows) -> list[dict[str, Any]]:
-    """Result rows (LEAD_FIELDS first) as the JSON-ready dicts of the `ask --json` contract."""
-    leads = [dict(zip(LEAD_FIELDS, row)) for row in rows]
-    for lead in leads:
-        for name in _DATETIME_FIELDS:
-            if (value := lead[name]) is not None:
-                lead[name] = iso_text(value)
-    return leads
+    """Result rows (LEAD_FIELDS, in order) as the JSON-ready dicts of the `ask --json` contract."""
+    return [_lead_dict(*row) for row in rows]
+
+
+def _lead_dict(
+    lead_id, external_id, company, contact_name, email, job_title, industry, country, state, city, company_size, source, stage,
+    score, tier, conversion_probability, owner, created_at, last_contacted_at,
+) -> dict[str, Any]:
+    # One row as one dict display (LEAD_FIELDS' keys, in order: tests/test_lead_search.py checks):
+    # a page is up to 1,000 rows, and this builds each in one step, where dict(zip(...)) and then a
+    # pass over the datetimes took a fifth more.
+    return {
+        "id": lead_id, "external_id": external_id, "company": company, "contact_name": contact_name, "email": email,
+        "job_title": job_title, "industry": industry, "country": country, "state": state, "city": city,
+        "company_size": company_size, "source": source, "stage": stage, "score": score, "tier": tier,
+        "conversion_probability": conversion_probability, "owner": owner,
+        "created_at": None if created_at is None else iso_text(created_at),
+        "last_contacted_at": None if last_contacted_at is None else iso_text(last_contacted_at),
+    }
 
 
 def _compiled(session: Session, lead_filter: LeadFilter, *, now: datetime, viewer: Viewer, default_scope: ScopeName = "open"):
@@ -176,70 +190,72 @@ def _compiled(session: Session, lead_filter: LeadFilter, *, now: datetime, viewe
 
 def closed_not_shown(session: Session, compiled: CompiledFilter, *, shown: int | None = None) -> int | None:
     """How many leads the open-leads default left out: the matches with it lifted minus those
-    with it (`shown`, when the caller counted them already). None when the default did not apply.
+    with it (`shown`, when the caller knows them already). None when the default did not apply.
     One COUNT; for the card's question it reads the ranking index only."""
     if compiled.widened is None:
         return None
-    if shown is not None:
-        return int(session.scalar(select(func.count()).select_from(Lead).where(*compiled.widened)) or 0) - shown
-    counted = select(func.count(), func.count(case((and_(*compiled.conditions), 1)))).select_from(Lead).where(*compiled.widened)
-    everything, kept = session.execute(counted).one()
-    return int(everything or 0) - int(kept or 0)
+    if shown is None:
+        return match_counts(session, compiled)[1]
+    return max(int(session.scalar(select(func.count()).select_from(Lead).where(*compiled.widened)) or 0) - shown, 0)
+
+
+def count_statement(compiled: CompiledFilter) -> Select:
+    """One COUNT of the matches and, when the open-leads default applied, of the matches with it
+    lifted: one pass with a conditional count (two scalar counts would read an unindexed filter's
+    rows twice; for the card's question either reads the ranking index only)."""
+    if compiled.widened is None:
+        return select(func.count()).select_from(Lead).where(*compiled.conditions)
+    return select(func.count(case((and_(*compiled.conditions), 1))), func.count()).select_from(Lead).where(*compiled.widened)
+
+
+def match_counts(session: Session, compiled: CompiledFilter) -> tuple[int, int | None]:
+    """(matches, closed leads the open-leads default left out — None when it did not apply)."""
+    counted = session.execute(count_statement(compiled)).one()
+    if compiled.widened is None:
+        return int(counted[0] or 0), None
+    kept, everything = int(counted[0] or 0), int(counted[1] or 0)
+    return kept, everything - kept
 
 
 def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: int) -> Select:
-    """The page of `query` (contract columns, then the number of all matches on every row, then —
-    when the open-leads default applied — the number of closed leads it left out), sorted."""
-    cap = min(query.limit or row_cap, row_cap)
-    # Rank first, on narrow rows (id, sort key, and the number of matches as a window count: one
-    # pass instead of a second query), then fetch the wide rows of the page only. Sorting every
-    # match with all its columns costs more than the page's primary-key lookups, and the ranking
-    # of a tier + industry question reads its index only (see migration 0010).
+    """The page of `query`: its contract columns (LEAD_FIELDS), sorted."""
+    # Rank first, on narrow rows (id and sort key), then fetch the wide rows of the page only:
+    # sorting every match with all its columns costs more than the page's primary-key lookups, and
+    # the ranking of a tier + industry question reads its index only (see migrations 0010, 0012).
+    # No window count here: it would make the database keep every match to count it, where
+    # ORDER BY + LIMIT keeps only the page's; the count is a separate COUNT, only when needed.
     sort_key = _SORT_COLUMNS[query.sort_by]
-    order = _order(sort_key, Lead.id, query.descending)
-    if compiled.widened is None:
-        page = (
-            select(Lead.id.label("id"), sort_key.label("sort_key"), func.count().over().label("total"))
-            .where(*compiled.conditions).order_by(*order).limit(cap).offset(query.offset or None).subquery("page")
-        )
-        shown, extra = true(), ()
-    else:
-        # The open-leads default applied: rank the matches with it lifted, open ones first, and
-        # count both in the same pass (a conditional window count), so the closed ones it left out
-        # are known without a second query. Only the page's open rows are fetched.
-        ranked = (
-            select(Lead.id.label("id"), sort_key.label("sort_key"), case((and_(*compiled.conditions), 1), else_=0).label("kept"))
-            .where(*compiled.widened).subquery("ranked")
-        )
-        page = (
-            select(ranked.c.id, ranked.c.sort_key, ranked.c.kept, func.sum(ranked.c.kept).over().label("total"),
-                   func.count().over().label("everything"))
-            .order_by(ranked.c.kept.desc(), *_order(ranked.c.sort_key, ranked.c.id, query.descending))
-            .limit(cap).offset(query.offset or None).subquery("page")
-        )
-        shown, extra = page.c.kept == 1, ((page.c.everything - page.c.total).label("closed_not_shown"),)
+    page = (
+        select(Lead.id.label("id"), sort_key.label("sort_key")).where(*compiled.conditions)
+        .order_by(*_order(sort_key, Lead.id, query.descending)).limit(page_size(query, row_cap)).offset(query.offset or None)
+        .subquery("page")
+    )
     return (
-        select(*_ROW_COLUMNS, page.c.total, *extra)
+        select(*_ROW_COLUMNS)
         .select_from(page)
         .join(Lead, Lead.id == page.c.id)
         .outerjoin(Rep, Lead.owner_id == Rep.id)
-        .where(shown)
         .order_by(*_order(page.c.sort_key, page.c.id, query.descending))
     )
+
+
+def page_size(query: SearchLeads, row_cap: int) -> int:
+    return min(query.limit or row_cap, row_cap)
 
 
 def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: datetime, row_cap: int) -> SearchResult:
     """Leads matching `query.filter` that the viewer may see, sorted, at most `limit` / `row_cap`."""
     compiled = _compiled(session, query.filter, now=now, viewer=viewer)
-    statement = search_statement(query, compiled, row_cap=row_cap)
-    rows = session.connection().execute(statement).all()  # Core: plain rows, no ORM loading
-    counted = len(LEAD_FIELDS)
-    if rows:  # the page's own pass counted the matches (and the closed ones the default left out)
-        total = rows[0][counted]
-        hidden = rows[0][counted + 1] if compiled.widened is not None else None
-    else:  # an empty page: nothing matches, or the offset is past the last match
-        total = int(session.scalar(select(func.count()).select_from(Lead).where(*compiled.conditions)) or 0) if query.offset else 0
+    rows = session.connection().execute(search_statement(query, compiled, row_cap=row_cap)).all()  # Core: plain rows
+    offset = query.offset or 0
+    if len(rows) < page_size(query, row_cap) and (rows or not offset):
+        # A short page holds every match from the offset on: that is the total, uncounted.
+        total = offset + len(rows)
         hidden = closed_not_shown(session, compiled, shown=total)
+    else:  # a full page (more may follow), or an empty one past the offset: count them
+        total, hidden = match_counts(session, compiled)
+        if rows:  # a write between the two statements must not make it say fewer than it shows
+            total = max(total, offset + len(rows))
     leads = _lead_dicts(rows)
     left = max(total - (query.offset or 0), 0)
     wanted = min(left, query.limit) if query.limit else left

@@ -23,7 +23,8 @@ from leadpilot.memory.pipeline import NurtureEnrollment, add_event
 from leadpilot.memory.vocab import ActivityKind, Stage
 from leadpilot.tools.pipeline.policy import PipelinePolicy
 
-_ANSWERS = (ActivityKind.FORM_SUBMIT.value, ActivityKind.MEETING.value, ActivityKind.CALL.value)
+# Inbound activities that mean the lead answered: an email from them (a reply) is the commonest.
+_ANSWERS = (ActivityKind.EMAIL_SENT.value, ActivityKind.FORM_SUBMIT.value, ActivityKind.MEETING.value, ActivityKind.CALL.value)
 
 
 @dataclass

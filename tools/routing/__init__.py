@@ -1,10 +1,11 @@
 """Who takes a lead and why: the routing policy, the decision engine, and the confirmed writes.
 
 Owns: config/routing.yaml's model (policy, policy_sections, policy_values), the facts a decision
-reads (facts, store), the pure decision engine (engine, decision), suggest/route (router),
+reads (facts, store), the pure decision engine (engine, decision; what it works out once per snapshot: pool_members), suggest/route (router),
 "why does this rep have this lead?" (explain), what-if runs (what_if), the assignment and
-snooze writes a person confirmed (assignment), declared accounts and their import (accounts), the
-rep roster's import from RevOps' spreadsheet (roster, roster_cells), and first-touch SLAs: the
+snooze writes a person confirmed (assignment), declared accounts and their import (accounts),
+which account owners a lead tries (sticky), the pool strategies that deal by today's counts
+(today), the rep roster's import from RevOps' spreadsheet (roster, roster_cells), and first-touch SLAs: the
 watch the workers run, nudges, reassignment and SLA reports (sla), and time to first touch before
 and after routing (first_touch).
 May import: memory, leadpilot.settings/clock, tools.common, tools.scoring (tier names), tools.crm (an SLA

@@ -24,10 +24,11 @@ class DeclaredAccounts:
     """Accounts declared in the policy (`accounts:`) and imported (`leadpilot accounts import`), by
     domain and by company key. The policy's entries win over imported ones for the same key."""
 
-    def __init__(self, entries: Iterable[DeclaredAccount]):
+    def __init__(self, entries: Iterable[DeclaredAccount], *, subdomains: bool = True):
         from leadpilot.memory.company_names import company_key
 
         self._key = company_key
+        self.subdomains = subdomains  # eu.acme.com matches a declared acme.com
         self.by_domain: dict[str, DeclaredAccount] = {}
         self.by_company: dict[str, DeclaredAccount] = {}
         for entry in entries:
@@ -43,6 +44,8 @@ class DeclaredAccounts:
         for key in match_on:
             if key == "domain" and lead.domain:
                 entry, value = self.by_domain.get(lead.domain), lead.domain
+                if entry is None and self.subdomains and lead.domain.count(".") > 1:
+                    entry, value = self._parent(lead.domain)
             elif key == "company" and lead.company:
                 entry, value = self.by_company.get(self._key(lead.company) or ""), lead.company
             else:
@@ -53,6 +56,16 @@ class DeclaredAccounts:
         return None
 
 
+    def _parent(self, domain: str) -> tuple[DeclaredAccount | None, str]:
+        """The declared account of the nearest parent domain (eu.acme.com -> acme.com), said as such."""
+        labels = domain.split(".")
+        for start in range(1, len(labels) - 1):
+            parent = ".".join(labels[start:])
+            if (entry := self.by_domain.get(parent)) is not None:
+                return entry, f"{domain}, a subdomain of {parent}"
+        return None, domain
+
+
 def declared_accounts(policy: RoutingPolicy, imported: Iterable[DeclaredAccount] = ()) -> DeclaredAccounts:
     entries = [DeclaredAccount(a.domain, a.company, a.owner, a.team, f"policy accounts[{i}]") for i, a in enumerate(policy.accounts)]
-    return DeclaredAccounts([*entries, *imported])
+    return DeclaredAccounts([*entries, *imported], subdomains=policy.account_matching.subdomains is not False)

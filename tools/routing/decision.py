@@ -16,6 +16,8 @@ STRATEGY_LABELS = {
     "weighted": "weighted round robin",
     "least_loaded": "least loaded",
     "performance_weighted": "performance weighted",
+    "fewest_today": "fewest new leads today",
+    "weighted_today": "weighted by today's share",
 }
 ACCOUNT_RULE = "account-match"
 FALLBACK_RULE = "fallback"
@@ -61,7 +63,7 @@ class Verdict:
 
     def scored(self, **facts: Any) -> None:
         """The numbers the pool's strategy weighed for this candidate."""
-        self._scored = {**(self._scored or {}), **facts}
+        self._scored = {**self._scored, **facts} if self._scored else facts
 
     @property
     def facts(self) -> dict[str, Any]:

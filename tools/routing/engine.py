@@ -12,11 +12,10 @@ preferences narrow the rest (each only when someone meets it), then the pool's s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache, reduce
-from math import gcd
+from functools import lru_cache
 
 from leadpilot.memory.vocab import industry_label
 from leadpilot.tools.routing.decision import (
@@ -33,6 +32,15 @@ from leadpilot.tools.routing.fairness import fairness, gini  # noqa: F401 (re-ex
 from leadpilot.tools.routing.matching import match_rule
 from leadpilot.tools.routing.policy_outcomes import FALLBACK
 from leadpilot.tools.routing.policy_sections import Constraints, Performance, Pool, Rule
+from leadpilot.tools.routing.pool_members import (  # noqa: F401 (integer_weights, weighted_cycle re-exported)
+    integer_weights,
+    match_memo,
+    rotation,
+    rule_members,
+    weighted_cycle,
+)
+from leadpilot.tools.routing.sticky import account_owners
+from leadpilot.tools.routing.today import TODAY_STRATEGIES, choose_today
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,19 +97,12 @@ def hard_blocks(rep: RepFacts, *, lead: LeadFacts, constraints: Constraints, wor
     return blocks
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     rep: RepFacts
     weight: float
     index: int  # position in the pool's member list
     verdict: Verdict
-
-
-def _member_weight(pool: Pool | None, index: int, rep: RepFacts) -> float:
-    if pool is None or index >= len(pool.members):
-        return rep.weight
-    member = pool.members[index]
-    return member.weight if member.weight is not None else rep.weight
 
 
 def _prefer(
@@ -141,15 +142,18 @@ def _choose(
         only = eligible[0]
         return _Choice(only, f"the rule sends these leads to {only.rep.name}, who is available "
                               f"({workload.open(only.rep.id)} of {only.rep.max_open_leads} open leads, {only.rep.local_text(now)})")
+    open_count = workload.open_leads.get
     for candidate in eligible:
-        candidate.verdict.scored(open_leads=workload.open(candidate.rep.id), weight=candidate.weight)
+        candidate.verdict.scored(open_leads=open_count(candidate.rep.id, 0), weight=candidate.weight)
+    if strategy in TODAY_STRATEGIES:
+        return _Choice(*choose_today(strategy, pool_name, pool, eligible, members=members, snapshot=snapshot, now=now))
     if strategy == "least_loaded":
         for c in eligible:
-            c.verdict.note = f"{workload.open(c.rep.id)} open leads"
-        ranked = sorted(eligible, key=lambda c: (workload.open(c.rep.id), workload.today(c.rep, now), c.index))
+            c.verdict.note = f"{open_count(c.rep.id, 0)} open leads"
+        ranked = sorted(eligible, key=lambda c: (open_count(c.rep.id, 0), workload.today(c.rep, now), c.index))
         best = ranked[0]
-        others = ", ".join(f"{c.rep.name} {workload.open(c.rep.id)}" for c in ranked[1:])
-        tie = [c for c in ranked[1:] if workload.open(c.rep.id) == workload.open(best.rep.id)]
+        others = ", ".join(f"{c.rep.name} {open_count(c.rep.id, 0)}" for c in ranked[1:])
+        tie = [c for c in ranked[1:] if open_count(c.rep.id, 0) == open_count(best.rep.id, 0)]
         tie_text = f"; tied with {', '.join(c.rep.name for c in tie)}, broken by fewer new leads today, then pool order" if tie else ""
         return _Choice(best, f"fewest open leads: {best.rep.name} has {workload.open(best.rep.id)}"
                              + (f" (others: {others})" if others else "") + tie_text)
@@ -171,8 +175,8 @@ def _choose(
     assert pool_name is not None and pool is not None
     pointer = snapshot.pointer(pool_name)
     eligible_ids = {c.rep.id: c for c in eligible}
+    ids, weights, cycle, shares = rotation(pool, members, snapshot)
     if strategy == "round_robin":
-        ids = [rep.id if rep else None for rep in members]
         start = ids.index(pointer.last_rep_id) + 1 if pointer.last_rep_id in ids else pointer.position
         order = [(start + step) % len(ids) for step in range(len(ids))]
         for c in eligible:
@@ -186,8 +190,6 @@ def _choose(
         reason = f"round robin in pool {pool_name}: {lead_in}it is {best.rep.name}'s turn{skip_text}"
         return _Choice(best, reason, PointerMove(pool_name, (chosen_index + 1) % len(ids), best.rep.id))
     # weighted: a smooth weighted round robin over a fixed cycle, with a persistent position
-    weights = [_member_weight(pool, i, rep) if rep else 0.0 for i, rep in enumerate(members)]
-    cycle = weighted_cycle(tuple(integer_weights(weights)))
     if not cycle:
         best = eligible[0]
         return _Choice(best, f"every weight in pool {pool_name} is 0; took the first available member")
@@ -204,38 +206,11 @@ def _choose(
         best = min(eligible, key=lambda c: c.index)
         return _Choice(best, f"no available member has a turn in pool {pool_name}; took the first available member")
     best = eligible_ids[members[cycle[slot]].id]
-    shares = ", ".join(f"{rep.first_name} {w:g}" for rep, w in zip(members, weights) if rep is not None)
     skipped = [members[cycle[s]].name for s in walk[: walk.index(slot)] if members[cycle[s]] is not None]
     skip_text = f" ({', '.join(dict.fromkeys(skipped))} skipped: not available)" if skipped else ""
     reason = (f"weighted round robin in pool {pool_name} (weights {shares}): position {position + 1} of a "
               f"{len(cycle)}-lead cycle is {best.rep.name}'s turn{skip_text}")
     return _Choice(best, reason, PointerMove(pool_name, (slot + 1) % len(cycle), best.rep.id))
-
-
-def integer_weights(weights: Sequence[float]) -> list[int]:
-    """Weights as the smallest whole numbers in the same proportions (2 decimals kept): 1.2, 1.0 -> 6, 5."""
-    scaled = [round(weight * 100) for weight in weights]
-    divisor = reduce(gcd, [s for s in scaled if s], 0) or 1
-    return [s // divisor for s in scaled]
-
-
-@lru_cache(maxsize=256)
-def weighted_cycle(weights: tuple[int, ...]) -> tuple[int, ...]:
-    """Member indexes in the order a smooth weighted round robin deals them, for one full cycle.
-
-    Each step every member gains its weight, the member with the most (first listed on a tie)
-    is dealt the lead and pays back the total: weights 2, 1, 1 deal 0, 1, 2, 0.
-    """
-    total = sum(weights)
-    current = [0] * len(weights)
-    cycle = []
-    for _ in range(total):
-        for i, w in enumerate(weights):
-            current[i] += w
-        pick = max(range(len(weights)), key=lambda i: (current[i], -i)) if weights else 0
-        current[pick] -= total
-        cycle.append(pick)
-    return tuple(cycle)
 
 
 def _try_rule(
@@ -244,26 +219,27 @@ def _try_rule(
 ) -> tuple[_Choice | None, str, Pool | None, str]:
     """Run one matching rule: (the choice or None, outcome text, pool, the rule's notes)."""
     constraints = policy.rule_constraints(rule)
-    pool, members, emails, weights, unmatched, pool_note = _rule_members(rule, snapshot=snapshot, policy=policy)
+    pool, members, emails, weights, unmatched, pool_note = rule_members(rule, snapshot=snapshot, policy=policy)
     if pool_note:
         notes.append(pool_note)
     candidates: list[_Candidate] = []
     workload = snapshot.workload
-    for index, email in enumerate(emails):
-        rep = members[index]
+    open_leads, barred, name = workload.open_leads, snapshot.barred, rule.name
+    for index, rep in enumerate(members):
         if rep is None:
-            verdicts.append(Verdict(email, email, rule.name, "excluded", [f"{email} is not in the roster — fix the policy or add the rep"], ["unknown_rep"]))
+            email = emails[index]
+            verdicts.append(Verdict(email, email, name, "excluded", [f"{email} is not in the roster — fix the policy or add the rep"], ["unknown_rep"]))
             continue
-        verdict = Verdict(rep.email, rep.name, rule.name, "eligible")
+        verdict = Verdict(rep.email, rep.name, name, "eligible")
         verdicts.append(verdict)
         weight = weights[index]
-        counts = (workload.open(rep.id), workload.today(rep, now))
-        blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=workload, now=now, barred=snapshot.barred, counts=counts)
+        counts = (open_leads.get(rep.id, 0), workload.today(rep, now))
+        blocks = hard_blocks(rep, lead=lead, constraints=constraints, workload=workload, now=now, barred=barred, counts=counts)
         if unmatched[index]:
             blocks.append(("where", f"pool {rule.route_to.pool} takes only reps with {unmatched[index]}"))
         if pool is not None and weight <= 0:
             blocks.append(("weight_zero", f"routing weight 0 in pool {rule.route_to.pool}: takes no pool leads"))
-        verdict.saw(rep, now, counts[0], counts[1])
+        verdict.saw(rep, now, *counts)
         if blocks:
             verdict.exclude([code for code, _ in blocks], [text for _, text in blocks])
         else:
@@ -293,50 +269,6 @@ def _try_rule(
     choice.candidate.verdict.status = "chosen"
     notes += rule_notes
     return choice, f"chose {choice.candidate.rep.name}", pool, "; ".join(rule_notes)
-
-
-def _rule_members(rule: Rule, *, snapshot: RoutingSnapshot, policy: RoutingPolicy) -> tuple[
-        Pool | None, list[RepFacts | None], Sequence[str], list[float], list[str | None], str | None]:
-    """A rule's pool, members (None: not in the roster), their emails, weights and failed `where:`
-    tests, and the note naming a `where:`-only pool: worked out once per snapshot (they depend on the
-    roster and the policy, not on the lead)."""
-    key = ("members", id(rule), id(policy))
-    found = snapshot.memo.get(key)
-    if found is not None and found[0] is rule and found[1] is policy:
-        return found[2]
-    pool = policy.pools.get(rule.route_to.pool) if rule.route_to.pool else None
-    note = None
-    if pool is not None and not pool.members:  # every rep of the roster the pool's `where:` matches
-        members: list[RepFacts | None] = sorted((r for r in snapshot.reps.values() if r.role == "rep" and not _unmatched(pool, r)),
-                                                key=lambda r: r.email)
-        emails: Sequence[str] = [r.email for r in members if r is not None]
-        if not members:
-            note = f"pool {rule.route_to.pool} has nobody matching where {_where_text(pool)}"
-        else:
-            names = [r.name for r in members if r is not None]
-            note = (f"pool {rule.route_to.pool} is every rep with {_where_text(pool)}: {', '.join(names[:5])}"
-                    + (f" +{len(names) - 5} more" if len(names) > 5 else ""))
-    else:
-        emails = pool.member_emails() if pool else (rule.route_to.rep,)
-        members = [snapshot.reps.get(email) for email in emails]
-    weights = [_member_weight(pool, index, rep) if rep is not None else 0.0 for index, rep in enumerate(members)]
-    unmatched = [_unmatched(pool, rep) if pool is not None and pool.where and rep is not None else None for rep in members]
-    value = (pool, members, emails, weights, unmatched, note)
-    snapshot.memo[key] = (rule, policy, value)  # holds the rule and policy: their ids stay theirs while the memo lives
-    return value
-
-
-def _where_text(pool: Pool) -> str:
-    return ", ".join(f"{name} {' or '.join(values)}" for name, values in (pool.where or {}).items())
-
-
-def _unmatched(pool: Pool, rep: RepFacts) -> str | None:
-    """The first of the pool's `where:` tests the rep fails, in words; None when they pass all."""
-    for name, values in (pool.where or {}).items():
-        if not rep.trait(name) & set(values):
-            have = ", ".join(sorted(rep.trait(name))) or "none"
-            return f"{name} {' or '.join(values)} (has {have})"
-    return None
 
 
 def _account_blocks(rep: RepFacts, *, lead: LeadFacts, policy: RoutingPolicy, snapshot: RoutingSnapshot, now: datetime) -> list[tuple[str, str]]:
@@ -383,7 +315,7 @@ def decide(
         found = policy.rule(rule)
         decision = RoutingDecision(
             lead=lead, owner=rep.email if rep else None, owner_name=rep.name if rep else None, owner_id=rep.id if rep else None,
-            queue=queue, rule=rule, pool=pool, strategy=strategy, reason=(away[0] + "; " if away else "") + reason,
+            queue=queue, rule=rule, pool=pool, strategy=strategy, reason=("; ".join(away) + "; " if away else "") + reason,
             candidates=verdicts, rules_checked=checks, policy_version=policy.version, decided_at=now, account=account,
             notes=notes, pointer=pointer, rule_description=found.description if found else None,
             pool_description=policy.pools[pool].description if pool in policy.pools else None,
@@ -402,9 +334,10 @@ def decide(
         return done(None, rule=rule, queue=name, reason=f"{reason}; it waits in the {name} queue")
 
     matching = policy.account_matching
-    if matching.enabled and snapshot.accounts:
-        account = snapshot.accounts.owner_of(lead, match_on=matching.match_on, reps=snapshot.reps) or account
-    if matching.enabled and account is not None:
+    owners = account_owners(lead, account, snapshot=snapshot, matching=matching) if matching.enabled and (account or snapshot.accounts) else ()
+    account = owners[0] if owners else None  # declared, then the owner of the company's open lead (sticky.py)
+    for step, account in enumerate(owners):
+        then = " — the owner of the company's open lead is tried next" if step + 1 < len(owners) else " — routed by the rules instead"
         owner = snapshot.by_id.get(account.rep_id)
         where = account.where()
         if owner is not None:
@@ -419,13 +352,14 @@ def decide(
             if account.team and (mate := _team_pick(account, owner, lead=lead, snapshot=snapshot, now=now, verdicts=verdicts)):
                 return done(mate, rule=ACCOUNT_RULE, reason=f"{unavailable}, so the account's team {account.team} takes it: "
                                                                 f"{mate.name} has the fewest open leads ({snapshot.workload.open(mate.id)})")
-            away.append(unavailable + " — routed by the rules instead")
+            away.append(unavailable + then)
         else:
-            notes.append(f"the account owner of {where} is not in the roster — routed by the rules instead")
+            notes.append(f"the account owner of {where} is not in the roster" + then)
 
     stopped: str | None = None
+    memo = match_memo(snapshot, policy)
     for rule in policy.rules:
-        matched, detail = match_rule(rule, lead, policy, now)
+        matched, detail = match_rule(rule, lead, policy, now, memo)
         if not matched:
             checks.append(RuleCheck(rule.name, False, detail))
             continue

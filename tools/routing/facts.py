@@ -405,6 +405,8 @@ class RoutingSnapshot:
     performance_loader: Callable[[], PerformanceBook] | None = None
     _performance: PerformanceBook | None = None
     accounts: DeclaredAccounts | None = None  # accounts declared in the policy or imported
+    # Each rep's last lead (any day), read on first use: only fewest_today / weighted_today pools ask (today.py).
+    last_leads_loader: Callable[[], dict[int, datetime]] | None = None
     barred: dict[int, str] = field(default_factory=dict)  # rep id -> why they may not take this lead (a missed SLA)
     # What the engine works out once per snapshot: each rule's members, weights and `where:` checks
     # (from the roster and the policy, never from a lead).
@@ -418,6 +420,10 @@ class RoutingSnapshot:
         if self._performance is None:
             self._performance = self.performance_loader() if self.performance_loader else PerformanceBook(())
         return self._performance
+
+    @cached_property
+    def last_leads(self) -> dict[int, datetime]:
+        return self.last_leads_loader() if self.last_leads_loader else {}
 
     def pointer(self, pool: str) -> Pointer:
         return self.pointers.get(pool) or Pointer()

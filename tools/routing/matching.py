@@ -167,12 +167,43 @@ def _classic_test(test: FieldTest, lead: LeadFacts, policy: RoutingPolicy) -> tu
     return True, text if test.ops[-1][0] != "not_in" else f"{test.label} not {_listed(test.ops[-1][1])}"
 
 
-def conditions_hold(conditions: Conditions, lead: LeadFacts, policy: RoutingPolicy, now: datetime) -> tuple[bool, str]:
-    """Whether every condition holds; the text names them (or the first that fails)."""
+# What a classic condition's outcome (and its words) depends on: the lead's value for it, or for
+# territory, state and region the country (and state) they are worked out from.
+_CLASSIC_KEY = {**_CLASSIC_FIELD, "territory": lambda lead: (lead.country, lead.state), "state": lambda lead: (lead.country, lead.state),
+                "region": lambda lead: lead.country, "score": lambda lead: lead.score}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _leaf(name: str, wanted: Any, lead: LeadFacts, policy: RoutingPolicy, now: datetime, memo: dict | None) -> tuple[bool | None, str]:
+    """One condition's outcome; with a `memo` (one per policy, kept by the snapshot), leads with the
+    same value for it share one evaluation (many leads of a batch share a country, a segment...)."""
+    test = wanted if isinstance(wanted, FieldTest) else None
+    if memo is None:
+        return field_test_holds(test, lead, policy, now) if test is not None else _classic(name, wanted, lead, policy)
+    if test is None or test.kind == "classic":
+        value = _CLASSIC_KEY[test.field if test is not None else name](lead)
+        key: Any = (name, id(wanted), type(value), value)
+    else:
+        value = lead.value(test.field)
+        if type(value) not in _SCALARS:  # dates and lists: rarely shared, computed each time
+            return field_test_holds(test, lead, policy, now)
+        key = (name, id(wanted), type(value), value, now)
+    found = memo.get(key)
+    if found is None or found[0] is not wanted:  # the id of a condition no longer in the policy: not ours
+        found = (wanted, field_test_holds(test, lead, policy, now) if test is not None else _classic(name, wanted, lead, policy))
+        if len(memo) < 100_000:
+            memo[key] = found
+    return found[1]
+
+
+def conditions_hold(conditions: Conditions, lead: LeadFacts, policy: RoutingPolicy, now: datetime,
+                    memo: dict | None = None) -> tuple[bool, str]:
+    """Whether every condition holds; the text names them (or the first that fails). `memo`: a dict
+    kept for one policy (RoutingSnapshot.match_memo), to share outcomes across leads with the same values."""
     reasons = []
     for name, wanted in conditions.present():
         if name == "any":
-            outcomes = [conditions_hold(option, lead, policy, now) for option in wanted]
+            outcomes = [conditions_hold(option, lead, policy, now, memo) for option in wanted]
             hit = next((text for ok, text in outcomes if ok), None)
             if hit is None:
                 return False, "none of the alternatives: " + " / ".join(f"({text})" for _, text in outcomes)
@@ -180,27 +211,47 @@ def conditions_hold(conditions: Conditions, lead: LeadFacts, policy: RoutingPoli
             continue
         if name == "all":
             for option in wanted:
-                ok, text = conditions_hold(option, lead, policy, now)
+                ok, text = conditions_hold(option, lead, policy, now, memo)
                 if not ok:
                     return False, text
                 reasons.append(text)
             continue
         if name == "not":
-            ok, text = conditions_hold(wanted, lead, policy, now)
+            ok, text = conditions_hold(wanted, lead, policy, now, memo)
             if ok:
                 return False, f"excluded by `not`: {text}"
             reasons.append(f"not ({text})")
             continue
-        if isinstance(wanted, FieldTest):
-            hit, text = field_test_holds(wanted, lead, policy, now)
-        else:
-            hit, text = _classic(name, wanted, lead, policy)
+        hit, text = _leaf(name, wanted, lead, policy, now, memo)
         if not hit:
             return False, text
         reasons.append(text)
     return True, "; ".join(reasons) or "no conditions: every lead"
 
 
-def match_rule(rule: Rule, lead: LeadFacts, policy: RoutingPolicy, now: datetime) -> tuple[bool, str]:
+def match_rule(rule: Rule, lead: LeadFacts, policy: RoutingPolicy, now: datetime, memo: dict | None = None) -> tuple[bool, str]:
     """Whether every condition of the rule holds; the text names them (or the first that fails)."""
-    return conditions_hold(rule.when, lead, policy, now)
+    present = rule.when.present()
+    if memo is not None and len(present) == 1 and present[0][0] not in ("any", "all", "not"):  # one condition: its outcome
+        hit, text = _leaf(present[0][0], present[0][1], lead, policy, now, memo)
+        return (True, text or "no conditions: every lead") if hit else (False, text)
+    return conditions_hold(rule.when, lead, policy, now, memo)
+
+
+def fields_tested(policy: RoutingPolicy) -> set[str]:
+    """The lead columns beyond LeadFacts' own that the policy's rules test ("created_at", "extra"...)."""
+    found: set[str] = set()
+
+    def walk(conditions: Conditions) -> None:
+        for name, wanted in conditions.present():
+            if name in ("any", "all"):
+                for option in wanted:
+                    walk(option)
+            elif name == "not":
+                walk(wanted)
+            elif isinstance(wanted, FieldTest):
+                found.add("extra" if wanted.field.startswith("extra.") else wanted.field)
+
+    for rule in policy.rules:
+        walk(rule.when)
+    return found

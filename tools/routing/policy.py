@@ -33,7 +33,7 @@ from leadpilot.tools.common import TYPE_MESSAGES, PolicyFileHolder, PolicyProble
 from leadpilot.tools.common import PolicyModel as _PolicyModel
 from leadpilot.tools.common import policy_error as _policy_error
 from leadpilot.tools.common import unknown as _unknown
-from leadpilot.tools.routing.policy_outcomes import AccountEntry, Queue
+from leadpilot.tools.routing.policy_outcomes import AccountEntry, Queue, personal_domains
 from leadpilot.tools.routing.policy_sections import AccountMatching, Constraints, Fallback, Pool, RepSettings, Rule, Sla
 from leadpilot.tools.routing.policy_values import Name, Place, RepEmail
 from leadpilot.tools.scoring import PolicyError
@@ -86,6 +86,11 @@ class RoutingPolicy(_PolicyModel):
                     raise _policy_error(_unknown("territory", territory, list(self.territories)) + " (or add it under territories)", at=f"rules.{index}.when.territory.{position}")
             for territory in sorted(rule.when.territories() - set(self.territories)):
                 raise _policy_error(_unknown("territory", territory, list(self.territories)) + " (or add it under territories)", at=f"rules.{index}.when")
+        personal = personal_domains(self.account_matching.personal_domains)
+        for index, account in enumerate(self.accounts):
+            if account.domain in personal:
+                raise _policy_error(f"{account.domain} is a personal mail domain (account_matching.personal_domains): it names no company — "
+                                    "give the company's own domain or its company name", at=f"accounts.{index}.domain")
         return self
 
     @staticmethod

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 from typing import Annotated, ClassVar
 
 from pydantic import PlainSerializer, PlainValidator, model_validator
 
+from leadpilot.memory.lead_record import FREE_EMAIL_DOMAINS  # also import's and enrichment's free-mail list
 from leadpilot.tools.common import PolicyModel as _PolicyModel
 from leadpilot.tools.common import policy_error as _policy_error
 from leadpilot.tools.routing.policy_values import Name, RepEmail, _language, _name, _text_value
@@ -116,6 +118,32 @@ class AccountEntry(_PolicyModel):
                 raise _policy_error(f"{self.domain!r} is not a web domain — write it like acme.com", at="domain")
             object.__setattr__(self, "domain", domain)
         return self
+
+
+def _personal_domains(value: object) -> tuple[str, ...]:
+    """account_matching.personal_domains: web-mail domains, and/or `builtin` (the documented list)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise _policy_error("must be a list of mail domains, e.g. [builtin, mail.example] (builtin: the documented list; [] for none)")
+    domains: list[str] = []
+    for index, item in enumerate(items):
+        text = str(item).strip().lower().removeprefix("@")
+        if text != "builtin" and not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", text):
+            raise _policy_error(f"{item!r} is not a mail domain — write it like gmail.com, or builtin for the documented list", at=str(index))
+        if text not in domains:
+            domains.append(text)
+    return tuple(domains)
+
+
+@lru_cache(maxsize=16)
+def personal_domains(listed: tuple[str, ...] | None) -> frozenset[str]:
+    """The policy's personal_domains with `builtin` expanded (unset: the builtin list)."""
+    listed = ("builtin",) if listed is None else listed
+    found = set(FREE_EMAIL_DOMAINS) if "builtin" in listed else set()
+    return frozenset(found | {domain for domain in listed if domain != "builtin"})
+
+
+PersonalDomains = Annotated[tuple[str, ...], PlainValidator(_personal_domains), PlainSerializer(list, return_type=list)]
 
 
 class TierSla(_PolicyModel):

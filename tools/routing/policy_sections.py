@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from leadpilot.tools.common import PolicyModel as _PolicyModel
 from leadpilot.tools.common import policy_error as _policy_error
 from leadpilot.tools.routing.policy_conditions import CLASSIC, COMBINATORS, field_test
-from leadpilot.tools.routing.policy_outcomes import NEXT_RULE, RepAttributes, RepFilter, TierSla, WhenUnavailable
+from leadpilot.tools.routing.policy_outcomes import NEXT_RULE, PersonalDomains, RepAttributes, RepFilter, TierSla, WhenUnavailable
 from leadpilot.tools.routing.policy_values import (
     ClockTime,
     Country,
@@ -311,6 +311,10 @@ class AccountMatching(_PolicyModel):
     match_on: tuple[MatchKey, ...] = ("domain", "company")
     # At capacity is a reason by default: a full book does not take its account's new leads.
     owner_unavailable_when: tuple[Unavailability, ...] = ("inactive", "out_of_office", "at_capacity")
+    # Web-mail domains never make two leads one account (sticky.py); `builtin` is the documented list.
+    # Unset (None) is the default, [builtin], and true: left out of the policy's data and version.
+    personal_domains: PersonalDomains | None = None
+    subdomains: Flag | None = None  # a lead at eu.acme.com matches a declared acme.com
 
 
 class Fallback(_PolicyModel):

@@ -19,7 +19,7 @@ from leadpilot.memory.vocab import INDUSTRIES, Tier, industry_slug, policy_sourc
 from leadpilot.tools.common import policy_error as _policy_error
 from leadpilot.tools.common import unknown as _unknown
 
-STRATEGIES = ("round_robin", "weighted", "least_loaded", "performance_weighted")
+STRATEGIES = ("round_robin", "weighted", "least_loaded", "performance_weighted", "fewest_today", "weighted_today")
 MODES = ("required", "preferred", "ignored")
 SEGMENT_NAMES = ("enterprise", "mid-market", "smb", "micro")
 REGIONS = tuple(REGION_COUNTRIES)
@@ -201,7 +201,8 @@ Language = Annotated[str, PlainValidator(_language)]
 Strategy = Annotated[
     str,
     PlainValidator(_choice("strategy", STRATEGIES, {"round-robin": "round_robin", "least-loaded": "least_loaded",
-                                                    "performance-weighted": "performance_weighted"})),
+                                                    "performance-weighted": "performance_weighted",
+                                                    "fewest-today": "fewest_today", "weighted-today": "weighted_today"})),
 ]
 Mode = Annotated[str, PlainValidator(_choice("mode", MODES))]
 Unavailability = Annotated[str, PlainValidator(_choice("reason", UNAVAILABILITY))]

@@ -29,7 +29,9 @@ from leadpilot.tools.routing.assignment import AssignmentError
 from leadpilot.tools.routing.decision import PointerMove, RoutingDecision
 from leadpilot.tools.routing.engine import decide
 from leadpilot.tools.routing.facts import LeadFacts, RoutingSnapshot
+from leadpilot.tools.routing.matching import fields_tested
 from leadpilot.tools.routing.policy import RoutingPolicy
+from leadpilot.tools.routing.sticky import sticky_keys
 from leadpilot.tools.routing.store import (
     AccountIndex,
     find_account_owner,
@@ -44,6 +46,9 @@ __all__ = [
 ]
 
 
+WRITE_CHUNK = 500  # assignments written per flush in a batch
+
+
 class RoutingInputError(ValueError):
     """A lead, rep, pool or day that routing cannot find; the message says what exists."""
 
@@ -52,14 +57,14 @@ class RoutingInputError(ValueError):
 # Routing one lead, a batch, and the write
 
 
-def _facts(session: Session, lead: Lead | LeadFacts | Mapping[str, Any] | int) -> LeadFacts:
+def _facts(session: Session, lead: Lead | LeadFacts | Mapping[str, Any] | int, policy: RoutingPolicy) -> LeadFacts:
     if isinstance(lead, LeadFacts):
         return lead
     if isinstance(lead, int):
-        stored = session.get(Lead, lead)
-        if stored is None:
+        found = lead_facts(session, lead_ids=[lead], other=fields_tested(policy))  # its columns, not an ORM object
+        if not found:
             raise RoutingInputError(f"There is no lead {lead}.")
-        return LeadFacts.of(stored)
+        return found[0]
     return LeadFacts.of(lead)
 
 
@@ -82,15 +87,15 @@ def route_lead(
     locked when writing), and of their account owners, `accounts` (AccountIndex.for_leads): each
     decision is recorded in them, as in `route_leads`.
     """
-    facts = _facts(session, lead)
+    facts = _facts(session, lead, policy)
     shared = snapshot is not None
     if snapshot is None:
         snapshot = load_snapshot(session, policy=policy, now=now, lock_pointers=not dry_run)
     matching = policy.account_matching
     account = None
     if matching.enabled:
-        account = (accounts.owner_of(facts, match_on=matching.match_on) if accounts is not None
-                   else find_account_owner(session, lead=facts, match_on=matching.match_on))
+        keys = sticky_keys(facts, matching)  # a personal mail domain (gmail.com) is no account
+        account = (accounts.owner_of(facts, match_on=keys) if accounts is not None else find_account_owner(session, lead=facts, match_on=keys))
     decision = decide(lead=facts, account=account, snapshot=snapshot, policy=policy, now=now)
     if not dry_run:
         assign_routed(session, decision=decision, now=now, actor=actor)
@@ -102,10 +107,12 @@ def route_lead(
 
 
 def assign_routed(
-    session: Session, *, decision: RoutingDecision, now: datetime, actor: str = "system", move_pointer: bool = True
+    session: Session, *, decision: RoutingDecision, now: datetime, actor: str = "system", move_pointer: bool = True,
+    flush: bool = True,
 ) -> Assignment:
     """Record a routing decision: the lead's new owner (or queue), an Assignment with the decision's
-    reason and every candidate, the owner audit event, and the pool pointer's move."""
+    reason and every candidate, the owner audit event, and the pool pointer's move. `flush=False`:
+    the caller flushes (a batch writes its assignments a chunk at a time)."""
     if decision.lead_id is None:
         raise AssignmentError("This lead is not in the store yet; import it before assigning it.")
     lead = session.get(Lead, decision.lead_id)
@@ -116,11 +123,12 @@ def assign_routed(
         raise AssignmentError(f"Lead {lead.id} ({lead.company}) is already assigned to {rep.name}.")
     assignment = record_assignment(
         session, lead=lead, rep=rep, rule=decision.rule, reason=decision.audit_reason(),
-        candidates=decision.audit_candidates(), at=now, actor=actor,
+        candidates=decision.audit_candidates(), at=now, actor=actor, flush=flush,
     )
     if decision.pointer is not None and move_pointer:
         save_pointer(session, move=decision.pointer, now=now)
-    session.flush()
+    if flush:
+        session.flush()
     decision.dry_run = False
     return assignment
 
@@ -130,12 +138,12 @@ def _route_batch(
 ) -> list[RoutingDecision]:
     """Route leads one after another as new arrivals: each decision updates loads, pointers and accounts."""
     decisions = []
-    match_on = policy.account_matching.match_on
+    matching = policy.account_matching
     # A batch makes a dozen small objects per candidate and no reference cycles; the cyclic collector
     # walking the heap as they pile up was ~45% of a 10,000-lead batch (bench/bench_routing.py).
     with gc_paused():
         for lead in leads:
-            account = accounts.owner_of(lead, match_on=match_on) if accounts is not None else None
+            account = accounts.owner_of(lead, match_on=sticky_keys(lead, matching)) if accounts is not None else None
             decision = decide(lead=lead, account=account, snapshot=snapshot, policy=policy, now=now)
             snapshot.record(decision)
             if accounts is not None and decision.owner_id is not None:
@@ -151,11 +159,12 @@ def route_leads(
     With dry_run=False each decision is recorded as it is made."""
     snapshot = load_snapshot(session, policy=policy, now=now, lock_pointers=not dry_run)
     accounts = AccountIndex.load(session) if policy.account_matching.enabled else None
-    decisions = _route_batch(lead_facts(session, lead_ids=lead_ids), snapshot=snapshot, accounts=accounts, policy=policy, now=now)
+    leads = lead_facts(session, lead_ids=lead_ids, other=fields_tested(policy))  # only the columns the rules test
+    decisions = _route_batch(leads, snapshot=snapshot, accounts=accounts, policy=policy, now=now)
     if not dry_run:
         loaded = _load_leads(session, lead_ids)  # one query, not one per assignment; kept in the identity map
-        for decision in decisions:
-            assign_routed(session, decision=decision, now=now, actor=actor, move_pointer=False)
+        for count, decision in enumerate(decisions, 1):  # one flush per chunk, not per assignment: the same rows in the same order
+            assign_routed(session, decision=decision, now=now, actor=actor, move_pointer=False, flush=count % WRITE_CHUNK == 0)
         for pool in {d.pointer.pool for d in decisions if d.pointer is not None}:  # where each pool ended up, written once
             pointer = snapshot.pointers[pool]
             save_pointer(session, move=PointerMove(pool, pointer.position, pointer.last_rep_id), now=now)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.company_names import company_key
-from leadpilot.memory.models import Assignment, Lead, RoutingPointer
-from leadpilot.memory.reps import list_reps, open_lead_counts
+from leadpilot.memory.models import Assignment, Lead, Rep, RepTimeOff, RoutingPointer
+from leadpilot.memory.reps import open_lead_counts
 from leadpilot.memory.vocab import OPEN_STAGES, Stage, segment_of
 from leadpilot.tools.routing.decision import PointerMove
 from leadpilot.memory.routing_state import RoutingAccount
@@ -40,18 +41,28 @@ from leadpilot.tools.routing.policy import RoutingPolicy
 ACCOUNT_STAGES = tuple(stage.value for stage in (*OPEN_STAGES, Stage.CUSTOMER))
 
 
+_REPS = select(*(getattr(Rep, name) for name in (
+    "id", "email", "name", "role", "active", "timezone", "working_hours", "languages", "industries", "capacity", "daily_cap",
+    "routing_weight", "team", "territories", "segments", "attributes"))).order_by(Rep.id)
+_PERIODS = select(RepTimeOff.rep_id, RepTimeOff.starts_at, RepTimeOff.ends_at, RepTimeOff.reason).order_by(RepTimeOff.rep_id, RepTimeOff.id)
+
+
 def rep_rows(session: Session) -> list[RepRow]:
+    """The roster as plain rows: two column queries, no ORM objects (read on every single-lead call)."""
+    time_off: dict[int, list[TimeOff]] = {}
+    for rep_id, starts_at, ends_at, reason in session.execute(_PERIODS):
+        time_off.setdefault(rep_id, []).append(TimeOff(starts_at, ends_at, reason, "roster"))
+    reps = session.execute(_REPS)
     return [
         RepRow(
             id=rep.id, email=rep.email, name=rep.name, role=rep.role, active=rep.active, timezone=rep.timezone,
             working_hours=rep.working_hours or None, languages=tuple(rep.languages or ()),
             industries=tuple(rep.industries or ()), capacity=rep.capacity, daily_cap=rep.daily_cap,
-            routing_weight=rep.routing_weight,
-            time_off=tuple(TimeOff(p.starts_at, p.ends_at, p.reason, "roster") for p in rep.time_off),
+            routing_weight=rep.routing_weight, time_off=tuple(time_off.get(rep.id, ())),
             team=rep.team, territories=tuple(rep.territories or ()), segments=tuple(rep.segments or ()),
             attributes=rep.attributes or None,
         )
-        for rep in list_reps(session)
+        for rep in reps
     ]
 
 
@@ -63,6 +74,13 @@ def recent_assignments(session: Session, *, now: datetime) -> dict[int, list[dat
     for rep_id, at in session.execute(query):
         recent.setdefault(rep_id, []).append(at)
     return recent
+
+
+def last_lead_times(session: Session, *, now: datetime) -> dict[int, datetime]:
+    """Each rep's latest assignment up to `now` (any day): how long they have waited (today.py's strategies)."""
+    query = select(Assignment.rep_id, func.max(Assignment.assigned_at)).where(
+        Assignment.rep_id.is_not(None), Assignment.assigned_at <= now).group_by(Assignment.rep_id)
+    return {rep_id: at for rep_id, at in session.execute(query)}
 
 
 def load_pointers(session: Session, *, lock: bool = False) -> dict[str, Pointer]:
@@ -92,6 +110,7 @@ def load_snapshot(session: Session, *, policy: RoutingPolicy, now: datetime, loc
         pointers=load_pointers(session, lock=lock_pointers),
         performance_loader=lambda: PerformanceBook(closed_leads(session)),
         accounts=declared_accounts(policy, imported_accounts(session)) if policy.account_matching.enabled else None,
+        last_leads_loader=lambda: last_lead_times(session, now=now),
     )
 
 
@@ -203,14 +222,25 @@ class AccountIndex:
         return None
 
 
-def lead_facts(session: Session, *, lead_ids: Sequence[int]) -> list[LeadFacts]:
-    """Facts for these leads, in the order given (unknown ids are left out)."""
-    columns = [getattr(Lead, name) for name in (*LeadFacts.__dataclass_fields__, *OTHER_COLUMNS) if name != "other"]
+def lead_facts(session: Session, *, lead_ids: Sequence[int], other: Iterable[str] | None = None) -> list[LeadFacts]:
+    """Facts for these leads, in the order given (unknown ids are left out). `other`: the columns
+    besides LeadFacts' own to read (those the policy's conditions test; default all of OTHER_COLUMNS)."""
+    wanted = OTHER_COLUMNS if other is None else tuple(name for name in OTHER_COLUMNS if name in set(other))
+    names, query = _facts_query(wanted)
     rows: dict[int, LeadFacts] = {}
     for start in range(0, len(lead_ids), 5000):
         chunk = list(lead_ids[start : start + 5000])
-        rows.update((row.id, LeadFacts.of(row._mapping)) for row in session.execute(select(*columns).where(Lead.id.in_(chunk))))
+        # a plain dict per row: LeadFacts.of reads ~30 names, and a Row's mapping answers .get through the ABC
+        rows.update((row[0], LeadFacts.of(dict(zip(names, row)))) for row in session.execute(query, {"ids": chunk}))
     return [rows[i] for i in lead_ids if i in rows]
+
+
+@lru_cache(maxsize=64)
+def _facts_query(other: tuple[str, ...]) -> tuple[list[str], Select]:
+    """The column names and the statement reading them for a list of lead ids, built once (a
+    select of ~30 columns costs about a millisecond to build, per single-lead call)."""
+    names = [name for name in (*LeadFacts.__dataclass_fields__, *other) if name != "other"]
+    return names, select(*(getattr(Lead, name) for name in names)).where(Lead.id.in_(bindparam("ids", expanding=True)))
 
 
 def unassigned_open_lead_ids(session: Session) -> list[int]:
