@@ -64,6 +64,10 @@ class LeadBatch:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def email_of(self, index: int) -> str | None:
+        """Record `index`'s email address as stored (None when it has none)."""
+        return self.rows[index][_EMAIL]
+
     def part(self, start: int, stop: int) -> LeadBatch:
         """Records start..stop-1 as a batch of their own (indexes renumbered from 0)."""
 

@@ -1419,6 +1419,7 @@ def test_a_value_read_but_not_in_the_data_is_said_so_not_refused_as_unread():
     for question, city in (("any leads in Madrid?", "Madrid"), ("any leads in cracow?", "Cracow")):  # a name said as a city; a known spelling
         said = plan(question, now=NOW, vocabulary=STORE_NAMES).message
         assert said.startswith(f"No lead in your data has the city '{city}'.") and "don't understand" not in said, said
+        assert "Try, for example" not in said, said  # the cities in the data are the suggestion
     assert "I don't understand 'xyz'" in plan("hot leads in xyz", now=NOW, vocabulary=STORE_NAMES).message  # a guess: still unread
     guessed = plan("score distribution for purple leads", now=NOW, vocabulary=Vocabulary(industries=frozenset({"fintech"}))).message
     assert guessed.startswith("I don't understand 'purple'"), guessed  # only placed where an industry could go: still unread

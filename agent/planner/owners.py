@@ -11,6 +11,8 @@ class Owners(Reading):
     """Reads the owner condition: me, unassigned, or reps named in the question."""
 
     def read_owner(self) -> None:
+        # "my team's leads", "our team": the reps of the asker's roster team (before "my" is read as me).
+        self.take(r"\b(?:my|our)\s+(?:team|squad|pod)(?:'s|s')?(?=\W|$)", lambda m: self.add("owner", "my team"))
         self.take(
             r"\b(?:on\s+my\s+plate|my\s+(?:book(?:\s+of\s+business)?|territory|patch|portfolio|pipe)|assigned\s+to\s+me|owned\s+by\s+me|(?:that\s+|do\s+|did\s+)?i\s+(?:own|have|got)|i've\s+got|"
             r"i'm\s+working(?:\s+on)?|for\s+me|my|mine)\b",

@@ -413,7 +413,8 @@ def _refusal(
     head, sep, tail = message.partition(" Try, for example:")
     if about_fields and not hints and explained >= set(unknown) and head.startswith("I don't understand"):
         # Every unread word was read as a field's value no lead has ("any leads in cracow?", "source tiktok"): say
-        # that, not "I don't understand" (a word only placed where an industry could go, "purple leads", is not read).
-        return replace(first, message=" ".join(about_fields) + sep + tail)
+        # that, not "I don't understand" (a word only placed where an industry could go, "purple leads", is not read),
+        # and no example questions: the values in the data are the suggestion.
+        return replace(first, message=" ".join(about_fields))
     said = f" ({'; '.join(hints)})" if hints else ""
     return replace(first, message=f"{head}{said}{''.join(' ' + note for note in about_fields)}{sep}{tail}")

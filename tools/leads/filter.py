@@ -132,7 +132,8 @@ class LeadConditions(BaseModel):
         "'Pre-Qualified'; any case, spacing or punctuation). Naming a status lifts the open-leads default.",
     )
     owner: list[str] | None = Field(
-        None, description="Owners: rep emails or names, 'me' for the person asking, 'unassigned' for no owner."
+        None, description="Owners: rep emails or names, 'me' for the person asking, 'my team' for the reps of the asker's "
+        "team in the roster, 'unassigned' for no owner."
     )
     seniority: list[SeniorityName] | None = Field(
         None, description="The contact's seniority, from the job title: c-level, vp, director, manager, individual."
@@ -253,7 +254,7 @@ class LeadConditions(BaseModel):
     def _owners(cls, values: list[str] | None) -> list[str] | None:
         if values is None:
             return None
-        return [v.strip().lower() if "@" in v or v.strip().lower() in ("me", "unassigned") else v.strip() for v in values]
+        return [v.strip().lower() if "@" in v or v.strip().lower() in ("me", "my team", "unassigned") else v.strip() for v in values]
 
     @model_validator(mode="after")
     def _consistent_ranges(self) -> LeadConditions:

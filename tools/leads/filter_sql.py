@@ -255,6 +255,8 @@ def _owner_condition(owners: list[str], *, viewer: Viewer, owner_ids: dict[str, 
                 parts.append(false())
             else:
                 parts.append(Lead.owner_id == viewer.rep_id)
+        elif owner == "my team":
+            parts.append(_my_team(viewer, problems))
         elif owner == "unassigned":
             parts.append(Lead.owner_id.is_(None))
         elif (rep_id := owner_ids.get(owner.lower())) is not None:
@@ -263,6 +265,20 @@ def _owner_condition(owners: list[str], *, viewer: Viewer, owner_ids: dict[str, 
             problems.append(f"there is no rep called {owner!r}")
             parts.append(false())
     return or_(*parts)
+
+
+def _my_team(viewer: Viewer, problems: list[str]) -> ColumnElement[bool]:
+    """Leads owned by the reps of the asker's roster team. A manager whose team holds no rep (a
+    leadership team) manages the reps: every owned lead."""
+    if viewer.rep_id is None:
+        problems.append("'my team' needs to know which rep you are, and you are not linked to a rep")
+        return false()
+    team = select(Rep.team).where(Rep.id == viewer.rep_id).scalar_subquery()
+    in_team = Lead.owner_id.in_(select(Rep.id).where(Rep.team == team))
+    if viewer.role != "manager":
+        return in_team
+    team_has_reps = exists().where(Rep.team == team, Rep.role == "rep")
+    return or_(and_(team_has_reps, in_team), and_(not_(team_has_reps), Lead.owner_id.is_not(None)))
 
 
 def _as_datetime(value: date | datetime) -> datetime:

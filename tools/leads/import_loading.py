@@ -18,8 +18,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.db import Database
+from leadpilot.memory.email_consent import opt_out_column
 from leadpilot.memory.lead_batch import LeadBatch
 from leadpilot.memory.leads import UpsertOutcome, upsert_lead_batch
+from leadpilot.memory.outbox import suppress, suppressed
 from leadpilot.tools.leads.csv_headers import REJECTS_COLUMNS
 from leadpilot.tools.leads.export import spreadsheet_safe
 from leadpilot.tools.leads.import_reading import ParsedChunk, _FileFormat, _gc_paused, _rows_at_lines
@@ -57,6 +59,7 @@ class ImportReport:
     duplicate_leads: set[int] = field(default_factory=set)  # those leads, and their partners this import loaded
     closed_without_date: int = 0  # rows of a closed stage (customer, lost) without a close date
     unassigned_owners: dict[str, list[int]] = field(default_factory=dict)  # owner name that is no rep -> its rows' lines
+    opted_out: int = 0  # addresses the file marks as opted out of email, newly added to the suppression list
 
     @property
     def loaded(self) -> int:
@@ -88,6 +91,9 @@ class ImportReport:
             )
         if self.extra_columns:
             lines.append("Kept in extra: " + ", ".join(self.extra_columns))
+        if self.opted_out:
+            lines.append(f"{self.opted_out:,} {'address is' if self.opted_out == 1 else 'addresses are'} marked as opted out of email "
+                         "in the file: added to the suppression list (no nurture or outbox email goes to them).")
         if self.ignored_columns:
             lines.append("Ignored: " + ", ".join(self.ignored_columns))
         if self.scored:
@@ -183,6 +189,7 @@ class _Importer:
         try:
             with self.transaction() as session:
                 outcome = upsert_lead_batch(session, batch=batch, actor=self.actor)
+                self._suppress_opted_out(session, batch)
                 if self.policy is not None:  # scored in the same transaction: no lead is stored unscored
                     scored = rescore_leads(
                         session, policy=self.policy, now=self.now, lead_ids=sorted({i for _, i in outcome.actions}), actor=self.actor
@@ -202,6 +209,15 @@ class _Importer:
             self.refused[lines[0]] = reasons
             return
         self._tally(outcome, lines)
+
+    def _suppress_opted_out(self, session: Session, batch: LeadBatch) -> None:
+        """Addresses the file marks as opted out of email go on the suppression list (memory.email_consent)."""
+        for index, extra in batch.extras.items():
+            email = batch.email_of(index)
+            if email and (column := opt_out_column(extra)) and suppressed(session, email=email) is None:
+                suppress(session, email=email, reason="unsubscribed", detail=f"'{column}' checked in {self.report.path.name}",
+                         at=self.now)
+                self.report.opted_out += 1
 
     def _tally(self, outcome: UpsertOutcome, lines: list[int]) -> None:
         self.report.inserted += outcome.inserted
