@@ -110,6 +110,17 @@ def test_pool_where_filters_on_rep_attributes_at_decision_time():
     assert ben.codes == ["where"] and "seniority senior (has junior)" in ben.reasons[0]
 
 
+def test_a_pool_can_leave_managers_out_by_role():
+    # "any rep in EMEA or with no territory, not the manager": without role, Max (manager, no territory) would be in it.
+    text = POLICY.replace("pools:\n", "pools:\n  reps-only:\n    strategy: least_loaded\n    where: {role: [rep]}\n", 1).replace(
+        "  - name: us\n", "  - name: japan\n    when: {country: [JP], company_size: {gte: 1}}\n    route_to: {pool: reps-only}\n  - name: us\n", 1)
+    decision = _decide({"country": "JP", "company_size": 50}, policy=_policy(text), open_leads={1: 1, 2: 1, 3: 1, 5: 1})
+    assert decision.rule == "japan" and "max@t.co" not in {v.rep for v in decision.candidates}, decision.explanation()
+    assert {v.rep for v in decision.candidates} == {"ana@t.co", "ben@t.co", "cy@t.co", "dora@t.co"}
+    roster = build_roster(TEAM, _policy(text))
+    assert roster["max@t.co"].trait("role") == frozenset({"manager"}) == roster["max@t.co"].trait("roles")
+
+
 def test_when_unavailable_queue_and_fallback_and_named_queues():
     free = _decide({"country": "US", "company_size": 2000})
     assert (free.owner, free.rule) == ("ana@t.co", "enterprise-na")

@@ -336,7 +336,8 @@ def build_roster(rows: Iterable[RepRow], policy: RoutingPolicy) -> dict[str, Rep
         for name, values in ((settings.attributes or {}) if settings is not None else {}).items():
             traits[name] = traits.get(name, frozenset()) | frozenset(values)
         traits.update(languages=languages, industries=industries, territories=_lowered(row.territories),
-                      segments=_lowered(row.segments), team=frozenset([team.lower()]) if team else frozenset())
+                      segments=_lowered(row.segments), team=frozenset([team.lower()]) if team else frozenset(),
+                      role=frozenset([row.role.lower()]) if row.role else frozenset())
         roster[email] = RepFacts(
             id=row.id, email=email, name=row.name, role=row.role, active=row.active, timezone=row.timezone,
             languages=languages, industries=industries,

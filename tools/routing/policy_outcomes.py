@@ -60,7 +60,8 @@ Duration = Annotated[timedelta, PlainValidator(_duration), PlainSerializer(lambd
 
 # Roster fields a pool's `where:` can name; anything else is a rep attribute (skill, seniority, tag...).
 REP_FIELDS = {"language": "languages", "languages": "languages", "territory": "territories", "territories": "territories",
-              "industry": "industries", "industries": "industries", "segment": "segments", "segments": "segments", "team": "team"}
+              "industry": "industries", "industries": "industries", "segment": "segments", "segments": "segments", "team": "team",
+              "role": "role", "roles": "role"}  # role: rep | manager | admin, the roster's own column
 
 
 def _rep_filter(value: object) -> dict[str, tuple[str, ...]]:
