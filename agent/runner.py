@@ -46,6 +46,8 @@ class AgentAnswer:
     score_explanation: dict[str, Any] | None = None
     # The LLM path: round trips, prompt and completion tokens, seconds, tool set (agent/llm_loop.Usage).
     usage: dict[str, Any] | None = None
+    # Each rep's name by email, for the chat surfaces to name reps (interfaces/answer_view.py).
+    rep_names: dict[str, str] = field(default_factory=dict, repr=False)
 
     def contract(self) -> dict[str, Any]:
         return {
@@ -73,14 +75,18 @@ def _part(call: dict[str, Any], artifact: dict[str, Any]) -> dict[str, Any]:
     kind = artifact.get("kind")
     leads = artifact.get("leads", []) if kind == "search" else [artifact["lead"]] if kind == "lead" and artifact.get("lead") else []
     return {"call": call, "kind": kind, "leads": leads, "rows": artifact.get("rows", []) if kind == "aggregate" else [],
-            "total": artifact.get("total")}
+            "total": artifact.get("total"), "filters_applied": artifact.get("filters_applied") or []}
 
 
 def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
     answer = AgentAnswer(question=question, answer="", backend=backend)
     calls: dict[str | None, dict[str, Any]] = {}
+    asked_tier = None  # "why is X hot?": the tier asked about, for the score card to say "warm (37), not hot"
     for message in new_messages:
         if is_ai(message):
+            if message.tool_calls:
+                layout = (message.additional_kwargs.get("leadpilot_wording") or {}).get("layout") or {}  # offline_model._WORDING
+                asked_tier = layout.get("tier") if layout.get("kind") == "why" else None
             # On the LLM path, the toolbox calls behind the model's (`report` is the report's own tool).
             behind = message.additional_kwargs.get(RESOLVED) or []
             for n, call in enumerate(message.tool_calls):
@@ -104,7 +110,15 @@ def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
                 answer.leads = [artifact["lead"]]
                 answer.total = 1
             elif artifact.get("kind") == "score":
-                answer.score_explanation = artifact
+                answer.score_explanation = {**artifact, "asked_tier": asked_tier} if asked_tier else artifact
+    return answer
+
+
+def _named(answer: AgentAnswer, deps: AgentDeps) -> AgentAnswer:
+    """The answer with each rep's name by email, for the chat surfaces to name reps."""
+    from leadpilot.agent.answers import rep_names
+
+    answer.rep_names = rep_names(deps.db)
     return answer
 
 
@@ -160,13 +174,13 @@ def run_agent(question: str, *, deps: AgentDeps) -> AgentAnswer:
 
         with _reader_cache(deps):
             new_messages = [HumanMessage(question), *offline_turn([*history, HumanMessage(question)], deps)]
-        answer = _collect(question, new_messages[1:], backend)
+        answer = _named(_collect(question, new_messages[1:], backend), deps)
         _save_turn(deps, answer, new_messages, started)
         return answer
     new_messages = _Kept([to_langchain(HumanMessage(question))])
     for _event in _llm_events(question, history, new_messages, deps, started):
         pass
-    answer = _collect(question, new_messages[1:], backend)
+    answer = _named(_collect(question, new_messages[1:], backend), deps)
     answer.usage = _usage_of(new_messages)
     _save_turn(deps, answer, new_messages, started)
     return answer
@@ -244,7 +258,7 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
             for message in offline_turn([*history, HumanMessage(question)], deps):
                 new_messages.append(message)
                 yield from _events(message)
-        answer = _collect(question, new_messages[1:], backend)
+        answer = _named(_collect(question, new_messages[1:], backend), deps)
         _save_turn(deps, answer, new_messages, started)
         yield "answer", answer
         return
@@ -253,7 +267,7 @@ def stream_agent(question: str, *, deps: AgentDeps) -> Iterator[tuple[str, Any]]
         yield from _events(message)
         if is_ai(message) and not message.tool_calls and message.content:
             yield "token", message.content  # the answer, once checked against the tool results
-    answer = _collect(question, new_messages[1:], backend)
+    answer = _named(_collect(question, new_messages[1:], backend), deps)
     answer.usage = _usage_of(new_messages)
     _save_turn(deps, answer, new_messages, started)
     yield "answer", answer

@@ -12,6 +12,7 @@ import copy
 import hashlib
 import os
 import pickle
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,7 @@ def build_vocabulary(session: Session) -> Vocabulary:
     """Cities, reps, companies, contacts and source values in the store, for the offline planner to
     recognise by name; its industries and departments, to check the values a question names."""
     from leadpilot.agent.planner import Vocabulary
+    from leadpilot.agent.planner.deals import deal_columns, has_deal_values
 
     cities = {c.lower(): c for c in session.scalars(select(Lead.city).distinct().where(Lead.city.is_not(None)))}
     # The names the owner filter understands (emails, full names, unique first names), to emails.
@@ -62,12 +64,49 @@ def build_vocabulary(session: Session) -> Vocabulary:
     countries = frozenset(c.upper() for c in session.scalars(select(Lead.country).distinct().where(Lead.country.is_not(None))) if c)
     kept = Lead.extra["stage_raw"].as_string()
     statuses = frozenset(s for s in session.scalars(select(kept).distinct().where(kept.is_not(None))) if s and s.strip())
+    industry_labels, source_labels = (
+        frozenset(s for s in session.scalars(select(written).distinct().where(written.is_not(None))) if s and s.strip())
+        for written in (Lead.extra["industry_raw"].as_string(), Lead.extra["source_raw"].as_string()))
+    extras = list(session.scalars(select(Lead.extra).where(Lead.extra.is_not(None)).limit(5000)))
+    kept_fields = kept_columns(extras)
     # An owner column's name that is no rep (a CRM queue such as "Web Leads"): the import kept it in extra, under the column's name.
     queues = frozenset(" ".join(value.lower().split()) for extra in session.scalars(select(Lead.extra).where(Lead.owner_id.is_(None)).limit(5000))
                        for key, value in (extra or {}).items() if "owner" in key.lower() and isinstance(value, str) and len(value.strip()) > 2)
     return Vocabulary(cities=cities, reps=reps, rep_names=rep_names, companies=companies, contacts=contacts, sources=sources, industries=industries,
-                      departments=departments, statuses=statuses, queues=queues,
+                      departments=departments, statuses=statuses, queues=queues, industry_labels=industry_labels, source_labels=source_labels,
+                      kept_fields=kept_fields, deal_values=has_deal_values(extras), deal_columns=deal_columns(extras),
                       countries=countries)
+
+
+# Columns whose values are no category to ask by: who and when, addresses, free text, links, amounts.
+_NOT_A_CATEGORY = re.compile(r"(?:^|[\s_])(?:by|time|date|at|id|email|e-mail|phone|mobile|street|zip|postal|address|description|notes?|"
+                             r"url|website|referrer|revenue|amount|score|name|owner|title|count|number|spent|creator|created|modified|visible|currency)(?:$|[\s_])"
+                             r"|_raw$|^closed_", re.I)
+_NOT_A_VALUE = re.compile(r"^(?:true|false|yes|no|[\d\s.,:/+-]+)$|^/|@|^https?:", re.I)
+_TIERS = frozenset({"hot", "warm", "cold"})
+
+
+def kept_columns(extras) -> dict[str, frozenset[str]]:
+    """The columns of the imported file the store keeps as written (Lead.extra) that a question can name with
+    a value ("rating Active"): 2 to 25 distinct short values that are words, not numbers, dates, links or
+    yes/no, each held by more than one lead on average; not who/when/where columns. A column of hot / warm /
+    cold only is the CRM's own label ("Deal - Label"), which "hot deals" then means."""
+    values: dict[str, dict[str, int]] = {}
+    for extra in extras:
+        for column, value in (extra or {}).items():
+            if isinstance(value, str) and value.strip() and not _NOT_A_CATEGORY.search(column):
+                counts = values.setdefault(column, {})
+                if len(counts) <= 25:
+                    counts[value.strip()] = counts.get(value.strip(), 0) + 1
+    kept = {}
+    for column, counts in values.items():
+        if 2 <= len(counts) <= 25 and sum(counts.values()) >= 2 * len(counts) and len(column) <= 60 and re.fullmatch(r"[\w .&()/+#-]+", column):
+            tiers = {value.lower() for value in counts} & _TIERS
+            if tiers and len(tiers) < len(counts):
+                continue  # "hot" is the score tier unless a column is the CRM's own hot/warm/cold label (planner kept_fields)
+            if not any(_NOT_A_VALUE.search(value) or len(value) > 40 for value in counts):
+                kept[column] = frozenset(counts)
+    return kept
 
 
 def cached_vocabulary(db: Database, session: Session, *, cache_dir: Path | None = None) -> Vocabulary:

@@ -131,7 +131,8 @@ def ask_sql_runner(db, answer, row_cap: int):
     query = SearchLeads(**call["args"])
     with db.session() as session:
         compiled = compile_filter(query.filter, now=NOW, viewer=Viewer(), owner_ids=owner_lookup(session))
-    statement, counted = search_statement(query, compiled, row_cap=row_cap), count_statement(compiled)
+    # As the search runs it on SQLite: the page without its final ORDER BY (the tool checks the order), then the COUNT.
+    statement, counted = search_statement(query, compiled, row_cap=row_cap, ordered=False), count_statement(compiled)
 
     def run() -> list:
         with db.engine.connect() as connection:

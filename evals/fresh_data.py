@@ -1,5 +1,6 @@
 """What the generators of the non-demo eval stores share (evals/nlq_fresh2_data.py, nlq_fresh3_data.py,
-nlq_fresh4_data.py): a weighted pick, an ASCII slug for e-mail addresses and domains, and writing the rows as CSV."""
+nlq_fresh4_data.py, nlq_fresh5_data.py): a weighted pick (of a label with what goes with it), an ASCII slug for
+e-mail addresses and domains, and writing the rows as CSV."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from pathlib import Path
 def pick(rng: random.Random, options: Sequence[tuple]):
     """The first field of one option, drawn by the option's second field as its weight."""
     return rng.choices([o[0] for o in options], weights=[o[1] for o in options])[0]
+
+
+def pick_labelled(rng: random.Random, options: Sequence[tuple]) -> tuple:
+    """(label, what goes with it) of one (label, weight, what goes with it) option, drawn by weight."""
+    label = pick(rng, [option[:2] for option in options])
+    return label, next(option[2] for option in options if option[0] == label)
 
 
 def slug(text: str) -> str:

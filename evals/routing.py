@@ -43,9 +43,11 @@ ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_
 # Each shipped dataset and the policy its labels were written from (datasets/<name>_policy.md in words).
 # The third is the Tallyrail policy on its own roster (routing_policy3.roster.csv), written and labelled
 # by someone who had not read the engine; its `split` marks the 40% held out before the first run.
+# The fourth (Peoplewise, routing_policy4.roster.csv) likewise; its literal translation needed
+# `when_owner_unavailable` and `weights: capacity`.
 SUITES = (("routing.yaml", None), ("routing_constructs.yaml", "routing_constructs_policy.yaml"),
-          ("routing_policy3.yaml", "routing_policy3_policy.yaml"))
-CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "rule", "why", "split"})
+          ("routing_policy3.yaml", "routing_policy3_policy.yaml"), ("routing_policy4.yaml", "routing_policy4_policy.yaml"))
+CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "expect_owner_any_of", "rule", "why", "split"})
 SPLITS = ("tuning", "heldout")
 
 
@@ -61,11 +63,21 @@ class DatasetError(ValueError):
 class Case:
     id: str
     leads: tuple[dict[str, Any], ...]
-    expect: tuple[str, ...]  # rep handles ("maya.chen") or "queue:<name>", one per lead
+    expect: tuple[str, ...]  # rep handles ("maya.chen") or "queue:<name>", one per lead (the first of any-of)
     rule: str  # the rule the labeller expects to decide (account-match, fallback, or a rule name)
     why: str
     roster: dict[str, Any] = field(default_factory=dict)
     split: str | None = None  # tuning / heldout, for datasets that keep a held-out part
+    # Per lead, every owner the policy allows (`expect_owner_any_of`: "round robin between Maya and Ben"
+    # may truthfully go to either); empty when each lead has exactly one expected owner.
+    any_of: tuple[tuple[str, ...], ...] = ()
+
+    def accepts(self, index: int, got: str) -> bool:
+        return got in self.any_of[index] if self.any_of else got == self.expect[index]
+
+    def labelled(self, index: int, got: str) -> str:
+        """The expected owner to show against `got`: `got` itself when the labels allow it."""
+        return got if self.any_of and got in self.any_of[index] else self.expect[index]
 
     @property
     def is_sequence(self) -> bool:
@@ -96,7 +108,8 @@ def _case(item: Any, index: int, path: Path) -> Case:
     if ("lead" in item) == ("sequence" in item):
         raise DatasetError(f"{where}: give either `lead` or `sequence`")
     leads = [item["lead"]] if "lead" in item else item["sequence"]
-    expect = [item.get("expect")] if "lead" in item else item.get("expect")
+    any_of = _any_of(item, where) if "expect_owner_any_of" in item else ()
+    expect = [options[0] for options in any_of] if any_of else [item.get("expect")] if "lead" in item else item.get("expect")
     if not isinstance(leads, list) or not leads or not all(isinstance(lead, dict) for lead in leads):
         raise DatasetError(f"{where}: `lead` is a mapping; `sequence` a list of them")
     for lead in leads:
@@ -114,7 +127,22 @@ def _case(item: Any, index: int, path: Path) -> Case:
             raise DatasetError(f"{where}: `{key}` is required text")
     if item.get("split") not in (None, *SPLITS):
         raise DatasetError(f"{where}: `split` is one of {', '.join(SPLITS)} (or left out)")
-    return Case(item["id"], tuple(leads), tuple(expect), item["rule"], item["why"].strip(), roster, item.get("split"))
+    return Case(item["id"], tuple(leads), tuple(expect), item["rule"], item["why"].strip(), roster, item.get("split"), any_of)
+
+
+def _any_of(item: dict[str, Any], where: str) -> tuple[tuple[str, ...], ...]:
+    """`expect_owner_any_of: [maya.chen, ben.ortiz]` (one lead), or for a sequence one entry per lead,
+    each an owner or a list of owners; it replaces `expect`."""
+    if "expect" in item:
+        raise DatasetError(f"{where}: give `expect` (one owner) or `expect_owner_any_of` (every owner the policy allows), not both")
+    raw = item["expect_owner_any_of"]
+    per_lead = [raw] if "lead" in item else raw
+    if not isinstance(per_lead, list) or len(per_lead) != len(item.get("sequence") or [None]):
+        raise DatasetError(f"{where}: `expect_owner_any_of` is a list of owners, e.g. [maya.chen, ben.ortiz]; for a sequence, one entry per lead")
+    options = [tuple(entry) if isinstance(entry, list) else (entry,) for entry in per_lead]
+    if not all(opts and all(isinstance(o, str) and o.strip() for o in opts) for opts in options):
+        raise DatasetError(f"{where}: `expect_owner_any_of` entries are rep handles or queue:<name>, e.g. [maya.chen, queue:triage]")
+    return tuple(tuple(o.strip() for o in opts) for opts in options)
 
 
 def rep_email(handle: str) -> str:
@@ -256,10 +284,10 @@ class CaseResult:
 
     @property
     def correct(self) -> bool:
-        return list(self.case.expect) == self.got
+        return len(self.got) == len(self.case.expect) and all(self.case.accepts(i, g) for i, g in enumerate(self.got))
 
     def miss(self) -> dict[str, Any]:
-        wrong = next(i for i, (e, g) in enumerate(zip(self.case.expect, self.got)) if e != g)
+        wrong = next(i for i, g in enumerate(self.got) if not self.case.accepts(i, g))
         decision = self.decisions[wrong]
         return {
             "id": self.case.id,
@@ -268,6 +296,7 @@ class CaseResult:
             "rule_got": decision.rule,
             "step": wrong + 1 if self.case.is_sequence else None,
             "expected": list(self.case.expect),
+            **({"expected_any_of": [list(options) for options in self.case.any_of]} if self.case.any_of else {}),
             "got": self.got,
             "labeller_why": self.case.why,
             "engine_explanation": decision.explanation(),
@@ -318,7 +347,7 @@ def _by_split(results: Sequence[CaseResult]) -> dict[str, dict[str, Any]]:
 
 
 def _confusion(results: Sequence[CaseResult]) -> dict[str, Any]:
-    pairs = Counter((e, g) for r in results for e, g in zip(r.case.expect, r.got))
+    pairs = Counter((r.case.labelled(i, g), g) for r in results for i, g in enumerate(r.got))
     labels = sorted({label for pair in pairs for label in pair}, key=lambda label: (label.startswith("queue:"), label))
     matrix = [[pairs.get((e, g), 0) for g in labels] for e in labels]
     return {"labels": labels, "matrix": matrix}
@@ -341,7 +370,7 @@ def run_routing_eval(
     Raises DatasetError for a malformed dataset and RoutingPolicyError for a broken policy.
     """
     from leadpilot.evals.routing_store import open_suite_store, roster_file
-    from leadpilot.tools.routing import load_policy
+    from leadpilot.tools.routing import load_policy, roster_problems
 
     started = time.perf_counter()
     now = now or parse_now(None)
@@ -371,6 +400,8 @@ def run_routing_eval(
                 seeded = time.perf_counter()
                 with db.session() as session:
                     roster = _Roster(session)
+                    if problems := roster_problems(session, rules):  # a `where:` key no rep has matches nobody: refused
+                        raise DatasetError(f"{rules.path} does not fit the roster of {where.name}: " + "; ".join(problems))
                 for case in cases:
                     results.append(run_case(db, case, policy=rules, roster=roster, default_now=now))
                     if progress:
@@ -397,7 +428,7 @@ def run_routing_eval(
         "decisions": decisions,
         "correct": correct,
         "accuracy": accuracy,
-        "decision_accuracy": round(sum(e == g for r in results for e, g in zip(r.case.expect, r.got)) / decisions, 4) if decisions else 0.0,
+        "decision_accuracy": round(sum(r.case.accepts(i, g) for r in results for i, g in enumerate(r.got)) / decisions, 4) if decisions else 0.0,
         "min_accuracy": min_accuracy,
         "passed": accuracy >= min_accuracy,
         "by_rule": _by_rule(results),
@@ -526,7 +557,7 @@ def render_routing(report: dict[str, Any], console: Console) -> None:
     for miss in report["misses"]:
         step = (f" step {miss['step']}" if miss["step"] else "") + (f" [{miss['split']}]" if miss.get("split") else "")
         console.print(
-            f"[red]miss[/red] {escape(miss['id'])}{step}: expected {escape(', '.join(miss['expected']))} by "
+            f"[red]miss[/red] {escape(miss['id'])}{step}: expected {escape(', '.join(' or '.join(o) for o in miss.get('expected_any_of') or [[e] for e in miss['expected']]))} by "
             f"{escape(miss['rule_expected'])}, got {escape(', '.join(miss['got']))} by {escape(miss['rule_got'])}", highlight=False,
         )
         console.print(f"  labeller: {escape(miss['labeller_why'])}", highlight=False)

@@ -89,6 +89,17 @@ class ScoreCard:
     hot_cells: tuple[str, ...] = ()
     weights: dict[str, float] = field(default_factory=dict)  # the combined score's weight per axis: {"fit": 40, "engagement": 60}
     model: ModelView | None = None
+    asked: str | None = None  # the tier the question asked about ("why is X hot?"): the card says when it is not that
+
+    @property
+    def not_asked(self) -> str | None:
+        """'Northgate Capital is warm (37), not hot.' when asked why a lead is a tier it is not (None otherwise)."""
+        if not self.asked or self.tier == self.asked:
+            return None
+        name = self.company or f"Lead {self.lead_id}"
+        if self.score is None:
+            return f"{name} is not {self.asked}: it has no score yet."
+        return f"{name} is {self.tier or 'without a tier'} ({self.score}), not {self.asked}."
 
     @property
     def combined_note(self) -> str:
@@ -171,6 +182,7 @@ def _model(model: Mapping[str, Any] | None) -> ModelView | None:
 def from_breakdown(
     *, lead_id: int, company: str | None, score: int | None, tier: str | None, breakdown: Mapping[str, Any] | None,
     outcome: str | None = None, others: str | None = None, reasons: int = 3, model: Mapping[str, Any] | None = None,
+    asked: str | None = None,
 ) -> ScoreCard:
     """The card for a lead with this stored breakdown (None: not scored yet); `model` is the trained
     model's view of it ({"probability", "priority", "story"}), when there is one."""
@@ -182,12 +194,12 @@ def from_breakdown(
                      cell=breakdown.get("cell") if axes else None, axes=axes,
                      hot_cells=tuple((breakdown.get("grid") or {}).get("hot") or ()),
                      weights={k: v for k, v in ((breakdown.get("grid") or {}).get("score") or {}).items() if isinstance(v, int | float)},
-                     model=_model(model))
+                     model=_model(model), asked=asked if asked in TIER_ORDER else None)
 
 
 def from_explanation(result: Mapping[str, Any]) -> ScoreCard | None:
-    """The card for an `explain_score` tool result (its artifact); None for an error or a
-    "which one?" answer."""
+    """The card for an `explain_score` tool result (its artifact, with `asked_tier` when the question
+    asked about a tier: agent/runner.py); None for an error or a "which one?" answer."""
     if result.get("kind") not in (None, "score") or "lead_id" not in result:
         return None
     chosen, other_leads, named = result.get("chosen"), result.get("other_leads") or [], result.get("named")
@@ -201,7 +213,8 @@ def from_explanation(result: Mapping[str, Any]) -> ScoreCard | None:
         others = f"{named} has {len(other_leads) + 1} leads; this is {which}. The others: {listed}{more}."
     return from_breakdown(lead_id=result["lead_id"], company=result.get("company"), score=result.get("score"),
                           tier=result.get("tier"), breakdown=result.get("breakdown"),
-                          outcome=result.get("outcome_sentence"), others=others, model=result.get("model"))
+                          outcome=result.get("outcome_sentence"), others=others, model=result.get("model"),
+                          asked=result.get("asked_tier"))
 
 
 def from_lead(lead: Mapping[str, Any]) -> ScoreCard:

@@ -221,6 +221,13 @@ def replace_imported_activities(session: Session, leads: Iterable[tuple[int, Seq
     """Store each lead's imported activities in place of the ones an earlier import made (meta
     `imported`); other activities are untouched. Inbound only: last_contacted_at does not move.
     Returns how many were stored."""
+    return replace_marked_activities(session, leads, kinds=IMPORTED_KINDS, marker=IMPORTED_KEY, direction=Direction.INBOUND.value)
+
+
+def replace_marked_activities(session: Session, leads: Iterable[tuple[int, Sequence[ImportedActivity]]], *, kinds: Sequence[str],
+                              marker: str, direction: str | None = None) -> int:
+    """Each lead's activities of `kinds` (and `direction`) whose meta has `marker`, replaced by the
+    given ones in a few statements for all the leads; returns how many were stored."""
     from sqlalchemy import delete, insert, select  # here: validating a record (lead_record) needs no SQL
 
     from leadpilot.memory.models import Activity
@@ -231,10 +238,10 @@ def replace_imported_activities(session: Session, leads: Iterable[tuple[int, Seq
     ids = list(by_lead)
     stale: list[int] = []
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        rows = session.execute(select(Activity.id, Activity.meta).where(
-            Activity.lead_id.in_(chunk), Activity.kind.in_(IMPORTED_KINDS), Activity.direction == Direction.INBOUND.value))
-        stale += [activity_id for activity_id, meta in rows if isinstance(meta, dict) and IMPORTED_KEY in meta]
+        query = select(Activity.id, Activity.meta).where(Activity.lead_id.in_(ids[start:start + 5000]), Activity.kind.in_(kinds))
+        if direction is not None:
+            query = query.where(Activity.direction == direction)
+        stale += [activity_id for activity_id, meta in session.execute(query) if isinstance(meta, dict) and marker in meta]
     for start in range(0, len(stale), 5000):
         session.execute(delete(Activity).where(Activity.id.in_(stale[start:start + 5000])))
     rows = [

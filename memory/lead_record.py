@@ -68,6 +68,9 @@ SOURCE_RAW_KEY = "source_raw"
 # other) and describe_source says "unknown" for no source; kept apart from a team's own "Other". An export
 # writes it as a blank cell (a team's own "Unknown" keeps its label in source_raw).
 NO_SOURCE = "unknown"
+# A deal's status (Pipedrive "Deal - Status": open | won | lost), beside its pipeline stage in `stage`:
+# the status decides open or closed, the stage is kept as written (memory.lifecycle).
+DEAL_STATUS_FIELD = "deal_status"
 # A record's engagement as a CRM states it (counts and dates by header or property name: memory.crm_engagement).
 ENGAGEMENT_FIELD = "engagement"
 # Derived by the store from the fields above at every write (`derived_columns`), never read from input.
@@ -310,7 +313,11 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     values["source"] = source
 
     stage_raw = text_of("stage")
-    stage = (parse_stage(stage_raw) or _crm_status_stage(stage_raw)) if stage_raw else None
+    deal_status = text_of(DEAL_STATUS_FIELD)
+    if deal_status is not None:  # a deal export: the status says open or closed, the stage where in the pipeline
+        stage = _deal_stage(deal_status, stage_raw, warnings)
+    else:
+        stage = (parse_stage(stage_raw) or _crm_status_stage(stage_raw)) if stage_raw else None
     if stage_raw and stage is None:
         warnings.append(FieldProblem("stage", stage_raw, "unknown stage, stored as LEAD"))
     if stage_raw and (stage is None or _letters(stage_raw) != _letters(stage.value)):
@@ -398,6 +405,20 @@ def _crm_status_stage(raw: str) -> Stage | None:
     from leadpilot.memory.lifecycle import crm_status_stage
 
     return crm_status_stage(raw)
+
+
+def _deal_stage(status: str, stage_raw: str | None, warnings: list[FieldProblem]) -> Stage | None:
+    """A deal's stage from its status (won, lost) or, open, its pipeline stage (memory.lifecycle's table)."""
+    from leadpilot.memory.lifecycle import DEAL_STATUSES, deal_pipeline_stage
+
+    key = status.strip().lower()
+    if key not in DEAL_STATUSES:
+        warnings.append(FieldProblem(DEAL_STATUS_FIELD, status, "not open, won or lost; the stage alone says where the deal is"))
+    elif (closed := DEAL_STATUSES[key]) is not None:
+        return closed
+    if not stage_raw:
+        return None
+    return deal_pipeline_stage(stage_raw) or parse_stage(stage_raw) or _crm_status_stage(stage_raw)
 
 
 def _letters(text: str) -> str:

@@ -25,11 +25,27 @@ documented mapping (tests/test_user_values.py checks parse_stage agrees with it)
 A Zoho CRM lead keeps its last status when it is converted: a record with Converted = true on an
 open status is won (CUSTOMER; memory.lead_record), its status kept as written.
 
+A deal export (Pipedrive "Deals": a `deal_status` beside the pipeline stage) says open or closed in
+its status and where the deal is (or closed) in its stage. The status decides: won is CUSTOMER
+(converted, at "Won time"), lost is LOST (closed at "Lost time"), whatever stage it closed in; an
+open deal's stage is read from Pipedrive's default pipeline, the stage kept as written either way:
+
+| Pipedrive deal (status / stage)                          | stage       |
+|---|---|
+| won, any stage                                           | CUSTOMER (converted=True) |
+| lost, any stage                                          | LOST (converted=False) |
+| open: Lead In, Qualified                                 | LEAD        |
+| open: Contact Made, Needs Defined, Demo Scheduled        | PROSPECT    |
+| open: Proposal Made, Negotiations Started                | OPPORTUNITY |
+| open: another stage (a team's own pipeline)              | as any stage spelling, else LEAD with a warning |
+
 "MQLs" are the leads whose `qualification_condition("mql")` holds: stage LEAD and a kept
 spelling that says marketing-qualified (compared letters-only, any case).
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -63,6 +79,15 @@ ZOHO_LEAD_STATUS: dict[str, Stage] = {
 }
 
 
+# Pipedrive's default pipeline stages, for an open deal (a won or lost deal's status decides).
+PIPEDRIVE_DEAL_STAGES: dict[str, Stage] = {
+    "Lead In": Stage.LEAD, "Qualified": Stage.LEAD, "Contact Made": Stage.PROSPECT, "Needs Defined": Stage.PROSPECT,
+    "Demo Scheduled": Stage.PROSPECT, "Proposal Made": Stage.OPPORTUNITY, "Negotiations Started": Stage.OPPORTUNITY,
+}
+# A deal's status as the store reads it: closed (CUSTOMER, LOST) or open (None: the stage says where).
+DEAL_STATUSES: dict[str, Stage | None] = {"open": None, "won": Stage.CUSTOMER, "lost": Stage.LOST}
+
+
 def lifecycle_key(raw: str) -> str:
     """A lifecycle spelling compared letters-only: "Marketing Qualified Lead" -> marketingqualifiedlead."""
     return "".join(char for char in raw.lower() if char.isalnum())
@@ -71,6 +96,14 @@ def lifecycle_key(raw: str) -> str:
 _CRM_STATUS: dict[str, Stage] = {
     lifecycle_key(raw): stage for table in (SALESFORCE_LEAD_STATUS, ZOHO_LEAD_STATUS) for raw, stage in table.items()
 }
+
+
+_DEAL_STAGE: dict[str, Stage] = {lifecycle_key(raw): stage for raw, stage in PIPEDRIVE_DEAL_STAGES.items()}
+
+
+def deal_pipeline_stage(raw: str) -> Stage | None:
+    """The stage an open deal at this pipeline stage is in (Pipedrive's default pipeline), or None."""
+    return _DEAL_STAGE.get(lifecycle_key(raw))
 
 
 def crm_status_stage(raw: str) -> Stage | None:
@@ -104,16 +137,40 @@ def _kept_key() -> ColumnElement[str]:
     return kept
 
 
-def status_condition(statuses: list[str]) -> ColumnElement[bool]:
+def status_condition(statuses: list[str], *, closed_too: bool = False) -> ColumnElement[bool]:
     """SQL for "the CRM's own status is one of these" ("Junk Lead", "pre-qualified"): the kept
     spelling compared letters-only, any case, on SQLite and PostgreSQL — and, for a status a CRM's
-    table knows, the stage it stands for: a converted lead that kept "Pre-Qualified" is a customer now."""
+    table knows, the stage it stands for: a converted lead that kept "Pre-Qualified" is a customer now.
+    A deal pipeline stage ("Proposal Made") means the open deals sitting there: a deal won or lost at
+    that stage kept it as written, but is closed now — unless `closed_too` ("deals lost at Proposal
+    Made": the question names a closed stage as well)."""
     kept, alternatives = _kept_key(), []
     for status in sorted(set(statuses)):
         key = status.lower().replace(" ", "").replace("-", "").replace("_", "")  # as _kept_key
         stage = crm_status_stage(status)
-        alternatives.append(and_(kept == key, Lead.stage == stage.value) if stage is not None else kept == key)
+        if stage is not None:
+            alternatives.append(and_(kept == key, Lead.stage == stage.value))
+        elif deal_pipeline_stage(status) is not None and not closed_too:
+            alternatives.append(and_(kept == key, Lead.stage.not_in((Stage.CUSTOMER.value, Stage.LOST.value))))
+        else:
+            alternatives.append(kept == key)
     return or_(*alternatives)
+
+
+def lost_between(start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
+    """SQL for "lost in this window" (start inclusive, end exclusive; None: open-ended): a lost lead's
+    close date is kept in extra.closed_lost_at as ISO 8601 UTC ("2026-01-19T13:26:43Z"), compared as
+    that text, so "lost last week" counts by when it was lost as "won last week" does by converted_at."""
+    def iso(moment: datetime) -> str:
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    closed = Lead.extra["closed_lost_at"].as_string()
+    conditions = [Lead.stage == Stage.LOST.value, closed.is_not(None)]
+    if start is not None:
+        conditions.append(closed >= iso(start))
+    if end is not None:
+        conditions.append(closed < iso(end))
+    return and_(*conditions)
 
 
 # Qualifications a store that kept no lifecycle spelling (the demo, a plain CSV) still has: their stage.

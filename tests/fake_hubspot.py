@@ -22,6 +22,13 @@ from urllib.parse import parse_qs, urlparse
 TOKEN = "pat-test-hubspot"
 
 
+def _wire(value: Any) -> str | None:
+    """A property value as HubSpot sends every one: a string, booleans as "true"/"false" (hs_email_optout)."""
+    if value is None:
+        return None
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
@@ -78,6 +85,12 @@ class JsonServer:
     def start(self) -> "JsonServer":
         self.thread.start()
         return self
+
+    def __enter__(self) -> "JsonServer":  # `with FakeHubSpot() as fake:` serves while the block runs
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -151,7 +164,7 @@ class FakeHubSpot(JsonServer):
         with self.lock:
             contact_id = self.next_id()
             at = self.tick()
-            props = {k: (None if v is None else str(v)) for k, v in properties.items()}
+            props = {k: _wire(v) for k, v in properties.items()}
             props.update(hs_object_id=contact_id, createdate=at, lastmodifieddate=at)
             self.contacts[contact_id] = {"id": contact_id, "properties": props, "createdAt": at, "updatedAt": at, "archived": False}
             return contact_id
@@ -169,7 +182,7 @@ class FakeHubSpot(JsonServer):
         with self.lock:
             at = self.tick()
             contact = self.contacts[contact_id]
-            contact["properties"].update({k: (None if v is None else str(v)) for k, v in properties.items()}, lastmodifieddate=at)
+            contact["properties"].update({k: _wire(v) for k, v in properties.items()}, lastmodifieddate=at)
             contact["updatedAt"] = at
 
     def contact_by_email(self, email: str) -> dict[str, Any] | None:

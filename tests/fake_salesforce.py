@@ -1,5 +1,7 @@
 """A loopback Salesforce (HTTPS, a self-signed certificate made at start) that speaks the REST API
 closely enough for simple-salesforce: SOQL queries on Lead and User with `nextRecordsUrl` paging,
+on Task and Event by `WhoId IN (...)` and EmailMessage by `ActivityId IN (...)` (a Lead's activity
+log: `add_task`, `add_event`, `add_email_message`; a Task's IsClosed follows its Status),
 Lead update by Id, Lead and Task upsert by an external id field, get by custom id, getUpdated — and
 the faults: REQUEST_LIMIT_EXCEEDED (403), 5xx, an expired session (401 INVALID_SESSION_ID).
 
@@ -72,6 +74,9 @@ class FakeSalesforce(JsonServer):
         self.users: dict[str, dict[str, Any]] = {}
         self.leads: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
+        self.events: dict[str, dict[str, Any]] = {}
+        self.email_messages: dict[str, dict[str, Any]] = {}
+        self.hidden: set[str] = set()  # sObject types the API user may not read (queries get INVALID_TYPE)
         self.keys_seen: Counter[str] = Counter()
         self.created: Counter[str] = Counter()
         self._cursors: dict[str, list[dict[str, Any]]] = {}
@@ -97,8 +102,30 @@ class FakeSalesforce(JsonServer):
     def add_lead(self, **fields: Any) -> str:
         with self.lock:
             lead_id = self._id("00Q")
-            self.leads[lead_id] = {"Id": lead_id, "Status": "Open - Not Contacted", **fields, "SystemModstamp": self.tick()}
+            self.leads[lead_id] = {"Id": lead_id, "Status": "Open - Not Contacted", "HasOptedOutOfEmail": False, **fields,
+                                   "SystemModstamp": self.tick()}
             return lead_id
+
+    def add_task(self, who: str, **fields: Any) -> str:
+        """A Task on a Lead as a rep logs it (a call: TaskSubtype "Call", CallType "Outbound"; an email: "Email")."""
+        with self.lock:
+            task_id = self._id("00T")
+            self.tasks[task_id] = {"Id": task_id, "WhoId": who, "Status": "Completed", "TaskSubtype": "Task",
+                                   "CreatedDate": _stamp(self.clock), **fields, "SystemModstamp": self.tick()}
+            return task_id
+
+    def add_event(self, who: str, **fields: Any) -> str:
+        with self.lock:
+            event_id = self._id("00U")
+            self.events[event_id] = {"Id": event_id, "WhoId": who, "IsAllDayEvent": False, **fields, "SystemModstamp": self.tick()}
+            return event_id
+
+    def add_email_message(self, task_id: str, *, incoming: bool) -> str:
+        """The EmailMessage behind an email Task (Enhanced Email): `Incoming` says the lead wrote it."""
+        with self.lock:
+            message_id = self._id("02s")
+            self.email_messages[message_id] = {"Id": message_id, "ActivityId": task_id, "Incoming": incoming}
+            return message_id
 
     def edit_lead(self, lead_id: str, **fields: Any) -> None:
         with self.lock:
@@ -164,6 +191,8 @@ class FakeSalesforce(JsonServer):
             if name == "Owner.Email":
                 owner = self.users.get(record.get("OwnerId") or "")
                 row["Owner"] = {"attributes": {"type": "User"}, "Email": owner["Email"]} if owner else None
+            elif kind == "Task" and name == "IsClosed":
+                row[name] = record.get("Status") == "Completed"
             else:
                 row[name] = record.get(name)
         return row
@@ -174,11 +203,17 @@ class FakeSalesforce(JsonServer):
             return {"__error__": [{"message": f"unexpected token: {soql[:40]}", "errorCode": "MALFORMED_QUERY"}]}
         fields = [f.strip() for f in match.group(1).split(",")]
         kind, where, order = match.group(2), match.group(3), match.group(4)
-        rows = list((self.users if kind == "User" else self.leads).values())
+        stores = {"User": self.users, "Lead": self.leads, "Task": self.tasks, "Event": self.events, "EmailMessage": self.email_messages}
+        if kind not in stores or kind in self.hidden:  # as Salesforce answers a user without Read on the object
+            return {"__error__": [{"message": f"sObject type '{kind}' is not supported.", "errorCode": "INVALID_TYPE"}]}
+        rows = list(stores[kind].values())
         if where:
-            cond = re.fullmatch(r"(\w+) (>=|>|=) (.+)", where.strip())
+            cond = re.fullmatch(r"(\w+) (>=|>|=|IN) (.+)", where.strip())
             name, op, value = cond.group(1), cond.group(2), cond.group(3).strip()
-            if name == "SystemModstamp":
+            if op == "IN":
+                wanted = set(re.findall(r"'([^']*)'", value))
+                rows = [r for r in rows if str(r.get(name)) in wanted]
+            elif name == "SystemModstamp":
                 at = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
                 stamp = lambda r: dt.datetime.strptime(r["SystemModstamp"], "%Y-%m-%dT%H:%M:%S.%f%z")  # noqa: E731
                 rows = [r for r in rows if (stamp(r) >= at if op == ">=" else stamp(r) > at)]
@@ -261,9 +296,14 @@ def main() -> None:  # pragma: no cover - by hand
     fake.add_api_user(*args.login.split(":", 2))
     users = [fake.add_user(email) for email in args.users.split(",") if email]
     for i in range(args.leads):
-        fake.add_lead(FirstName=f"Lee{i}", LastName="Ray", Company=f"Force {i}", Email=f"lee{i}@force{i}.example", Title="CTO",
-                      Industry="Technology", NumberOfEmployees=40 + i, Country="US", LeadSource="Web",
-                      **({"OwnerId": users[i % len(users)]} if users and i % 3 == 0 else {}))
+        lead = fake.add_lead(FirstName=f"Lee{i}", LastName="Ray", Company=f"Force {i}", Email=f"lee{i}@force{i}.example", Title="CTO",
+                             Industry="Technology", NumberOfEmployees=40 + i, Country="US", LeadSource="Web", HasOptedOutOfEmail=i % 10 == 9,
+                             **({"OwnerId": users[i % len(users)]} if users and i % 3 == 0 else {}))
+        if i % 4 == 0:  # a worked lead's log: a call, an email the lead answered, a meeting
+            fake.add_task(lead, Subject="Call: intro", TaskSubtype="Call", CallType="Outbound", CompletedDateTime=_stamp(fake.clock))
+            reply = fake.add_task(lead, Subject="Email: RE: intro", TaskSubtype="Email", CompletedDateTime=_stamp(fake.clock))
+            fake.add_email_message(reply, incoming=True)
+            fake.add_event(lead, Subject="Demo", StartDateTime=_stamp(fake.clock))
     fake.start()
     print(f"fake Salesforce on {fake.url} (session {fake.session}, login {args.login}, CA bundle {fake.ca_bundle}), "
           f"{len(fake.leads)} leads", flush=True)

@@ -164,6 +164,39 @@ print(json.dumps({"heavy": heavy[:5], "built": len(built)}), file=sys.stderr)
     assert (data / "cache" / "regex-needs.json").is_file()  # what the reader's patterns need (agent/regex_gate.py)
 
 
+def test_a_cold_ask_tunes_the_collector_first_and_reads_no_pydantic_plugins_unless_asked(tmp_path):
+    """#21: `leadpilot ask` sets its garbage-collector thresholds before the first heavy import (the
+    settings, pydantic, SQLAlchemy: dozens of young collections otherwise) and does not make pydantic
+    read every installed distribution's entry points for plugins; a PYDANTIC_DISABLE_PLUGINS the user
+    set (here empty: load them all) is kept. Answers are the same either way."""
+    data = tmp_path / "data"
+    db = open_database(f"sqlite:///{data / 'leadpilot.db'}")
+    seed_demo(db, now=NOW, n_leads=60)
+    db.dispose()
+    script = """
+import gc, json, os, sys
+sys.argv = ["leadpilot", "ask", "how many hot leads by source", "--json"]
+from leadpilot.interfaces.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+from pydantic.plugin import _loader
+print(json.dumps({"young_collections": gc.get_stats()[0]["collections"], "plugins_read": _loader._plugins is not None,
+                  "setting": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}), file=sys.stderr)
+"""
+    env = {"LEADPILOT_DATA_DIR": str(data), "LEADPILOT_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    runs = []
+    for extra in ({}, {"PYDANTIC_DISABLE_PLUGINS": ""}):
+        done = subprocess.run([sys.executable, "-c", script], env={**env, **extra}, capture_output=True, text=True, timeout=120, check=True)
+        runs.append((json.loads(done.stdout), json.loads(done.stderr.strip().splitlines()[-1])))
+    (answer, cold), (same_answer, asked) = runs
+    assert answer == same_answer and answer["tool_calls"][0]["name"] == "aggregate_leads"
+    assert cold["young_collections"] <= 25, cold  # ~15 at the interpreter's start; 61 when set after the settings import
+    assert cold["plugins_read"] is False and cold["setting"] == "__all__"
+    assert asked["plugins_read"] is True and asked["setting"] == ""
+
+
 def test_migrations_run_when_the_store_is_behind(tmp_path):
     from leadpilot.memory.db import migrate, schema_revision
 

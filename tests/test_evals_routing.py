@@ -55,7 +55,8 @@ def test_the_constructs_dataset_covers_every_new_construct():
 def test_the_full_eval_passes_its_gate(full_report: dict):
     assert full_report["cases"] >= 280
     assert full_report["accuracy"] == 1.0 and full_report["passed"] is True, full_report["misses"]
-    assert [suite["cases"] == suite["correct"] for suite in full_report["suites"]] == [True, True, True]
+    assert [suite["cases"] == suite["correct"] for suite in full_report["suites"]] == [True, True, True, True]
+    assert [Path(suite["dataset"]).name for suite in full_report["suites"]][-1] == "routing_policy4.yaml"
     assert sum(row["cases"] for row in full_report["by_rule"].values()) == full_report["cases"]
     labels = full_report["confusion"]["labels"]
     assert "queue:triage" in labels and "rachel.adams" in labels
@@ -150,3 +151,29 @@ def test_the_held_out_plain_language_policy_dataset_is_labelled_and_split():
     rules = {rule.name for rule in load_policy(folder / "routing_policy3_policy.yaml").rules}
     assert rules | {"account-match", "fallback"} <= {case.rule for case in cases}
     assert (folder / "routing_policy3_policy.md").exists() and (folder / "routing_policy3.roster.csv").exists()
+
+
+def test_the_fourth_plain_language_policy_is_translated_literally():
+    folder = default_dataset_path().parent
+    cases = load_cases(folder / "routing_policy4.yaml")
+    assert len(cases) == 120 and sum(case.split == "heldout" for case in cases) == 48 and all(case.why for case in cases)
+    text = (folder / "routing_policy4_policy.yaml").read_text(encoding="utf-8")
+    # Rule 1's "owner out or at capacity -> Strategic Accounts queue" and rule 9's "in proportion to capacity" as written:
+    assert "when_owner_unavailable: queue:strategic-accounts" in text and "weights: capacity" in text and "# GAP" not in text
+    policy = load_policy(folder / "routing_policy4_policy.yaml")
+    assert len(policy.rules) == 14 and not policy.pools["mid-market"].members  # rules 2-15; 1 = accounts, 16 = fallback
+    assert {case.rule for case in cases} <= {rule.name for rule in policy.rules} | {"account-match"}
+    assert (folder / "routing_policy4_policy.md").exists() and (folder / "routing_policy4.roster.csv").exists()
+
+
+def test_a_policy_whose_where_key_no_rep_has_is_refused_with_the_keys_there_are(tmp_path: Path):
+    (tmp_path / "team.roster.csv").write_text("email,name,team,seniority\nann.lee@team.example,Ann Lee,AEs,senior\n", encoding="utf-8")
+    (tmp_path / "team_policy.yaml").write_text(
+        "pools:\n  aes: {strategy: least_loaded, where: {team: [AEs], senority: [senior]}}\n"
+        "rules:\n  - {name: de, when: {country: [DE]}, route_to: {pool: aes}}\nfallback: {queue: inbox}\n", encoding="utf-8")
+    (tmp_path / "team.yaml").write_text("- {id: a, lead: {country: DE}, expect: ann.lee@team.example, rule: de, why: w}\n", encoding="utf-8")
+    result = runner.invoke(app, ["routing", "--dataset", str(tmp_path / "team.yaml"), "--policy", str(tmp_path / "team_policy.yaml"), "--json"])
+    assert result.exit_code == EXIT_BAD_INPUT
+    error = json.loads(result.stdout)["error"]
+    assert "pools.aes.where.senority: no rep in the roster has the attribute 'senority'" in error
+    assert "did you mean 'seniority'?" in error and "Attributes in the roster: " in error

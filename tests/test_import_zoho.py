@@ -14,13 +14,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from conftest import NOW
+from crm_files import export_import_export, import_with_reps, write_crm_csv
 from leadpilot.evals.nlq_fresh4_data import HEADERS
-from leadpilot.memory.db import Database, open_database
+from leadpilot.memory.db import Database
 from leadpilot.memory.models import Activity, Lead
-from leadpilot.memory.reps import upsert_rep
-from leadpilot.tools.leads import import_leads_csv
-from leadpilot.tools.leads.export import export_leads
-from leadpilot.tools.scoring import load_policy
 
 
 def _at(days_ago: float) -> str:
@@ -54,17 +51,11 @@ ROWS = (
 
 
 def _zoho_csv(path: Path) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(HEADERS), quoting=csv.QUOTE_ALL)  # Zoho quotes every field
-        writer.writeheader()
-        writer.writerows({**dict.fromkeys(HEADERS, ""), **BASE, **row} for row in ROWS)
-    return path
+    return write_crm_csv(path, HEADERS, BASE, ROWS, quoting=csv.QUOTE_ALL)  # Zoho quotes every field
 
 
 def _imported(db: Database, path: Path):
-    with db.transaction() as session:
-        upsert_rep(session, email="rahul.mehta@kestrelnet.io", name="Rahul Mehta", now=NOW)
-    return import_leads_csv(db, path=path, now=NOW, policy=load_policy())
+    return import_with_reps(db, path, {"rahul.mehta@kestrelnet.io": "Rahul Mehta"})
 
 
 def _leads(db: Database) -> dict[str, Lead]:
@@ -136,20 +127,14 @@ def test_zoho_statuses_are_stages_and_a_converted_lead_is_won(db: Database, tmp_
 
 def test_a_zoho_file_exports_and_imports_back_unchanged(db: Database, tmp_path: Path):
     _imported(db, _zoho_csv(tmp_path / "Leads_2027.csv"))
-    first = io.StringIO()
-    export_leads(db, output=first)
-    fresh = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
-    try:
-        exported = tmp_path / "export.csv"
-        exported.write_text(first.getvalue(), encoding="utf-8")
-        _imported(fresh, exported)
-        second = io.StringIO()
-        export_leads(fresh, output=second)
-        assert _activities(fresh) == _activities(db)
-    finally:
-        fresh.dispose()
-    assert second.getvalue() == first.getvalue()
-    rows = {row["external_id"]: row for row in csv.DictReader(io.StringIO(first.getvalue()))}
+    activities = _activities(db)
+
+    def same_activities(fresh: Database) -> None:
+        assert _activities(fresh) == activities
+
+    first, second = export_import_export(db, tmp_path, _imported, check=same_activities)
+    assert second == first
+    rows = {row["external_id"]: row for row in csv.DictReader(io.StringIO(first))}
     written = {ext: (rows[ext]["stage"], rows[ext]["stage_raw"], rows[ext]["converted"]) for ext in ("zcrm_4", "zcrm_5")}
     assert written == {"zcrm_4": ("CUSTOMER", "Pre-Qualified", "true"), "zcrm_5": ("LOST", "Junk Lead", "false")}  # the file's status
     assert rows["zcrm_1"]["created_at"] == _at(20).replace(" ", "T") + "Z"

@@ -132,3 +132,26 @@ def test_a_page_row_is_the_contract_dict_with_its_keys_in_order(store):
     full = run(store, filter=LeadFilter(industry=["fintech"]), sort_by="created_at", descending=False)
     assert full.total == 10 and len(full.leads) == 4 and full.truncated
     assert full.leads == expected(store, key=lambda lead: lead.created_at, descending=False)[:4]
+
+
+def test_a_page_whose_order_sqlite_and_python_disagree_on_comes_sorted_by_the_database(sqlite_db):
+    """On SQLite the page is read without its final ORDER BY and its order checked in Python; a text
+    among the numbers of the sort column (SQLite puts texts after numbers; Python cannot compare
+    them) must fall back to the database's sort, not raise or return another order."""
+    from sqlalchemy import text
+
+    with sqlite_db.transaction() as session:
+        for i, size in enumerate([50, None, 7, 50, 900, 3]):
+            session.add(Lead(external_id=f"M-{i}", company=f"Mixed {i}", industry="saas", source="web", stage="LEAD",
+                             company_size=size, created_at=NOW, updated_at=NOW))
+        session.flush()
+        session.execute(text("UPDATE leads SET company_size = 'about 40' WHERE external_id = 'M-2'"))  # kept as text
+    for descending in (True, False):
+        query = SearchLeads(sort_by="company_size", descending=descending)
+        with sqlite_db.read_only(timeout_ms=5000) as session:
+            found = search_leads(session, query=query, viewer=Viewer(), now=NOW, row_cap=100)
+            compiled = compile_filter(query.filter, now=NOW, viewer=Viewer(), owner_ids={})
+            ordered = [row[0] for row in session.execute(search_statement(query, compiled, row_cap=100))]
+        assert [lead["id"] for lead in found.leads] == ordered
+        sizes = [lead["company_size"] for lead in found.leads]
+        assert sizes == (["about 40", 900, 50, 50, 3, None] if descending else [3, 50, 50, 900, "about 40", None])

@@ -1,5 +1,5 @@
 """'my team' (issue #15, people as they speak): the leads of the reps in the asker's roster team; a
-manager of a leadership team (no rep in it) manages every rep; a rep still sees only their own leads."""
+manager of a leadership team (no rep in it) manages the whole sales team (every lead); a rep still sees only their own leads."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def _companies(db, viewer: Viewer) -> tuple[set[str], list[str]]:
 def test_my_team_is_the_reps_of_the_askers_roster_team(team):
     db, ids = team
     assert _companies(db, Viewer(email="wes@team.io", rep_id=ids["wes"], role="manager")) == ({"Ana Co", "Ben Co"}, [])
-    assert _companies(db, Viewer(email="lee@team.io", rep_id=ids["lee"], role="manager")) == ({"Ana Co", "Ben Co", "Cy Co"}, [])
+    # A leadership manager's team is the whole sales team: every lead, the unassigned one waiting in a queue too.
+    assert _companies(db, Viewer(email="lee@team.io", rep_id=ids["lee"], role="manager")) == ({"Ana Co", "Ben Co", "Cy Co", "Nobody Co"}, [])
     assert _companies(db, Viewer(email="ana@team.io", rep_id=ids["ana"], role="rep")) == ({"Ana Co"}, [])  # a rep sees only theirs
     companies, problems = _companies(db, Viewer(role="admin"))
     assert companies == set() and "not linked to a rep" in problems[0]

@@ -161,6 +161,14 @@ def test_no_next_rule_when_none_is_left_and_every_skipped_rule_is_available():
     ("{company_size: {below: 10}}", "rules[0].when.company_size.below: unknown test 'below'"),
     ("{any: {country: [DE]}}", "rules[0].when.any: `any` takes a list of conditions"),
     ("{not: {territory: [nowhere]}}", "unknown territory 'nowhere'"),
+    # hg9 (tests/test_routing_gaps9.py): contains:, and an industry near-miss says both ways to write one
+    ("{industry: [Educaton]}", "rules[0].when.industry[0]: unknown industry 'Educaton' — did you mean 'education'? "
+                               "Write an industry by its label (e.g. 'Education') or as leads store it (e.g. education)"),
+    ("{job_title: {contains: []}}", "rules[0].when.job_title.contains: must be a word or phrase, or a list of them"),
+    ("{job_title: {contains: ' - '}}", "rules[0].when.job_title.contains: must be a word or phrase"),
+    ("{company_size: {contains: big}}", "rules[0].when.company_size.contains: company_size is not text: contains is for text fields"),
+    ("{industry: {contains: school}}", "rules[0].when.industry.contains: industry takes in, not_in or missing; contains is for free text"),
+    ("{job_title: {contain: student}}", "rules[0].when.job_title.contain: unknown test 'contain' — did you mean 'contains'?"),
 ])
 def test_condition_errors_name_the_file_the_key_and_the_fix(tmp_path: Path, when: str, fix: str):
     path = tmp_path / "routing.yaml"

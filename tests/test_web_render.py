@@ -21,7 +21,9 @@ def test_leads_table_is_markdown_that_cannot_be_broken_by_lead_data():
     assert rule.count("|") == 10
     assert first.count("|") - first.count("\\|") == 10  # the company's | is escaped, not a new column
     assert "Pipe \\| Co \\*Bold\\*" in first and "\\<b\\>" in first and "unassigned" in first and "never" in first
-    assert "ben@team.io" in second and "2026-11-10" in second
+    assert "ben@team.io" in second and "10 Nov 2026" in second  # no name known for ben: the email; a day as the answers write it
+    named = render.leads_table([{**LEAD, "owner": "ben@team.io"}], names={"ben@team.io": "Ben Weber"})
+    assert "| Ben Weber |" in named and "ben@team.io" not in named
     many = [{**LEAD, "id": i} for i in range(60)]
     assert len(render.leads_table(many, start=50).splitlines()) == 2 + 10
     assert render.page_note(start=25, shown=25, returned=60, total=60) == "Showing 26–50 of 60."
@@ -59,6 +61,9 @@ def test_chainlit_files_live_under_the_data_dir(tmp_path):
     assert root == (tmp_path / "data" / "chainlit").resolve()
     config = tomllib.loads((root / ".chainlit" / "config.toml").read_text())
     assert config["UI"]["name"] == "Leadpilot" and config["features"]["spontaneous_file_upload"]["enabled"] is False
+    # Leadpilot's logo in the header of every page (the browser test checks it is drawn in each screenshot).
+    css = (root / "public" / config["UI"]["custom_css"].removeprefix("/public/")).read_text()
+    assert "#header::after" in css and "/public/logo_dark.svg" in css and (root / "public" / "logo_dark.svg").exists()
     (root / "chainlit.md").write_text("edited")
     launch.prepare_app_root(settings)
     assert (root / "chainlit.md").read_text() == "edited"  # kept once edited

@@ -170,6 +170,14 @@ def ask(page, question: str) -> None:
     page.wait_for_function(f"document.querySelectorAll('{ASSISTANT}').length > {before}", timeout=30_000)
 
 
+def assert_leadpilot_header(page, url: str) -> None:
+    """Leadpilot's logo (its name in the image) is drawn in the header, so every screenshot shows whose chat it is."""
+    drawn = page.evaluate("() => getComputedStyle(document.querySelector('#header'), '::after').backgroundImage")
+    logo = re.search(r"/public/logo_(light|dark)\.svg", drawn)
+    assert logo, drawn
+    assert 'aria-label="Leadpilot"' in httpx.get(url + logo.group(0)).text and ">Lead<" in httpx.get(url + logo.group(0)).text
+
+
 def table_ids(message) -> list[int]:
     """The id column of the table in one assistant message."""
     return [int(cell.inner_text()) for cell in message.locator("table tbody tr td:first-child").all()]
@@ -203,6 +211,7 @@ def test_demo_web_chat_answers_the_card_question_with_exactly_the_expected_leads
         step = page.get_by_text("Used search_leads").first
         step.wait_for()
         page.locator('[data-step-type="user_message"]').last.evaluate("e => e.scrollIntoView({block: 'start'})")
+        assert_leadpilot_header(page, demo.url)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "web-ui.png"))
         step.click()
@@ -374,6 +383,7 @@ def test_the_chat_is_leadpilots_with_a_score_card_and_a_lead_card(demo, workdir,
         categories = [row.locator("td").first.inner_text().strip() for row in card.locator("table tbody tr").all()]
         assert set(categories) >= {"source", "industry", "company size"}
         card.evaluate("e => e.scrollIntoView({block: 'start'})")
+        assert_leadpilot_header(page, demo.url)
         page.screenshot(path=str(ARTIFACTS / "web-score-card.png"))
 
         ask(page, f"show lead {lead.id}")
@@ -414,6 +424,8 @@ def test_the_right_lead_and_a_multi_part_question_in_the_browser(demo, workdir, 
         card.locator("table").wait_for(timeout=30_000)
         text = card.inner_text()
         assert f"Northgate Capital (lead {open_leads[0].id})" in text and "this is the open one" in text
+        if open_leads[0].tier != "hot":  # the card says first that it is not the tier asked about
+            assert f"Northgate Capital is {open_leads[0].tier} ({open_leads[0].score}), not hot." in text
 
         ask(page, "how many leads came in this week and how many of those are hot?")
         answer = page.locator(ASSISTANT).last

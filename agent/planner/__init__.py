@@ -6,6 +6,7 @@ would (see core for how a question is read). One module per reading pass:
 - shorthand: chat shorthand and mentions spelled out ("r u", "w/", "@Leadpilot", "havent")
 - courtesy: greetings, thanks, apologies and polite framing, which carry no condition
 - writes: requests to change data, answered with where to do it
+- earlier: "and the month before?" after a window question: the same query over the period before
 - paging: "next page", "2nd page", "show more": the last list again, further down (an offset)
 - splits: several questions in one message, "X vs Y" comparisons, "or" across two fields
 - typos: near-misses of known words corrected by edit distance, and said back
@@ -26,6 +27,11 @@ would (see core for how a question is read). One module per reading pass:
   closest ones, never passed through)
 - people: seniority and department from the job title, what the title says ("fleet managers"), has a
   phone / an email
+- store_values: the store's values as its file wrote them where a word could mean several ("ISV": two
+  industries, listed both and said back) and a source named like a channel group ("leads from Partner")
+- kept_fields: a column of the imported file the store keeps as written ("rating Active")
+- deals: a CRM's deals where the store keeps them: value ("over 20k", "biggest deals"), lost reason ("lost on
+  price"), pipeline ("expansion deals") and its stage words ("in negotiation")
 - places: cities (any spelling of one the store holds: "Cracow" is its "Kraków"), states, countries
   and regions
 """

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.reading import Reading, alternation
+from leadpilot.agent.planner.store_values import named_as_source, shared_industry_words
 from leadpilot.memory.lifecycle import SALESFORCE_LEAD_STATUS
 from leadpilot.memory.vocab import INDUSTRIES, INDUSTRY_ALIASES, QUALIFIED_NAMES, QUALIFIED_STAGES
 
@@ -62,6 +63,7 @@ STAGE_PHRASES: dict[str, str] = {
     "customers": "CUSTOMER", "customer": "CUSTOMER", "closed won": "CUSTOMER", "won": "CUSTOMER",
     "lost": "LOST", "closed lost": "LOST", "lead stage": "LEAD", "new stage": "LEAD",
     "closed-won": "CUSTOMER", "closed-lost": "LOST", "won deals": "CUSTOMER", "lost deals": "LOST", "wins": "CUSTOMER",
+    "close-win": "CUSTOMER", "close win": "CUSTOMER", "close-won": "CUSTOMER", "close won": "CUSTOMER", "closed-win": "CUSTOMER",
     "losses": "LOST", "clients": "CUSTOMER", "paying customers": "CUSTOMER", "existing customers": "CUSTOMER",
 }
 # MQL / SQL: the `qualification` filter field (memory.lifecycle: the CRM's kept lifecycle value, else
@@ -100,7 +102,8 @@ SEGMENT_PHRASES |= {
 }
 
 
-_GENERIC_WORDS = frozenset({"tech", "technology", "services", "service", "and", "management", "solutions", "products", "goods",
+_GENERIC_WORDS = frozenset({"contact", "contacts", "person", "people", "deal", "deals", "lead", "leads", "account", "accounts",
+                            "tech", "technology", "services", "service", "and", "management", "solutions", "products", "goods",
                             "industry", "industries", "other", "general", "business", "companies"})
 
 
@@ -128,11 +131,22 @@ def industry_table(vocabulary) -> dict[str, str]:
         for word, values in owners.items():
             if len(values) == 1 and (word not in table or table[word] not in held):
                 table[word] = next(iter(values))
+        table |= shared_industry_words(vocabulary, table, held)
         table |= vocabulary.industry_names
         if "technology" in vocabulary.industries:  # a store whose own industry is "Technology": "tech" is it
             table.setdefault("tech", "technology")
     vocabulary.__dict__["_industry_table"] = table
     return table
+
+
+def crm_label(vocabulary: Vocabulary) -> tuple[str, dict[str, str]] | None:
+    """The CRM's own hot / warm / cold label the store kept (Pipedrive's "Deal - Label", a Salesforce Rating):
+    (its column, tier word -> the value as written), which "hot deals" means there; None when it has none."""
+    for column, values in sorted(vocabulary.kept_fields.items()):
+        spelled = {value.lower(): value for value in values}
+        if set(spelled) <= {"hot", "warm", "cold"}:
+            return column, {tier: spelled.get(tier, tier.title()) for tier in ("hot", "warm", "cold")}
+    return None
 
 
 def store_statuses(vocabulary: Vocabulary, now: datetime) -> dict[str, str]:
@@ -162,15 +176,32 @@ class Categories(Reading):
     asks_owner = False  # "who owns Acme?", "who's the rep for Acme?": the answer is who, not a list
 
     def read_tiers(self) -> None:
+        label = crm_label(self.vocabulary)
+        # "scored hot", "hot by score", "score tier hot": Leadpilot's own tier even where the CRM keeps its own label.
+        self.take(r"\b(?:scored\s+(?:as\s+)?|score\s+tier\s+|leadpilot\s+tier\s+)(hot|warm|cold)\b|\b(hot|warm|cold)\s+(?:by|on)\s+(?:the\s+)?score\b",
+                  lambda m: self.add("tier", m.group(1) or m.group(2)))
+
+        def add(value: str) -> None:
+            if label is None:
+                self.add("tier", value)
+                return
+            column, spelled = label
+            entry = next((k for k in self.filter.get("kept", []) if k["column"] == column), None)
+            if entry is None:
+                entry = {"column": column, "values": []}
+                self.filter.setdefault("kept", []).append(entry)
+            if spelled[value] not in entry["values"]:
+                entry["values"].append(spelled[value])
+
         def tier(m: re.Match[str]) -> None:
             negated, negator_start = self.negated_before(m.start())
             if negated:
                 for other in ("hot", "warm", "cold"):
                     if other != m.group(1):
-                        self.add("tier", other)
+                        add(other)
                 self.blank(negator_start, m.start())
             else:
-                self.add("tier", m.group(1))
+                add(m.group(1))
 
         # "hot", "hot-rated", "rated hot", "rating: hot" (a CRM's Rating says the tier in the same words).
         self.take(r"\b(?:(?:tier|rating)\s*(?:is\s+|:\s*|=\s*)?|rated\s+(?:as\s+)?)(hot|warm|cold)\b", tier)
@@ -216,8 +247,33 @@ class Categories(Reading):
         if present:
             self.take(rf"\b(?:{alternation(present)})\b{later}", lambda m: self.add("stage", STATUS_PHRASES[m.group(0)]))
         statuses = store_statuses(self.vocabulary, self.now)
+        self.read_listed_statuses(statuses)
         if statuses and (present := self.said(statuses)):
             self.take(rf"(?<![\w-])['\"]?(?:{alternation(present)})['\"]?(?![\w-]){later}", lambda m: self.add("status", statuses[m.group(0).strip("'\"")]))
+
+    def read_listed_statuses(self, statuses: dict[str, str]) -> None:
+        """ "lost and junk leads", "junk or lost": statuses said together are all the CRM's statuses, any of
+        them — "lost" next to "junk" is the store's "Lost Lead" status, not every closed lead. Only when one
+        of them is a status no other words say, and every one is a status the store kept ("X Lead" said "X")."""
+        if not statuses:
+            return
+        short = {name.removesuffix(" lead"): status for name, status in self.vocabulary.status_names.items() if name.endswith(" lead")}
+        said = {**short, **statuses}
+        present = self.said(said)
+        if len(present) < 2:
+            return
+        item = alternation(present)
+        joint = r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*/\s*|\s*&\s*|\s*\+\s*)"
+
+        def listed(m: re.Match[str]) -> bool:
+            names = re.findall(rf"(?<![\w-])(?:{item})(?![\w-])", m.group(0))
+            if not any(name in statuses or f"{name} lead" in statuses for name in names):
+                return False  # "won and lost": stages, read below
+            for name in names:
+                self.add("status", said[name])
+            return True
+
+        self.take(rf"(?<![\w-])(?:{item})(?:{joint}(?:{item}))+(?![\w-])(?:\s+(?:leads?|statuse?s?|ones))?", listed, gated=False)
 
     def read_qualifications(self) -> None:
         """ "MQLs", "sales qualified leads": the qualification field. "not MQLs" excludes the stage an
@@ -294,7 +350,8 @@ class Categories(Reading):
         table = {phrase: ("channel", value) for phrase, value in CHANNEL_PHRASES.items()}
         table |= {phrase: ("source", value) for phrase, value in SOURCE_PHRASES.items()}
         groups = {value for value in CHANNEL_PHRASES.values()} | {f"{value}s" for value in CHANNEL_PHRASES.values()}
-        table |= {phrase: ("source", value) for phrase, value in self.vocabulary.sources.items() if phrase not in groups}
+        table |= {phrase: ("source", value) for phrase, value in self.vocabulary.sources.items()
+                  if phrase not in groups or named_as_source(self.original, phrase, self.vocabulary)}
         phrases = {phrase: f"{key}\t{value}" for phrase, (key, value) in table.items()}
         found: list[tuple[str, str]] = []
 
@@ -322,6 +379,22 @@ class Categories(Reading):
         self.take(r"\binbound\b(?!\s+(?:organic|calls?|e-?mails?))", lambda m: self.add("not_channel", "outbound"))
         if self.filter.get("source") and self.filter.get("channel"):
             self.join_channels_and_sources()
+
+    def read_long_sources(self) -> None:
+        """The store's own sources of several words ("sales email alias", "web download") before the passes that
+        would take one of their words ("from sales" is a department): the longer name wins."""
+        phrases = {phrase: value for phrase, value in self.vocabulary.sources.items() if " " in phrase and phrase not in CHANNEL_PHRASES}
+        present = self.said(phrases)
+        if not present:
+            return
+
+        def source(m: re.Match[str]) -> None:
+            negated, negator_start = self.negated_before(m.start())
+            if negated:
+                self.blank(negator_start, m.start())
+            self.add("not_source" if negated else "source", phrases[m.group("said")])
+
+        self.take(rf"(?<![\w-])(?P<said>{alternation(present)})(?![\w-])(?:\s+(?:lead\s+)?sources?\b)?", source, gated=False)
 
     def join_channels_and_sources(self) -> None:
         """"events or webinars": a channel and a source named together mean either, so the channel

@@ -27,6 +27,8 @@ from leadpilot.agent.planner.categories import SEGMENT_PHRASES, STAGE_PHRASES, C
 from leadpilot.agent.planner.comparatives import Comparatives
 from leadpilot.agent.planner.fields import FieldValues
 from leadpilot.agent.planner.inflow import Inflow, followed_scope
+from leadpilot.agent.planner.kept_fields import KeptFields
+from leadpilot.agent.planner.deals import Deals
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.owners import Owners
 from leadpilot.agent.planner.people import People
@@ -86,7 +88,7 @@ _NOUN = re.compile(r"\b(?:leads?|prospects?|contacts?|accounts?|companies|deals|
 _UNION = re.compile(r"\b(?:also|too|as well|plus)\b|^\s*(?:add|include)\b")
 
 
-class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, People, Categories, Places, Inflow):
+class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, People, Categories, Places, Inflow, KeptFields, Deals):
     """One pass over a question: fills `filter`, and blanks what it has read."""
 
     # -- passes --
@@ -95,13 +97,17 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
         self.read_companies(min_words=2)  # "Credhub Payments" before "payments" is read as an industry
         self.read_contacts()
         self.read_statuses()  # "Open - Not Contacted": a status, not a contact window
+        self.read_deals()  # "lost on price", "expansion deals", "in negotiation", "biggest deals" (planner deals)
+        self.read_kept_fields()  # "rating Active": a column of the CRM file the store kept
         self.read_no_source()  # "source is blank": before "source: VALUE"
         self.read_field_values()  # "source: webinar", "stage is negotiation"
+        self.read_long_sources()  # "from sales email alias": a source of the store, not the sales department
         self.read_aggregate()
         self.read_sorting()
         self.read_contact()
         self.read_activity()
         self.read_comparatives()
+        self.read_deal_values()  # "over 20k": an amount the employee and score bounds left is the deal's value
         self.read_closed_window()
         self.read_created()
         self.read_owner()
@@ -118,6 +124,19 @@ class _Reader(FieldValues, Aggregates, Windows, Activity, Comparatives, Owners, 
         self.read_misc()
         self.read_companies()
         self.read_inflow()  # last: "how many came in this week?" is every arrival, once the rest is read
+        self.read_closed_in_window()
+
+    def read_closed_in_window(self) -> None:
+        """ "won deals in portugal this year", "lost deals in mexico this quarter": a window on won or lost deals
+        that says nothing of their arrival is when they closed (closed_after / closed_before), not when created."""
+        stages = set(self.filter.get("stage") or ())
+        created = [key for key in ("created_after", "created_before") if key in self.filter]
+        if not created or not stages or not stages <= {"CUSTOMER", "LOST"} or {"closed_after", "closed_before", "created_within_days"} & set(self.filter):
+            return
+        if re.search(r"\b(?:created|came|come|comes|coming|arrived?|new|added|signed|generated|entered|captured|got|get|brought|since)\b", self.original, re.I):
+            return
+        for key in created:
+            self.filter[key.replace("created", "closed")] = self.filter.pop(key)
 
     def read_lead_reference(self) -> None:
         def ordinal(m: re.Match[str]) -> None:
@@ -267,7 +286,7 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
         aggregate.setdefault("metric", "count")
         if "group_by" not in aggregate and not (is_follow_up and context.last_call is not None and context.last_call.name == "aggregate_leads"):
             single = [k for k in ("source", "industry", "tier", "stage", "country", "city", "state", "owner") if k in lead_filter]
-            if len(single) == 1:
+            if len(single) == 1 and single[0] not in reader.said_as_one:
                 aggregate["group_by"] = single[0]
         if aggregate.get("group_by") == "month" and not {"scope", "stage", "not_stage", "converted"} & set(lead_filter):
             lead_filter = {**lead_filter, "scope": "all"}  # leads per month is intake history: the ones since closed came in too

@@ -4,7 +4,7 @@ asking "how many did we get last week?" wants the intake; a rep asking "what cam
 wants leads to work, so lists keep the open default.
 
 Read as a phrase, like any other: the reader's last pass (`Inflow.read_inflow`) reads an inflow
-phrase ("came in", "did we get", "we got", "arrived", "new leads") as `scope: all` when the question
+phrase ("came in", "did we get", "we got", "arrived", "new leads/deals") as `scope: all` when the question
 is a plain count (no grouping, or by source, channel or month), its only time condition is when the
 leads were created, and its other conditions say who the leads are or where they came from (source,
 channel, industry, place, size, owner, person). A working state (tier, score, probability, contact,
@@ -23,7 +23,7 @@ from leadpilot.agent.planner.reading import Reading
 
 INFLOW = re.compile(
     r"\b(?:came|come|comes|coming)\s+in\b|\barrive[ds]?\b|\barriving\b|\b(?:did|do|have|has)\s+we\s+(?:get|got|gotten|receive)\b"
-    r"|\bwe(?:'ve|\s+have)?\s+(?:got|gotten)\b|\bnew\s+(?:leads?|ones|prospects?|contacts?|sign[\s-]?ups?)\b",
+    r"|\bwe(?:'ve|\s+have)?\s+(?:got|gotten)\b|\bnew\s+(?:leads?|ones|prospects?|contacts?|sign[\s-]?ups?|deals?|opps?|opportunities|accounts?)\b",
     re.I,
 )
 _CREATED = frozenset(("created_within_days", "created_after", "created_before"))

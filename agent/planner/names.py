@@ -103,6 +103,12 @@ class Vocabulary:
     industries: frozenset[str] = field(default_factory=frozenset, repr=False)
     departments: frozenset[str] = field(default_factory=frozenset, repr=False)
     statuses: frozenset[str] = field(default_factory=frozenset, repr=False)  # the CRM lead statuses the store kept, as written
+    industry_labels: frozenset[str] = field(default_factory=frozenset, repr=False)  # the industries as the file wrote them ("ManagementISV")
+    source_labels: frozenset[str] = field(default_factory=frozenset, repr=False)  # the sources as the file wrote them ("Seminar Partner")
+    # Columns of the imported file kept as written whose values are a few words ("Rating": Active, Acquired, ...).
+    kept_fields: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    deal_values: bool = field(default=False, repr=False)  # the store keeps CRM deal values (memory.crm_facets): "over 20k" is one
+    deal_columns: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # lost reasons, pipelines as written (planner deals)
     queues: frozenset[str] = field(default_factory=frozenset, repr=False)  # owner names that are no rep ("Web Leads"), lower case
     countries: frozenset[str] = field(default_factory=frozenset, repr=False)  # the ISO countries the store's leads are in
     # The store's industry values, by how they are said (from `industries`): "legal tech" -> legal-tech.

@@ -34,7 +34,11 @@ COUNTRY_CODES = {"US": "US", "USA": "US", "UK": "GB", "GB": "GB", "DE": "DE", "F
                  "NZ": "NZ", "CH": "CH"}
 REGION_PHRASES: dict[str, str] = {
     # "Europe" is the European countries (EUROPE), not EMEA, which also holds the Middle East and Africa.
-    "emea": "EMEA", "middle east": "EMEA", "europe": "EUROPE", "european": "EUROPE", "eu": "EUROPE",
+    "emea": "EMEA", "europe": "EUROPE",
+    # The Middle East and Africa: EMEA outside Europe (the filter's MEA).
+    "middle east": "MEA", "mea": "MEA", "middle east and africa": "MEA", "middle east & africa": "MEA", "middle east/africa": "MEA",
+    "middle-east": "MEA", "me&a": "MEA", "the middle east": "MEA", "iberia": "IBERIA", "iberian peninsula": "IBERIA",
+    "the iberian peninsula": "IBERIA", "iberian": "IBERIA", "european": "EUROPE", "eu": "EUROPE",
     "continental europe": "EUROPE", "the eu": "EUROPE",
     "apac": "APAC", "asia pacific": "APAC", "asia-pacific": "APAC", "asia": "APAC",
     "latam": "LATAM", "latin america": "LATAM", "south america": "LATAM", "latin american": "LATAM",
@@ -50,7 +54,23 @@ REGION_PHRASES: dict[str, str] = {
 LOWER_COUNTRY_CODES = {"uk": "GB", "usa": "US", "uae": "AE", "nz": "NZ"}
 # Upper-case region codes ("NA" only in capitals: "n/a", "na" are not North America).
 REGION_CODES = {"NA": "NA", "NAM": "NA", "NORAM": "NA", "AMER": "NA", "EMEA": "EMEA", "APAC": "APAC", "LATAM": "LATAM",
-                "DACH": "DACH", "ANZ": "ANZ", "UKI": "UKI", "EU": "EUROPE"}
+                "DACH": "DACH", "ANZ": "ANZ", "UKI": "UKI", "EU": "EUROPE", "MEA": "MEA"}
+
+
+def country_phrases(vocabulary) -> dict[str, str]:
+    """The planner's country words, and the name of every country the store's leads are in ("Peru"), kept on
+    the vocabulary (built once per store)."""
+    cached = vocabulary.__dict__.get("_country_phrases")
+    if cached is None:
+        from leadpilot.memory.geo import country_name
+
+        cached = dict(COUNTRY_PHRASES)
+        for code in sorted(vocabulary.countries):
+            name = " ".join(country_name(code).lower().split())
+            if len(name) >= 4 and name not in REGION_PHRASES:
+                cached.setdefault(name, code)
+        vocabulary.__dict__["_country_phrases"] = cached
+    return cached
 
 
 def us_is_country(text: str, start: int, end: int) -> bool:
@@ -190,7 +210,7 @@ class Places(Reading):
                 self.add("state", code)
                 self.blank(match.start(), match.end())
                 found.append(Place(match.start(1), match.end(1), "state", code, code))
-        self.categorical(COUNTRY_PHRASES, "country", "not_country", negated_ends=negated_ends, found=found)
+        self.categorical(country_phrases(self.vocabulary), "country", "not_country", negated_ends=negated_ends, found=found)
         self.categorical(LOWER_COUNTRY_CODES, "country", "not_country", negated_ends=negated_ends, found=found)
 
         def us(m: re.Match[str]) -> bool:

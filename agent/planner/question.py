@@ -21,18 +21,21 @@ from leadpilot.agent.intents import read_report
 from leadpilot.agent.planner import typos
 from leadpilot.agent.planner.core import SUGGESTIONS, Context, Plan, ToolCall, dimension
 from leadpilot.agent.planner.courtesy import strip_courtesy
+from leadpilot.agent.planner.earlier import read_earlier_period
 from leadpilot.agent.planner.fields import field_hint, industry_hint, place_hint, unheld_values
 from leadpilot.agent.planner.core import plan as plan_one
 from leadpilot.agent.planner.core import read_fragment
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.paging import NO_LIST, page_args, read_page_request
 from leadpilot.agent.planner.places import spelling_readings
-from leadpilot.agent.planner.categories import QUALIFIED_PHRASES
+from leadpilot.agent.planner.categories import QUALIFIED_PHRASES, crm_label
+from leadpilot.agent.planner.kept_fields import label_readings
+from leadpilot.agent.planner.store_values import channel_source_readings, several_industry_readings
 from leadpilot.agent.planner.reading import FILLER, alternation
 from leadpilot.memory.vocab import QUALIFIED_STAGES
 from leadpilot.agent.planner.shorthand import normalise_chat
 from leadpilot.agent.planner.splits import VERSUS, choice_sides, split_alternatives, split_comparison, split_joined_lists, split_parts
-from leadpilot.agent.planner.writes import WRITE_MESSAGE, is_write_request
+from leadpilot.agent.planner.writes import EXPORT_MESSAGE, EXPORT_NOTE, WRITE_MESSAGE, export_rest, is_export_request, is_write_request
 
 _QUERY_TOOLS = ("search_leads", "aggregate_leads")
 # A later part that points back at the one before: "... and how many of them are hot?"
@@ -50,6 +53,9 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     notes = qualified_readings(text, planned.calls) if planned.calls else []
     cities = [call.args["filter"] for call in planned.calls if isinstance(call.args.get("filter"), dict)]
     notes += spelling_readings(text, cities) if any("city" in f or "not_city" in f or "any_of" in f for f in cities) else []
+    notes += several_industry_readings(text, cities, vocabulary) if vocabulary.industry_labels else []
+    notes += channel_source_readings(text, cities, vocabulary) if any("source" in f or "channel" in f for f in cities) else []
+    notes += label_readings(text, cities, label[0]) if (label := crm_label(vocabulary)) is not None else []
     return replace(planned, readings=[*notes, *planned.readings]) if notes else planned
 
 
@@ -78,8 +84,20 @@ def _plan_text(text: str, *, now: datetime, vocabulary: Vocabulary, context: Con
     question = text
     if not text.strip(" ?!.,"):
         return Plan(message="Ask me about your leads, for example: " + SUGGESTIONS[0])
+    if is_export_request(text):  # "export my hot deals to csv": the chat writes no files — the list, and where to get the file
+        rest = export_rest(text)
+        if re.fullmatch(r"(?:(?:all\s+)?(?:this|these|that|those|them|it|the)(?:\s+(?:list|leads|deals|ones|results?|table))?)?[\s?!.,]*", rest):
+            rest = ""  # "export these", "download this list": the last list again
+            listed = Plan(calls=[context.last_call]) if context.last_call is not None and context.last_call.name in _QUERY_TOOLS else None
+        else:
+            listed = _plan_text(rest, now=now, vocabulary=vocabulary, context=context) if rest and not is_export_request(rest) else None
+        if listed is None or not listed.calls:
+            return Plan(message=EXPORT_MESSAGE)
+        return replace(listed, readings=[EXPORT_NOTE, *listed.readings])
     if is_write_request(text, names=(vocabulary.companies, vocabulary.contacts, vocabulary.reps)):
         return Plan(message=WRITE_MESSAGE)
+    if (earlier := read_earlier_period(text, context=context, today=now.date())) is not None:  # "and the month before?"
+        return earlier
     if (page := read_page_request(text)) is not None:  # "next page", "2nd page", "show more"
         if context.last_call is None or context.last_call.name != "search_leads":
             return Plan(message=NO_LIST)

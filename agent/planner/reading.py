@@ -70,6 +70,8 @@ _WORD = re.compile(r"[^\W_](?:[\w&.'-]*[^\W_])?")  # a word, letters of any alph
 class Reading:
     """A question being read: what the passes have filled in so far, and the text left unread."""
 
+    said_as_one: tuple[str, ...] = ()  # fields one word filled with several values ("ISV": two industries)
+
     def __init__(self, question: str, *, now: datetime, vocabulary: Vocabulary):
         original = words_to_digits(" ".join(question.replace("’", "'").split()))
         self.original = original
@@ -233,11 +235,15 @@ class Reading:
             value = phrases[match.group(0)]
             negated, negator_start = self.negated_in_list(match.start(), ends)
             if negated and not_key:
-                self.add(not_key, value)
+                for one in value.split("|"):  # a word of several values (store_values.SEVERAL) is each of them
+                    self.add(not_key, one)
                 self.blank(negator_start, match.start())
                 ends.append(match.end())
             else:
-                self.add(key, value)
+                for one in value.split("|"):
+                    self.add(key, one)
+                if "|" in value:
+                    self.said_as_one = (*self.said_as_one, key)  # "how many ISV leads": one count, not one per value
                 if found is not None:
                     found.append(Place(match.start(), match.end(), key, value, match.group(0)))
 

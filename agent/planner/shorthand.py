@@ -74,6 +74,14 @@ def normalise_chat(text: str) -> str:
     text = _NUMBER_UNITS.sub(_units, text)
     text = re.sub(r"\b(?:earlier|so\s+far)\s+(?=this\s+(?:week|month|quarter|year)\b)", "", text, flags=re.I)  # "earlier this month"
     text = re.sub(r"\bhow'?s\b", "how is", text, flags=re.I)
+    text = re.sub(r"\b(in|from|across)\s+(the|our|my)\s+pipe\b", r"\1 \2 pipeline", text, flags=re.I)  # "in the pipe"
+    # "with a CFO as the contact person", "no email for the contact": the lead's contact is who people fields are about.
+    text = re.sub(r"\s(?:for|as|of|on)\s+(?:the|their|its|a)\s+contact(?:\s+person)?\b", " ", text, flags=re.I)
+    # "this month's leads", "today's signups": the window, not a possessive.
+    text = re.sub(r"\b(today|yesterday|(?:this|last|past|previous)\s+(?:week|month|quarter|year|fortnight))'s\b", r"\1", text, flags=re.I)
+    # "what's our pipeline look like by stage", "how does Q4 look": the asking, no condition.
+    if re.match(r"\s*(?:what(?:'?s)?|how|hows)\b", text, re.I):
+        text = re.sub(r"\s\b(?:look(?:s|ing)?|looks)(?:\s+like)?(?=\s+(?:by|per|for|in|across|this|last|today|right|now|so|at)\b|\s*[?.!]*\s*$)", " ", text, flags=re.I)
     text = text.replace("🔥", " hot ").replace("🧊", " cold ").replace("❄️", " cold ")
     text = re.sub(r"\bb/w\b", "between", text, flags=re.I)
     text = re.sub(r"\b(more|less|fewer|greater|bigger|larger|smaller|higher|lower|older|newer|other|rather)\s+then\b", r"\1 than", text, flags=re.I)

@@ -152,8 +152,25 @@ def _label(words: list[str], *, from_end: bool, needed: set[str], now: datetime,
                     if read_fragment(" ".join(shorter), now=now, vocabulary=vocabulary).filter != fragment.filter:
                         break
                     piece = shorter
-            return " ".join(piece).strip(" ,?.!:;-")
+            return " ".join(_whole_name(piece, words, from_end=from_end, said=fragment.filter, now=now, vocabulary=vocabulary)).strip(" ,?.!:;-")
     return None
+
+
+def _whole_name(piece: list[str], words: list[str], *, from_end: bool, said: dict[str, Any], now: datetime,
+                vocabulary: Vocabulary) -> list[str]:
+    """The label's name in full: "Middle East & Africa", not "Middle East", when the longer words read the same."""
+    for extra in (2, 1):
+        size = len(piece) + extra
+        if size > len(words):
+            continue
+        longer = words[-size:] if from_end else words[:size]
+        edge = longer[0] if from_end else longer[-1]
+        added = longer[:extra] if from_end else longer[-extra:]
+        named = all(word in ("&", "and", "/", "+", "-") or word[:1].isupper() for word in added)  # "& Africa", not "how many"
+        if (named and edge.lower().strip(",?.!") not in FILLER and read_fragment(" ".join(longer), now=now, vocabulary=vocabulary).filter == said
+                and not read_fragment(" ".join(added), now=now, vocabulary=vocabulary).read_in_full):  # "& Africa": part of the name only
+            return longer
+    return piece
 
 
 def _month_said_alone(segment: str, segments: list[str]) -> str:

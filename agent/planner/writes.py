@@ -1,6 +1,7 @@
 """Requests to change data ("delete ...", "assign all fintech leads to me", "email them", "mark lead
 12 as lost"): the chat only reads, so these get a plain answer saying where the change can be made,
-never a tool call and never "I don't understand".
+never a tool call and never "I don't understand". A request for a file ("export these to csv",
+"download this list") likewise gets where to get one: `leadpilot export`.
 
 A request is an imperative at the start of the sentence (after "please", "can you", ...) that acts on
 the data: it names leads or what they hold ("the cold leads", "lead 12", "them", "the opps", a
@@ -36,13 +37,56 @@ _WRITE = re.compile(
     r"|(?:email|e-mail|mail|message|text|dm|call|phone|ring|contact|ping|reach\s+out\s+to|follow\s+up\s+(?:with|on)|nudge|chase)"
     r"\s+(?:them|those|these|him|her|it|all|every|each|everyone|lead\s+\d+|the\s+(?:first|second|third|last|top|hot|warm|cold|lead|leads|ones?))\b"
     r"|send\s+(?!me\b|us\b)\S"
-    r"|(?:update|change|set|edit|modify|move|bump|promote|demote|upgrade|downgrade|rename|correct|fix|convert|close|qualify|tag|label|flag)"
+    r"|(?:update|change|set|edit|modify|move|push|bump|promote|demote|upgrade|downgrade|rename|correct|fix|convert|close|qualify|tag|label|flag)"
     r"\s+(?!rates?\b|of\b|in\b|on\b|over\b|since\b|from\b|me\b|us\b)\S"
     r"|mark\s+(?!'s\b).*\bas\b|mark\s+(?:them|it|all|these|those|lead|leads|every|each)\b|mark\s+as\b"
     r"|(?:add|create)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:lead|leads|contact|contacts|note|notes|task|tasks|tag|tags|account|deal|them|it|him|her)\b"
     r"|(?:add|put)\s+(?:them|those|these|it|lead\s+\d+)\s+(?:to|in|into|on)\b"
     r")"
 )
+
+
+# Requests for a file ("export these to csv", "download this list", "send me a spreadsheet of ..."): the chat
+# writes no files; the CLI does.
+EXPORT_MESSAGE = (
+    "I can't export files from the chat. To get a CSV, run `leadpilot export -o leads.csv` (every lead, with the columns "
+    "`leadpilot import` reads; add `--with-scores` for score, tier and owner, or `--format json`). "
+    "Here I can show the leads themselves, e.g. 'show hot leads in fintech'."
+)
+_FILE = r"(?:csv|\.csv|excel|xlsx?|spreadsheet|sheet|google\s+sheets?|gsheets?|file|json|download(?:able)?\s+(?:file|list|copy))"
+_EXPORT = re.compile(
+    r"^(?:(?:export|download|extract|dump)\b(?!\s+(?:rates?|volume)\b)"
+    r"|(?:send|give|get|email|e-mail|share|make|create|generate|build|pull|attach)\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+|this\s+as\s+an?\s+)?"
+    rf"(?:{_FILE})\b|(?:an?\s+)?(?:csv|excel|xlsx?|spreadsheet)\s+(?:of|with|for)\b)"
+    rf"|\b(?:(?:to|into|in|as)\s+(?:an?\s+)?{_FILE}|{_FILE}\s+(?:export|download|of\s+(?:this|these|that|those|them|the))|"
+    r"exports?\s+(?:of\s+)?(?:this|these|that|those|them|the\s+(?:list|leads|results?))|"
+    r"(?:can|could)\s+(?:i|we)\s+(?:export|download)\b)"
+)
+
+
+EXPORT_NOTE = ("I can't write files from the chat, so here is the list; for a CSV run `leadpilot export -o leads.csv` "
+               "(every lead; `--with-scores` adds score, tier and owner).")
+_EXPORT_WORDS = re.compile(
+    r"^\s*(?:(?:export|download|extract|dump)(?:\s+(?:me|us))?|(?:send|give|get|email|e-mail|share|make|create|generate|build|pull|attach)"
+    rf"\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+)?{_FILE}(?:\s+file)?(?:\s+(?:of|with|for))?|(?:an?\s+)?(?:csv|excel|xlsx?|spreadsheet)\s+(?:of|with|for)"
+    r"|(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?(?:get|have|grab|send\s+me))\b"
+    rf"|\s*,?\s*\b(?:(?:to|into|in|as)\s+(?:an?\s+)?{_FILE}(?:\s+file)?|(?:for|as)\s+(?:an?\s+)?(?:export|download))\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+def export_rest(text: str) -> str:
+    """What an export request asks for, without the asking for a file: "export my hot deals to a csv" -> "my hot deals"."""
+    return " ".join(_EXPORT_WORDS.sub(" ", _POLITE.sub("", text.strip().lower())).split())
+
+
+def is_export_request(text: str) -> bool:
+    """True when `text` asks for the leads as a file (CSV, spreadsheet, download), which the chat does not write."""
+    lowered = " ".join(text.lower().split())
+    for sentence in re.split(r"[.;!?]\s+|,?\s+(?:and\s+then|then|and|&)\s+", lowered):
+        if _EXPORT.search(_POLITE.sub("", sentence.strip())):
+            return True
+    return False
 
 
 # What a data change acts on: leads and what they hold, the store itself, or a pronoun for the last answer.

@@ -32,6 +32,11 @@ REPORTS = ("lead_volume", "conversion_by_tier", "time_to_first_contact", "rep_pe
 # The filter fields the search-by-meaning tools show (they accept every field of the filter).
 SHORT_FILTER_FIELDS = ("tier", "industry", "country", "region", "city", "segment", "source", "channel", "stage", "owner", "scope")
 SHORT_FILTER_TOOLS = ("semantic_search_leads", "similar_leads")
+# The filter fields the core tool set (a small local model's) leaves out: a team CRM's own columns. The
+# tools still take them (an LLM on the full set, or the offline reader, uses them).
+CORE_OMITTED_FILTER_FIELDS = ("kept", "crm_label", "deal_value_min", "deal_value_max", "deal_value_over",
+                              "deal_value_under", "lost_reason", "pipeline", "status")
+CORE_OMITTED_ACTIVITY_FIELDS = ("about", "min_count", "min_days")  # 'visited on 10+ days', 'a chat'
 DESCRIPTION_CHARS = 160  # a tool's description, one line
 FIELD_DESCRIPTION_CHARS = 90  # a field's description
 
@@ -105,15 +110,16 @@ FILTER_HINTS = {
     "min_probability": "0-1",
     "not_contacted_in_days": "no contact in the last N days, never contacted included",
     "not_contacted_since": "no contact since this date, never contacted included",
-    "contacted_since": "date", "company": "name contains", "converted": "true won, false lost",
+    "company": "name contains", "converted": "true won, false lost",
     "activity": "activity facts, all must hold",
+    "kept": "a CRM column as the file wrote it: {column: 'Rating', values: ['Active']}",
 }
 
 
 @cache
-def filter_schema(short: bool = False) -> dict[str, Any]:
-    """The lead filter for a model: every field (or the short list), `any_of` alternatives as
-    objects of the same fields (not repeated: the tool checks them against the full filter)."""
+def filter_schema(short: bool = False, core: bool = False) -> dict[str, Any]:
+    """The lead filter for a model: every field (or the short list, or the core set's), `any_of`
+    alternatives as objects of the same fields (not repeated: the tool checks them against the full filter)."""
     from leadpilot.tools.leads import LeadFilter
 
     properties = compact(LeadFilter.model_json_schema())["properties"]
@@ -122,6 +128,9 @@ def filter_schema(short: bool = False) -> dict[str, Any]:
         field.get("items", {}).pop("description", None)
         if name in FILTER_HINTS:
             field["description"] = FILTER_HINTS[name]
+    for field in properties.get("kept", {}).get("items", {}).get("properties", {}).values():
+        field.pop("description", None)
+        field.pop("pattern", None)  # the tool checks it
     activity = properties.get("activity", {}).get("items", {}).get("properties", {})
     for name, field in activity.items():
         field.pop("description", None) if name != "absent" else field.update(description="true: did NOT")
@@ -132,6 +141,12 @@ def filter_schema(short: bool = False) -> dict[str, Any]:
         properties["scope"]["description"] = "open (default), closed (won/lost) or all; naming stage or converted lifts the default"
     if short:
         properties = {k: v for k, v in properties.items() if k in SHORT_FILTER_FIELDS}
+    elif core:
+        properties = {k: v for k, v in properties.items() if k not in CORE_OMITTED_FILTER_FIELDS}
+        activity_items = properties.get("activity", {}).get("items", {})
+        if "properties" in activity_items:
+            properties["activity"] = {**properties["activity"], "items": {**activity_items, "properties": {
+                k: v for k, v in activity_items["properties"].items() if k not in CORE_OMITTED_ACTIVITY_FIELDS}}}
     return {"type": "object", "properties": properties}
 
 
@@ -149,12 +164,13 @@ def field_schema(tool: Any, name: str) -> dict[str, Any]:
     return compact(schema)
 
 
-def _parameters(tool: Any) -> dict[str, Any]:
+def _parameters(tool: Any, toolset: Toolset) -> dict[str, Any]:
     properties = {}
     fields = tool.arguments_model.model_fields
     for name in fields:
         if name == "filter":
-            properties[name] = {**filter_schema(short=tool.name in SHORT_FILTER_TOOLS), "description": "Which leads"}
+            short = tool.name in SHORT_FILTER_TOOLS
+            properties[name] = {**filter_schema(short=short, core=toolset == "core" and not short), "description": "Which leads"}
         else:
             properties[name] = field_schema(tool, name)
     out: dict[str, Any] = {"type": "object", "properties": properties}
@@ -210,7 +226,7 @@ def llm_tools(toolset: Toolset = "full") -> tuple[dict[str, Any], ...]:
             specs.append(_report_spec())
             continue
         tool = get_tool(name)
-        specs.append(_spec(name, _one_line(tool.description, DESCRIPTION_CHARS) or name, _parameters(tool)))
+        specs.append(_spec(name, _one_line(tool.description, DESCRIPTION_CHARS) or name, _parameters(tool, toolset)))
     return tuple(specs)
 
 

@@ -18,6 +18,16 @@ _ONE_QUESTION = sys.argv[1:2] == ["ask"]
 # (one_question.py; Typer and Click were ~5% of its cold start); --help and usage errors go to Typer.
 _PLAIN_ASK = None
 if _ONE_QUESTION:
+    import gc
+    import os
+
+    # One question, then exit: its imports alone would set off dozens of garbage collections; collect
+    # rarely instead, from before the first heavy import (settings, pydantic, SQLAlchemy).
+    gc.set_threshold(200_000, 50, 1000)
+    # Pydantic looks for plugins when it builds its first model, reading the entry points of every
+    # installed distribution (~4% of a one-question start with this project's ~280). Leadpilot uses
+    # none; a PYDANTIC_DISABLE_PLUGINS the user sets (empty = load them all) is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from leadpilot.interfaces.cli.one_question import plain_ask_args
 
     _PLAIN_ASK = plain_ask_args(sys.argv[2:])
@@ -60,12 +70,8 @@ def main() -> None:
     from leadpilot.settings import SettingsError
 
     as_json = "--json" in sys.argv[1:]
-    if sys.argv[1:2] == ["ask"]:  # one question, then exit: its imports alone would set off dozens of full
-        import gc                 # garbage collections (a fifth of its start); collect rarely instead
-
-        gc.set_threshold(200_000, 50, 1000)
-        if _PLAIN_ASK is None:
-            _only_the_agent_commands()
+    if sys.argv[1:2] == ["ask"] and _PLAIN_ASK is None:  # (the garbage collector is tuned for one question above)
+        _only_the_agent_commands()
     try:
         if _PLAIN_ASK is not None:
             from leadpilot.interfaces.cli.one_question import answer_one

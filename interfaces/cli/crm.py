@@ -139,7 +139,11 @@ def sync(
         db.dispose()
     lines = [f"{name}: pulled {r['pulled']} ({'backfill' if r['backfill'] else 'changes since ' + str(r['cursor'])}), "
              f"{r['captured']} new lead(s), {r['updated']} updated, {r['owner_changes']} owner change(s) from the CRM, "
-             f"{r['rejected']} rejected" for name, r in reports.items() if isinstance(r, dict) and "pulled" in r]
+             f"{r['rejected']} rejected"
+             + (f"; {r['opted_out']} newly opted out of email in the CRM (on the suppression list)" if r.get("opted_out") else "")
+             + (f"; {r['activities']} call(s), email(s) and meeting(s) from the CRM's activity log" if r.get("activities") else "")
+             for name, r in reports.items() if isinstance(r, dict) and "pulled" in r]
+    lines += [f"{name}: {note}" for name, r in reports.items() if isinstance(r, dict) for note in r.get("notes") or ()]
     if process:
         p = reports["pushed"]
         lines.append(f"processed {reports['processed']} lead(s); pushed {p['sent']} change(s), {p['retried']} to retry, {p['dead']} dead")

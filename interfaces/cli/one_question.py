@@ -87,31 +87,48 @@ def answer_one(question: str, *, as_json: bool = False, user: str | None = None,
     return 0
 
 
-def _leads_table(console, leads: list[dict]) -> None:
+_ALL_COLUMNS = ("id", "company", "contact", "industry", "city", "tier", "score", "owner", "last contact")
+_NARROW_COLUMNS = ("id", "company", "tier", "score", "owner", "last contact")
+_FULL_TABLE_WIDTH = 110
+
+
+def _leads_table(console, leads: list[dict], names: dict | None = None) -> None:
     from rich.table import Table
 
+    from leadpilot.interfaces.answer_view import cell_text, day_text, rep_name
+
+    # Nine columns fold every word in an 80-column terminal: a narrow one shows the six a rep acts on.
+    narrow = console.width < _FULL_TABLE_WIDTH
+    columns = _NARROW_COLUMNS if narrow else _ALL_COLUMNS
     table = Table(show_lines=False)
-    for column in ("id", "company", "contact", "industry", "city", "tier", "score", "owner", "last contact"):
-        table.add_column(column, overflow="fold")
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column in ("id", "tier", "score"))
     for lead in leads[:25]:
-        table.add_row(
-            str(lead["id"]), lead.get("company") or "", lead.get("contact_name") or "", lead.get("industry") or "",
-            lead.get("city") or "", lead.get("tier") or "", "" if lead.get("score") is None else str(lead["score"]),
-            lead.get("owner") or "unassigned", (lead.get("last_contacted_at") or "never")[:10],
-        )
+        cells = {
+            "id": str(lead["id"]), "company": lead.get("company") or "", "contact": lead.get("contact_name") or "",
+            "industry": cell_text("industry", lead.get("industry")), "city": lead.get("city") or "",
+            "tier": lead.get("tier") or "", "score": "" if lead.get("score") is None else str(lead["score"]),
+            "owner": rep_name(lead.get("owner"), names), "last contact": day_text(lead.get("last_contacted_at")),
+        }
+        table.add_row(*(cells[column] for column in columns))
     console.print(table)
+    if narrow:
+        console.print(f"(contact, industry and city in a terminal of {_FULL_TABLE_WIDTH}+ columns, or with --json)")
     if len(leads) > 25:
         console.print(f"... and {len(leads) - 25} more (use --json for all).")
 
 
-def _rows_table(console, rows: list[dict]) -> None:
+def _rows_table(console, rows: list[dict], filters_applied: list[str], names: dict) -> None:
     from rich.table import Table
 
+    from leadpilot.interfaces.answer_view import rows_table
+
+    headers, cells = rows_table(rows, filters_applied=filters_applied, names=names)  # as Slack and the web chat say them
     table = Table()
-    for column in rows[0]:
+    for column in headers:
         table.add_column(column)
-    for row in rows:
-        table.add_row(*("n/a" if v is None else f"{v:.1%}" if isinstance(v, float) and "rate" in k else str(v) for k, v in row.items()))
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
 
 
@@ -145,22 +162,24 @@ def render_answer(console, answer) -> None:
     """Answer text, then the leads as a table (first 25) or the aggregate rows; an answer of several
     parts (a comparison, several questions) shows each part's table under its label."""
     from leadpilot.agent.answer_parts import part_labels
+    from leadpilot.interfaces.answer_view import with_names
 
-    compared = _print_text(console, answer.answer)  # a comparison's table already holds each part's figures
+    names = answer.rep_names
+    compared = _print_text(console, with_names(answer.answer, names))  # a comparison's table already holds each part's figures
     parts = answer.parts if len(answer.parts) > 1 else []
     for number, (part, label) in enumerate(zip(parts, part_labels([p["call"] for p in parts])), start=1):
         if compared and not part["leads"]:
             continue
         if part["leads"] or part["rows"]:
-            console.print(f"[bold]Part {number}[/bold] ({label}):")
+            console.print(f"[bold]Part {number}[/bold] ({with_names(label, names)}):", markup=True, highlight=False)
         if part["leads"]:
-            _leads_table(console, part["leads"])
+            _leads_table(console, part["leads"], names)
         elif part["rows"]:
-            _rows_table(console, part["rows"])
+            _rows_table(console, part["rows"], part.get("filters_applied") or [], names)
     if not parts and answer.leads:
-        _leads_table(console, answer.leads)
+        _leads_table(console, answer.leads, names)
     elif not parts and answer.rows:
-        _rows_table(console, answer.rows)
+        _rows_table(console, answer.rows, answer.filters_applied, names)
     if answer.tool_calls:
         calls = "; ".join(f"{c['name']}({json.dumps(c['args'], default=str)})" for c in answer.tool_calls)
         console.print(f"[dim]tool calls: {calls}[/dim]")

@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from leadpilot.interfaces.answer_view import list_offset
+from leadpilot.interfaces.answer_view import cell_text, day_text, filters_text, list_offset, rep_name, rows_table, stage_text, with_names
 
 PAGE_SIZE = 10  # lead rows per message (Slack allows 50 blocks)
 AGGREGATE_ROWS = 20  # rows of an aggregate table
@@ -53,7 +53,7 @@ def _mrkdwn(text: str, limit: int = _SECTION_LIMIT) -> dict[str, Any]:
 
 
 def _date(value: str | None) -> str:
-    return value[:10] if value else "never"
+    return day_text(value)
 
 
 def _company(lead: Mapping[str, Any]) -> str:
@@ -69,18 +69,9 @@ def _tier(lead: Mapping[str, Any]) -> str:
     return " ".join(part for part in (emoji, f"*{tier}*" if tier else "", "" if score is None else str(score)) if part)
 
 
-def _owner(lead: Mapping[str, Any]) -> str:
-    return escape(lead.get("owner") or "unassigned")
-
-
-def _format_number(metric: str, value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if metric in ("conversion_rate", "share") or metric.endswith(("_rate", "_share")):
-        return f"{value:.1%}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+def _owner(lead: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """The lead's owner by name (their email when no name is known), or "unassigned"."""
+    return escape(rep_name(lead.get("owner"), names))
 
 
 def describe_call(call: Mapping[str, Any]) -> str:
@@ -103,13 +94,13 @@ def describe_call(call: Mapping[str, Any]) -> str:
 # Lead rows, tables, context
 
 
-def lead_row_text(lead: Mapping[str, Any]) -> str:
-    """Two lines: company and contact; tier, score, last contact and owner."""
+def lead_row_text(lead: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """Two lines: company and contact; tier, score, last contact and owner (by name)."""
     contact = escape(lead.get("contact_name") or "no contact")
     title = f", {escape(lead['job_title'])}" if lead.get("job_title") else ""
     text = (
         f"*{escape(_company(lead))}* · {contact}{title}\n"
-        f"{_tier(lead)} · last contact {_date(lead.get('last_contacted_at'))} · owner {_owner(lead)}"
+        f"{_tier(lead)} · last contact {_date(lead.get('last_contacted_at'))} · owner {_owner(lead, names)}"
     )
     if follow_up := lead.get("follow_up"):  # a follow-up list: when to call, and why
         text += f"\n:telephone_receiver: {escape(follow_up['suggested_time'])} — {escape(follow_up['reason'])}; {escape(follow_up['why_this_time'])}"
@@ -129,25 +120,25 @@ def lead_row_actions(lead_id: int) -> dict[str, Any]:
     }
 
 
-def lead_row_block(lead: Mapping[str, Any]) -> dict[str, Any]:
+def lead_row_block(lead: Mapping[str, Any], names: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         "type": "section",
         "block_id": f"lead:{lead['id']}",
-        "text": _mrkdwn(lead_row_text(lead)),
+        "text": _mrkdwn(lead_row_text(lead, names)),
         "accessory": lead_row_actions(int(lead["id"])),
     }
 
 
 def leads_table_blocks(
     leads: Sequence[Mapping[str, Any]], *, start: int = 0, total: int | None = None, more_token: str | None = None,
-    page_size: int = PAGE_SIZE, offset: int = 0,
+    page_size: int = PAGE_SIZE, offset: int = 0, names: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """A page of lead rows (from `start`), a "showing a–b of n" line and a "Show more" button when
     more rows follow. `more_token` names the full list for the show-more listener; `offset` is where
     the returned leads start in the whole list (a typed "next page")."""
     page = list(leads[start : start + page_size])
     total = offset + len(leads) if total is None else total
-    blocks: list[dict[str, Any]] = [lead_row_block(lead) for lead in page]
+    blocks: list[dict[str, Any]] = [lead_row_block(lead, names) for lead in page]
     end = start + len(page)
     shown = f"Showing {offset + start + 1}–{offset + end} of {total}" if page else f"No more leads (of {total})"
     if total > offset + len(leads) and end >= len(leads):
@@ -169,47 +160,51 @@ def leads_table_blocks(
     return blocks
 
 
-def aggregate_table_block(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Aggregate rows (one name column, then number columns) as a short aligned table."""
+def aggregate_table_block(rows: Sequence[Mapping[str, Any]], *, filters_applied: Sequence[str] = (),
+                          names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Aggregate rows (one name column, then number columns) as a short aligned table, in a rep's
+    words (interfaces/answer_view.rows_table: headers in words, reps by name, a total named by its filters)."""
     if not rows:
         return {"type": "section", "text": _mrkdwn("_No rows._")}
-    name_key, *metrics = list(rows[0].keys())
-    metrics = metrics or [name_key]
-    shown = list(rows[:AGGREGATE_ROWS])
-    names = [str(row.get(name_key)) for row in shown]
-    cells = [[_format_number(metric, row.get(metric)) for metric in metrics] for row in shown]
-    width = min(max([len(name_key)] + [len(n) for n in names]), 40)
+    headers, body = rows_table(list(rows[:AGGREGATE_ROWS]), filters_applied=filters_applied, names=names)
+    if len(headers) == 1:  # one column: the number is its own name
+        headers, body = ["", *headers], [["", *row] for row in body]
+    name_key, metrics = headers[0], headers[1:]
+    labels = [row[0] for row in body]
+    cells = [row[1:] for row in body]
+    width = min(max([len(name_key)] + [len(n) for n in labels]), 40)
     widths = [max([len(metric)] + [len(row[i]) for row in cells]) for i, metric in enumerate(metrics)]
     lines = ["  ".join([f"{name_key:<{width}}", *(f"{m:>{w}}" for m, w in zip(metrics, widths))]),
              "  ".join(["-" * width, *("-" * w for w in widths)])]
-    lines += ["  ".join([f"{_cut(n, width):<{width}}", *(f"{v:>{w}}" for v, w in zip(row, widths))]) for n, row in zip(names, cells)]
+    lines += ["  ".join([f"{_cut(n, width):<{width}}", *(f"{v:>{w}}" for v, w in zip(row, widths))]) for n, row in zip(labels, cells)]
     if len(rows) > AGGREGATE_ROWS:
         lines.append(f"… and {len(rows) - AGGREGATE_ROWS} more")
     return {"type": "section", "block_id": "aggregate", "text": _mrkdwn("```\n" + escape("\n".join(lines)) + "\n```")}
 
 
-def context_block(filters_applied: Sequence[str], tool_calls: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The small grey line under an answer: the filters applied and the tool calls behind it."""
+def context_block(filters_applied: Sequence[str], tool_calls: Sequence[Mapping[str, Any]],
+                  names: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """The small grey line under an answer: the filters applied (reps by name) and the tool calls behind it."""
     elements = []
     if filters_applied:
-        elements.append(_mrkdwn(":mag: Filters: " + escape("; ".join(filters_applied)), _CONTEXT_LIMIT))
+        elements.append(_mrkdwn(":mag: Filters: " + escape(filters_text(filters_applied, names)), _CONTEXT_LIMIT))
     if tool_calls:
         elements.append(_mrkdwn(":wrench: " + escape(" · ".join(describe_call(call) for call in tool_calls)), _CONTEXT_LIMIT))
     return {"type": "context", "block_id": "context", "elements": elements} if elements else None
 
 
-def lead_card_blocks(lead: Mapping[str, Any]) -> list[dict[str, Any]]:
+def lead_card_blocks(lead: Mapping[str, Any], names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """One lead in detail, with Assign / Snooze / Explain buttons."""
     where = ", ".join(escape(x) for x in (lead.get("city"), lead.get("state"), lead.get("country")) if x)
     fields = [
         f"*Contact*\n{escape(lead.get('contact_name') or '—')}" + (f", {escape(lead['job_title'])}" if lead.get("job_title") else ""),
         f"*Tier / score*\n{_tier(lead)}",
-        f"*Industry*\n{escape(lead.get('industry') or '—')}",
+        f"*Industry*\n{escape(cell_text('industry', lead.get('industry')))}",
         f"*Where*\n{where or '—'}",
-        f"*Stage*\n{escape(lead.get('stage') or '—')}",
-        f"*Owner*\n{_owner(lead)}",
+        f"*Stage*\n{escape(stage_text(lead.get('stage')))}",
+        f"*Owner*\n{_owner(lead, names)}",
         f"*Last contact*\n{_date(lead.get('last_contacted_at'))}",
-        f"*Source*\n{escape(lead.get('source') or '—')}",
+        f"*Source*\n{escape(cell_text('source', lead.get('source')))}",
     ]
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": f"lead:{lead['id']}", "text": _mrkdwn(f"*{escape(_company(lead))}* (lead {lead['id']})"),
@@ -234,43 +229,54 @@ def lead_buttons(lead_id: int, *, block_id: str | None = None) -> dict[str, Any]
 def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int = PAGE_SIZE, asked_by: str | None = None) -> list[dict[str, Any]]:
     """An agent answer as a message: the answer text, then the leads (a table, or a card for one
     looked-up lead) or the aggregate table, then the filters and tool calls."""
-    header = escape(answer.answer or "Done.")
+    names = getattr(answer, "rep_names", None) or {}
+    header = escape(with_names(answer.answer or "Done.", names))
     if asked_by:
         header = f"<@{asked_by}> asked: _{escape(answer.question)}_\n{header}"
     card = _score_card_of(answer)
     if card is not None and len(answer.tool_calls) == 1:  # the card says it all; the full text is the notification's
-        header = (f"<@{asked_by}> asked: _{escape(answer.question)}_\n" if asked_by else "") + (
-            f"Why *{escape(card.title)}* is {escape(card.tier)}:" if card.tier else f"*{escape(card.title)}* has no score yet.")
+        header = (f"<@{asked_by}> asked: _{escape(answer.question)}_\n" if asked_by else "") + _card_header(card)
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "answer", "text": _mrkdwn(header)}]
     looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
     if card is not None:
         blocks += score_card_blocks(card)
     elif answer.leads and looked_up and len(answer.leads) == 1:
-        blocks += lead_card_blocks(answer.leads[0])
+        blocks += lead_card_blocks(answer.leads[0], names)
     elif answer.leads:
         blocks.append({"type": "divider"})
         blocks += leads_table_blocks(answer.leads, total=answer.total, more_token=more_token, page_size=page_size,
-                                     offset=list_offset(answer.tool_calls))
+                                     offset=list_offset(answer.tool_calls), names=names)
     elif answer.rows:
-        blocks.append(aggregate_table_block(answer.rows))
-    context = context_block(answer.filters_applied, answer.tool_calls)
+        blocks.append(aggregate_table_block(answer.rows, filters_applied=answer.filters_applied, names=names))
+    context = context_block(answer.filters_applied, answer.tool_calls, names)
     if context:
         blocks.append(context)
     return blocks
 
 
+def _card_header(card: Any) -> str:
+    """The line over a score card: "Why *Acme (lead 7)* is hot:"; asked about a tier it is not, that
+    first: "*Northgate Capital (lead 2366)* is warm (38), not hot. Why it is warm:"."""
+    if card.not_asked and card.tier and card.score is not None:
+        return f"*{escape(card.title)}* is {escape(card.tier)} ({card.score}), not {escape(card.asked)}. Why it is {escape(card.tier)}:"
+    if card.not_asked:
+        return escape(card.not_asked)
+    return f"Why *{escape(card.title)}* is {escape(card.tier)}:" if card.tier else f"*{escape(card.title)}* has no score yet."
+
+
 def answer_text(answer: Any) -> str:
     """The notification / screen-reader text that goes with the blocks."""
-    lines = [answer.answer or "Done."]
+    lines = [with_names(answer.answer or "Done.", getattr(answer, "rep_names", None))]
     for lead in answer.leads[:5]:
         score = "" if lead.get("score") is None else f" {lead['score']}"
         lines.append(f"{_company(lead)} ({lead.get('tier') or 'unscored'}{score})")
     return _cut("\n".join(lines), _FALLBACK_LIMIT)
 
 
-def page_blocks(leads: Sequence[Mapping[str, Any]], *, start: int, total: int | None, more_token: str | None, page_size: int = PAGE_SIZE) -> list[dict[str, Any]]:
+def page_blocks(leads: Sequence[Mapping[str, Any]], *, start: int, total: int | None, more_token: str | None, page_size: int = PAGE_SIZE,
+                names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """A "show more" page posted in the thread."""
-    return leads_table_blocks(leads, start=start, total=total, more_token=more_token, page_size=page_size)
+    return leads_table_blocks(leads, start=start, total=total, more_token=more_token, page_size=page_size, names=names)
 
 
 def without_more_button(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from chainlit.utils import utc_now
 
 from leadpilot.agent.planner import SUGGESTIONS
 from leadpilot.agent.runner import AgentAnswer, AgentError, stream_agent
-from leadpilot.interfaces.answer_view import list_offset
+from leadpilot.interfaces.answer_view import list_offset, with_names
 from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps
 from leadpilot.interfaces.lead_actions import score_lines
 from leadpilot.interfaces.score_card import from_explanation
@@ -214,7 +214,8 @@ async def _on_message(message: cl.Message) -> None:
 
 
 async def _show(reply: cl.Message, answer: AgentAnswer, *, chart: dict | None = None) -> None:
-    parts = [answer.answer or "Done."]
+    names = answer.rep_names  # reps by name, not by email
+    parts = [with_names(answer.answer or "Done.", names)]
     elements: list = []
     actions: list[cl.Action] = []
     looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
@@ -223,22 +224,22 @@ async def _show(reply: cl.Message, answer: AgentAnswer, *, chart: dict | None = 
         parts = [render.score_card(card)] if len(answer.tool_calls) == 1 else [*parts, render.score_card(card)]
     elif answer.leads and looked_up and len(answer.leads) == 1:
         lead = answer.leads[0]
-        parts.append(render.lead_card(lead, score_lines=score_lines(lead.get("score_breakdown"))))
+        parts.append(render.lead_card(lead, score_lines=score_lines(lead.get("score_breakdown")), names=names))
     elif answer.leads:
-        cl.user_session.set("last_leads", (answer.leads, answer.total))
+        cl.user_session.set("last_leads", (answer.leads, answer.total, names))
         shown = min(render.PAGE_SIZE, len(answer.leads))
-        parts.append(render.leads_table(answer.leads))
+        parts.append(render.leads_table(answer.leads, names=names))
         parts.append("_" + render.page_note(start=0, shown=shown, returned=len(answer.leads), total=answer.total,
                                             offset=list_offset(answer.tool_calls)) + "_")
         elements.append(cl.File(name="leads.csv", content=render.leads_csv(answer.leads), mime="text/csv", display="inline"))
         if len(answer.leads) > shown:
             actions.append(_more_action(shown, len(answer.leads)))
     elif answer.rows:
-        parts.append(render.aggregate_table(answer.rows))
+        parts.append(render.aggregate_table(answer.rows, filters_applied=answer.filters_applied, names=names))
         png = await asyncio.to_thread(render.chart_png, answer.rows, chart=chart)
         if png is not None:
             elements.append(cl.Image(name="chart", content=png, mime="image/png", display="inline", size="large"))
-    context = render.context_line(answer.filters_applied, answer.tool_calls)
+    context = render.context_line(answer.filters_applied, answer.tool_calls, names)
     if context:
         parts.append(f"_{context}_")
     reply.content = "\n\n".join(parts)
@@ -259,12 +260,12 @@ async def _show_more(action: cl.Action) -> None:
     if not remembered:
         await cl.Message(content="That list is gone; ask again.").send()
         return
-    leads, total = remembered
+    leads, total, names = remembered
     offset = int(action.payload.get("offset", 0))
     shown = min(render.PAGE_SIZE, len(leads) - offset)
     if shown <= 0:
         return
-    content = render.leads_table(leads, start=offset) + "\n\n_" + render.page_note(start=offset, shown=shown, returned=len(leads), total=total) + "_"
+    content = render.leads_table(leads, start=offset, names=names) + "\n\n_" + render.page_note(start=offset, shown=shown, returned=len(leads), total=total) + "_"
     actions = [_more_action(offset + shown, len(leads))] if offset + shown < len(leads) else []
     await cl.Message(content=content, actions=actions).send()
 

@@ -10,8 +10,9 @@ with their own email and password, checked against the store with a lockout afte
 with `LEADPILOT_UI_TRUSTED_HEADER` set, a reverse proxy's header names the person (SSO); with
 nobody added yet, the chat is open as the local admin, on a loopback address only.
 
-The chat looks like Leadpilot: its logo (`public/logo_light.svg`, `logo_dark.svg`), favicon
-(`public/favicon.svg`) and accent colour (`public/theme.json`) come from `assets/`, and the welcome page is written for each language
+The chat looks like Leadpilot: its logo (`public/logo_light.svg`, `logo_dark.svg`; in the header of
+every page through `public/leadpilot.css`), favicon (`public/favicon.svg`) and accent colour
+(`public/theme.json`) come from `assets/`, and the welcome page is written for each language
 Chainlit has a translation for (`chainlit_<lang>.md`), so a page load logs no missing-file warning.
 """
 
@@ -28,7 +29,8 @@ from leadpilot.settings import Settings
 APP_FILE = Path(__file__).with_name("app.py")
 LOGIN_MODE: str | None = None  # set by run_web_chat before Chainlit loads app.py (same process)
 ASSETS = Path(__file__).with_name("assets")
-PUBLIC_FILES = ("logo_light.svg", "logo_dark.svg", "favicon.svg", "theme.json")  # theme.json: the logo's blue as the accent
+# theme.json: the logo's blue as the accent; leadpilot.css: the name and logo in the header of every page
+PUBLIC_FILES = ("logo_light.svg", "logo_dark.svg", "favicon.svg", "theme.json", "leadpilot.css")
 
 CONFIG_TOML = """\
 # Chainlit settings for the Leadpilot web chat, written once by `leadpilot ui`; edit freely.
@@ -51,6 +53,7 @@ enabled = false
 name = "Leadpilot"
 description = "Ask about your leads: tables, reasons and the tool calls behind every answer."
 custom_meta_image_url = "/public/logo_light.svg"
+custom_css = "/public/leadpilot.css"
 cot = "full"
 layout = "wide"
 confirm_new_chat = false

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from leadpilot.interfaces.answer_view import cell_text, day_text, filters_text, rep_name, rows_table, stage_text
+
 PAGE_SIZE = 25  # lead rows per message; "Show more" adds the next page
 TABLE_COLUMNS = ("id", "company", "contact", "industry", "city", "tier", "score", "owner", "last contact")
 FOLLOW_UP_COLUMNS = ("id", "company", "tier", "score", "owner", "call at", "why")
@@ -27,13 +29,15 @@ def md(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def _cell(lead: Mapping[str, Any], column: str) -> str:
+def _cell(lead: Mapping[str, Any], column: str, names: Mapping[str, str] | None = None) -> str:
     if column == "contact":
         value = lead.get("contact_name")
     elif column == "last contact":
-        value = (lead.get("last_contacted_at") or "never")[:10]
+        value = day_text(lead.get("last_contacted_at"))
     elif column == "owner":
-        value = lead.get("owner") or "unassigned"
+        value = rep_name(lead.get("owner"), names)
+    elif column == "industry":
+        value = cell_text("industry", lead.get("industry"))
     elif column in ("call at", "why"):
         follow_up = lead.get("follow_up") or {}
         value = follow_up.get("suggested_time") if column == "call at" else f"{follow_up.get('reason')}; {follow_up.get('why_this_time')}"
@@ -42,13 +46,14 @@ def _cell(lead: Mapping[str, Any], column: str) -> str:
     return "" if value is None else md(value)
 
 
-def leads_table(leads: Sequence[Mapping[str, Any]], *, start: int = 0, page_size: int = PAGE_SIZE) -> str:
-    """A page of leads as a Markdown table (rendered as a real table by the chat); a follow-up
-    list shows when to call and why instead of the location columns."""
+def leads_table(leads: Sequence[Mapping[str, Any]], *, start: int = 0, page_size: int = PAGE_SIZE,
+                names: Mapping[str, str] | None = None) -> str:
+    """A page of leads as a Markdown table (rendered as a real table by the chat), owners by name
+    (`names`: email -> name); a follow-up list shows when to call and why instead of the location columns."""
     page = leads[start : start + page_size]
     columns = FOLLOW_UP_COLUMNS if any("follow_up" in lead for lead in page) else TABLE_COLUMNS
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---:" if c in ("id", "score") else "---" for c in columns) + "|"]
-    lines += ["| " + " | ".join(_cell(lead, column) for column in columns) + " |" for lead in page]
+    lines += ["| " + " | ".join(_cell(lead, column, names) for column in columns) + " |" for lead in page]
     return "\n".join(lines)
 
 
@@ -62,31 +67,20 @@ def page_note(*, start: int, shown: int, returned: int, total: int | None, offse
     return note + "."
 
 
-def _is_share(column: str) -> bool:
-    return column in ("conversion_rate", "share") or column.endswith(("_rate", "_share"))
-
-
-def _format(metric: str, value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if _is_share(metric):
-        return f"{value:.1%}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     keys = list(rows[0].keys())
     return (keys[0], keys[1]) if len(keys) > 1 else (keys[0], keys[0])
 
 
-def aggregate_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Aggregate rows (a name column, then number columns) as a Markdown table."""
+def aggregate_table(rows: Sequence[Mapping[str, Any]], *, filters_applied: Sequence[str] = (),
+                    names: Mapping[str, str] | None = None) -> str:
+    """Aggregate rows (a name column, then number columns) as a Markdown table, in a rep's words
+    (interfaces/answer_view.rows_table: headers in words, reps by name, a total named by its filters)."""
     if not rows:
         return ""
-    name, *numbers = list(rows[0].keys())
-    numbers = numbers or [name]
-    lines = ["| " + " | ".join(md(c.replace("_", " ")) for c in (name, *numbers)) + " |", "|---|" + "---:|" * len(numbers)]
-    lines += ["| " + " | ".join([md(row.get(name)), *(md(_format(c, row.get(c))) for c in numbers)]) + " |" for row in rows]
+    headers, body = rows_table(rows, filters_applied=filters_applied, names=names)
+    lines = ["| " + " | ".join(md(c) for c in headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
+    lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in body]
     return "\n".join(lines)
 
 
@@ -157,7 +151,7 @@ def _tier_text(tier: str | None, score: Any) -> str:
     return ", ".join(str(part) for part in (tier, score) if part not in ("", None))
 
 
-def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = ()) -> str:
+def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = (), names: Mapping[str, str] | None = None) -> str:
     """One lead in detail: the person, its facts (a one-row table under their labels), the score card
     (when the lead has a breakdown; else `score_lines`), latest activities."""
     from leadpilot.interfaces.score_card import from_lead
@@ -166,12 +160,12 @@ def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = ()) -> st
     person = ", ".join(x for x in (lead.get("contact_name"), lead.get("job_title")) if x)
     contact = " · ".join(md(x) for x in (person, lead.get("email")) if x)
     facts = [
-        ("Industry", md(lead.get("industry") or "—")),
+        ("Industry", md(cell_text("industry", lead.get("industry")))),
         ("Where", ", ".join(md(x) for x in (lead.get("city"), lead.get("country")) if x) or "—"),
-        ("Stage", md(lead.get("stage") or "—")),
-        ("Owner", md(lead.get("owner") or "unassigned")),
-        ("Last contact", (lead.get("last_contacted_at") or "never")[:10]),
-        ("Source", md(lead.get("source") or "—")),
+        ("Stage", md(stage_text(lead.get("stage")))),
+        ("Owner", md(rep_name(lead.get("owner"), names))),
+        ("Last contact", day_text(lead.get("last_contacted_at"))),
+        ("Source", md(cell_text("source", lead.get("source")))),
     ]
     parts = [f"### {name} (lead {lead['id']}) — {_tier_text(lead.get('tier'), lead.get('score'))}", "",
              *([contact, ""] if contact else []),
@@ -184,7 +178,7 @@ def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = ()) -> st
     activities = list(lead.get("activities") or [])[:5]
     if activities:
         parts += ["", "**Latest activity**"]
-        parts += [f"- {a['occurred_at'][:10]} {md(a['kind'])}" + (f" ({md(a['direction'])})" if a.get("direction") else "") for a in activities]
+        parts += [f"- {day_text(a['occurred_at'])} {md(a['kind'])}" + (f" ({md(a['direction'])})" if a.get("direction") else "") for a in activities]
     return "\n".join(parts)
 
 
@@ -192,6 +186,8 @@ def score_card(card: Any) -> str:
     """Why a lead has its score (interfaces.score_card.ScoreCard), as Markdown: the tier and score,
     a bar per category against its cap, the top reasons in words."""
     parts = [f"### {md(card.title)} — {_tier_text(card.tier, card.score)}"]
+    if card.not_asked:  # "why is X hot?" of a warm lead: "Northgate Capital is warm (37), not hot."
+        parts.append(f"**{md(card.not_asked)}**")
     notes = [note for note in (card.outcome, card.others) if note]
     if notes:
         parts.append("_" + md(" ".join(notes)) + "_")
@@ -230,11 +226,12 @@ def describe_call(call: Mapping[str, Any]) -> str:
     return f"{call.get('name')}({args})"
 
 
-def context_line(filters_applied: Sequence[str], tool_calls: Sequence[Mapping[str, Any]]) -> str:
-    """The small print under an answer: filters applied and the tool calls behind it."""
+def context_line(filters_applied: Sequence[str], tool_calls: Sequence[Mapping[str, Any]],
+                 names: Mapping[str, str] | None = None) -> str:
+    """The small print under an answer: filters applied (reps by name) and the tool calls behind it."""
     parts = []
     if filters_applied:
-        parts.append("Filters: " + md("; ".join(filters_applied)))
+        parts.append("Filters: " + md(filters_text(filters_applied, names)))
     if tool_calls:
         parts.append("Tools: " + ", ".join(f"`{call.get('name')}`" for call in tool_calls))
     return " · ".join(parts)

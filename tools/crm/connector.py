@@ -17,6 +17,10 @@ class Pulled:
     fields: dict[str, Any]  # canonical lead fields (config/crm.yaml `fields`)
     owner_email: str | None = None  # the CRM user who owns it, matched to a rep by email
     stage: str | None = None  # Leadpilot stage from the CRM's lifecycle/status (config/crm.yaml `stages`)
+    opted_out: str | None = None  # the CRM field that says the person opted out of email (hs_email_optout), when it does
+    # The record's own activity log (Salesforce Tasks/Events) as activities (memory.crm_history); None: not read.
+    history: list[Any] | None = None
+    history_skipped: int = 0  # records of that log that are no activity (open to-dos, upcoming events, Leadpilot's own)
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Page:
     after: str | None  # paging token for the next page of the same pull; None = the pull is complete
     total: int | None = None  # how many records the pull has, when the CRM says
     restart: bool = False  # the CRM will page no further: pull again from the newest record seen
+    notes: list[str] = field(default_factory=list)  # what the pull could not read, said in the sync's report
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ matched to a rep; a contact's associated company (v4 association batch read, com
 fills the company fields the contact leaves empty. The contact's engagement properties (form
 submissions, page views, email opens and clicks and their dates: memory.crm_engagement, the same
 mapping as a CSV import's columns) travel as the record's `engagement` and become its activities.
+`hs_email_optout` ("Unsubscribed from all email") "true" marks the record as opted out of email:
+the sync puts its address on the suppression list (memory.email_consent).
 
 Push: contact changes go in one batch upsert by email (idProperty=email), each input carrying its
 idempotency key as `objectWriteTraceId`; notes and tasks are batch upserted by a unique custom
@@ -22,6 +24,7 @@ import time
 from typing import Any
 
 from leadpilot.memory.crm_engagement import HUBSPOT_PROPERTIES
+from leadpilot.memory.email_consent import is_checked
 from leadpilot.memory.lead_record import ENGAGEMENT_FIELD
 from leadpilot.tools.crm.connector import Change, CrmError, Page, Pulled, Pushed, RateLimited
 from leadpilot.tools.crm.policy import HubSpotMapping
@@ -29,6 +32,7 @@ from leadpilot.tools.crm.policy import HubSpotMapping
 _PAGE = 100
 _OWNERS_FRESH_S = 60.0  # an owner email HubSpot does not know makes us read the owners again, at most this often
 _SEARCH_WINDOW = 10_000  # HubSpot's search API returns at most this many results per query
+OPT_OUT = "hs_email_optout"  # "Unsubscribed from all email": "true" puts the address on the suppression list
 
 
 def _fail(error: Exception, what: str) -> CrmError:
@@ -105,7 +109,7 @@ class HubSpotConnector:
 
     def _properties(self) -> list[str]:
         stage = ["lifecyclestage"] if self.mapping.stages else []
-        return list(dict.fromkeys(self.mapping.pulled_properties() + ["hubspot_owner_id", "lastmodifieddate"] + stage
+        return list(dict.fromkeys(self.mapping.pulled_properties() + ["hubspot_owner_id", "lastmodifieddate", OPT_OUT] + stage
                                   + list(HUBSPOT_PROPERTIES)))
 
     def pull(self, *, since: str | None, after: str | None, limit: int = _PAGE) -> Page:
@@ -137,7 +141,8 @@ class HubSpotConnector:
             modified = properties.get("lastmodifieddate") or contact.get("updatedAt") or ""
             records.append(Pulled(crm_id=contact_id, modified=str(modified), fields=fields,
                                   owner_email=owners.get(str(properties.get("hubspot_owner_id") or "")),
-                                  stage=self.mapping.stage_of(properties.get("lifecyclestage"))))
+                                  stage=self.mapping.stage_of(properties.get("lifecyclestage")),
+                                  opted_out=OPT_OUT if is_checked(properties.get(OPT_OUT)) else None))
         next_after = ((page.get("paging") or {}).get("next") or {}).get("after")
         if since is not None and next_after and int(next_after) + limit > _SEARCH_WINDOW:
             return Page(records, None, total, restart=True)  # search pages stop at 10,000 results: search again from here

@@ -2,7 +2,11 @@
 
 Pull: `SELECT ... FROM Lead WHERE SystemModstamp > <cursor> ORDER BY SystemModstamp` (everything on
 the backfill), paged with `nextRecordsUrl`; each Lead's owner comes as `Owner.Email` and is matched
-to a rep by email; `Status` maps to a stage (config/crm.yaml). `changed_ids` asks getUpdated
+to a rep by email; `Status` maps to a stage (config/crm.yaml); `HasOptedOutOfEmail` true puts the
+Lead's Email on the suppression list (memory.email_consent); each page's Leads come with their Task
+and Event history as calls, emails and meetings (salesforce_history.py); an incremental pull also
+reads the Leads whose Tasks or Events changed since the cursor while the Lead did not (a call logged
+is no edit of the Lead). `changed_ids` asks getUpdated
 (`/sobjects/Lead/updated/`) for the ids changed in a window, for a cheap "anything new?" check.
 
 Push: a Lead Leadpilot pulled is updated by its Id; one that began in Leadpilot is upserted by the
@@ -23,10 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from leadpilot.memory.email_consent import is_checked
 from leadpilot.tools.crm.connector import Change, CrmError, Page, Pulled, Pushed, RateLimited
 from leadpilot.tools.crm.policy import SalesforceMapping
+from leadpilot.tools.crm.salesforce_history import attach_history, touched_lead_ids
 
 _LIMIT_WAIT_S = 60.0  # Salesforce does not say when the 24-hour API allowance frees up: look again in a minute
+OPT_OUT = "HasOptedOutOfEmail"  # the Lead's "Email Opt Out" checkbox: true puts its Email on the suppression list
 
 
 def _soql_time(value: str) -> str:
@@ -151,21 +158,39 @@ class SalesforceConnector:
     # -- pull -------------------------------------------------------------------------------
 
     def pull(self, *, since: str | None, after: str | None, limit: int = 200) -> Page:
+        fields = list(dict.fromkeys(self.mapping.pulled_properties() + ["Id", "OwnerId", "Owner.Email", "Status", "SystemModstamp",
+                                                                         OPT_OUT]))
         if after:
             answer = self._call("query more", lambda sf: sf.query_more(after, identifier_is_url=True))
         else:
-            fields = list(dict.fromkeys(self.mapping.pulled_properties() + ["Id", "OwnerId", "Owner.Email", "Status", "SystemModstamp"]))
             where = f" WHERE SystemModstamp >= {_soql_time(since)}" if since else ""
             answer = self._call("query", lambda sf: sf.query(f"SELECT {', '.join(fields)} FROM Lead{where} ORDER BY SystemModstamp ASC"))
-        records = []
-        for row in answer.get("records", []):
-            flat = {k: v for k, v in row.items() if k != "attributes"}
-            owner = (flat.get("Owner") or {}).get("Email") if isinstance(flat.get("Owner"), dict) else None
-            fields = self.mapping.read(flat)
-            fields["external_id"] = str(flat["Id"])
-            records.append(Pulled(crm_id=str(flat["Id"]), modified=str(flat.get("SystemModstamp") or ""), fields=fields,
-                                  owner_email=owner.lower() if owner else None, stage=self.mapping.stage_of(flat.get("Status"))))
-        return Page(records, None if answer.get("done", True) else answer.get("nextRecordsUrl"), answer.get("totalSize"))
+        records = [self._record(row) for row in answer.get("records", [])]
+        notes: list[str] = []
+        if since and not after:  # Leads whose log changed (a call logged) while the Lead itself did not: read them too
+            touched, notes = touched_lead_ids(self._call, _soql_time(since))
+            records += [record for record in self._leads_by_id(sorted(touched - {r.crm_id for r in records}), fields)
+                        if _soql_time(record.modified) < _soql_time(since)]  # a newer one comes in this pull's pages
+        logs = attach_history(self._call, records)  # each Lead's Tasks and Events, as calls, emails and meetings
+        notes += [] if notes else logs  # one note when the log cannot be read
+        return Page(records, None if answer.get("done", True) else answer.get("nextRecordsUrl"), answer.get("totalSize"), notes=notes)
+
+    def _record(self, row: dict[str, Any]) -> Pulled:
+        flat = {k: v for k, v in row.items() if k != "attributes"}
+        owner = (flat.get("Owner") or {}).get("Email") if isinstance(flat.get("Owner"), dict) else None
+        fields = self.mapping.read(flat)
+        fields["external_id"] = str(flat["Id"])
+        return Pulled(crm_id=str(flat["Id"]), modified=str(flat.get("SystemModstamp") or ""), fields=fields,
+                      owner_email=owner.lower() if owner else None, stage=self.mapping.stage_of(flat.get("Status")),
+                      opted_out=OPT_OUT if is_checked(flat.get(OPT_OUT)) else None)
+
+    def _leads_by_id(self, ids: list[str], fields: list[str]) -> list[Pulled]:
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 200):
+            inside = ", ".join(f"'{lead_id}'" for lead_id in ids[start:start + 200] if lead_id.isalnum())
+            rows += self._call("Lead by id", lambda sf, q=f"SELECT {', '.join(fields)} FROM Lead WHERE Id IN ({inside})":
+                               sf.query_all(q)).get("records", [])
+        return [self._record(row) for row in rows]
 
     # -- push -------------------------------------------------------------------------------
 

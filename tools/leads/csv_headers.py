@@ -1,4 +1,5 @@
-"""Which CSV column feeds which canonical lead field: Leadpilot's own, HubSpot, Salesforce and Zoho CRM headers.
+"""Which CSV column feeds which canonical lead field: Leadpilot's own, HubSpot, Salesforce, Zoho CRM and
+Pipedrive headers (Pipedrive names each column "<Entity> - <field>": "Deal - Owner", "Person - Email - Work").
 
 Headers are compared case-, space- and punctuation-insensitively ("First Name", "FirstName" and
 "first_name" are one header). When several columns feed one field (HubSpot's "Lifecycle Stage"
@@ -18,36 +19,48 @@ from leadpilot.memory.lead_record import CANONICAL_FIELDS, OPTIONAL_FIELDS
 
 # Per field, the headers that feed it, highest priority first. The canonical name always leads.
 FIELD_HEADERS: dict[str, tuple[str, ...]] = {
-    "external_id": ("external_id", "Record ID", "Lead ID", "Contact ID"),
+    "external_id": ("external_id", "Record ID", "Lead ID", "Contact ID", "Deal - ID"),
     "company": (
         "company", "Company Name", "Account Name", "Company / Account", "Organization", "Organisation", "Associated Company",
+        "Organization - Name", "Deal - Organization", "Person - Organization",
     ),
-    "website": ("website", "Website URL", "Company Domain Name", "Domain", "URL"),
-    "contact_name": ("contact_name", "Full Name", "Name"),
-    "email": ("email", "Email Address", "E-mail"),
-    "phone": ("phone", "Phone Number", "Business Phone", "Telephone", "Mobile Phone Number", "Mobile Phone", "Mobile"),
-    "job_title": ("job_title", "Job Title", "Title", "Position"),
-    "industry": ("industry",),
+    "website": ("website", "Website URL", "Company Domain Name", "Domain", "URL", "Organization - Website"),
+    "contact_name": ("contact_name", "Full Name", "Name", "Person - Name", "Deal - Contact person"),
+    # Pipedrive writes one column per email and phone label: the work one first, the others when it is blank.
+    "email": ("email", "Email Address", "E-mail", "Person - Email - Work", "Person - Email", "Person - Email - Home",
+              "Person - Email - Other"),
+    "phone": ("phone", "Phone Number", "Business Phone", "Telephone", "Mobile Phone Number", "Mobile Phone", "Mobile",
+              "Person - Phone - Work", "Person - Phone", "Person - Phone - Mobile", "Person - Phone - Home", "Person - Phone - Other"),
+    # Not Pipedrive's "Deal - Title": that is the deal's name ("Acme deal").
+    "job_title": ("job_title", "Job Title", "Title", "Position", "Person - Job title"),
+    "industry": ("industry", "Organization - Industry"),
     "company_size": (
         "company_size", "Number of Employees", "No. of Employees", "Employees", "Employee Count", "Headcount",
+        "Organization - Number of employees",
     ),
-    "country": ("country", "Country/Region", "Country Code"),
-    "state": ("state", "State/Region", "State/Province", "Province"),
-    "city": ("city", "Town"),
-    "source": ("source", "Original Source", "Lead Source", "Latest Source"),
-    "stage": ("stage", "Lifecycle Stage", "Lead Status", "Status"),
+    "country": ("country", "Country/Region", "Country Code", "Organization - Address - Country"),
+    "state": ("state", "State/Region", "State/Province", "Province", "Organization - Address - State/county"),
+    "city": ("city", "Town", "Organization - Address - City/town/village/locality"),
+    # Pipedrive: the team's "Source channel"; its "Source origin" (Web forms, Import, API: how the deal entered) stays in extra.
+    "source": ("source", "Original Source", "Lead Source", "Latest Source", "Deal - Source channel"),
+    # Pipedrive: the deal's pipeline stage; its open/won/lost status is DEAL_STATUS_HEADERS.
+    "stage": ("stage", "Lifecycle Stage", "Lead Status", "Status", "Deal - Stage"),
     # `owner` is the export's copy of owner_email; the CRM owner columns may hold a name or an email.
-    "owner_email": ("owner_email", "owner", "Contact owner", "Lead Owner", "HubSpot Owner"),
-    "created_at": ("created_at", "Create Date", "Created Date", "Created", "Created Time"),
+    "owner_email": ("owner_email", "owner", "Contact owner", "Lead Owner", "HubSpot Owner", "Deal - Owner"),
+    "created_at": ("created_at", "Create Date", "Created Date", "Created", "Created Time", "Deal - Deal created", "Deal - Add time"),
     "last_contacted_at": (
         "last_contacted_at", "Last Contacted", "Last Activity", "Last Activity Date", "Last Contact Date", "Last Activity Time",
+        "Deal - Last activity date",
     ),
     "notes": ("notes", "Description", "Comments"),
     "converted": ("converted", "IsConverted"),
     # The close date of a won lead (a lost one's goes to extra.closed_lost_at: memory.lead_record._close).
-    "converted_at": ("converted_at", "Converted Date", "Became a Customer Date", "Close Date", "Closed Date"),
+    "converted_at": ("converted_at", "Converted Date", "Became a Customer Date", "Close Date", "Closed Date",
+                     "Deal - Won time", "Deal - Lost time", "Deal - Deal closed on", "Deal - Close time"),
     "language": ("language", "Preferred Language"),
 }
+# A deal's open | won | lost (memory.lead_record.DEAL_STATUS_FIELD): closed or not, whatever its stage says.
+DEAL_STATUS_HEADERS: tuple[str, ...] = ("Deal - Status", "Deal Status")
 # Joined into contact_name when no full-name column has a value.
 FIRST_NAME_HEADERS: tuple[str, ...] = ("First Name", "Given Name")
 LAST_NAME_HEADERS: tuple[str, ...] = ("Last Name", "Surname", "Family Name")
@@ -71,7 +84,7 @@ def _header_index() -> dict[str, tuple[str, int]]:
     for name, headers in FIELD_HEADERS.items():
         for priority, header in enumerate(headers):
             index.setdefault(normalise_header(header), (name, priority))
-    for target, headers in (("first_name", FIRST_NAME_HEADERS), ("last_name", LAST_NAME_HEADERS)):
+    for target, headers in (("first_name", FIRST_NAME_HEADERS), ("last_name", LAST_NAME_HEADERS), ("deal_status", DEAL_STATUS_HEADERS)):
         for priority, header in enumerate(headers):
             index.setdefault(normalise_header(header), (target, priority))
     for header in COMPUTED_HEADERS:
@@ -88,6 +101,7 @@ class HeaderMapping:
     fields: dict[str, tuple[int, ...]]  # canonical field -> columns feeding it, by priority
     first_name: tuple[int, ...] = ()
     last_name: tuple[int, ...] = ()
+    deal_status: tuple[int, ...] = ()
     extra: tuple[int, ...] = ()
     ignored: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
@@ -108,6 +122,7 @@ class HeaderMapping:
         """Header -> canonical field, for every column that feeds one (names: "contact_name")."""
         mapped = {self.labels[i]: name for name, columns in self.fields.items() for i in columns}
         mapped.update({self.labels[i]: "contact_name" for i in (*self.first_name, *self.last_name)})
+        mapped.update({self.labels[i]: "stage (deal status: won, lost, open)" for i in self.deal_status})
         return dict(sorted(mapped.items(), key=lambda item: self.labels.index(item[0])))
 
 
@@ -155,12 +170,15 @@ def map_headers(headers: Sequence[str]) -> HeaderMapping:
     def columns_of(target: str) -> tuple[int, ...]:
         return tuple(column for _, column in sorted(by_target.pop(target, [])))
 
-    first_name, last_name = columns_of("first_name"), columns_of("last_name")
+    first_name, last_name, deal_status = columns_of("first_name"), columns_of("last_name"), columns_of("deal_status")
     fields = {name: columns_of(name) for name in (*CANONICAL_FIELDS, *OPTIONAL_FIELDS) if name in by_target}
     labels = _unique_labels(cleaned)
     if read := [f"{labels[c]!r} ({ENGAGEMENT_NOUNS[key]})" for c in extra if (key := engagement_key(labels[c])) is not None]:
         notes.append("engagement columns, kept in extra and made into activities that scoring reads (dated as "
                      "docs/csv-mapping.md says; re-imports replace them): " + ", ".join(read))
+    if deal_status:
+        notes.append(f"{labels[deal_status[0]]!r} decides open or closed: won deals are customers and lost ones lost, whatever "
+                     "their stage; the stage is kept as written (docs/csv-mapping.md \"Pipedrive\")")
     for name, columns in fields.items():
         if len(columns) > 1:
             shared = ", ".join(repr(labels[column]) for column in columns)
@@ -171,6 +189,7 @@ def map_headers(headers: Sequence[str]) -> HeaderMapping:
         fields=fields,
         first_name=first_name,
         last_name=last_name,
+        deal_status=deal_status,
         extra=tuple(extra),
         ignored=tuple(ignored),
         notes=tuple(notes),

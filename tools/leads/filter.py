@@ -18,12 +18,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leadpilot.memory.geo import country_code
+from leadpilot.memory.geo import EUROPE, REGION_COUNTRIES, country_code
 from leadpilot.memory.vocab import ActivityKind, Channel, Stage, industry_slug, normalise_source
 
 TierName = Literal["hot", "warm", "cold"]
 SegmentName = Literal["enterprise", "mid-market", "smb", "micro"]
-RegionName = Literal["NA", "EMEA", "APAC", "LATAM", "EUROPE", "DACH", "NORDICS", "BENELUX", "ANZ", "UKI"]
+RegionName = Literal["NA", "EMEA", "APAC", "LATAM", "EUROPE", "MEA", "IBERIA", "DACH", "NORDICS", "BENELUX", "ANZ", "UKI"]
 SeniorityName = Literal["c-level", "vp", "director", "manager", "individual"]
 ScopeName = Literal["open", "closed", "all"]
 QualificationName = Literal["mql", "sql", "subscriber", "evangelist"]  # memory.lifecycle.QUALIFICATIONS
@@ -39,7 +39,20 @@ SCOPE_HELP = (
 )
 
 _REGION_ALIASES = {"EU": "EUROPE", "EUROPEAN": "EUROPE", "NORDIC": "NORDICS", "NORTH AMERICA": "NA", "AMER": "NA", "AUNZ": "ANZ", "UK&I": "UKI",
-                   "UK AND IRELAND": "UKI", "UK & IRELAND": "UKI", "LATIN AMERICA": "LATAM", "ASIA PACIFIC": "APAC"}
+                   "UK AND IRELAND": "UKI", "UK & IRELAND": "UKI", "LATIN AMERICA": "LATAM", "ASIA PACIFIC": "APAC",
+                   "MIDDLE EAST AND AFRICA": "MEA", "MIDDLE EAST & AFRICA": "MEA", "ME&A": "MEA",
+                   "IBERIAN PENINSULA": "IBERIA", "SPAIN AND PORTUGAL": "IBERIA"}
+# The filter's regions: memory.geo's sales regions (routing's too) and the ones a question names but no
+# routing rule does: MEA, the Middle East and Africa (EMEA outside Europe), and IBERIA (Spain, Portugal, Andorra).
+_FILTER_REGIONS: dict[str, frozenset[str]] = {**REGION_COUNTRIES, "MEA": REGION_COUNTRIES["EMEA"] - EUROPE,
+                                              "IBERIA": frozenset({"ES", "PT", "AD"})}
+
+
+def filter_region_countries(region: str) -> frozenset[str]:
+    """The ISO countries of a filter region (RegionName)."""
+    return _FILTER_REGIONS[region]
+
+
 _SENIORITY_ALIASES = {"c-suite": "c-level", "c level": "c-level", "clevel": "c-level", "cxo": "c-level",
                       "executive": "c-level", "vice president": "vp", "svp": "vp", "evp": "vp", "head": "director",
                       "ic": "individual", "individual contributor": "individual"}
@@ -73,6 +86,26 @@ class ActivityCondition(BaseModel):
     since: date | None = Field(None, description="Only activity on or after this date.")
     before: date | None = Field(None, description="Only activity before this date.")
     absent: bool = Field(False, description="True for 'did NOT ...' (no such activity).")
+    about: str | None = Field(
+        None, min_length=2, max_length=60, description="Text the activity's detail contains (any case): 'chat' for a chat on the "
+        "website (stored as an inbound email_sent), a subject word.",
+    )
+    min_count: int | None = Field(None, ge=1, le=100_000, description="At least this many such activities: 'visited 5+ times'.")
+    min_days: int | None = Field(
+        None, ge=1, le=3650, description="On at least this many different days: 'came back to the site on 10 or more days'.",
+    )
+
+
+class KeptField(BaseModel):
+    """A column of the imported file that the store keeps as written (not one of the filter's own fields):
+    "rating Active" is {column: 'Rating', values: ['Active']}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(min_length=1, max_length=60, pattern=r"^[\w .&()/+#-]+$", description="The column's header, as the file wrote it.")
+    values: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=1, max_length=20, description="Any of these values (any case, spacing or punctuation)."
+    )
 
 
 def _upper_list(values: list[str] | None, aliases: dict[str, str]) -> list[str] | None:
@@ -98,7 +131,7 @@ class LeadConditions(BaseModel):
     not_country: list[str] | None = Field(None, description="Countries to exclude, e.g. ['US'] for 'outside the US'.")
     region: list[RegionName] | None = Field(
         None, description="Sales regions: NA, EMEA, APAC, LATAM, and within them EUROPE (the European countries: what "
-        "'Europe' means; EMEA also holds the Middle East and Africa), DACH (DE, AT, CH), NORDICS (SE, NO, DK, "
+        "'Europe' means; EMEA also holds the Middle East and Africa), MEA (the Middle East and Africa: EMEA outside Europe), IBERIA (ES, PT, AD), DACH (DE, AT, CH), NORDICS (SE, NO, DK, "
         "FI, IS), BENELUX (BE, NL, LU), UKI (GB, IE), ANZ (AU, NZ).",
     )
     not_region: list[RegionName] | None = Field(None, description="Sales regions to exclude.")
@@ -180,6 +213,28 @@ class LeadConditions(BaseModel):
         None, description="Historical outcome: True won, False lost. Naming it lifts the open-leads default."
     )
     lead_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, description="Only these lead ids.")
+    kept: list[KeptField] | None = Field(
+        None, max_length=5, description="Columns of the imported CRM file the store keeps as written, e.g. Zoho's Rating: "
+        "[{column: 'Rating', values: ['Active']}] (all must hold).",
+    )
+    # A deal's own facets as the CRM wrote them (memory.crm_facets: Pipedrive's Deal - Value / Label / Lost reason / Pipeline).
+    crm_label: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        None, max_length=10, description="The team's own CRM label or rating (Pipedrive Deal - Label, Salesforce / Zoho Rating), e.g. "
+        "['Hot']: NOT Leadpilot's score `tier`. 'hot deals' means it only where the team's data keeps such a label; "
+        "'score tier hot' / 'scored hot' is always `tier`, 'labelled hot' / 'rated hot' always this.",
+    )
+    deal_value_min: float | None = Field(None, ge=0, description="The deal's value (Pipedrive Deal - Value, an Amount) is at least this: "
+                                         "'20k+', 'at least 20k' = 20000. A deal with no value matches no deal_value bound.")
+    deal_value_max: float | None = Field(None, ge=0, description="The deal's value is at most this: 'up to 500', '0 eur / no value set' = 0.")
+    deal_value_over: float | None = Field(None, ge=0, description="The deal's value is more than this: 'over 20k', 'worth more than 10k'.")
+    deal_value_under: float | None = Field(None, ge=0, description="The deal's value is less than this: 'under 500 euros', 'below 1k'.")
+    lost_reason: list[Annotated[str, Field(min_length=2, max_length=60)]] | None = Field(
+        None, max_length=10, description="Words the CRM's lost reason contains, any of them ('price', 'competitor', 'ghosted'); "
+        "means lost deals (lifts the open-leads default).",
+    )
+    pipeline: list[Annotated[str, Field(min_length=2, max_length=60)]] | None = Field(
+        None, max_length=10, description="The deal's pipeline as the CRM names it ('Expansion', 'New business'; any case or spacing).",
+    )
 
     @field_validator("industry", "not_industry")
     @classmethod
@@ -258,7 +313,8 @@ class LeadConditions(BaseModel):
 
     @model_validator(mode="after")
     def _consistent_ranges(self) -> LeadConditions:
-        for low, high in (("min_employees", "max_employees"), ("min_score", "max_score"), ("min_probability", "max_probability")):
+        for low, high in (("min_employees", "max_employees"), ("min_score", "max_score"), ("min_probability", "max_probability"),
+                         ("deal_value_min", "deal_value_max")):
             lo, hi = getattr(self, low), getattr(self, high)
             if lo is not None and hi is not None and lo > hi:
                 raise ValueError(f"{low} ({lo}) is above {high} ({hi})")
@@ -321,7 +377,7 @@ CITY_ALIASES: dict[str, str] = {
 def names_lifecycle(conditions: LeadConditions) -> bool:
     """Whether these conditions say which lifecycle they want (a stage, won / lost, or a close date)."""
     return (bool(conditions.stage) or bool(conditions.qualification) or bool(conditions.status) or conditions.converted is not None
-            or closes(conditions))
+            or closes(conditions) or bool(conditions.lost_reason))
 
 
 def closes(conditions: LeadConditions) -> bool:

@@ -13,12 +13,14 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 
-from leadpilot.memory.geo import REGION_COUNTRIES, city_match_values, state_code
+from leadpilot.memory.geo import city_match_values, state_code
 from leadpilot.memory.lead_record import CLOSED_LOST_KEY
+from leadpilot.tools.leads.filter_deals import deal_conditions
 from leadpilot.memory.lifecycle import qualification_or_stage_condition, status_condition
 from leadpilot.memory.models import Activity, Lead, Rep
 from leadpilot.memory.vocab import OPEN_STAGES, SEGMENTS, Stage, industry_values
 from leadpilot.tools.leads.filter import (
+    filter_region_countries,
     ActivityCondition,
     LeadConditions,
     LeadFilter,
@@ -109,9 +111,9 @@ def _field_conditions(
     if f.not_country:
         c.append(or_(Lead.country.is_(None), Lead.country.not_in(f.not_country)))
     if f.region:
-        c.append(Lead.country.in_(sorted(set().union(*(REGION_COUNTRIES[r] for r in f.region)))))
+        c.append(Lead.country.in_(sorted(set().union(*(filter_region_countries(r) for r in f.region)))))
     if f.not_region:
-        excluded = sorted(set().union(*(REGION_COUNTRIES[r] for r in f.not_region)))
+        excluded = sorted(set().union(*(filter_region_countries(r) for r in f.not_region)))
         c.append(or_(Lead.country.is_(None), Lead.country.not_in(excluded)))
     if f.state:
         c.append(Lead.state.in_(_states(f.state, f.country)))
@@ -156,6 +158,9 @@ def _field_conditions(
         c.append(Lead.converted.is_(f.converted))
     if f.lead_ids is not None:
         c.append(Lead.id.in_(f.lead_ids))
+    c.extend(deal_conditions(f))  # the deal's value, lost reason and pipeline (tools/leads/filter_deals.py)
+    for kept in f.kept or ():  # the file's own column, compared letters-only: a bound key and bound values
+        c.append(_letters(Lead.extra[kept.column].as_string()).in_(sorted({_letters_of(v) for v in kept.values})))
     return c
 
 
@@ -269,7 +274,7 @@ def _owner_condition(owners: list[str], *, viewer: Viewer, owner_ids: dict[str, 
 
 def _my_team(viewer: Viewer, problems: list[str]) -> ColumnElement[bool]:
     """Leads owned by the reps of the asker's roster team. A manager whose team holds no rep (a
-    leadership team) manages the reps: every owned lead."""
+    leadership team) manages the whole sales team: every lead, the ones waiting in a queue unassigned too."""
     if viewer.rep_id is None:
         problems.append("'my team' needs to know which rep you are, and you are not linked to a rep")
         return false()
@@ -278,7 +283,7 @@ def _my_team(viewer: Viewer, problems: list[str]) -> ColumnElement[bool]:
     if viewer.role != "manager":
         return in_team
     team_has_reps = exists().where(Rep.team == team, Rep.role == "rep")
-    return or_(and_(team_has_reps, in_team), and_(not_(team_has_reps), Lead.owner_id.is_not(None)))
+    return or_(and_(team_has_reps, in_team), not_(team_has_reps))
 
 
 def _as_datetime(value: date | datetime) -> datetime:
@@ -321,8 +326,37 @@ def _activity_condition(condition: ActivityCondition, now: datetime) -> ColumnEl
         clauses.append(Activity.occurred_at >= _as_datetime(condition.since))
     if condition.before is not None:
         clauses.append(Activity.occurred_at < _as_datetime(condition.before))
-    found = exists(select(Activity.id).where(*clauses))
+    if condition.about:
+        clauses.append(func.lower(Activity.detail).contains(condition.about.strip().lower(), autoescape=True))
+    if condition.min_days or condition.min_count:  # how many (days): a bound count, compared with a bound number
+        counted = func.count(func.distinct(_visit_day())) if condition.min_days else func.count(Activity.id)
+        found = select(counted).where(*clauses).scalar_subquery() >= (condition.min_days or condition.min_count)
+    else:
+        found = exists(select(Activity.id).where(*clauses))
     return not_(found) if condition.absent else found
+
+
+def _letters(column: ColumnElement[str]) -> ColumnElement[str]:
+    """A text column in lower case without spaces, dashes, underscores or dots (as `_letters_of`)."""
+    kept = func.lower(column)
+    for separator in (" ", "-", "_", "."):
+        kept = func.replace(kept, separator, "")
+    return kept
+
+
+def _letters_of(value: str) -> str:
+    return "".join(char for char in value.lower() if char not in " -_.")
+
+
+def _visit_day() -> ColumnElement[str]:
+    """The day an activity stands for: its date, or — for one a CRM's "Days Visited" count made (one per day
+    of visits, memory.crm_engagement) — a day of its own, whatever date it was spread to."""
+    from sqlalchemy import String, case, cast
+
+    from leadpilot.memory.crm_engagement import IMPORTED_KEY
+
+    return case((Activity.meta[IMPORTED_KEY].as_string() == "days_visited", cast(Activity.id, String)),
+                else_=cast(func.date(Activity.occurred_at), String))
 
 
 def owner_lookup(session) -> dict[str, int]:

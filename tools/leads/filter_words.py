@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from leadpilot.memory.vocab import industry_label, source_label
 from leadpilot.tools.leads.filter import LeadConditions, LeadFilter, ScopeName, names_lifecycle, open_by_default
+from leadpilot.tools.leads.filter_deals import deal_lines
 
 OPEN_LEADS = "open leads"
 INCLUDING_CLOSED = "including closed"
@@ -75,7 +76,9 @@ def describe_conditions(conditions: LeadConditions) -> list[str]:
     for wanted, what in ((f.has_phone, "a phone number"), (f.has_email, "an email address")):
         if wanted is not None:
             lines.append(("with " if wanted else "without ") + what)
+    lines.extend(f"{kept.column}: {_names(kept.values)}" for kept in f.kept or ())
     lines.extend(_number_lines(f))
+    lines.extend(deal_lines(f))
     lines.extend(_time_lines(f))
     lines.extend(_activity_lines(f))
     if f.title:
@@ -141,6 +144,12 @@ def _activity_lines(f: LeadConditions) -> list[str]:
         what = condition.kind.value.replace("_", " ")
         if condition.page:
             what += f" of {condition.page}"
+        if condition.about:
+            what += f" ({condition.about})"
+        if condition.min_days:
+            what += f" on {condition.min_days}+ days"
+        elif condition.min_count:
+            what += f" {condition.min_count}+ times"
         when = f" in the last {condition.within_days} days" if condition.within_days else ""
         if condition.since:
             when += f" since {condition.since.isoformat()}"

@@ -18,10 +18,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from leadpilot.memory.db import Database
-from leadpilot.memory.email_consent import opt_out_column
+from leadpilot.memory.email_consent import opt_out_column, suppress_opted_out
 from leadpilot.memory.lead_batch import LeadBatch
 from leadpilot.memory.leads import UpsertOutcome, upsert_lead_batch
-from leadpilot.memory.outbox import suppress, suppressed
 from leadpilot.tools.leads.csv_headers import REJECTS_COLUMNS
 from leadpilot.tools.leads.export import spreadsheet_safe
 from leadpilot.tools.leads.import_reading import ParsedChunk, _FileFormat, _gc_paused, _rows_at_lines
@@ -214,9 +213,8 @@ class _Importer:
         """Addresses the file marks as opted out of email go on the suppression list (memory.email_consent)."""
         for index, extra in batch.extras.items():
             email = batch.email_of(index)
-            if email and (column := opt_out_column(extra)) and suppressed(session, email=email) is None:
-                suppress(session, email=email, reason="unsubscribed", detail=f"'{column}' checked in {self.report.path.name}",
-                         at=self.now)
+            if (column := opt_out_column(extra)) and suppress_opted_out(
+                    session, email=email, detail=f"'{column}' checked in {self.report.path.name}", at=self.now):
                 self.report.opted_out += 1
 
     def _tally(self, outcome: UpsertOutcome, lines: list[int]) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from leadpilot.memory.crm_engagement import engagement_key
 from leadpilot.memory.db import Database
 from leadpilot.memory.lead_batch import LeadBatch, LeadEncoder
-from leadpilot.memory.lead_record import CLOSED_LOST_KEY, ENGAGEMENT_FIELD, LeadValidationError, ValidatedLead, validate_lead
+from leadpilot.memory.lead_record import CLOSED_LOST_KEY, DEAL_STATUS_FIELD, ENGAGEMENT_FIELD, LeadValidationError, ValidatedLead, validate_lead
 from leadpilot.memory.models import Rep
 from leadpilot.tools.leads.csv_headers import HeaderMapping, expected_headers_hint, map_headers
 from leadpilot.tools.leads.export import read_spreadsheet_safe
@@ -203,6 +203,7 @@ class _RecordBuilder:
         self._engagement = [(column, label) for column, label in self._extra if engagement_key(label) is not None]
         self._first = mapping.first_name
         self._last = mapping.last_name
+        self._deal_status = mapping.deal_status[0] if mapping.deal_status else None
         self._owner_columns = [(column, labels[column]) for column in mapping.fields.get("owner_email", ())]
         # field -> the file's own column name, where it is not the field's ("No. of Employees" for company_size)
         self._column_of = {name: labels[columns[0]] for name, columns in mapping.fields.items()
@@ -229,6 +230,8 @@ class _RecordBuilder:
         for column, label in self._extra:
             if value := row[column].strip():
                 extra[label] = value
+        if self._deal_status is not None and (status := row[self._deal_status].strip()):
+            raw[DEAL_STATUS_FIELD] = status
         if self._engagement and (cells := {label: extra[label] for _, label in self._engagement if label in extra}):
             raw[ENGAGEMENT_FIELD] = cells
         if (self._first or self._last) and not raw.get("contact_name", "").strip():

@@ -17,14 +17,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, String, and_, case, func, literal, or_, select, true, type_coerce
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import operators
 from sqlalchemy.orm import Session
 
+from leadpilot.memory.crm_facets import deal_value
 from leadpilot.memory.models import Lead, Rep
 from leadpilot.tools.leads.filter import LeadFilter, ScopeName, Viewer, closes
 from leadpilot.tools.leads.filter_sql import CompiledFilter, compile_filter, no_close_date, owner_lookup, visibility_condition
 from leadpilot.tools.leads.filter_words import describe_filter
 
-SortKey = Literal["score", "probability", "created_at", "last_contacted_at", "company", "company_size"]
+SortKey = Literal["score", "probability", "created_at", "last_contacted_at", "company", "company_size", "deal_value"]
 GroupKey = Literal[
     "tier", "industry", "source", "channel", "owner", "stage", "country", "state", "city", "month", "segment", "seniority", "department",
 ]
@@ -43,7 +46,8 @@ class SearchLeads(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filter: LeadFilter = Field(default_factory=LeadFilter, description="Which leads; open leads unless filter.scope says otherwise.")
-    sort_by: SortKey = Field("score", description="score, probability, created_at, last_contacted_at, company, company_size")
+    sort_by: SortKey = Field("score", description="score, probability, created_at, last_contacted_at, company, company_size, "
+                             "deal_value (the CRM deal's value: 'biggest deals'; deals with none last)")
     descending: bool = Field(True, description="Largest / newest first.")
     limit: int | None = Field(None, ge=1, le=1000, description="Top N; omit for every match (up to the row cap).")
     offset: int | None = Field(
@@ -117,6 +121,7 @@ _SORT_COLUMNS = {
     "last_contacted_at": Lead.last_contacted_at,
     "company": Lead.company,
     "company_size": Lead.company_size,
+    "deal_value": deal_value(),  # memory.crm_facets: the kept Deal - Value / Amount as a number
 }
 
 
@@ -196,7 +201,7 @@ def closed_not_shown(session: Session, compiled: CompiledFilter, *, shown: int |
         return None
     if shown is None:
         return match_counts(session, compiled)[1]
-    return max(int(session.scalar(select(func.count()).select_from(Lead).where(*compiled.widened)) or 0) - shown, 0)
+    return max(int(session.connection().scalar(select(func.count()).select_from(Lead).where(*compiled.widened)) or 0) - shown, 0)
 
 
 def count_statement(compiled: CompiledFilter) -> Select:
@@ -205,20 +210,38 @@ def count_statement(compiled: CompiledFilter) -> Select:
     rows twice; for the card's question either reads the ranking index only)."""
     if compiled.widened is None:
         return select(func.count()).select_from(Lead).where(*compiled.conditions)
-    return select(func.count(case((and_(*compiled.conditions), 1))), func.count()).select_from(Lead).where(*compiled.widened)
+    # Every counted row meets the widened conditions already: the conditional count tests only the
+    # parts they lack (the open-leads default), not the whole filter again (a third of the COUNT).
+    return select(func.count(case((and_(*_beyond(compiled.conditions, compiled.widened)), 1))), func.count()).select_from(Lead).where(
+        *compiled.widened
+    )
+
+
+def _parts(conditions: list) -> list:
+    """`conditions` as the terms of one AND."""
+    return [term for condition in conditions
+            for term in (condition.clauses if getattr(condition, "operator", None) is operators.and_ else [condition])]
+
+
+def _beyond(conditions: list, widened: list) -> list:
+    """The terms of `conditions` that are not (the same objects as) terms of `widened`: ANDed with
+    `widened`, they hold exactly where `conditions` hold. Always at least one term."""
+    present = {id(term) for term in _parts(widened)}
+    return [term for term in _parts(conditions) if id(term) not in present] or [true()]
 
 
 def match_counts(session: Session, compiled: CompiledFilter) -> tuple[int, int | None]:
     """(matches, closed leads the open-leads default left out — None when it did not apply)."""
-    counted = session.execute(count_statement(compiled)).one()
+    counted = session.connection().execute(count_statement(compiled)).one()  # Core: no ORM layer for one row
     if compiled.widened is None:
         return int(counted[0] or 0), None
     kept, everything = int(counted[0] or 0), int(counted[1] or 0)
     return kept, everything - kept
 
 
-def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: int) -> Select:
-    """The page of `query`: its contract columns (LEAD_FIELDS), sorted."""
+def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: int, ordered: bool = True) -> Select:
+    """The page of `query`: its contract columns (LEAD_FIELDS), sorted (`ordered=False`: the rows
+    as the join gives them, for a caller that checks their order itself: see `_page_rows`)."""
     # Rank first, on narrow rows (id and sort key), then fetch the wide rows of the page only:
     # sorting every match with all its columns costs more than the page's primary-key lookups, and
     # the ranking of a tier + industry question reads its index only (see migrations 0010, 0012).
@@ -230,13 +253,67 @@ def search_statement(query: SearchLeads, compiled: CompiledFilter, *, row_cap: i
         .order_by(*_order(sort_key, Lead.id, query.descending)).limit(page_size(query, row_cap)).offset(query.offset or None)
         .subquery("page")
     )
-    return (
-        select(*_ROW_COLUMNS)
-        .select_from(page)
-        .join(Lead, Lead.id == page.c.id)
-        .outerjoin(Rep, Lead.owner_id == Rep.id)
-        .order_by(*_order(page.c.sort_key, page.c.id, query.descending))
-    )
+    statement = select(*_ROW_COLUMNS).select_from(page).join(Lead, Lead.id == page.c.id).outerjoin(Rep, Lead.owner_id == Rep.id)
+    return statement.order_by(*_order(page.c.sort_key, page.c.id, query.descending)) if ordered else statement
+
+
+# Where each sort key sits in a page row (LEAD_FIELDS; the datetimes as stored, as SQLite sorts them).
+_ROW_POSITIONS = {
+    "score": LEAD_FIELDS.index("score"), "probability": LEAD_FIELDS.index("conversion_probability"),
+    "created_at": LEAD_FIELDS.index("created_at"), "last_contacted_at": LEAD_FIELDS.index("last_contacted_at"),
+    "company": LEAD_FIELDS.index("company"), "company_size": LEAD_FIELDS.index("company_size"),
+}
+
+
+def _page_rows(connection, query: SearchLeads, compiled: CompiledFilter, *, row_cap: int) -> list[tuple]:
+    """The page's rows, in the query's order. On SQLite the page comes out of its ranking already
+    sorted (it scans the materialized ranking in order), so the final ORDER BY — a sort of the
+    page's wide rows, a tenth of the query — is left out and the order checked here instead (one
+    pass); rows not in order, or keys Python cannot compare as SQLite does, run the sorted query."""
+    position = _ROW_POSITIONS.get(query.sort_by) if connection.dialect.name == "sqlite" else None
+    if position is not None:
+        rows = _plain_rows(connection, search_statement(query, compiled, row_cap=row_cap, ordered=False))
+        if _in_page_order(rows, position, descending=query.descending):
+            return rows
+    return _plain_rows(connection, search_statement(query, compiled, row_cap=row_cap))
+
+
+def _in_page_order(rows: list[tuple], position: int, *, descending: bool) -> bool:
+    """Whether `rows` are sorted as the page query sorts them: the key at `position` (descending or
+    ascending, NULLs last), then id ascending. False when two keys do not compare in Python (a text
+    among numbers), where SQLite's order of types would decide."""
+    previous_key, previous_id = None, None
+    try:
+        for row in rows:
+            key, lead_id = row[position], row[0]
+            if previous_id is not None:
+                if key is None:
+                    if previous_key is None and previous_id >= lead_id:
+                        return False
+                elif previous_key is None:
+                    return False
+                elif key == previous_key:
+                    if previous_id >= lead_id:
+                        return False
+                elif (key > previous_key) if descending else (key < previous_key):
+                    return False
+            previous_key, previous_id = key, lead_id
+    except TypeError:
+        return False
+    return True
+
+
+def _plain_rows(connection, statement: Select) -> list[tuple]:
+    """All rows of `statement` as the driver's tuples (no column here has a result processor:
+    SQLAlchemy's Row objects would only be unpacked again); errors as SQLAlchemy raises them."""
+    result = connection.execute(statement)
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        return result.cursor.fetchall()
+    except dbapi.Error as error:
+        raise DBAPIError.instance(None, None, error, dbapi.Error, dialect=connection.dialect) from error
+    finally:
+        result.close()
 
 
 def page_size(query: SearchLeads, row_cap: int) -> int:
@@ -246,7 +323,7 @@ def page_size(query: SearchLeads, row_cap: int) -> int:
 def search_leads(session: Session, *, query: SearchLeads, viewer: Viewer, now: datetime, row_cap: int) -> SearchResult:
     """Leads matching `query.filter` that the viewer may see, sorted, at most `limit` / `row_cap`."""
     compiled = _compiled(session, query.filter, now=now, viewer=viewer)
-    rows = session.connection().execute(search_statement(query, compiled, row_cap=row_cap)).all()  # Core: plain rows
+    rows = _page_rows(session.connection(), query, compiled, row_cap=row_cap)
     offset = query.offset or 0
     if len(rows) < page_size(query, row_cap) and (rows or not offset):
         # A short page holds every match from the offset on: that is the total, uncounted.

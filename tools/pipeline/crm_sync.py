@@ -10,6 +10,10 @@ since (everything on the first run or with `backfill`), and stores each page in 
 - a linked record updates the lead's CRM-edited fields (contact details, stage, owner). An owner
   changed in the CRM replaces Leadpilot's and is recorded (history event and audit). Score, tier,
   model probability and the summary are Leadpilot's: pulled values never overwrite them.
+A record the CRM marks as opted out of email (HubSpot hs_email_optout, Salesforce HasOptedOutOfEmail)
+puts its address on the suppression list (memory.email_consent; a later pull never lifts it), and a
+record's own activity log (Salesforce Tasks and Events) is stored as its calls, emails and meetings
+in place of the last pull's (memory.crm_history).
 The cursor moves only when the whole pull finished, so an interrupted sync repeats (harmlessly). The
 next pages are fetched while a batch is being stored (a background thread, a few pages ahead).
 """
@@ -23,6 +27,8 @@ from typing import Any
 
 from leadpilot.memory.audit import record_change
 from leadpilot.memory.crm_engagement import engagement_activities, replace_imported_activities
+from leadpilot.memory.crm_history import replace_crm_history
+from leadpilot.memory.email_consent import suppress_opted_out
 from leadpilot.memory.lead_record import LeadValidationError, validate_lead
 from leadpilot.memory.models import Lead
 from leadpilot.memory.outbox import CrmCursor, get_cursor, link_lead, link_new_leads, links_by_crm_id
@@ -38,7 +44,10 @@ class SyncReport:
     captured: int = 0  # new leads, queued for the pipeline
     updated: int = 0  # linked leads updated from the CRM
     owner_changes: int = 0
+    opted_out: int = 0  # addresses the CRM marks as opted out of email, newly on the suppression list
+    activities: int = 0  # calls, emails and meetings stored from the records' own activity logs
     rejected: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the pull could not read (the connector says why)
     cursor: str | None = None
     seconds: float = 0.0
     store_seconds: float = 0.0  # of which storing (the capture step), the rest is the CRM's paging
@@ -46,7 +55,8 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"crm": self.crm, "backfill": self.backfill, "pulled": self.pulled, "captured": self.captured,
-                "updated": self.updated, "owner_changes": self.owner_changes, "rejected": len(self.rejected),
+                "updated": self.updated, "owner_changes": self.owner_changes, "opted_out": self.opted_out,
+                "activities": self.activities, "notes": self.notes[:5], "rejected": len(self.rejected),
                 "rejected_examples": self.rejected[:5], "cursor": self.cursor, "seconds": round(self.seconds, 2),
                 "store_seconds": round(self.store_seconds, 2)}
 
@@ -92,6 +102,7 @@ def sync_crm(db: Any, connector: Any, *, policy: Any, now: datetime, backfill: b
             if progress is not None:
                 progress(report.pulled, total)
     newest = pulled.newest
+    report.notes = pulled.notes
     with db.transaction() as session:
         row = get_cursor(session, crm)
         row.cursor = newest
@@ -113,6 +124,7 @@ class _Pull:
     since: str | None
     newest: str | None  # the newest modification time seen: the next cursor
     page_size: int
+    notes: list[str] = field(default_factory=list)
 
     def pages(self) -> Iterator[tuple[list[Any], int | None, bool]]:
         """(records, the pull's total when known, whether a paging run ended here)."""
@@ -121,6 +133,7 @@ class _Pull:
             page = self.connector.pull(since=since, after=after, limit=self.page_size)
             self.newest = max([self.newest or ""] + [r.modified for r in page.records if r.modified]) or None
             after = page.after
+            self.notes += [note for note in getattr(page, "notes", ()) if note not in self.notes]
             if page.restart:  # search again from the newest seen
                 if self.newest == since:  # a whole window at one timestamp: nothing to move past; the next sync goes on
                     page.restart = False
@@ -199,8 +212,31 @@ def _store_page(db: Any, crm: str, records: list[Any], *, report: SyncReport, no
             report.updated += 1 if answer.repeat else 0
         with db.transaction() as session:
             link_new_leads(session, crm=crm, links=list({lead_id: (lead_id, c, o) for lead_id, c, o in links}.values()), at=received)
+        stored = {c: lead_id for lead_id, c, _ in links}
+        _keep_consent_and_history(db, crm, [(r, p.record, stored[r.crm_id]) for r, p in new if r.crm_id in stored],
+                                  report=report, at=received)
     if known:
         _update_known(db, crm, known, report=report, now=now, received=received)
+        _keep_consent_and_history(db, crm, known, report=report, at=received)
+
+
+_CRM_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
+
+
+def _keep_consent_and_history(db: Any, crm: str, stored: list[tuple[Any, Any, int]], *, report: SyncReport, at: datetime) -> None:
+    """The stored records' email opt-outs onto the suppression list, and their activity logs as activities."""
+    opted = [(record, validated) for record, validated, _ in stored if record.opted_out]
+    logs = [(lead_id, record.history) for record, _, lead_id in stored if record.history is not None]
+    if not opted and not logs:
+        return
+    name = _CRM_NAMES.get(crm, crm)
+    with db.transaction() as session:
+        for record, validated in opted:
+            detail = f"{record.opted_out} checked in {name} (record {record.crm_id})"
+            if suppress_opted_out(session, email=validated.values.get("email"), detail=detail, at=at):
+                report.opted_out += 1
+        if logs:
+            report.activities += replace_crm_history(session, logs)
 
 
 _KEPT = {"external_id", "source", "channel", "created_at", "stage", "owner_email", "converted", "converted_at", "last_contacted_at"}

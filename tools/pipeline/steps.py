@@ -241,11 +241,12 @@ def _score(session: Session, ctx: StepContext, lead_id: int, _: Any, now: dateti
 def _route_begin(session: Session, ctx: StepContext, lead_ids: list[int], now: datetime) -> tuple[Any, Any, Any]:
     """The policy, one snapshot of the roster (pool pointers locked until the commit) and the
     account owners the batch's leads can match, read once for the batch."""
-    from leadpilot.tools.routing import AccountIndex, lead_facts, load_snapshot
+    from leadpilot.tools.routing import AccountIndex, account_stages, lead_facts, load_snapshot
 
     policy = ctx.routing_policy()
     matching = policy.account_matching
-    accounts = (AccountIndex.for_leads(session, lead_facts(session, lead_ids=lead_ids), match_on=matching.match_on)
+    accounts = (AccountIndex.for_leads(session, lead_facts(session, lead_ids=lead_ids), match_on=matching.match_on,
+                                       stages=account_stages(matching))
                 if matching.enabled else None)
     return policy, load_snapshot(session, policy=policy, now=now, lock_pointers=True), accounts
 

@@ -4,7 +4,7 @@ Owns: config/routing.yaml's model (policy, policy_sections, policy_values), the 
 reads (facts, store), the pure decision engine (engine, decision; what it works out once per snapshot: pool_members), suggest/route (router),
 "why does this rep have this lead?" (explain), what-if runs (what_if), the assignment and
 snooze writes a person confirmed (assignment), declared accounts and their import (accounts),
-which account owners a lead tries (sticky), the pool strategies that deal by today's counts
+which account owners a lead tries (sticky), a policy's `where:` keys read against the roster (policy_roster), the pool strategies that deal by today's counts
 (today), the rep roster's import from RevOps' spreadsheet (roster, roster_cells), and first-touch SLAs: the
 watch the workers run, nudges, reassignment and SLA reports (sla), and time to first touch before
 and after routing (first_touch).
@@ -27,6 +27,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "sla": ["SlaRun", "watch_sla"],
     "first_touch": ["first_touch_by_routing", "first_touch_change"],
     "sla_report": ["sla_performance"],
-    "store": ["AccountIndex", "lead_facts", "load_snapshot"],
+    "sticky": ["account_stages"],
+    "store": ["AccountIndex", "lead_facts", "load_snapshot", "roster_problems"],
     "what_if": ["PoolMembership", "routing_what_if"],
 })

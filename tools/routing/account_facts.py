@@ -18,6 +18,7 @@ class DeclaredAccount:
     owner: str  # rep email
     team: str | None
     origin: str  # "policy accounts[0]" | "imported accounts"
+    when_owner_unavailable: str | None = None  # team | rules | queue:<name>; None: account_matching's
 
 
 class DeclaredAccounts:
@@ -52,7 +53,8 @@ class DeclaredAccounts:
                 continue
             if entry is not None:
                 rep = reps.get(entry.owner)
-                return AccountOwner(rep.id if rep else -1, key, value, None, entry.company, None, entry.origin, entry.team)
+                return AccountOwner(rep.id if rep else -1, key, value, None, entry.company, None, entry.origin, entry.team,
+                                    entry.when_owner_unavailable)
         return None
 
 
@@ -67,5 +69,6 @@ class DeclaredAccounts:
 
 
 def declared_accounts(policy: RoutingPolicy, imported: Iterable[DeclaredAccount] = ()) -> DeclaredAccounts:
-    entries = [DeclaredAccount(a.domain, a.company, a.owner, a.team, f"policy accounts[{i}]") for i, a in enumerate(policy.accounts)]
+    entries = [DeclaredAccount(a.domain, a.company, a.owner, a.team, f"policy accounts[{i}]", a.when_owner_unavailable)
+               for i, a in enumerate(policy.accounts)]
     return DeclaredAccounts([*entries, *imported], subdomains=policy.account_matching.subdomains is not False)

@@ -153,8 +153,8 @@ def _choose(
         ranked = sorted(eligible, key=lambda c: (open_count(c.rep.id, 0), workload.today(c.rep, now), c.index))
         best = ranked[0]
         others = ", ".join(f"{c.rep.name} {open_count(c.rep.id, 0)}" for c in ranked[1:])
-        tie = [c for c in ranked[1:] if open_count(c.rep.id, 0) == open_count(best.rep.id, 0)]
-        tie_text = f"; tied with {', '.join(c.rep.name for c in tie)}, broken by fewer new leads today, then pool order" if tie else ""
+        first = "first on the roster" if pool is None or not pool.members else f"listed first in pool {pool_name}"
+        tie_text = least_loaded_tie([c.rep for c in ranked], workload=workload, now=now, first=first)
         return _Choice(best, f"fewest open leads: {best.rep.name} has {workload.open(best.rep.id)}"
                              + (f" (others: {others})" if others else "") + tie_text)
     if strategy == "performance_weighted":
@@ -208,7 +208,7 @@ def _choose(
     best = eligible_ids[members[cycle[slot]].id]
     skipped = [members[cycle[s]].name for s in walk[: walk.index(slot)] if members[cycle[s]] is not None]
     skip_text = f" ({', '.join(dict.fromkeys(skipped))} skipped: not available)" if skipped else ""
-    reason = (f"weighted round robin in pool {pool_name} (weights {shares}): position {position + 1} of a "
+    reason = (f"weighted round robin in pool {pool_name} (weights{' from capacity:' if pool.weights else ''} {shares}): position {position + 1} of a "
               f"{len(cycle)}-lead cycle is {best.rep.name}'s turn{skip_text}")
     return _Choice(best, reason, PointerMove(pool_name, (slot + 1) % len(cycle), best.rep.id))
 
@@ -238,7 +238,7 @@ def _try_rule(
         if unmatched[index]:
             blocks.append(("where", f"pool {rule.route_to.pool} takes only reps with {unmatched[index]}"))
         if pool is not None and weight <= 0:
-            blocks.append(("weight_zero", f"routing weight 0 in pool {rule.route_to.pool}: takes no pool leads"))
+            blocks.append(("weight_zero", f"{'capacity' if pool.weights else 'routing weight'} 0 in pool {rule.route_to.pool}: takes no pool leads"))
         verdict.saw(rep, now, *counts)
         if blocks:
             verdict.exclude([code for code, _ in blocks], [text for _, text in blocks])
@@ -278,20 +278,35 @@ def _account_blocks(rep: RepFacts, *, lead: LeadFacts, policy: RoutingPolicy, sn
     return [(code, text) for code, text in blocks if code in watched]
 
 
+def least_loaded_tie(ranked: list[RepFacts], *, workload: Workload, now: datetime, first: str) -> str:
+    """How a tie on open leads was broken (least_loaded, a declared account's team): fewer new leads
+    today, then the order of the pool (`first`: "first on the roster" / "listed first in pool x")."""
+    best = ranked[0]
+    tied = [r for r in ranked[1:] if workload.open(r.id) == workload.open(best.id)]
+    if not tied:
+        return ""
+    same_today = any(workload.today(r, now) == workload.today(best, now) for r in tied)
+    return (f"; tied with {', '.join(r.name for r in tied)}, broken by fewer new leads today"
+            + (f", then {best.name} is {first}" if same_today else ""))
+
+
 def _team_pick(account: AccountOwner, owner: RepFacts, *, lead: LeadFacts, snapshot: RoutingSnapshot, now: datetime,
-               verdicts: list[Verdict]) -> RepFacts | None:
-    """The account's team member with the fewest open leads who can take it (a declared account's team)."""
-    team = (account.team or "").lower()
+               verdicts: list[Verdict]) -> tuple[RepFacts, str] | None:
+    """The account's team member with the fewest open leads who can take it (a declared account's
+    team), ties broken as least_loaded pools break them; and how a tie was broken."""
+    team, workload = (account.team or "").lower(), snapshot.workload
     checks = Constraints(capacity=True, daily_cap=True, working_hours="ignored", language="ignored")
     mates = sorted((r for r in snapshot.reps.values() if r.team and r.team.lower() == team and r.id != owner.id and r.role == "rep"),
-                   key=lambda r: (snapshot.workload.open(r.id), r.email))
+                   key=lambda r: (workload.open(r.id), workload.today(r, now), r.id))  # roster order last, as a `where:` pool
+    free = []
     for rep in mates:
-        blocks = hard_blocks(rep, lead=lead, constraints=checks, workload=snapshot.workload, now=now, barred=snapshot.barred)
-        verdicts.append(Verdict(rep.email, rep.name, ACCOUNT_RULE, "excluded" if blocks else "chosen", [t for _, t in blocks],
-                                [c for c, _ in blocks], note=f"team {account.team}: {snapshot.workload.open(rep.id)} open leads"))
+        blocks = hard_blocks(rep, lead=lead, constraints=checks, workload=workload, now=now, barred=snapshot.barred)
+        if not free:
+            verdicts.append(Verdict(rep.email, rep.name, ACCOUNT_RULE, "excluded" if blocks else "chosen", [t for _, t in blocks],
+                                    [c for c, _ in blocks], note=f"team {account.team}: {workload.open(rep.id)} open leads"))
         if not blocks:
-            return rep
-    return None
+            free.append(rep)
+    return (free[0], least_loaded_tie(free, workload=workload, now=now, first="first on the roster")) if free else None
 
 
 def decide(
@@ -336,29 +351,52 @@ def decide(
     matching = policy.account_matching
     owners = account_owners(lead, account, snapshot=snapshot, matching=matching) if matching.enabled and (account or snapshot.accounts) else ()
     account = owners[0] if owners else None  # declared, then the owner of the company's open lead (sticky.py)
-    for step, account in enumerate(owners):
-        then = " — the owner of the company's open lead is tried next" if step + 1 < len(owners) else " — routed by the rules instead"
-        owner = snapshot.by_id.get(account.rep_id)
-        where = account.where()
-        if owner is not None:
-            blocks = _account_blocks(owner, lead=lead, policy=policy, snapshot=snapshot, now=now)
-            verdict = Verdict(owner.email, owner.name, ACCOUNT_RULE, "excluded" if blocks else "chosen",
-                              [t for _, t in blocks], [c for c, _ in blocks], note=f"owns the account: {where}")
-            verdicts.append(verdict)
-            if not blocks:
-                return done(owner, rule=ACCOUNT_RULE, reason=f"account match: {owner.name} owns the account — {where}; "
-                                                                 "leads from an owned account go to its owner")
-            unavailable = f"the account owner {owner.name} ({where}) is unavailable: {'; '.join(verdict.reasons)}"
-            if account.team and (mate := _team_pick(account, owner, lead=lead, snapshot=snapshot, now=now, verdicts=verdicts)):
-                return done(mate, rule=ACCOUNT_RULE, reason=f"{unavailable}, so the account's team {account.team} takes it: "
-                                                                f"{mate.name} has the fewest open leads ({snapshot.workload.open(mate.id)})")
-            away.append(unavailable + then)
-        else:
-            notes.append(f"the account owner of {where} is not in the roster" + then)
+
+    def accounts_step() -> RoutingDecision | None:
+        """The account owner (declared, then the owner of the company's open lead); None: on to the rules."""
+        nonlocal account
+        for step, account in enumerate(owners):
+            then = " — the owner of the company's open lead is tried next" if step + 1 < len(owners) else " — routed by the rules instead"
+            owner = snapshot.by_id.get(account.rep_id)
+            where = account.where()
+            if owner is not None:
+                blocks = _account_blocks(owner, lead=lead, policy=policy, snapshot=snapshot, now=now)
+                verdict = Verdict(owner.email, owner.name, ACCOUNT_RULE, "excluded" if blocks else "chosen",
+                                  [t for _, t in blocks], [c for c, _ in blocks], note=f"owns the account: {where}")
+                verdicts.append(verdict)
+                if not blocks:
+                    return done(owner, rule=ACCOUNT_RULE, reason=f"account match: {owner.name} owns the account — {where}; "
+                                                                     "leads from an owned account go to its owner")
+                unavailable = f"the account owner {owner.name} ({where}) is unavailable: {'; '.join(verdict.reasons)}"
+                choice = (account.when_unavailable or matching.when_owner_unavailable or "team") if account.lead_id is None else "team"
+                if queue := policy.owner_unavailable_queue(choice):
+                    said = "the account's" if account.when_unavailable else "account_matching's"
+                    return to_queue(queue, rule=ACCOUNT_RULE, reason=f"{unavailable}; then the account's leads go to the {queue} queue "
+                                                                     f"({said} when_owner_unavailable)")
+                if choice == "rules":
+                    away.append(unavailable + " — routed by the rules (when_owner_unavailable: rules)")
+                    break
+                if account.team and (picked := _team_pick(account, owner, lead=lead, snapshot=snapshot, now=now, verdicts=verdicts)):
+                    mate, tie = picked
+                    return done(mate, rule=ACCOUNT_RULE, reason=f"{unavailable}, so the account's team {account.team} takes it: "
+                                                                    f"{mate.name} has the fewest open leads ({snapshot.workload.open(mate.id)}){tie}")
+                if account.lead_id is None and (queue := policy.owner_unavailable_queue(matching.when_team_unavailable)):
+                    team = f"nobody on the account's team {account.team} can take it either" if account.team else "the account has no team"
+                    return to_queue(queue, rule=ACCOUNT_RULE, reason=f"{unavailable}; {team}; then the account's leads go to the {queue} queue "
+                                                                     "(account_matching's when_team_unavailable)")
+                away.append(unavailable + then)
+            else:
+                notes.append(f"the account owner of {where} is not in the roster" + then)
+        return None
 
     stopped: str | None = None
     memo = match_memo(snapshot, policy)
+    accounts_done = False  # the account step sits after the rules marked `before_accounts` (listed first)
     for rule in policy.rules:
+        if not accounts_done and not rule.before_accounts:
+            accounts_done = True
+            if (decision := accounts_step()) is not None:
+                return decision
         matched, detail = match_rule(rule, lead, policy, now, memo)
         if not matched:
             checks.append(RuleCheck(rule.name, False, detail))
@@ -388,6 +426,8 @@ def decide(
         return done(choice.candidate.rep, rule=rule.name, reason=choice.reason + fell_through, pool=rule.route_to.pool,
                     strategy=pool.strategy if pool else None, pointer=choice.pointer)
 
+    if not accounts_done and stopped is None and (decision := accounts_step()) is not None:
+        return decision
     tried = [c.rule for c in checks if c.matched]
     if stopped is not None:
         context = f"rule '{stopped}' had nobody available and sends such leads to the fallback"

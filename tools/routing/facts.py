@@ -454,6 +454,7 @@ class AccountOwner:
     stage: str | None = None
     origin: str = "store"  # store (inferred from owned leads) | "policy accounts[2]" | "imported accounts"
     team: str | None = None
+    when_unavailable: str | None = None  # a declared account's own when_owner_unavailable
 
     def where(self) -> str:
         if self.lead_id is None:

@@ -15,7 +15,7 @@ from leadpilot.memory.geo import country_code
 from leadpilot.memory.vocab import channel_of, industry_slug, normalise_source
 from leadpilot.tools.routing.facts import LeadFacts
 from leadpilot.tools.routing.policy import RoutingPolicy
-from leadpilot.tools.routing.policy_conditions import FieldTest, describe_op, describe_test, to_moment
+from leadpilot.tools.routing.policy_conditions import FieldTest, describe_op, describe_test, to_moment, words_of
 from leadpilot.tools.routing.policy_sections import Conditions, Rule
 
 
@@ -116,6 +116,9 @@ def _op_holds(op: str, wanted: Any, value: Any, test: FieldTest, now: datetime) 
             return moment >= now - timedelta(days=wanted)
         bound = to_moment(wanted)
         return moment >= bound if op == "after" else moment < bound
+    if op == "contains":  # whole words, any case: "student" is in "Graduate student researcher", not in "Studentship"
+        words = words_of(" ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))
+        return any(_has_run(words, words_of(phrase)) for phrase in wanted)
     if test.kind == "bool" or isinstance(value, bool):
         truth = str(wanted).strip().lower() in ("true", "yes", "1") if not isinstance(wanted, bool) else wanted
         return (value == truth) if op == "eq" else None
@@ -126,6 +129,10 @@ def _op_holds(op: str, wanted: Any, value: Any, test: FieldTest, now: datetime) 
     mine = _text(test.field, value)
     hit = any((_number(w) == number if isinstance(w, (int, float)) and number is not None else _text(test.field, w) == mine) for w in values)
     return not hit if op == "not_in" else hit
+
+
+def _has_run(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    return any(words[i:i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
 
 
 def field_test_holds(test: FieldTest, lead: LeadFacts, policy: RoutingPolicy, now: datetime) -> tuple[bool, str]:
@@ -142,6 +149,8 @@ def field_test_holds(test: FieldTest, lead: LeadFacts, policy: RoutingPolicy, no
         if not present:
             return False, f"{test.label} unknown (wanted {describe_test(test)})"
         held = _op_holds(op, wanted, value, test, now)
+        if held is False and op == "contains":
+            return False, f"{test.label} {_shown(value)} does not contain " + " or ".join(f'"{p}"' for p in wanted)
         if not held:
             why = "cannot be compared" if held is None else "is not"
             return False, f"{test.label} {_shown(value)} {why} {describe_op(op, wanted, test)}".replace(f"{test.label} {test.label}", test.label)

@@ -74,24 +74,39 @@ class RoutingPolicy(_PolicyModel):
             if rule.name in seen:
                 raise _policy_error(f"rule name {rule.name!r} is already used by rules[{seen[rule.name]}] — give each rule its own name", at=f"rules.{index}.name")
             seen[rule.name] = index
+            if rule.before_accounts and index and not self.rules[index - 1].before_accounts:
+                raise _policy_error(f"rules tried before account matching are listed first — move {rule.name!r} above "
+                                    f"{self.rules[index - 1].name!r} (or drop its before_accounts)", at=f"rules.{index}.before_accounts")
             if rule.route_to.pool is not None and rule.route_to.pool not in self.pools:
                 raise _policy_error(_unknown("pool", rule.route_to.pool, list(self.pools)) + " (or add it under pools)", at=f"rules.{index}.route_to.pool")
             for queue, at in ((rule.route_to.queue, "route_to.queue"), (self.unavailable_queue(rule), "when_unavailable")):
-                if queue is not None and queue not in self.queues:
-                    known = (_unknown("queue", queue, list(self.queues)) + " (or add it under queues)") if self.queues else (
-                        f"unknown queue {queue!r} — add it under queues, e.g. queues: {{{queue}: {{owner: <email>}}}}")
-                    raise _policy_error(known, at=f"rules.{index}.{at}")
+                self._queue_known(queue, at=f"rules.{index}.{at}")
             for position, territory in enumerate(rule.when.territory or ()):
                 if territory not in self.territories:
                     raise _policy_error(_unknown("territory", territory, list(self.territories)) + " (or add it under territories)", at=f"rules.{index}.when.territory.{position}")
             for territory in sorted(rule.when.territories() - set(self.territories)):
                 raise _policy_error(_unknown("territory", territory, list(self.territories)) + " (or add it under territories)", at=f"rules.{index}.when")
         personal = personal_domains(self.account_matching.personal_domains)
+        self._queue_known(self.owner_unavailable_queue(self.account_matching.when_owner_unavailable), at="account_matching.when_owner_unavailable")
+        self._queue_known(self.owner_unavailable_queue(self.account_matching.when_team_unavailable), at="account_matching.when_team_unavailable")
         for index, account in enumerate(self.accounts):
+            self._queue_known(self.owner_unavailable_queue(account.when_owner_unavailable), at=f"accounts.{index}.when_owner_unavailable")
             if account.domain in personal:
                 raise _policy_error(f"{account.domain} is a personal mail domain (account_matching.personal_domains): it names no company — "
                                     "give the company's own domain or its company name", at=f"accounts.{index}.domain")
         return self
+
+    def _queue_known(self, queue: str | None, *, at: str) -> None:
+        if queue is not None and queue not in self.queues:
+            known = (_unknown("queue", queue, list(self.queues)) + " (or add it under queues)") if self.queues else (
+                f"unknown queue {queue!r} — add it under queues, e.g. queues: {{{queue}: {{owner: <email>}}}}")
+            raise _policy_error(known, at=at)
+
+    @staticmethod
+    def owner_unavailable_queue(choice: str | None) -> str | None:
+        """The queue of a `when_owner_unavailable: queue:<name>` (account_matching or an account's own) or a
+        `when_team_unavailable: queue:<name>`."""
+        return choice.split(":", 1)[1] if choice and choice.startswith("queue:") else None
 
     @staticmethod
     def unavailable_queue(rule: Rule) -> str | None:

@@ -8,6 +8,8 @@ written the same way, tests on any lead field — a column such as `company_size
     company_size: {lt: 1000}                    # lt, lte, gt, gte, eq on numbers
     created_at: {after: 2026-01-01}             # after (on or after), before, within_days on dates
     industry: {not_in: [government]}            # in / not_in on any field; eq on text
+    job_title: {contains: student}              # contains: a word or phrase, any case, whole words
+    job_title: {contains: [student, intern]}    #   (a list: any of them); text and custom fields
     company_size: {missing: true}               # the lead has no value (false: it has one)
     any: [{country: [DE], company_size: {lt: 1000}}, {country: [AT, CH]}]
     not: {source: [partner]}
@@ -20,6 +22,7 @@ in matching.py. The words used to describe a test ("at least 1,000 employees", "
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -39,7 +42,7 @@ FIELD_ALIASES = {"employees": "company_size", "size": "company_size", "created":
 # The classic conditions (policy_sections.Conditions), which keep their own value checks.
 CLASSIC = ("territory", "region", "country", "state", "industry", "segment", "source", "tier", "score", "language")
 COMBINATORS = ("any", "all", "not")
-OPERATORS = ("eq", "in", "not_in", "lt", "lte", "gt", "gte", "after", "before", "within_days", "missing")
+OPERATORS = ("eq", "in", "not_in", "contains", "lt", "lte", "gt", "gte", "after", "before", "within_days", "missing")
 LABELS = {"company_size": "company size", "job_title": "job title", "contact_name": "contact name",
           "last_contacted_at": "last contacted", "created_at": "created", "converted_at": "converted",
           "scored_at": "scored", "external_id": "external id", "conversion_probability": "conversion probability"}
@@ -154,7 +157,8 @@ def field_test(key: str, raw: Any, *, classic_values=None) -> FieldTest:
                 raise _policy_error("`missing` stands alone: a missing value meets no other test — use any: for 'unknown or ...'", at=key)
         elif kind == "classic":
             if op not in ("in", "not_in", "eq"):
-                raise _policy_error(f"{key} takes in, not_in or missing (comparisons are for numbers and dates, e.g. company_size: {{lt: 1000}})", at=at)
+                raise _policy_error(f"{key} takes in, not_in or missing; contains is for free text such as job_title"
+                                    if op == "contains" else f"{key} takes in, not_in or missing (comparisons are for numbers and dates, e.g. company_size: {{lt: 1000}})", at=at)
             values = list(value) if isinstance(value, (list, tuple)) else [value]
             value = classic_values(key, values, at) if classic_values else tuple(values)
             op = "not_in" if op == "not_in" else "in"
@@ -162,6 +166,8 @@ def field_test(key: str, raw: Any, *, classic_values=None) -> FieldTest:
             if not isinstance(value, (list, tuple)) or not value:
                 raise _policy_error(f"must be a list of values, e.g. {op}: [a, b]", at=at)
             value = tuple(_scalar(v, at) for v in value)
+        elif op == "contains":
+            value = _phrases(key, value, kind, at)
         elif op in ("lt", "lte", "gt", "gte"):
             if kind == "date":
                 raise _policy_error(f"{key} is a date: use after/before (or within_days), e.g. {{after: 2026-01-01}}", at=at)
@@ -185,6 +191,21 @@ def field_test(key: str, raw: Any, *, classic_values=None) -> FieldTest:
     return FieldTest(key, field, kind, tuple(ops))
 
 
+def words_of(text: str) -> tuple[str, ...]:
+    """Text as lowercase words (letters and digits), how `contains` compares: "Grad-Student" -> (grad, student)."""
+    return tuple(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def _phrases(key: str, value: Any, kind: str, at: str) -> tuple[str, ...]:
+    """`contains:`'s value: a word or phrase, or a list of them (any of them), each with a word in it."""
+    if kind in ("number", "date", "bool"):
+        raise _policy_error(f"{key} is not text: contains is for text fields such as job_title or a custom field", at=at)
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values or any(isinstance(v, (bool, dict, list)) or v is None or not words_of(str(v)) for v in values):
+        raise _policy_error(f"must be a word or phrase, or a list of them, e.g. contains: student or contains: [student, intern] (got {value!r})", at=at)
+    return tuple(str(v).strip() for v in values)
+
+
 def describe_op(op: str, value: Any, test: FieldTest) -> str:
     """A test in the lead filter's words: "at least 1,000 employees", "created since 2026-01-01"."""
     employees = test.field == "company_size"
@@ -196,7 +217,8 @@ def describe_op(op: str, value: Any, test: FieldTest) -> str:
     words = {
         "lt": lambda v: f"below {num(v)}", "lte": lambda v: f"at most {num(v)}", "gt": lambda v: f"above {num(v)}",
         "gte": lambda v: f"at least {num(v)}", "eq": lambda v: f"{test.label} {v}",
-        "in": lambda v: f"{test.label} " + " or ".join(map(str, v)), "not_in": lambda v: f"{test.label} not " + " or ".join(map(str, v)),
+        "in": lambda v: f"{test.label} " + " or ".join(map(str, v)),
+        "contains": lambda v: f"{test.label} contains " + " or ".join(f'"{p}"' for p in v), "not_in": lambda v: f"{test.label} not " + " or ".join(map(str, v)),
         "after": lambda v: f"{test.label} since {day(v)}", "before": lambda v: f"{test.label} before {day(v)}",
         "within_days": lambda v: f"{test.label} in the last {v} days",
         "missing": lambda v: f"{test.label} unknown" if v else f"{test.label} known",

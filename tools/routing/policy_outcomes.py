@@ -33,6 +33,29 @@ def _when_unavailable(value: object) -> str:
 WhenUnavailable = Annotated[str, PlainValidator(_when_unavailable)]
 
 
+def _account_choice(choices: dict[str, str], example: str):
+    """A declared account's `when_owner_unavailable` / `when_team_unavailable`: one of `choices`
+    (name -> what it does) or queue:<name>."""
+    def validate(value: object) -> str:
+        text = _text_value(value, "choice").lower().replace("-", "_")
+        if text in choices:
+            return text
+        if text.startswith("queue:"):
+            return "queue:" + _name(str(value).split(":", 1)[1].strip())
+        said = ", ".join(f"{name} ({does})" for name, does in choices.items())
+        raise _policy_error(f"unknown choice {value!r} — use {said} or queue:<name> (a queue under queues), e.g. {example}")
+
+    return validate
+
+
+# A declared account whose owner cannot take the lead; and whose whole team cannot either.
+WhenOwnerUnavailable = Annotated[str, PlainValidator(_account_choice(
+    {"team": "the account's team, then the owner of the company's open lead, then the rules: the default",
+     "rules": "straight to the rules"}, "when_owner_unavailable: queue:strategic"))]
+WhenTeamUnavailable = Annotated[str, PlainValidator(_account_choice(
+    {"rules": "the owner of the company's open lead, then the rules: the default"}, "when_team_unavailable: queue:revops"))]
+
+
 def _duration(value: object) -> timedelta:
     """15m, 2h, 1d, 1h30m, "90 min", or a whole number of minutes."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -108,6 +131,7 @@ class AccountEntry(_PolicyModel):
     company: str | None = None
     owner: RepEmail
     team: str | None = None
+    when_owner_unavailable: WhenOwnerUnavailable | None = None  # None: account_matching's
 
     @model_validator(mode="after")
     def _keyed(self) -> AccountEntry:

@@ -15,7 +15,16 @@ from pydantic_core import PydanticCustomError
 from leadpilot.tools.common import PolicyModel as _PolicyModel
 from leadpilot.tools.common import policy_error as _policy_error
 from leadpilot.tools.routing.policy_conditions import CLASSIC, COMBINATORS, field_test
-from leadpilot.tools.routing.policy_outcomes import NEXT_RULE, PersonalDomains, RepAttributes, RepFilter, TierSla, WhenUnavailable
+from leadpilot.tools.routing.policy_outcomes import (
+    NEXT_RULE,
+    PersonalDomains,
+    RepAttributes,
+    RepFilter,
+    TierSla,
+    WhenOwnerUnavailable,
+    WhenTeamUnavailable,
+    WhenUnavailable,
+)
 from leadpilot.tools.routing.policy_values import (
     ClockTime,
     Country,
@@ -191,6 +200,9 @@ class Rule(_PolicyModel):
     # Nobody in the rule's rep or pool can take the lead: try the next matching rule (default),
     # go straight to the fallback, or wait in a named queue.
     when_unavailable: WhenUnavailable = NEXT_RULE
+    # Tried before account matching ("existing customers go to Account Management, even at a named
+    # account"); such rules are listed first. Unset (None) is the default: after account matching.
+    before_accounts: Flag | None = None
 
 
 class Member(_PolicyModel):
@@ -246,6 +258,9 @@ class Pool(_PolicyModel):
     where: RepFilter | None = None
     prefer_expertise: Flag = False  # prefer members whose roster industries include the lead's
     performance: Performance | None = None
+    # weights: capacity — each member's weight is their capacity (max open leads), for the
+    # weighted strategies ("shared in proportion to capacity"); None: the listed or roster weights.
+    weights: Annotated[str, PlainValidator(_choice("weights", ("capacity",)))] | None = None
 
     @model_validator(mode="after")
     def _performance_only_when_used(self) -> Pool:
@@ -254,6 +269,12 @@ class Pool(_PolicyModel):
                                 "matching rep", at="members")
         if self.performance is not None and self.strategy != "performance_weighted":
             raise _policy_error("performance settings only apply to strategy performance_weighted — remove them", at="performance")
+        if self.weights is not None and self.strategy not in ("weighted", "weighted_today"):
+            raise _policy_error(f"weights: {self.weights} only applies to strategy weighted or weighted_today — remove it, or change "
+                                "the strategy", at="weights")
+        if self.weights is not None and any(member.weight is not None for member in self.members):
+            raise _policy_error(f"weights: {self.weights} takes each member's weight from the roster — list the members without "
+                                "weights (a plain list of emails), or remove weights", at="weights")
         return self
 
     def member_emails(self) -> tuple[str, ...]:
@@ -315,6 +336,14 @@ class AccountMatching(_PolicyModel):
     # Unset (None) is the default, [builtin], and true: left out of the policy's data and version.
     personal_domains: PersonalDomains | None = None
     subdomains: Flag | None = None  # a lead at eu.acme.com matches a declared acme.com
+    # A declared account's owner cannot take the lead: team (default) | rules | queue:<name>; an
+    # account's own `when_owner_unavailable` wins. Unset (None) is the default, team.
+    when_owner_unavailable: WhenOwnerUnavailable | None = None
+    # ...and nobody on the declared account's team can take it either: rules (None, the default: the
+    # owner of the company's open lead, then the rules) | queue:<name>.
+    when_team_unavailable: WhenTeamUnavailable | None = None
+    # Which leads make their company an owned account: open_or_won (default, None) | open.
+    count: Annotated[str, PlainValidator(_choice("count", ("open", "open_or_won"), {"any": "open_or_won", "open_and_won": "open_or_won"}))] | None = None
 
 
 class Fallback(_PolicyModel):

@@ -98,11 +98,22 @@ def _state(value: object) -> str:
 
 
 def _industry(value: object) -> str:
+    """An industry by its label ("K-12 Education") or as leads store it (k-12-education), normalised as
+    the import normalises a lead's industry (memory.vocab.industry_slug), so the two always compare."""
     slug = industry_slug(_text_value(value, "industry"))
-    # An unlisted industry is allowed (leads keep unknown industries); a near-miss is a typo.
-    if slug not in INDUSTRIES and difflib.get_close_matches(slug, list(INDUSTRIES), n=1, cutoff=0.75):
-        raise _policy_error(_unknown("industry", value, list(INDUSTRIES)))
+    # An unlisted industry is allowed (leads keep unknown industries as their own slug); a near-miss of a
+    # known one is a typo, unless it is that industry with more words ("k-12-education" is not "education").
+    close = difflib.get_close_matches(slug, list(INDUSTRIES), n=1, cutoff=0.75) if slug not in INDUSTRIES else []
+    if close and not _has_words(slug, close[0]):
+        raise _policy_error(_unknown("industry", value, list(INDUSTRIES))
+                            + f" Write an industry by its label (e.g. {INDUSTRIES[close[0]]!r}) or as leads store it (e.g. {close[0]})")
     return slug
+
+
+def _has_words(slug: str, known: str) -> bool:
+    """Whether `known`'s words appear whole, in order, among `slug`'s (k-12-education has education)."""
+    words, wanted = slug.split("-"), known.split("-")
+    return any(words[i:i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
 
 
 def _source(value: object) -> str:

@@ -14,10 +14,15 @@ from math import gcd
 
 from leadpilot.tools.routing.facts import RepFacts, RoutingSnapshot
 from leadpilot.tools.routing.policy import RoutingPolicy
+from leadpilot.tools.routing.policy_roster import roster_keys, unknown_key_text, unknown_where
 from leadpilot.tools.routing.policy_sections import Pool, Rule
 
 
 def member_weight(pool: Pool | None, index: int, rep: RepFacts) -> float:
+    """The weight a pool deals by: the rep's capacity (`weights: capacity`), else the listed weight,
+    else the rep's routing weight."""
+    if pool is not None and pool.weights == "capacity":
+        return float(rep.max_open_leads)
     if pool is None or index >= len(pool.members):
         return rep.weight
     member = pool.members[index]
@@ -88,6 +93,10 @@ def rule_members(rule: Rule, *, snapshot: RoutingSnapshot, policy: RoutingPolicy
     else:
         emails = pool.member_emails() if pool else (rule.route_to.rep,)
         members = [snapshot.reps.get(email) for email in emails]
+    if pool is not None and pool.where:  # a key no rep has is a typo: said, with the keys there are
+        keys = snapshot.memo.get("roster keys") or snapshot.memo.setdefault("roster keys", roster_keys(snapshot.reps))
+        typos = [f"pool {rule.route_to.pool}'s where {key}: {unknown_key_text(key, keys)}" for key in unknown_where(pool, keys)]
+        note = "; ".join(([note] if note else []) + typos) or None
     weights = [member_weight(pool, index, rep) if rep is not None else 0.0 for index, rep in enumerate(members)]
     unmatched = [unmatched_where(pool, rep) if pool is not None and pool.where and rep is not None else None for rep in members]
     value = (pool, members, emails, weights, unmatched, note)

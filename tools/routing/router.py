@@ -31,7 +31,7 @@ from leadpilot.tools.routing.engine import decide
 from leadpilot.tools.routing.facts import LeadFacts, RoutingSnapshot
 from leadpilot.tools.routing.matching import fields_tested
 from leadpilot.tools.routing.policy import RoutingPolicy
-from leadpilot.tools.routing.sticky import sticky_keys
+from leadpilot.tools.routing.sticky import account_stages, sticky_keys
 from leadpilot.tools.routing.store import (
     AccountIndex,
     find_account_owner,
@@ -94,8 +94,9 @@ def route_lead(
     matching = policy.account_matching
     account = None
     if matching.enabled:
-        keys = sticky_keys(facts, matching)  # a personal mail domain (gmail.com) is no account
-        account = (accounts.owner_of(facts, match_on=keys) if accounts is not None else find_account_owner(session, lead=facts, match_on=keys))
+        keys, stages = sticky_keys(facts, matching), account_stages(matching)  # a personal mail domain (gmail.com) is no account
+        account = (accounts.owner_of(facts, match_on=keys, stages=stages) if accounts is not None
+                   else find_account_owner(session, lead=facts, match_on=keys, stages=stages))
     decision = decide(lead=facts, account=account, snapshot=snapshot, policy=policy, now=now)
     if not dry_run:
         assign_routed(session, decision=decision, now=now, actor=actor)
@@ -139,11 +140,12 @@ def _route_batch(
     """Route leads one after another as new arrivals: each decision updates loads, pointers and accounts."""
     decisions = []
     matching = policy.account_matching
+    stages = account_stages(matching)
     # A batch makes a dozen small objects per candidate and no reference cycles; the cyclic collector
     # walking the heap as they pile up was ~45% of a 10,000-lead batch (bench/bench_routing.py).
     with gc_paused():
         for lead in leads:
-            account = accounts.owner_of(lead, match_on=sticky_keys(lead, matching)) if accounts is not None else None
+            account = accounts.owner_of(lead, match_on=sticky_keys(lead, matching), stages=stages) if accounts is not None else None
             decision = decide(lead=lead, account=account, snapshot=snapshot, policy=policy, now=now)
             snapshot.record(decision)
             if accounts is not None and decision.owner_id is not None:
@@ -158,7 +160,7 @@ def route_leads(
     """Route a batch of (unassigned) leads in order, as if they arrived one after another at `now`.
     With dry_run=False each decision is recorded as it is made."""
     snapshot = load_snapshot(session, policy=policy, now=now, lock_pointers=not dry_run)
-    accounts = AccountIndex.load(session) if policy.account_matching.enabled else None
+    accounts = AccountIndex.load(session, account_stages(policy.account_matching)) if policy.account_matching.enabled else None
     leads = lead_facts(session, lead_ids=lead_ids, other=fields_tested(policy))  # only the columns the rules test
     decisions = _route_batch(leads, snapshot=snapshot, accounts=accounts, policy=policy, now=now)
     if not dry_run:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from leadpilot.memory.company_names import company_key
 from leadpilot.memory.models import Assignment, Lead, Rep, RepTimeOff, RoutingPointer
 from leadpilot.memory.reps import open_lead_counts
-from leadpilot.memory.vocab import OPEN_STAGES, Stage, segment_of
+from leadpilot.memory.vocab import OPEN_STAGES, segment_of
 from leadpilot.tools.routing.decision import PointerMove
 from leadpilot.memory.routing_state import RoutingAccount
 from leadpilot.tools.routing.account_facts import DeclaredAccount, declared_accounts
@@ -37,8 +37,7 @@ from leadpilot.tools.routing.facts import (
 )
 from leadpilot.tools.routing.policy import RoutingPolicy
 
-# Leads that make their account "owned": still open, or won.
-ACCOUNT_STAGES = tuple(stage.value for stage in (*OPEN_STAGES, Stage.CUSTOMER))
+from leadpilot.tools.routing.sticky import ACCOUNT_STAGES  # leads that make their account "owned" by default: open, or won
 
 
 _REPS = select(*(getattr(Rep, name) for name in (
@@ -114,6 +113,13 @@ def load_snapshot(session: Session, *, policy: RoutingPolicy, now: datetime, loc
     )
 
 
+def roster_problems(session: Session, policy: RoutingPolicy) -> list[str]:
+    """What in the policy cannot fit the roster in the store: a `where:` key no rep has (policy_roster)."""
+    from leadpilot.tools.routing.policy_roster import where_problems
+
+    return where_problems(policy, build_roster(rep_rows(session), policy))
+
+
 def imported_accounts(session: Session) -> list[DeclaredAccount]:
     """The accounts imported with `leadpilot accounts import`."""
     rows = session.scalars(select(RoutingAccount).order_by(RoutingAccount.id))
@@ -128,26 +134,27 @@ def save_pointer(session: Session, *, move: PointerMove, now: datetime) -> None:
         row.position, row.last_rep_id, row.updated_at = move.position, move.last_rep_id, now
 
 
-def _account_query(lead: LeadFacts):
+def _account_query(lead: LeadFacts, stages: Sequence[str]):
     query = select(Lead.id, Lead.owner_id, Lead.company, Lead.stage, Lead.domain).where(
-        Lead.owner_id.is_not(None), Lead.stage.in_(ACCOUNT_STAGES)
+        Lead.owner_id.is_not(None), Lead.stage.in_(stages)
     )
     if lead.id is not None:
         query = query.where(Lead.id != lead.id)
     return query.order_by(Lead.created_at.desc(), Lead.id.desc())
 
 
-def find_account_owner(session: Session, *, lead: LeadFacts, match_on: Sequence[str]) -> AccountOwner | None:
-    """The owner of the lead's account: its most recent open or won lead with the same domain,
-    else (when matching on company) the same company name as memory.company_names compares them
-    (case, accents, punctuation and legal suffixes aside)."""
+def find_account_owner(session: Session, *, lead: LeadFacts, match_on: Sequence[str],
+                       stages: Sequence[str] = ACCOUNT_STAGES) -> AccountOwner | None:
+    """The owner of the lead's account: its most recent lead in `stages` (open or won; sticky.account_stages)
+    with the same domain, else (when matching on company) the same company name as
+    memory.company_names compares them (case, accents, punctuation and legal suffixes aside)."""
     for key in match_on:
         if key == "domain" and lead.domain:
-            row = session.execute(_account_query(lead).where(Lead.domain == lead.domain).limit(1)).first()
+            row = session.execute(_account_query(lead, stages).where(Lead.domain == lead.domain).limit(1)).first()
             if row is not None:
                 return AccountOwner(row.owner_id, "domain", lead.domain, row.id, row.company, row.stage)
         if key == "company" and (wanted := company_key(lead.company)):
-            rows = session.execute(_account_query(lead).where(func.lower(Lead.company).contains(key_word(wanted), autoescape=True)))
+            rows = session.execute(_account_query(lead, stages).where(func.lower(Lead.company).contains(key_word(wanted), autoescape=True)))
             for row in rows:
                 if company_key(row.company) == wanted:
                     return AccountOwner(row.owner_id, "company", lead.company or wanted, row.id, row.company, row.stage)
@@ -170,13 +177,14 @@ class AccountIndex:
             self.add(lead_id=lead_id, owner_id=owner_id, company=company, domain=domain, stage=stage)
 
     @classmethod
-    def for_leads(cls, session: Session, leads: Sequence[LeadFacts], *, match_on: Sequence[str]) -> AccountIndex:
+    def for_leads(cls, session: Session, leads: Sequence[LeadFacts], *, match_on: Sequence[str],
+                  stages: Sequence[str] = ACCOUNT_STAGES) -> AccountIndex:
         """The account owners any of `leads` can match, read once for them all: what
         find_account_owner reads lead by lead. Per domain its two latest owners (the latest one
         that is not the lead itself wins); per company name one scan of the names containing the
         keys' telling words, kept when the key is the same."""
         columns = (Lead.id, Lead.owner_id, Lead.company, Lead.domain, Lead.stage, Lead.created_at)
-        owned = select(*columns).where(Lead.owner_id.is_not(None), Lead.stage.in_(ACCOUNT_STAGES))
+        owned = select(*columns).where(Lead.owner_id.is_not(None), Lead.stage.in_(stages))
         rows: dict[int, Any] = {}
         for domain in sorted({lead.domain for lead in leads if lead.domain} if "domain" in match_on else ()):
             latest = owned.where(Lead.domain == domain).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(2)
@@ -184,7 +192,7 @@ class AccountIndex:
         keys = {key for lead in leads if (key := company_key(lead.company))} if "company" in match_on else set()
         if keys:
             words = sorted({key_word(key) for key in keys})
-            named = select(Lead.id, Lead.company).where(Lead.owner_id.is_not(None), Lead.stage.in_(ACCOUNT_STAGES), or_(
+            named = select(Lead.id, Lead.company).where(Lead.owner_id.is_not(None), Lead.stage.in_(stages), or_(
                 *(func.lower(Lead.company).contains(word, autoescape=True) for word in words)))
             same = [lead_id for lead_id, company in session.execute(named) if company_key(company) in keys]
             for start in range(0, len(same), 900):
@@ -193,9 +201,9 @@ class AccountIndex:
         return cls((row.id, row.owner_id, row.company, row.domain, row.stage) for row in ordered)
 
     @classmethod
-    def load(cls, session: Session) -> AccountIndex:
+    def load(cls, session: Session, stages: Sequence[str] = ACCOUNT_STAGES) -> AccountIndex:
         query = select(Lead.id, Lead.owner_id, Lead.company, Lead.domain, Lead.stage).where(
-            Lead.owner_id.is_not(None), Lead.stage.in_(ACCOUNT_STAGES)
+            Lead.owner_id.is_not(None), Lead.stage.in_(stages)
         ).order_by(Lead.created_at, Lead.id)
         return cls(session.execute(query))
 
@@ -212,11 +220,13 @@ class AccountIndex:
         clone._by_company = {key: list(entries) for key, entries in self._by_company.items()}
         return clone
 
-    def owner_of(self, lead: LeadFacts, *, match_on: Sequence[str]) -> AccountOwner | None:
+    def owner_of(self, lead: LeadFacts, *, match_on: Sequence[str], stages: Sequence[str] = ACCOUNT_STAGES) -> AccountOwner | None:
+        """The latest owner by domain, then by company, of a lead in `stages` other than this one (an
+        index read with more stages than asked, as a pipeline batch's, still answers for `stages`)."""
         for key in match_on:
             table, value = (self._by_domain, lead.domain) if key == "domain" else (self._by_company, company_key(lead.company))
             for lead_id, owner_id, company, stage in reversed(table.get(value or "", [])):
-                if lead_id != lead.id:
+                if lead_id != lead.id and stage in stages:
                     shown = lead.domain if key == "domain" else (lead.company or value)
                     return AccountOwner(owner_id, key, shown or "", lead_id, company, stage)
         return None

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from leadpilot.tools.routing.policy_outcomes import duration_text
+from leadpilot.tools.routing.pool_members import member_weight
 
 TODAY_STRATEGIES = frozenset({"fewest_today", "weighted_today"})
 
@@ -47,9 +48,7 @@ def choose_today(strategy: str, pool_name: str, pool: Any, eligible: Sequence[An
     last = {c.rep.id: last_lead(snapshot, c.rep.id, now) for c in eligible}
     first = "first on the roster" if not pool.members else f"listed first in pool {pool_name}"
     if strategy == "weighted_today":
-        listed = pool.members
-        every = {rep.id: (listed[i].weight if i < len(listed) and listed[i].weight is not None else rep.weight)
-                 for i, rep in enumerate(members) if rep is not None}  # the whole pool's weights, the unavailable too
+        every = {rep.id: member_weight(pool, i, rep) for i, rep in enumerate(members) if rep is not None}  # the unavailable too
         weights = {c.rep.id: c.weight for c in eligible}
         total_weight = sum(every.values()) or 1.0
         dealt = sum(today[rep.id] if rep.id in today else workload.today(rep, now) for rep in members if rep is not None)
@@ -68,7 +67,7 @@ def choose_today(strategy: str, pool_name: str, pool: Any, eligible: Sequence[An
     tied = [c for c in ranked[1:] if primary[c.rep.id] == primary[best.rep.id]]
     if strategy == "weighted_today":
         counts = ", ".join(f"{c.rep.name} {today[c.rep.id]}" for c in ranked)
-        lead_in = (f"furthest below their share today in pool {pool_name} (weights "
+        lead_in = (f"furthest below their share today in pool {pool_name} (weights{' from capacity:' if pool.weights else ''} "
                    f"{', '.join(f'{c.rep.first_name} {c.weight:g}' for c in sorted(eligible, key=lambda c: c.index))}; "
                    f"{dealt} leads today — {counts}): {best.rep.name}'s share is {share[best.rep.id]:.1f}, has {today[best.rep.id]}")
     else:

@@ -133,7 +133,10 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
             if start >= len(leads):
                 await tell(client, respond, place, "There are no more leads in that list that you can see.")
                 return
-        page = blocks.page_blocks(leads, start=start, total=total, more_token=token, page_size=runtime.page_size)
+        from leadpilot.agent.answers import rep_names
+
+        names = await asyncio.to_thread(rep_names, runtime.db)  # each row's owner by name
+        page = blocks.page_blocks(leads, start=start, total=total, more_token=token, page_size=runtime.page_size, names=names)
         text = f"Leads {start + 1}–{min(start + runtime.page_size, len(leads))} of {total if total is not None else len(leads)}"
         if place["ephemeral"]:
             await respond(text=text, blocks=page, response_type="ephemeral", replace_original=False)
