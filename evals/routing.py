@@ -46,7 +46,8 @@ ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_
 # The fourth (Peoplewise, routing_policy4.roster.csv) likewise; its literal translation needed
 # `when_owner_unavailable` and `weights: capacity`.
 SUITES = (("routing.yaml", None), ("routing_constructs.yaml", "routing_constructs_policy.yaml"),
-          ("routing_policy3.yaml", "routing_policy3_policy.yaml"), ("routing_policy4.yaml", "routing_policy4_policy.yaml"))
+          ("routing_policy3.yaml", "routing_policy3_policy.yaml"), ("routing_policy4.yaml", "routing_policy4_policy.yaml"),
+          ("routing_policy5.yaml", "routing_policy5_policy.yaml"))
 CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "expect_owner_any_of", "rule", "why", "split"})
 SPLITS = ("tuning", "heldout")
 

@@ -247,7 +247,7 @@ def test_reports_render_as_tables_and_charts_in_the_web_chat_and_slack():
         png = render.chart_png(rows, chart={"type": kind, "x": "channel", "y": ["first_touch", "last_touch"], "title": "t"})
         assert png.startswith(b"\x89PNG")
     table = blocks.aggregate_table_block(rows)["text"]["text"]
-    assert "first_touch_share" in table and "85.0%" in table and "referral" in table
+    assert "first touch share" in table and "85.0%" in table and "referral" in table  # headers in words
 
     lead = {"id": 7, "company": "Acme", "contact_name": "Jo", "tier": "hot", "score": 90, "owner": ANA, "last_contacted_at": None,
             "follow_up": {"reason": "hot, never contacted (hot: every 2 days)", "suggested_time": "Fri 20 Nov 06:00–08:00 America/Los_Angeles",

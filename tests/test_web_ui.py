@@ -313,7 +313,7 @@ def test_analytics_answers_come_with_a_table_and_a_chart(demo, workdir, browser)
         answer = page.locator(ASSISTANT).last
         answer.locator("table").wait_for(timeout=30_000)
         headers = [h.strip().lower() for h in answer.locator("table thead th").all_inner_texts()]
-        assert headers == ["score bucket", "hot", "warm", "cold", "count"]
+        assert headers == ["score bucket", "hot", "warm", "cold", "leads"]  # a count column says what it counts
         cells = [[c.strip() for c in row.locator("td").all_inner_texts()] for row in answer.locator("table tbody tr").all()]
         for index, tier in enumerate(("hot", "warm", "cold"), start=1):
             assert sum(int(row[index]) for row in cells) == tiers.get(tier, 0)  # every lead of the tier, once
