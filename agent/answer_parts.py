@@ -3,17 +3,36 @@ comparison ("hot leads US vs Europe") as a small table, one column per side.
 
 `answers.compose_answer` words each result with its tool's writer and hands the texts and results
 here with the plan's layout: {"kind": "parts", "labels": [the part as asked, ...]} or {"kind":
-"compare", "labels": ["US", "Europe"]}.
+"compare", "labels": ["US", "Europe"]}. Also: days in filter wording as the answers write them
+("created since 7 Dec 2026", not 2026-12-07), for the answers and the chat surfaces' filter lines.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from leadpilot.memory.vocab import industry_label
 
 _METRICS = {"count": "Lead count", "conversion_rate": "Conversion rate", "avg_score": "Average score"}
+_GROUP_WORDS = {"owner": "rep", "segment": "company size"}  # a grouped comparison's corner cell: what its rows are
+
+
+_ISO_DAY = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d:T-])")
+
+
+def days_in_words(text: str) -> str:
+    """`text` with each ISO day in it ("created since 2026-12-07") as the answers write a day: "7 Dec 2026"."""
+    def said(found: re.Match[str]) -> str:
+        try:
+            day = date(*map(int, found.groups()))
+        except ValueError:
+            return found.group(0)
+        return f"{day.day} {day:%b %Y}"
+
+    return _ISO_DAY.sub(said, text) if "-" in text else text
 
 
 def _number(value: Any, metric: str) -> str:
@@ -67,7 +86,8 @@ def _compare(results: Sequence[dict[str, Any]], labels: Sequence[str]) -> str | 
     applied = [list(r.get("filters_applied") or []) for r in results]
     shared = [item for item in applied[0] if all(item in other for other in applied[1:])]
     header = f"{_METRICS.get(metric, metric)}, {' vs '.join(labels)}" + (f" ({'; '.join(shared)})" if shared else "") + ":"
-    columns = "| " + (group or "") + " | " + " | ".join(labels) + " |"
+    corner = _GROUP_WORDS.get(group, group.replace("_", " ")) if group else "measure"  # never an empty corner cell
+    columns = "| " + corner + " | " + " | ".join(labels) + " |"
     rule = "|" + "---|" * (len(labels) + 1)
     if group is None:
         rows = [f"| {_METRICS.get(metric, metric)} | " + " | ".join(_number(_total(r, metric), metric) for r in results) + " |"]
@@ -78,12 +98,18 @@ def _compare(results: Sequence[dict[str, Any]], labels: Sequence[str]) -> str | 
         by_side = [{row.get(group): row.get(metric) for row in r["rows"]} for r in results]
 
         def name(value: Any) -> str:
+            if value is None or value == "":
+                return "unassigned" if group == "owner" else "(none)"
             return industry_label(value) if group == "industry" and isinstance(value, str) else str(value)
 
         rows = [f"| {name(n)} | " + " | ".join(_number(side.get(n, 0 if metric == "count" else None), metric) for side in by_side) + " |"
                 for n in names[:12]]
     own = [f"{label}: {'; '.join(item for item in items if item not in shared) or 'no other filter'}" for label, items in zip(labels, applied)]
-    lines = [header, columns, rule, *rows, "Each side: " + " | ".join(own) + "."]
+    # Blank lines around the table: Markdown ends a table only at a blank line (the web chat would
+    # read the next line as a row); the terminal and Slack draw it from the same lines.
+    lines = [header, "", columns, rule, *rows, "", "Each side: " + " | ".join(own) + "."]
+    if group is not None and len(names) > len(rows):
+        lines.insert(len(lines) - 1, f"The first {len(rows)} of {len(names)} shown.")
     hidden = [(label, r.get("closed_not_shown")) for label, r in zip(labels, results)]
     if any(count for _, count in hidden):
         lines.append("Closed leads not shown: " + ", ".join(f"{label} {count or 0}" for label, count in hidden) + " — ask 'including closed'.")
@@ -103,19 +129,19 @@ def word_parts(texts: Sequence[str], results: Sequence[dict[str, Any]], layout: 
 _SCOPES = {"all": "including closed", "open": "open leads", "closed": "closed leads"}  # as the tools say them
 
 
-def _said(value: Any) -> str:
+def _said(value: Any, key: str = "") -> str:
     if isinstance(value, list):
-        return " or ".join(_said(v) for v in value)
+        return " or ".join(_said(v, key) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_said(v)}" for k, v in value.items())
-    return str(value)
+        return ", ".join(f"{k} {_said(v, k)}" for k, v in value.items())
+    return industry_label(value) if key == "industry" and isinstance(value, str) else days_in_words(str(value))
 
 
 def part_labels(calls: Sequence[dict[str, Any]]) -> list[str]:
     """A short label per tool call of a several-part answer, from what sets it apart from the others:
     "country US" and "region EUROPE" for a comparison, "tier hot" for one part of several questions
     (the calls' own words, so it holds for any backend); when nothing does, the part's own
-    conditions ("created after 2026-11-16"), or "all leads"."""
+    conditions ("created after 16 Nov 2026"), its grouping ("by industry"), or "all leads"."""
     same_tool = len({c.get("name") for c in calls}) == 1  # else "metric count" says only which tool it was
     arguments = [{**{k: v for k, v in (c.get("args") or {}).items() if k != "filter" and same_tool},
                   **((c.get("args") or {}).get("filter") or {})} for c in calls]
@@ -124,7 +150,8 @@ def part_labels(calls: Sequence[dict[str, Any]]) -> list[str]:
         own = {k: v for k, v in args.items() if len(calls) < 2 or any(other.get(k) != v for other in arguments if other is not args)}
         if not set(own) - {"scope"}:  # nothing but which leads sets it apart: its own conditions, with that
             own = (calls[number - 1].get("args") or {}).get("filter") or own
-        said = "; ".join(_SCOPES.get(value, str(value)) if key == "scope" else f"{key.replace('_', ' ')} {_said(value)}"
+        said = "; ".join(_SCOPES.get(value, str(value)) if key == "scope" else f"{key.replace('_', ' ')} {_said(value, key)}"
                          for key, value in own.items())
-        labels.append(said or "all leads")
+        group = (calls[number - 1].get("args") or {}).get("group_by")
+        labels.append(said or (f"by {_GROUP_WORDS.get(group, str(group).replace('_', ' '))}" if group else "all leads"))
     return labels

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from leadpilot.agent.answer_parts import days_in_words
 from leadpilot.agent.messages import ToolMessage
 from leadpilot.memory.vocab import industry_label, source_label
 
@@ -32,7 +33,7 @@ def _rep_names_statement() -> Any:
 
 
 def _filters(applied: Sequence[str]) -> str:
-    return "; ".join(applied) if applied else "no filters"
+    return days_in_words("; ".join(applied)) if applied else "no filters"
 
 
 def _closed_not_shown(result: dict[str, Any]) -> str:
@@ -41,7 +42,7 @@ def _closed_not_shown(result: dict[str, Any]) -> str:
     hidden = result.get("closed_not_shown")
     if not hidden:
         return ""
-    return f" {hidden} closed one{'s' if hidden != 1 else ''} not shown — ask 'including closed'."
+    return f" {hidden:,} closed one{'s' if hidden != 1 else ''} not shown — ask 'including closed'."
 
 
 def _lifecycle(result: dict[str, Any]) -> tuple[str, list[str]]:
@@ -63,7 +64,7 @@ def _search(result: dict[str, Any]) -> str:
     noun = which + ("lead" if total == 1 else "leads")
     if total == 0:
         return f"No {which}leads match ({_filters(applied)})." + _closed_not_shown(result)
-    text = f"Found {total} {noun} ({_filters(applied)})." + _closed_not_shown(result)
+    text = f"Found {total:,} {noun} ({_filters(applied)})." + _closed_not_shown(result)
     if offset := result.get("offset"):  # a later page of the list
         returned = result.get("returned", len(leads))
         if not returned:
@@ -115,6 +116,8 @@ def _aggregate(result: dict[str, Any], names: dict[str, str] | None = None) -> s
             return source_label(value)  # "(no source)", not the stored "unknown"
         if group == "owner":
             return names.get(value, value) if value and value != "unassigned" else "unassigned"  # the rep by name
+        if group == "stage" and isinstance(value, str):
+            return value.replace("_", " ").lower()  # "prospect 22", not PROSPECT
         return industry_label(value) if group == "industry" and isinstance(value, str) else str(value)
 
     label = {"count": "Lead count", "conversion_rate": "Conversion rate", "avg_score": "Average score"}[metric]
@@ -124,6 +127,8 @@ def _aggregate(result: dict[str, Any], names: dict[str, str] | None = None) -> s
         if metric == "count" and (arrivals := _arrivals(rows[0].get(metric), applied)):
             return arrivals
         return f"{label}: {fmt(rows[0].get(metric))} ({_filters(applied)})." + hidden
+    if metric == "count" and len(rows) == 1 and any(line.startswith(f"{group}: ") for line in applied):  # "how many hot leads?"
+        return f"{rows[0][metric]:,} {which}lead{'s' if rows[0][metric] != 1 else ''} ({_filters(applied)})." + hidden  # not "by tier: hot 74"
     parts = ", ".join(f"{name(row[group])} {fmt(row[metric])}" for row in rows[:8])
     more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
     return f"{label} by {group} ({_filters(applied)}): {parts}{more}." + hidden
@@ -195,11 +200,12 @@ def _score(result: dict[str, Any], asked: str | None = None) -> str:
     is warm (37), not hot." (after a closed lead's outcome)."""
     if "error" in result:
         return result["error"]
-    first = ""
-    if asked and result.get("score") is not None and result.get("tier") and result["tier"] != asked:
-        first = f"{result.get('company') or 'Lead ' + str(result['lead_id'])} is {result['tier']} ({result['score']}), not {asked}. "
-    elif asked and result.get("score") is None:
-        first = f"{result.get('company') or 'Lead ' + str(result['lead_id'])} is not {asked}: it has no score yet. "
+    from leadpilot.tools.scoring import not_the_tier
+
+    # The tool's asked_tier argument (either backend) says it; a plan's layout (older runs) gives the tier.
+    not_asked = result.get("not_asked") or not_the_tier(result.get("company") or f"Lead {result['lead_id']}", score=result.get("score"),
+                                                        tier=result.get("tier"), asked=asked)
+    first = f"{not_asked} " if not_asked else ""
     contact = (result.get("chosen") or {}).get("contact_name")
     text = f"Lead {result['lead_id']} ({result.get('company') or 'no company'}{', ' + contact if contact else ''}): "
     if result.get("score") is None:

@@ -132,6 +132,17 @@ _ITS_OWNER = Gated(
 )
 
 
+# "when was it last contacted?", "what stage are they in?", "is it still open?": a short question about one
+# field of the lead just discussed; its profile answers it. Lists ("which of them", "their leads") are not this.
+_IT_FIELD = Gated(
+    r"^\s*(?:and\s+|so\s+|ok\s+|okay\s+)?(?:when|what|what's|whats|where|which|how|is|was|has|have|did|does|do|are)\b"
+    r"(?!.*\b(?:leads|deals|accounts|companies|customers|ones|many|much|all|every|list|avg|average|mean|median|total|sum|count|number|most|top|of\s+(?:them|those|these))\b)"
+    r"(?=.*\b(?:contact(?:ed)?|touched|called|emailed|stage|status|open|closed|won|lost|owner|owns|rep|score|scored|tier|hot|warm|cold|"
+    r"based|located|where|created|added|email|phone|industry|size|employees|big|title|role|source)\b)"
+    r".*\b(?:it|its|it's|they|their|they're|them|he|she|his|her|this\s+(?:one|lead)|that\s+(?:one|lead))\b"
+)
+
+
 def read_intent(
     question: str, *, companies: dict[str, str], last_lead_ids: tuple[int, ...] = (), reps: dict[str, str] | None = None,
     contacts: dict[str, str] | None = None, last_lead_id: int | None = None,
@@ -195,6 +206,10 @@ def read_intent(
             return Intent("explain_score", target(text))
         except TargetMissing:
             return None
+    if len(text.split()) <= 9 and (_IT_FIELD.search(text) or _ABOUT_IT.search(text) or _ITS_OWNER.search(text)):
+        if last_lead_id is None:
+            raise TargetMissing(text)  # "who owns it?" with nothing said before: ask which lead, not "what to look up"
+        return Intent("get_lead", {"lead_id": last_lead_id})
     return None
 
 

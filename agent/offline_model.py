@@ -151,7 +151,9 @@ def offline_reply(
     missing = [c.name for c in decision.calls if available_tools and c.name not in available_tools]
     if missing:
         return AIMessage(content=f"I would need the {', '.join(missing)} tool, which is not available here.")
-    calls = [{"name": c.name, "args": c.args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"} for c in decision.calls]
+    asked = decision.layout.get("tier") if decision.layout and decision.layout.get("kind") == "why" else None  # "why is X hot?"
+    calls = [{"name": c.name, "args": {**c.args, "asked_tier": asked} if asked and c.name == "explain_score" else c.args,
+              "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"} for c in decision.calls]
     # How the answer is to be worded (what was read another way, parts or a comparison) travels
     # with the calls, for the reply written once their results are in.
     wording = {k: v for k, v in (("readings", decision.readings), ("layout", decision.layout)) if v}

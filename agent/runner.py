@@ -81,12 +81,8 @@ def _part(call: dict[str, Any], artifact: dict[str, Any]) -> dict[str, Any]:
 def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
     answer = AgentAnswer(question=question, answer="", backend=backend)
     calls: dict[str | None, dict[str, Any]] = {}
-    asked_tier = None  # "why is X hot?": the tier asked about, for the score card to say "warm (37), not hot"
     for message in new_messages:
         if is_ai(message):
-            if message.tool_calls:
-                layout = (message.additional_kwargs.get("leadpilot_wording") or {}).get("layout") or {}  # offline_model._WORDING
-                asked_tier = layout.get("tier") if layout.get("kind") == "why" else None
             # On the LLM path, the toolbox calls behind the model's (`report` is the report's own tool).
             behind = message.additional_kwargs.get(RESOLVED) or []
             for n, call in enumerate(message.tool_calls):
@@ -110,7 +106,7 @@ def _collect(question: str, new_messages: list, backend: str) -> AgentAnswer:
                 answer.leads = [artifact["lead"]]
                 answer.total = 1
             elif artifact.get("kind") == "score":
-                answer.score_explanation = {**artifact, "asked_tier": asked_tier} if asked_tier else artifact
+                answer.score_explanation = artifact  # with asked_tier when the call named one ("why is X hot?")
     return answer
 
 

@@ -75,7 +75,7 @@ def build_vocabulary(session: Session) -> Vocabulary:
     return Vocabulary(cities=cities, reps=reps, rep_names=rep_names, companies=companies, contacts=contacts, sources=sources, industries=industries,
                       departments=departments, statuses=statuses, queues=queues, industry_labels=industry_labels, source_labels=source_labels,
                       kept_fields=kept_fields, deal_values=has_deal_values(extras), deal_columns=deal_columns(extras),
-                      countries=countries)
+                      countries=countries, states={s.lower(): s for s in session.scalars(select(Lead.state).distinct().where(Lead.state.is_not(None))) if s})
 
 
 # Columns whose values are no category to ask by: who and when, addresses, free text, links, amounts.

@@ -18,8 +18,8 @@ and the answer it should get, written as a filter over the data in a small decla
 A dataset asks about the demo data (seeded at the run's clock) unless a `<dataset>.store.yaml`
 beside it names another store: a lead CSV imported like `leadpilot import`, its rep roster, the
 clock its dates assume and whether rule scores apply (evals/nlq_stores.py; nlq_fresh2, a HubSpot export,
-nlq_fresh3, a Salesforce Lead report export, nlq_fresh4, a Zoho CRM Leads export, and nlq_fresh5, a
-Pipedrive Deals export, are four).
+nlq_fresh3, a Salesforce Lead report export, nlq_fresh4, a Zoho CRM Leads export, nlq_fresh5, a
+Pipedrive Deals export, and nlq_fresh6, a Freshsales Contacts export, are five).
 
 evals/nlq_truth.py evaluates that language itself, in plain Python over the leads and activities
 read from the store, deliberately apart from tools/leads/filter.py's SQL compilation: a compiler

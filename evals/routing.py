@@ -36,18 +36,19 @@ DEFAULT_NOW = "2026-11-20T12:00:00Z"
 DEFAULT_MIN_ACCURACY = 0.98
 REP_DOMAIN = "leadpilot.demo"
 Backend = Literal["offline", "openai"]
-LEAD_KEYS = frozenset({"company", "domain", "country", "state", "city", "industry", "employees", "source", "score", "tier", "language",
-                       "created", "extra"})
+LEAD_KEYS = frozenset({"company", "domain", "email", "website", "job_title", "country", "state", "city", "industry", "employees", "source",
+                       "score", "tier", "language", "created", "extra"})
 ROSTER_KEYS = frozenset({"clock", "out", "back", "inactive", "open_leads", "new_today", "last_lead", "pointers", "accounts", "attributes",
                          "imported"})
 # Each shipped dataset and the policy its labels were written from (datasets/<name>_policy.md in words).
 # The third is the Tallyrail policy on its own roster (routing_policy3.roster.csv), written and labelled
 # by someone who had not read the engine; its `split` marks the 40% held out before the first run.
 # The fourth (Peoplewise, routing_policy4.roster.csv) likewise; its literal translation needed
-# `when_owner_unavailable` and `weights: capacity`.
+# `when_owner_unavailable` and `weights: capacity`. The session-10 constructs (backups, ties, an account's own
+# when_team_unavailable, email/website/job_title in a case) are labelled in routing_constructs10.yaml.
 SUITES = (("routing.yaml", None), ("routing_constructs.yaml", "routing_constructs_policy.yaml"),
           ("routing_policy3.yaml", "routing_policy3_policy.yaml"), ("routing_policy4.yaml", "routing_policy4_policy.yaml"),
-          ("routing_policy5.yaml", "routing_policy5_policy.yaml"))
+          ("routing_policy5.yaml", "routing_policy5_policy.yaml"), ("routing_constructs10.yaml", "routing_constructs10_policy.yaml"))
 CASE_KEYS = frozenset({"id", "lead", "sequence", "roster", "expect", "expect_owner_any_of", "rule", "why", "split"})
 SPLITS = ("tuning", "heldout")
 
@@ -245,6 +246,7 @@ def _apply_roster(session: Any, case: Case, *, now: datetime, roster: _Roster) -
 
 def _insert_lead(session: Any, fields: dict[str, Any], *, now: datetime, index: int) -> Any:
     from leadpilot.memory.geo import country_code, state_code
+    from leadpilot.memory.lead_record import domain_of
     from leadpilot.memory.models import Lead
     from leadpilot.memory.vocab import industry_slug
 
@@ -252,7 +254,11 @@ def _insert_lead(session: Any, fields: dict[str, Any], *, now: datetime, index: 
     lead = Lead(
         external_id=f"EVAL-{index}",
         company=fields.get("company"),
-        domain=fields.get("domain"),
+        # As the import reads a row: the domain given, else the website's, else a work email's (not web mail).
+        domain=fields.get("domain") or domain_of(fields.get("website"), fields.get("email")),
+        email=fields.get("email"),
+        website=fields.get("website"),
+        job_title=fields.get("job_title"),
         country=country,
         state=state_code(fields.get("state"), country) if fields.get("state") else None,
         city=fields.get("city"),

@@ -2,7 +2,9 @@
 `leadpilot ask` terminal view), said the way a rep reads it: reps by name (their email only when no
 name is known), columns in words ("conversion rate", not `conversion_rate`), shares as percents, no
 "None", and a total row named by the question's filters ("open leads (tier: hot; industry:
-Fintech)", not "all leads" when the count was filtered).
+Fintech)", not "all leads" when the count was filtered). A several-part answer: each part's own table
+under its heading and the filters its parts share; a comparison's Markdown table cut out of the
+text for a surface that draws none; `ask --json` text with reps by name.
 
 Pure functions of the answer's data; `AgentAnswer.rep_names` (email -> name) comes from the store.
 """
@@ -67,8 +69,10 @@ def stage_text(value: Any) -> str:
 
 
 def filters_text(filters_applied: Sequence[str], names: Mapping[str, str] | None = None) -> str:
-    """The filters line under an answer: "tier: hot; owner: Oliver Bennett"."""
-    return with_names("; ".join(filters_applied), names)
+    """The filters line under an answer: "tier: hot; owner: Oliver Bennett; created since 7 Dec 2026"."""
+    from leadpilot.agent.answer_parts import days_in_words
+
+    return days_in_words(with_names("; ".join(filters_applied), names))
 
 
 def column_label(column: str) -> str:
@@ -92,6 +96,8 @@ def cell_text(column: str, value: Any, names: Mapping[str, str] | None = None) -
         return f"{round(value, 2):g}"
     if column in ("owner", "rep"):
         return rep_name(value, names)
+    if column == "stage":
+        return stage_text(value)
     if column in ("industry", "source"):
         from leadpilot.memory.vocab import industry_label, source_label
 
@@ -130,3 +136,68 @@ def rows_table(
             cells[0] = total_name(filters_applied, names)
         body.append(cells)
     return headers, body
+
+
+def split_tables(text: str) -> list[str | tuple[list[str], list[list[str]]]]:
+    """The answer's text cut at its Markdown tables (a comparison's): text pieces as they are, each
+    table as (headers, rows) for a surface that cannot draw Markdown (Slack, a terminal)."""
+    pieces: list[str | tuple[list[str], list[list[str]]]] = []
+    prose: list[str] = []
+    table: list[list[str]] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|") and line.rstrip().endswith("|"):
+            if prose:
+                pieces.append("\n".join(prose).strip("\n"))
+                prose = []
+            table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+            continue
+        if table:
+            body = [row for row in table[1:] if not all(set(cell) <= set("-: ") for cell in row)]
+            pieces.append((table[0], body))
+            table = []
+        prose.append(line)
+    if "\n".join(prose).strip():
+        pieces.append("\n".join(prose).strip("\n"))
+    return [piece for piece in pieces if piece != ""]
+
+
+def part_tables(answer: Any) -> list[tuple[str, dict[str, Any]]]:
+    """("Part 2 (tier hot):", part) for each part of a several-part answer whose leads or rows a
+    surface draws under the text — each part's own, not only the last one's. A part's one total
+    ("12 leads came in") and a comparison's figures are already in the text: not drawn again."""
+    parts = getattr(answer, "parts", None) or []
+    if len(parts) < 2:
+        return []
+    from leadpilot.agent.answer_parts import part_labels
+
+    names = getattr(answer, "rep_names", None)
+    compared = any(not isinstance(piece, str) for piece in split_tables(answer.answer or ""))
+    labels = part_labels([part["call"] for part in parts])
+    return [(f"Part {number} ({with_names(label, names)}):", part)
+            for number, (part, label) in enumerate(zip(parts, labels), start=1)
+            if part.get("leads") or (part.get("rows") and not compared and not _one_total(part["rows"]))]
+
+
+def _one_total(rows: Sequence[Mapping[str, Any]]) -> bool:
+    return len(rows) == 1 and next(iter(rows[0].values()), None) in _TOTAL_NAMES
+
+
+def answer_filters(answer: Any) -> list[str]:
+    """The filters line of an answer: a several-part answer's filters that every part shares (each
+    part's own are in its text), not the last part's."""
+    parts = getattr(answer, "parts", None) or []
+    if len(parts) < 2:
+        return list(answer.filters_applied or [])
+    each = [list(part.get("filters_applied") or []) for part in parts]
+    return [item for item in each[0] if all(item in other for other in each[1:])]
+
+
+def named_json(output: dict[str, Any], names: Mapping[str, str] | None) -> dict[str, Any]:
+    """`ask --json` as the plain text says it: reps by name in the answer's text and the parts'
+    labels (a part's and its rows' `part`); the data's email fields (a lead's or a row's `owner`)
+    keep the address."""
+    named = {**output, "answer": with_names(output.get("answer") or "", names)}
+    if output.get("parts"):
+        named["parts"] = [{**part, "label": with_names(str(part.get("label") or ""), names)} for part in output["parts"]]
+        named["rows"] = [{**row, "part": with_names(str(row["part"]), names)} if "part" in row else row for row in output.get("rows") or []]
+    return named

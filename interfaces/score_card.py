@@ -94,12 +94,9 @@ class ScoreCard:
     @property
     def not_asked(self) -> str | None:
         """'Northgate Capital is warm (37), not hot.' when asked why a lead is a tier it is not (None otherwise)."""
-        if not self.asked or self.tier == self.asked:
-            return None
-        name = self.company or f"Lead {self.lead_id}"
-        if self.score is None:
-            return f"{name} is not {self.asked}: it has no score yet."
-        return f"{name} is {self.tier or 'without a tier'} ({self.score}), not {self.asked}."
+        from leadpilot.tools.scoring import not_the_tier
+
+        return not_the_tier(self.company or f"Lead {self.lead_id}", score=self.score, tier=self.tier, asked=self.asked)
 
     @property
     def combined_note(self) -> str:

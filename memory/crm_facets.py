@@ -25,8 +25,8 @@ from sqlalchemy import ColumnElement, Float, String, case, cast, func, literal, 
 from leadpilot.memory.models import Lead
 
 CRM_RATING_COLUMNS: tuple[str, ...] = ("Deal - Label", "Rating", "Lead Rating")
-LOST_REASON_COLUMNS: tuple[str, ...] = ("Deal - Lost reason", "Lost Reason", "Closed Lost Reason")
-DEAL_VALUE_COLUMNS: tuple[str, ...] = ("Deal - Value", "Amount")
+LOST_REASON_COLUMNS: tuple[str, ...] = ("Deal - Lost reason", "Lost Reason", "Closed Lost Reason", "Lost reason")  # + Freshsales
+DEAL_VALUE_COLUMNS: tuple[str, ...] = ("Deal - Value", "Amount", "Open deals amount", "Won deals amount")  # + a Freshsales contact's
 PIPELINE_COLUMNS: tuple[str, ...] = ("Deal - Pipeline", "Pipeline")
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 

@@ -1,7 +1,9 @@
 """A CRM's own activity log, as the activities scoring and "not contacted in N days" read.
 
 Salesforce keeps what reps and leads did as Task and Event records on the Lead (`WhoId`), which a
-pull reads by SOQL (tools/crm/salesforce_history.py). Each becomes one activity:
+pull reads by SOQL (tools/crm/salesforce_history.py); HubSpot as email, call and meeting objects
+associated with the contact (CRM v3 objects, v4 associations: tools/crm/hubspot_history.py).
+Each becomes one activity:
 
 | Salesforce record                                                   | becomes                                   |
 |---------------------------------------------------------------------|-------------------------------------------|
@@ -10,14 +12,20 @@ pull reads by SOQL (tools/crm/salesforce_history.py). Each becomes one activity:
 | Event (or a closed Task of Type `Meeting`) that has begun            | `meeting` (outbound: we met)              |
 | an open Task (a to-do), an Event still to come, any other Task       | nothing: not a touch yet, or not one the store has a kind for |
 | Leadpilot's own summary Task (subject "Leadpilot summary")            | nothing: Leadpilot wrote it (its follow-up Tasks count once a rep closes them) |
+| HubSpot email, `hs_email_direction` EMAIL / FORWARDED_EMAIL / INCOMING_EMAIL | `email_sent`, inbound for INCOMING_EMAIL (the lead wrote to us), else outbound |
+| HubSpot call, `hs_call_direction` INBOUND / OUTBOUND                 | `call`, inbound for INBOUND, else outbound |
+| HubSpot meeting that has begun                                      | `meeting` (outbound: we met)              |
+| HubSpot email not sent (`hs_email_status` BOUNCED, FAILED, SCHEDULED, SENDING), a call that did not happen (`hs_call_status` CANCELED, FAILED, QUEUED, RINGING, CONNECTING, IN_PROGRESS, CALLING_CRM_USER), a meeting CANCELED, NO_SHOW or RESCHEDULED, anything still to come | nothing: no touch (a call BUSY or NO_ANSWER is one: the rep called) |
 
 When: a Task's CompletedDateTime, else its ActivityDate (the day, at 00:00 UTC), else its
-CreatedDate; an Event's StartDateTime (ActivityDateTime for an all-day one). The detail is the
-subject; meta `crm_activity` names the record ("salesforce:00T…") and `crm_type` what it was.
+CreatedDate; an Event's StartDateTime (ActivityDateTime for an all-day one); a HubSpot object's
+`hs_timestamp` (a meeting's `hs_meeting_start_time` first). The detail is the subject or title;
+meta `crm_activity` names the record ("salesforce:00T…", "hubspot:calls:123") and `crm_type` what it was.
 
 A pull reads a lead's whole log each time, so `replace_crm_history` stores it in place of the one
 the last pull stored (meta `crm_activity`): pulling again never duplicates, and a record deleted
-in the CRM goes. Outbound touches move the lead's last_contacted_at forward (never back), as a
+in the CRM goes. A kind the pull could not read (a HubSpot token without the scope for emails)
+is left as the last pull stored it. Outbound touches move the lead's last_contacted_at forward (never back), as a
 logged call does (memory.activities).
 """
 
@@ -98,14 +106,53 @@ def salesforce_activities(tasks: Iterable[Mapping[str, Any]], events: Iterable[M
     return activities, skipped
 
 
-def replace_crm_history(session: Session, leads: Iterable[tuple[int, Sequence[ImportedActivity]]]) -> int:
-    """Store each lead's CRM activity log in place of the one stored before (meta `crm_activity`);
-    other activities are untouched. Outbound touches move last_contacted_at forward. Returns how
-    many were stored."""
+# HubSpot: object type -> (the properties to read, the activity kind); `hubspot_activities` reads them.
+HUBSPOT_OBJECTS: dict[str, tuple[tuple[str, ...], ActivityKind]] = {
+    "emails": (("hs_timestamp", "hs_email_direction", "hs_email_status", "hs_email_subject"), ActivityKind.EMAIL_SENT),
+    "calls": (("hs_timestamp", "hs_call_direction", "hs_call_status", "hs_call_title"), ActivityKind.CALL),
+    "meetings": (("hs_timestamp", "hs_meeting_start_time", "hs_meeting_outcome", "hs_meeting_title"), ActivityKind.MEETING),
+}
+_NO_TOUCH = {  # statuses / outcomes of a HubSpot object that is no touch (the module's table)
+    "emails": ("hs_email_status", frozenset({"BOUNCED", "FAILED", "SCHEDULED", "SENDING"})),
+    "calls": ("hs_call_status", frozenset({"CANCELED", "FAILED", "QUEUED", "RINGING", "CONNECTING", "IN_PROGRESS", "CALLING_CRM_USER"})),
+    "meetings": ("hs_meeting_outcome", frozenset({"CANCELED", "NO_SHOW", "RESCHEDULED"})),
+}
+
+
+def hubspot_activities(object_type: str, objects: Iterable[Mapping[str, Any]], *, now: datetime) -> tuple[list[ImportedActivity], int]:
+    """One contact's HubSpot objects of one type (REST rows: id, properties) as activities (the
+    module's table), and how many were left out."""
+    kind = HUBSPOT_OBJECTS[object_type][1]
+    status_property, not_touches = _NO_TOUCH[object_type]
+    activities: list[ImportedActivity] = []
+    skipped = 0
+    for row in objects:
+        props = row.get("properties") or {}
+        status = str(props.get(status_property) or "").upper()
+        at = _when(props.get("hs_meeting_start_time"), props.get("hs_timestamp")) if kind == ActivityKind.MEETING \
+            else _when(props.get("hs_timestamp"))
+        if status in not_touches or at is None or at > now:
+            skipped += 1
+            continue
+        direction = str(props.get("hs_email_direction") or props.get("hs_call_direction") or "").upper()
+        inbound = direction in ("INCOMING_EMAIL", "INBOUND")
+        title = str(props.get("hs_email_subject") or props.get("hs_call_title") or props.get("hs_meeting_title") or "").strip()
+        activities.append(ImportedActivity(
+            kind.value, at, title[:500] or kind.value.replace("_", " "),
+            {HISTORY_KEY: f"hubspot:{object_type}:{row['id']}", "crm_type": f"{object_type[:-1]}/{status or direction or 'logged'}"},
+            direction=(Direction.INBOUND if inbound else Direction.OUTBOUND).value))
+    return activities, skipped
+
+
+def replace_crm_history(session: Session, leads: Iterable[tuple[int, Sequence[ImportedActivity]]], *,
+                        kinds: Sequence[str] = HISTORY_KINDS) -> int:
+    """Store each lead's CRM activity log in place of the one stored before (meta `crm_activity`,
+    of `kinds`: those the pull read); other activities are untouched. Outbound touches move
+    last_contacted_at forward. Returns how many were stored."""
     from leadpilot.memory.models import Lead
 
     by_lead = {lead_id: list(activities) for lead_id, activities in leads if lead_id is not None and lead_id > 0}
-    stored = replace_marked_activities(session, by_lead.items(), kinds=HISTORY_KINDS, marker=HISTORY_KEY)
+    stored = replace_marked_activities(session, by_lead.items(), kinds=kinds, marker=HISTORY_KEY)
     contact = {kind.value for kind in CONTACT_KINDS}
     for lead_id, activities in by_lead.items():
         touched = [a.occurred_at for a in activities if a.kind in contact and a.direction == Direction.OUTBOUND.value]

@@ -2,7 +2,8 @@
 
 CRMs export the person's email consent as a checkbox column — Zoho and Salesforce reports "Email
 Opt Out", Salesforce's API `HasOptedOutOfEmail`, HubSpot "Unsubscribed from all email"
-(`hs_email_optout`). The CSV import keeps such a column in the lead's `extra` as written and adds
+(`hs_email_optout`); Freshsales writes a "Subscription status" (Subscribed, Not subscribed,
+Unsubscribed: only Unsubscribed opts out). The CSV import keeps such a column in the lead's `extra` as written and adds
 every address whose cell is checked to the suppression list (memory.outbox.EmailSuppression,
 reason `unsubscribed`), so nurture emails and the outbox never write to someone who opted out in
 the CRM. A later file whose cell is unchecked does not lift the suppression: re-subscribing is the
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 OPT_OUT_COLUMNS: tuple[str, ...] = (
     "Email Opt Out", "Email Opt-Out", "HasOptedOutOfEmail", "Unsubscribed from all email", "hs_email_optout",
-    "Opted out of email", "Do Not Email", "Email Unsubscribed",
+    "Opted out of email", "Do Not Email", "Email Unsubscribed", "Subscription status",
 )
 _KEYS = frozenset(header_key(column) for column in OPT_OUT_COLUMNS)
 _CHECKED = frozenset({"true", "yes", "y", "1", "x", "checked", "opted out", "unsubscribed"})

@@ -71,6 +71,13 @@ NO_SOURCE = "unknown"
 # A deal's status (Pipedrive "Deal - Status": open | won | lost), beside its pipeline stage in `stage`:
 # the status decides open or closed, the stage is kept as written (memory.lifecycle).
 DEAL_STATUS_FIELD = "deal_status"
+# A contact's status within its lifecycle stage (Freshsales "Status" beside "Lifecycle stage"): a closing status
+# (Won, Lost, Unqualified) decides, an open one is kept as written in stage_raw and the lifecycle stage, as written,
+# in extra.lifecycle_raw (memory.lifecycle).
+CONTACT_STATUS_FIELD = "contact_status"
+LIFECYCLE_RAW_KEY = "lifecycle_raw"
+# An email cell holding several addresses (Freshsales "Emails"): the first is the email, the cell is kept as written.
+EMAILS_RAW_KEY = "emails_raw"
 # A record's engagement as a CRM states it (counts and dates by header or property name: memory.crm_engagement).
 ENGAGEMENT_FIELD = "engagement"
 # Derived by the store from the fields above at every write (`derived_columns`), never read from input.
@@ -80,6 +87,7 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
+_SEVERAL = re.compile(r"\s*[,;]\s*|\s+")  # between the addresses of one email cell
 _SIZE_CLEAN = re.compile(r"[,_\s]")
 _SIZE_RANGE = re.compile(r"^(\d+)\s*(?:-|–|to)\s*(\d+)$")
 _SIZE_PLUS = re.compile(r"^(\d+)\s*\+$")
@@ -256,6 +264,9 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     email = text_of("email")
     if email is not None:
         email = email.lower()
+        if ("," in email or ";" in email or " " in email) and len(several := _SEVERAL.split(email)) > 1 \
+                and all(_EMAIL.match(one) for one in several):
+            extra[EMAILS_RAW_KEY], email = text_of("email"), several[0]  # "Emails" (Freshsales): the first is the primary
         if len(email) > 254 or not _EMAIL.match(email):
             problems.append(FieldProblem("email", email, "not a valid email address"))
             email = None
@@ -316,6 +327,11 @@ def validate_lead(raw: Mapping[str, Any], *, now: datetime) -> ValidatedLead:
     deal_status = text_of(DEAL_STATUS_FIELD)
     if deal_status is not None:  # a deal export: the status says open or closed, the stage where in the pipeline
         stage = _deal_stage(deal_status, stage_raw, warnings)
+    elif (contact_status := text_of(CONTACT_STATUS_FIELD)) is not None:  # the status within the lifecycle stage
+        stage = _contact_stage(contact_status, stage_raw)
+        if stage_raw:
+            extra[LIFECYCLE_RAW_KEY] = stage_raw
+        stage_raw = contact_status  # the team's finer word, kept as written
     else:
         stage = (parse_stage(stage_raw) or _crm_status_stage(stage_raw)) if stage_raw else None
     if stage_raw and stage is None:
@@ -405,6 +421,13 @@ def _crm_status_stage(raw: str) -> Stage | None:
     from leadpilot.memory.lifecycle import crm_status_stage
 
     return crm_status_stage(raw)
+
+
+def _contact_stage(status: str, lifecycle: str | None) -> Stage | None:
+    """A contact's stage from its lifecycle stage and its status within it (memory.lifecycle's table)."""
+    from leadpilot.memory.lifecycle import contact_status_stage
+
+    return contact_status_stage(status, lifecycle)
 
 
 def _deal_stage(status: str, stage_raw: str | None, warnings: list[FieldProblem]) -> Stage | None:

@@ -39,8 +39,25 @@ open deal's stage is read from Pipedrive's default pipeline, the stage kept as w
 | open: Proposal Made, Negotiations Started                | OPPORTUNITY |
 | open: another stage (a team's own pipeline)              | as any stage spelling, else LEAD with a warning |
 
+A contact export with a status within each lifecycle stage (Freshsales: "Lifecycle stage" Lead /
+Sales Qualified Lead / Customer, and "Status" within it) reads the lifecycle stage as above; the
+status closes the contact whatever its stage, and an open status that says a deal is on the table
+moves it forward (never back). The status is kept as written in `extra.stage_raw` (the team's finer
+word), the lifecycle stage in `extra.lifecycle_raw`:
+
+| Freshsales lifecycle stage / status                      | stage       |
+|---|---|
+| any / Won (a closed-won spelling: Closed Won, Converted)  | CUSTOMER (converted=True) |
+| any / Lost, Unqualified (Disqualified, Junk Lead, Closed Lost, ...) | LOST (converted=False) |
+| Lead / New, Contacted, Interested, any open status       | LEAD        |
+| Sales Qualified Lead / Qualified, Demo Done, any open status | PROSPECT |
+| Lead or Sales Qualified Lead / Negotiation, Proposal     | OPPORTUNITY |
+| Customer / an open status                                | CUSTOMER (converted=True) |
+| no lifecycle stage / an open status                      | as any stage spelling, else LEAD with a warning |
+
 "MQLs" are the leads whose `qualification_condition("mql")` holds: stage LEAD and a kept
-spelling that says marketing-qualified (compared letters-only, any case).
+spelling (extra.stage_raw) that says marketing-qualified, or an open lead whose lifecycle_raw says
+so (compared letters-only, any case).
 """
 
 from __future__ import annotations
@@ -51,7 +68,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from leadpilot.memory.models import Lead
-from leadpilot.memory.vocab import Stage
+from leadpilot.memory.vocab import OPEN_STAGES, Stage
 
 # Qualification -> (the store's stage, the kept spellings that say it, letters only, lower case).
 QUALIFICATIONS: dict[str, tuple[Stage, tuple[str, ...]]] = {
@@ -86,6 +103,12 @@ PIPEDRIVE_DEAL_STAGES: dict[str, Stage] = {
 }
 # A deal's status as the store reads it: closed (CUSTOMER, LOST) or open (None: the stage says where).
 DEAL_STATUSES: dict[str, Stage | None] = {"open": None, "won": Stage.CUSTOMER, "lost": Stage.LOST}
+# A contact's open status that moves it past its lifecycle stage (a deal on the table); closing statuses: `contact_status_stage`.
+CONTACT_STATUS_FORWARD: dict[str, Stage] = {
+    "Negotiation": Stage.OPPORTUNITY, "In Negotiation": Stage.OPPORTUNITY, "Proposal": Stage.OPPORTUNITY,
+    "Proposal Sent": Stage.OPPORTUNITY,
+}
+_ORDER = {stage: rank for rank, stage in enumerate((Stage.DISCOVERY, Stage.LEAD, Stage.PROSPECT, Stage.OPPORTUNITY))}
 
 
 def lifecycle_key(raw: str) -> str:
@@ -99,11 +122,27 @@ _CRM_STATUS: dict[str, Stage] = {
 
 
 _DEAL_STAGE: dict[str, Stage] = {lifecycle_key(raw): stage for raw, stage in PIPEDRIVE_DEAL_STAGES.items()}
+_CONTACT_FORWARD: dict[str, Stage] = {lifecycle_key(raw): stage for raw, stage in CONTACT_STATUS_FORWARD.items()}
 
 
 def deal_pipeline_stage(raw: str) -> Stage | None:
     """The stage an open deal at this pipeline stage is in (Pipedrive's default pipeline), or None."""
     return _DEAL_STAGE.get(lifecycle_key(raw))
+
+
+def contact_status_stage(status: str, lifecycle: str | None) -> Stage | None:
+    """The stage of a contact at `lifecycle` (its lifecycle stage, any spelling) with `status` within it
+    (the module's Freshsales table); None when neither says a stage."""
+    from leadpilot.memory.vocab import parse_stage
+
+    said = parse_stage(status) or crm_status_stage(status) or deal_pipeline_stage(status)
+    if said in (Stage.CUSTOMER, Stage.LOST):
+        return said  # a closing status decides
+    base = (parse_stage(lifecycle) or crm_status_stage(lifecycle)) if lifecycle else None
+    forward = _CONTACT_FORWARD.get(lifecycle_key(status))
+    if forward is not None and (base is None or _ORDER.get(base, 99) < _ORDER[forward]):
+        return forward
+    return base if lifecycle else said
 
 
 def crm_status_stage(raw: str) -> Stage | None:
@@ -126,12 +165,15 @@ def qualification_of(stage: str | None, stage_raw: str | None) -> str | None:
 def qualification_condition(name: str) -> ColumnElement[bool]:
     """SQL for "the lead is an MQL" (name: a QUALIFICATIONS key), on SQLite and PostgreSQL."""
     stage, spellings = QUALIFICATIONS[name]
-    return and_(Lead.stage == stage.value, _kept_key().in_(spellings))
+    # Beside a contact status the lifecycle stage is kept apart: an SQL in negotiation (OPPORTUNITY) is still an SQL.
+    at_stage = Lead.stage.in_([s.value for s in OPEN_STAGES]) if stage in OPEN_STAGES else Lead.stage == stage.value
+    return or_(and_(Lead.stage == stage.value, _kept_key().in_(spellings)), and_(at_stage, _kept_key("lifecycle_raw").in_(spellings)))
 
 
-def _kept_key() -> ColumnElement[str]:
-    """The lead's kept lifecycle spelling (extra.stage_raw), lower case without spaces, dashes or underscores."""
-    kept = func.lower(Lead.extra["stage_raw"].as_string())
+def _kept_key(key: str = "stage_raw") -> ColumnElement[str]:
+    """The lead's kept lifecycle spelling (extra.stage_raw; extra.lifecycle_raw beside a contact status), lower
+    case without spaces, dashes or underscores."""
+    kept = func.lower(Lead.extra[key].as_string())
     for separator in (" ", "-", "_"):
         kept = func.replace(kept, separator, "")
     return kept

@@ -1,12 +1,19 @@
-"""SQLAlchemy 2 typed models of the lead store. The schema itself comes from Alembic migrations."""
+"""SQLAlchemy 2 typed models of the lead store. The schema itself comes from Alembic migrations.
+
+Tables a `leadpilot ask` never reads are Core tables whose ORM classes are mapped on first use
+(map_on_first_use): a one-question process builds and configures only the mappers it needs (#21)."""
 
 from __future__ import annotations
 
+import sys
+import threading
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Column,
+    Table,
     event,
     inspect,
     Boolean,
@@ -211,45 +218,64 @@ class Activity(Base):
     lead: Mapped[Lead] = relationship(back_populates="activities")
 
 
-class Assignment(Base):
-    """Who got a lead, when, by which rule, and why; with every candidate considered."""
+# The tables no `leadpilot ask` reads (#21): Core tables in the metadata from the start, their ORM classes
+# (Assignment, AuditEvent, RoutingPointer) mapped onto them on first use (map_on_first_use), so a
+# one-question process neither builds nor configures their mappers.
+assignments = Table(
+    "assignments", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("lead_id", ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("rep_id", ForeignKey("reps.id", ondelete="SET NULL"), index=True),
+    Column("assigned_at", UTCDateTime(), nullable=False),
+    Column("rule", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("candidates", JSONType, nullable=False, default=list),
+    Column("actor", String(254), nullable=False, default="system"),
+)
 
-    __tablename__ = "assignments"
+audit_events = Table(
+    "audit_events", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("lead_id", ForeignKey("leads.id", ondelete="CASCADE")),  # None: a policy change
+    Column("at", UTCDateTime(), nullable=False),
+    Column("field", String(32), nullable=False),  # score | tier | stage | owner | policy
+    Column("old_value", String(200)),
+    Column("new_value", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(254), nullable=False, default="system"),
+    Index("ix_audit_events_lead_at", "lead_id", "at"),
+)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"), index=True)
-    assigned_at: Mapped[datetime] = mapped_column()
-    rule: Mapped[str | None] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text)
-    candidates: Mapped[list[Any]] = mapped_column(default=list)
-    actor: Mapped[str] = mapped_column(String(254), default="system")
-
-    rep: Mapped[Rep | None] = relationship(lazy="joined")
-
-
-class AuditEvent(Base):
-    """A change of a lead's score, tier, stage or owner, or of a policy (no lead), with its reason."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_lead_at", "lead_id", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))  # None: a policy change
-    at: Mapped[datetime] = mapped_column()
-    field: Mapped[str] = mapped_column(String(32))  # score | tier | stage | owner | policy
-    old_value: Mapped[str | None] = mapped_column(String(200))
-    new_value: Mapped[str | None] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(254), default="system")
+routing_pointers = Table(
+    "routing_pointers", Base.metadata,
+    Column("pool", String(100), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Column("last_rep_id", ForeignKey("reps.id", ondelete="SET NULL")),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
 
 
-class RoutingPointer(Base):
-    """Where a round-robin pool stands, so fairness survives restarts."""
+def map_on_first_use(module: str, later: dict[str, tuple[Table, str | None]], properties: dict[str, dict[str, Any]] | None = None):
+    """A module `__getattr__` that maps ORM classes (name: table, docstring) onto Core tables when one is
+    first asked for — all of them at once, under a lock (the Slack app answers on threads)."""
+    lock = threading.Lock()
+    namespace = sys.modules[module].__dict__
 
-    __tablename__ = "routing_pointers"
+    def __getattr__(name: str) -> Any:
+        if name not in later:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        with lock:
+            if name not in namespace:
+                for class_name, (table, doc) in later.items():
+                    body = {"__table__": table, "__doc__": doc, "__module__": module, **(properties or {}).get(class_name, {})}
+                    namespace[class_name] = type(class_name, (Base,), body)
+        return namespace[name]
 
-    pool: Mapped[str] = mapped_column(String(100), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    last_rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"))
-    updated_at: Mapped[datetime] = mapped_column()
+    return __getattr__
+
+
+__getattr__ = map_on_first_use(__name__, {
+    "Assignment": (assignments, "Who got a lead, when, by which rule, and why; with every candidate considered."),
+    "AuditEvent": (audit_events, "A change of a lead's score, tier, stage or owner, or of a policy (no lead), with its reason."),
+    "RoutingPointer": (routing_pointers, "Where a round-robin pool stands, so fairness survives restarts."),
+}, {"Assignment": {"rep": relationship(Rep, lazy="joined")}})

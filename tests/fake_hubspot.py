@@ -1,7 +1,9 @@
 """A loopback HubSpot that speaks the CRM v3/v4 REST wire format closely enough for the official
 `hubspot-api-client`: owners, contacts list and search (paging with `after`), companies and their
 associations, batch upserts of contacts (by email), notes and tasks (by a unique property), default
-associations — and the faults a real one has: 429 with Retry-After, 5xx, a revoked token (401).
+associations, a contact's emails, calls and meetings (v4 association batch read with per-contact
+paging, v3 batch read) — and the faults a real one has: 429 with Retry-After, 5xx, a revoked token
+(401), a token without the scope for an object type (403 MISSING_SCOPES).
 
 It records every idempotency key it is sent (`objectWriteTraceId`) so tests can tell a change
 applied twice from a change sent once; `python -m tests.fake_hubspot --port N --contacts K` serves
@@ -142,6 +144,10 @@ class FakeHubSpot(JsonServer):
         self._listed: list[dict[str, Any]] | None = None
         self.search_afters: list[str | None] = []  # the `after` of every search (HubSpot refuses past 10,000)
         self.owner_writes: Counter[tuple[str, str]] = Counter()  # (contact id, owner id) per write that set an owner
+        self.activities: dict[str, dict[str, dict[str, Any]]] = {"emails": {}, "calls": {}, "meetings": {}}  # type -> id -> object
+        self.activity_links: dict[str, dict[str, list[str]]] = {kind: {} for kind in self.activities}  # type -> contact -> ids
+        self.association_page = 500  # associations per contact per page (HubSpot's own page size)
+        self.scopes_missing: dict[str, str] = {}  # object type -> the scope HubSpot says the token lacks (403)
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -184,6 +190,19 @@ class FakeHubSpot(JsonServer):
             contact = self.contacts[contact_id]
             contact["properties"].update({k: _wire(v) for k, v in properties.items()}, lastmodifieddate=at)
             contact["updatedAt"] = at
+
+    def add_activity(self, object_type: str, contact_id: str, **properties: Any) -> str:
+        """A rep logs an email, call or meeting on the contact: HubSpot updates the contact's activity
+        date (notes_last_updated), so its lastmodifieddate moves too."""
+        with self.lock:
+            object_id = self.next_id()
+            at = self.tick()
+            self.activities[object_type][object_id] = {"id": object_id, "properties": {**{k: _wire(v) for k, v in properties.items()},
+                                                                                        "hs_object_id": object_id},
+                                                       "createdAt": at, "updatedAt": at, "archived": False}
+            self.activity_links[object_type].setdefault(contact_id, []).append(object_id)
+            self.edit_contact(contact_id, notes_last_updated=at)
+            return object_id
 
     def contact_by_email(self, email: str) -> dict[str, Any] | None:
         return next((c for c in self.contacts.values() if (c["properties"].get("email") or "").lower() == email.lower()), None)
@@ -233,6 +252,13 @@ class FakeHubSpot(JsonServer):
                     results.append({"from": {"id": str(item["id"])}, "to": [{"toObjectId": int(company), "associationTypes": [
                         {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"}]}]})
             return 200, {}, {"status": "COMPLETE", "results": results, "startedAt": iso(self.clock), "completedAt": iso(self.clock)}
+        if method == "POST" and (m := re.fullmatch(r"/crm/v4/associations/contacts/(emails|calls|meetings)/batch/read", path)):
+            return self._denied(m.group(1)) or (200, {}, self._activity_links(m.group(1), body))
+        if method == "POST" and (m := re.fullmatch(r"/crm/v3/objects/(emails|calls|meetings)/batch/read", path)):
+            store, props = self.activities[m.group(1)], body.get("properties") or None
+            results = [self._shown(store[str(i["id"])], props) for i in body.get("inputs", []) if str(i["id"]) in store]
+            return self._denied(m.group(1)) or (200, {}, {"status": "COMPLETE", "results": results, "startedAt": iso(self.clock),
+                                                          "completedAt": iso(self.clock)})
         if method == "POST" and path == "/crm/v3/objects/companies/batch/read":
             props = body.get("properties") or None
             results = [self._shown(self.companies[str(i["id"])], props) for i in body.get("inputs", []) if str(i["id"]) in self.companies]
@@ -246,6 +272,34 @@ class FakeHubSpot(JsonServer):
                 self.associations.add((m.group(1), str(item["from"]["id"]), str(item["to"]["id"])))
             return 200, {}, {"status": "COMPLETE", "results": [], "startedAt": iso(self.clock), "completedAt": iso(self.clock)}
         raise KeyError(f"{method} {path}")
+
+    _TYPE_IDS = {"emails": 197, "calls": 193, "meetings": 199}  # HubSpot's contact_to_email / _call / _meeting_event
+
+    def _denied(self, object_type: str):
+        if object_type not in self.scopes_missing:
+            return None
+        return 403, {}, {"status": "error", "category": "MISSING_SCOPES", "correlationId": "5b1d0c6e-0000-4000-8000-000000000403",
+                         "message": "This app hasn't been granted all required scopes to make this call. Read more about required "
+                                    "scopes here: https://developers.hubspot.com/scopes.",
+                         "errors": [{"message": "One or more of the following scopes are required.",
+                                     "context": {"requiredGranularScopes": [self.scopes_missing[object_type]]}}],
+                         "links": {"scopes": "https://developers.hubspot.com/scopes"}}
+
+    def _activity_links(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        results = []
+        for item in body.get("inputs", []):
+            ids = self.activity_links[object_type].get(str(item["id"]), [])
+            start = int(item.get("after") or 0)
+            chunk = ids[start:start + self.association_page]
+            if not chunk:
+                continue
+            row: dict[str, Any] = {"from": {"id": str(item["id"])}, "to": [
+                {"toObjectId": int(i), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": self._TYPE_IDS[object_type],
+                                                             "label": None}]} for i in chunk]}
+            if start + self.association_page < len(ids):
+                row["paging"] = {"next": {"after": str(start + self.association_page), "link": None}}
+            results.append(row)
+        return {"status": "COMPLETE", "results": results, "startedAt": iso(self.clock), "completedAt": iso(self.clock)}
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         self.search_afters.append(body.get("after"))

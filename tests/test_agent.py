@@ -280,7 +280,7 @@ def test_single_lead_intents_explain_enrich_duplicates_and_respect_visibility(st
     with store.session() as session:
         vaultline = session.scalar(select(Lead).where(Lead.company == "Vaultline"))
     explained = run_agent("why is Vaultline hot?", deps=deps_for(store))
-    assert explained.tool_calls == [{"name": "explain_score", "args": {"company": "Vaultline"}}]
+    assert explained.tool_calls == [{"name": "explain_score", "args": {"company": "Vaultline", "asked_tier": "hot"}}]
     assert f"Lead {vaultline.id} (Vaultline): {vaultline.score}, {vaultline.tier}" in explained.answer
     assert "source" in explained.answer  # the per-category lines
 

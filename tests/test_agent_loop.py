@@ -129,8 +129,8 @@ def test_head_revision_is_alembics_head():
 def test_a_cold_ask_loads_no_langchain_langgraph_or_alembic_and_reuses_the_vocabulary(tmp_path):
     """Two `ask` processes on a current store: neither imports any LangChain or LangGraph module (not
     even langchain_core's messages: the offline path's are plain, agent/messages.py) nor Alembic nor
-    pydantic-settings, and
-    the second reads the vocabulary the first kept instead of rebuilding it."""
+    pydantic-settings, nor maps the ORM classes of tables an ask does not read (its run is logged
+    through the Core table), and the second reads the vocabulary the first kept instead of rebuilding it."""
     data = tmp_path / "data"
     db = open_database(f"sqlite:///{data / 'leadpilot.db'}")  # migrated once, as `leadpilot seed` would
     seed_demo(db, now=NOW, n_leads=200)
@@ -150,7 +150,10 @@ except SystemExit:
 heavy = sorted(name for name in sys.modules if name.split(".")[0].startswith(("langchain", "langgraph", "alembic", "typer", "click"))
                or name == "sqlalchemy.dialects.postgresql"  # #21: a plain ask needs no Typer, and SQLite no PostgreSQL dialect
                or name.split(".")[0] in ("pydantic_settings", "dotenv"))  # #21: settings read without them (no .env here)
-print(json.dumps({"heavy": heavy[:5], "built": len(built)}), file=sys.stderr)
+from leadpilot.memory import conversations, models  # #21: tables no ask reads get ORM classes only on first use
+mapped = sorted(name for name in ("Assignment", "AuditEvent", "RoutingPointer") if name in vars(models))
+mapped += sorted(name for name in ("Conversation", "ConversationMessage", "AgentRun") if name in vars(conversations))
+print(json.dumps({"heavy": heavy[:5], "built": len(built), "mapped": mapped}), file=sys.stderr)
 """
     env = {"LEADPILOT_DATA_DIR": str(data), "LEADPILOT_NOW": NOW.isoformat(), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     runs = []
@@ -158,8 +161,15 @@ print(json.dumps({"heavy": heavy[:5], "built": len(built)}), file=sys.stderr)
         done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=True)
         assert json.loads(done.stdout)["tool_calls"][0]["name"] == "search_leads"
         runs.append(json.loads(done.stderr.strip().splitlines()[-1]))
-    assert runs[0] == {"heavy": [], "built": 1}
-    assert runs[1] == {"heavy": [], "built": 0}
+    assert runs[0] == {"heavy": [], "built": 1, "mapped": []}
+    assert runs[1] == {"heavy": [], "built": 0, "mapped": []}
+    db = open_database(f"sqlite:///{data / 'leadpilot.db'}")
+    with db.session() as session:  # each run still logged, through the Core table; the ORM class maps when asked for
+        from leadpilot.memory.conversations import AgentRun, recent_runs
+
+        assert [run.question for run in recent_runs(session)] == ["show hot leads in fintech not contacted in 3 days"] * 2
+        assert isinstance(recent_runs(session)[0], AgentRun)
+    db.dispose()
     assert list((data / "cache").glob("vocabulary-*.pickle"))
     assert (data / "cache" / "regex-needs.json").is_file()  # what the reader's patterns need (agent/regex_gate.py)
 

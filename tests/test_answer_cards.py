@@ -208,3 +208,66 @@ def test_a_lead_list_in_a_narrow_terminal_keeps_whole_names(store):
     wide_header = next(line for line in wide.getvalue().splitlines() if "company" in line)
     assert "contact" in wide_header.replace("last contact", "") and "industry" in wide_header
     assert "(contact, industry and city" not in wide.getvalue()
+
+
+# -- several parts and comparisons: each part's own table, a corner cell with a word ---------------
+
+
+def test_a_comparison_reads_in_every_interface(store):
+    answer = ask(store, "hot leads US vs Europe")
+    lines = answer.answer.splitlines()
+    header = next(n for n, line in enumerate(lines) if line.startswith("|"))
+    assert lines[header - 1] == "" and lines[header].replace(" ", "") == "|measure|US|Europe|"  # a word in the corner
+    end = max(n for n, line in enumerate(lines) if line.startswith("|"))
+    assert lines[end + 1] == "" and lines[end + 2].startswith("Each side:")  # Markdown ends the table there, not at "Each side"
+    counts = [str(part["rows"][0]["count"]) for part in answer.parts]
+    blocks = slack_blocks.answer_blocks(answer)
+    said = blocks[0]["text"]["text"]
+    assert "```" in said and "|---" not in said and "| US |" not in said  # Slack draws no Markdown tables: a code block
+    assert re.search(r"Lead count\s+" + r"\s+".join(counts), said), said
+    assert not any(str(block.get("block_id", "")).startswith("aggregate") for block in blocks)  # not the last side's table again
+    shared = answer_view.answer_filters(answer)
+    assert "tier: hot" in shared and not any("region" in item or "country" in item for item in shared)  # not the last side's
+    assert render.part_sections(answer) == []  # the web chat: the table is in the text
+
+
+def test_each_part_of_a_several_part_answer_is_drawn_under_its_heading(store):
+    answer = ask(store, "how many leads by industry and show me hot leads in fintech")
+    assert [part["call"]["name"] for part in answer.parts] == ["aggregate_leads", "search_leads"]
+    counted, listed = answer.parts
+    assert counted["rows"] and listed["leads"]
+    blocks = slack_blocks.answer_blocks(answer)
+    ids = [block["block_id"] for block in blocks if "block_id" in block]
+    assert len(ids) == len(set(ids))  # Slack refuses a message whose block ids repeat
+    text = block_text({"blocks": blocks})
+    assert "Part 1 (by industry):" in text and "Part 2 (tier hot; industry Fintech):" in text
+    first = text.split("Part 1 (by industry):")[1].split("Part 2")[0]  # part 1's own rows, under its heading
+    assert all(re.search(rf"{re.escape(slack_blocks.escape(answer_view.cell_text('industry', row['industry'])))}\s+{row['count']}\n", first)
+               for row in counted["rows"][:5]), first
+    assert listed["leads"][0]["company"] in text.split("Part 2")[1]
+    web = render.part_sections(answer)
+    assert len(web) == 2 and "| industry | leads |" in web[0] and f"| {listed['leads'][0]['id']} |" in web[1]
+    total = ask(store, "how many leads came in this week and show me hot leads in fintech")
+    assert [heading for heading, _ in answer_view.part_tables(total)] == ["Part 2 (tier hot; industry Fintech):"]  # a total is said in the text
+
+
+def test_ask_json_names_reps_in_its_text_and_keeps_email_fields(store):
+    from leadpilot.interfaces.cli.one_question import answer_json
+
+    names = reps(store)
+    answer = ask(store, "how many open leads by owner and how many are hot by owner")
+    raw = answer_json(answer)
+    assert set(EMAIL.findall(raw["answer"])) & set(names)  # the agent's text holds the emails the tools return
+    named = answer_view.named_json(raw, answer.rep_names)
+    assert not set(EMAIL.findall(named["answer"])) & set(names) and sum(name in named["answer"] for name in names.values()) >= 3
+    assert named["rows"] == [{**row, "part": answer_view.with_names(row["part"], names)} for row in raw["rows"]]
+    assert {row["owner"] for row in named["rows"]} - {"unassigned"} <= set(names)  # an email field keeps the address
+    assert named["tool_calls"] == raw["tool_calls"] and named["leads"] == raw["leads"]
+
+
+def test_days_and_activity_kinds_in_words():
+    assert answer_view.filters_text(["created since 2026-12-07", "tier: hot"]) == "created since 7 Dec 2026; tier: hot"
+    assert answer_view.filters_text(["updated 2026-12-07T10:00:00"]) == "updated 2026-12-07T10:00:00"  # a time, not a day
+    lead = {"id": 7, "company": "Acme", "activities": [{"occurred_at": "2026-12-01T09:00:00+00:00", "kind": "email_opened",
+                                                         "direction": "inbound"}]}
+    assert "- 1 Dec 2026 email opened (inbound)" in render.lead_card(lead)

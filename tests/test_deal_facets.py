@@ -119,6 +119,23 @@ def test_a_hot_word_is_the_crm_label_where_the_store_keeps_one(deals):
     assert "Read 'hot'" in hot.answer and "score" in hot.answer  # says what it read, and how to ask for the tier
 
 
+def test_the_crm_label_is_read_into_the_typed_field_with_the_leads_of_its_column(deals):
+    """The reader writes the CRM's hot / warm / cold label as `crm_label` (the field an LLM fills), never as a
+    kept-column condition: the same leads as that column's own condition, "labelled" and "not hot" too."""
+    from leadpilot.tools.leads import SearchLeads, Viewer, search_leads
+
+    def column(values):
+        with deals.session() as session:
+            query = SearchLeads.model_validate({"filter": {"kept": [{"column": "Deal - Label", "values": values}]}})
+            return {lead["company"].removesuffix(" Hoteles") for lead in search_leads(session, query=query, viewer=Viewer(), now=NOW, row_cap=100).leads}
+
+    for question, values in (("hot deals", ["Hot"]), ("deals labelled warm", ["Warm"]), ("deals that are not hot", ["Warm", "Cold"])):
+        answer = ask(deals, question)
+        lead_filter = answer.tool_calls[0]["args"]["filter"]
+        assert sorted(lead_filter["crm_label"]) == sorted(values) and "kept" not in lead_filter, (question, lead_filter)
+        assert _titles(answer) == column(values) and _titles(answer), (question, answer.answer)
+
+
 def test_the_typed_fields_are_what_an_llm_fills_in():
     described = describe_filter(LeadFilter(deal_value_min=5000, deal_value_under=10000.5, lost_reason=["price"], pipeline=["Expansion"],
                                            crm_label=["Hot"]))

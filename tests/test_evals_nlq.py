@@ -430,7 +430,8 @@ def test_every_shipped_dataset_runs_and_reports_both_splits(sample_report):
     is there, and both splits are reported per dataset. No floor for the messy batches: their first-run
     and current accuracy are in the issue's notes."""
     shipped = {path.stem for path in default_dataset_paths()}
-    assert set(sample_report["by_dataset"]) == shipped >= {"nlq", "nlq_messy", "nlq_fresh2", "nlq_fresh3", "nlq_fresh4", "nlq_fresh5"}
+    assert set(sample_report["by_dataset"]) == shipped >= {"nlq", "nlq_messy", "nlq_fresh2", "nlq_fresh3", "nlq_fresh4", "nlq_fresh5",
+                                                          "nlq_fresh6"}
     assert set(sample_report["by_dataset_split"]) == {f"{name}/{split}" for name in shipped for split in ("tuning", "held_out")}
     every_category = {f"{case.dataset}/{case.category}" for case in load_datasets()}
     assert set(sample_report["by_dataset_category"]) == every_category
@@ -438,6 +439,7 @@ def test_every_shipped_dataset_runs_and_reports_both_splits(sample_report):
     stores = {store["store"]: store["datasets"] for store in sample_report["stores"]}
     assert stores["nlq_fresh3.leads.csv"] == ["nlq_fresh3"] and stores["nlq_fresh2.leads.csv"] == ["nlq_fresh2"]
     assert stores["nlq_fresh4.leads.csv"] == ["nlq_fresh4"] and stores["nlq_fresh5.leads.csv"] == ["nlq_fresh5"]
+    assert stores["nlq_fresh6.leads.csv"] == ["nlq_fresh6"]
     assert sample_report["cases"] == len(sample_cases(load_datasets(), SAMPLE_EVERY))
 
 
@@ -642,6 +644,8 @@ def test_a_store_file_that_cannot_work_says_why(tmp_path: Path):
     ("nlq_fresh3", 1300, {"banking", "technology", "not-for-profit"}),  # a Salesforce Lead report export
     ("nlq_fresh4", 1200, {"erp", "managementisv", "optical-networking"}),  # a Zoho CRM Leads module export
     ("nlq_fresh5", 1000, {"restaurants-and-bars", "retail-chains", "contact-centres"}),  # a Pipedrive Deals export
+    # a Freshsales Contacts export
+    ("nlq_fresh6", 1000, {"information-technology-and-services", "staffing-and-recruiting", "hospital-and-health-care"}),
 ])
 def test_a_fresh_batch_is_over_its_own_imported_store(tmp_path: Path, name: str, rows: int, own_labels: set[str]):
     """A batch over another team's file (not the demo): the shipped CSV is what its generator writes,

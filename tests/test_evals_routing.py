@@ -55,8 +55,9 @@ def test_the_constructs_dataset_covers_every_new_construct():
 def test_the_full_eval_passes_its_gate(full_report: dict):
     assert full_report["cases"] >= 280
     assert full_report["accuracy"] == 1.0 and full_report["passed"] is True, full_report["misses"]
-    assert [suite["cases"] == suite["correct"] for suite in full_report["suites"]] == [True, True, True, True, True]
-    assert [Path(suite["dataset"]).name for suite in full_report["suites"]][-2:] == ["routing_policy4.yaml", "routing_policy5.yaml"]
+    assert [suite["cases"] == suite["correct"] for suite in full_report["suites"]] == [True] * 6
+    assert [Path(suite["dataset"]).name for suite in full_report["suites"]][-3:] == ["routing_policy4.yaml", "routing_policy5.yaml",
+                                                                                     "routing_constructs10.yaml"]
     assert sum(row["cases"] for row in full_report["by_rule"].values()) == full_report["cases"]
     labels = full_report["confusion"]["labels"]
     assert "queue:triage" in labels and "rachel.adams" in labels
@@ -178,9 +179,11 @@ def test_the_fifth_plain_language_policy_uses_the_constructs_its_first_run_lacke
     assert "K-12 Education" in text
     policy = load_policy(folder / "routing_policy5_policy.yaml")
     names = {rule.name for rule in policy.rules} | {"account-match", "fallback"}
-    # a rule of the text written as chained rules (an ordered backup in one rule: still a gap)
-    # (r07 -> r07a, r07b, r07c), labelled by the text's rule number
+    # One rule of the text, one rule (ordered backups: "Jordan, else a French-speaking NA rep, else RevOps"),
+    # labelled by the text's rule number; rule 7 is two, for its two first choices (West -> Maya, else Ben).
     assert all(any(name.startswith(case.rule.split("-")[0]) for name in names) for case in cases)
+    assert len(policy.rules) == 18 and sum(bool(rule.backups) for rule in policy.rules) == 8
+    assert "# GAP:" not in text
     assert (folder / "routing_policy5_policy.md").exists() and (folder / "routing_policy5.roster.csv").exists()
 
 

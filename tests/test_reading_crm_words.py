@@ -191,7 +191,7 @@ PIPEDRIVE = Vocabulary(kept_fields={"Deal - Label": frozenset({"Hot", "Warm", "C
 
 def test_a_crm_with_its_own_hot_label_means_that_label_and_says_so():
     planned = plan("hot deals in spain pls", now=NOW, vocabulary=PIPEDRIVE)
-    assert planned.calls[0].args["filter"] == {"kept": [{"column": "Deal - Label", "values": ["Hot"]}], "country": ["ES"]}
+    assert planned.calls[0].args["filter"] == {"crm_label": ["Hot"], "country": ["ES"]}  # the typed field an LLM fills too
     assert planned.readings[0].startswith("Read 'hot' as your CRM's Deal - Label (Hot)"), planned.readings
     assert plan("deals scored hot", now=NOW, vocabulary=PIPEDRIVE).calls[0].args["filter"] == {"tier": ["hot"]}  # Leadpilot's own tier
     assert plan("hot deals", now=NOW).calls[0].args["filter"] == {"tier": ["hot"]}  # a store without its own label: the tier

@@ -99,7 +99,7 @@ def company_with_two_open_leads(db: Database) -> tuple[str, list[int]]:
 
 def test_why_is_northgate_capital_hot_explains_the_open_lead_and_lists_the_others(demo, northgate):
     answer = run_agent("why is Northgate Capital hot?", deps=deps_for(demo))
-    assert answer.tool_calls == [{"name": "explain_score", "args": {"company": "Northgate Capital"}}]
+    assert answer.tool_calls == [{"name": "explain_score", "args": {"company": "Northgate Capital", "asked_tier": "hot"}}]
     lead = northgate["open"]
     first = f"Northgate Capital is {lead.tier} ({lead.score}), not hot. " if lead.tier != "hot" else ""  # said first when it is not hot
     assert answer.answer.startswith(f"{first}Northgate Capital has {len(northgate['others']) + 1} leads; this is the open one.")
@@ -117,14 +117,14 @@ def test_a_person_names_their_lead(demo, northgate):
     with demo.session() as session:
         assert len(session.scalars(select(Lead.id).where(Lead.contact_name == person)).all()) == 1
     answer = run_agent(f"why is {person} hot?", deps=deps_for(demo))
-    assert answer.tool_calls == [{"name": "explain_score", "args": {"contact": person}}]
+    assert answer.tool_calls == [{"name": "explain_score", "args": {"contact": person, "asked_tier": "hot"}}]
     assert f"Lead {northgate['open'].id} (Northgate Capital)" in answer.answer
 
 
 def test_several_open_leads_ask_which_then_the_reply_picks_one(demo):
     company, (newest, older) = company_with_two_open_leads(demo)
     asked = run_agent(f"why is {company} hot?", deps=deps_for(demo, "which-1"))
-    assert asked.tool_calls == [{"name": "explain_score", "args": {"company": company}}]
+    assert asked.tool_calls == [{"name": "explain_score", "args": {"company": company, "asked_tier": "hot"}}]
     assert "so I have not picked one. Which one do you mean?" in asked.answer
     assert f"1. lead {newest} (" in asked.answer and f"2. lead {older} (" in asked.answer
     assert "Lead " not in asked.answer.split("Which one")[0]  # nothing explained before the person chose
@@ -214,7 +214,7 @@ def test_pronouns_after_one_lead_refer_to_it(demo, northgate):
     enriched = run_agent("enrich it", deps=deps_for(demo, conversation))
     assert enriched.tool_calls == [{"name": "enrich", "args": {"target": f"lead {lead.id}"}}]
     why = run_agent("why is it hot?", deps=deps_for(demo, conversation))
-    assert why.tool_calls == [{"name": "explain_score", "args": {"lead_id": lead.id}}]
+    assert why.tool_calls == [{"name": "explain_score", "args": {"lead_id": lead.id, "asked_tier": "hot"}}]
 
     # After a list of many, "it" means no one lead: the agent asks rather than guesses.
     run_agent("show hot leads in fintech", deps=deps_for(demo, conversation))
@@ -227,7 +227,7 @@ def test_pronouns_after_one_lead_refer_to_it(demo, northgate):
 
 def test_cli_ask_explains_the_open_lead(demo_dir, northgate):
     output = json.loads(cli(demo_dir, "ask", "why is Northgate Capital hot?", "--json").stdout)
-    assert output["tool_calls"] == [{"name": "explain_score", "args": {"company": "Northgate Capital"}}]
+    assert output["tool_calls"] == [{"name": "explain_score", "args": {"company": "Northgate Capital", "asked_tier": "hot"}}]
     assert f"Lead {northgate['open'].id} (Northgate Capital" in output["answer"]
     assert f"lead {northgate['won'].id} (" in output["answer"].split("Other leads")[1]
 

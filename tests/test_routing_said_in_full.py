@@ -95,21 +95,30 @@ def test_a_named_account_whose_owner_is_out_goes_to_the_named_queue():
 
 
 def test_a_declared_accounts_team_breaks_ties_as_pools_do_not_by_email():
-    # Maya, Leo and Eve have 4 open leads each: fewer new leads today first (Leo has 2), then roster order —
-    # Maya before Eve (by email Eve would come first).
-    decision = _decide({"domain": "initech.test", "company_size": 50}, open_leads={2: 20, 3: 4, 4: 4, 6: 4}, today={4: 2})
+    # Maya, Leo and Eve have 4 open leads each. `ties: roster_order` (the tie-break before session 10; the
+    # default is the longest wait, test_routing_backups10.py): fewer new leads today first (Leo has 2), then
+    # roster order — Maya before Eve (by email Eve would come first).
+    by_roster = _policy(POLICY.replace("when_owner_unavailable: queue:strategic}", "when_owner_unavailable: queue:strategic, ties: roster_order}"))
+    decision = _decide({"domain": "initech.test", "company_size": 50}, policy=by_roster, open_leads={2: 20, 3: 4, 4: 4, 6: 4}, today={4: 2})
     assert decision.owner == "maya@t.co", decision.reason
     assert "tied with Eve Rep, Leo Rep, broken by fewer new leads today, then Maya Rep is first on the roster" in decision.reason
-    eve = _decide({"domain": "initech.test", "company_size": 50}, open_leads={2: 20, 3: 4, 4: 4, 6: 4}, today={3: 1, 4: 2})
+    eve = _decide({"domain": "initech.test", "company_size": 50}, policy=by_roster, open_leads={2: 20, 3: 4, 4: 4, 6: 4}, today={3: 1, 4: 2})
     assert eve.owner == "eve@t.co" and eve.reason.endswith("broken by fewer new leads today")
+    # The default: the longest wait — Leo's two leads today are his latest, Maya's one is later than nobody's: Eve never had one.
+    waited = _decide({"domain": "initech.test", "company_size": 50}, open_leads={2: 20, 3: 4, 4: 4, 6: 4}, today={3: 1, 4: 2})
+    assert waited.owner == "eve@t.co" and "broken by the longest wait since the last lead (Eve Rep: no lead yet;" in waited.reason
 
 
 def test_least_loaded_ties_say_what_order_broke_them():
-    listed = _decide({"company_size": 50})
+    # `ties: roster_order`: the tie-break before session 10 (the default, the longest wait: test_routing_backups10.py).
+    ordered = _policy(POLICY.replace("smb: {strategy: least_loaded,", "smb: {strategy: least_loaded, ties: roster_order,"))
+    listed = _decide({"company_size": 50}, policy=ordered)
     assert listed.owner == "cy@t.co"
     assert "tied with Dee Rep, broken by fewer new leads today, then Cy Rep is listed first in pool smb" in listed.reason
-    by_roster = _policy(POLICY.replace("members: [cy@t.co, dee@t.co]", "where: {team: [SMB]}"))
+    by_roster = _policy(POLICY.replace("smb: {strategy: least_loaded, members: [cy@t.co, dee@t.co]}",
+                                       "smb: {strategy: least_loaded, ties: roster_order, where: {team: [SMB]}}"))
     assert "then Cy Rep is first on the roster" in _decide({"company_size": 50}, policy=by_roster).reason
+    assert "none has had a lead yet, so Cy Rep, listed first in pool smb" in _decide({"company_size": 50}).reason
 
 
 def test_a_team_shared_in_proportion_to_capacity():

@@ -34,6 +34,8 @@ class Aggregates(Reading):
             "states": "state", "city": "city", "cities": "city", "month": "month", "months": "month",
             "segment": "segment", "segments": "segment", "company size": "segment", "size": "segment",
         }
+        if not any("rating" in column.lower() or "label" in column.lower() for column in self.vocabulary.kept_fields):
+            groups |= {"rating": "tier", "ratings": "tier"}  # "leads by rating" where the CRM kept no rating: hot / warm / cold
         metric = None
 
         def group(m: re.Match[str], *, breakdown: bool = False) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from leadpilot.agent.planner.kept_fields import add_label
 from leadpilot.agent.planner.names import Vocabulary
 from leadpilot.agent.planner.reading import Reading, alternation
 from leadpilot.agent.planner.store_values import named_as_source, shared_industry_words
@@ -64,6 +65,7 @@ STAGE_PHRASES: dict[str, str] = {
     "lost": "LOST", "closed lost": "LOST", "lead stage": "LEAD", "new stage": "LEAD",
     "closed-won": "CUSTOMER", "closed-lost": "LOST", "won deals": "CUSTOMER", "lost deals": "LOST", "wins": "CUSTOMER",
     "close-win": "CUSTOMER", "close win": "CUSTOMER", "close-won": "CUSTOMER", "close won": "CUSTOMER", "closed-win": "CUSTOMER",
+    "closed win": "CUSTOMER", "closed/won": "CUSTOMER", "close-lost": "LOST", "close lost": "LOST", "closed/lost": "LOST",
     "losses": "LOST", "clients": "CUSTOMER", "paying customers": "CUSTOMER", "existing customers": "CUSTOMER",
 }
 # MQL / SQL: the `qualification` filter field (memory.lifecycle: the CRM's kept lifecycle value, else
@@ -151,8 +153,8 @@ def crm_label(vocabulary: Vocabulary) -> tuple[str, dict[str, str]] | None:
 
 def store_statuses(vocabulary: Vocabulary, now: datetime) -> dict[str, str]:
     """How the store's kept CRM statuses are said -> the status as written: "junk lead(s)", "pre
-    qualified". Only statuses of more than one word (or hyphenated) that the reader would not read
-    another way: "Lost Lead" stays the LOST stage, "Not Contacted" a contact condition."""
+    qualified", "interested". Only statuses the reader would not read another way ("Lost Lead" stays the
+    LOST stage, "Not Contacted" a contact condition), a single word of five letters or more."""
     cached = vocabulary.__dict__.get("_store_statuses")
     if cached is not None:
         return cached
@@ -162,8 +164,8 @@ def store_statuses(vocabulary: Vocabulary, now: datetime) -> dict[str, str]:
     table: dict[str, str] = {}
     for status in sorted(vocabulary.statuses):
         said = " ".join(status.lower().split())
-        if not re.search(r"[\s-]", said) or read_fragment(said, now=now, vocabulary=vocabulary).read_in_full:
-            continue
+        if (not re.search(r"[\s-]", said) and len(said) < 5) or read_fragment(said, now=now, vocabulary=vocabulary).read_in_full:
+            continue  # "New": too short to tell from other words; "Contacted", "Won": read as the reader's own conditions
         for phrase in {said, said.replace("-", " "), said.replace("-", ""), said.replace(" - ", " "), *((said + "s",) if said.endswith(" lead") else ())}:
             table.setdefault(phrase, status)
     vocabulary.__dict__["_store_statuses"] = table
@@ -185,13 +187,7 @@ class Categories(Reading):
             if label is None:
                 self.add("tier", value)
                 return
-            column, spelled = label
-            entry = next((k for k in self.filter.get("kept", []) if k["column"] == column), None)
-            if entry is None:
-                entry = {"column": column, "values": []}
-                self.filter.setdefault("kept", []).append(entry)
-            if spelled[value] not in entry["values"]:
-                entry["values"].append(spelled[value])
+            add_label(self.filter, label[0], label[1][value])
 
         def tier(m: re.Match[str]) -> None:
             negated, negator_start = self.negated_before(m.start())
@@ -204,13 +200,16 @@ class Categories(Reading):
                 add(m.group(1))
 
         # "hot", "hot-rated", "rated hot", "rating: hot" (a CRM's Rating says the tier in the same words).
-        self.take(r"\b(?:(?:tier|rating)\s*(?:is\s+|:\s*|=\s*)?|rated\s+(?:as\s+)?)(hot|warm|cold)\b", tier)
+        # "labelled hot", "tagged as warm": the CRM's label where the store keeps one, else Leadpilot's tier (said so).
+        self.take(r"\b(?:(?:tier|rating|label)\s*(?:is\s+|:\s*|=\s*)?|(?:rated|labell?ed|tagged|marked|flagged)\s+(?:as\s+)?)(hot|warm|cold)\b", tier)
         self.take(r"\b(hot|warm|cold)(?:est)?\b(?!\s+(?:outreach|e-?mails?|call(?:s|ing)?|outbound))(?:\s+tier|[\s-]+rat(?:ed|ing))?", tier)
 
     def read_misc(self) -> None:
         # Ways of asking that carry no condition: "I'd like to see"; "who owns Acme?" (worded as its owner: agent/answer_owner).
         self.take(r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:like|love)\s+to\s+(?:see|get|have|know|look\s+at|pull(?:\s+up)?)\b", lambda m: None)
-        self.take(r"\b(?:send|shoot|dm|ping)\s+(?:me|us)(?:\s+(?:over|across))?\b", lambda m: None)  # "send me the hot leads": show them
+        self.take(r"\b(?:send|shoot|dm|ping)\s+(?:me|us)(?:\s+(?:over|across))?\b", lambda m: None)
+        # "pls share negotiation stage contacts": share is show (not "share of leads", a metric)
+        self.take(r"(?:^\s*|\b(?:please|can\s+you|could\s+you|would\s+you)\s+)share(?:\s+with\s+(?:me|us))?\b(?!\s+of\b)", lambda m: None)  # "send me the hot leads": show them
         # "which leads should I call first today?": the order is the report's own (first: who to call first).
         self.take(r"\bfirst(?:\s+thing)?\s*(?:in\s+the\s+morning\s*)?[?.!]*\s*$", lambda m: None)
 
@@ -224,6 +223,9 @@ class Categories(Reading):
                   r"|\bwho(?:'s|\s+is)\s+(?:working|handling)(?:\s+on)?\b|\bwhose\s+(?:lead|account|deal)\s+is\b"
                   r"|\b(?P<after_name>owner|rep|ae|account\s+owner)\s*[?.!]*\s*$", asks_owner)  # "Acme owner?"
         self.take(r"\bwhat(?:'s|\s+is)\s+(?:the\s+(?:deal|story|status|situation)|up|going\s+on|happening)\s+(?:with|on)\b|\bhow\s+are\s+we\s+doing\s+(?:with|on)\b", lambda m: None)
+        if self.filter.get("company") or self.filter.get("contact"):  # "how's the Acme deal going?": about that lead
+            self.take(r"\bhow(?:'?s|\s+is)\s+(?:the\s+|our\s+)?(?:(?:deal|account|lead|opp(?:ortunity)?)\s+(?:with\s+)?)?(?=\s)"
+                      r"|(?<=\s)(?:(?:deal|account|lead|opp(?:ortunity)?)\s+)?(?:going|doing|looking|progressing|coming\s+along)\s*[?.!]*\s*$", lambda m: None)
         self.take(r"^\s*(?:add|include)\b(?!\s+(?:an?|new|the)\b)", lambda m: None)  # "add healthcare": widen the last list
         self.take(r"\b(?:sales|new\s+business)\s+(?=(?:leads?|prospects?|pipeline|deals|opportunities|opps)\b)|\bso\s+far\b|\bat\s+the\s+moment\b|\bcurrently\b", lambda m: None)
         # "narrow that down to", "filter them to": how a follow-up says "only".
@@ -242,14 +244,16 @@ class Categories(Reading):
         Not when a time follows ("open not contacted in 3 days" is open leads and a contact window).
         The store's own statuses that no other words say ("junk leads", "Pre-Qualified", "Attempted
         to Contact"): the `status` field, as the CRM wrote it."""
-        later = r"(?!\s+(?:in|for|since|over|within|during|this|last|past|yet|today|yesterday|\d)\b)"
+        later = (r"(?!\s+(?:(?:in|for|over|within|during)\s+(?:the\s+)?(?:last|past|next|this|a|an|one|two|three|few|\d+)\b"
+                 r"|(?:since|this|last|past|yet|today|yesterday|\d)\b))")  # "Interested in India": a place is no time
         present = self.said(STATUS_PHRASES)
         if present:
             self.take(rf"\b(?:{alternation(present)})\b{later}", lambda m: self.add("stage", STATUS_PHRASES[m.group(0)]))
         statuses = store_statuses(self.vocabulary, self.now)
         self.read_listed_statuses(statuses)
         if statuses and (present := self.said(statuses)):
-            self.take(rf"(?<![\w-])['\"]?(?:{alternation(present)})['\"]?(?![\w-]){later}", lambda m: self.add("status", statuses[m.group(0).strip("'\"")]))
+            self.take(rf"(?<![\w-])['\"]?(?P<status>{alternation(present)})['\"]?(?![\w-]){later}(?:\s+(?:stage|status))?(?![\w-])",
+                      lambda m: self.add("status", statuses[m.group("status")]))
 
     def read_listed_statuses(self, statuses: dict[str, str]) -> None:
         """ "lost and junk leads", "junk or lost": statuses said together are all the CRM's statuses, any of

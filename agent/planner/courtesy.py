@@ -63,6 +63,8 @@ _PURPOSE = re.compile(
     re.I,
 )
 # "... for me, please?" at the end of a request: courtesy, not "my leads".
+# "..., need it for the forecast call": why it is asked, not a condition.
+_NEED_IT = re.compile(r"[,;.\s]+(?:i\s+|we\s+)?need\s+(?:it|this|them|these|those|the\s+list)\s+for\s+(?:the|a|an|my|our|tomorrow's|today's)\s+[\w\s'-]{1,40}?[.!?]*\s*$", re.I)
 _FOR_ME = re.compile(r"\s+for\s+me(?=\s*(?:[,.!?]+\s*)?(?:please|pls|thanks|thank\s+you)?\s*[.!?]*\s*$)", re.I)
 _VERBS = r"(?:show|pull|list|get|fetch|find|give|bring|grab|dig|look|send|run|tell|break)\b"
 _REQUEST = re.compile(rf"^\s*(?:please\s+)?{_VERBS}|\b(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?{_VERBS}", re.I)
@@ -71,7 +73,7 @@ _REQUEST = re.compile(rf"^\s*(?:please\s+)?{_VERBS}|\b(?:can|could|would|will)\s
 def strip_courtesy(text: str) -> str:
     """`text` without greetings, thanks, apologies and polite framing; the question itself, as said."""
     stripped = _SIGN_OFF.sub("", _GREETING.sub("", text))
-    stripped = _CLAUSES.sub(" ", _PURPOSE.sub(" ", stripped))
+    stripped = _CLAUSES.sub(" ", _PURPOSE.sub(" ", _NEED_IT.sub("", stripped)))
     stripped = re.sub(r"(?:^|\s)[,!.;:-]+(?=\s|$)", " ", stripped)  # punctuation left alone by what was taken out
     if _REQUEST.search(stripped):
         stripped = _FOR_ME.sub("", stripped)

@@ -1,7 +1,8 @@
 """Names the planner recognises from the store: the Vocabulary of cities, reps and companies.
 
 Each name also answers to its accent-free spelling (`fold`), and a company to its name without
-"Inc." or "GmbH".
+"Inc." or "GmbH" — a name two companies share that way ("Alhambra Logística" S.L. and Ltd) to that shared
+name, which finds both (the answer lists them and asks which).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def fold(text: str) -> str:
 
 
 _LEGAL_SUFFIX = re.compile(
-    r"[\s,]+(?:inc|llc|ltd|ltda|gmbh|sas|sa|s\.a\.?(?:\s+de\s+c\.v)?|s\.l|b\.v|ab|pte\.?\s+ltd|k\.k|pvt\.?\s+ltd|pty\s+ltd|plc|corp|co)\.?$"
+    r"[\s,]+(?:inc|llc|ltd|ltda|lda|gmbh|sas|sa|srl|s\.a\.?(?:\s+de\s+c\.v)?|s\.a\.s|s\.a\.u|s\.l\.u|s\.r\.l|s\.p\.a|s\.l|b\.v|n\.v|ab|"
+    r"pte\.?\s+ltd|k\.k|pvt\.?\s+ltd|private\s+limited|pty\s+ltd|plc|corp|co|limited|llp|fze|fzco|fz[\s-]llc)\.?$", re.I
 )
 
 
@@ -35,14 +37,17 @@ def _with_aliases(names: dict[str, str], *, companies: bool = False) -> dict[str
 @lru_cache(maxsize=16)  # a vocabulary is rebuilt per question from the same store
 def _alias_table(names: frozenset[tuple[str, str]], companies: bool) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    taken: set[str] = set()
+    taken: dict[str, set[str]] = {}
     for key, value in names:
         plain = fold(key).rstrip(".")
         for alias in {plain, _LEGAL_SUFFIX.sub("", plain).strip() if companies else plain}:
             if alias in aliases and aliases[alias] != value:
-                taken.add(alias)
+                taken.setdefault(alias, {aliases[alias]}).add(value)
             aliases.setdefault(alias, value)
-    return {**{k: v for k, v in aliases.items() if k not in taken and k}, **dict(names)}
+    for alias, values in taken.items():  # "Alhambra Logística" for its S.L. and its Ltd: the name they share, which lists both
+        shared = {_LEGAL_SUFFIX.sub("", value.rstrip(".")).strip() for value in values}
+        aliases[alias] = next(iter(shared)) if companies and len(shared) == 1 and alias not in dict(names) else ""
+    return {**{k: v for k, v in aliases.items() if v and k}, **dict(names)}
 
 
 def _parts_said(said: str) -> tuple[str, ...]:
@@ -53,14 +58,15 @@ def _parts_said(said: str) -> tuple[str, ...]:
 
 
 def source_phrases(values: object) -> dict[str, str]:
-    """How people say the store's source values: website_form is "website_form", "website form" and
-    "website forms" (values are normalised: lower case, "_" between words)."""
+    """How people say the store's source values: website_form is "website_form", "website form",
+    "website forms" and "websiteform" (values are normalised: lower case, "_" between words)."""
     phrases: dict[str, str] = {}
     for value in values:  # type: ignore[attr-defined]
         said = " ".join(str(value).replace("_", " ").split())
         if not said or said == "other":
             continue
-        for phrase in (str(value), said, said if said.endswith("s") else f"{said}s", said.replace(" ", "-"), *_parts_said(said)):
+        joined = (said.replace(" ", ""), f"{said.replace(' ', '')}s") if said.count(" ") == 1 else ()  # "webform" for web_form
+        for phrase in (str(value), said, said if said.endswith("s") else f"{said}s", said.replace(" ", "-"), *joined, *_parts_said(said)):
             phrases.setdefault(phrase.lower(), str(value))
     return phrases
 
@@ -111,6 +117,7 @@ class Vocabulary:
     deal_columns: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # lost reasons, pipelines as written (planner deals)
     queues: frozenset[str] = field(default_factory=frozenset, repr=False)  # owner names that are no rep ("Web Leads"), lower case
     countries: frozenset[str] = field(default_factory=frozenset, repr=False)  # the ISO countries the store's leads are in
+    states: dict[str, str] = field(default_factory=dict, repr=False)  # the store's states / provinces, lower case -> as stored
     # The store's industry values, by how they are said (from `industries`): "legal tech" -> legal-tech.
     industry_names: dict[str, str] = field(default_factory=dict, repr=False, init=False)
     status_names: dict[str, str] = field(default_factory=dict, repr=False, init=False)  # from `statuses`, lower case -> as written

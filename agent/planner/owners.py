@@ -19,7 +19,7 @@ class Owners(Reading):
             lambda m: self.add("owner", "me"),
         )
         self.take(
-            r"\b(?:unassigned|not\s+(?:yet\s+)?assigned(?:\s+to\s+anyone)?|without\s+(?:an?\s+)?owners?|with\s+no\s+owners?|no\s+owners?|"
+            r"\b(?:unassigned|not\s+(?:yet\s+)?assigned(?:\s+to\s+anyone)?|(?:without\s+(?:an?\s+)?|with\s+no\s+|no\s+)(?:sales\s+|account\s+|lead\s+)?owners?|"
             r"ownerless|(?:nobody|no\s+one)\s+(?:owns|has)(?!\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached|followed|spoken|talked))|unowned|unrouted|not\s+(?:yet\s+)?routed"
             r"|unclaimed|not\s+(?:yet\s+)?(?:picked\s+up|claimed|taken)(?:\s+by\s+(?:anyone|anybody|a\s+rep|any\s+rep))?|(?:nobody|no\s+one)\s+(?:has\s+)?(?:picked|claimed|taken)(?:\s+(?:it|them))?(?:\s+up)?)\b",
             lambda m: self.add("owner", "unassigned"),
@@ -34,8 +34,10 @@ class Owners(Reading):
         def rep(key: str, start: int, end: int) -> None:
             self.add("owner", self.vocabulary.reps[key])
             # "the leads Maya owns", "what Diego is working on": the verb after the name says no more.
-            verb = re.match(r"\s+(?:owns?|has|have|holds?|handles?|is\s+(?:working|handling)(?:\s+on)?|works?(?:\s+on)?|got)\b", self.text[end:])
-            self.blank(start, end + (verb.end() if verb else 0))
+            verb = re.match(r"\s+(?:owns?|has|have|holds?|handles?|is\s+(?:working|handling)(?:\s+on)?|works?(?:\s+on)?|got)\b"
+                            r"|(?:'s|s')?\s+(?:plate|desk|book(?:\s+of\s+business)?|pipe|territory|patch|portfolio)\b", self.text[end:])
+            on = re.search(r"\b(?:on|in|from)\s+$", self.text[:start]) if verb and not verb.group(0)[:1].isspace() else None
+            self.blank(on.start() if on else start, end + (verb.end() if verb else 0))  # "on Beatriz's plate": hers
 
         self.take(r"\b(?:owned\s+by|assigned\s+to|belonging\s+to|that\s+belong\s+to|handled\s+by|worked\s+by)\b(?=\s+\w)", lambda m: None)
         self.ngrams(self.vocabulary.reps, rep, max_words=3)

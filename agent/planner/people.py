@@ -101,7 +101,10 @@ class People(Reading):
         def titled(m: re.Match[str]) -> None:
             self.add("seniority", "c-level")
             department = C_TITLES[m.group("title")]
-            if department:
+            if department == "executive":  # a CEO is the title, not every executive (an owner, a founder)
+                for said in ("ceo", "chief executive"):
+                    self.add("title", said)
+            elif department:
                 self.add("department", department)
 
         # "where the contact is a manager", "contacts who are VPs": the words say whose conditions follow.
@@ -125,6 +128,8 @@ class People(Reading):
             rf"|(?:(?:in|with|from|on|within)\s+(?:an?\s+|the\s+)?)?(?P<b>{depts})\s+{roles})\b",
             departments,
         )
+        if {"seniority", "department", "title"} & set(self.filter):  # "with an HR director as contact": whose conditions these are
+            self.take(r"\bas\s+(?:the\s+|their\s+|our\s+)?(?:main\s+|primary\s+|key\s+)?(?:contacts?|buyers?|champions?|point\s+of\s+contact|poc)\b", lambda m: None)
 
     def add_team(self, word: str) -> None:
         """A department word is the department; a role word what the job title contains ("fleet")."""

@@ -38,7 +38,7 @@ REGION_PHRASES: dict[str, str] = {
     # The Middle East and Africa: EMEA outside Europe (the filter's MEA).
     "middle east": "MEA", "mea": "MEA", "middle east and africa": "MEA", "middle east & africa": "MEA", "middle east/africa": "MEA",
     "middle-east": "MEA", "me&a": "MEA", "the middle east": "MEA", "iberia": "IBERIA", "iberian peninsula": "IBERIA",
-    "the iberian peninsula": "IBERIA", "iberian": "IBERIA", "european": "EUROPE", "eu": "EUROPE",
+    "the iberian peninsula": "IBERIA", "gcc": "GCC", "the gulf": "GCC", "gulf": "GCC", "gulf states": "GCC", "iberian": "IBERIA", "european": "EUROPE", "eu": "EUROPE",
     "continental europe": "EUROPE", "the eu": "EUROPE",
     "apac": "APAC", "asia pacific": "APAC", "asia-pacific": "APAC", "asia": "APAC",
     "latam": "LATAM", "latin america": "LATAM", "south america": "LATAM", "latin american": "LATAM",
@@ -54,7 +54,7 @@ REGION_PHRASES: dict[str, str] = {
 LOWER_COUNTRY_CODES = {"uk": "GB", "usa": "US", "uae": "AE", "nz": "NZ"}
 # Upper-case region codes ("NA" only in capitals: "n/a", "na" are not North America).
 REGION_CODES = {"NA": "NA", "NAM": "NA", "NORAM": "NA", "AMER": "NA", "EMEA": "EMEA", "APAC": "APAC", "LATAM": "LATAM",
-                "DACH": "DACH", "ANZ": "ANZ", "UKI": "UKI", "EU": "EUROPE", "MEA": "MEA"}
+                "DACH": "DACH", "ANZ": "ANZ", "UKI": "UKI", "EU": "EUROPE", "MEA": "MEA", "GCC": "GCC"}
 
 
 def country_phrases(vocabulary) -> dict[str, str]:
@@ -104,7 +104,7 @@ STATE_CODES = frozenset(US_STATES.values()) - {"IN", "OR", "ME", "OK", "HI", "ON
 CITY_ALIASES: dict[str, str] = {
     "sf": "San Francisco", "san fran": "San Francisco", "bay area": "San Francisco", "nyc": "New York",
     "new york city": "New York", "la": "Los Angeles", "sao paulo": "São Paulo", "bengaluru": "Bangalore",
-    "cdmx": "Mexico City", "munchen": "Munich", "münchen": "Munich",
+    "cdmx": "Mexico City", "blr": "Bangalore", "munchen": "Munich", "münchen": "Munich",
 }
 
 
@@ -125,6 +125,18 @@ def city_table(vocabulary) -> dict[str, str]:
     table = {k: v for k, v in table.items() if k not in COUNTRY_PHRASES}  # a city-state ("Singapore") is read as its country
     vocabulary.__dict__["_city_table"] = table
     return table
+
+
+def state_table(vocabulary) -> dict[str, str]:
+    """How people name the store's own states and provinces (named, not coded: "Catalonia", "Balearic Islands") -> the
+    value as stored; not one that is also a city or a country of the reader ("Lima", "England": read as those)."""
+    cached = vocabulary.__dict__.get("_state_table")
+    if cached is None:
+        cities = city_table(vocabulary)
+        cached = {form: value for key, value in vocabulary.states.items() if len(value) > 3 and not value.isupper()
+                  for form in {key, fold_name(key)} if form not in cities and form not in COUNTRY_PHRASES and form not in US_STATES}
+        vocabulary.__dict__["_state_table"] = cached
+    return cached
 
 
 def spelling_readings(text: str, filters: list[dict]) -> list[str]:
@@ -185,6 +197,8 @@ class Places(Reading):
         self.take(r"\b(?:the\s+)?americas\b", americas)
         self.categorical(REGION_PHRASES, "region", "not_region", negated_ends=negated_ends, found=found)
         self.categorical(US_STATES, "state", None, found=found)
+        if self.vocabulary.states:  # the store's own states and provinces by name: "deals in catalonia", "Lombardy"
+            self.categorical(state_table(self.vocabulary), "state", None, found=found)
         # Upper-case codes in the original text: "US", "UK", "CA", "NY", "NA".
         for match in re.finditer(r"\b(?:the\s+)?([A-Z]{2,5})\b", self.original):
             code = match.group(1)

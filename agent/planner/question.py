@@ -55,7 +55,7 @@ def plan(question: str, *, now: datetime, vocabulary: Vocabulary | None = None, 
     notes += spelling_readings(text, cities) if any("city" in f or "not_city" in f or "any_of" in f for f in cities) else []
     notes += several_industry_readings(text, cities, vocabulary) if vocabulary.industry_labels else []
     notes += channel_source_readings(text, cities, vocabulary) if any("source" in f or "channel" in f for f in cities) else []
-    notes += label_readings(text, cities, label[0]) if (label := crm_label(vocabulary)) is not None else []
+    notes += label_readings(text, cities, label[0] if (label := crm_label(vocabulary)) is not None else None)
     return replace(planned, readings=[*notes, *planned.readings]) if notes else planned
 
 
@@ -291,12 +291,25 @@ def _plan_parts(parts: list[str], *, now: datetime, vocabulary: Vocabulary, cont
         inherits = number > 1 and previous is not None and not _POINTS_BACK.search(part.lower()) and _names_no_population(part)
         if number > 1 and previous is not None and (inherits or _POINTS_BACK.search(part.lower())):
             part_context = Context(last_call=previous)
-            said = part if _LEADING_JOIN.match(part) else f"and {part}"
+            # "...; also list the ones in France": "also" joins the parts here, it widens no list.
+            said = re.sub(r"^(?:and\s+)?also\b[\s,]*", "and ", part, flags=re.I) if _LEADING_JOIN.match(part) else f"and {part}"
         else:
             part_context, said = context, _LEADING_JOIN.sub("", part) if number > 1 else part
+        before = (previous.args.get("filter") or {}) if number > 1 and previous is not None else {}
+        owner = before.get("owner") if _HE.search(said) else None
+        if owner:  # "sander's hot deals + how many deals he lost this year": he is the rep of the part before
+            said = _HE.sub(" ", said)
+        place = {k: v for k, v in before.items() if k in _PLACES} if _THERE.search(said) else {}
+        if place:  # "how many customers in india and what's the win rate there": there is the part before's place
+            said = _THERE.sub(" ", said)
         planned = _plan_question(said, now=now, vocabulary=vocabulary, context=part_context)
+        if (owner or place) and planned.calls:
+            planned = replace(planned, calls=[_with_owner(call, {"owner": owner} if owner else place) for call in planned.calls])
         if inherits and _LISTS.search(part):  # "... and show me the hot ones": a list of those, not their count
             planned = replace(planned, calls=[_as_list(call) for call in planned.calls])
+        elif number > 1 and previous is not None and _POINTS_BACK.search(part.lower()) and _LISTS.search(part) and not _COUNTS.search(part):  # "..., and which of them are over 10k?": those leads
+            planned = replace(planned, calls=[_as_list(call, grouped=(previous.args.get("group_by") == call.args.get("group_by")
+                                                                       and not _GROUPS.search(part))) for call in planned.calls])
         if not planned.calls:
             if number == 1 and planned.not_understood:
                 return Plan()  # maybe not several questions at all: the whole message is read as one
@@ -323,9 +336,28 @@ _POPULATION = re.compile(r"\b(?:leads?|prospects?|contacts?|accounts?|compan(?:y
 _LISTS = re.compile(r"\b(?:show|list|give\s+me|pull\s+up|which|who)\b", re.I)
 
 
-def _as_list(call: ToolCall) -> ToolCall:
-    """A plain count of the part before's leads, asked as a list: the same filter, searched."""
-    if call.name != "aggregate_leads" or call.args.get("group_by") or call.args.get("metric", "count") != "count":
+_HE = re.compile(r"\b(?:he|she|his|her|him)\b", re.I)
+_THERE = re.compile(r"(?<!\bare\s)(?<!\bis\s)(?<!\bwas\s)\b(?:in\s+)?there\b(?!\s+(?:are|is|were|was|any)\b)", re.I)
+_PLACES = ("country", "city", "state", "region", "not_country", "not_region", "not_city")
+
+
+def _with_owner(call: ToolCall, conditions: dict) -> ToolCall:
+    """The call with the part before's rep ("he") or place ("there"), unless it names its own."""
+    lead_filter = call.args.get("filter")
+    if not isinstance(lead_filter, dict) or set(conditions) & set(lead_filter) or (
+            "owner" not in conditions and {"country", "city", "state", "region"} & set(lead_filter)):
+        return call
+    return ToolCall(call.name, {**call.args, "filter": {**lead_filter, **conditions}})
+
+
+_COUNTS = re.compile(r"\b(?:how\s+many|count|number|total|tally|breakdown|split|rate|average|median|share)\b", re.I)
+_GROUPS = re.compile(r"\b(?:by|per|each|split)\b", re.I)
+
+
+def _as_list(call: ToolCall, grouped: bool = False) -> ToolCall:
+    """A plain count of the part before's leads, asked as a list: the same filter, searched (`grouped`: also a
+    count by a group the part before asked for, not this part)."""
+    if call.name != "aggregate_leads" or (call.args.get("group_by") and not grouped) or call.args.get("metric", "count") != "count":
         return call
     return ToolCall("search_leads", {"filter": call.args.get("filter") or {}})
 
@@ -400,6 +432,13 @@ def _known_place(word: str, text: str) -> bool:
     return len(city_spellings(word)) > 1 or re.search(rf"\b{re.escape(word[:1].upper() + word[1:])}\b", text) is not None
 
 
+def _said_as_place(word: str, text: str) -> bool:
+    """ "deals in berlin", "any leads in springfield?": a word of four letters or more that no correction reads, said
+    after "in" / "near" at the end of the question (or before "area" / "office"), is a place, even in lower case."""
+    return len(word) >= 4 and word.isalpha() and re.search(
+        rf"\b(?:in|near|around|out\s+of|based\s+in)\s+(?:the\s+)?{re.escape(word)}(?:\s+(?:area|region|office))?\s*[?.!]*\s*$", text, re.I) is not None
+
+
 def _refusal(
     first: Plan, unknown: list[str], text: str, vocabulary: Vocabulary, *, ambiguous: list[list[typos.Correction]]
 ) -> Plan:
@@ -417,12 +456,13 @@ def _refusal(
             explained.add(word)
             if about_field not in (first.message or "") and about_field not in about_fields:
                 about_fields.append(about_field)
-        elif close := typos.suggestions(word, vocabulary):
-            hints.append(f"'{word}': did you mean {' or '.join(close)}?")
-        elif (place := place_hint(word, text, vocabulary)) is not None:  # "leads in Madrid"
-            if _known_place(word, text):
+        elif (place := place_hint(word, text, vocabulary)) is not None and (_known_place(word, text) or not typos.suggestions(word, vocabulary)
+                                                                         or _said_as_place(word, text)):  # "leads in Madrid"
+            if _known_place(word, text) or _said_as_place(word, text):
                 explained.add(word)  # a city people know ("Cracow"), or a name said as one ("Madrid"): read, just not held
             about_fields += [place] if place not in about_fields else []
+        elif close := typos.suggestions(word, vocabulary):
+            hints.append(f"'{word}': did you mean {' or '.join(close)}?")
         elif (industry := industry_hint(word, text, vocabulary)) is not None:  # "crypto leads": a guess, still not understood
             about_fields += [industry] if industry not in about_fields else []
     if not hints and not about_fields:

@@ -42,7 +42,7 @@ SHORTHAND: dict[str, str] = {
     "cant": "can't", "couldnt": "couldn't", "shouldnt": "shouldn't", "wouldnt": "wouldn't",
     "weve": "we've", "theyre": "they're", "theyve": "they've", "youre": "you're",
     "any1": "anyone", "some1": "someone", "every1": "everyone", "no1": "no one", "cos": "companies", "cmpys": "companies", "v": "vs", "vs.": "vs", "v.": "vs", "incl": "including", "incl.": "including", "excl": "excluding",
-    "excl.": "excluding", "w/in": "within", "w/": "with", "w/o": "without", "approx": "about", "appx": "about",
+    "excl.": "excluding", "w/in": "within", "w/": "with", "w/o": "without", "cnt": "count", "approx": "about", "appx": "about",
     "lookup": "look up", "look-up": "look up", "2nite": "tonight", "mfg": "manufacturing", "manuf": "manufacturing",
     "finserv": "financial services", "fin-serv": "financial services",
 }

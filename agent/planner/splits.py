@@ -192,7 +192,7 @@ def split_comparison(text: str, *, now: datetime, vocabulary: Vocabulary) -> Com
     fragments: list[Fragment] = [read_fragment(s, now=now, vocabulary=vocabulary, counted=True) for s in segments]
     if not all(f.read_in_full and f.filter for f in fragments):
         return None
-    dims = [_dimensions(f.filter) for f in fragments]
+    dims = [_dimensions(_as_closed(f.filter, fragments)) for f in fragments]
     compared = {
         d for d in {d for side in dims for d in side}
         if sum(d in side for side in dims) >= 2 and len({repr(sorted(side[d].items())) for side in dims if d in side}) > 1
@@ -217,6 +217,15 @@ def split_comparison(text: str, *, now: datetime, vocabulary: Vocabulary) -> Com
         label = _label(words, from_end=index == 0, needed=needed, now=now, vocabulary=vocabulary)
         labels.append(label or segment.strip(" ,?.!:;-"))
     return Comparison(filters, labels, aggregate)
+
+
+def _as_closed(conditions: dict[str, Any], fragments: list[Fragment]) -> dict[str, Any]:
+    """ "won this month vs last month": a side that says only a time is the same kind of window as the side
+    that says when deals closed (its `closed_after` / `closed_before`), not when leads came in."""
+    created = {"created_after", "created_before"}
+    if not any(k.startswith("closed_") for f in fragments for k in f.filter) or not set(conditions) <= created or not conditions:
+        return conditions
+    return {key.replace("created", "closed"): value for key, value in conditions.items()}
 
 
 # -- "or" across two fields --------------------------------------------------------------------------

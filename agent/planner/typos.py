@@ -44,7 +44,7 @@ KEYWORDS = frozenset(
     employees people staff headcount workers more less fewer least most above below under over exceeding
     greater bigger larger smaller higher lower exactly minimum maximum unassigned assigned nobody ownerless
     open active closed won lost converted including excluding except without outside other besides mine
-    not non never pricing page pages
+    not non never pricing page pages worth value valued amount
     visits views follow ups due call calls report volume inflow intake attribution touch first-touch
     leaderboard performance performing doing response speed time hours stale neglected idle dormant
     phone phones email number numbers title titles seniority department departments executives execs
@@ -83,7 +83,7 @@ def _static_index() -> dict[str, str]:
     return {**{w: w for w in KEYWORDS if len(w) >= 3}, **_table_index()}
 
 
-_NAME_KINDS = ("cities", "companies", "contacts", "sources", "reps", "industry_names", "status_names")
+_NAME_KINDS = ("cities", "states", "companies", "contacts", "sources", "reps", "industry_names", "status_names")
 
 
 def _store_index(vocabulary: Vocabulary) -> dict[str, str]:
@@ -215,6 +215,9 @@ def _sounds_like(word: str, vocabulary: Vocabulary, *, capitalised: bool) -> lis
     return [Correction(word, choice, display, Indel.normalized_similarity(word, choice))]
 
 
+STORE_NAME_SIMILARITY = 0.85  # "northgte" ~ northgate 0.94; "weather" ~ water 0.83
+
+
 def suggestions(word: str, vocabulary: Vocabulary, limit: int = 3) -> list[str]:
     """Known words that look like `word`, for "did you mean ...?" (looser than a correction)."""
     from rapidfuzz import process
@@ -223,9 +226,14 @@ def suggestions(word: str, vocabulary: Vocabulary, limit: int = 3) -> list[str]:
     word = word.lower()
     if len(word) < 5:
         return []
-    pool = {**_static_index(), **_store_index(vocabulary)}
+    static, store = _static_index(), _store_index(vocabulary)
+    pool = {**static, **store}
     found = process.extract(word, list(pool), scorer=Indel.normalized_similarity, score_cutoff=0.75, limit=limit)
-    return [pool[choice] for choice, _, _ in found if choice[0] == word[0]]  # a slip rarely changes the first letter
+    # A store name (a company, a person) only for a close slip ("northgte"): a word of another kind that
+    # merely looks like one word of a name ("weather" ~ Foxhollow *Water* Authority) is not a company the
+    # person meant, and an out-of-scope question must not be answered with one.
+    return [pool[choice] for choice, score, _ in found
+            if choice[0] == word[0] and (choice in static or score >= STORE_NAME_SIMILARITY)]  # a slip rarely changes the first letter
 
 
 def options(unknown: list[str], text: str, vocabulary: Vocabulary, limit: int = 12) -> list[list[Correction]]:

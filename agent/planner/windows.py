@@ -96,11 +96,11 @@ class Windows(Reading):
                 self.filter["never_contacted"] = True
             return True
 
-        self.take(r"\b(?:never\s+(?:been\s+)?(?:contacted|touched|called|emailed|reached(?:\s+out\s+to)?)|uncontacted|untouched|not\s+yet\s+contacted|no\s+contact\s+yet|with\s+no\s+(?:contact|outreach|touches|activit(?:y|ies)(?:\s+(?:logged|recorded))?)(?:\s+(?:at\s+all|ever|yet))?|zero\s+(?:contact|touches))\b(?!\s+(?:in|for|over|since|within))", lambda m: self.filter.update(never_contacted=True))
+        self.take(r"\b(?:never\s+(?:been\s+|got\s+|gotten\s+)?(?:contacted|touched|called|emailed|reached(?:\s+out\s+to)?)|uncontacted|untouched|not\s+yet\s+contacted|no\s+contact\s+yet|with\s+no\s+(?:contact|outreach|touches|activit(?:y|ies)(?:\s+(?:logged|recorded))?)(?:\s+(?:at\s+all|ever|yet))?|zero\s+(?:contact|touches))\b(?!\s+(?:in|for|over|since|within))", lambda m: self.filter.update(never_contacted=True))
         self.take_windowed(not_contacted, handle_not, required=False, unless="n_over")
         self.take_windowed(
             r"\b(?:no|without\s+(?:any\s+|a\s+|an\s+|one\s+|a\s+single\s+)?|zero|(?:haven't|hasn't|have\s+not|has\s+not)\s+(?:had|seen|got)\s+(?:any\s+)?)\s*"
-            r"(?:contact|touch(?:es)?|touchpoints?|outreach|follow[\s-]?ups?|activity\s+from\s+us|activit(?:y|ies)(?:\s+(?:logged|recorded))?)\s+(?:(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s+(?P<u_over>day|week|month)s?)?",
+            r"(?:contact|touch(?:es)?|touchpoints?|outreach|follow[\s-]?ups?|activity\s+from\s+us|activit(?:y|ies)(?:\s+(?:logged|recorded))?)\s+(?:(?:for|in)\s+(?:over\s+|more\s+than\s+)?(?P<n_over>\d+)\s*\+?\s+(?P<u_over>day|week|month)s?)?",
             handle_not, required=True, unless="n_over",
         )
         def last_contact_ago(m: re.Match[str]) -> None:
@@ -116,6 +116,8 @@ class Windows(Reading):
             rf"\b{last}\s+(?:more\s+than|over|at\s+least|longer\s+than)\s+(\d+)\s+(day|week|month)s?\s+ago\b|\b(?:stale|neglected|idle|dormant|cold)\s+for\s+(?:over\s+|more\s+than\s+)?(\d+)\s+(day|week|month)s?\b",
             last_contact_ago,
         )
+        if {"not_contacted_in_days", "not_contacted_since", "never_contacted"} & set(self.filter):  # "stale deals, no activity in 60 days"
+            self.take(r"\b(?:stale|neglected|idle|dormant|inactive|untouched)\b", lambda m: None)
         # "last contacted back in October", "whose last contact was in October": the last contact falls inside the window.
         def handle_contacted(m: re.Match[str], window: Window | None) -> bool:
             return self._window_filter(window, prefix="contacted")
@@ -138,7 +140,7 @@ class Windows(Reading):
         """ "deals won last month", "lost this quarter", "closed in October": the window is when the
         lead closed (the filter's closed_after / closed_before), not when it came in; won is the
         CUSTOMER stage, lost LOST, closed either."""
-        outcome = (r"(?P<outcome>closed[\s-]+won|closed[\s-]+lost|won|win|lost|lose|closed|close|converted|convert|became\s+(?:a\s+)?customers?|"
+        outcome = (r"(?P<outcome>clos(?:ed?|es|ing)[\s/-]+(?:won|win)|clos(?:ed?|es|ing)[\s/-]+(?:lost|lose)|won|win|lost|lose|closed|close|converted|convert|became\s+(?:a\s+)?customers?|"
                    r"signed|churned)")
         pattern = (rf"\b(?:(?:were|was|got|have\s+been|has\s+been|we(?:'ve)?|did\s+we|have\s+we)\s+)?{outcome}"
                    r"(?:\s+(?:deals?|leads?|ones|accounts|opps|opportunities|customers|business))?(?:\s+(?:were|was))?")
@@ -146,7 +148,8 @@ class Windows(Reading):
         def closed(m: re.Match[str], window: Window | None) -> bool:
             if window is None:
                 return True  # periods with a gap: read, and said why not answered
-            said = " ".join(m.group("outcome").split()).replace("-", " ")
+            said = re.sub(r"^clos\w*\s+(w|l)\w*$", lambda w: "closed won" if w.group(1) == "w" else "closed lost",
+                          " ".join(m.group("outcome").replace("-", " ").replace("/", " ").split()))  # "close-win", "closed/won"
             if said in ("converted", "convert"):  # "did any of my leads convert this month?"
                 self.filter["converted"] = True
             elif said in ("closed won", "won", "win", "signed") or said.startswith("became"):

@@ -9,7 +9,9 @@ probability to act on.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
 
 from leadpilot.agent.toolbox.registry import ToolRuntime, tool
 
@@ -17,17 +19,25 @@ from leadpilot.agent.deps import AgentDeps
 from leadpilot.agent.toolbox.common import as_seen, resolve_lead, to_json, unresolved
 
 
+AskedTier = Annotated[Literal["hot", "warm", "cold"] | None,
+                     BeforeValidator(lambda said: (said.strip().lower() or None) if isinstance(said, str) else said),  # "Hot", ""
+                     Field(description="the tier asked about ('why is X hot?': hot)")]
+
+
 @tool("explain_score", response_format="content_and_artifact")
 def explain_score_tool(
-    runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None, contact: str | None = None
+    runtime: ToolRuntime[AgentDeps], lead_id: int | None = None, company: str | None = None, contact: str | None = None,
+    asked_tier: AskedTier = None,
 ) -> tuple[str, dict[str, Any]]:
     """Why a lead has its score and tier: points per category under the scoring policy, and the
     history of score and tier changes with reasons. Name it by id, company or contact person: a
     name means its open lead (the others are listed; several open ones: you are asked which). A
-    closed lead says first how and when it ended."""
+    closed lead says first how and when it ended. `asked_tier`: the tier the question asks about
+    ("why is X hot?"); the result then says first when the lead is not of that tier ("X is warm
+    (38), not hot."), and the score card the interfaces draw says it too."""
     from dataclasses import asdict
 
-    from leadpilot.tools.scoring import axes_sentence, breakdown_lines, explain_score, top_reasons
+    from leadpilot.tools.scoring import axes_sentence, breakdown_lines, explain_score, not_the_tier, top_reasons
 
     deps = runtime.context
     with deps.read() as session:
@@ -39,6 +49,10 @@ def explain_score_tool(
     if seen != explanation["breakdown"]:  # its closest accounts name leads the viewer may not see: left out, lines re-read
         explanation.update(breakdown=seen, lines=breakdown_lines(seen), summary=None)
     explanation.update(found.context())
+    if asked_tier:  # the result (and the card) say first when the lead is not that tier
+        who = explanation.get("company") or f"Lead {explanation['lead_id']}"
+        not_asked = not_the_tier(who, score=explanation.get("score"), tier=explanation.get("tier"), asked=asked_tier)
+        explanation.update(asked_tier=asked_tier, **({"not_asked": not_asked} if not_asked else {}))
     breakdown = explanation.pop("breakdown", None)
     # The model reads the points per category and the top reasons; the policy version and the raw
     # breakdown stay in the artifact, for the interfaces' score card.

@@ -152,3 +152,40 @@ def sla_report(
 
 
 app.add_typer(sla_app, name="sla")  # `leadpilot sla ...`
+
+
+routing_app = typer.Typer(help="The routing policy: check it against the roster.", no_args_is_help=True)
+
+
+@routing_app.command("check")
+def routing_check(
+    policy_path: Annotated[Path | None, typer.Option("--policy", help="A routing policy file; default: LEADPILOT_ROUTING_POLICY, "
+                                                                      "else config/routing.yaml.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check the policy against the roster: reps it names who are not in the roster, `where:` keys and values
+    no rep has, rules no lead can reach. Exit 1 on an error, 2 when the policy does not load."""
+    from leadpilot.settings import get_settings
+    from leadpilot.tools.routing import RoutingPolicyError, load_policy, policy_problems
+
+    try:
+        policy = load_policy(policy_path or get_settings().routing_policy)
+    except RoutingPolicyError as error:
+        raise fail(str(error), as_json=as_json, code=2) from None
+    problems = read_store(lambda session: policy_problems(session, policy))
+    errors = [p for p in problems if p.level == "error"]
+    if as_json:
+        print(json.dumps({"policy": str(policy.path), "version": policy.version, "errors": len(errors),
+                          "problems": [p.to_dict() for p in problems]}))
+    else:
+        console = _console()
+        console.print(f"Routing policy {policy.path} ({len(policy.rules)} rules, {len(policy.pools)} pools): "
+                      + (f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)" if problems else "no problems against the roster"),
+                      markup=False, highlight=False)
+        for problem in problems:
+            console.print(f"  {problem.level}: {problem.at}: {problem.message}", markup=False, highlight=False)
+    if errors:
+        raise typer.Exit(1)
+
+
+app.add_typer(routing_app, name="routing")  # `leadpilot routing check`

@@ -142,6 +142,9 @@ def sync(
              f"{r['rejected']} rejected"
              + (f"; {r['opted_out']} newly opted out of email in the CRM (on the suppression list)" if r.get("opted_out") else "")
              + (f"; {r['activities']} call(s), email(s) and meeting(s) from the CRM's activity log" if r.get("activities") else "")
+             + (f"; re-scored {r['rescored']} changed lead(s) ("
+                + (", ".join(f"{move} {n}" for move, n in sorted(r["tier_moves"].items())) or "no tier changed") + ")"
+                if r.get("rescored") else "")
              for name, r in reports.items() if isinstance(r, dict) and "pulled" in r]
     lines += [f"{name}: {note}" for name, r in reports.items() if isinstance(r, dict) for note in r.get("notes") or ()]
     if process:

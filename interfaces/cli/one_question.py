@@ -81,7 +81,9 @@ def answer_one(question: str, *, as_json: bool = False, user: str | None = None,
     finally:
         db.dispose()
     if as_json:
-        sys.stdout.write(json.dumps(answer_json(answer), default=str, ensure_ascii=False) + "\n")
+        from leadpilot.interfaces.answer_view import named_json  # reps by name in the text, as the plain answer says them
+
+        sys.stdout.write(json.dumps(named_json(answer_json(answer), answer.rep_names), default=str, ensure_ascii=False) + "\n")
     else:
         render_answer(console(), answer)
     return 0

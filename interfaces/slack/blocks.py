@@ -18,9 +18,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from leadpilot.interfaces.answer_view import cell_text, day_text, filters_text, list_offset, rep_name, rows_table, stage_text, with_names
+from leadpilot.interfaces.answer_view import (answer_filters, cell_text, day_text, filters_text, list_offset, part_tables, rep_name,
+                                              rows_table, split_tables, stage_text, with_names)
 
 PAGE_SIZE = 10  # lead rows per message (Slack allows 50 blocks)
+PART_LEADS = 5  # lead rows per part of a several-part answer
 AGGREGATE_ROWS = 20  # rows of an aggregate table
 SNOOZE_CHOICES = (1, 3, 7, 14, 30)
 DEFAULT_SNOOZE_DAYS = 7
@@ -169,17 +171,26 @@ def aggregate_table_block(rows: Sequence[Mapping[str, Any]], *, filters_applied:
     headers, body = rows_table(list(rows[:AGGREGATE_ROWS]), filters_applied=filters_applied, names=names)
     if len(headers) == 1:  # one column: the number is its own name
         headers, body = ["", *headers], [["", *row] for row in body]
-    name_key, metrics = headers[0], headers[1:]
+    more = [f"… and {len(rows) - AGGREGATE_ROWS} more"] if len(rows) > AGGREGATE_ROWS else []
+    return {"type": "section", "block_id": "aggregate", "text": _mrkdwn(_code_table(headers, body, more))}
+
+
+def _code_table(headers: Sequence[str], body: Sequence[Sequence[str]], more: Sequence[str] = ()) -> str:
+    """A table as an aligned code block (Slack draws no Markdown tables): the name column left, the numbers right."""
+    name_key, metrics = headers[0], list(headers[1:])
     labels = [row[0] for row in body]
-    cells = [row[1:] for row in body]
+    cells = [list(row[1:]) + [""] * (len(metrics) - len(row) + 1) for row in body]
     width = min(max([len(name_key)] + [len(n) for n in labels]), 40)
     widths = [max([len(metric)] + [len(row[i]) for row in cells]) for i, metric in enumerate(metrics)]
     lines = ["  ".join([f"{name_key:<{width}}", *(f"{m:>{w}}" for m, w in zip(metrics, widths))]),
              "  ".join(["-" * width, *("-" * w for w in widths)])]
     lines += ["  ".join([f"{_cut(n, width):<{width}}", *(f"{v:>{w}}" for v, w in zip(row, widths))]) for n, row in zip(labels, cells)]
-    if len(rows) > AGGREGATE_ROWS:
-        lines.append(f"… and {len(rows) - AGGREGATE_ROWS} more")
-    return {"type": "section", "block_id": "aggregate", "text": _mrkdwn("```\n" + escape("\n".join(lines)) + "\n```")}
+    return "```\n" + escape("\n".join([*lines, *more])) + "\n```"
+
+
+def slack_text(text: str) -> str:
+    """An answer's text as Slack mrkdwn: a Markdown table in it (a comparison) as an aligned code block."""
+    return "\n".join(escape(piece) if isinstance(piece, str) else _code_table(*piece) for piece in split_tables(text))
 
 
 def context_block(filters_applied: Sequence[str], tool_calls: Sequence[Mapping[str, Any]],
@@ -230,7 +241,7 @@ def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int 
     """An agent answer as a message: the answer text, then the leads (a table, or a card for one
     looked-up lead) or the aggregate table, then the filters and tool calls."""
     names = getattr(answer, "rep_names", None) or {}
-    header = escape(with_names(answer.answer or "Done.", names))
+    header = slack_text(with_names(answer.answer or "Done.", names))
     if asked_by:
         header = f"<@{asked_by}> asked: _{escape(answer.question)}_\n{header}"
     card = _score_card_of(answer)
@@ -238,8 +249,18 @@ def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int 
         header = (f"<@{asked_by}> asked: _{escape(answer.question)}_\n" if asked_by else "") + _card_header(card)
     blocks: list[dict[str, Any]] = [{"type": "section", "block_id": "answer", "text": _mrkdwn(header)}]
     looked_up = bool(answer.tool_calls) and answer.tool_calls[-1].get("name") == "get_lead"
+    parts = part_tables(answer)  # a several-part answer: each part's own table, not only the last part's
     if card is not None:
         blocks += score_card_blocks(card)
+    elif parts:
+        for number, (heading, part) in enumerate(parts, start=1):
+            drawn = (leads_table_blocks(part["leads"], total=part.get("total"), page_size=PART_LEADS, names=names) if part.get("leads")
+                     else [aggregate_table_block(part["rows"], filters_applied=part.get("filters_applied") or [], names=names)])
+            blocks.append({"type": "context", "block_id": f"part:{number}", "elements": [_mrkdwn(f"*{escape(heading)}*")]})
+            # Block ids are unique in a message: the same lead may be listed by two parts.
+            blocks += [{**block, "block_id": f"{block['block_id']}:part{number}"} if "block_id" in block else block for block in drawn]
+    elif len(answer.parts or []) > 1:
+        pass  # a comparison: its figures are the table in the text
     elif answer.leads and looked_up and len(answer.leads) == 1:
         blocks += lead_card_blocks(answer.leads[0], names)
     elif answer.leads:
@@ -248,7 +269,7 @@ def answer_blocks(answer: Any, *, more_token: str | None = None, page_size: int 
                                      offset=list_offset(answer.tool_calls), names=names)
     elif answer.rows:
         blocks.append(aggregate_table_block(answer.rows, filters_applied=answer.filters_applied, names=names))
-    context = context_block(answer.filters_applied, answer.tool_calls, names)
+    context = context_block(answer_filters(answer), answer.tool_calls, names)
     if context:
         blocks.append(context)
     return blocks

@@ -21,7 +21,7 @@ from chainlit.utils import utc_now
 
 from leadpilot.agent.planner import SUGGESTIONS
 from leadpilot.agent.runner import AgentAnswer, AgentError, stream_agent
-from leadpilot.interfaces.answer_view import list_offset, with_names
+from leadpilot.interfaces.answer_view import answer_filters, list_offset, with_names
 from leadpilot.interfaces.deps_factory import UnknownUserError, make_deps
 from leadpilot.interfaces.lead_actions import score_lines
 from leadpilot.interfaces.score_card import from_explanation
@@ -222,6 +222,8 @@ async def _show(reply: cl.Message, answer: AgentAnswer, *, chart: dict | None = 
     card = from_explanation(answer.score_explanation) if answer.score_explanation else None
     if card is not None:  # "why is X hot?": the card says it all, unless the answer had other parts
         parts = [render.score_card(card)] if len(answer.tool_calls) == 1 else [*parts, render.score_card(card)]
+    elif len(answer.parts) > 1:  # several parts: each part's own table (a comparison's figures are its text's table)
+        parts += render.part_sections(answer)
     elif answer.leads and looked_up and len(answer.leads) == 1:
         lead = answer.leads[0]
         parts.append(render.lead_card(lead, score_lines=score_lines(lead.get("score_breakdown")), names=names))
@@ -239,7 +241,7 @@ async def _show(reply: cl.Message, answer: AgentAnswer, *, chart: dict | None = 
         png = await asyncio.to_thread(render.chart_png, answer.rows, chart=chart)
         if png is not None:
             elements.append(cl.Image(name="chart", content=png, mime="image/png", display="inline", size="large"))
-    context = render.context_line(answer.filters_applied, answer.tool_calls, names)
+    context = render.context_line(answer_filters(answer), answer.tool_calls, names)  # several parts: the filters they share
     if context:
         parts.append(f"_{context}_")
     reply.content = "\n\n".join(parts)

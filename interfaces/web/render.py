@@ -161,7 +161,7 @@ def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = (), names
     contact = " · ".join(md(x) for x in (person, lead.get("email")) if x)
     facts = [
         ("Industry", md(cell_text("industry", lead.get("industry")))),
-        ("Where", ", ".join(md(x) for x in (lead.get("city"), lead.get("country")) if x) or "—"),
+        ("Where", ", ".join(md(x) for x in (lead.get("city"), lead.get("state"), lead.get("country")) if x) or "—"),  # as Slack's card
         ("Stage", md(stage_text(lead.get("stage")))),
         ("Owner", md(rep_name(lead.get("owner"), names))),
         ("Last contact", day_text(lead.get("last_contacted_at"))),
@@ -178,7 +178,8 @@ def lead_card(lead: Mapping[str, Any], *, score_lines: Sequence[str] = (), names
     activities = list(lead.get("activities") or [])[:5]
     if activities:
         parts += ["", "**Latest activity**"]
-        parts += [f"- {day_text(a['occurred_at'])} {md(a['kind'])}" + (f" ({md(a['direction'])})" if a.get("direction") else "") for a in activities]
+        parts += [f"- {day_text(a['occurred_at'])} {md(str(a['kind']).replace('_', ' '))}" + (f" ({md(a['direction'])})" if a.get("direction") else "")
+                  for a in activities]  # "email opened", not email_opened
     return "\n".join(parts)
 
 
@@ -219,6 +220,17 @@ def score_card_body(card: Any) -> str:
     if card.reasons:
         lines += ["", "**Top reasons**", *(f"{n}. {md(reason)}" for n, reason in enumerate(card.reasons, start=1))]
     return "\n".join(lines)
+
+
+def part_sections(answer: Any) -> list[str]:
+    """Each part of a several-part answer drawn under its heading ("**Part 2 (tier hot):**" and its
+    leads or rows), not only the last part's table (interfaces/answer_view.part_tables)."""
+    from leadpilot.interfaces.answer_view import part_tables
+
+    names = getattr(answer, "rep_names", None)
+    return [f"**{md(heading)}**\n\n" + (leads_table(part["leads"], names=names) if part.get("leads")
+                                        else aggregate_table(part["rows"], filters_applied=part.get("filters_applied") or [], names=names))
+            for heading, part in part_tables(answer)]
 
 
 def describe_call(call: Mapping[str, Any]) -> str:

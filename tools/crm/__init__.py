@@ -4,7 +4,7 @@ outgoing webhooks.
 Owns: the connector interface (connector: pull changes since a cursor, push a batch of changes,
 Pulled/Page/Change/Pushed and the CRM errors), HubSpot through hubspot-api-client (hubspot),
 Salesforce through simple-salesforce (salesforce) with each Lead's Task/Event history
-(salesforce_history), config/crm.yaml — field mapping, conflict rule,
+(salesforce_history) and each HubSpot contact's emails, calls and meetings (hubspot_history), config/crm.yaml — field mapping, conflict rule,
 webhook subscriptions (policy), what a decision owes the outside world, queued in the decision's
 transaction (changes), the workers' sender of the outbox with retries, backoff, Retry-After and
 dead letters (delivery), SMTP email with templates, unsubscribe links and bounces (email), signed

@@ -18,9 +18,11 @@ class Pulled:
     owner_email: str | None = None  # the CRM user who owns it, matched to a rep by email
     stage: str | None = None  # Leadpilot stage from the CRM's lifecycle/status (config/crm.yaml `stages`)
     opted_out: str | None = None  # the CRM field that says the person opted out of email (hs_email_optout), when it does
-    # The record's own activity log (Salesforce Tasks/Events) as activities (memory.crm_history); None: not read.
+    # The record's own activity log (Salesforce Tasks/Events, HubSpot emails/calls/meetings) as activities
+    # (memory.crm_history); None: not read.
     history: list[Any] | None = None
     history_skipped: int = 0  # records of that log that are no activity (open to-dos, upcoming events, Leadpilot's own)
+    history_kinds: tuple[str, ...] | None = None  # the activity kinds that log covers (None: calls, emails and meetings)
 
 
 @dataclass
@@ -58,7 +60,11 @@ class Pushed:
 
 
 class CrmError(RuntimeError):
-    """The CRM did not take a request; retried with backoff."""
+    """The CRM did not take a request; retried with backoff. `status` and `body`: its answer, when it answered."""
+
+    def __init__(self, message: str, status: int | None = None, body: str = ""):
+        super().__init__(message)
+        self.status, self.body = status, body
 
 
 class RateLimited(CrmError):

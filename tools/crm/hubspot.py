@@ -6,7 +6,8 @@ than the cursor, oldest first. Owners (GET /crm/v3/owners) give each owner id it
 matched to a rep; a contact's associated company (v4 association batch read, companies batch read)
 fills the company fields the contact leaves empty. The contact's engagement properties (form
 submissions, page views, email opens and clicks and their dates: memory.crm_engagement, the same
-mapping as a CSV import's columns) travel as the record's `engagement` and become its activities.
+mapping as a CSV import's columns) travel as the record's `engagement` and become its activities;
+its associated emails, calls and meetings become its calls, emails and meetings (hubspot_history.py).
 `hs_email_optout` ("Unsubscribed from all email") "true" marks the record as opted out of email:
 the sync puts its address on the suppression list (memory.email_consent).
 
@@ -27,6 +28,7 @@ from leadpilot.memory.crm_engagement import HUBSPOT_PROPERTIES
 from leadpilot.memory.email_consent import is_checked
 from leadpilot.memory.lead_record import ENGAGEMENT_FIELD
 from leadpilot.tools.crm.connector import Change, CrmError, Page, Pulled, Pushed, RateLimited
+from leadpilot.tools.crm.hubspot_history import attach_history
 from leadpilot.tools.crm.policy import HubSpotMapping
 
 _PAGE = 100
@@ -47,8 +49,8 @@ def _fail(error: Exception, what: str) -> CrmError:
     if status == 401:
         return CrmError(f"HubSpot refused the token on {what} (401) — set LEADPILOT_HUBSPOT_TOKEN to a valid private app token")
     if status is not None:
-        body = str(getattr(error, "body", "") or "")[:300]
-        return CrmError(f"HubSpot answered {status} on {what}: {body}")
+        body = str(getattr(error, "body", "") or "")
+        return CrmError(f"HubSpot answered {status} on {what}: {body[:300]}", status=status, body=body[:4000])
     return CrmError(f"HubSpot unreachable on {what}: {type(error).__name__}: {str(error)[:300]}")
 
 
@@ -143,10 +145,11 @@ class HubSpotConnector:
                                   owner_email=owners.get(str(properties.get("hubspot_owner_id") or "")),
                                   stage=self.mapping.stage_of(properties.get("lifecyclestage")),
                                   opted_out=OPT_OUT if is_checked(properties.get(OPT_OUT)) else None))
+        notes = attach_history(self._json, self.client, records)  # each contact's emails, calls and meetings
         next_after = ((page.get("paging") or {}).get("next") or {}).get("after")
         if since is not None and next_after and int(next_after) + limit > _SEARCH_WINDOW:
-            return Page(records, None, total, restart=True)  # search pages stop at 10,000 results: search again from here
-        return Page(records, next_after, total)
+            return Page(records, None, total, restart=True, notes=notes)  # search pages stop at 10,000 results: search again from here
+        return Page(records, next_after, total, notes=notes)
 
     def _companies(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Contact id -> company fields from its associated company (name, domain, industry, size):

@@ -1,5 +1,6 @@
-"""Which CSV column feeds which canonical lead field: Leadpilot's own, HubSpot, Salesforce, Zoho CRM and
-Pipedrive headers (Pipedrive names each column "<Entity> - <field>": "Deal - Owner", "Person - Email - Work").
+"""Which CSV column feeds which canonical lead field: Leadpilot's own, HubSpot, Salesforce, Zoho CRM,
+Pipedrive (each column "<Entity> - <field>": "Deal - Owner", "Person - Email - Work") and Freshsales
+(Freshworks CRM contacts: "Emails", "Sales accounts", "Sales owner", "Lifecycle stage" + "Status") headers.
 
 Headers are compared case-, space- and punctuation-insensitively ("First Name", "FirstName" and
 "first_name" are one header). When several columns feed one field (HubSpot's "Lifecycle Stage"
@@ -22,18 +23,19 @@ FIELD_HEADERS: dict[str, tuple[str, ...]] = {
     "external_id": ("external_id", "Record ID", "Lead ID", "Contact ID", "Deal - ID"),
     "company": (
         "company", "Company Name", "Account Name", "Company / Account", "Organization", "Organisation", "Associated Company",
-        "Organization - Name", "Deal - Organization", "Person - Organization",
+        "Organization - Name", "Deal - Organization", "Person - Organization", "Sales accounts", "Sales account",
     ),
     "website": ("website", "Website URL", "Company Domain Name", "Domain", "URL", "Organization - Website"),
     "contact_name": ("contact_name", "Full Name", "Name", "Person - Name", "Deal - Contact person"),
     # Pipedrive writes one column per email and phone label: the work one first, the others when it is blank.
-    "email": ("email", "Email Address", "E-mail", "Person - Email - Work", "Person - Email", "Person - Email - Home",
+    "email": ("email", "Email Address", "E-mail", "Emails", "Person - Email - Work", "Person - Email", "Person - Email - Home",
               "Person - Email - Other"),
-    "phone": ("phone", "Phone Number", "Business Phone", "Telephone", "Mobile Phone Number", "Mobile Phone", "Mobile",
+    # Freshsales: "Work" is the work number, "Mobile" the mobile one.
+    "phone": ("phone", "Phone Number", "Business Phone", "Telephone", "Work", "Mobile Phone Number", "Mobile Phone", "Mobile",
               "Person - Phone - Work", "Person - Phone", "Person - Phone - Mobile", "Person - Phone - Home", "Person - Phone - Other"),
     # Not Pipedrive's "Deal - Title": that is the deal's name ("Acme deal").
     "job_title": ("job_title", "Job Title", "Title", "Position", "Person - Job title"),
-    "industry": ("industry", "Organization - Industry"),
+    "industry": ("industry", "Organization - Industry", "Industry type"),
     "company_size": (
         "company_size", "Number of Employees", "No. of Employees", "Employees", "Employee Count", "Headcount",
         "Organization - Number of employees",
@@ -43,14 +45,15 @@ FIELD_HEADERS: dict[str, tuple[str, ...]] = {
     "city": ("city", "Town", "Organization - Address - City/town/village/locality"),
     # Pipedrive: the team's "Source channel"; its "Source origin" (Web forms, Import, API: how the deal entered) stays in extra.
     "source": ("source", "Original Source", "Lead Source", "Latest Source", "Deal - Source channel"),
-    # Pipedrive: the deal's pipeline stage; its open/won/lost status is DEAL_STATUS_HEADERS.
-    "stage": ("stage", "Lifecycle Stage", "Lead Status", "Status", "Deal - Stage"),
+    # Pipedrive: the deal's pipeline stage; its open/won/lost status is DEAL_STATUS_HEADERS. Freshsales: the
+    # contact's "Status" within its "Lifecycle stage" is CONTACT_STATUS_HEADERS when the file has both.
+    "stage": ("stage", "Lifecycle Stage", "Lead Status", "Status", "Contact status", "Deal - Stage"),
     # `owner` is the export's copy of owner_email; the CRM owner columns may hold a name or an email.
-    "owner_email": ("owner_email", "owner", "Contact owner", "Lead Owner", "HubSpot Owner", "Deal - Owner"),
+    "owner_email": ("owner_email", "owner", "Contact owner", "Lead Owner", "HubSpot Owner", "Deal - Owner", "Sales owner"),
     "created_at": ("created_at", "Create Date", "Created Date", "Created", "Created Time", "Deal - Deal created", "Deal - Add time"),
     "last_contacted_at": (
         "last_contacted_at", "Last Contacted", "Last Activity", "Last Activity Date", "Last Contact Date", "Last Activity Time",
-        "Deal - Last activity date",
+        "Deal - Last activity date", "Last contacted time",
     ),
     "notes": ("notes", "Description", "Comments"),
     "converted": ("converted", "IsConverted"),
@@ -61,6 +64,10 @@ FIELD_HEADERS: dict[str, tuple[str, ...]] = {
 }
 # A deal's open | won | lost (memory.lead_record.DEAL_STATUS_FIELD): closed or not, whatever its stage says.
 DEAL_STATUS_HEADERS: tuple[str, ...] = ("Deal - Status", "Deal Status")
+# A contact's status within its lifecycle stage (Freshsales "Status": New, Interested, Won, Lost, Unqualified —
+# memory.lead_record.CONTACT_STATUS_FIELD), read so only beside one of LIFECYCLE_HEADERS; alone, it is the stage.
+CONTACT_STATUS_HEADERS: tuple[str, ...] = ("Status", "Contact status")
+LIFECYCLE_HEADERS: tuple[str, ...] = ("Lifecycle stage",)
 # Joined into contact_name when no full-name column has a value.
 FIRST_NAME_HEADERS: tuple[str, ...] = ("First Name", "Given Name")
 LAST_NAME_HEADERS: tuple[str, ...] = ("Last Name", "Surname", "Family Name")
@@ -75,6 +82,8 @@ IDENTIFYING_FIELDS: tuple[str, ...] = ("company", "email", "contact_name")
 
 
 normalise_header = header_key  # lower case, letters and digits only ("No. of Employees" -> "noofemployees")
+_LIFECYCLE_KEYS = frozenset(header_key(header) for header in LIFECYCLE_HEADERS)
+_CONTACT_STATUS_KEYS = frozenset(header_key(header) for header in CONTACT_STATUS_HEADERS)
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +111,7 @@ class HeaderMapping:
     first_name: tuple[int, ...] = ()
     last_name: tuple[int, ...] = ()
     deal_status: tuple[int, ...] = ()
+    contact_status: tuple[int, ...] = ()
     extra: tuple[int, ...] = ()
     ignored: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
@@ -123,6 +133,7 @@ class HeaderMapping:
         mapped = {self.labels[i]: name for name, columns in self.fields.items() for i in columns}
         mapped.update({self.labels[i]: "contact_name" for i in (*self.first_name, *self.last_name)})
         mapped.update({self.labels[i]: "stage (deal status: won, lost, open)" for i in self.deal_status})
+        mapped.update({self.labels[i]: "stage (contact status: closes on won, lost, unqualified)" for i in self.contact_status})
         return dict(sorted(mapped.items(), key=lambda item: self.labels.index(item[0])))
 
 
@@ -170,12 +181,20 @@ def map_headers(headers: Sequence[str]) -> HeaderMapping:
     def columns_of(target: str) -> tuple[int, ...]:
         return tuple(column for _, column in sorted(by_target.pop(target, [])))
 
+    contact_status: tuple[int, ...] = ()
+    stage_columns = [column for _, column in by_target.get("stage", [])]
+    if any(keys[c] in _LIFECYCLE_KEYS for c in stage_columns):  # a lifecycle stage, and the contact's status within it
+        contact_status = tuple(c for c in stage_columns if keys[c] in _CONTACT_STATUS_KEYS)[:1]
+        by_target["stage"] = [(priority, c) for priority, c in by_target["stage"] if c not in contact_status]
     first_name, last_name, deal_status = columns_of("first_name"), columns_of("last_name"), columns_of("deal_status")
     fields = {name: columns_of(name) for name in (*CANONICAL_FIELDS, *OPTIONAL_FIELDS) if name in by_target}
     labels = _unique_labels(cleaned)
     if read := [f"{labels[c]!r} ({ENGAGEMENT_NOUNS[key]})" for c in extra if (key := engagement_key(labels[c])) is not None]:
         notes.append("engagement columns, kept in extra and made into activities that scoring reads (dated as "
                      "docs/csv-mapping.md says; re-imports replace them): " + ", ".join(read))
+    if contact_status:
+        notes.append(f"{labels[contact_status[0]]!r} decides closed within the lifecycle stage: Won is a customer, Lost and "
+                     "Unqualified lost, whatever the stage; it is kept as written (docs/csv-mapping.md \"Freshsales\")")
     if deal_status:
         notes.append(f"{labels[deal_status[0]]!r} decides open or closed: won deals are customers and lost ones lost, whatever "
                      "their stage; the stage is kept as written (docs/csv-mapping.md \"Pipedrive\")")
@@ -190,6 +209,7 @@ def map_headers(headers: Sequence[str]) -> HeaderMapping:
         first_name=first_name,
         last_name=last_name,
         deal_status=deal_status,
+        contact_status=contact_status,
         extra=tuple(extra),
         ignored=tuple(ignored),
         notes=tuple(notes),

@@ -23,7 +23,7 @@ from leadpilot.memory.vocab import ActivityKind, Channel, Stage, industry_slug, 
 
 TierName = Literal["hot", "warm", "cold"]
 SegmentName = Literal["enterprise", "mid-market", "smb", "micro"]
-RegionName = Literal["NA", "EMEA", "APAC", "LATAM", "EUROPE", "MEA", "IBERIA", "DACH", "NORDICS", "BENELUX", "ANZ", "UKI"]
+RegionName = Literal["NA", "EMEA", "APAC", "LATAM", "EUROPE", "MEA", "IBERIA", "GCC", "DACH", "NORDICS", "BENELUX", "ANZ", "UKI"]
 SeniorityName = Literal["c-level", "vp", "director", "manager", "individual"]
 ScopeName = Literal["open", "closed", "all"]
 QualificationName = Literal["mql", "sql", "subscriber", "evangelist"]  # memory.lifecycle.QUALIFICATIONS
@@ -41,11 +41,12 @@ SCOPE_HELP = (
 _REGION_ALIASES = {"EU": "EUROPE", "EUROPEAN": "EUROPE", "NORDIC": "NORDICS", "NORTH AMERICA": "NA", "AMER": "NA", "AUNZ": "ANZ", "UK&I": "UKI",
                    "UK AND IRELAND": "UKI", "UK & IRELAND": "UKI", "LATIN AMERICA": "LATAM", "ASIA PACIFIC": "APAC",
                    "MIDDLE EAST AND AFRICA": "MEA", "MIDDLE EAST & AFRICA": "MEA", "ME&A": "MEA",
-                   "IBERIAN PENINSULA": "IBERIA", "SPAIN AND PORTUGAL": "IBERIA"}
+                   "IBERIAN PENINSULA": "IBERIA", "SPAIN AND PORTUGAL": "IBERIA", "GULF": "GCC"}
 # The filter's regions: memory.geo's sales regions (routing's too) and the ones a question names but no
 # routing rule does: MEA, the Middle East and Africa (EMEA outside Europe), and IBERIA (Spain, Portugal, Andorra).
 _FILTER_REGIONS: dict[str, frozenset[str]] = {**REGION_COUNTRIES, "MEA": REGION_COUNTRIES["EMEA"] - EUROPE,
-                                              "IBERIA": frozenset({"ES", "PT", "AD"})}
+                                              "IBERIA": frozenset({"ES", "PT", "AD"}),
+                                              "GCC": frozenset({"AE", "SA", "QA", "KW", "BH", "OM"})}  # the Gulf Cooperation Council
 
 
 def filter_region_countries(region: str) -> frozenset[str]:

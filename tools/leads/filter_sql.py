@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 
 from leadpilot.memory.geo import city_match_values, state_code
-from leadpilot.memory.lead_record import CLOSED_LOST_KEY
 from leadpilot.tools.leads.filter_deals import deal_conditions
 from leadpilot.memory.lifecycle import qualification_or_stage_condition, status_condition
 from leadpilot.memory.models import Activity, Lead, Rep
@@ -239,7 +238,7 @@ def closed_in(after: date | datetime | None, before: date | datetime | None) -> 
                     bounds.append(column >= value if compare == "ge" else column < value)
         return bounds
 
-    lost_at = Lead.extra[CLOSED_LOST_KEY].as_string()
+    lost_at = _lost_at()
     return or_(
         and_(Lead.stage == Stage.CUSTOMER.value, *window(Lead.converted_at, False)),
         and_(Lead.stage == Stage.LOST.value, or_(and_(*window(Lead.converted_at, False)), and_(lost_at.is_not(None), *window(lost_at, True)))),
@@ -248,7 +247,15 @@ def closed_in(after: date | datetime | None, before: date | datetime | None) -> 
 
 def no_close_date() -> ColumnElement[bool]:
     """Closed leads the store has no close date for (see closed_in)."""
-    return and_(Lead.stage.in_(CLOSED_STAGE_VALUES), Lead.converted_at.is_(None), Lead.extra[CLOSED_LOST_KEY].as_string().is_(None))
+    return and_(Lead.stage.in_(CLOSED_STAGE_VALUES), Lead.converted_at.is_(None), _lost_at().is_(None))
+
+
+def _lost_at() -> ColumnElement[str]:
+    """The imported close date of a loss, as kept in extra. The SQL compiler imports memory.lead_record
+    (the import's record and its CRM engagement readers) only for a question about closing (#21)."""
+    from leadpilot.memory.lead_record import CLOSED_LOST_KEY
+
+    return Lead.extra[CLOSED_LOST_KEY].as_string()
 
 
 def _owner_condition(owners: list[str], *, viewer: Viewer, owner_ids: dict[str, int], problems: list[str]) -> ColumnElement[bool]:

@@ -24,7 +24,9 @@ from sqlalchemy import select
 from leadpilot.memory.crm_engagement import engagement_key
 from leadpilot.memory.db import Database
 from leadpilot.memory.lead_batch import LeadBatch, LeadEncoder
-from leadpilot.memory.lead_record import CLOSED_LOST_KEY, DEAL_STATUS_FIELD, ENGAGEMENT_FIELD, LeadValidationError, ValidatedLead, validate_lead
+from leadpilot.memory.lead_record import (
+    CLOSED_LOST_KEY, CONTACT_STATUS_FIELD, DEAL_STATUS_FIELD, ENGAGEMENT_FIELD, LeadValidationError, ValidatedLead, validate_lead,
+)
 from leadpilot.memory.models import Rep
 from leadpilot.tools.leads.csv_headers import HeaderMapping, expected_headers_hint, map_headers
 from leadpilot.tools.leads.export import read_spreadsheet_safe
@@ -204,6 +206,7 @@ class _RecordBuilder:
         self._first = mapping.first_name
         self._last = mapping.last_name
         self._deal_status = mapping.deal_status[0] if mapping.deal_status else None
+        self._contact_status = mapping.contact_status[0] if mapping.contact_status else None
         self._owner_columns = [(column, labels[column]) for column in mapping.fields.get("owner_email", ())]
         # field -> the file's own column name, where it is not the field's ("No. of Employees" for company_size)
         self._column_of = {name: labels[columns[0]] for name, columns in mapping.fields.items()
@@ -232,6 +235,8 @@ class _RecordBuilder:
                 extra[label] = value
         if self._deal_status is not None and (status := row[self._deal_status].strip()):
             raw[DEAL_STATUS_FIELD] = status
+        if self._contact_status is not None and (status := row[self._contact_status].strip()):
+            raw[CONTACT_STATUS_FIELD] = status
         if self._engagement and (cells := {label: extra[label] for _, label in self._engagement if label in extra}):
             raw[ENGAGEMENT_FIELD] = cells
         if (self._first or self._last) and not raw.get("contact_name", "").strip():
@@ -285,7 +290,19 @@ def _read_header(reader: _CsvReader, path: Path, *, hint_lines: int) -> HeaderMa
             f"{path.name} has no column that identifies a lead. Found headers: {found}. "
             f"Expected {expected_headers_hint()}. See docs/csv-mapping.md."
         )
+    if "company" not in mapping.fields and "email" not in mapping.fields:  # every row would be refused for it
+        raise ImportFileError(f"{path.name} has no column read as company or email, and every lead needs one of them. "
+                              + _company_or_email_hint(mapping) + " See docs/csv-mapping.md for the headers read.")
     return mapping
+
+
+def _company_or_email_hint(mapping: HeaderMapping) -> str:
+    """Which kept columns look like the company or the email, by their names, and the fix."""
+    looks = [(label, "email" if "mail" in label.lower() else "company") for label in mapping.extra_columns
+             if any(word in label.lower() for word in ("mail", "compan", "account", "organi", "business"))]
+    if not looks:
+        return "Add a 'company' or 'email' column (or rename the one that holds them)."
+    return "Rename " + " and ".join(f"{label!r} to {field!r}" for label, field in looks) + " if they hold them."
 
 
 def _rows_at_lines(path: Path, file_format: _FileFormat, lines: set[int]) -> dict[int, list[str]]:

@@ -12,8 +12,11 @@ since (everything on the first run or with `backfill`), and stores each page in 
   model probability and the summary are Leadpilot's: pulled values never overwrite them.
 A record the CRM marks as opted out of email (HubSpot hs_email_optout, Salesforce HasOptedOutOfEmail)
 puts its address on the suppression list (memory.email_consent; a later pull never lifts it), and a
-record's own activity log (Salesforce Tasks and Events) is stored as its calls, emails and meetings
-in place of the last pull's (memory.crm_history).
+record's own activity log (Salesforce Tasks and Events, HubSpot emails, calls and meetings) is
+stored as its calls, emails and meetings in place of the last pull's (memory.crm_history).
+Known leads the pull changed (fields, stage, activities) are re-scored at the end with the scoring
+policy in force, so their score, tier and breakdown say what the CRM says now (`rescored` and
+`tier_moves` in the report); new leads are scored by their pipeline.
 The cursor moves only when the whole pull finished, so an interrupted sync repeats (harmlessly). The
 next pages are fetched while a batch is being stored (a background thread, a few pages ahead).
 """
@@ -46,17 +49,21 @@ class SyncReport:
     owner_changes: int = 0
     opted_out: int = 0  # addresses the CRM marks as opted out of email, newly on the suppression list
     activities: int = 0  # calls, emails and meetings stored from the records' own activity logs
+    rescored: int = 0  # known leads the pull changed, re-scored at its end
+    tier_moves: dict[str, int] = field(default_factory=dict)  # of those, tier changes such as {"warm->hot": 2}
     rejected: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the pull could not read (the connector says why)
     cursor: str | None = None
     seconds: float = 0.0
     store_seconds: float = 0.0  # of which storing (the capture step), the rest is the CRM's paging
     store_cpu_seconds: float = 0.0  # this thread's CPU time in the capture step (what a busy machine does not distort)
+    touched: set[int] = field(default_factory=set, repr=False)  # known leads this pull changed: re-scored at its end
 
     def as_dict(self) -> dict[str, Any]:
         return {"crm": self.crm, "backfill": self.backfill, "pulled": self.pulled, "captured": self.captured,
                 "updated": self.updated, "owner_changes": self.owner_changes, "opted_out": self.opted_out,
-                "activities": self.activities, "notes": self.notes[:5], "rejected": len(self.rejected),
+                "activities": self.activities, "rescored": self.rescored, "tier_moves": self.tier_moves,
+                "notes": self.notes[:5], "rejected": len(self.rejected),
                 "rejected_examples": self.rejected[:5], "cursor": self.cursor, "seconds": round(self.seconds, 2),
                 "store_seconds": round(self.store_seconds, 2)}
 
@@ -73,8 +80,10 @@ def _payload(record: Any, *, crm: str, keep_owner: bool) -> dict[str, Any]:
 
 
 def sync_crm(db: Any, connector: Any, *, policy: Any, now: datetime, backfill: bool = False, page_size: int = 100,
-             store_every: int = 1000, progress: Callable[[int, int | None], None] | None = None) -> SyncReport:
-    """Pull `connector`'s changes since the stored cursor into the store; what happened."""
+             store_every: int = 1000, progress: Callable[[int, int | None], None] | None = None,
+             scoring: Any = None) -> SyncReport:
+    """Pull `connector`'s changes since the stored cursor into the store; what happened. `scoring`:
+    the scoring policy the changed known leads are re-scored with (default: the one in force)."""
     import time
 
     began = time.perf_counter()
@@ -103,6 +112,7 @@ def sync_crm(db: Any, connector: Any, *, policy: Any, now: datetime, backfill: b
                 progress(report.pulled, total)
     newest = pulled.newest
     report.notes = pulled.notes
+    _rescore_touched(db, report, now=now, scoring=scoring)
     with db.transaction() as session:
         row = get_cursor(session, crm)
         row.cursor = newest
@@ -215,9 +225,11 @@ def _store_page(db: Any, crm: str, records: list[Any], *, report: SyncReport, no
         stored = {c: lead_id for lead_id, c, _ in links}
         _keep_consent_and_history(db, crm, [(r, p.record, stored[r.crm_id]) for r, p in new if r.crm_id in stored],
                                   report=report, at=received)
+        report.touched.update(answer.lead_id for answer in answers if not isinstance(answer, Exception) and answer.repeat)
     if known:
         _update_known(db, crm, known, report=report, now=now, received=received)
         _keep_consent_and_history(db, crm, known, report=report, at=received)
+        report.touched.update(lead_id for _, _, lead_id in known)
 
 
 _CRM_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
@@ -226,7 +238,10 @@ _CRM_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
 def _keep_consent_and_history(db: Any, crm: str, stored: list[tuple[Any, Any, int]], *, report: SyncReport, at: datetime) -> None:
     """The stored records' email opt-outs onto the suppression list, and their activity logs as activities."""
     opted = [(record, validated) for record, validated, _ in stored if record.opted_out]
-    logs = [(lead_id, record.history) for record, _, lead_id in stored if record.history is not None]
+    logs: dict[tuple[str, ...] | None, list[tuple[int, list[Any]]]] = {}  # by the kinds each log covers
+    for record, _, lead_id in stored:
+        if record.history is not None:
+            logs.setdefault(getattr(record, "history_kinds", None), []).append((lead_id, record.history))
     if not opted and not logs:
         return
     name = _CRM_NAMES.get(crm, crm)
@@ -235,8 +250,38 @@ def _keep_consent_and_history(db: Any, crm: str, stored: list[tuple[Any, Any, in
             detail = f"{record.opted_out} checked in {name} (record {record.crm_id})"
             if suppress_opted_out(session, email=validated.values.get("email"), detail=detail, at=at):
                 report.opted_out += 1
-        if logs:
-            report.activities += replace_crm_history(session, logs)
+        for kinds, of_kinds in logs.items():
+            report.activities += replace_crm_history(session, of_kinds, **({"kinds": kinds} if kinds is not None else {}))
+
+
+def _rescore_touched(db: Any, report: SyncReport, *, now: datetime, scoring: Any) -> None:
+    """Re-score the known leads this pull changed (those scored before: a lead still in its pipeline
+    is scored there), with the semantic index when the policy uses it; a note when it cannot."""
+    from sqlalchemy import select
+
+    from leadpilot.tools.scoring import PolicyError, load_policy, open_scoring_index, rescore_leads
+
+    if not report.touched:
+        return
+    touched = sorted(report.touched)
+    with db.session() as session:
+        scored = [i for start in range(0, len(touched), 900) for i in session.scalars(
+            select(Lead.id).where(Lead.id.in_(touched[start:start + 900]), Lead.scored_at.is_not(None)))]
+    if not scored:
+        return
+    try:
+        scoring = scoring if scoring is not None else load_policy()
+    except PolicyError as error:  # a broken policy file: the pull stands, the scores wait
+        report.notes.append(f"scores of the {len(scored)} changed lead(s) not recomputed: {error} — fix it, then run `leadpilot rescore`")
+        return
+    from leadpilot.settings import get_settings
+
+    index, problem = open_scoring_index(db, category=scoring.categories.semantic_in_force, settings=get_settings())
+    if problem:
+        report.notes.append(f"scores of the {len(scored)} changed lead(s) not recomputed: {problem} — run `leadpilot rescore` later")
+        return
+    result = rescore_leads(db, policy=scoring, now=now, lead_ids=scored, actor=f"{report.crm} pull", semantic=index)
+    report.rescored, report.tier_moves = result.scored, result.tier_moves
 
 
 _KEPT = {"external_id", "source", "channel", "created_at", "stage", "owner_email", "converted", "converted_at", "last_contacted_at"}

@@ -19,6 +19,7 @@ class DeclaredAccount:
     team: str | None
     origin: str  # "policy accounts[0]" | "imported accounts"
     when_owner_unavailable: str | None = None  # team | rules | queue:<name>; None: account_matching's
+    when_team_unavailable: str | None = None  # rules | queue:<name>; None: account_matching's
 
 
 class DeclaredAccounts:
@@ -54,7 +55,7 @@ class DeclaredAccounts:
             if entry is not None:
                 rep = reps.get(entry.owner)
                 return AccountOwner(rep.id if rep else -1, key, value, None, entry.company, None, entry.origin, entry.team,
-                                    entry.when_owner_unavailable)
+                                    entry.when_owner_unavailable, entry.when_team_unavailable)
         return None
 
 
@@ -69,6 +70,7 @@ class DeclaredAccounts:
 
 
 def declared_accounts(policy: RoutingPolicy, imported: Iterable[DeclaredAccount] = ()) -> DeclaredAccounts:
-    entries = [DeclaredAccount(a.domain, a.company, a.owner, a.team, f"policy accounts[{i}]", a.when_owner_unavailable)
+    entries = [DeclaredAccount(a.domain, a.company, a.owner, a.team, f"policy accounts[{i}]", a.when_owner_unavailable,
+                               a.when_team_unavailable)
                for i, a in enumerate(policy.accounts)]
     return DeclaredAccounts([*entries, *imported], subdomains=policy.account_matching.subdomains is not False)

@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from leadpilot.memory.vocab import industry_label
+from leadpilot.tools.routing.backups import nobody_text, ordinal
 from leadpilot.tools.routing.decision import (
     ACCOUNT_RULE,
     FALLBACK_RULE,
@@ -40,6 +41,7 @@ from leadpilot.tools.routing.pool_members import (  # noqa: F401 (integer_weight
     weighted_cycle,
 )
 from leadpilot.tools.routing.sticky import account_owners
+from leadpilot.tools.routing.ties import rank_least_loaded, tie_text
 from leadpilot.tools.routing.today import TODAY_STRATEGIES, choose_today
 
 
@@ -150,13 +152,14 @@ def _choose(
     if strategy == "least_loaded":
         for c in eligible:
             c.verdict.note = f"{open_count(c.rep.id, 0)} open leads"
-        ranked = sorted(eligible, key=lambda c: (open_count(c.rep.id, 0), workload.today(c.rep, now), c.index))
+        ties = pool.ties if pool else None
+        ranked = rank_least_loaded(eligible, rep=lambda c: c.rep, order=lambda c: c.index, snapshot=snapshot, now=now, ties=ties)
         best = ranked[0]
         others = ", ".join(f"{c.rep.name} {open_count(c.rep.id, 0)}" for c in ranked[1:])
         first = "first on the roster" if pool is None or not pool.members else f"listed first in pool {pool_name}"
-        tie_text = least_loaded_tie([c.rep for c in ranked], workload=workload, now=now, first=first)
+        tied = tie_text([c.rep for c in ranked], snapshot=snapshot, now=now, first=first, ties=ties)
         return _Choice(best, f"fewest open leads: {best.rep.name} has {workload.open(best.rep.id)}"
-                             + (f" (others: {others})" if others else "") + tie_text)
+                             + (f" (others: {others})" if others else "") + tied)
     if strategy == "performance_weighted":
         settings = pool.performance if pool and pool.performance else Performance()
         scores = {}
@@ -278,26 +281,15 @@ def _account_blocks(rep: RepFacts, *, lead: LeadFacts, policy: RoutingPolicy, sn
     return [(code, text) for code, text in blocks if code in watched]
 
 
-def least_loaded_tie(ranked: list[RepFacts], *, workload: Workload, now: datetime, first: str) -> str:
-    """How a tie on open leads was broken (least_loaded, a declared account's team): fewer new leads
-    today, then the order of the pool (`first`: "first on the roster" / "listed first in pool x")."""
-    best = ranked[0]
-    tied = [r for r in ranked[1:] if workload.open(r.id) == workload.open(best.id)]
-    if not tied:
-        return ""
-    same_today = any(workload.today(r, now) == workload.today(best, now) for r in tied)
-    return (f"; tied with {', '.join(r.name for r in tied)}, broken by fewer new leads today"
-            + (f", then {best.name} is {first}" if same_today else ""))
-
-
 def _team_pick(account: AccountOwner, owner: RepFacts, *, lead: LeadFacts, snapshot: RoutingSnapshot, now: datetime,
-               verdicts: list[Verdict]) -> tuple[RepFacts, str] | None:
+               verdicts: list[Verdict], policy: RoutingPolicy) -> tuple[RepFacts, str] | None:
     """The account's team member with the fewest open leads who can take it (a declared account's
     team), ties broken as least_loaded pools break them; and how a tie was broken."""
     team, workload = (account.team or "").lower(), snapshot.workload
     checks = Constraints(capacity=True, daily_cap=True, working_hours="ignored", language="ignored")
-    mates = sorted((r for r in snapshot.reps.values() if r.team and r.team.lower() == team and r.id != owner.id and r.role == "rep"),
-                   key=lambda r: (workload.open(r.id), workload.today(r, now), r.id))  # roster order last, as a `where:` pool
+    ties = policy.account_matching.ties
+    mates = rank_least_loaded([r for r in snapshot.reps.values() if r.team and r.team.lower() == team and r.id != owner.id and r.role == "rep"],
+                              rep=lambda r: r, order=lambda r: r.id, snapshot=snapshot, now=now, ties=ties, every_group=True)  # roster order last
     free = []
     for rep in mates:
         blocks = hard_blocks(rep, lead=lead, constraints=checks, workload=workload, now=now, barred=snapshot.barred)
@@ -306,7 +298,7 @@ def _team_pick(account: AccountOwner, owner: RepFacts, *, lead: LeadFacts, snaps
                                     [c for c, _ in blocks], note=f"team {account.team}: {workload.open(rep.id)} open leads"))
         if not blocks:
             free.append(rep)
-    return (free[0], least_loaded_tie(free, workload=workload, now=now, first="first on the roster")) if free else None
+    return (free[0], tie_text(free, snapshot=snapshot, now=now, first="first on the roster", ties=ties)) if free else None
 
 
 def decide(
@@ -376,14 +368,16 @@ def decide(
                 if choice == "rules":
                     away.append(unavailable + " — routed by the rules (when_owner_unavailable: rules)")
                     break
-                if account.team and (picked := _team_pick(account, owner, lead=lead, snapshot=snapshot, now=now, verdicts=verdicts)):
+                if account.team and (picked := _team_pick(account, owner, lead=lead, snapshot=snapshot, now=now, verdicts=verdicts, policy=policy)):
                     mate, tie = picked
                     return done(mate, rule=ACCOUNT_RULE, reason=f"{unavailable}, so the account's team {account.team} takes it: "
                                                                     f"{mate.name} has the fewest open leads ({snapshot.workload.open(mate.id)}){tie}")
-                if account.lead_id is None and (queue := policy.owner_unavailable_queue(matching.when_team_unavailable)):
+                team_choice = account.when_team_unavailable or matching.when_team_unavailable
+                if account.lead_id is None and (queue := policy.owner_unavailable_queue(team_choice)):
                     team = f"nobody on the account's team {account.team} can take it either" if account.team else "the account has no team"
+                    said = "the account's" if account.when_team_unavailable else "account_matching's"
                     return to_queue(queue, rule=ACCOUNT_RULE, reason=f"{unavailable}; {team}; then the account's leads go to the {queue} queue "
-                                                                     "(account_matching's when_team_unavailable)")
+                                                                     f"({said} when_team_unavailable)")
                 away.append(unavailable + then)
             else:
                 notes.append(f"the account owner of {where} is not in the roster" + then)
@@ -404,7 +398,22 @@ def decide(
         if rule.route_to.queue is not None:
             checks.append(RuleCheck(rule.name, True, detail, f"to the {rule.route_to.queue} queue"))
             return to_queue(rule.route_to.queue, rule=rule.name, reason=f"rule '{rule.name}' sends these leads to the {rule.route_to.queue} queue")
+        start, step, skipped = len(verdicts), rule, []  # the ordered backup: each step said with who could not, and why
         choice, outcome, pool, rule_notes = _try_rule(rule, lead=lead, snapshot=snapshot, policy=policy, now=now, verdicts=verdicts, notes=notes)
+        for number, backup in enumerate(rule.backup_steps() if choice is None else (), 1):
+            skipped.append(nobody_text(step, verdicts[start:]))
+            if (queue := backup.route_to.queue) is not None:
+                checks.append(RuleCheck(rule.name, True, detail, f"{'; '.join(skipped)} — backup {number}: the {queue} queue"))
+                return to_queue(queue, rule=rule.name, reason=f"rule '{rule.name}': {'; '.join(skipped)}; its {ordinal(number)} backup "
+                                                             f"is the {queue} queue")
+            step, start = backup, len(verdicts)
+            choice, outcome, pool, rule_notes = _try_rule(backup, lead=lead, snapshot=snapshot, policy=policy, now=now, verdicts=verdicts, notes=notes)
+            if choice is not None:
+                outcome = f"{'; '.join(skipped)} — backup {number}: {outcome}"
+                name, lead_in = choice.candidate.rep.name, f"the rule sends these leads to {choice.candidate.rep.name}, who is available "
+                why = choice.reason.removeprefix(lead_in) if backup.route_to.rep else f"— {choice.reason}"
+                choice.reason = f"{'; '.join(skipped)}; {name} took it as the {ordinal(number)} backup {why}"
+                break
         if choice is None:
             excluded = [v for v in verdicts if v.rule == rule.name]
             why = "; ".join(f"{v.name}: {', '.join(v.codes)}" for v in excluded) or "no members"
@@ -423,7 +432,7 @@ def decide(
         checks.append(RuleCheck(rule.name, True, detail, outcome))
         earlier = [c for c in checks if c.matched and c.rule != rule.name]
         fell_through = f" (after {', '.join(repr(c.rule) for c in earlier)} had nobody available)" if earlier else ""
-        return done(choice.candidate.rep, rule=rule.name, reason=choice.reason + fell_through, pool=rule.route_to.pool,
+        return done(choice.candidate.rep, rule=rule.name, reason=choice.reason + fell_through, pool=step.route_to.pool,
                     strategy=pool.strategy if pool else None, pointer=choice.pointer)
 
     if not accounts_done and stopped is None and (decision := accounts_step()) is not None:
@@ -462,8 +471,7 @@ def relevant_changes(decision: RoutingDecision, policy: RoutingPolicy) -> list[P
         rule = policy.rule(check.rule)
         if rule is not None:
             prefixes |= {f"territories[{t}]" for t in rule.when.territories()}
-            if rule.route_to.pool:
-                prefixes.add(f"pools[{rule.route_to.pool}]")
+            prefixes |= {f"pools[{step.route_to.pool}]" for step in (rule, *rule.backup_steps()) if step.route_to.pool}
     prefixes |= {f"reps[{v.rep}]" for v in decision.candidates}
     if decision.rule == FALLBACK_RULE:
         prefixes.add("fallback")

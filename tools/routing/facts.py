@@ -455,6 +455,7 @@ class AccountOwner:
     origin: str = "store"  # store (inferred from owned leads) | "policy accounts[2]" | "imported accounts"
     team: str | None = None
     when_unavailable: str | None = None  # a declared account's own when_owner_unavailable
+    when_team_unavailable: str | None = None  # ...and its own when_team_unavailable
 
     def where(self) -> str:
         if self.lead_id is None:

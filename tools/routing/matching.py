@@ -15,7 +15,7 @@ from leadpilot.memory.geo import country_code
 from leadpilot.memory.vocab import channel_of, industry_slug, normalise_source
 from leadpilot.tools.routing.facts import LeadFacts
 from leadpilot.tools.routing.policy import RoutingPolicy
-from leadpilot.tools.routing.policy_conditions import FieldTest, describe_op, describe_test, to_moment, words_of
+from leadpilot.tools.routing.policy_conditions import FieldTest, describe_op, describe_test, contains_words, to_moment
 from leadpilot.tools.routing.policy_sections import Conditions, Rule
 
 
@@ -116,9 +116,9 @@ def _op_holds(op: str, wanted: Any, value: Any, test: FieldTest, now: datetime) 
             return moment >= now - timedelta(days=wanted)
         bound = to_moment(wanted)
         return moment >= bound if op == "after" else moment < bound
-    if op == "contains":  # whole words, any case: "student" is in "Graduate student researcher", not in "Studentship"
-        words = words_of(" ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))
-        return any(_has_run(words, words_of(phrase)) for phrase in wanted)
+    if op == "contains":  # whole words, any case, either number: "student" is in "Graduate students", not in "Studentship"
+        words = contains_words(" ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))
+        return any(_has_run(words, contains_words(phrase)) for phrase in wanted)
     if test.kind == "bool" or isinstance(value, bool):
         truth = str(wanted).strip().lower() in ("true", "yes", "1") if not isinstance(wanted, bool) else wanted
         return (value == truth) if op == "eq" else None

@@ -81,6 +81,10 @@ class RoutingPolicy(_PolicyModel):
                 raise _policy_error(_unknown("pool", rule.route_to.pool, list(self.pools)) + " (or add it under pools)", at=f"rules.{index}.route_to.pool")
             for queue, at in ((rule.route_to.queue, "route_to.queue"), (self.unavailable_queue(rule), "when_unavailable")):
                 self._queue_known(queue, at=f"rules.{index}.{at}")
+            for step, backup in enumerate(rule.backups):
+                if backup.pool is not None and backup.pool not in self.pools:
+                    raise _policy_error(_unknown("pool", backup.pool, list(self.pools)) + " (or add it under pools)", at=f"rules.{index}.backups.{step}.pool")
+                self._queue_known(backup.queue, at=f"rules.{index}.backups.{step}.queue")
             for position, territory in enumerate(rule.when.territory or ()):
                 if territory not in self.territories:
                     raise _policy_error(_unknown("territory", territory, list(self.territories)) + " (or add it under territories)", at=f"rules.{index}.when.territory.{position}")
@@ -91,6 +95,7 @@ class RoutingPolicy(_PolicyModel):
         self._queue_known(self.owner_unavailable_queue(self.account_matching.when_team_unavailable), at="account_matching.when_team_unavailable")
         for index, account in enumerate(self.accounts):
             self._queue_known(self.owner_unavailable_queue(account.when_owner_unavailable), at=f"accounts.{index}.when_owner_unavailable")
+            self._queue_known(self.owner_unavailable_queue(account.when_team_unavailable), at=f"accounts.{index}.when_team_unavailable")
             if account.domain in personal:
                 raise _policy_error(f"{account.domain} is a personal mail domain (account_matching.personal_domains): it names no company — "
                                     "give the company's own domain or its company name", at=f"accounts.{index}.domain")

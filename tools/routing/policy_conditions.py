@@ -196,6 +196,24 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"[^\W_]+", text.casefold()))
 
 
+def singular(word: str) -> str:
+    """A word's simple singular, so `contains` matches either form: students, student -> student;
+    companies -> company; boxes, branches -> box, branch. English plurals only; words of 3 letters or
+    fewer and words ending in ss (business) are kept as they are."""
+    if len(word) <= 3 or word.endswith("ss") or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "zes", "sses")):
+        return word[:-2]
+    return word[:-1]
+
+
+def contains_words(text: str) -> tuple[str, ...]:
+    """`contains`'s words of a text: lowercase words, each in its simple singular."""
+    return tuple(singular(word) for word in words_of(text))
+
+
 def _phrases(key: str, value: Any, kind: str, at: str) -> tuple[str, ...]:
     """`contains:`'s value: a word or phrase, or a list of them (any of them), each with a word in it."""
     if kind in ("number", "date", "bool"):

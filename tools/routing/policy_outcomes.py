@@ -132,6 +132,7 @@ class AccountEntry(_PolicyModel):
     owner: RepEmail
     team: str | None = None
     when_owner_unavailable: WhenOwnerUnavailable | None = None  # None: account_matching's
+    when_team_unavailable: WhenTeamUnavailable | None = None  # None: account_matching's
 
     @model_validator(mode="after")
     def _keyed(self) -> AccountEntry:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, PlainSerializer, PlainValidator, PrivateAttr, ValidationError, model_serializer, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator, PrivateAttr, ValidationError, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadpilot.tools.common import PolicyModel as _PolicyModel
@@ -191,6 +191,26 @@ class ConstraintOverrides(_PolicyModel):
     language: Mode | None = None
 
 
+def _backup(value: object) -> object:
+    """A backup as written: {rep|pool|queue: ...}, or the short forms `<email>`, `pool:<name>`, `queue:<name>`."""
+    if isinstance(value, str):
+        kind, _, rest = value.partition(":")
+        if kind.strip().lower() in ("pool", "queue") and rest.strip():
+            return {kind.strip().lower(): rest.strip()}
+        return {"rep": value}
+    return value
+
+
+class Backup(Target):
+    """One step of a rule's ordered backup ("Maya, else Ben, else the RevOps queue"): a rep, a pool or
+    a queue, with constraints of its own on top of the rule's (a queue is always the last step)."""
+
+    constraints: ConstraintOverrides | None = None
+
+
+Backups = tuple[Annotated[Backup, BeforeValidator(_backup)], ...]
+
+
 class Rule(_PolicyModel):
     name: Name
     description: str | None = None
@@ -203,6 +223,39 @@ class Rule(_PolicyModel):
     # Tried before account matching ("existing customers go to Account Management, even at a named
     # account"); such rules are listed first. Unset (None) is the default: after account matching.
     before_accounts: Flag | None = None
+    # Tried in order when route_to has nobody available, each step with its reasons said, before
+    # when_unavailable: route_to: {rep: maya}, backups: [ben@..., queue:revops].
+    backups: Backups = ()
+    _steps: tuple[Rule, ...] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _backups_end_in_a_queue(self) -> Rule:
+        if self.backups and self.route_to.queue is not None:
+            raise _policy_error("a queue always takes the lead, so backups after it never run — remove them or route to a rep "
+                                "or pool first", at="backups")
+        for index, backup in enumerate(self.backups[:-1]):
+            if backup.queue is not None:
+                raise _policy_error(f"the {backup.queue} queue always takes the lead, so the backups after it never run — make "
+                                    "the queue the last backup", at=f"backups.{index}")
+        if self.backups and self.backups[-1].queue is not None and self.when_unavailable != NEXT_RULE:
+            raise _policy_error(f"the backups end in the {self.backups[-1].queue} queue, so when_unavailable is never used — "
+                                "remove one of them", at="when_unavailable")
+        if self.backups and self.backups[-1].constraints is not None and self.backups[-1].queue is not None:
+            raise _policy_error("a queue has no constraints (always available, no capacity) — remove them", at=f"backups.{len(self.backups) - 1}.constraints")
+        return self
+
+    def backup_steps(self) -> tuple[Rule, ...]:
+        """Each backup as a rule of the same name (its target, the rule's constraints with the
+        backup's on top), made once: the engine tries them as it tries the rule."""
+        steps = self.__pydantic_private__["_steps"]
+        if steps is None:
+            mine = self.constraints.model_dump(exclude_none=True) if self.constraints else {}
+            steps = tuple(Rule(name=self.name, description=self.description, when=self.when,
+                               route_to=Target(rep=b.rep, pool=b.pool, queue=b.queue),
+                               constraints={**mine, **(b.constraints.model_dump(exclude_none=True) if b.constraints else {})} or None)
+                          for b in self.backups)
+            self.__pydantic_private__["_steps"] = steps
+        return steps
 
 
 class Member(_PolicyModel):
@@ -245,6 +298,9 @@ class Performance(_PolicyModel):
     prior_strength: WholeCount = 10  # how many team-average leads a rep's own record is blended with
 
 
+Ties = Annotated[str, PlainValidator(_choice("ties", ("longest_wait", "roster_order"), {"longest_waiting": "longest_wait", "roster": "roster_order", "listed_order": "roster_order"}))]
+
+
 class Pool(_PolicyModel):
     description: str | None = None
     strategy: Strategy
@@ -261,6 +317,9 @@ class Pool(_PolicyModel):
     # weights: capacity — each member's weight is their capacity (max open leads), for the
     # weighted strategies ("shared in proportion to capacity"); None: the listed or roster weights.
     weights: Annotated[str, PlainValidator(_choice("weights", ("capacity",)))] | None = None
+    # least_loaded's tie on open leads: longest_wait (None, the default: the oldest last lead, never
+    # assigned first) | roster_order (fewer new leads today, then the order listed). See ties.py.
+    ties: Ties | None = None
 
     @model_validator(mode="after")
     def _performance_only_when_used(self) -> Pool:
@@ -272,6 +331,9 @@ class Pool(_PolicyModel):
         if self.weights is not None and self.strategy not in ("weighted", "weighted_today"):
             raise _policy_error(f"weights: {self.weights} only applies to strategy weighted or weighted_today — remove it, or change "
                                 "the strategy", at="weights")
+        if self.ties is not None and self.strategy != "least_loaded":
+            raise _policy_error(f"ties: {self.ties} only applies to strategy least_loaded — remove it (fewest_today and weighted_today "
+                                "already break ties by the longest wait)", at="ties")
         if self.weights is not None and any(member.weight is not None for member in self.members):
             raise _policy_error(f"weights: {self.weights} takes each member's weight from the roster — list the members without "
                                 "weights (a plain list of emails), or remove weights", at="weights")
@@ -343,6 +405,8 @@ class AccountMatching(_PolicyModel):
     # owner of the company's open lead, then the rules) | queue:<name>.
     when_team_unavailable: WhenTeamUnavailable | None = None
     # Which leads make their company an owned account: open_or_won (default, None) | open.
+    # The team's least-loaded tie: longest_wait (None, the default) | roster_order, as a pool's `ties`.
+    ties: Ties | None = None
     count: Annotated[str, PlainValidator(_choice("count", ("open", "open_or_won"), {"any": "open_or_won", "open_and_won": "open_or_won"}))] | None = None
 
 

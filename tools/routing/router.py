@@ -263,9 +263,12 @@ def _short_answer(decision: RoutingDecision, *, assigned: bool = False) -> str:
         text = f"{target} should take {decision.lead.label()}: {decision.reason}."
     if decision.rule_description:
         text += f" Rule '{decision.rule}': {decision.rule_description.rstrip('.')}."
-    excluded = [v for v in decision.candidates if v.status == "excluded"]
+    excluded: dict[str, list[str]] = {}  # a rep excluded at several steps (pools, rules) is said once, with each reason once
+    for verdict in (v for v in decision.candidates if v.status == "excluded"):
+        said = excluded.setdefault(verdict.name, [])
+        said += [reason for reason in verdict.reasons if reason not in said]
     if excluded:
-        text += " Not chosen: " + "; ".join(f"{v.name} ({'; '.join(v.reasons)})" for v in excluded[:5]) + "."
+        text += " Not chosen: " + "; ".join(f"{name} ({'; '.join(reasons)})" for name, reasons in list(excluded.items())[:5]) + "."
     if decision.notes:
         text += " " + " ".join(n[0].upper() + n[1:] + "." for n in decision.notes)
     if decision.policy_changes:

@@ -120,6 +120,13 @@ def roster_problems(session: Session, policy: RoutingPolicy) -> list[str]:
     return where_problems(policy, build_roster(rep_rows(session), policy))
 
 
+def policy_problems(session: Session, policy: RoutingPolicy) -> list[Any]:
+    """The whole policy checked against the roster in the store (policy_check: `leadpilot routing check`)."""
+    from leadpilot.tools.routing.policy_check import check_policy
+
+    return check_policy(policy, build_roster(rep_rows(session), policy))
+
+
 def imported_accounts(session: Session) -> list[DeclaredAccount]:
     """The accounts imported with `leadpilot accounts import`."""
     rows = session.scalars(select(RoutingAccount).order_by(RoutingAccount.id))

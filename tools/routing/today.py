@@ -75,13 +75,16 @@ def choose_today(strategy: str, pool_name: str, pool: Any, eligible: Sequence[An
         lead_in = f"fewest new leads today: {best.rep.name} has {today[best.rep.id]}" + (f" (others: {others})" if others else "")
     if not tied:
         return best, lead_in
-    same_wait = [c for c in tied if last[c.rep.id] == last[best.rep.id]]
-    waits = "; ".join(f"{c.rep.name}: {_waited(last[c.rep.id], now)}" for c in [best, *tied])
+    return best, lead_in + wait_tie_text(best.rep, [c.rep for c in tied], last, now=now, first=first)
+
+
+def wait_tie_text(best: Any, tied: Sequence[Any], last: dict[int, datetime | None], *, now: datetime, first: str) -> str:
+    """A tie (reps `tied` with `best`) broken by the longest wait since the last lead (`last`: rep id ->
+    their last lead), then `first` ("first on the roster" / "listed first in pool x")."""
+    same_wait = [r for r in tied if last[r.id] == last[best.id]]
+    waits = "; ".join(f"{r.name}: {_waited(last[r.id], now)}" for r in [best, *tied])
     if len(same_wait) == len(tied):
-        tail = (f"; tied with {', '.join(c.rep.name for c in tied)}, "
-                + ("none has had a lead yet" if last[best.rep.id] is None else "waited as long") + f", so {best.rep.name}, {first}")
-    else:
-        tail = f"; tied with {', '.join(c.rep.name for c in tied)}, broken by the longest wait since the last lead ({waits})"
-        if same_wait:
-            tail += f", then {first}"
-    return best, lead_in + tail
+        return (f"; tied with {', '.join(r.name for r in tied)}, "
+                + ("none has had a lead yet" if last[best.id] is None else "waited as long") + f", so {best.name}, {first}")
+    tail = f"; tied with {', '.join(r.name for r in tied)}, broken by the longest wait since the last lead ({waits})"
+    return tail + (f", then {first}" if same_wait else "")

@@ -128,8 +128,9 @@ def _apply_rep_changes(snapshot: RoutingSnapshot, changes: Sequence[RosterChange
 
 def _routable(policy: RoutingPolicy, reps: Mapping[str, RepFacts]) -> list[RepFacts]:
     emails: list[str] = []
-    for rule in policy.rules:
-        emails += [rule.route_to.rep] if rule.route_to.rep else list(policy.pools[rule.route_to.pool].member_emails())
+    for step in (step for rule in policy.rules for step in (rule, *rule.backup_steps())):
+        target = step.route_to
+        emails += [target.rep] if target.rep else list(policy.pools[target.pool].member_emails()) if target.pool else []
     return [reps[e] for e in dict.fromkeys(emails) if e in reps and reps[e].active]
 
 

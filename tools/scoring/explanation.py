@@ -1,4 +1,5 @@
-"""Explaining a breakdown in words: its top reasons, one line per category, and why a score changed."""
+"""Explaining a breakdown in words: its top reasons, one line per category, why a score changed, and
+that a lead is not the tier a question asked about."""
 
 from __future__ import annotations
 
@@ -7,6 +8,19 @@ from typing import Any
 from leadpilot.tools.scoring.engine import _label
 from leadpilot.tools.scoring.grid import ENGAGEMENT_CATEGORIES
 from leadpilot.tools.scoring.semantic import closest_accounts
+
+
+TIERS = ("hot", "warm", "cold")
+
+
+def not_the_tier(name: str, *, score: float | None, tier: str | None, asked: str | None) -> str | None:
+    """'Northgate Capital is warm (38), not hot.' when asked why a lead is a tier it is not ("why is
+    Northgate Capital hot?"); None when it is that tier or the question asked about no tier."""
+    if asked not in TIERS or (tier == asked and score is not None):
+        return None
+    if score is None:
+        return f"{name} is not {asked}: it has no score yet."
+    return f"{name} is {tier or 'without a tier'} ({score:g}), not {asked}."
 
 
 def top_reasons(breakdown: dict[str, Any] | None, *, limit: int = 3) -> list[str]:
